@@ -1,0 +1,7 @@
+//! The audit log page and its server function.
+
+mod api;
+mod page;
+
+pub use api::*;
+pub use page::AuditPage;

@@ -1,0 +1,139 @@
+use super::api::list_audit;
+use crate::components::feedback::{EmptyState, ErrorView, Loading};
+use crate::model::{AuditEntry, AuditFilter};
+use crate::time_fmt::datetime_seconds;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// Filters live in the URL (a GET form), so a filtered view can be bookmarked and works
+/// without JavaScript.
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = move || {
+        let q = query.read();
+        AuditFilter {
+            actor: q.get("actor"),
+            action: q.get("action"),
+            from: q.get("from"),
+            to: q.get("to"),
+            before: q.get("before"),
+        }
+    };
+    let page = Resource::new(filter, list_audit);
+    view! {
+        <Title text="Audit log"/>
+        <div class="page-header">
+            <h1>"Audit log"</h1>
+            <p class="muted">"Every change in this organisation: who, what, when and from where."</p>
+        </div>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let f = filter();
+                match page.await {
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                    Ok(data) => view! {
+                        <form class="filters" method="get" action="/audit">
+                            <div class="field">
+                                <label for="actor">"Actor email"</label>
+                                <input id="actor" name="actor" type="text" value=f.actor.clone().unwrap_or_default()/>
+                            </div>
+                            <div class="field">
+                                <label for="action">"Action"</label>
+                                <select id="action" name="action">
+                                    <option value="">"Any action"</option>
+                                    {data.actions.iter().map(|a| {
+                                        let selected = f.action.as_deref() == Some(a.as_str());
+                                        view! { <option value=a.clone() selected=selected>{a.clone()}</option> }
+                                    }).collect_view()}
+                                </select>
+                            </div>
+                            <div class="field">
+                                <label for="from">"From"</label>
+                                <input id="from" name="from" type="date" value=f.from.clone().unwrap_or_default()/>
+                            </div>
+                            <div class="field">
+                                <label for="to">"To"</label>
+                                <input id="to" name="to" type="date" value=f.to.clone().unwrap_or_default()/>
+                            </div>
+                            <div class="field end">
+                                <button type="submit" class="button">"Filter"</button>
+                                <a class="button subtle" href="/audit">"Clear"</a>
+                            </div>
+                        </form>
+                        <AuditTable entries=data.entries/>
+                        {data.next.map(|cursor| {
+                            let mut params = vec![];
+                            for (k, v) in [("actor", &f.actor), ("action", &f.action), ("from", &f.from), ("to", &f.to)] {
+                                if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                                    params.push(format!("{k}={}", urlencode(v)));
+                                }
+                            }
+                            params.push(format!("before={}", urlencode(&cursor)));
+                            view! {
+                                <nav class="pager" aria-label="Pages">
+                                    <a class="button" href="/audit">"Newest"</a>
+                                    <a class="button" href=format!("/audit?{}", params.join("&"))>"Older entries →"</a>
+                                </nav>
+                            }
+                        })}
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
+    if entries.is_empty() {
+        return view! {
+            <EmptyState title="No entries" text="Nothing matches these filters. Clear them to see every entry."/>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="audit">
+                <thead>
+                    <tr>
+                        <th scope="col">"Time"</th>
+                        <th scope="col">"Actor"</th>
+                        <th scope="col">"Action"</th>
+                        <th scope="col">"Target"</th>
+                        <th scope="col">"Detail"</th>
+                        <th scope="col">"Client"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {entries.into_iter().map(|e| view! {
+                        <tr>
+                            <td class="nowrap">{datetime_seconds(e.at)}</td>
+                            <td>{e.actor_email.unwrap_or_else(|| "—".into())}</td>
+                            <td><code>{e.action}</code></td>
+                            <td>{match (e.target_type, e.target_id) {
+                                (Some(t), Some(id)) => format!("{t} {id}"),
+                                _ => "—".into(),
+                            }}</td>
+                            <td>{e.detail.unwrap_or_default()}</td>
+                            <td class="muted small" title=e.user_agent.clone().unwrap_or_default()>{e.ip.unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

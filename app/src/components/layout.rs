@@ -1,0 +1,123 @@
+//! The signed-in frame: header with tenant switcher and user menu, navigation, and the page.
+
+use crate::auth::current_user;
+use crate::components::feedback::{ErrorView, Loading};
+use crate::model::{Me, Permission};
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::hooks::use_location;
+
+#[component]
+pub fn Frame() -> impl IntoView {
+    let location = use_location();
+    let me = Resource::new(|| (), |_| current_user());
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(me)) => {
+                        provide_context(me.clone());
+                        view! { <SignedIn me/> }.into_any()
+                    }
+                    Ok(None) => {
+                        let here = location.pathname.get_untracked();
+                        let next = if here == "/" { String::new() } else { format!("?next={here}") };
+                        view! { <Redirect path=format!("/login{next}")/> }.into_any()
+                    }
+                    Err(error) => view! { <main class="page"><ErrorView error/></main> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SignedIn(me: Me) -> impl IntoView {
+    let can_audit = me.can(Permission::ViewAudit);
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="topbar">
+            <a class="brand" href="/">
+                <span class="brand-mark" aria-hidden="true">"▣"</span>
+                "Terminal Fleet"
+            </a>
+            <TenantSwitcher me=me.clone()/>
+            <UserMenu email=me.email.clone()/>
+        </header>
+        <div class="frame">
+            <nav class="sidebar" aria-label="Main">
+                <A href="/" exact=true>"Overview"</A>
+                <A href="/locations">"Locations"</A>
+                <A href="/readers">"Readers"</A>
+                <A href="/transactions">"Transactions"</A>
+                {can_audit.then(|| view! { <A href="/audit">"Audit"</A> })}
+                <A href="/settings">"Settings"</A>
+            </nav>
+            <main id="main" class="page">
+                <Outlet/>
+            </main>
+        </div>
+    }
+}
+
+/// A plain form: switching tenant reloads the whole page, so every view shows the new tenant.
+#[component]
+fn TenantSwitcher(me: Me) -> impl IntoView {
+    let current = me.tenant.id.clone();
+    let role = me.tenant.role.label();
+    if me.tenants.len() < 2 {
+        return view! {
+            <div class="tenant-current">
+                <span class="tenant-name">{me.tenant.name.clone()}</span>
+                <span class="badge">{role}</span>
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        <form class="tenant-switcher" method="post" action="/sf/switch_tenant">
+            <label for="tenant-select" class="visually-hidden">"Organisation"</label>
+            <select
+                id="tenant-select"
+                name="tenant_id"
+                onchange="this.form.requestSubmit()"
+            >
+                {me
+                    .tenants
+                    .iter()
+                    .map(|t| {
+                        let selected = t.id == current;
+                        view! {
+                            <option value=t.id.clone() selected=selected>
+                                {format!("{} ({})", t.name, t.role.label())}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+            <button type="submit" class="button small">"Switch"</button>
+        </form>
+    }
+    .into_any()
+}
+
+#[component]
+fn UserMenu(email: String) -> impl IntoView {
+    view! {
+        <details class="user-menu">
+            <summary aria-label="Account menu">
+                <span class="avatar" aria-hidden="true">
+                    {email.chars().next().map(|c| c.to_ascii_uppercase()).unwrap_or('?').to_string()}
+                </span>
+                <span class="user-email">{email.clone()}</span>
+            </summary>
+            <div class="menu">
+                <a href="/settings">"Account settings"</a>
+                <a href="/settings/members">"Members"</a>
+                <form method="post" action="/sf/sign_out">
+                    <button type="submit" class="link-button">"Sign out"</button>
+                </form>
+            </div>
+        </details>
+    }
+}

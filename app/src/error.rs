@@ -1,0 +1,89 @@
+//! The one error type that crosses the wire from server functions to the browser.
+
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+/// What went wrong, in words a person can act on. The server logs the cause; the browser gets
+/// only this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Please sign in to continue.")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// A field the user filled in is wrong; `field` names the form field when there is one.
+    #[error("{message}")]
+    Invalid {
+        field: Option<String>,
+        message: String,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    #[error("The request could not be read: {0}")]
+    BadRequest(String),
+    #[error("Something went wrong on our side. Please try again; if it keeps happening, quote reference {0} to support.")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
+    }
+
+    pub fn forbidden() -> Self {
+        AppError::Forbidden("Your role in this organisation does not allow that.".into())
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        AppError::NotFound(format!(
+            "That {what} does not exist, or you do not have access to it."
+        ))
+    }
+
+    /// The form field this error is about, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Invalid { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Invalid { .. } | AppError::BadRequest(_) => 400,
+            AppError::Conflict(_) => 409,
+            AppError::TooManyRequests(_) => 429,
+            AppError::Internal(_) => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(msg)
+            | ServerFnErrorErr::MissingArg(msg)
+            | ServerFnErrorErr::Deserialization(msg) => AppError::BadRequest(msg),
+            ServerFnErrorErr::Request(msg) => {
+                AppError::BadRequest(format!("the server could not be reached ({msg})"))
+            }
+            other => AppError::Internal(format!("{other}")),
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

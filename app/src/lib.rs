@@ -1,0 +1,27 @@
+//! Terminal Fleet's Leptos application: pages, components and server functions. Server-only code
+//! lives under `ssr` (and in `#[cfg(feature = "ssr")]` blocks) so it never reaches the wasm.
+
+#![recursion_limit = "256"]
+
+pub mod audit;
+pub mod auth;
+pub mod components;
+pub mod error;
+pub mod members;
+pub mod model;
+pub mod pages;
+pub mod shell;
+pub mod time_fmt;
+pub mod validate;
+
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+pub use shell::{shell, App};
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,7 @@
+//! Members of a tenant and invitations.
+
+mod api;
+mod pages;
+
+pub use api::*;
+pub use pages::{InvitePage, MembersPage};

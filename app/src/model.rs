@@ -1,0 +1,197 @@
+//! Types that cross the wire between server functions and pages.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A member's role in a tenant. What each may do is decided by [`Role::allows`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Operator,
+    Auditor,
+}
+
+/// Things a role may do; every server function asks for one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Read the tenant's fleet, payments and settings.
+    View,
+    /// Invite, re-role and remove members.
+    ManageMembers,
+    /// Read the audit log.
+    ViewAudit,
+    /// Change the Stripe connection, locations and readers.
+    ManageFleet,
+    /// Start and manage test charges.
+    Charge,
+    /// Rename or delete the organisation.
+    ManageTenant,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Operator, Role::Auditor];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Operator => "operator",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::Admin => "Admin",
+            Role::Operator => "Operator",
+            Role::Auditor => "Auditor",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Role::Owner => "Everything, including deleting the organisation and managing owners.",
+            Role::Admin => "Stripe connection, locations, readers, charges and members.",
+            Role::Operator => "Readers and test charges in the locations they are granted.",
+            Role::Auditor => "Read-only access to everything, including the audit log.",
+        }
+    }
+
+    pub fn allows(self, permission: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Owner => true,
+            Role::Admin => !matches!(permission, ManageTenant),
+            Role::Operator => matches!(permission, View | Charge),
+            Role::Auditor => matches!(permission, View | ViewAudit),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "owner" => Ok(Role::Owner),
+            "admin" => Ok(Role::Admin),
+            "operator" => Ok(Role::Operator),
+            "auditor" => Ok(Role::Auditor),
+            other => Err(format!(
+                "'{other}' is not a role; choose owner, admin, operator or auditor."
+            )),
+        }
+    }
+}
+
+/// A tenant the signed-in user belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantChoice {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// Who is signed in, and in which tenant they are working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user_id: String,
+    pub email: String,
+    pub tenant: TenantChoice,
+    pub tenants: Vec<TenantChoice>,
+}
+
+impl Me {
+    pub fn can(&self, permission: Permission) -> bool {
+        self.tenant.role.allows(permission)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user_id: String,
+    pub email: String,
+    pub role: Role,
+    pub joined_at: i64,
+    pub is_you: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingInvite {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembersView {
+    pub members: Vec<Member>,
+    pub invites: Vec<PendingInvite>,
+    pub can_manage: bool,
+    pub you_are_owner: bool,
+}
+
+/// Returned once, to the inviter: the link is not stored in a form that can be shown again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteCreated {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub link: String,
+    pub expires_at: i64,
+}
+
+/// What the invite page shows before the invite is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteInfo {
+    pub tenant_name: String,
+    pub email: String,
+    pub role: Role,
+    pub expires_at: i64,
+    /// The email of the visitor, if signed in.
+    pub signed_in_as: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: String,
+    pub at: i64,
+    pub actor_email: Option<String>,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub detail: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// `YYYY-MM-DD`, inclusive, UTC.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Keyset cursor: the last entry of the previous page.
+    pub before: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Cursor for the next (older) page.
+    pub next: Option<String>,
+    pub actions: Vec<String>,
+}

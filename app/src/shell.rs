@@ -1,0 +1,61 @@
+//! The HTML document, the router and the signed-in frame (header, navigation).
+
+use crate::audit::AuditPage;
+use crate::auth::{LoginPage, SettingsPage, SignupPage};
+use crate::components::layout::Frame;
+use crate::members::{InvitePage, MembersPage};
+use crate::pages::{
+    ForbiddenPage, LocationsPage, NotFound, OverviewPage, ReadersPage, TransactionsPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/terminal-fleet.css"/>
+        <Title formatter=|text: String| {
+            if text.is_empty() { "Terminal Fleet".to_string() } else { format!("{text} · Terminal Fleet") }
+        }/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async/>
+                <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=Frame ssr=SsrMode::Async>
+                    <Route path=path!("") view=OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/locations") view=LocationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/readers") view=ReadersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/transactions") view=TransactionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/members") view=MembersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/forbidden") view=ForbiddenPage ssr=SsrMode::Async/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,74 @@
+//! Writing audit entries. Callers pass their open transaction, so the entry commits or rolls back
+//! with the change it records.
+
+use super::caller::{Caller, ClientMeta};
+use super::ids::{new_id, now_ms};
+use sqlx::AnyConnection;
+
+/// One audit entry about to be written.
+#[derive(Debug, Clone, Default)]
+pub struct Entry<'a> {
+    /// `None` for account-level events (sign-in, password change), which every tenant of the
+    /// actor can see.
+    pub tenant_id: Option<&'a str>,
+    pub actor_user_id: Option<&'a str>,
+    pub actor_email: Option<&'a str>,
+    pub action: &'a str,
+    pub target_type: Option<&'a str>,
+    pub target_id: Option<&'a str>,
+    pub detail: Option<String>,
+}
+
+impl<'a> Entry<'a> {
+    /// An action by `caller` in their current tenant.
+    pub fn by(caller: &'a Caller, action: &'a str) -> Self {
+        Entry {
+            tenant_id: Some(&caller.tenant_id),
+            actor_user_id: Some(&caller.user_id),
+            actor_email: Some(&caller.email),
+            action,
+            ..Entry::default()
+        }
+    }
+
+    pub fn target(mut self, kind: &'a str, id: &'a str) -> Self {
+        self.target_type = Some(kind);
+        self.target_id = Some(id);
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+/// Writes `entry` on `conn` (normally the change's own transaction).
+pub async fn record(
+    conn: &mut AnyConnection,
+    meta: &ClientMeta,
+    entry: Entry<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, tenant_id, actor_user_id, actor_email, action, target_type,
+         target_id, detail, ip, user_agent, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(new_id("aud"))
+    .bind(entry.tenant_id)
+    .bind(entry.actor_user_id)
+    .bind(entry.actor_email)
+    .bind(entry.action)
+    .bind(entry.target_type)
+    .bind(entry.target_id)
+    .bind(entry.detail)
+    .bind(truncate(&meta.ip, 64))
+    .bind(truncate(&meta.user_agent, 512))
+    .bind(now_ms())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}

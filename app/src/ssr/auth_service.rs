@@ -1,0 +1,323 @@
+//! Accounts: sign-up, sign-in with throttling, sign-out, password change and tenant switching.
+
+use super::audit::{record, Entry};
+use super::caller::{tenants_of, Caller, ClientMeta};
+use super::ids::{new_id, now_ms};
+use super::passwords;
+use super::session_store::{TENANT_KEY, USER_KEY};
+use super::state::AppState;
+use crate::error::{AppError, AppResult};
+use crate::validate;
+use tower_sessions::Session;
+
+fn session_err(e: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %e, "session store error");
+    AppError::Internal("session".into())
+}
+
+fn hash_err(e: passwords::HashError) -> AppError {
+    let reference = new_id("err");
+    tracing::error!(%reference, error = %e, "password hashing failed");
+    AppError::Internal(reference)
+}
+
+/// Starts a fresh session for `user_id`: a new id (so a planted id is useless) and the tenant.
+async fn start_session(session: &Session, user_id: &str, tenant_id: &str) -> AppResult<()> {
+    session.cycle_id().await.map_err(session_err)?;
+    session
+        .insert(USER_KEY, user_id.to_string())
+        .await
+        .map_err(session_err)?;
+    session
+        .insert(TENANT_KEY, tenant_id.to_string())
+        .await
+        .map_err(session_err)?;
+    Ok(())
+}
+
+pub struct SignUp {
+    pub email: String,
+    pub password: String,
+    pub organisation: String,
+}
+
+/// Creates the user, their first tenant (they own it) and signs them in.
+pub async fn sign_up(
+    state: &AppState,
+    session: &Session,
+    meta: &ClientMeta,
+    input: SignUp,
+) -> AppResult<String> {
+    let email = validate::email(&input.email)?;
+    validate::new_password(&input.password, &email)?;
+    let organisation = validate::organisation_name(&input.organisation, &email)?;
+
+    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    if exists.is_some() {
+        return Err(AppError::Conflict(
+            "An account with this email already exists. Sign in instead.".into(),
+        ));
+    }
+    let hash = passwords::hash(input.password).await.map_err(hash_err)?;
+    let now = now_ms();
+    let user_id = new_id("usr");
+    let tenant_id = new_id("ten");
+
+    let mut tx = state.db.pool.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, email, password_hash, created_at, password_changed_at, last_tenant_id)
+         VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(&user_id)
+    .bind(&email)
+    .bind(&hash)
+    .bind(now)
+    .bind(&tenant_id)
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(AppError::Conflict(
+            "An account with this email already exists. Sign in instead.".into(),
+        ));
+    }
+    sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(&tenant_id)
+        .bind(&organisation)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)",
+    )
+    .bind(&tenant_id)
+    .bind(&user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    record(
+        &mut tx,
+        meta,
+        Entry {
+            tenant_id: Some(&tenant_id),
+            actor_user_id: Some(&user_id),
+            actor_email: Some(&email),
+            action: "tenant.created",
+            target_type: Some("tenant"),
+            target_id: Some(&tenant_id),
+            detail: Some(organisation.clone()),
+        },
+    )
+    .await?;
+    record(
+        &mut tx,
+        meta,
+        Entry {
+            actor_user_id: Some(&user_id),
+            actor_email: Some(&email),
+            action: "user.signed_up",
+            target_type: Some("user"),
+            target_id: Some(&user_id),
+            ..Entry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    start_session(session, &user_id, &tenant_id).await?;
+    Ok(user_id)
+}
+
+async fn failures_since(state: &AppState, column: &str, value: &str, since: i64) -> AppResult<i64> {
+    // `column` is one of two literals chosen below, never user input.
+    let sql = format!(
+        "SELECT COUNT(*) FROM login_attempts WHERE {column} = $1 AND success = 0 AND at > $2"
+    );
+    Ok(sqlx::query_scalar(&sql)
+        .bind(value)
+        .bind(since)
+        .fetch_one(&state.db.pool)
+        .await?)
+}
+
+/// The one message for "no such user" and "wrong password", so sign-in reveals neither.
+pub const BAD_CREDENTIALS: &str = "The email or password is incorrect.";
+
+pub async fn sign_in(
+    state: &AppState,
+    session: &Session,
+    meta: &ClientMeta,
+    email: &str,
+    password: String,
+) -> AppResult<String> {
+    let email = email.trim().to_lowercase();
+    if email.is_empty() || password.is_empty() {
+        return Err(AppError::invalid("email", "Enter your email and password."));
+    }
+    let window = i64::try_from(state.settings.throttle_window.as_millis()).unwrap_or(i64::MAX);
+    let since = now_ms() - window;
+    let minutes = state.settings.throttle_window.as_secs().div_ceil(60);
+    if failures_since(state, "email", &email, since).await? >= state.settings.throttle_per_email
+        || failures_since(state, "ip", &meta.ip, since).await? >= state.settings.throttle_per_ip
+    {
+        return Err(AppError::TooManyRequests(format!(
+            "Too many failed sign-in attempts. Wait {minutes} minutes, then try again."
+        )));
+    }
+
+    let user: Option<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT id, password_hash, last_tenant_id FROM users WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(&state.db.pool)
+            .await?;
+    let ok = passwords::verify(password, user.as_ref().map(|u| u.1.clone())).await;
+
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO login_attempts (id, email, ip, at, success) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(new_id("la"))
+    .bind(&email)
+    .bind(&meta.ip)
+    .bind(now_ms())
+    .bind(i64::from(ok))
+    .execute(&mut *tx)
+    .await?;
+    let user_id = user.as_ref().map(|u| u.0.as_str());
+    record(
+        &mut tx,
+        meta,
+        Entry {
+            actor_user_id: user_id,
+            actor_email: Some(&email),
+            action: if ok {
+                "user.signed_in"
+            } else {
+                "user.sign_in_failed"
+            },
+            target_type: Some("user"),
+            target_id: user_id,
+            ..Entry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+
+    let (Some((user_id, _, last_tenant)), true) = (user, ok) else {
+        return Err(AppError::invalid("password", BAD_CREDENTIALS));
+    };
+    let tenants = tenants_of(&state.db, &user_id).await?;
+    let tenant = last_tenant
+        .filter(|id| tenants.iter().any(|t| &t.id == id))
+        .or_else(|| tenants.first().map(|t| t.id.clone()))
+        .unwrap_or_default();
+    start_session(session, &user_id, &tenant).await?;
+    Ok(user_id)
+}
+
+pub async fn sign_out(caller: &Caller) -> AppResult<()> {
+    let mut conn = caller.db().pool.acquire().await?;
+    record(
+        &mut conn,
+        &caller.meta,
+        Entry {
+            actor_user_id: Some(&caller.user_id),
+            actor_email: Some(&caller.email),
+            action: "user.signed_out",
+            target_type: Some("user"),
+            target_id: Some(&caller.user_id),
+            ..Entry::default()
+        },
+    )
+    .await?;
+    caller.session.flush().await.map_err(session_err)?;
+    Ok(())
+}
+
+/// Changes the password after checking the current one, then revokes every other session of the
+/// user and gives this one a new id.
+pub async fn change_password(caller: &Caller, current: String, new: String) -> AppResult<()> {
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(&caller.user_id)
+        .fetch_one(&caller.db().pool)
+        .await?;
+    if !passwords::verify(current, Some(stored)).await {
+        return Err(AppError::invalid(
+            "current_password",
+            "Your current password is not correct.",
+        ));
+    }
+    validate::new_password(&new, &caller.email)?;
+    let hash = passwords::hash(new).await.map_err(hash_err)?;
+    let current_session = caller
+        .session
+        .id()
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+
+    let mut tx = caller.db().pool.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+        .bind(&hash)
+        .bind(now_ms())
+        .bind(&caller.user_id)
+        .execute(&mut *tx)
+        .await?;
+    let revoked = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(&caller.user_id)
+        .bind(&current_session)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    record(
+        &mut tx,
+        &caller.meta,
+        Entry {
+            actor_user_id: Some(&caller.user_id),
+            actor_email: Some(&caller.email),
+            action: "user.password_changed",
+            target_type: Some("user"),
+            target_id: Some(&caller.user_id),
+            detail: Some(format!("{revoked} other session(s) signed out")),
+            ..Entry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    caller.session.cycle_id().await.map_err(session_err)?;
+    Ok(())
+}
+
+/// Makes `tenant_id` the caller's current tenant, if they belong to it.
+pub async fn switch_tenant(caller: &Caller, tenant_id: &str) -> AppResult<()> {
+    let Some(target) = caller.tenants.iter().find(|t| t.id == tenant_id) else {
+        return Err(AppError::not_found("organisation"));
+    };
+    let mut tx = caller.db().pool.begin().await?;
+    sqlx::query("UPDATE users SET last_tenant_id = $1 WHERE id = $2")
+        .bind(&target.id)
+        .bind(&caller.user_id)
+        .execute(&mut *tx)
+        .await?;
+    record(
+        &mut tx,
+        &caller.meta,
+        Entry {
+            tenant_id: Some(&target.id),
+            actor_user_id: Some(&caller.user_id),
+            actor_email: Some(&caller.email),
+            action: "tenant.switched",
+            target_type: Some("tenant"),
+            target_id: Some(&target.id),
+            ..Entry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    caller
+        .session
+        .insert(TENANT_KEY, target.id.clone())
+        .await
+        .map_err(session_err)?;
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! Who is calling: the session's user, the tenant they work in and their role there. Every server
+//! function starts here, so membership and role are checked on the server on every call.
+
+use super::db::Db;
+use super::session_store::{TENANT_KEY, USER_KEY};
+use super::state::AppState;
+use crate::error::{AppError, AppResult};
+use crate::model::{Permission, Role, TenantChoice};
+use tower_sessions::Session;
+
+/// Where a request came from; the server's middleware puts it in the request extensions.
+#[derive(Debug, Clone, Default)]
+pub struct ClientMeta {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// A signed-in user in the tenant they are working in, with the permission already checked.
+/// Services take this as the tenant scope, so a query cannot forget which tenant it serves.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+    pub email: String,
+    pub tenant_id: String,
+    pub tenant_name: String,
+    pub role: Role,
+    pub tenants: Vec<TenantChoice>,
+    pub meta: ClientMeta,
+    pub state: AppState,
+    pub session: Session,
+}
+
+impl Caller {
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    pub fn can(&self, permission: Permission) -> bool {
+        self.role.allows(permission)
+    }
+}
+
+pub async fn session() -> AppResult<Session> {
+    leptos_axum::extract::<Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "session layer missing");
+        AppError::Internal("session".into())
+    })
+}
+
+pub async fn client_meta() -> ClientMeta {
+    leptos_axum::extract::<axum::Extension<ClientMeta>>()
+        .await
+        .map(|axum::Extension(meta)| meta)
+        .unwrap_or_default()
+}
+
+fn session_err(e: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %e, "session store error");
+    AppError::Internal("session".into())
+}
+
+/// The signed-in user's id, if any.
+pub async fn current_user_id(session: &Session) -> AppResult<Option<String>> {
+    session.get::<String>(USER_KEY).await.map_err(session_err)
+}
+
+/// Resolves the caller without checking a permission: any member of the current tenant.
+pub async fn signed_in() -> AppResult<Caller> {
+    let state = AppState::current()?;
+    let session = session().await?;
+    let Some(user_id) = current_user_id(&session).await? else {
+        return Err(AppError::Unauthenticated);
+    };
+    let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(&user_id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    let Some(email) = email else {
+        // The user was deleted while signed in.
+        session.flush().await.map_err(session_err)?;
+        return Err(AppError::Unauthenticated);
+    };
+    let tenants = tenants_of(&state.db, &user_id).await?;
+    let wanted: Option<String> = session.get(TENANT_KEY).await.map_err(session_err)?;
+    // The session's tenant must still be one the user belongs to; membership can be revoked
+    // at any time, so it is looked up on every call rather than trusted from the session.
+    let tenant = wanted
+        .and_then(|id| tenants.iter().find(|t| t.id == id).cloned())
+        .or_else(|| tenants.first().cloned());
+    let Some(tenant) = tenant else {
+        return Err(AppError::Forbidden(
+            "You no longer belong to any organisation. Ask an owner for a new invite.".into(),
+        ));
+    };
+    session
+        .insert(TENANT_KEY, tenant.id.clone())
+        .await
+        .map_err(session_err)?;
+    Ok(Caller {
+        user_id,
+        email,
+        tenant_id: tenant.id,
+        tenant_name: tenant.name,
+        role: tenant.role,
+        tenants,
+        meta: client_meta().await,
+        state,
+        session,
+    })
+}
+
+/// The caller, refused unless their role in the current tenant grants `permission`.
+pub async fn require(permission: Permission) -> AppResult<Caller> {
+    let caller = signed_in().await?;
+    if !caller.can(permission) {
+        return Err(AppError::forbidden());
+    }
+    Ok(caller)
+}
+
+pub async fn tenants_of(db: &Db, user_id: &str) -> AppResult<Vec<TenantChoice>> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT t.id, t.name, m.role FROM memberships m JOIN tenants t ON t.id = m.tenant_id
+         WHERE m.user_id = $1 ORDER BY m.created_at, t.id",
+    )
+    .bind(user_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, name, role)| {
+            role.parse()
+                .ok()
+                .map(|role| TenantChoice { id, name, role })
+        })
+        .collect())
+}

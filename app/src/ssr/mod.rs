@@ -1,0 +1,19 @@
+//! Everything that runs only on the server: database, sessions, caller resolution, audit and the
+//! domain services. Nothing under here reaches the wasm bundle.
+
+pub mod audit;
+pub mod audit_service;
+pub mod auth_service;
+pub mod caller;
+pub mod db;
+pub mod ids;
+pub mod members_service;
+pub mod passwords;
+pub mod respond;
+pub mod session_store;
+pub mod state;
+
+pub use caller::{require, Caller, ClientMeta};
+pub use db::{Db, StoreError};
+pub use respond::respond;
+pub use state::{AppState, MasterKey, Settings};

@@ -1,0 +1,103 @@
+//! tower-sessions' store over our own pool, so sessions live in SQLite or PostgreSQL beside the
+//! rest of the data. It also records the session's user id in a column, which is what lets a
+//! password change revoke every other session of that user in one statement.
+
+use super::db::Db;
+use async_trait::async_trait;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+
+/// The session key holding the signed-in user's id.
+pub const USER_KEY: &str = "uid";
+/// The session key holding the tenant the user is working in.
+pub const TENANT_KEY: &str = "tid";
+
+#[derive(Debug, Clone)]
+pub struct DbSessionStore {
+    db: Db,
+}
+
+impl DbSessionStore {
+    pub fn new(db: Db) -> Self {
+        DbSessionStore { db }
+    }
+}
+
+fn backend(err: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(err.to_string())
+}
+
+fn expiry_ms(record: &Record) -> i64 {
+    i64::try_from(record.expiry_date.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let data = serde_json::to_string(&record.data)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let user_id = record
+            .data
+            .get(USER_KEY)
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, data, expiry_date) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data,
+             expiry_date = excluded.expiry_date",
+        )
+        .bind(record.id.to_string())
+        .bind(user_id)
+        .bind(data)
+        .bind(expiry_ms(record))
+        .execute(&self.db.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT data, expiry_date FROM sessions WHERE id = $1 AND expiry_date > $2",
+        )
+        .bind(id.to_string())
+        .bind(super::ids::now_ms())
+        .fetch_optional(&self.db.pool)
+        .await
+        .map_err(backend)?;
+        let Some((data, expiry)) = row else {
+            return Ok(None);
+        };
+        let data =
+            serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(expiry) * 1_000_000)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&self.db.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for DbSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE expiry_date <= $1")
+            .bind(super::ids::now_ms())
+            .execute(&self.db.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,58 @@
+use super::db::Db;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Server-side settings the services need (the rest of the configuration stays in the binary).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where people reach the app, e.g. `http://127.0.0.1:3000`; used for invite links.
+    pub public_url: String,
+    pub invite_ttl: Duration,
+    /// Failed sign-ins allowed per email, and per client IP, within `throttle_window`.
+    pub throttle_per_email: i64,
+    pub throttle_per_ip: i64,
+    pub throttle_window: Duration,
+    /// Encrypts secrets at rest (Stripe keys, webhook secrets).
+    pub master_key: MasterKey,
+}
+
+/// 32 bytes that must never be printed: `Debug` shows nothing of them.
+#[derive(Clone)]
+pub struct MasterKey(pub [u8; 32]);
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(…)")
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            public_url: "http://127.0.0.1:3000".into(),
+            invite_ttl: Duration::from_secs(7 * 24 * 3600),
+            throttle_per_email: 5,
+            throttle_per_ip: 30,
+            throttle_window: Duration::from_secs(15 * 60),
+            master_key: MasterKey([0; 32]),
+        }
+    }
+}
+
+/// Shared by every request; provided to server functions as Leptos context.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    /// The state of the current request. Server functions run inside the context the server
+    /// provides, so its absence is a wiring bug, reported rather than panicking.
+    pub fn current() -> Result<AppState, crate::error::AppError> {
+        leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+            tracing::error!("AppState missing from the Leptos context");
+            crate::error::AppError::Internal("state".into())
+        })
+    }
+}

@@ -1,0 +1,292 @@
+//! Configuration from the environment (and an optional `.env`). Every setting has a safe
+//! default; a bad one stops start-up with one sentence saying what to fix.
+
+use app::ssr::MasterKey;
+use base64::Engine;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("could not {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub env: Environment,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub public_url: String,
+    pub cookie_secure: bool,
+    pub master_key: MasterKey,
+    pub session_idle_minutes: i64,
+    pub trust_proxy: bool,
+}
+
+/// Reads a variable, treating an empty value as unset.
+fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn invalid(msg: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid(msg.into())
+}
+
+fn parse_bool(name: &str, raw: &str) -> Result<bool, ConfigError> {
+    match raw.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(invalid(format!(
+            "{name} must be true or false, not '{raw}'."
+        ))),
+    }
+}
+
+impl Config {
+    /// Loads `.env` if present, then the environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        // A missing .env is normal; a malformed one is reported.
+        if let Err(err) = dotenvy::dotenv() {
+            if !err.not_found() {
+                return Err(invalid(format!("The .env file could not be read: {err}.")));
+            }
+        }
+        Self::load()
+    }
+
+    fn load() -> Result<Config, ConfigError> {
+        let env = match var("FLEET_ENV")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("development") | Some("dev") => Environment::Development,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "FLEET_ENV must be 'development' or 'production', not '{other}'."
+                )))
+            }
+        };
+        let data_dir = PathBuf::from(var("FLEET_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match var("DATABASE_URL") {
+            Some(url) => url,
+            None => {
+                create_dir(&data_dir)?;
+                format!("sqlite://{}/terminal-fleet.db?mode=rwc", data_dir.display())
+            }
+        };
+        if database_url.starts_with("sqlite:") {
+            if let Some(parent) = sqlite_parent(&database_url) {
+                create_dir(&parent)?;
+            }
+        } else if !(database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "DATABASE_URL must start with sqlite:// or postgres:// (for example postgres://user@127.0.0.1/fleet).",
+            ));
+        }
+        let listen_raw = var("FLEET_LISTEN")
+            .or_else(|| var("LEPTOS_SITE_ADDR"))
+            .unwrap_or_else(|| "127.0.0.1:3000".into());
+        let listen: SocketAddr = listen_raw.parse().map_err(|_| {
+            invalid(format!(
+                "FLEET_LISTEN must be an address like 127.0.0.1:3000, not '{listen_raw}'."
+            ))
+        })?;
+        let public_url = match var("FLEET_PUBLIC_URL") {
+            Some(url) => {
+                let parsed = url::Url::parse(&url).map_err(|_| {
+                    invalid(format!(
+                        "FLEET_PUBLIC_URL must be a URL like https://fleet.example.com, not '{url}'."
+                    ))
+                })?;
+                if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                    return Err(invalid(
+                        "FLEET_PUBLIC_URL must be an http:// or https:// URL.",
+                    ));
+                }
+                parsed.origin().ascii_serialization()
+            }
+            None => {
+                let host = if listen.ip().is_unspecified() {
+                    "127.0.0.1".to_string()
+                } else {
+                    listen.ip().to_string()
+                };
+                format!("http://{host}:{}", listen.port())
+            }
+        };
+        let cookie_secure = match var("FLEET_COOKIE_SECURE") {
+            Some(raw) => parse_bool("FLEET_COOKIE_SECURE", &raw)?,
+            None => public_url.starts_with("https://"),
+        };
+        if env == Environment::Production && !cookie_secure {
+            return Err(invalid(
+                "In production cookies must be Secure: serve over https (FLEET_PUBLIC_URL=https://…) or set FLEET_COOKIE_SECURE=true.",
+            ));
+        }
+        let master_key = master_key(env, &data_dir)?;
+        let session_idle_minutes = match var("FLEET_SESSION_IDLE_MINUTES") {
+            Some(raw) => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|m| (5..=60 * 24 * 30).contains(m))
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "FLEET_SESSION_IDLE_MINUTES must be a number of minutes between 5 and 43200, not '{raw}'."
+                    ))
+                })?,
+            None => 8 * 60,
+        };
+        let trust_proxy = match var("FLEET_TRUST_PROXY") {
+            Some(raw) => parse_bool("FLEET_TRUST_PROXY", &raw)?,
+            None => false,
+        };
+        Ok(Config {
+            env,
+            database_url,
+            data_dir,
+            listen,
+            public_url,
+            cookie_secure,
+            master_key,
+            session_idle_minutes,
+            trust_proxy,
+        })
+    }
+}
+
+fn create_dir(dir: &Path) -> Result<(), ConfigError> {
+    std::fs::create_dir_all(dir).map_err(|source| ConfigError::Io {
+        action: "create the data directory",
+        path: dir.display().to_string(),
+        source,
+    })
+}
+
+/// The directory of a `sqlite://path/file.db?…` URL, so the file can be created on first run.
+fn sqlite_parent(url: &str) -> Option<PathBuf> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+}
+
+fn decode_key(raw: &str) -> Option<[u8; 32]> {
+    let raw = raw.trim();
+    let bytes = if raw.len() == 64 && raw.chars().all(|c| c.is_ascii_hexdigit()) {
+        (0..32)
+            .map(|i| u8::from_str_radix(&raw[i * 2..i * 2 + 2], 16).ok())
+            .collect::<Option<Vec<u8>>>()?
+    } else {
+        base64::engine::general_purpose::STANDARD
+            .decode(raw)
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw))
+            .ok()?
+    };
+    bytes.try_into().ok()
+}
+
+/// `FLEET_MASTER_KEY` (32 bytes, base64 or hex). In development a missing key is generated once
+/// into the data directory; in production it must be given, since losing it loses every secret.
+fn master_key(env: Environment, data_dir: &Path) -> Result<MasterKey, ConfigError> {
+    const HOW: &str = "32 random bytes in base64, e.g. from `openssl rand -base64 32`";
+    if let Some(raw) = var("FLEET_MASTER_KEY") {
+        return decode_key(&raw)
+            .map(MasterKey)
+            .ok_or_else(|| invalid(format!("FLEET_MASTER_KEY must be {HOW}.")));
+    }
+    if env == Environment::Production {
+        return Err(invalid(format!(
+            "FLEET_MASTER_KEY is required when FLEET_ENV=production: set it to {HOW}."
+        )));
+    }
+    let path = data_dir.join("master.key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return decode_key(&existing).map(MasterKey).ok_or_else(|| {
+            invalid(format!(
+                "{} is not a valid master key ({HOW}); restore it or remove it to start afresh.",
+                path.display()
+            ))
+        });
+    }
+    create_dir(data_dir)?;
+    let mut key = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(key);
+    write_private(&path, &encoded)?;
+    tracing::warn!(
+        path = %path.display(),
+        "FLEET_MASTER_KEY is not set: generated a development key. Set FLEET_MASTER_KEY in production."
+    );
+    Ok(MasterKey(key))
+}
+
+fn write_private(path: &Path, contents: &str) -> Result<(), ConfigError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let io = |source| ConfigError::Io {
+        action: "write the master key to",
+        path: path.display().to_string(),
+        source,
+    };
+    let mut file = options.open(path).map_err(io)?;
+    file.write_all(contents.as_bytes()).map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_decode_from_hex_and_base64() {
+        let hex = "00".repeat(31) + "ff";
+        assert_eq!(decode_key(&hex).map(|k| k[31]), Some(0xff));
+        let b64 = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+        assert_eq!(decode_key(&b64), Some([7u8; 32]));
+        assert_eq!(decode_key("short"), None);
+    }
+
+    #[test]
+    fn sqlite_parent_dirs() {
+        assert_eq!(
+            sqlite_parent("sqlite://data/x.db?mode=rwc"),
+            Some(PathBuf::from("data"))
+        );
+        assert_eq!(sqlite_parent("sqlite://x.db"), None);
+        assert_eq!(sqlite_parent("sqlite::memory:"), None);
+    }
+}

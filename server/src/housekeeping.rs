@@ -1,0 +1,29 @@
+//! Periodic clean-up: expired sessions and old sign-in attempts.
+
+use app::ssr::Db;
+use std::time::Duration;
+
+pub fn spawn(db: Db) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let now = app::ssr::ids::now_ms();
+            if let Err(err) = sqlx::query("DELETE FROM sessions WHERE expiry_date <= $1")
+                .bind(now)
+                .execute(&db.pool)
+                .await
+            {
+                tracing::warn!(error = %err, "could not delete expired sessions");
+            }
+            // Attempts older than a day no longer count towards throttling.
+            if let Err(err) = sqlx::query("DELETE FROM login_attempts WHERE at < $1")
+                .bind(now - 24 * 3600 * 1000)
+                .execute(&db.pool)
+                .await
+            {
+                tracing::warn!(error = %err, "could not prune sign-in attempts");
+            }
+        }
+    })
+}

@@ -1,0 +1,11 @@
+//! The Terminal Fleet server: configuration, the axum router, middleware and background work.
+//! `main.rs` is only the command line; tests start the same server through [`start`].
+
+pub mod config;
+pub mod csrf;
+pub mod health;
+pub mod housekeeping;
+pub mod meta;
+pub mod router;
+
+pub use router::{start, Running};

@@ -1,0 +1,80 @@
+//! `terminal-fleet`: the command line of the Terminal Fleet server.
+
+use clap::{Parser, Subcommand};
+use server::config::Config;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "terminal-fleet",
+    version,
+    about = "Terminal Fleet: a dashboard and POS backend for Stripe Terminal smart readers.",
+    long_about = "Terminal Fleet: a dashboard and POS backend for Stripe Terminal smart readers.\n\n\
+                  Configuration comes from environment variables (and an optional .env file); \
+                  see README.md. With no subcommand, `serve` runs."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app, server functions and webhooks (the default). Applies pending
+    /// migrations first.
+    Serve,
+    /// Apply pending database migrations to DATABASE_URL and exit.
+    Migrate,
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn")
+    });
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("terminal-fleet: configuration error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => match server::router::open_database(&config).await {
+            Ok(_) => {
+                println!("Migrations applied.");
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("terminal-fleet: {err}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+async fn serve(config: Config) -> ExitCode {
+    let public = config.public_url.clone();
+    let running = match server::start(config).await {
+        Ok(running) => running,
+        Err(err) => {
+            eprintln!("terminal-fleet: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(addr = %running.addr, url = %public, "Terminal Fleet is listening");
+    tokio::select! {
+        _ = running.handle => ExitCode::FAILURE,
+        _ = tokio::signal::ctrl_c() => {
+            tracing::info!("shutting down");
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Builds the application: database, sessions, middleware, Leptos routes and server functions.
+
+use crate::config::{Config, Environment};
+use crate::csrf::{refuse_cross_origin, CsrfPolicy};
+use crate::meta::{client_meta, TrustProxy};
+use crate::{health, housekeeping};
+use app::ssr::session_store::DbSessionStore;
+use app::ssr::{AppState, Db, Settings, StoreError};
+use axum::body::Body;
+use axum::extract::{FromRef, Request, State};
+use axum::http::{header, HeaderValue};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+#[derive(Clone)]
+struct ServerState {
+    leptos: LeptosOptions,
+    app: AppState,
+}
+
+impl FromRef<ServerState> for LeptosOptions {
+    fn from_ref(state: &ServerState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Leptos' options: from cargo-leptos' environment when it runs us, else the defaults of a
+/// release build run from the repository root.
+pub fn leptos_options(listen: SocketAddr) -> LeptosOptions {
+    let env_or =
+        |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_string());
+    LeptosOptions::builder()
+        .output_name(env_or("LEPTOS_OUTPUT_NAME", "terminal-fleet"))
+        .site_root(env_or("LEPTOS_SITE_ROOT", "target/site"))
+        .site_pkg_dir(env_or("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(listen)
+        .reload_port(
+            std::env::var("LEPTOS_RELOAD_PORT")
+                .ok()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(3001),
+        )
+        .build()
+}
+
+async fn server_fn_handler(
+    State(state): State<ServerState>,
+    req: Request<Body>,
+) -> impl IntoResponse {
+    let app = state.app.clone();
+    handle_server_fns_with_context(move || provide_context(app.clone()), req).await
+}
+
+/// Connects to the database and applies pending migrations.
+pub async fn open_database(config: &Config) -> Result<Db, StoreError> {
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+pub fn settings(config: &Config) -> Settings {
+    Settings {
+        public_url: config.public_url.clone(),
+        master_key: config.master_key.clone(),
+        ..Settings::default()
+    }
+}
+
+/// The whole HTTP application.
+pub fn build_router(config: &Config, state: AppState) -> Router {
+    let leptos = leptos_options(config.listen);
+    let routes = generate_route_list(app::App);
+    let server_state = ServerState {
+        leptos: leptos.clone(),
+        app: state.clone(),
+    };
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name("fleet_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.cookie_secure)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
+            config.session_idle_minutes,
+        )));
+    let csrf = Arc::new(CsrfPolicy {
+        public_origin: config.public_url.clone(),
+        accept_host_origin: config.env == Environment::Development,
+    });
+    let page_state = state.clone();
+    let fallback_state = state.clone();
+
+    let health = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(state.db.clone());
+
+    Router::new()
+        .route(
+            "/sf/{*fn_name}",
+            post(server_fn_handler).get(server_fn_handler),
+        )
+        .leptos_routes_with_context(
+            &server_state,
+            routes,
+            move || provide_context(page_state.clone()),
+            {
+                let leptos = leptos.clone();
+                move || app::shell(leptos.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            ServerState,
+            _,
+        >(
+            move || provide_context(fallback_state.clone()),
+            app::shell,
+        ))
+        .with_state(server_state)
+        .layer(sessions)
+        .merge(health)
+        .layer(axum::middleware::from_fn_with_state(
+            csrf,
+            refuse_cross_origin,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            TrustProxy(config.trust_proxy),
+            client_meta,
+        ))
+        .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+}
+
+/// A server that is listening, with the address it got (tests bind port 0).
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub handle: tokio::task::JoinHandle<()>,
+}
+
+/// Opens the database, migrates, binds and serves in the background.
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    let db = open_database(&config).await?;
+    let state = AppState {
+        db: db.clone(),
+        settings: Arc::new(settings(&config)),
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let mut config = config;
+    if config.listen.port() == 0 {
+        // Port 0 means "any": the public URL must name the port actually bound.
+        config.public_url = config
+            .public_url
+            .replace(":0", &format!(":{}", addr.port()));
+        config.listen = addr;
+    }
+    let state = AppState {
+        settings: Arc::new(settings(&config)),
+        ..state
+    };
+    let router = build_router(&config, state.clone());
+    housekeeping::spawn(db);
+    let handle = tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(err) = axum::serve(listener, service).await {
+            tracing::error!(error = %err, "server stopped");
+        }
+    });
+    Ok(Running {
+        addr,
+        state,
+        handle,
+    })
+}

@@ -1,0 +1,1 @@
+//! A stateful, in-memory Stripe (Terminal subset) speaking Stripe's wire format.

@@ -1,0 +1,235 @@
+//! Starts a server per test and talks to it like a browser would.
+
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, ORIGIN};
+use reqwest::{Client, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use server::config::{Config, Environment};
+use std::net::SocketAddr;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub enum TestDb {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub state: app::ssr::AppState,
+    db: TestDb,
+    _data: tempfile::TempDir,
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("FLEET_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn on_postgres() -> bool {
+    std::env::var("FLEET_TEST_DB")
+        .map(|v| v == "postgres")
+        .unwrap_or(false)
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let data = tempfile::tempdir().expect("tempdir");
+        let (db, database_url) = if on_postgres() {
+            let admin_url = pg_admin_url();
+            let name = format!("fleet_test_{}", uuid::Uuid::new_v4().simple());
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&admin_url)
+                .await
+                .expect("connect to PostgreSQL");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&pool)
+                .await
+                .expect("create test database");
+            pool.close().await;
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_string())
+                .unwrap_or(admin_url.clone());
+            let url = format!("{base}/{name}");
+            (TestDb::Postgres { admin_url, name }, url)
+        } else {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let url = format!("sqlite://{}/fleet.db?mode=rwc", dir.path().display());
+            (TestDb::Sqlite(dir), url)
+        };
+        let config = Config {
+            env: Environment::Development,
+            database_url,
+            data_dir: data.path().to_path_buf(),
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            public_url: "http://127.0.0.1:0".into(),
+            cookie_secure: false,
+            master_key: app::ssr::MasterKey([9; 32]),
+            session_idle_minutes: 60,
+            trust_proxy: false,
+        };
+        let running = server::start(config).await.expect("server starts");
+        TestServer {
+            addr: running.addr,
+            base: format!("http://{}", running.addr),
+            state: running.state,
+            db,
+            _data: data,
+        }
+    }
+
+    /// A browser-like client: cookie jar, same-origin `Origin` header, no redirect following.
+    pub fn client(&self) -> Browser {
+        self.client_with_origin(Some(&self.base.clone()))
+    }
+
+    pub fn client_with_origin(&self, origin: Option<&str>) -> Browser {
+        let mut headers = HeaderMap::new();
+        if let Some(origin) = origin {
+            headers.insert(ORIGIN, HeaderValue::from_str(origin).expect("origin"));
+        }
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let http = Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Browser {
+            http,
+            base: self.base.clone(),
+        }
+    }
+
+    /// Signs up a new user (with their own tenant) and returns their signed-in client.
+    pub async fn user(&self, email: &str) -> Browser {
+        let b = self.client();
+        let r = b
+            .call(
+                "sign_up",
+                &[
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("organisation", &format!("{email} Org")),
+                ],
+            )
+            .await;
+        assert!(
+            r.status().is_success(),
+            "sign up {email}: {} {}",
+            r.status(),
+            r.text().await.unwrap_or_default()
+        );
+        b
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.state.db.pool)
+            .await
+            .expect("count")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin_url, name } = &self.db {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop cannot await; a short-lived runtime on another thread removes the database.
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(async move {
+                        if let Ok(pool) = sqlx::AnyPool::connect(&admin_url).await {
+                            let _ = sqlx::query(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .execute(&pool)
+                            .await;
+                        }
+                    });
+                }
+            })
+            .join();
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Browser {
+    pub http: Client,
+    pub base: String,
+}
+
+impl Browser {
+    /// Calls a server function the way the hydrated app does (form-encoded POST).
+    pub async fn call(&self, name: &str, form: &[(&str, &str)]) -> Response {
+        self.http
+            .post(format!("{}/sf/{name}", self.base))
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Calls a server function and decodes its successful answer.
+    pub async fn ok<T: DeserializeOwned>(&self, name: &str, form: &[(&str, &str)]) -> T {
+        let r = self.call(name, form).await;
+        let status = r.status();
+        let body = r.text().await.expect("body");
+        assert!(status.is_success(), "{name} failed: {status} {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{name}: {e}: {body}"))
+    }
+
+    /// Calls a server function expecting an error; returns the status and the error JSON.
+    pub async fn err(&self, name: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let r = self.call(name, form).await;
+        let status = r.status();
+        let body = r.text().await.expect("body");
+        assert!(
+            !status.is_success(),
+            "{name} unexpectedly succeeded: {body}"
+        );
+        (
+            status,
+            serde_json::from_str(&body).unwrap_or(Value::String(body)),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn me(&self) -> Option<app::model::Me> {
+        self.ok("current_user", &[]).await
+    }
+}
+
+/// The message inside an error JSON such as `{"Invalid":{"field":…,"message":…}}`.
+pub fn message(err: &Value) -> String {
+    match err {
+        Value::Object(map) => map
+            .values()
+            .next()
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                Value::Object(o) => o
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                other => other.to_string(),
+            })
+            .unwrap_or_default(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,221 @@
+//! Tenant isolation: a member of tenant A, calling every server function with tenant B's ids,
+//! gets "not found" or "forbidden" and B's data does not change. The table below must name every
+//! server function; `every_server_function_is_in_the_isolation_table` fails when one is added
+//! without joining it.
+
+use crate::harness::{Browser, TestServer};
+use crate::members::join;
+use app::model::{AuditPage, InviteCreated, MembersView};
+use reqwest::StatusCode;
+use std::collections::BTreeSet;
+
+/// Server functions that take no id of another tenant's object: they act on the caller's own
+/// session or current tenant, and are checked below for what they return instead.
+const SCOPED_BY_SESSION: &[&str] = &[
+    "current_user",
+    "sign_up",
+    "sign_in",
+    "sign_out",
+    "change_password",
+    "list_members",
+    "list_audit",
+    "invite_details",
+    "accept_invite",
+];
+
+struct World {
+    b_tenant: String,
+    b_owner_id: String,
+    b_member_id: String,
+    b_invite_id: String,
+}
+
+/// B's state as text, to prove nothing changed.
+async fn snapshot(s: &TestServer, tenant: &str) -> String {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT user_id, role FROM memberships WHERE tenant_id = $1 ORDER BY user_id",
+    )
+    .bind(tenant)
+    .fetch_all(&s.state.db.pool)
+    .await
+    .expect("memberships");
+    let invites: Vec<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT id, accepted_at, revoked_at FROM invites WHERE tenant_id = $1 ORDER BY id",
+    )
+    .bind(tenant)
+    .fetch_all(&s.state.db.pool)
+    .await
+    .expect("invites");
+    let name: String = sqlx::query_scalar("SELECT name FROM tenants WHERE id = $1")
+        .bind(tenant)
+        .fetch_one(&s.state.db.pool)
+        .await
+        .expect("tenant");
+    format!("{name} {rows:?} {invites:?}")
+}
+
+/// Every call of the table, with B's ids, made by A's owner.
+fn calls(w: &World) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+    vec![
+        ("switch_tenant", vec![("tenant_id", w.b_tenant.clone())]),
+        (
+            "change_member_role",
+            vec![("user_id", w.b_member_id.clone()), ("role", "admin".into())],
+        ),
+        (
+            "change_member_role",
+            vec![
+                ("user_id", w.b_owner_id.clone()),
+                ("role", "auditor".into()),
+            ],
+        ),
+        ("remove_member", vec![("user_id", w.b_member_id.clone())]),
+        ("remove_member", vec![("user_id", w.b_owner_id.clone())]),
+        ("revoke_invite", vec![("invite_id", w.b_invite_id.clone())]),
+        (
+            "invite_member",
+            vec![("email", "ann@a.example".into()), ("role", "owner".into())],
+        ),
+    ]
+}
+
+async fn setup(s: &TestServer) -> (Browser, Browser, World) {
+    let a = s.user("ann@a.example").await;
+    let b = s.user("bob@b.example").await;
+    let b_member = join(s, &b, "carl@b.example", "operator").await;
+    let invite: InviteCreated = b
+        .ok(
+            "invite_member",
+            &[("email", "dora@b.example"), ("role", "admin")],
+        )
+        .await;
+    let b_me = b.me().await.expect("b");
+    let world = World {
+        b_tenant: b_me.tenant.id.clone(),
+        b_owner_id: b_me.user_id.clone(),
+        b_member_id: b_member.me().await.expect("carl").user_id,
+        b_invite_id: invite.id,
+    };
+    (a, b, world)
+}
+
+#[tokio::test]
+async fn tenant_a_cannot_read_or_change_tenant_b() {
+    let s = TestServer::start().await;
+    let (a, b, w) = setup(&s).await;
+    let before = snapshot(&s, &w.b_tenant).await;
+    let b_audit_before = s
+        .count(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE tenant_id = '{}'",
+            w.b_tenant
+        ))
+        .await;
+
+    for (name, args) in calls(&w) {
+        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = a.call(name, &args).await;
+        let status = r.status();
+        if name == "invite_member" {
+            // Inviting acts on A's own tenant, never B's: the invite lands in A.
+            assert!(status.is_success(), "{name}: {status}");
+            continue;
+        }
+        assert!(
+            status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+            "{name} with B's ids answered {status}"
+        );
+    }
+    assert_eq!(snapshot(&s, &w.b_tenant).await, before, "B's data changed");
+    let b_audit_after = s
+        .count(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE tenant_id = '{}'",
+            w.b_tenant
+        ))
+        .await;
+    assert_eq!(b_audit_before, b_audit_after);
+
+    // Reads scoped by session show A's data only.
+    let members: MembersView = a.ok("list_members", &[]).await;
+    assert_eq!(members.members.len(), 1);
+    assert!(members.members.iter().all(|m| m.email == "ann@a.example"));
+    let audit: AuditPage = a.ok("list_audit", &[]).await;
+    assert!(!audit.entries.is_empty());
+    assert!(
+        audit
+            .entries
+            .iter()
+            .all(|e| e.actor_email.as_deref() == Some("ann@a.example")),
+        "{:?}",
+        audit.entries
+    );
+    let me = a.me().await.expect("a");
+    assert_eq!(me.tenants.len(), 1);
+    assert_ne!(me.tenant.id, w.b_tenant);
+    // B still sees its own.
+    let members: MembersView = b.ok("list_members", &[]).await;
+    assert_eq!(members.members.len(), 2);
+}
+
+#[tokio::test]
+async fn every_server_function_is_in_the_isolation_table() {
+    let w = World {
+        b_tenant: String::new(),
+        b_owner_id: String::new(),
+        b_member_id: String::new(),
+        b_invite_id: String::new(),
+    };
+    let covered: BTreeSet<String> = calls(&w)
+        .into_iter()
+        .map(|(n, _)| n.to_string())
+        .chain(SCOPED_BY_SESSION.iter().map(|n| n.to_string()))
+        .collect();
+    let registered: BTreeSet<String> = server_fn::axum::server_fn_paths()
+        .filter_map(|(path, _)| path.strip_prefix("/sf/").map(str::to_string))
+        .collect();
+    assert!(!registered.is_empty());
+    let missing: Vec<_> = registered.difference(&covered).collect();
+    assert!(
+        missing.is_empty(),
+        "server functions missing from the isolation table: {missing:?}"
+    );
+}
+
+#[tokio::test]
+async fn signed_out_callers_get_401_from_every_tenant_function() {
+    let s = TestServer::start().await;
+    let anonymous = s.client();
+    for name in [
+        "list_members",
+        "list_audit",
+        "invite_member",
+        "change_member_role",
+        "remove_member",
+        "revoke_invite",
+        "switch_tenant",
+        "change_password",
+        "accept_invite",
+    ] {
+        let r = anonymous
+            .call(
+                name,
+                &[
+                    ("user_id", "x"),
+                    ("role", "admin"),
+                    ("email", "a@b.co"),
+                    ("invite_id", "x"),
+                    ("tenant_id", "x"),
+                    ("token", "x"),
+                    ("current_password", "x"),
+                    ("new_password", "x"),
+                    ("confirm_password", "x"),
+                ],
+            )
+            .await;
+        let status = r.status();
+        assert!(
+            status == StatusCode::UNAUTHORIZED
+                || (name == "accept_invite" && status == StatusCode::NOT_FOUND),
+            "{name}: {status}"
+        );
+    }
+}

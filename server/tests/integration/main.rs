@@ -1,0 +1,9 @@
+//! Integration tests over real HTTP against the real server, on a fresh database per test:
+//! a temporary SQLite file by default, a fresh PostgreSQL database when FLEET_TEST_DB=postgres.
+
+mod accounts;
+mod harness;
+mod health;
+mod isolation;
+mod members;
+mod pages;

@@ -1,0 +1,319 @@
+use crate::harness::{message, Browser, TestServer, PASSWORD};
+use app::model::{AuditPage, InviteCreated, InviteInfo, MembersView, Role};
+use reqwest::StatusCode;
+
+/// Owner `owner` invites `email` as `role`; the invitee signs up and accepts. Returns the
+/// invitee's client, now working in the owner's tenant.
+pub async fn join(s: &TestServer, owner: &Browser, email: &str, role: &str) -> Browser {
+    let invite: InviteCreated = owner
+        .ok("invite_member", &[("email", email), ("role", role)])
+        .await;
+    let token = invite.link.rsplit('/').next().expect("token").to_string();
+    let b = s.user(email).await;
+    let () = b.ok("accept_invite", &[("token", &token)]).await;
+    b
+}
+
+fn token_of(invite: &InviteCreated) -> String {
+    invite.link.rsplit('/').next().expect("token").to_string()
+}
+
+#[tokio::test]
+async fn invite_link_works_once_for_the_invited_email_and_switches_tenant() {
+    let s = TestServer::start().await;
+    let owner = s.user("owner@example.com").await;
+    let invite: InviteCreated = owner
+        .ok(
+            "invite_member",
+            &[("email", "Aud@Example.com"), ("role", "auditor")],
+        )
+        .await;
+    assert_eq!(invite.email, "aud@example.com");
+    assert!(
+        invite.link.starts_with(&format!("{}/invite/", s.base)),
+        "{}",
+        invite.link
+    );
+    let token = token_of(&invite);
+    // Only the hash is stored.
+    assert_eq!(
+        s.count(&format!(
+            "SELECT COUNT(*) FROM invites WHERE token_hash = '{token}'"
+        ))
+        .await,
+        0
+    );
+
+    let anonymous = s.client();
+    let info: InviteInfo = anonymous.ok("invite_details", &[("token", &token)]).await;
+    assert_eq!(info.role, Role::Auditor);
+    assert_eq!(info.tenant_name, "owner@example.com Org");
+
+    let stranger = s.user("stranger@example.com").await;
+    let (status, err) = stranger.err("accept_invite", &[("token", &token)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(message(&err).contains("aud@example.com"));
+
+    let aud = s.user("aud@example.com").await;
+    let () = aud.ok("accept_invite", &[("token", &token)]).await;
+    let me = aud.me().await.expect("signed in");
+    assert_eq!(me.tenant.name, "owner@example.com Org");
+    assert_eq!(me.tenant.role, Role::Auditor);
+    assert_eq!(me.tenants.len(), 2);
+
+    let (status, err) = aud.err("accept_invite", &[("token", &token)]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(message(&err).contains("already been used"));
+    let (status, _) = anonymous
+        .err("invite_details", &[("token", "not-a-token")])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The new member can switch back to their own tenant and forth again.
+    let own = me
+        .tenants
+        .iter()
+        .find(|t| t.role == Role::Owner)
+        .expect("own tenant")
+        .id
+        .clone();
+    let () = aud.ok("switch_tenant", &[("tenant_id", &own)]).await;
+    assert_eq!(aud.me().await.expect("me").tenant.id, own);
+    let audit: AuditPage = owner.ok("list_audit", &[]).await;
+    assert!(audit.entries.iter().any(|e| e.action == "member.joined"));
+    assert!(audit.entries.iter().any(|e| e.action == "member.invited"));
+}
+
+#[tokio::test]
+async fn expired_and_withdrawn_invites_do_not_work() {
+    let s = TestServer::start().await;
+    let owner = s.user("own2@example.com").await;
+    let a: InviteCreated = owner
+        .ok(
+            "invite_member",
+            &[("email", "late@example.com"), ("role", "operator")],
+        )
+        .await;
+    sqlx::query("UPDATE invites SET expires_at = 1 WHERE id = $1")
+        .bind(&a.id)
+        .execute(&s.state.db.pool)
+        .await
+        .expect("expire");
+    let late = s.user("late@example.com").await;
+    let (status, err) = late.err("accept_invite", &[("token", &token_of(&a))]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(message(&err).contains("expired"));
+
+    let b: InviteCreated = owner
+        .ok(
+            "invite_member",
+            &[("email", "late@example.com"), ("role", "operator")],
+        )
+        .await;
+    let () = owner.ok("revoke_invite", &[("invite_id", &b.id)]).await;
+    let (status, err) = late.err("accept_invite", &[("token", &token_of(&b))]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(message(&err).contains("withdrawn"));
+    assert_eq!(late.me().await.expect("me").tenants.len(), 1);
+}
+
+#[tokio::test]
+async fn roles_change_and_the_last_owner_stays() {
+    let s = TestServer::start().await;
+    let owner = s.user("boss@example.com").await;
+    let owner_id = owner.me().await.expect("me").user_id;
+    let admin = join(&s, &owner, "adm@example.com", "admin").await;
+    let op = join(&s, &owner, "op@example.com", "operator").await;
+    let op_id = op.me().await.expect("me").user_id;
+
+    let (status, err) = owner
+        .err(
+            "change_member_role",
+            &[("user_id", &owner_id), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(message(&err).contains("at least one owner"));
+    let (status, _) = owner.err("remove_member", &[("user_id", &owner_id)]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // Admins manage members but cannot touch owners or make new ones.
+    let (status, _) = admin
+        .err(
+            "change_member_role",
+            &[("user_id", &op_id), ("role", "owner")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = admin.err("remove_member", &[("user_id", &owner_id)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let () = admin
+        .ok(
+            "change_member_role",
+            &[("user_id", &op_id), ("role", "auditor")],
+        )
+        .await;
+    let (status, err) = admin
+        .err(
+            "change_member_role",
+            &[("user_id", &op_id), ("role", "wizard")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(message(&err).contains("not a role"));
+
+    let view: MembersView = owner.ok("list_members", &[]).await;
+    let op_row = view
+        .members
+        .iter()
+        .find(|m| m.user_id == op_id)
+        .expect("op");
+    assert_eq!(op_row.role, Role::Auditor);
+
+    let () = owner
+        .ok(
+            "change_member_role",
+            &[("user_id", &op_id), ("role", "owner")],
+        )
+        .await;
+    let () = owner
+        .ok(
+            "change_member_role",
+            &[("user_id", &owner_id), ("role", "admin")],
+        )
+        .await;
+    let () = op.ok("remove_member", &[("user_id", &owner_id)]).await;
+    let view: MembersView = op.ok("list_members", &[]).await;
+    assert_eq!(view.members.len(), 2);
+    let audit: AuditPage = op
+        .ok("list_audit", &[("filter[action]", "member.role_changed")])
+        .await;
+    assert_eq!(audit.entries.len(), 4);
+    assert!(audit
+        .entries
+        .iter()
+        .all(|e| e.action == "member.role_changed"));
+    // The removed owner belonged only to this tenant and now reaches nothing.
+    let (status, err) = owner.err("list_members", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(message(&err).contains("no longer belong"), "{err}");
+}
+
+#[tokio::test]
+async fn auditors_and_operators_cannot_write_members() {
+    let s = TestServer::start().await;
+    let owner = s.user("o3@example.com").await;
+    let victim = join(&s, &owner, "v3@example.com", "operator").await;
+    let victim_id = victim.me().await.expect("me").user_id;
+    let invite: InviteCreated = owner
+        .ok(
+            "invite_member",
+            &[("email", "p3@example.com"), ("role", "operator")],
+        )
+        .await;
+    for role in ["auditor", "operator"] {
+        let email = format!("{role}3@example.com");
+        let b = join(&s, &owner, &email, role).await;
+        let calls: [(&str, Vec<(&str, &str)>); 4] = [
+            (
+                "invite_member",
+                vec![("email", "x@example.com"), ("role", "admin")],
+            ),
+            (
+                "change_member_role",
+                vec![("user_id", &victim_id), ("role", "admin")],
+            ),
+            ("remove_member", vec![("user_id", &victim_id)]),
+            ("revoke_invite", vec![("invite_id", &invite.id)]),
+        ];
+        for (name, args) in calls {
+            let (status, _) = b.err(name, &args).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{role} calling {name}");
+        }
+        let view: MembersView = b.ok("list_members", &[]).await;
+        assert!(!view.can_manage);
+        assert!(
+            view.invites.is_empty(),
+            "pending invites are for managers only"
+        );
+    }
+    let view: MembersView = owner.ok("list_members", &[]).await;
+    assert_eq!(view.invites.len(), 1);
+    assert!(view
+        .members
+        .iter()
+        .any(|m| m.user_id == victim_id && m.role == Role::Operator));
+    // Auditors read the audit log; operators do not.
+    let auditor = s.client();
+    let _ = auditor
+        .call(
+            "sign_in",
+            &[("email", "auditor3@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    let _: AuditPage = auditor.ok("list_audit", &[]).await;
+    let operator = s.client();
+    let _ = operator
+        .call(
+            "sign_in",
+            &[("email", "operator3@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    let (status, _) = operator.err("list_audit", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn audit_log_filters_and_pages() {
+    let s = TestServer::start().await;
+    let owner = s.user("pager@example.com").await;
+    for i in 0..60 {
+        let email = format!("guest{i}@example.com");
+        let _: InviteCreated = owner
+            .ok("invite_member", &[("email", &email), ("role", "operator")])
+            .await;
+    }
+    let first: AuditPage = owner
+        .ok("list_audit", &[("filter[action]", "member.invited")])
+        .await;
+    assert_eq!(first.entries.len(), 50);
+    let cursor = first.next.clone().expect("a second page");
+    let second: AuditPage = owner
+        .ok(
+            "list_audit",
+            &[
+                ("filter[action]", "member.invited"),
+                ("filter[before]", &cursor),
+            ],
+        )
+        .await;
+    assert_eq!(second.entries.len(), 10);
+    assert!(second.next.is_none());
+    let all: std::collections::HashSet<_> = first
+        .entries
+        .iter()
+        .chain(&second.entries)
+        .map(|e| e.id.clone())
+        .collect();
+    assert_eq!(all.len(), 60);
+    let by_actor: AuditPage = owner
+        .ok("list_audit", &[("filter[actor]", "someone@else.com")])
+        .await;
+    assert!(by_actor.entries.is_empty());
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let dated: AuditPage = owner
+        .ok(
+            "list_audit",
+            &[("filter[from]", &today), ("filter[to]", &today)],
+        )
+        .await;
+    assert!(!dated.entries.is_empty());
+    let (status, err) = owner
+        .err("list_audit", &[("filter[from]", "yesterday")])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(message(&err).contains("not a date"));
+    // Sign-in entries carry the client's address and user agent.
+    let entry = first.entries.first().expect("entry");
+    assert_eq!(entry.ip.as_deref(), Some("127.0.0.1"));
+}

@@ -1,0 +1,99 @@
+//! Server-rendered pages: redirects, statuses and what a person sees before any JavaScript runs.
+
+use crate::harness::TestServer;
+use crate::members::join;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn signed_out_visitors_are_sent_to_sign_in() {
+    let s = TestServer::start().await;
+    let b = s.client();
+    let r = b.get("/").await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    assert_eq!(r.headers()["location"], "/login");
+    let r = b.get("/audit").await;
+    assert_eq!(r.headers()["location"], "/login?next=/audit");
+    let r = b.get("/login").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains(r#"<label for="email">Email</label>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"action="/sf/sign_in""#),
+        "the form posts without JavaScript"
+    );
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404_and_forbidden_pages_are_403() {
+    let s = TestServer::start().await;
+    let owner = s.user("pages@example.com").await;
+    let r = owner.get("/no/such/page").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.expect("html").contains("Page not found"));
+    let op = join(&s, &owner, "pop@example.com", "operator").await;
+    let r = op.get("/audit").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("Not allowed"));
+    assert!(
+        !html.contains(r#"href="/audit""#),
+        "operators get no Audit link"
+    );
+    let r = owner.get("/audit").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("tenant.created"));
+}
+
+#[tokio::test]
+async fn a_plain_form_post_signs_in_and_redirects() {
+    let s = TestServer::start().await;
+    s.user("form@example.com").await;
+    let b = s.client();
+    let r = b
+        .http
+        .post(format!("{}/sf/sign_in", s.base))
+        .header("accept", "text/html")
+        .header("referer", format!("{}/login", s.base))
+        .form(&[
+            ("email", "form@example.com"),
+            ("password", crate::harness::PASSWORD),
+            ("next", "/settings"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(r.headers()["location"], "/settings");
+    let r = b.get("/settings").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // A failed plain post returns to the form with the error encoded for the page to show.
+    let r = s
+        .client()
+        .http
+        .post(format!("{}/sf/sign_in", s.base))
+        .header("accept", "text/html")
+        .header("referer", format!("{}/login", s.base))
+        .form(&[
+            ("email", "form@example.com"),
+            ("password", "wrong password"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let location = r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(location.contains("__err="), "{location}");
+    let r = s.client().get(location.trim_start_matches(&s.base)).await;
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains("The email or password is incorrect."),
+        "{html}"
+    );
+}
