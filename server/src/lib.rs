@@ -7,5 +7,6 @@ pub mod health;
 pub mod housekeeping;
 pub mod meta;
 pub mod router;
+pub mod sf_status;
 
 pub use router::{start, Running};

@@ -6,15 +6,13 @@ use crate::meta::{client_meta, TrustProxy};
 use crate::{health, housekeeping};
 use app::ssr::session_store::DbSessionStore;
 use app::ssr::{AppState, Db, Settings, StoreError};
-use axum::body::Body;
-use axum::extract::{FromRef, Request, State};
+use axum::extract::FromRef;
 use axum::http::{header, HeaderValue};
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -25,7 +23,6 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 #[derive(Clone)]
 struct ServerState {
     leptos: LeptosOptions,
-    app: AppState,
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -64,14 +61,6 @@ pub fn leptos_options(listen: SocketAddr) -> LeptosOptions {
         .build()
 }
 
-async fn server_fn_handler(
-    State(state): State<ServerState>,
-    req: Request<Body>,
-) -> impl IntoResponse {
-    let app = state.app.clone();
-    handle_server_fns_with_context(move || provide_context(app.clone()), req).await
-}
-
 /// Connects to the database and applies pending migrations.
 pub async fn open_database(config: &Config) -> Result<Db, StoreError> {
     let db = Db::connect(&config.database_url).await?;
@@ -93,7 +82,6 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let server_state = ServerState {
         leptos: leptos.clone(),
-        app: state.clone(),
     };
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name("fleet_session")
@@ -117,10 +105,6 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
         .with_state(state.db.clone());
 
     Router::new()
-        .route(
-            "/sf/{*fn_name}",
-            post(server_fn_handler).get(server_fn_handler),
-        )
         .leptos_routes_with_context(
             &server_state,
             routes,
@@ -139,6 +123,7 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
         ))
         .with_state(server_state)
         .layer(sessions)
+        .layer(axum::middleware::from_fn(crate::sf_status::error_status))
         .merge(health)
         .layer(axum::middleware::from_fn_with_state(
             csrf,

@@ -5,15 +5,23 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::model::Permission;
 #[cfg(feature = "ssr")]
-use crate::ssr::{audit_service, require, respond};
+use crate::ssr::{audit_service, require};
 
 #[server(prefix = "/sf", endpoint = "list_audit")]
-pub async fn list_audit(filter: AuditFilter) -> Result<AuditPageData, AppError> {
-    respond(
-        async {
-            let c = require(Permission::ViewAudit).await?;
-            audit_service::list(&c, &filter).await
-        }
-        .await,
-    )
+pub async fn list_audit(
+    actor: Option<String>,
+    action: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    before: Option<String>,
+) -> Result<AuditPageData, AppError> {
+    let filter = AuditFilter {
+        actor,
+        action,
+        from,
+        to,
+        before,
+    };
+    let c = require(Permission::ViewAudit).await?;
+    audit_service::list(&c, &filter).await
 }

@@ -21,7 +21,9 @@ pub fn AuditPage() -> impl IntoView {
             before: q.get("before"),
         }
     };
-    let page = Resource::new(filter, list_audit);
+    let page = Resource::new(filter, |f| {
+        list_audit(f.actor, f.action, f.from, f.to, f.before)
+    });
     view! {
         <Title text="Audit log"/>
         <div class="page-header">

@@ -3,7 +3,7 @@ use crate::model::Me;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::ssr::{auth_service, caller, respond, AppState};
+use crate::ssr::{auth_service, caller, AppState};
 
 /// Where to go after signing in: only paths on this site, never another origin.
 pub fn safe_next(next: Option<&str>) -> String {
@@ -16,25 +16,20 @@ pub fn safe_next(next: Option<&str>) -> String {
 /// The signed-in user and their current tenant, or `None` when signed out.
 #[server(prefix = "/sf", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<Me>, AppError> {
-    respond(
-        async {
-            match caller::signed_in().await {
-                Ok(c) => Ok(Some(Me {
-                    user_id: c.user_id,
-                    email: c.email,
-                    tenant: crate::model::TenantChoice {
-                        id: c.tenant_id,
-                        name: c.tenant_name,
-                        role: c.role,
-                    },
-                    tenants: c.tenants,
-                })),
-                Err(AppError::Unauthenticated) => Ok(None),
-                Err(e) => Err(e),
-            }
-        }
-        .await,
-    )
+    match caller::signed_in().await {
+        Ok(c) => Ok(Some(Me {
+            user_id: c.user_id,
+            email: c.email,
+            tenant: crate::model::TenantChoice {
+                id: c.tenant_id,
+                name: c.tenant_name,
+                role: c.role,
+            },
+            tenants: c.tenants,
+        })),
+        Err(AppError::Unauthenticated) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 #[server(prefix = "/sf", endpoint = "sign_up")]
@@ -44,27 +39,22 @@ pub async fn sign_up(
     organisation: Option<String>,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    respond(
-        async {
-            let state = AppState::current()?;
-            let session = caller::session().await?;
-            let meta = caller::client_meta().await;
-            auth_service::sign_up(
-                &state,
-                &session,
-                &meta,
-                auth_service::SignUp {
-                    email,
-                    password,
-                    organisation: organisation.unwrap_or_default(),
-                },
-            )
-            .await?;
-            leptos_axum::redirect(&safe_next(next.as_deref()));
-            Ok(())
-        }
-        .await,
+    let state = AppState::current()?;
+    let session = caller::session().await?;
+    let meta = caller::client_meta().await;
+    auth_service::sign_up(
+        &state,
+        &session,
+        &meta,
+        auth_service::SignUp {
+            email,
+            password,
+            organisation: organisation.unwrap_or_default(),
+        },
     )
+    .await?;
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
 }
 
 #[server(prefix = "/sf", endpoint = "sign_in")]
@@ -73,33 +63,23 @@ pub async fn sign_in(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    respond(
-        async {
-            let state = AppState::current()?;
-            let session = caller::session().await?;
-            let meta = caller::client_meta().await;
-            auth_service::sign_in(&state, &session, &meta, &email, password).await?;
-            leptos_axum::redirect(&safe_next(next.as_deref()));
-            Ok(())
-        }
-        .await,
-    )
+    let state = AppState::current()?;
+    let session = caller::session().await?;
+    let meta = caller::client_meta().await;
+    auth_service::sign_in(&state, &session, &meta, &email, password).await?;
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
 }
 
 #[server(prefix = "/sf", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    respond(
-        async {
-            match caller::signed_in().await {
-                Ok(c) => auth_service::sign_out(&c).await?,
-                Err(AppError::Unauthenticated) => {}
-                Err(e) => return Err(e),
-            }
-            leptos_axum::redirect("/login");
-            Ok(())
-        }
-        .await,
-    )
+    match caller::signed_in().await {
+        Ok(c) => auth_service::sign_out(&c).await?,
+        Err(AppError::Unauthenticated) => {}
+        Err(e) => return Err(e),
+    }
+    leptos_axum::redirect("/login");
+    Ok(())
 }
 
 #[server(prefix = "/sf", endpoint = "change_password")]
@@ -108,30 +88,20 @@ pub async fn change_password(
     new_password: String,
     confirm_password: String,
 ) -> Result<(), AppError> {
-    respond(
-        async {
-            let c = caller::signed_in().await?;
-            if new_password != confirm_password {
-                return Err(AppError::invalid(
-                    "confirm_password",
-                    "The two new passwords are not the same.",
-                ));
-            }
-            auth_service::change_password(&c, current_password, new_password).await
-        }
-        .await,
-    )
+    let c = caller::signed_in().await?;
+    if new_password != confirm_password {
+        return Err(AppError::invalid(
+            "confirm_password",
+            "The two new passwords are not the same.",
+        ));
+    }
+    auth_service::change_password(&c, current_password, new_password).await
 }
 
 #[server(prefix = "/sf", endpoint = "switch_tenant")]
 pub async fn switch_tenant(tenant_id: String) -> Result<(), AppError> {
-    respond(
-        async {
-            let c = caller::signed_in().await?;
-            auth_service::switch_tenant(&c, &tenant_id).await?;
-            leptos_axum::redirect("/");
-            Ok(())
-        }
-        .await,
-    )
+    let c = caller::signed_in().await?;
+    auth_service::switch_tenant(&c, &tenant_id).await?;
+    leptos_axum::redirect("/");
+    Ok(())
 }

@@ -9,11 +9,9 @@ pub mod db;
 pub mod ids;
 pub mod members_service;
 pub mod passwords;
-pub mod respond;
 pub mod session_store;
 pub mod state;
 
 pub use caller::{require, Caller, ClientMeta};
 pub use db::{Db, StoreError};
-pub use respond::respond;
 pub use state::{AppState, MasterKey, Settings};

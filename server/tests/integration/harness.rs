@@ -90,7 +90,6 @@ impl TestServer {
         if let Some(origin) = origin {
             headers.insert(ORIGIN, HeaderValue::from_str(origin).expect("origin"));
         }
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let http = Client::builder()
             .cookie_store(true)
             .default_headers(headers)
@@ -170,6 +169,7 @@ impl Browser {
     pub async fn call(&self, name: &str, form: &[(&str, &str)]) -> Response {
         self.http
             .post(format!("{}/sf/{name}", self.base))
+            .header(ACCEPT, "application/json")
             .form(form)
             .send()
             .await
@@ -200,9 +200,11 @@ impl Browser {
         )
     }
 
+    /// Loads a page as a browser does (`Accept: text/html`).
     pub async fn get(&self, path: &str) -> Response {
         self.http
             .get(format!("{}{path}", self.base))
+            .header(ACCEPT, "text/html,application/xhtml+xml")
             .send()
             .await
             .expect("request")

@@ -74,7 +74,7 @@ fn calls(w: &World) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
         ("revoke_invite", vec![("invite_id", w.b_invite_id.clone())]),
         (
             "invite_member",
-            vec![("email", "ann@a.example".into()), ("role", "owner".into())],
+            vec![("email", "zed@b.example".into()), ("role", "owner".into())],
         ),
     ]
 }

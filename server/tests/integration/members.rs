@@ -186,9 +186,9 @@ async fn roles_change_and_the_last_owner_stays() {
     let view: MembersView = op.ok("list_members", &[]).await;
     assert_eq!(view.members.len(), 2);
     let audit: AuditPage = op
-        .ok("list_audit", &[("filter[action]", "member.role_changed")])
+        .ok("list_audit", &[("action", "member.role_changed")])
         .await;
-    assert_eq!(audit.entries.len(), 4);
+    assert_eq!(audit.entries.len(), 3);
     assert!(audit
         .entries
         .iter()
@@ -274,17 +274,14 @@ async fn audit_log_filters_and_pages() {
             .await;
     }
     let first: AuditPage = owner
-        .ok("list_audit", &[("filter[action]", "member.invited")])
+        .ok("list_audit", &[("action", "member.invited")])
         .await;
     assert_eq!(first.entries.len(), 50);
     let cursor = first.next.clone().expect("a second page");
     let second: AuditPage = owner
         .ok(
             "list_audit",
-            &[
-                ("filter[action]", "member.invited"),
-                ("filter[before]", &cursor),
-            ],
+            &[("action", "member.invited"), ("before", &cursor)],
         )
         .await;
     assert_eq!(second.entries.len(), 10);
@@ -297,20 +294,15 @@ async fn audit_log_filters_and_pages() {
         .collect();
     assert_eq!(all.len(), 60);
     let by_actor: AuditPage = owner
-        .ok("list_audit", &[("filter[actor]", "someone@else.com")])
+        .ok("list_audit", &[("actor", "someone@else.com")])
         .await;
     assert!(by_actor.entries.is_empty());
     let today = time::OffsetDateTime::now_utc().date().to_string();
     let dated: AuditPage = owner
-        .ok(
-            "list_audit",
-            &[("filter[from]", &today), ("filter[to]", &today)],
-        )
+        .ok("list_audit", &[("from", &today), ("to", &today)])
         .await;
     assert!(!dated.entries.is_empty());
-    let (status, err) = owner
-        .err("list_audit", &[("filter[from]", "yesterday")])
-        .await;
+    let (status, err) = owner.err("list_audit", &[("from", "yesterday")]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message(&err).contains("not a date"));
     // Sign-in entries carry the client's address and user agent.

@@ -9,7 +9,8 @@ async fn signed_out_visitors_are_sent_to_sign_in() {
     let s = TestServer::start().await;
     let b = s.client();
     let r = b.get("/").await;
-    assert!(r.status().is_redirection(), "{}", r.status());
+    let status = r.status();
+    assert!(status.is_redirection(), "{status} {:?}", r.headers());
     assert_eq!(r.headers()["location"], "/login");
     let r = b.get("/audit").await;
     assert_eq!(r.headers()["location"], "/login?next=/audit");
