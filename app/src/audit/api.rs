@@ -1,9 +1,9 @@
 use crate::error::AppError;
-use crate::model::{AuditFilter, AuditPage as AuditPageData};
+use crate::model::AuditPage as AuditPageData;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::model::Permission;
+use crate::model::{AuditFilter, Permission};
 #[cfg(feature = "ssr")]
 use crate::ssr::{audit_service, require};
 

@@ -126,8 +126,8 @@ fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
                             <td>{e.actor_email.unwrap_or_else(|| "—".into())}</td>
                             <td><code>{e.action}</code></td>
                             <td>{match (e.target_type, e.target_id) {
-                                (Some(t), Some(id)) => format!("{t} {id}"),
-                                _ => "—".into(),
+                                (Some(t), Some(id)) => view! { {t} " " <code class="id">{id}</code> }.into_any(),
+                                _ => "—".into_any(),
                             }}</td>
                             <td>{e.detail.unwrap_or_default()}</td>
                             <td class="muted small" title=e.user_agent.clone().unwrap_or_default()>{e.ip.unwrap_or_default()}</td>

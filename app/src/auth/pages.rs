@@ -54,7 +54,7 @@ pub fn LoginPage() -> impl IntoView {
         <AuthCard title="Sign in">
             <ActionError value=action.value()/>
             <ActionForm action attr:class="stack">
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <label for="email">"Email"</label>
                 <input id="email" type="email" name="email" autocomplete="username" required/>
                 <label for="password">"Password"</label>
@@ -81,10 +81,10 @@ pub fn SignupPage() -> impl IntoView {
         <AuthCard title="Create your account">
             <ActionError value=action.value()/>
             <ActionForm action attr:class="stack">
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <label for="email">"Email"</label>
                 <input id="email" type="email" name="email" autocomplete="username" required
-                    prop:value=email_hint aria-invalid=move || email_err().is_some().to_string()/>
+                    value=email_hint aria-invalid=move || email_err().is_some().to_string()/>
                 <label for="password">"Password"</label>
                 <input id="password" type="password" name="password" autocomplete="new-password" required
                     minlength=MIN_PASSWORD_CHARS.to_string() aria-describedby="password-help"

@@ -16,7 +16,7 @@ fn day_start_ms(raw: &str, field: &str) -> AppResult<i64> {
     let date = time::Date::parse(raw.trim(), &format)
         .map_err(|_| AppError::invalid(field, format!("'{raw}' is not a date like 2026-11-24.")))?;
     let start = date.midnight().assume_utc();
-    Ok(i64::try_from(start.unix_timestamp()).unwrap_or(0) * 1000)
+    Ok(start.unix_timestamp() * 1000)
 }
 
 fn non_empty(s: &Option<String>) -> Option<&str> {

@@ -253,6 +253,18 @@ pub async fn remove(caller: &Caller, user_id: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// id, tenant id, tenant name, email, role, expires, accepted, revoked.
+type InviteRecord = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
 struct InviteRow {
     id: String,
     tenant_id: String,
@@ -263,7 +275,7 @@ struct InviteRow {
 }
 
 async fn live_invite(state: &AppState, token: &str) -> AppResult<InviteRow> {
-    let row: Option<(String, String, String, String, String, i64, Option<i64>, Option<i64>)> =
+    let row: Option<InviteRecord> =
         sqlx::query_as(
             "SELECT i.id, i.tenant_id, t.name, i.email, i.role, i.expires_at, i.accepted_at, i.revoked_at
              FROM invites i JOIN tenants t ON t.id = i.tenant_id WHERE i.token_hash = $1",

@@ -5,17 +5,19 @@ use reqwest::{Client, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use server::config::{Config, Environment};
-use std::net::SocketAddr;
 
 pub const PASSWORD: &str = "correct horse battery";
 
 pub enum TestDb {
-    Sqlite(tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    /// Held so the directory (and its database file) lives as long as the server.
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
 }
 
 pub struct TestServer {
-    pub addr: SocketAddr,
     pub base: String,
     pub state: app::ssr::AppState,
     db: TestDb,
@@ -72,7 +74,6 @@ impl TestServer {
         };
         let running = server::start(config).await.expect("server starts");
         TestServer {
-            addr: running.addr,
             base: format!("http://{}", running.addr),
             state: running.state,
             db,
