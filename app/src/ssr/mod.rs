@@ -9,6 +9,7 @@ pub mod db;
 pub mod ids;
 pub mod members_service;
 pub mod passwords;
+pub mod secrets;
 pub mod session_store;
 pub mod state;
 
