@@ -164,6 +164,22 @@ pub struct InviteInfo {
     pub signed_in_as: Option<String>,
 }
 
+/// Every action the audit log records, for the filter; each feature adds its own.
+pub const AUDIT_ACTIONS: &[&str] = &[
+    "member.invite_revoked",
+    "member.invited",
+    "member.joined",
+    "member.removed",
+    "member.role_changed",
+    "tenant.created",
+    "tenant.switched",
+    "user.password_changed",
+    "user.sign_in_failed",
+    "user.signed_in",
+    "user.signed_out",
+    "user.signed_up",
+];
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: String,

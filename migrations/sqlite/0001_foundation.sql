@@ -1,4 +1,5 @@
 -- Accounts, tenants, memberships, invites, sessions, sign-in throttling and the audit log.
+-- Account-level audit entries are written into each tenant of the user (see app/src/ssr/audit.rs).
 -- Times are Unix milliseconds (BIGINT) so that the same queries run on SQLite and PostgreSQL.
 
 CREATE TABLE users (
@@ -73,4 +74,5 @@ CREATE TABLE audit_log (
     at            BIGINT NOT NULL
 );
 CREATE INDEX audit_tenant_at ON audit_log(tenant_id, at, id);
-CREATE INDEX audit_actor_at ON audit_log(actor_user_id, at, id);
+CREATE INDEX audit_tenant_action_at ON audit_log(tenant_id, action, at, id);
+CREATE INDEX audit_tenant_actor_at ON audit_log(tenant_id, actor_email, at, id);

@@ -25,6 +25,25 @@ enum Command {
     Serve,
     /// Apply pending database migrations to DATABASE_URL and exit.
     Migrate,
+    /// Run one of the project's benchmarks and print its figures.
+    Bench {
+        #[command(subcommand)]
+        which: Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Audit log paging (first, filtered and deep keyset pages) at a given size. Uses a fresh
+    /// SQLite file unless --database-url names an (empty, throwaway) database.
+    Audit {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
 }
 
 fn init_tracing() {
@@ -38,6 +57,9 @@ fn init_tracing() {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
+    if let Some(Command::Bench { which }) = &cli.command {
+        return bench(which).await;
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
@@ -47,6 +69,7 @@ async fn main() -> ExitCode {
     };
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
+        Command::Bench { .. } => ExitCode::SUCCESS,
         Command::Migrate => match server::router::open_database(&config).await {
             Ok(_) => {
                 println!("Migrations applied.");
@@ -77,4 +100,40 @@ async fn serve(config: Config) -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+async fn bench(which: &Bench) -> ExitCode {
+    match which {
+        Bench::Audit {
+            rows,
+            samples,
+            database_url,
+        } => {
+            let dir = match tempfile_dir() {
+                Ok(dir) => dir,
+                Err(err) => {
+                    eprintln!("terminal-fleet: {err}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let url = database_url
+                .clone()
+                .unwrap_or_else(|| format!("sqlite://{}/bench.db?mode=rwc", dir.display()));
+            let result = server::bench::audit::run(&url, *rows, *samples).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("terminal-fleet: {err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("terminal-fleet-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }

@@ -23,5 +23,5 @@ pub async fn list_audit(
         before,
     };
     let c = require(Permission::ViewAudit).await?;
-    audit_service::list(&c, &filter).await
+    audit_service::list(c.db(), &c.tenant_id, &filter).await
 }

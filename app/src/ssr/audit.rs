@@ -8,8 +8,7 @@ use sqlx::AnyConnection;
 /// One audit entry about to be written.
 #[derive(Debug, Clone, Default)]
 pub struct Entry<'a> {
-    /// `None` for account-level events (sign-in, password change), which every tenant of the
-    /// actor can see.
+    /// `None` for account-level events (sign-in, password change): see [`record`].
     pub tenant_id: Option<&'a str>,
     pub actor_user_id: Option<&'a str>,
     pub actor_email: Option<&'a str>,
@@ -43,8 +42,35 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// Writes `entry` on `conn` (normally the change's own transaction).
+/// Writes `entry` on `conn` (normally the change's own transaction). An account-level entry
+/// (no tenant) of a known user is written once into each tenant the user belongs to, so every
+/// tenant's log reads with one indexed condition; without a known user it is kept untenanted.
 pub async fn record(
+    conn: &mut AnyConnection,
+    meta: &ClientMeta,
+    entry: Entry<'_>,
+) -> Result<(), sqlx::Error> {
+    if let (None, Some(user_id)) = (entry.tenant_id, entry.actor_user_id) {
+        let tenants: Vec<String> =
+            sqlx::query_scalar("SELECT tenant_id FROM memberships WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_all(&mut *conn)
+                .await?;
+        for tenant in &tenants {
+            let entry = Entry {
+                tenant_id: Some(tenant),
+                ..entry.clone()
+            };
+            insert(conn, meta, entry).await?;
+        }
+        if !tenants.is_empty() {
+            return Ok(());
+        }
+    }
+    insert(conn, meta, entry).await
+}
+
+async fn insert(
     conn: &mut AnyConnection,
     meta: &ClientMeta,
     entry: Entry<'_>,

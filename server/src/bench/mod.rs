@@ -1,0 +1,4 @@
+//! `terminal-fleet bench …`: the project's own benchmarks. Figures go to docs/benchmarks.md.
+
+pub mod audit;
+pub mod stats;
