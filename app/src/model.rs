@@ -172,6 +172,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "member.removed",
     "member.role_changed",
     "tenant.created",
+    "tenant.renamed",
     "tenant.switched",
     "user.password_changed",
     "user.sign_in_failed",

@@ -16,7 +16,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 /// The signed-in user and their current tenant, or `None` when signed out.
 #[server(prefix = "/sf", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<Me>, AppError> {
-    match caller::signed_in().await {
+    match caller::signed_in_user().await {
         Ok(c) => Ok(Some(Me {
             user_id: c.user_id,
             email: c.email,
@@ -104,4 +104,20 @@ pub async fn switch_tenant(tenant_id: String) -> Result<(), AppError> {
     auth_service::switch_tenant(&c, &tenant_id).await?;
     leptos_axum::redirect("/");
     Ok(())
+}
+
+/// Creates another organisation, owned by the caller, and switches to it.
+#[server(prefix = "/sf", endpoint = "create_tenant")]
+pub async fn create_tenant(name: String) -> Result<(), AppError> {
+    let c = caller::signed_in_user().await?;
+    crate::ssr::tenants_service::create(&c, &name).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Renames the current organisation (owners only).
+#[server(prefix = "/sf", endpoint = "rename_tenant")]
+pub async fn rename_tenant(name: String) -> Result<(), AppError> {
+    let c = crate::ssr::require(crate::model::Permission::ManageTenant).await?;
+    crate::ssr::tenants_service::rename(&c, &name).await
 }

@@ -1,4 +1,4 @@
-use super::api::{current_user, ChangePassword, SignIn, SignUp};
+use super::api::{current_user, ChangePassword, CreateTenant, RenameTenant, SignIn, SignUp};
 use crate::components::feedback::{field_error, ActionError};
 use crate::validate::MIN_PASSWORD_CHARS;
 use leptos::prelude::*;
@@ -108,7 +108,17 @@ pub fn SignupPage() -> impl IntoView {
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
+    let rename = ServerAction::<RenameTenant>::new();
+    let create = ServerAction::<CreateTenant>::new();
     let me = use_context::<crate::model::Me>();
+    let is_owner = me
+        .as_ref()
+        .is_some_and(|m| m.can(crate::model::Permission::ManageTenant));
+    let org_name = me
+        .as_ref()
+        .map(|m| m.tenant.name.clone())
+        .unwrap_or_default();
+    let renamed = move || matches!(rename.value().get(), Some(Ok(())));
     let done = move || matches!(action.value().get(), Some(Ok(())));
     view! {
         <Title text="Settings"/>
@@ -146,6 +156,30 @@ pub fn SettingsPage() -> impl IntoView {
                 <label for="confirm_password">"Repeat the new password"</label>
                 <input id="confirm_password" type="password" name="confirm_password" autocomplete="new-password" required/>
                 <button type="submit" class="button primary">"Change password"</button>
+            </ActionForm>
+        </section>
+        {is_owner.then(|| view! {
+            <section class="panel">
+                <h2>"Organisation"</h2>
+                <ActionError value=rename.value()/>
+                <Show when=renamed>
+                    <div class="flash flash-ok" role="status">"Renamed. Reload to see the new name in the header."</div>
+                </Show>
+                <ActionForm action=rename attr:class="stack narrow">
+                    <label for="org-name">"Organisation name"</label>
+                    <input id="org-name" type="text" name="name" required value=org_name.clone()/>
+                    <button type="submit" class="button">"Rename"</button>
+                </ActionForm>
+            </section>
+        })}
+        <section class="panel">
+            <h2>"Another organisation"</h2>
+            <p class="muted">"Run several businesses or franchises? Each organisation has its own Stripe connection, readers and members; switch between them from the header."</p>
+            <ActionError value=create.value()/>
+            <ActionForm action=create attr:class="stack narrow">
+                <label for="new-org">"New organisation name"</label>
+                <input id="new-org" type="text" name="name" required/>
+                <button type="submit" class="button">"Create organisation"</button>
             </ActionForm>
         </section>
     }

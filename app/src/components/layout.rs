@@ -1,6 +1,7 @@
 //! The signed-in frame: header with tenant switcher and user menu, navigation, and the page.
 
-use crate::auth::current_user;
+use crate::auth::{current_user, CreateTenant};
+use crate::components::feedback::ActionError;
 use crate::components::feedback::{ErrorView, Loading};
 use crate::model::{Me, Permission};
 use leptos::prelude::*;
@@ -15,6 +16,7 @@ pub fn Frame() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match me.await {
+                    Ok(Some(me)) if me.tenants.is_empty() => view! { <NoOrganisation/> }.into_any(),
                     Ok(Some(me)) => {
                         provide_context(me.clone());
                         view! { <SignedIn me/> }.into_any()
@@ -119,5 +121,29 @@ fn UserMenu(email: String) -> impl IntoView {
                 </form>
             </div>
         </details>
+    }
+}
+
+/// A signed-in user who belongs to no organisation (the last one removed them): they can start
+/// their own or wait for an invite.
+#[component]
+fn NoOrganisation() -> impl IntoView {
+    let create = ServerAction::<CreateTenant>::new();
+    view! {
+        <main class="auth-page">
+            <div class="auth-card">
+                <h1>"No organisation"</h1>
+                <p>"You do not belong to any organisation any more. Open an invite link from an owner, or start your own."</p>
+                <ActionError value=create.value()/>
+                <ActionForm action=create attr:class="stack">
+                    <label for="new-org-name">"Organisation name"</label>
+                    <input id="new-org-name" type="text" name="name" required/>
+                    <button type="submit" class="button primary">"Create organisation"</button>
+                </ActionForm>
+                <form method="post" action="/sf/sign_out">
+                    <button type="submit" class="button subtle">"Sign out"</button>
+                </form>
+            </div>
+        </main>
     }
 }

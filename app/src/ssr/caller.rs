@@ -66,6 +66,18 @@ pub async fn current_user_id(session: &Session) -> AppResult<Option<String>> {
 
 /// Resolves the caller without checking a permission: any member of the current tenant.
 pub async fn signed_in() -> AppResult<Caller> {
+    let caller = signed_in_user().await?;
+    if caller.tenant_id.is_empty() {
+        return Err(AppError::Forbidden(
+            "You no longer belong to any organisation. Ask an owner for a new invite, or create an organisation in Settings.".into(),
+        ));
+    }
+    Ok(caller)
+}
+
+/// The signed-in user even when they belong to no tenant (then `tenant_id` is empty and the
+/// role is the least privileged): only for acting on the account itself.
+pub async fn signed_in_user() -> AppResult<Caller> {
     let state = AppState::current()?;
     let session = session().await?;
     let Some(user_id) = current_user_id(&session).await? else {
@@ -87,15 +99,20 @@ pub async fn signed_in() -> AppResult<Caller> {
     let tenant = wanted
         .and_then(|id| tenants.iter().find(|t| t.id == id).cloned())
         .or_else(|| tenants.first().cloned());
-    let Some(tenant) = tenant else {
-        return Err(AppError::Forbidden(
-            "You no longer belong to any organisation. Ask an owner for a new invite.".into(),
-        ));
+    let tenant = match tenant {
+        Some(tenant) => {
+            session
+                .insert(TENANT_KEY, tenant.id.clone())
+                .await
+                .map_err(session_err)?;
+            tenant
+        }
+        None => TenantChoice {
+            id: String::new(),
+            name: String::new(),
+            role: Role::Auditor,
+        },
     };
-    session
-        .insert(TENANT_KEY, tenant.id.clone())
-        .await
-        .map_err(session_err)?;
     Ok(Caller {
         user_id,
         email,

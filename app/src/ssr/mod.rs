@@ -12,6 +12,7 @@ pub mod passwords;
 pub mod secrets;
 pub mod session_store;
 pub mod state;
+pub mod tenants_service;
 
 pub use caller::{require, Caller, ClientMeta};
 pub use db::{Db, StoreError};

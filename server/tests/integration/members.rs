@@ -193,10 +193,19 @@ async fn roles_change_and_the_last_owner_stays() {
         .entries
         .iter()
         .all(|e| e.action == "member.role_changed"));
-    // The removed owner belonged only to this tenant and now reaches nothing.
+    // The removed owner belonged only to this tenant and now reaches nothing…
     let (status, err) = owner.err("list_members", &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(message(&err).contains("no longer belong"), "{err}");
+    let me = owner.me().await.expect("still signed in");
+    assert!(me.tenants.is_empty());
+    // …until they start a new organisation of their own.
+    let () = owner
+        .ok("create_tenant", &[("name", "Boss Again Ltd")])
+        .await;
+    let me = owner.me().await.expect("me");
+    assert_eq!(me.tenant.name, "Boss Again Ltd");
+    assert_eq!(me.tenant.role, Role::Owner);
 }
 
 #[tokio::test]
@@ -308,4 +317,26 @@ async fn audit_log_filters_and_pages() {
     // Sign-in entries carry the client's address and user agent.
     let entry = first.entries.first().expect("entry");
     assert_eq!(entry.ip.as_deref(), Some("127.0.0.1"));
+}
+
+#[tokio::test]
+async fn owners_rename_and_anyone_creates_organisations() {
+    let s = TestServer::start().await;
+    let owner = s.user("ren@example.com").await;
+    let admin = join(&s, &owner, "renadm@example.com", "admin").await;
+    let (status, _) = admin.err("rename_tenant", &[("name", "Hijacked")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, err) = owner.err("rename_tenant", &[("name", "   ")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(message(&err).contains("Enter a name"));
+    let () = owner.ok("rename_tenant", &[("name", "Renamed Café")]).await;
+    assert_eq!(admin.me().await.expect("me").tenant.name, "Renamed Café");
+    let () = admin.ok("create_tenant", &[("name", "Admin's Own")]).await;
+    let me = admin.me().await.expect("me");
+    assert_eq!(me.tenant.name, "Admin's Own");
+    assert_eq!(me.tenants.len(), 3);
+    let audit: AuditPage = owner
+        .ok("list_audit", &[("action", "tenant.renamed")])
+        .await;
+    assert_eq!(audit.entries.len(), 1);
 }

@@ -1,0 +1,93 @@
+//! Organisations: creating another one (franchise operators run several) and renaming.
+
+use super::audit::{record, Entry};
+use super::caller::Caller;
+use super::ids::{new_id, now_ms};
+use super::session_store::TENANT_KEY;
+use crate::error::{AppError, AppResult};
+
+fn clean_name(raw: &str) -> AppResult<String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(AppError::invalid(
+            "name",
+            "Enter a name for the organisation.",
+        ));
+    }
+    if name.chars().count() > 100 {
+        return Err(AppError::invalid(
+            "name",
+            "Keep the organisation name under 100 characters.",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// Creates an organisation owned by the caller and makes it their current one.
+pub async fn create(caller: &Caller, name: &str) -> AppResult<String> {
+    let name = clean_name(name)?;
+    let id = new_id("ten");
+    let now = now_ms();
+    let mut tx = caller.db().pool.begin().await?;
+    sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(&id)
+        .bind(&name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)",
+    )
+    .bind(&id)
+    .bind(&caller.user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE users SET last_tenant_id = $1 WHERE id = $2")
+        .bind(&id)
+        .bind(&caller.user_id)
+        .execute(&mut *tx)
+        .await?;
+    record(
+        &mut tx,
+        &caller.meta,
+        Entry {
+            tenant_id: Some(&id),
+            ..Entry::by(caller, "tenant.created")
+        }
+        .target("tenant", &id)
+        .detail(name),
+    )
+    .await?;
+    tx.commit().await?;
+    caller
+        .session
+        .insert(TENANT_KEY, id.clone())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "session store error");
+            AppError::Internal("session".into())
+        })?;
+    Ok(id)
+}
+
+/// Renames the caller's current organisation.
+pub async fn rename(caller: &Caller, name: &str) -> AppResult<()> {
+    let name = clean_name(name)?;
+    let mut tx = caller.db().pool.begin().await?;
+    sqlx::query("UPDATE tenants SET name = $1 WHERE id = $2")
+        .bind(&name)
+        .bind(&caller.tenant_id)
+        .execute(&mut *tx)
+        .await?;
+    record(
+        &mut tx,
+        &caller.meta,
+        Entry::by(caller, "tenant.renamed")
+            .target("tenant", &caller.tenant_id)
+            .detail(format!("{} → {name}", caller.tenant_name)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
