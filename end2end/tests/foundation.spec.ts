@@ -79,6 +79,11 @@ test('owner signs up, invites an auditor, who joins, switches tenant and can rea
   await second.getByRole('button', { name: 'Accept invitation' }).click();
   await expect(second.getByRole('heading', { name: 'Overview' })).toBeVisible();
 
+  // The owner's Members page, open all along, shows the new member without a reload.
+  await expect(page.getByText('Live', { exact: true })).toBeVisible();
+  await expect(page.getByRole('cell', { name: new RegExp(auditor) })).toBeVisible();
+  await expect(page.getByRole('listitem').filter({ hasText: auditor })).toHaveCount(0);
+
   // Two tenants now: switch to their own, then back to the one they joined.
   const switcher = second.getByLabel('Organisation');
   await expect(switcher).toBeVisible();

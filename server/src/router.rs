@@ -4,6 +4,7 @@ use crate::config::{Config, Environment};
 use crate::csrf::{refuse_cross_origin, CsrfPolicy};
 use crate::meta::{client_meta, TrustProxy};
 use crate::{health, housekeeping};
+use app::ssr::bus::Bus;
 use app::ssr::session_store::DbSessionStore;
 use app::ssr::{AppState, Db, Settings, StoreError};
 use axum::extract::FromRef;
@@ -35,6 +36,8 @@ impl FromRef<ServerState> for LeptosOptions {
 pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Bus(#[from] app::ssr::bus::BusError),
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -122,6 +125,11 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
             app::shell,
         ))
         .with_state(server_state)
+        .merge(
+            Router::new()
+                .route("/events", get(crate::events::events))
+                .with_state(state.clone()),
+        )
         .layer(sessions)
         .layer(axum::middleware::from_fn(crate::sf_status::error_status))
         .merge(health)
@@ -158,9 +166,16 @@ pub struct Running {
 /// Opens the database, migrates, binds and serves in the background.
 pub async fn start(config: Config) -> Result<Running, StartError> {
     let db = open_database(&config).await?;
+    let bus = match db.backend {
+        app::ssr::db::Backend::Postgres => {
+            Bus::postgres(&config.database_url, db.pool.clone()).await?
+        }
+        app::ssr::db::Backend::Sqlite => Bus::local(),
+    };
     let state = AppState {
         db: db.clone(),
         settings: Arc::new(settings(&config)),
+        bus,
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -36,6 +36,7 @@ pub fn Frame() -> impl IntoView {
 #[component]
 fn SignedIn(me: Me) -> impl IntoView {
     let can_audit = me.can(Permission::ViewAudit);
+    crate::live::provide_live();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
@@ -44,6 +45,7 @@ fn SignedIn(me: Me) -> impl IntoView {
                 "Terminal Fleet"
             </a>
             <TenantSwitcher me=me.clone()/>
+            <crate::live::LiveIndicator/>
             <UserMenu email=me.email.clone()/>
         </header>
         <div class="frame">

@@ -15,9 +15,11 @@ pub fn MembersPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeInvite>::new();
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
+    let live = use_context::<crate::live::Live>().map(|l| l.topic("members"));
     let view_data = Resource::new(
         move || {
             (
+                live.map(|t| t.get()),
                 invite.version().get(),
                 revoke.version().get(),
                 change.version().get(),

@@ -78,8 +78,11 @@ pub async fn signed_in() -> AppResult<Caller> {
 /// The signed-in user even when they belong to no tenant (then `tenant_id` is empty and the
 /// role is the least privileged): only for acting on the account itself.
 pub async fn signed_in_user() -> AppResult<Caller> {
-    let state = AppState::current()?;
-    let session = session().await?;
+    resolve(AppState::current()?, session().await?, client_meta().await).await
+}
+
+/// Resolves the caller from explicit parts, for handlers outside Leptos (the SSE stream).
+pub async fn resolve(state: AppState, session: Session, meta: ClientMeta) -> AppResult<Caller> {
     let Some(user_id) = current_user_id(&session).await? else {
         return Err(AppError::Unauthenticated);
     };
@@ -120,7 +123,7 @@ pub async fn signed_in_user() -> AppResult<Caller> {
         tenant_name: tenant.name,
         role: tenant.role,
         tenants,
-        meta: client_meta().await,
+        meta,
         state,
         session,
     })

@@ -129,6 +129,11 @@ pub async fn invite(caller: &Caller, email: &str, role: &str) -> AppResult<Invit
     )
     .await?;
     tx.commit().await?;
+    caller
+        .state
+        .bus
+        .publish(&caller.tenant_id, "members", None)
+        .await;
     let base = caller.state.settings.public_url.trim_end_matches('/');
     Ok(InviteCreated {
         id,
@@ -160,6 +165,11 @@ pub async fn revoke_invite(caller: &Caller, invite_id: &str) -> AppResult<()> {
     )
     .await?;
     tx.commit().await?;
+    caller
+        .state
+        .bus
+        .publish(&caller.tenant_id, "members", None)
+        .await;
     Ok(())
 }
 
@@ -222,6 +232,11 @@ pub async fn change_role(caller: &Caller, user_id: &str, role: &str) -> AppResul
     )
     .await?;
     tx.commit().await?;
+    caller
+        .state
+        .bus
+        .publish(&caller.tenant_id, "members", None)
+        .await;
     Ok(())
 }
 
@@ -250,6 +265,11 @@ pub async fn remove(caller: &Caller, user_id: &str) -> AppResult<()> {
     )
     .await?;
     tx.commit().await?;
+    caller
+        .state
+        .bus
+        .publish(&caller.tenant_id, "members", None)
+        .await;
     Ok(())
 }
 
@@ -398,6 +418,7 @@ pub async fn accept(
     )
     .await?;
     tx.commit().await?;
+    state.bus.publish(&invite.tenant_id, "members", None).await;
     session
         .insert(TENANT_KEY, invite.tenant_id.clone())
         .await

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod audit_service;
 pub mod auth_service;
+pub mod bus;
 pub mod caller;
 pub mod db;
 pub mod ids;

@@ -44,6 +44,7 @@ impl Default for Settings {
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
+    pub bus: super::bus::Bus,
 }
 
 impl AppState {

@@ -15,11 +15,14 @@ pub enum TestDb {
         admin_url: String,
         name: String,
     },
+    /// A second instance on another server's database, which that server cleans up.
+    Shared,
 }
 
 pub struct TestServer {
     pub base: String,
     pub state: app::ssr::AppState,
+    pub database_url: String,
     db: TestDb,
     _data: tempfile::TempDir,
 }
@@ -61,9 +64,19 @@ impl TestServer {
             let url = format!("sqlite://{}/fleet.db?mode=rwc", dir.path().display());
             (TestDb::Sqlite(dir), url)
         };
+        Self::launch(db, database_url, data).await
+    }
+
+    /// Another server process-alike on the same database (multi-instance tests).
+    pub async fn another_instance(&self) -> TestServer {
+        let data = tempfile::tempdir().expect("tempdir");
+        Self::launch(TestDb::Shared, self.database_url.clone(), data).await
+    }
+
+    async fn launch(db: TestDb, database_url: String, data: tempfile::TempDir) -> TestServer {
         let config = Config {
             env: Environment::Development,
-            database_url,
+            database_url: database_url.clone(),
             data_dir: data.path().to_path_buf(),
             listen: "127.0.0.1:0".parse().expect("addr"),
             public_url: "http://127.0.0.1:0".into(),
@@ -76,6 +89,7 @@ impl TestServer {
         TestServer {
             base: format!("http://{}", running.addr),
             state: running.state,
+            database_url,
             db,
             _data: data,
         }
@@ -234,5 +248,52 @@ pub fn message(err: &Value) -> String {
             .unwrap_or_default(),
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+/// An open `/events` stream.
+pub struct EventStream {
+    response: Response,
+    buffer: String,
+}
+
+impl Browser {
+    pub async fn events(&self) -> EventStream {
+        let response = self
+            .http
+            .get(format!("{}/events", self.base))
+            .header(ACCEPT, "text/event-stream")
+            .send()
+            .await
+            .expect("events");
+        assert_eq!(response.status(), StatusCode::OK);
+        EventStream {
+            response,
+            buffer: String::new(),
+        }
+    }
+}
+
+impl EventStream {
+    /// The next `data:` payload of a plain message (named events such as `ready` are skipped),
+    /// or `None` after `wait` without one.
+    pub async fn next_message(&mut self, wait: std::time::Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                if block.lines().any(|l| l.starts_with("event:")) {
+                    continue;
+                }
+                if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data:")) {
+                    return serde_json::from_str(data.trim()).ok();
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .ok()?;
+            let bytes = chunk.ok()??;
+            self.buffer.push_str(&String::from_utf8_lossy(&bytes));
+        }
     }
 }

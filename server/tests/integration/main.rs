@@ -5,5 +5,6 @@ mod accounts;
 mod harness;
 mod health;
 mod isolation;
+mod live;
 mod members;
 mod pages;

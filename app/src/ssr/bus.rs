@@ -1,0 +1,118 @@
+//! The live bus: changes published by any request or background task reach the SSE streams of
+//! the tenant's browsers. On SQLite (one process) it is an in-process broadcast; on PostgreSQL
+//! every publish goes through NOTIFY and each instance rebroadcasts what it hears, so browsers
+//! connected to any instance see changes made on any other.
+
+use crate::live::LiveMessage;
+use serde::{Deserialize, Serialize};
+use sqlx::AnyPool;
+use tokio::sync::broadcast;
+
+const CHANNEL: &str = "fleet_live";
+/// PostgreSQL refuses NOTIFY payloads of 8000 bytes or more.
+const MAX_PAYLOAD: usize = 7900;
+
+/// A message addressed to one tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub tenant_id: String,
+    pub message: LiveMessage,
+}
+
+#[derive(Clone, Debug)]
+pub struct Bus {
+    local: broadcast::Sender<Envelope>,
+    /// Set on PostgreSQL: publish through NOTIFY instead of locally.
+    notify: Option<AnyPool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("could not publish a live update: {0}")]
+    Publish(#[from] sqlx::Error),
+    #[error("could not listen for live updates: {0}")]
+    Listen(sqlx::Error),
+}
+
+impl Bus {
+    /// An in-process bus (SQLite, tests).
+    pub fn local() -> Bus {
+        let (local, _) = broadcast::channel(1024);
+        Bus {
+            local,
+            notify: None,
+        }
+    }
+
+    /// A bus across every instance on one PostgreSQL database: starts the listener task.
+    pub async fn postgres(database_url: &str, pool: AnyPool) -> Result<Bus, BusError> {
+        let (local, _) = broadcast::channel(1024);
+        let mut listener = sqlx::postgres::PgListener::connect(database_url)
+            .await
+            .map_err(BusError::Listen)?;
+        listener.listen(CHANNEL).await.map_err(BusError::Listen)?;
+        let sender = local.clone();
+        tokio::spawn(async move {
+            loop {
+                // `recv` reconnects by itself after a lost connection.
+                match listener.recv().await {
+                    Ok(notification) => {
+                        if let Ok(envelope) =
+                            serde_json::from_str::<Envelope>(notification.payload())
+                        {
+                            let _ = sender.send(envelope);
+                        }
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "live bus listener error; retrying");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(Bus {
+            local,
+            notify: Some(pool),
+        })
+    }
+
+    /// Publishes to the tenant's browsers. A failure is logged, not returned: the change it
+    /// announces is already committed, and pages also refresh on their own.
+    pub async fn publish(&self, tenant_id: &str, topic: &str, id: Option<&str>) {
+        let envelope = Envelope {
+            tenant_id: tenant_id.to_string(),
+            message: LiveMessage {
+                topic: topic.to_string(),
+                id: id.map(str::to_string),
+            },
+        };
+        match &self.notify {
+            None => {
+                let _ = self.local.send(envelope);
+            }
+            Some(pool) => {
+                let Ok(payload) = serde_json::to_string(&envelope) else {
+                    return;
+                };
+                if payload.len() > MAX_PAYLOAD {
+                    tracing::warn!(topic, "live message too large for NOTIFY; dropped");
+                    return;
+                }
+                // Wrapped so the statement returns a type every driver decodes (pg_notify returns void).
+                if let Err(err) =
+                    sqlx::query("SELECT COUNT(*) FROM (SELECT pg_notify($1, $2)) AS sent")
+                        .bind(CHANNEL)
+                        .bind(payload)
+                        .execute(pool)
+                        .await
+                {
+                    tracing::warn!(error = %err, "live bus publish failed");
+                }
+            }
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Envelope> {
+        self.local.subscribe()
+    }
+}
