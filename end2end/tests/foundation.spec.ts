@@ -81,7 +81,7 @@ test('owner signs up, invites an auditor, who joins, switches tenant and can rea
 
   // The owner's Members page, open all along, shows the new member without a reload.
   await expect(page.getByText('Live', { exact: true })).toBeVisible();
-  await expect(page.getByRole('cell', { name: new RegExp(auditor) })).toBeVisible();
+  await expect(page.getByRole('cell', { name: auditor, exact: true })).toBeVisible();
   await expect(page.getByRole('listitem').filter({ hasText: auditor })).toHaveCount(0);
 
   // Two tenants now: switch to their own, then back to the one they joined.
