@@ -17,12 +17,6 @@ pub fn OverviewPage() -> impl IntoView {
             <h1>"Overview"</h1>
             <p class="muted">{name}</p>
         </div>
-        <div class="stats">
-            <div class="stat"><span class="stat-value">"0"</span><span class="stat-label">"Locations"</span></div>
-            <div class="stat"><span class="stat-value">"0"</span><span class="stat-label">"Readers online"</span></div>
-            <div class="stat"><span class="stat-value">"0"</span><span class="stat-label">"Readers offline"</span></div>
-            <div class="stat"><span class="stat-value">"—"</span><span class="stat-label">"Last transaction"</span></div>
-        </div>
         <section class="panel">
             <EmptyState
                 title="No readers yet"

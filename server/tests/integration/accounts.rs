@@ -357,3 +357,17 @@ async fn password_change_revokes_every_other_session() {
         .await;
     assert!(r.status().is_success());
 }
+
+#[tokio::test]
+async fn idle_sessions_expire() {
+    let s = TestServer::start().await;
+    let b = s.user("idle@example.com").await;
+    assert!(b.me().await.is_some());
+    // Every request pushes the expiry forward; an idle one has it in the past.
+    sqlx::query("UPDATE sessions SET expiry_date = $1")
+        .bind(app::ssr::ids::now_ms() - 1)
+        .execute(&s.state.db.pool)
+        .await
+        .expect("age sessions");
+    assert!(b.me().await.is_none());
+}

@@ -223,7 +223,7 @@ async fn auditors_and_operators_cannot_write_members() {
     for role in ["auditor", "operator"] {
         let email = format!("{role}3@example.com");
         let b = join(&s, &owner, &email, role).await;
-        let calls: [(&str, Vec<(&str, &str)>); 4] = [
+        let calls: [(&str, Vec<(&str, &str)>); 5] = [
             (
                 "invite_member",
                 vec![("email", "x@example.com"), ("role", "admin")],
@@ -234,6 +234,7 @@ async fn auditors_and_operators_cannot_write_members() {
             ),
             ("remove_member", vec![("user_id", &victim_id)]),
             ("revoke_invite", vec![("invite_id", &invite.id)]),
+            ("rename_tenant", vec![("name", "Renamed by a reader")]),
         ];
         for (name, args) in calls {
             let (status, _) = b.err(name, &args).await;
