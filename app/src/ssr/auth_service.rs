@@ -83,20 +83,7 @@ pub async fn sign_up(
             "An account with this email already exists. Sign in instead.".into(),
         ));
     }
-    sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(&tenant_id)
-        .bind(&organisation)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)",
-    )
-    .bind(&tenant_id)
-    .bind(&user_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    super::tenants_service::insert_owned(&mut tx, &tenant_id, &organisation, &user_id, now).await?;
     record(
         &mut tx,
         meta,

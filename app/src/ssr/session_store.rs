@@ -27,6 +27,18 @@ fn backend(err: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(err.to_string())
 }
 
+/// The record's data as JSON, and its user id for the indexed column.
+fn encode(record: &Record) -> session_store::Result<(String, Option<String>)> {
+    let data = serde_json::to_string(&record.data)
+        .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+    let user_id = record
+        .data
+        .get(USER_KEY)
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    Ok((data, user_id))
+}
+
 fn expiry_ms(record: &Record) -> i64 {
     i64::try_from(record.expiry_date.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
@@ -36,13 +48,7 @@ impl SessionStore for DbSessionStore {
     /// Inserts a new session, drawing a fresh id in the (astronomically unlikely) case that the
     /// random one is taken, so a new session can never overwrite another user's.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let data = serde_json::to_string(&record.data)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        let user_id = record
-            .data
-            .get(USER_KEY)
-            .and_then(|v| v.as_str())
-            .map(str::to_string);
+        let (data, user_id) = encode(record)?;
         loop {
             let inserted = sqlx::query(
                 "INSERT INTO sessions (id, user_id, data, expiry_date) VALUES ($1, $2, $3, $4)
@@ -63,13 +69,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = serde_json::to_string(&record.data)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        let user_id = record
-            .data
-            .get(USER_KEY)
-            .and_then(|v| v.as_str())
-            .map(str::to_string);
+        let (data, user_id) = encode(record)?;
         sqlx::query(
             "INSERT INTO sessions (id, user_id, data, expiry_date) VALUES ($1, $2, $3, $4)
              ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data,

@@ -23,26 +23,38 @@ fn clean_name(raw: &str) -> AppResult<String> {
     Ok(name.to_string())
 }
 
+/// Inserts a tenant and its first owner.
+pub async fn insert_owned(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    name: &str,
+    owner_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(tenant_id)
+        .bind(name)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)",
+    )
+    .bind(tenant_id)
+    .bind(owner_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Creates an organisation owned by the caller and makes it their current one.
 pub async fn create(caller: &Caller, name: &str) -> AppResult<String> {
     let name = clean_name(name)?;
     let id = new_id("ten");
     let now = now_ms();
     let mut tx = caller.db().pool.begin().await?;
-    sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(&id)
-        .bind(&name)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)",
-    )
-    .bind(&id)
-    .bind(&caller.user_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    insert_owned(&mut tx, &id, &name, &caller.user_id, now).await?;
     sqlx::query("UPDATE users SET last_tenant_id = $1 WHERE id = $2")
         .bind(&id)
         .bind(&caller.user_id)
