@@ -221,6 +221,14 @@ pub fn InvitePage() -> impl IntoView {
                                     <p class="muted">{format!("This invite expires {}.", datetime(info.expires_at))}</p>
                                     <ActionError value=accept.value()/>
                                     {match info.signed_in_as {
+                                        Some(email) if email != info.email => view! {
+                                            <div class="flash flash-error" role="alert">
+                                                {format!("This invite is for {}, but you are signed in as {email}. Sign out, then open the link again.", info.email)}
+                                            </div>
+                                            <form method="post" action="/sf/sign_out">
+                                                <button type="submit" class="button">"Sign out"</button>
+                                            </form>
+                                        }.into_any(),
                                         Some(email) => view! {
                                             <p>{format!("You are signed in as {email}.")}</p>
                                             <ActionForm action=accept attr:class="stack">
