@@ -1,4 +1,15 @@
 //! The Stripe side of Terminal Fleet: wire types, the API client and webhook signatures.
 //! Server-only: the Leptos app depends on it under its `ssr` feature, so the wasm never sees it.
 
+pub mod client;
+pub mod enums;
+pub mod error;
+pub mod form;
+pub mod objects;
+pub mod params;
+pub mod retry;
 pub mod webhook;
+
+pub use client::{ClientConfig, Credentials, IdempotencyKey, SecretKey, StripeClient};
+pub use error::{ApiError, StripeError};
+pub use objects::*;

@@ -1,0 +1,648 @@
+//! The Stripe API client. Credentials are per call (each tenant has its own key or connected
+//! account); every POST carries an idempotency key derived from the caller's own operation id,
+//! so retries, ours or the caller's, never act twice.
+
+use crate::error::{ErrorBody, StripeError};
+use crate::form::encode;
+use crate::objects::*;
+use crate::params::*;
+use crate::retry::{is_retryable, Outcome, RetryPolicy};
+use futures::stream::{self, Stream};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fmt;
+use std::time::Duration;
+
+/// The API version pinned on every call: the one of the contract the simulator follows
+/// (../shared/stripe/contract-data.json).
+pub const API_VERSION: &str = "2026-10-28.endive";
+
+/// A secret or restricted key. Never printed: `Debug` and `Display` mask it as Stripe does.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey(String);
+
+impl SecretKey {
+    pub fn new(key: impl Into<String>) -> Self {
+        SecretKey(key.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `sk_test_…abcd`.
+    pub fn masked(&self) -> String {
+        let prefix = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"]
+            .into_iter()
+            .find(|p| self.0.starts_with(p))
+            .unwrap_or("");
+        let tail: String = self
+            .0
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        format!("{prefix}…{tail}")
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.0.starts_with("sk_live_") || self.0.starts_with("rk_live_")
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretKey({})", self.masked())
+    }
+}
+
+impl fmt::Display for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+/// Who a call acts as: a key, and optionally a connected account (`Stripe-Account`).
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub key: SecretKey,
+    pub account: Option<String>,
+}
+
+impl Credentials {
+    pub fn key(key: impl Into<String>) -> Self {
+        Credentials {
+            key: SecretKey::new(key),
+            account: None,
+        }
+    }
+
+    pub fn on_account(mut self, account: impl Into<String>) -> Self {
+        self.account = Some(account.into());
+        self
+    }
+}
+
+/// An `Idempotency-Key`, derived by the caller from its own operation id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Stripe accepts up to 255 characters; longer ids are cut (they are ours, so unique
+    /// prefixes are the caller's job).
+    pub fn new(operation: impl Into<String>) -> Self {
+        let mut key: String = operation.into();
+        key.truncate(255);
+        IdempotencyKey(key)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub base_url: String,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            base_url: "https://api.stripe.com".into(),
+            timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StripeClient {
+    http: reqwest::Client,
+    config: ClientConfig,
+}
+
+impl StripeClient {
+    pub fn new(config: ClientConfig) -> Result<Self, StripeError> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("TerminalFleet/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| StripeError::Transport(e.to_string()))?;
+        Ok(StripeClient { http, config })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.config.base_url
+    }
+
+    /// One call with retries where safe. `body` is form-encoded for POST and a query string
+    /// for GET and DELETE.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        creds: &Credentials,
+        params: &impl Serialize,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<T, StripeError> {
+        let encoded = encode(params)?;
+        let url = format!("{}{path}", self.config.base_url.trim_end_matches('/'));
+        let mut attempt = 0;
+        loop {
+            let mut request = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(creds.key.expose())
+                .header("Stripe-Version", API_VERSION);
+            if let Some(account) = &creds.account {
+                request = request.header("Stripe-Account", account);
+            }
+            if let Some(key) = idempotency {
+                request = request.header("Idempotency-Key", key.as_str());
+            }
+            request = if method == Method::POST {
+                request
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )
+                    .body(encoded.clone())
+            } else if encoded.is_empty() {
+                request
+            } else {
+                request.query(&url::form_urlencoded::parse(encoded.as_bytes()).collect::<Vec<_>>())
+            };
+            let (outcome, result) = match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    let should_retry = response
+                        .headers()
+                        .get("stripe-should-retry")
+                        .and_then(|v| v.to_str().ok())
+                        .map(|v| v == "true");
+                    let outcome = Outcome::Status {
+                        code: status.as_u16(),
+                        should_retry,
+                    };
+                    (outcome, read(response, status, should_retry).await)
+                }
+                Err(err) if err.is_timeout() => (
+                    Outcome::TimedOut,
+                    Err(StripeError::Timeout(self.config.timeout.as_secs())),
+                ),
+                // The error's text can include the URL but never the key, which travels in a header.
+                Err(err) => (
+                    Outcome::ConnectionFailed,
+                    Err(StripeError::Transport(err.to_string())),
+                ),
+            };
+            let retryable = result.is_err() && is_retryable(outcome);
+            if !retryable || attempt >= self.config.retry.max_retries {
+                return result;
+            }
+            attempt += 1;
+            let delay = self.config.retry.delay(attempt);
+            tracing::debug!(path, attempt, ?outcome, ?delay, "retrying Stripe call");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        creds: &Credentials,
+        query: &impl Serialize,
+    ) -> Result<T, StripeError> {
+        self.call(Method::GET, path, creds, query, None).await
+    }
+
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        creds: &Credentials,
+        body: &impl Serialize,
+        key: &IdempotencyKey,
+    ) -> Result<T, StripeError> {
+        self.call(Method::POST, path, creds, body, Some(key)).await
+    }
+
+    async fn delete(&self, path: &str, creds: &Credentials) -> Result<Deleted, StripeError> {
+        self.call(Method::DELETE, path, creds, &(), None).await
+    }
+
+    /// Every item of a list, following `has_more` with `starting_after`, page by page.
+    pub fn paginate<T, P>(
+        &self,
+        path: String,
+        creds: Credentials,
+        params: P,
+    ) -> impl Stream<Item = Result<T, StripeError>> + '_
+    where
+        T: DeserializeOwned + HasId + 'static,
+        P: Serialize + Clone + Paged + 'static,
+    {
+        let first = Some(params);
+        let pages = stream::try_unfold(first, move |next| {
+            let path = path.clone();
+            let creds = creds.clone();
+            async move {
+                let Some(params) = next else {
+                    return Ok::<_, StripeError>(None);
+                };
+                let page: List<T> = self.get(&path, &creds, &params).await?;
+                let following = match (page.has_more, page.data.last()) {
+                    (true, Some(last)) => Some(params.after(last.id())),
+                    _ => None,
+                };
+                Ok(Some((
+                    stream::iter(page.data.into_iter().map(Ok)),
+                    following,
+                )))
+            }
+        });
+        futures::TryStreamExt::try_flatten(pages)
+    }
+
+    // Account
+    pub async fn retrieve_own_account(&self, creds: &Credentials) -> Result<Account, StripeError> {
+        self.get("/v1/account", creds, &()).await
+    }
+    pub async fn create_account(
+        &self,
+        creds: &Credentials,
+        p: &CreateAccount,
+        key: &IdempotencyKey,
+    ) -> Result<Account, StripeError> {
+        self.post("/v1/accounts", creds, p, key).await
+    }
+    pub async fn retrieve_account(
+        &self,
+        creds: &Credentials,
+        id: &str,
+    ) -> Result<Account, StripeError> {
+        self.get(&format!("/v1/accounts/{id}"), creds, &()).await
+    }
+
+    // Locations
+    pub async fn create_location(
+        &self,
+        creds: &Credentials,
+        p: &CreateLocation,
+        key: &IdempotencyKey,
+    ) -> Result<Location, StripeError> {
+        self.post("/v1/terminal/locations", creds, p, key).await
+    }
+    pub async fn retrieve_location(
+        &self,
+        creds: &Credentials,
+        id: &str,
+    ) -> Result<Location, StripeError> {
+        self.get(&format!("/v1/terminal/locations/{id}"), creds, &())
+            .await
+    }
+    pub async fn update_location(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        p: &UpdateLocation,
+        key: &IdempotencyKey,
+    ) -> Result<Location, StripeError> {
+        self.post(&format!("/v1/terminal/locations/{id}"), creds, p, key)
+            .await
+    }
+    pub async fn delete_location(
+        &self,
+        creds: &Credentials,
+        id: &str,
+    ) -> Result<Deleted, StripeError> {
+        self.delete(&format!("/v1/terminal/locations/{id}"), creds)
+            .await
+    }
+    pub async fn list_locations(
+        &self,
+        creds: &Credentials,
+        p: &ListParams,
+    ) -> Result<List<Location>, StripeError> {
+        self.get("/v1/terminal/locations", creds, p).await
+    }
+
+    // Readers
+    pub async fn create_reader(
+        &self,
+        creds: &Credentials,
+        p: &CreateReader,
+        key: &IdempotencyKey,
+    ) -> Result<Reader, StripeError> {
+        self.post("/v1/terminal/readers", creds, p, key).await
+    }
+    pub async fn retrieve_reader(
+        &self,
+        creds: &Credentials,
+        id: &str,
+    ) -> Result<Reader, StripeError> {
+        self.get(&format!("/v1/terminal/readers/{id}"), creds, &())
+            .await
+    }
+    pub async fn update_reader(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        p: &UpdateReader,
+        key: &IdempotencyKey,
+    ) -> Result<Reader, StripeError> {
+        self.post(&format!("/v1/terminal/readers/{id}"), creds, p, key)
+            .await
+    }
+    pub async fn delete_reader(
+        &self,
+        creds: &Credentials,
+        id: &str,
+    ) -> Result<Deleted, StripeError> {
+        self.delete(&format!("/v1/terminal/readers/{id}"), creds)
+            .await
+    }
+    pub async fn list_readers(
+        &self,
+        creds: &Credentials,
+        p: &ListReaders,
+    ) -> Result<List<Reader>, StripeError> {
+        self.get("/v1/terminal/readers", creds, p).await
+    }
+    pub fn all_readers(
+        &self,
+        creds: &Credentials,
+        p: ListReaders,
+    ) -> impl Stream<Item = Result<Reader, StripeError>> + '_ {
+        self.paginate("/v1/terminal/readers".into(), creds.clone(), p)
+    }
+
+    // Reader actions
+    pub async fn process_payment_intent(
+        &self,
+        creds: &Credentials,
+        reader: &str,
+        p: &ProcessPaymentIntent,
+        key: &IdempotencyKey,
+    ) -> Result<Reader, StripeError> {
+        self.post(
+            &format!("/v1/terminal/readers/{reader}/process_payment_intent"),
+            creds,
+            p,
+            key,
+        )
+        .await
+    }
+    pub async fn set_reader_display(
+        &self,
+        creds: &Credentials,
+        reader: &str,
+        p: &serde_json::Value,
+        key: &IdempotencyKey,
+    ) -> Result<Reader, StripeError> {
+        self.post(
+            &format!("/v1/terminal/readers/{reader}/set_reader_display"),
+            creds,
+            p,
+            key,
+        )
+        .await
+    }
+    pub async fn refund_payment(
+        &self,
+        creds: &Credentials,
+        reader: &str,
+        p: &CreateRefund,
+        key: &IdempotencyKey,
+    ) -> Result<Reader, StripeError> {
+        self.post(
+            &format!("/v1/terminal/readers/{reader}/refund_payment"),
+            creds,
+            p,
+            key,
+        )
+        .await
+    }
+    pub async fn cancel_action(
+        &self,
+        creds: &Credentials,
+        reader: &str,
+        key: &IdempotencyKey,
+    ) -> Result<Reader, StripeError> {
+        self.post(
+            &format!("/v1/terminal/readers/{reader}/cancel_action"),
+            creds,
+            &(),
+            key,
+        )
+        .await
+    }
+    pub async fn present_payment_method(
+        &self,
+        creds: &Credentials,
+        reader: &str,
+        p: &PresentPaymentMethod,
+        key: &IdempotencyKey,
+    ) -> Result<Reader, StripeError> {
+        self.post(
+            &format!("/v1/test_helpers/terminal/readers/{reader}/present_payment_method"),
+            creds,
+            p,
+            key,
+        )
+        .await
+    }
+    pub async fn create_connection_token(
+        &self,
+        creds: &Credentials,
+        key: &IdempotencyKey,
+    ) -> Result<ConnectionToken, StripeError> {
+        self.post("/v1/terminal/connection_tokens", creds, &(), key)
+            .await
+    }
+
+    // Payment intents
+    pub async fn create_payment_intent(
+        &self,
+        creds: &Credentials,
+        p: &CreatePaymentIntent,
+        key: &IdempotencyKey,
+    ) -> Result<PaymentIntent, StripeError> {
+        self.post("/v1/payment_intents", creds, p, key).await
+    }
+    pub async fn retrieve_payment_intent(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        p: &Expand,
+    ) -> Result<PaymentIntent, StripeError> {
+        self.get(&format!("/v1/payment_intents/{id}"), creds, p)
+            .await
+    }
+    pub async fn capture_payment_intent(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        p: &CapturePaymentIntent,
+        key: &IdempotencyKey,
+    ) -> Result<PaymentIntent, StripeError> {
+        self.post(&format!("/v1/payment_intents/{id}/capture"), creds, p, key)
+            .await
+    }
+    pub async fn cancel_payment_intent(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        p: &CancelPaymentIntent,
+        key: &IdempotencyKey,
+    ) -> Result<PaymentIntent, StripeError> {
+        self.post(&format!("/v1/payment_intents/{id}/cancel"), creds, p, key)
+            .await
+    }
+    pub async fn list_payment_intents(
+        &self,
+        creds: &Credentials,
+        p: &ListPaymentIntents,
+    ) -> Result<List<PaymentIntent>, StripeError> {
+        self.get("/v1/payment_intents", creds, p).await
+    }
+    pub fn all_payment_intents(
+        &self,
+        creds: &Credentials,
+        p: ListPaymentIntents,
+    ) -> impl Stream<Item = Result<PaymentIntent, StripeError>> + '_ {
+        self.paginate("/v1/payment_intents".into(), creds.clone(), p)
+    }
+
+    // Refunds
+    pub async fn create_refund(
+        &self,
+        creds: &Credentials,
+        p: &CreateRefund,
+        key: &IdempotencyKey,
+    ) -> Result<Refund, StripeError> {
+        self.post("/v1/refunds", creds, p, key).await
+    }
+    pub async fn retrieve_refund(
+        &self,
+        creds: &Credentials,
+        id: &str,
+    ) -> Result<Refund, StripeError> {
+        self.get(&format!("/v1/refunds/{id}"), creds, &()).await
+    }
+
+    // Webhooks and events
+    pub async fn create_webhook_endpoint(
+        &self,
+        creds: &Credentials,
+        p: &CreateWebhookEndpoint,
+        key: &IdempotencyKey,
+    ) -> Result<WebhookEndpoint, StripeError> {
+        self.post("/v1/webhook_endpoints", creds, p, key).await
+    }
+    pub async fn list_webhook_endpoints(
+        &self,
+        creds: &Credentials,
+        p: &ListParams,
+    ) -> Result<List<WebhookEndpoint>, StripeError> {
+        self.get("/v1/webhook_endpoints", creds, p).await
+    }
+    pub async fn delete_webhook_endpoint(
+        &self,
+        creds: &Credentials,
+        id: &str,
+    ) -> Result<Deleted, StripeError> {
+        self.delete(&format!("/v1/webhook_endpoints/{id}"), creds)
+            .await
+    }
+    pub async fn list_events(
+        &self,
+        creds: &Credentials,
+        p: &ListParams,
+    ) -> Result<List<Event>, StripeError> {
+        self.get("/v1/events", creds, p).await
+    }
+    pub async fn retrieve_event(
+        &self,
+        creds: &Credentials,
+        id: &str,
+    ) -> Result<Event, StripeError> {
+        self.get(&format!("/v1/events/{id}"), creds, &()).await
+    }
+}
+
+/// List parameters that can move to the next page.
+pub trait Paged {
+    fn after(&self, id: &str) -> Self;
+}
+
+macro_rules! paged {
+    ($($t:ty => $($field:ident).+),+) => {
+        $(impl Paged for $t {
+            fn after(&self, id: &str) -> Self {
+                let mut next = self.clone();
+                next.$($field).+ = Some(id.to_string());
+                next
+            }
+        })+
+    };
+}
+paged!(ListParams => starting_after, ListReaders => page.starting_after, ListPaymentIntents => page.starting_after);
+
+async fn read<T: DeserializeOwned>(
+    response: reqwest::Response,
+    status: StatusCode,
+    should_retry: Option<bool>,
+) -> Result<T, StripeError> {
+    let request_id = response
+        .headers()
+        .get("request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| StripeError::Transport(e.to_string()))?;
+    if status.is_success() {
+        return serde_json::from_slice(&bytes).map_err(|e| StripeError::Decode(e.to_string()));
+    }
+    let mut error = serde_json::from_slice::<ErrorBody>(&bytes)
+        .map(|b| b.error)
+        .unwrap_or_else(|_| crate::error::ApiError {
+            kind: "api_error".into(),
+            message: Some(format!("HTTP {status} without a Stripe error body")),
+            ..Default::default()
+        });
+    error.status = status.as_u16();
+    error.request_id = request_id;
+    error.should_retry = should_retry;
+    Err(StripeError::Api(Box::new(error)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_masked_everywhere() {
+        let key = SecretKey::new("sk_test_51Habcdefghijklmnopqrstuvwxyz1234");
+        assert_eq!(key.masked(), "sk_test_…1234");
+        assert_eq!(format!("{key}"), "sk_test_…1234");
+        assert_eq!(format!("{key:?}"), "SecretKey(sk_test_…1234)");
+        let creds = Credentials::key("sk_live_secretsecret9876").on_account("acct_1");
+        assert!(!format!("{creds:?}").contains("secretsecret"));
+        assert!(creds.key.is_live());
+    }
+
+    #[test]
+    fn idempotency_keys_fit_stripes_limit() {
+        assert_eq!(IdempotencyKey::new("x".repeat(300)).as_str().len(), 255);
+    }
+}
