@@ -25,6 +25,16 @@ enum Command {
     Serve,
     /// Apply pending database migrations to DATABASE_URL and exit.
     Migrate,
+    /// Run the Stripe simulator alone (Terminal, PaymentIntents, refunds, webhooks, Connect),
+    /// for SDKs, curl or another Terminal Fleet to talk to. See server/stripe-sim/SIMULATOR.md.
+    StripeSim {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:12111")]
+        listen: std::net::SocketAddr,
+        /// Turn off Stripe's test-mode rate limits (25 reads + 25 writes per second per account).
+        #[arg(long)]
+        no_rate_limit: bool,
+    },
     /// Run one of the project's benchmarks and print its figures.
     Bench {
         #[command(subcommand)]
@@ -60,6 +70,13 @@ async fn main() -> ExitCode {
     if let Some(Command::Bench { which }) = &cli.command {
         return bench(which).await;
     }
+    if let Some(Command::StripeSim {
+        listen,
+        no_rate_limit,
+    }) = &cli.command
+    {
+        return stripe_sim(*listen, *no_rate_limit).await;
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
@@ -69,7 +86,7 @@ async fn main() -> ExitCode {
     };
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
-        Command::Bench { .. } => ExitCode::SUCCESS,
+        Command::Bench { .. } | Command::StripeSim { .. } => ExitCode::SUCCESS,
         Command::Migrate => match server::router::open_database(&config).await {
             Ok(_) => {
                 println!("Migrations applied.");
@@ -136,4 +153,30 @@ fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("terminal-fleet-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+async fn stripe_sim(listen: std::net::SocketAddr, no_rate_limit: bool) -> ExitCode {
+    let mut config = fleet_stripe_sim::SimConfig::default();
+    if no_rate_limit {
+        config.rate_limit = None;
+    }
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(err) => {
+            eprintln!("terminal-fleet: could not listen on {listen}: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(%listen, "Stripe simulator listening; point an SDK's API base at http://{listen}");
+    let sim = fleet_stripe_sim::Simulator::new(config);
+    tokio::select! {
+        result = sim.serve(listener) => match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("terminal-fleet: simulator stopped: {err}");
+                ExitCode::FAILURE
+            }
+        },
+        _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+    }
 }

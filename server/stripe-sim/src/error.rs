@@ -1,0 +1,213 @@
+//! Stripe's error answers: `{"error": {type, code, message, param, …}}` with Stripe's statuses.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+
+/// Boxed so results stay small on the hot path.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{} {}: {}", .0.status, .0.kind, .0.message)]
+pub struct SimError(Box<ErrorData>);
+
+#[derive(Debug, Clone)]
+pub struct ErrorData {
+    pub status: StatusCode,
+    pub kind: &'static str,
+    pub code: Option<&'static str>,
+    pub message: String,
+    pub param: Option<String>,
+    pub decline_code: Option<String>,
+    pub extra: Map<String, Value>,
+}
+
+impl std::ops::Deref for SimError {
+    type Target = ErrorData;
+
+    fn deref(&self) -> &ErrorData {
+        &self.0
+    }
+}
+
+impl SimError {
+    fn new(
+        status: StatusCode,
+        kind: &'static str,
+        code: Option<&'static str>,
+        message: impl Into<String>,
+    ) -> Self {
+        SimError(Box::new(ErrorData {
+            status,
+            kind,
+            code,
+            message: message.into(),
+            param: None,
+            decline_code: None,
+            extra: Map::new(),
+        }))
+    }
+
+    pub fn param(mut self, param: impl Into<String>) -> Self {
+        self.0.param = Some(param.into());
+        self
+    }
+
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some(code),
+            message,
+        )
+    }
+
+    pub fn missing(param: &str) -> Self {
+        Self::invalid(
+            "parameter_missing",
+            format!("Missing required param: {param}."),
+        )
+        .param(param)
+    }
+
+    pub fn unknown(param: &str) -> Self {
+        Self::invalid(
+            "parameter_unknown",
+            format!("Received unknown parameter: {param}"),
+        )
+        .param(param)
+    }
+
+    pub fn not_found(object: &str, id: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            Some("resource_missing"),
+            format!("No such {object}: '{id}'"),
+        )
+        .param("id")
+    }
+
+    pub fn unrecognized(method: &str, path: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            None,
+            format!("Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/."),
+        )
+    }
+
+    pub fn auth(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            None,
+            message,
+        )
+    }
+
+    pub fn permission(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "invalid_request_error",
+            None,
+            message,
+        )
+    }
+
+    pub fn rate_limited() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "invalid_request_error",
+            Some("rate_limit"),
+            "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
+        )
+    }
+
+    pub fn api(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "api_error",
+            None,
+            message,
+        )
+    }
+
+    pub fn idempotency(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "idempotency_error", None, message)
+    }
+
+    pub fn idempotency_in_use() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "idempotency_error",
+            Some("idempotency_key_in_use"),
+            "There is currently another in-progress request using this Stripe-Account, Idempotency-Key, and request method.",
+        )
+    }
+
+    pub fn card_declined(
+        code: &'static str,
+        decline_code: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
+        let mut e = Self::new(
+            StatusCode::PAYMENT_REQUIRED,
+            "card_error",
+            Some(code),
+            message,
+        );
+        e.0.decline_code = decline_code.map(str::to_string);
+        e
+    }
+
+    pub fn with(mut self, key: &str, value: Value) -> Self {
+        self.0.extra.insert(key.to_string(), value);
+        self
+    }
+
+    pub fn body(&self) -> Value {
+        let mut error = Map::new();
+        error.insert("type".into(), json!(self.kind));
+        error.insert("message".into(), json!(self.message));
+        if let Some(code) = self.code {
+            error.insert("code".into(), json!(code));
+            error.insert(
+                "doc_url".into(),
+                json!(format!(
+                    "https://stripe.com/docs/error-codes/{}",
+                    code.replace('_', "-")
+                )),
+            );
+        }
+        if let Some(param) = &self.param {
+            error.insert("param".into(), json!(param));
+        }
+        if let Some(d) = &self.decline_code {
+            error.insert("decline_code".into(), json!(d));
+        }
+        error.insert("request_log_url".into(), Value::Null);
+        for (k, v) in &self.extra {
+            error.insert(k.clone(), v.clone());
+        }
+        json!({ "error": error })
+    }
+}
+
+impl IntoResponse for SimError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body())).into_response();
+        let retry = if self.status.is_server_error() || self.status == StatusCode::TOO_MANY_REQUESTS
+        {
+            "true"
+        } else {
+            "false"
+        };
+        response.headers_mut().insert(
+            "stripe-should-retry",
+            axum::http::HeaderValue::from_static(retry),
+        );
+        response
+    }
+}
+
+pub type SimResult<T> = Result<T, SimError>;
