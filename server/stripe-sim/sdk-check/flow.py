@@ -1,0 +1,191 @@
+"""Drives the simulator with Stripe's official Python SDK, unmodified, through the whole
+server-driven Terminal flow and the error cases. Exits non-zero on the first failure.
+
+STRIPE_SIM_URL names the simulator (e.g. http://127.0.0.1:12111).
+"""
+
+import http.server
+import json
+import os
+import secrets
+import sys
+import threading
+import time
+
+import stripe
+
+BASE = os.environ.get("STRIPE_SIM_URL", "http://127.0.0.1:12111")
+stripe.api_base = BASE
+stripe.api_key = "sk_test_sdk" + secrets.token_hex(8)
+stripe.max_network_retries = 2
+
+ADDRESS = {"line1": "1 Market St", "city": "San Francisco", "state": "CA",
+           "postal_code": "94105", "country": "US"}
+
+received = []
+
+
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        received.append((body, self.headers.get("Stripe-Signature")))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+def expect_error(cls, fn, code=None):
+    try:
+        fn()
+    except cls as e:
+        if code is not None and e.code != code:
+            raise AssertionError(f"expected code {code}, got {e.code}: {e.user_message}")
+        return e
+    raise AssertionError(f"expected {cls.__name__}")
+
+
+def step(name):
+    print(f"  ✓ {name}", flush=True)
+
+
+def main():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    hook_url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+
+    endpoint = stripe.WebhookEndpoint.create(url=hook_url, enabled_events=["*"])
+    assert endpoint.secret.startswith("whsec_")
+    step("webhook endpoint created with a whsec_ secret")
+
+    location = stripe.terminal.Location.create(display_name="SDK store", address=ADDRESS)
+    assert location.id.startswith("tml_")
+    reader = stripe.terminal.Reader.create(registration_code="simulated-wpe",
+                                           label="SDK till", location=location.id)
+    assert reader.device_type == "simulated_wisepos_e" and reader.status == "online"
+    step("location and simulated reader")
+
+    pi = stripe.PaymentIntent.create(amount=2000, currency="usd",
+                                     payment_method_types=["card_present"],
+                                     capture_method="manual")
+    reader = stripe.terminal.Reader.process_payment_intent(reader.id, payment_intent=pi.id)
+    assert reader.action.status == "in_progress"
+    reader = stripe.terminal.Reader.TestHelpers.present_payment_method(reader.id)
+    assert reader.action.status == "succeeded"
+    pi = stripe.PaymentIntent.retrieve(pi.id, expand=["latest_charge"])
+    assert pi.status == "requires_capture", pi.status
+    assert pi.latest_charge.payment_method_details.card_present.last4 == "4242"
+    pi = stripe.PaymentIntent.capture(pi.id)
+    assert pi.status == "succeeded"
+    refund = stripe.Refund.create(payment_intent=pi.id)
+    assert refund.status == "succeeded" and refund.amount == 2000
+    step("process, present card, capture, refund")
+
+    decline = stripe.PaymentIntent.create(amount=1000, currency="usd",
+                                          payment_method_types=["card_present"])
+    stripe.terminal.Reader.process_payment_intent(reader.id, payment_intent=decline.id)
+    reader = stripe.terminal.Reader.TestHelpers.present_payment_method(
+        reader.id, card_present={"number": "4000000000009995"})
+    assert reader.action.status == "failed"
+    decline = stripe.PaymentIntent.retrieve(decline.id)
+    assert decline.status == "requires_payment_method"
+    assert decline.last_payment_error.decline_code == "insufficient_funds"
+    step("decline with insufficient funds")
+
+    import urllib.request
+    req = urllib.request.Request(f"{BASE}/_sim/readers/{reader.id}/busy", data=b"{}",
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    urllib.request.urlopen(req).read()
+    busy = stripe.PaymentIntent.create(amount=1000, currency="usd",
+                                       payment_method_types=["card_present"])
+    expect_error(stripe.InvalidRequestError,
+                 lambda: stripe.terminal.Reader.process_payment_intent(reader.id, payment_intent=busy.id),
+                 "terminal_reader_busy")
+    req = urllib.request.Request(f"{BASE}/_sim/readers/{reader.id}/idle", data=b"{}",
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    urllib.request.urlopen(req).read()
+    step("busy reader refused with terminal_reader_busy")
+
+    e = expect_error(stripe.InvalidRequestError,
+                     lambda: stripe.terminal.Location.create(display_name="No address"),
+                     "parameter_missing")
+    assert e.param == "address", e.param
+    step("missing parameter")
+
+    e = expect_error(stripe.InvalidRequestError,
+                     lambda: stripe.terminal.Reader.retrieve("tmr_doesnotexist"),
+                     "resource_missing")
+    assert e.http_status == 404
+    step("404 resource_missing")
+
+    key = "sdk-" + secrets.token_hex(6)
+    a = stripe.PaymentIntent.create(amount=1234, currency="usd",
+                                    payment_method_types=["card_present"], idempotency_key=key)
+    b = stripe.PaymentIntent.create(amount=1234, currency="usd",
+                                    payment_method_types=["card_present"], idempotency_key=key)
+    assert a.id == b.id
+    expect_error(stripe.IdempotencyError,
+                 lambda: stripe.PaymentIntent.create(amount=999, currency="usd",
+                                                     payment_method_types=["card_present"],
+                                                     idempotency_key=key))
+    step("idempotent replay and mismatch")
+
+    expect_error(stripe.AuthenticationError,
+                 lambda: stripe.terminal.Reader.list(api_key="sk_test_x"))
+    step("authentication error")
+
+    account = stripe.Account.create(type="standard", country="US")
+    connected_location = stripe.terminal.Location.create(display_name="Franchise",
+                                                         address=ADDRESS,
+                                                         stripe_account=account.id)
+    mine = [l.id for l in stripe.terminal.Location.list(limit=100).auto_paging_iter()]
+    assert connected_location.id not in mine
+    theirs = stripe.terminal.Location.list(stripe_account=account.id)
+    assert [l.id for l in theirs.data] == [connected_location.id]
+    expect_error(stripe.PermissionError,
+                 lambda: stripe.terminal.Location.list(api_key="sk_test_other" + secrets.token_hex(6),
+                                                       stripe_account=account.id))
+    step("Connect: objects stay on their account")
+
+    for i in range(5):
+        stripe.terminal.Location.create(display_name=f"Page {i}", address=ADDRESS)
+    names = [l.display_name for l in stripe.terminal.Location.list(limit=2).auto_paging_iter()]
+    assert len(names) == 6 and names[0] == "Page 4", names
+    step("auto-pagination")
+
+    deadline = time.time() + 10
+    types = set()
+    while time.time() < deadline:
+        for body, signature in list(received):
+            event = stripe.Webhook.construct_event(body, signature, endpoint.secret)
+            types.add(event.type)
+        if {"payment_intent.succeeded", "charge.refunded", "terminal.reader.action_succeeded",
+                "terminal.reader.action_failed"} <= types:
+            break
+        time.sleep(0.2)
+    for wanted in ["payment_intent.created", "payment_intent.amount_capturable_updated",
+                   "payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded",
+                   "refund.created", "terminal.reader.action_succeeded",
+                   "terminal.reader.action_failed"]:
+        assert wanted in types, f"{wanted} not delivered: {sorted(types)}"
+    try:
+        stripe.Webhook.construct_event(received[0][0] + b" ", received[0][1], endpoint.secret)
+        raise AssertionError("a tampered payload verified")
+    except stripe.SignatureVerificationError:
+        pass
+    step(f"webhooks verified with construct_event ({len(received)} deliveries)")
+
+    stripe.terminal.Reader.delete(reader.id)
+    stripe.terminal.Location.delete(location.id)
+    step("delete reader and location")
+    print(f"stripe-python {stripe.VERSION}: every step passed")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as e:  # report the failing step plainly, then fail the run
+        print(f"SDK check failed: {type(e).__name__}: {e}", file=sys.stderr)
+        sys.exit(1)
