@@ -185,7 +185,6 @@ impl SimError {
         if let Some(d) = &self.decline_code {
             error.insert("decline_code".into(), json!(d));
         }
-        error.insert("request_log_url".into(), Value::Null);
         for (k, v) in &self.extra {
             error.insert(k.clone(), v.clone());
         }

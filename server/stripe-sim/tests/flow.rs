@@ -757,3 +757,40 @@ async fn webhooks_are_signed_and_verifiable() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_hung_call_is_retried_with_its_key_and_still_acts_once() {
+    let s = start(SimConfig::default()).await;
+    let c = key("hang");
+    // The first attempt hangs past the client's 2 s timeout, then completes anyway.
+    control(
+        &s,
+        "/faults",
+        json!({ "status": 0, "count": 1, "hang_ms": 2500, "path_prefix": "/v1/payment_intents" }),
+    )
+    .await;
+    let p = CreatePaymentIntent {
+        amount: 4200,
+        currency: "usd".into(),
+        payment_method_types: vec!["card_present".into()],
+        ..Default::default()
+    };
+    let created = s
+        .client
+        .create_payment_intent(&c, &p, &idem("hang"))
+        .await
+        .expect("retry succeeds");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let all: Vec<_> = s
+        .client
+        .all_payment_intents(&c, ListPaymentIntents::default())
+        .try_collect()
+        .await
+        .expect("list");
+    assert_eq!(
+        all.len(),
+        1,
+        "the hung attempt replayed instead of acting twice"
+    );
+    assert_eq!(all[0].id, created.id);
+}

@@ -73,12 +73,16 @@ pub fn create_location(ctx: &mut Ctx<'_>, p: &Params) -> SimResult<Value> {
         "id": new_id("tml"),
         "object": "terminal.location",
         "address": address,
-        "configuration_overrides": p.str("configuration_overrides")?,
         "display_name": display_name,
         "livemode": false,
         "metadata": {},
-        "phone": p.str("phone")?,
     });
+    // Stripe leaves these out rather than sending null when they are not set.
+    for field in ["configuration_overrides", "phone"] {
+        if let Some(v) = p.str(field)? {
+            location[field] = json!(v);
+        }
+    }
     p.apply_metadata(&mut location)?;
     ctx.acct().locations.push(location.clone());
     Ok(location)
@@ -306,6 +310,63 @@ fn ready(reader: &SimReader) -> SimResult<()> {
     Ok(())
 }
 
+fn int_field(v: &Value, name: &str) -> SimResult<i64> {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .or_else(|| v.as_i64())
+        .ok_or_else(|| {
+            SimError::invalid("parameter_invalid_integer", format!("Invalid integer: {v}"))
+                .param(name)
+        })
+}
+
+/// `cart{currency, line_items[]{amount, description, quantity}, tax, total}` with integers typed.
+fn cart(p: &Params) -> SimResult<Value> {
+    let cart = p.get("cart").ok_or_else(|| SimError::missing("cart"))?;
+    let currency = cart
+        .get("currency")
+        .and_then(Value::as_str)
+        .ok_or_else(|| SimError::missing("cart[currency]"))?;
+    let total = int_field(
+        cart.get("total")
+            .ok_or_else(|| SimError::missing("cart[total]"))?,
+        "cart[total]",
+    )?;
+    let tax = match cart.get("tax") {
+        Some(t) => Some(int_field(t, "cart[tax]")?),
+        None => None,
+    };
+    let mut items = Vec::new();
+    for (i, item) in cart
+        .get("line_items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let field = |f: &str| format!("cart[line_items][{i}][{f}]");
+        let amount = int_field(
+            item.get("amount")
+                .ok_or_else(|| SimError::missing(&field("amount")))?,
+            &field("amount"),
+        )?;
+        let quantity = int_field(
+            item.get("quantity")
+                .ok_or_else(|| SimError::missing(&field("quantity")))?,
+            &field("quantity"),
+        )?;
+        let description = item
+            .get("description")
+            .and_then(Value::as_str)
+            .ok_or_else(|| SimError::missing(&field("description")))?;
+        items.push(json!({ "amount": amount, "description": description, "quantity": quantity }));
+    }
+    Ok(
+        json!({ "currency": currency.to_lowercase(), "line_items": items, "tax": tax, "total": total }),
+    )
+}
+
 fn action(kind: &str, body: Value) -> Value {
     let mut a = json!({ "type": kind, "status": "in_progress", "failure_code": null, "failure_message": null });
     a[kind] = body;
@@ -369,10 +430,7 @@ pub fn reader_action(ctx: &mut Ctx<'_>, id: &str, kind: &str, p: &Params) -> Sim
                 )
                 .param("type"));
             }
-            let cart = p
-                .get("cart")
-                .cloned()
-                .ok_or_else(|| SimError::missing("cart"))?;
+            let cart = cart(p)?;
             let reader = reader_mut(ctx, id)?;
             ready(reader)?;
             let mut a = action(
@@ -430,9 +488,11 @@ pub fn connection_token(ctx: &mut Ctx<'_>, p: &Params) -> SimResult<Value> {
         find(&mut ctx.acct().locations, loc, "terminal.location")
             .map_err(|e| e.param("location"))?;
     }
-    Ok(
-        json!({ "object": "terminal.connection_token", "secret": format!("pst_test_{}", random_digits(24)), "location": location }),
-    )
+    let mut token = json!({ "object": "terminal.connection_token", "secret": format!("pst_test_{}", random_digits(24)) });
+    if let Some(loc) = location {
+        token["location"] = json!(loc);
+    }
+    Ok(token)
 }
 
 pub fn present_payment_method(ctx: &mut Ctx<'_>, id: &str, p: &Params) -> SimResult<Value> {
