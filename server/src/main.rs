@@ -54,6 +54,13 @@ enum Bench {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// The Stripe simulator's calls per second and the client's overhead per call.
+    StripeSim {
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
 }
 
 fn init_tracing() {
@@ -121,6 +128,16 @@ async fn serve(config: Config) -> ExitCode {
 
 async fn bench(which: &Bench) -> ExitCode {
     match which {
+        Bench::StripeSim {
+            requests,
+            concurrency,
+        } => match server::bench::stripe_sim::run(*requests, (*concurrency).max(1)).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("terminal-fleet: {err}");
+                ExitCode::FAILURE
+            }
+        },
         Bench::Audit {
             rows,
             samples,

@@ -2,3 +2,4 @@
 
 pub mod audit;
 pub mod stats;
+pub mod stripe_sim;
