@@ -35,6 +35,8 @@ pub struct Config {
     pub master_key: MasterKey,
     pub session_idle_minutes: i64,
     pub trust_proxy: bool,
+    /// Where the built-in Stripe simulator listens (port 0: any free port); `None` turns it off.
+    pub simulator_listen: Option<SocketAddr>,
 }
 
 /// Reads a variable, treating an empty value as unset.
@@ -161,6 +163,20 @@ impl Config {
             Some(raw) => parse_bool("FLEET_TRUST_PROXY", &raw)?,
             None => false,
         };
+        let simulator_on = match var("FLEET_SIMULATOR") {
+            Some(raw) => parse_bool("FLEET_SIMULATOR", &raw)?,
+            None => true,
+        };
+        let simulator_listen = if simulator_on {
+            let raw = var("FLEET_SIMULATOR_LISTEN").unwrap_or_else(|| "127.0.0.1:0".into());
+            Some(raw.parse().map_err(|_| {
+                invalid(format!(
+                    "FLEET_SIMULATOR_LISTEN must be an address like 127.0.0.1:12111, not '{raw}'."
+                ))
+            })?)
+        } else {
+            None
+        };
         Ok(Config {
             env,
             database_url,
@@ -171,6 +187,7 @@ impl Config {
             master_key,
             session_idle_minutes,
             trust_proxy,
+            simulator_listen,
         })
     }
 }

@@ -38,6 +38,11 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Bus(#[from] app::ssr::bus::BusError),
+    #[error("could not start the Stripe simulator on {addr}: {source}")]
+    Simulator {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -187,6 +192,10 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         addr: config.listen,
         source,
     })?;
+    let simulator_url = match config.simulator_listen {
+        Some(addr) => Some(start_simulator(addr).await?),
+        None => None,
+    };
     let mut config = config;
     if config.listen.port() == 0 {
         // Port 0 means "any": the public URL must name the port actually bound.
@@ -196,7 +205,10 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         config.listen = addr;
     }
     let state = AppState {
-        settings: Arc::new(settings(&config)),
+        settings: Arc::new(Settings {
+            stripe_simulator_url: simulator_url,
+            ..settings(&config)
+        }),
         ..state
     };
     let router = build_router(&config, state.clone());
@@ -212,4 +224,19 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         state,
         handle,
     })
+}
+
+/// The built-in Stripe simulator, the default Stripe of tenants that have no Stripe account.
+async fn start_simulator(addr: SocketAddr) -> Result<String, StartError> {
+    let io = |source| StartError::Simulator { addr, source };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(io)?;
+    let bound = listener.local_addr().map_err(io)?;
+    let sim = fleet_stripe_sim::Simulator::new(fleet_stripe_sim::SimConfig::default());
+    tokio::spawn(async move {
+        if let Err(err) = sim.serve(listener).await {
+            tracing::error!(error = %err, "the Stripe simulator stopped");
+        }
+    });
+    tracing::info!(url = %format!("http://{bound}"), "built-in Stripe simulator listening");
+    Ok(format!("http://{bound}"))
 }

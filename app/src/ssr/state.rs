@@ -14,6 +14,8 @@ pub struct Settings {
     pub throttle_window: Duration,
     /// Encrypts secrets at rest (Stripe keys, webhook secrets).
     pub master_key: MasterKey,
+    /// Base URL of the built-in Stripe simulator, when it runs.
+    pub stripe_simulator_url: Option<String>,
 }
 
 /// 32 bytes that must never be printed: `Debug` shows nothing of them.
@@ -35,6 +37,7 @@ impl Default for Settings {
             throttle_per_ip: 30,
             throttle_window: Duration::from_secs(15 * 60),
             master_key: MasterKey([0; 32]),
+            stripe_simulator_url: None,
         }
     }
 }

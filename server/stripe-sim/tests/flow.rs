@@ -794,3 +794,151 @@ async fn a_hung_call_is_retried_with_its_key_and_still_acts_once() {
     );
     assert_eq!(all[0].id, created.id);
 }
+
+#[tokio::test]
+async fn control_api_codes_for_physical_readers_and_the_clock() {
+    let s = start(SimConfig::default()).await;
+    let c = key("ctl");
+    let issued = control(
+        &s,
+        "/registration_codes",
+        json!({ "key": c.key.expose(), "device_type": "stripe_s700" }),
+    )
+    .await;
+    let code = issued["registration_code"]
+        .as_str()
+        .expect("code")
+        .to_string();
+    let reader = s
+        .client
+        .create_reader(
+            &c,
+            &CreateReader {
+                registration_code: code.clone(),
+                ..Default::default()
+            },
+            &idem("phys"),
+        )
+        .await
+        .expect("physical reader");
+    assert_eq!(
+        reader.device_type,
+        fleet_stripe::enums::DeviceType::StripeS700
+    );
+    let err = s
+        .client
+        .create_reader(
+            &c,
+            &CreateReader {
+                registration_code: code,
+                ..Default::default()
+            },
+            &idem("phys2"),
+        )
+        .await
+        .expect_err("codes work once");
+    assert_eq!(
+        err.api().and_then(|e| e.param.as_deref()),
+        Some("registration_code")
+    );
+    // The present-card helper is for simulated readers only.
+    let pi = intent(&s, &c, 1000, "manual", "pi-phys").await;
+    s.client
+        .process_payment_intent(
+            &c,
+            &reader.id,
+            &ProcessPaymentIntent {
+                payment_intent: pi,
+                process_config: None,
+            },
+            &idem("pp"),
+        )
+        .await
+        .expect("process");
+    assert!(s
+        .client
+        .present_payment_method(
+            &c,
+            &reader.id,
+            &PresentPaymentMethod::default(),
+            &idem("pc")
+        )
+        .await
+        .is_err());
+    // Nobody presents a card: after the timeout the action fails.
+    control(&s, "/clock/advance", json!({ "seconds": 301 })).await;
+    let r = s
+        .client
+        .retrieve_reader(&c, &reader.id)
+        .await
+        .expect("reader");
+    let action = r.action.expect("action");
+    assert_eq!(action.status, ActionStatus::Failed);
+    assert_eq!(
+        action.failure_code.as_deref(),
+        Some("terminal_reader_timeout")
+    );
+}
+
+#[tokio::test]
+async fn dropped_webhook_deliveries_are_retried() {
+    let s = start(SimConfig {
+        webhook_first_retry: Duration::from_millis(50),
+        ..SimConfig::default()
+    })
+    .await;
+    let count: Arc<Mutex<u32>> = Arc::default();
+    let seen = count.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let seen = seen.clone();
+            async move {
+                *seen.lock().expect("lock") += 1;
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let c = key("drop");
+    s.client
+        .create_webhook_endpoint(
+            &c,
+            &CreateWebhookEndpoint {
+                url,
+                enabled_events: vec!["payment_intent.created".into()],
+                ..Default::default()
+            },
+            &idem("we"),
+        )
+        .await
+        .expect("endpoint");
+    control(&s, "/webhooks", json!({ "drop": 2 })).await;
+    intent(&s, &c, 1000, "automatic", "pi-drop").await;
+    for _ in 0..40 {
+        if *count.lock().expect("lock") == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        *count.lock().expect("lock"),
+        1,
+        "delivered once after two dropped attempts"
+    );
+    let deliveries: Value = s
+        .http
+        .get(format!("{}/_sim/deliveries", s.base))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(deliveries["deliveries"][0]["attempts"], 3);
+    assert_eq!(deliveries["deliveries"][0]["delivered"], true);
+}

@@ -84,6 +84,7 @@ impl TestServer {
             master_key: app::ssr::MasterKey([9; 32]),
             session_idle_minutes: 60,
             trust_proxy: false,
+            simulator_listen: Some("127.0.0.1:0".parse().expect("addr")),
         };
         let running = server::start(config).await.expect("server starts");
         TestServer {

@@ -19,6 +19,21 @@ async fn healthz_and_readyz_answer_json() {
         "sqlite"
     };
     assert_eq!(v["database"], expected);
+    // The built-in Stripe simulator answers like Stripe.
+    let sim = s
+        .state
+        .settings
+        .stripe_simulator_url
+        .clone()
+        .expect("simulator runs by default");
+    let r = reqwest::Client::new()
+        .get(format!("{sim}/v1/account"))
+        .bearer_auth("sk_test_healthcheck")
+        .send()
+        .await
+        .expect("simulator");
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().contains_key("request-id"));
     s.state.db.pool.close().await;
     let r = b.get("/readyz").await;
     assert_eq!(r.status(), 503);
