@@ -171,6 +171,10 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "member.joined",
     "member.removed",
     "member.role_changed",
+    "stripe.connected",
+    "stripe.disconnected",
+    "stripe.key_rotated",
+    "stripe.webhook_secret_set",
     "tenant.created",
     "tenant.renamed",
     "tenant.switched",
@@ -211,4 +215,58 @@ pub struct AuditPage {
     /// Cursor for the next (older) page.
     pub next: Option<String>,
     pub actions: Vec<String>,
+}
+
+/// How a tenant reaches Stripe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionKind {
+    /// The built-in simulator: no Stripe account, no real money.
+    Simulator,
+    /// The tenant's own secret or restricted key.
+    Key,
+    /// A connected account under the platform key (`Stripe-Account`).
+    Connect,
+}
+
+impl ConnectionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionKind::Simulator => "simulator",
+            ConnectionKind::Key => "key",
+            ConnectionKind::Connect => "connect",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "simulator" => Some(ConnectionKind::Simulator),
+            "key" => Some(ConnectionKind::Key),
+            "connect" => Some(ConnectionKind::Connect),
+            _ => None,
+        }
+    }
+}
+
+/// A Stripe connection as pages show it: never the key, only its hint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionView {
+    pub id: String,
+    pub kind: ConnectionKind,
+    pub name: String,
+    pub account_id: String,
+    pub account_name: Option<String>,
+    pub livemode: bool,
+    pub key_hint: Option<String>,
+    /// The URL to give Stripe for this connection's webhooks.
+    pub webhook_url: String,
+    pub webhook_configured: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionsView {
+    pub connections: Vec<ConnectionView>,
+    pub can_manage: bool,
+    pub simulator_available: bool,
 }

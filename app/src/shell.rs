@@ -7,6 +7,7 @@ use crate::members::{InvitePage, MembersPage};
 use crate::pages::{
     ForbiddenPage, LocationsPage, NotFound, OverviewPage, ReadersPage, TransactionsPage,
 };
+use crate::stripe::StripeSettingsPage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
@@ -53,6 +54,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/members") view=MembersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/stripe") view=StripeSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/forbidden") view=ForbiddenPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>

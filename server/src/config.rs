@@ -37,6 +37,8 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Where the built-in Stripe simulator listens (port 0: any free port); `None` turns it off.
     pub simulator_listen: Option<SocketAddr>,
+    /// Stripe's API base for tenants' own keys; only tests and staging change it.
+    pub stripe_api_base: String,
 }
 
 /// Reads a variable, treating an empty value as unset.
@@ -177,6 +179,15 @@ impl Config {
         } else {
             None
         };
+        let stripe_api_base = match var("FLEET_STRIPE_API_BASE") {
+            Some(url) => {
+                url::Url::parse(&url).map_err(|_| {
+                    invalid(format!("FLEET_STRIPE_API_BASE must be a URL like https://api.stripe.com, not '{url}'."))
+                })?;
+                url.trim_end_matches('/').to_string()
+            }
+            None => "https://api.stripe.com".into(),
+        };
         Ok(Config {
             env,
             database_url,
@@ -188,6 +199,7 @@ impl Config {
             session_idle_minutes,
             trust_proxy,
             simulator_listen,
+            stripe_api_base,
         })
     }
 }

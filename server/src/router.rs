@@ -80,6 +80,7 @@ pub fn settings(config: &Config) -> Settings {
     Settings {
         public_url: config.public_url.clone(),
         master_key: config.master_key.clone(),
+        stripe_api_base: config.stripe_api_base.clone(),
         ..Settings::default()
     }
 }

@@ -122,13 +122,7 @@ pub fn SettingsPage() -> impl IntoView {
     let done = move || matches!(action.value().get(), Some(Ok(())));
     view! {
         <Title text="Settings"/>
-        <div class="page-header">
-            <h1>"Settings"</h1>
-        </div>
-        <div class="tabs" role="navigation" aria-label="Settings sections">
-            <a href="/settings" aria-current="page">"Account"</a>
-            <a href="/settings/members">"Members"</a>
-        </div>
+        <crate::stripe::SettingsTabs current="/settings"/>
         <section class="panel">
             <h2>"Your account"</h2>
             <dl class="facts">

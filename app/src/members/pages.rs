@@ -30,13 +30,7 @@ pub fn MembersPage() -> impl IntoView {
     );
     view! {
         <Title text="Members"/>
-        <div class="page-header">
-            <h1>"Settings"</h1>
-        </div>
-        <div class="tabs" role="navigation" aria-label="Settings sections">
-            <a href="/settings">"Account"</a>
-            <a href="/settings/members" aria-current="page">"Members"</a>
-        </div>
+        <crate::stripe::SettingsTabs current="/settings/members"/>
         <ActionError value=change.value()/>
         <ActionError value=remove.value()/>
         <ActionError value=revoke.value()/>

@@ -113,6 +113,7 @@ pub async fn sign_up(
     .await?;
     tx.commit().await?;
     start_session(session, &user_id, &tenant_id).await?;
+    super::connections_service::connect_default_simulator(state, &tenant_id).await;
     Ok(user_id)
 }
 

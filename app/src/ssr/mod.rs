@@ -6,6 +6,7 @@ pub mod audit_service;
 pub mod auth_service;
 pub mod bus;
 pub mod caller;
+pub mod connections_service;
 pub mod db;
 pub mod ids;
 pub mod members_service;

@@ -16,6 +16,8 @@ pub struct Settings {
     pub master_key: MasterKey,
     /// Base URL of the built-in Stripe simulator, when it runs.
     pub stripe_simulator_url: Option<String>,
+    /// Stripe's API for tenants' own keys (`https://api.stripe.com`; tests point it elsewhere).
+    pub stripe_api_base: String,
 }
 
 /// 32 bytes that must never be printed: `Debug` shows nothing of them.
@@ -38,6 +40,7 @@ impl Default for Settings {
             throttle_window: Duration::from_secs(15 * 60),
             master_key: MasterKey([0; 32]),
             stripe_simulator_url: None,
+            stripe_api_base: "https://api.stripe.com".into(),
         }
     }
 }

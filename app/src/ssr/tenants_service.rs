@@ -72,6 +72,7 @@ pub async fn create(caller: &Caller, name: &str) -> AppResult<String> {
     )
     .await?;
     tx.commit().await?;
+    super::connections_service::connect_default_simulator(&caller.state, &id).await;
     caller
         .session
         .insert(TENANT_KEY, id.clone())

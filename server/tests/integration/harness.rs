@@ -85,6 +85,8 @@ impl TestServer {
             session_idle_minutes: 60,
             trust_proxy: false,
             simulator_listen: Some("127.0.0.1:0".parse().expect("addr")),
+            // Tenants' "own Stripe keys" talk to a separate simulator standing in for api.stripe.com.
+            stripe_api_base: stand_in_stripe().await,
         };
         let running = server::start(config).await.expect("server starts");
         TestServer {
@@ -250,6 +252,18 @@ pub fn message(err: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// A simulator playing api.stripe.com for tenants' own keys.
+async fn stand_in_stripe() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(
+        fleet_stripe_sim::Simulator::new(fleet_stripe_sim::SimConfig::default()).serve(listener),
+    );
+    url
 }
 
 /// An open `/events` stream.

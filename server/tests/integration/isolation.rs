@@ -23,9 +23,13 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "accept_invite",
     "create_tenant",
     "rename_tenant",
+    "list_connections",
+    "connect_simulator",
+    "connect_stripe_key",
 ];
 
 struct World {
+    b_connection: String,
     b_tenant: String,
     b_owner_id: String,
     b_member_id: String,
@@ -53,7 +57,14 @@ async fn snapshot(s: &TestServer, tenant: &str) -> String {
         .fetch_one(&s.state.db.pool)
         .await
         .expect("tenant");
-    format!("{name} {rows:?} {invites:?}")
+    let connections: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT id, secret_key, webhook_secret FROM stripe_connections WHERE tenant_id = $1 ORDER BY id",
+    )
+    .bind(tenant)
+    .fetch_all(&s.state.db.pool)
+    .await
+    .expect("connections");
+    format!("{name} {rows:?} {invites:?} {connections:?}")
 }
 
 /// Every call of the table, with B's ids, made by A's owner.
@@ -79,6 +90,24 @@ fn calls(w: &World) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
             vec![("email", "zed@b.example".into()), ("role", "owner".into())],
         ),
         ("rename_tenant", vec![("name", "Taken Over".into())]),
+        (
+            "rotate_stripe_key",
+            vec![
+                ("connection_id", w.b_connection.clone()),
+                ("secret_key", "sk_test_hijack12345".into()),
+            ],
+        ),
+        (
+            "set_webhook_secret",
+            vec![
+                ("connection_id", w.b_connection.clone()),
+                ("webhook_secret", "whsec_hijack12345".into()),
+            ],
+        ),
+        (
+            "remove_connection",
+            vec![("connection_id", w.b_connection.clone())],
+        ),
     ]
 }
 
@@ -93,7 +122,14 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
         )
         .await;
     let b_me = b.me().await.expect("b");
+    let connections: app::model::ConnectionsView = b.ok("list_connections", &[]).await;
     let world = World {
+        b_connection: connections
+            .connections
+            .first()
+            .expect("B's default simulator connection")
+            .id
+            .clone(),
         b_tenant: b_me.tenant.id.clone(),
         b_owner_id: b_me.user_id.clone(),
         b_member_id: b_member.me().await.expect("carl").user_id,
@@ -140,14 +176,23 @@ async fn tenant_a_cannot_read_or_change_tenant_b() {
     // Reads scoped by session show A's data only.
     let members: MembersView = a.ok("list_members", &[]).await;
     assert_eq!(members.members.len(), 1);
+    let connections: app::model::ConnectionsView = a.ok("list_connections", &[]).await;
+    assert!(connections
+        .connections
+        .iter()
+        .all(|c| c.id != w.b_connection));
     assert!(members.members.iter().all(|m| m.email == "ann@a.example"));
     let audit: AuditPage = a.ok("list_audit", &[]).await;
     assert!(!audit.entries.is_empty());
+    // Only A's own entries: its member's actions and the system's (the default connection).
     assert!(
-        audit
-            .entries
-            .iter()
-            .all(|e| e.actor_email.as_deref() == Some("ann@a.example")),
+        audit.entries.iter().all(|e| matches!(
+            e.actor_email.as_deref(),
+            Some("ann@a.example") | None
+        ) && !e
+            .target_id
+            .as_deref()
+            .is_some_and(|t| t == w.b_tenant || t == w.b_connection)),
         "{:?}",
         audit.entries
     );
@@ -162,6 +207,7 @@ async fn tenant_a_cannot_read_or_change_tenant_b() {
 #[tokio::test]
 async fn every_server_function_is_in_the_isolation_table() {
     let w = World {
+        b_connection: String::new(),
         b_tenant: String::new(),
         b_owner_id: String::new(),
         b_member_id: String::new(),

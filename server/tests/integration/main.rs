@@ -8,3 +8,4 @@ mod isolation;
 mod live;
 mod members;
 mod pages;
+mod stripe;

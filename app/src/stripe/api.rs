@@ -1,0 +1,47 @@
+use crate::error::AppError;
+use crate::model::ConnectionsView;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::model::Permission;
+#[cfg(feature = "ssr")]
+use crate::ssr::{connections_service as svc, require};
+
+#[server(prefix = "/sf", endpoint = "list_connections")]
+pub async fn list_connections() -> Result<ConnectionsView, AppError> {
+    let c = require(Permission::View).await?;
+    svc::list(&c).await
+}
+
+#[server(prefix = "/sf", endpoint = "connect_simulator")]
+pub async fn connect_simulator(name: String) -> Result<String, AppError> {
+    let c = require(Permission::ManageFleet).await?;
+    svc::connect_simulator(&c, &name).await
+}
+
+#[server(prefix = "/sf", endpoint = "connect_stripe_key")]
+pub async fn connect_stripe_key(name: String, secret_key: String) -> Result<String, AppError> {
+    let c = require(Permission::ManageFleet).await?;
+    svc::connect_key(&c, &name, &secret_key).await
+}
+
+#[server(prefix = "/sf", endpoint = "rotate_stripe_key")]
+pub async fn rotate_stripe_key(connection_id: String, secret_key: String) -> Result<(), AppError> {
+    let c = require(Permission::ManageFleet).await?;
+    svc::rotate_key(&c, &connection_id, &secret_key).await
+}
+
+#[server(prefix = "/sf", endpoint = "set_webhook_secret")]
+pub async fn set_webhook_secret(
+    connection_id: String,
+    webhook_secret: String,
+) -> Result<(), AppError> {
+    let c = require(Permission::ManageFleet).await?;
+    svc::set_webhook_secret(&c, &connection_id, &webhook_secret).await
+}
+
+#[server(prefix = "/sf", endpoint = "remove_connection")]
+pub async fn remove_connection(connection_id: String) -> Result<(), AppError> {
+    let c = require(Permission::ManageFleet).await?;
+    svc::remove(&c, &connection_id).await
+}
