@@ -14,7 +14,8 @@ test('a new organisation is on the simulator; a wrong key shows Stripe\'s reason
   await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
 
   await page.goto('/settings/stripe');
-  await page.waitForLoadState('networkidle');
+  // The live stream keeps a connection open, so wait for hydration by its indicator instead.
+  await expect(page.getByText('Live', { exact: true })).toBeVisible();
   const simulator = page.getByRole('region', { name: 'Stripe connection Simulator' });
   await expect(simulator.getByText('Simulated — no real money')).toBeVisible();
   await expect(simulator.getByLabel('Webhook endpoint URL to give Stripe')).toHaveValue(/\/webhooks\/stripe\/con_/);
