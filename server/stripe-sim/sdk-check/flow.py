@@ -28,7 +28,7 @@ received = []
 class Hook(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        received.append((body, self.headers.get("Stripe-Signature")))
+        received.append((body, self.headers.get("Stripe-Signature"), self.path))
         self.send_response(200)
         self.end_headers()
         self.wfile.write(b"ok")
@@ -45,6 +45,13 @@ def expect_error(cls, fn, code=None):
             raise AssertionError(f"expected code {code}, got {e.code}: {e.user_message}")
         return e
     raise AssertionError(f"expected {cls.__name__}")
+
+
+def control(path, body=None):
+    import urllib.request
+    req = urllib.request.Request(f"{BASE}/_sim{path}", data=json.dumps(body or {}).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    return json.loads(urllib.request.urlopen(req).read())
 
 
 def step(name):
@@ -94,18 +101,38 @@ def main():
     assert decline.last_payment_error.decline_code == "insufficient_funds"
     step("decline with insufficient funds")
 
-    import urllib.request
-    req = urllib.request.Request(f"{BASE}/_sim/readers/{reader.id}/busy", data=b"{}",
-                                 headers={"Content-Type": "application/json"}, method="POST")
-    urllib.request.urlopen(req).read()
+    by_amount = stripe.PaymentIntent.create(amount=1005, currency="usd",
+                                            payment_method_types=["card_present"])
+    stripe.terminal.Reader.process_payment_intent(reader.id, payment_intent=by_amount.id)
+    reader = stripe.terminal.Reader.TestHelpers.present_payment_method(reader.id)
+    assert reader.action.failure_code == "card_declined"
+    assert stripe.PaymentIntent.retrieve(by_amount.id).last_payment_error.decline_code == "generic_decline"
+    step("decline by test amount (…05)")
+
+    first = stripe.PaymentIntent.create(amount=500, currency="usd", payment_method_types=["card_present"])
+    second = stripe.PaymentIntent.create(amount=600, currency="usd", payment_method_types=["card_present"])
+    stripe.terminal.Reader.process_payment_intent(reader.id, payment_intent=first.id)
+    reader = stripe.terminal.Reader.process_payment_intent(reader.id, payment_intent=second.id)
+    assert reader.action.process_payment_intent.payment_intent == second.id
+    reader = stripe.terminal.Reader.cancel_action(reader.id)
+    assert reader.action is None
+    step("a waiting payment is replaced; cancel_action resets the reader")
+
+    control(f"/readers/{reader.id}/offline")
+    expect_error(stripe.InvalidRequestError,
+                 lambda: stripe.terminal.Reader.process_payment_intent(reader.id, payment_intent=first.id),
+                 "terminal_reader_offline")
+    assert stripe.terminal.Reader.retrieve(reader.id).status == "offline"
+    control(f"/readers/{reader.id}/online")
+    step("offline reader refused with terminal_reader_offline")
+
+    control(f"/readers/{reader.id}/busy")
     busy = stripe.PaymentIntent.create(amount=1000, currency="usd",
                                        payment_method_types=["card_present"])
     expect_error(stripe.InvalidRequestError,
                  lambda: stripe.terminal.Reader.process_payment_intent(reader.id, payment_intent=busy.id),
                  "terminal_reader_busy")
-    req = urllib.request.Request(f"{BASE}/_sim/readers/{reader.id}/idle", data=b"{}",
-                                 headers={"Content-Type": "application/json"}, method="POST")
-    urllib.request.urlopen(req).read()
+    control(f"/readers/{reader.id}/idle")
     step("busy reader refused with terminal_reader_busy")
 
     e = expect_error(stripe.InvalidRequestError,
@@ -126,6 +153,8 @@ def main():
     b = stripe.PaymentIntent.create(amount=1234, currency="usd",
                                     payment_method_types=["card_present"], idempotency_key=key)
     assert a.id == b.id
+    assert b.last_response.headers.get("Idempotent-Replayed") == "true"
+    assert a.last_response.request_id.startswith("req_")
     expect_error(stripe.IdempotencyError,
                  lambda: stripe.PaymentIntent.create(amount=999, currency="usd",
                                                      payment_method_types=["card_present"],
@@ -147,6 +176,10 @@ def main():
     expect_error(stripe.PermissionError,
                  lambda: stripe.terminal.Location.list(api_key="sk_test_other" + secrets.token_hex(6),
                                                        stripe_account=account.id))
+    connect_endpoint = stripe.WebhookEndpoint.create(url=hook_url + "/connect", enabled_events=["payment_intent.created"],
+                                                     connect=True)
+    connected_pi = stripe.PaymentIntent.create(amount=700, currency="cad", payment_method_types=["card_present"],
+                                               stripe_account=account.id)
     step("Connect: objects stay on their account")
 
     for i in range(5):
@@ -158,7 +191,9 @@ def main():
     deadline = time.time() + 10
     types = set()
     while time.time() < deadline:
-        for body, signature in list(received):
+        for body, signature, path in list(received):
+            if path.endswith("/connect"):
+                continue
             event = stripe.Webhook.construct_event(body, signature, endpoint.secret)
             types.add(event.type)
         if {"payment_intent.succeeded", "charge.refunded", "terminal.reader.action_succeeded",
@@ -170,12 +205,27 @@ def main():
                    "refund.created", "terminal.reader.action_succeeded",
                    "terminal.reader.action_failed"]:
         assert wanted in types, f"{wanted} not delivered: {sorted(types)}"
+    deadline = time.time() + 10
+    connected_events = []
+    while time.time() < deadline and not connected_events:
+        connected_events = [stripe.Webhook.construct_event(b, sig, connect_endpoint.secret)
+                            for b, sig, path in list(received) if path.endswith("/connect")]
+        time.sleep(0.1)
+    assert connected_events and connected_events[0].account == account.id
+    assert connected_events[0].data.object.id == connected_pi.id
+    step("Connect endpoint receives the connected account's events, with `account`")
     try:
         stripe.Webhook.construct_event(received[0][0] + b" ", received[0][1], endpoint.secret)
         raise AssertionError("a tampered payload verified")
     except stripe.SignatureVerificationError:
         pass
     step(f"webhooks verified with construct_event ({len(received)} deliveries)")
+
+    client = stripe.StripeClient(stripe.api_key, base_addresses={"api": BASE})
+    service = client.v1 if hasattr(client, "v1") else client
+    listed = service.terminal.readers.list(params={"location": location.id})
+    assert [r.id for r in listed.data] == [reader.id]
+    step("StripeClient with base_addresses reaches the same account")
 
     stripe.terminal.Reader.delete(reader.id)
     stripe.terminal.Location.delete(location.id)

@@ -1,12 +1,14 @@
 //! The control API (`/_sim/…`, JSON) for tests and demos: reader connectivity, a reader held
-//! busy, injected faults, webhook delays and drops, "physical" registration codes, the clock.
+//! "authorising" (busy), injected faults, webhook delays and drops, registration codes for
+//! "physical" readers, the clock, a reset, and the delivery log. SIMULATOR.md documents it.
 
-use crate::store::{Fault, RegistrationCode};
+use crate::faults::Fault;
+use crate::store::RegistrationCode;
 use crate::Simulator;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -14,114 +16,81 @@ use serde_json::{json, Value};
 pub fn router() -> Router<Simulator> {
     Router::new()
         .route("/readers/{id}/{state}", post(reader_state))
-        .route("/faults", post(add_fault).delete(clear_faults))
-        .route("/webhooks", post(webhooks))
+        .route(
+            "/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
+        .route("/webhooks", get(webhook_control).post(set_webhook_control))
         .route("/deliveries", get(deliveries))
         .route("/registration_codes", post(registration_code))
+        .route("/clock", get(clock))
         .route("/clock/advance", post(advance_clock))
-        .route("/reset", delete(reset).post(reset))
+        .route("/reset", post(reset).delete(reset))
+        .fallback(|| async {
+            problem(
+                StatusCode::NOT_FOUND,
+                "no such control call; see SIMULATOR.md",
+            )
+        })
 }
 
-pub enum FaultAction {
-    Fail(u16),
-    Hang(u64),
-}
-
-/// The fault to apply to this call, if any (consumes one of a counted fault).
-pub fn take_fault(sim: &Simulator, path: &str) -> Option<FaultAction> {
-    let mut store = sim.store();
-    let index = store.faults.iter().position(|f| {
-        f.path_prefix
-            .as_ref()
-            .is_none_or(|p| path.starts_with(p.as_str()))
-            && match f.remaining {
-                Some(n) => n > 0,
-                None => rand::random::<f64>() < f.rate,
-            }
-    })?;
-    let fault = &mut store.faults[index];
-    if let Some(n) = fault.remaining.as_mut() {
-        *n -= 1;
-    }
-    let action = if fault.status == 0 {
-        FaultAction::Hang(fault.hang_ms)
-    } else {
-        FaultAction::Fail(fault.status)
-    };
-    store.faults.retain(|f| f.remaining != Some(0));
-    Some(action)
-}
-
-fn bad(message: &str) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
+fn problem(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
 }
 
 async fn reader_state(
     State(sim): State<Simulator>,
     Path((id, state)): Path<(String, String)>,
 ) -> Response {
+    let now_ms = sim.clock().now_ms();
     let mut store = sim.store();
-    let now = store.now();
-    let reader = store
-        .accounts
-        .values_mut()
-        .flat_map(|a| a.readers.iter_mut())
-        .find(|r| r.json["id"] == id.as_str());
-    let Some(reader) = reader else {
-        return (
-            StatusCode::NOT_FOUND,
-            Json(json!({ "error": format!("no reader {id}") })),
-        )
-            .into_response();
+    let Some(reader) = store.reader_anywhere(&id) else {
+        return problem(StatusCode::NOT_FOUND, &format!("no reader {id}"));
     };
     match state.as_str() {
-        "offline" => {
-            reader.online = false;
-            reader.json["status"] = json!("offline");
-        }
-        "online" => {
-            reader.online = true;
-            reader.json["status"] = json!("online");
-            reader.json["last_seen_at"] = json!(now * 1000);
-        }
+        "offline" => reader.set_online(false, now_ms),
+        "online" => reader.set_online(true, now_ms),
         "busy" => reader.busy = true,
         "idle" => reader.busy = false,
-        _ => return bad("state must be offline, online, busy or idle"),
+        _ => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "state must be offline, online, busy or idle",
+            )
+        }
     }
-    Json(reader.json.clone()).into_response()
+    let mut shown = reader.view(now_ms);
+    shown["busy"] = json!(reader.busy);
+    Json(shown).into_response()
 }
 
-#[derive(Deserialize)]
-struct FaultRequest {
-    /// 500, 503, 429, or 0 to hang.
-    status: u16,
-    count: Option<u32>,
-    rate: Option<f64>,
-    #[serde(default)]
-    hang_ms: u64,
-    path_prefix: Option<String>,
+async fn list_faults(State(sim): State<Simulator>) -> Json<Value> {
+    Json(json!({ "faults": sim.inner.faults.list() }))
 }
 
-async fn add_fault(State(sim): State<Simulator>, Json(req): Json<FaultRequest>) -> Response {
-    if req.count.is_none() && req.rate.is_none() {
-        return bad("give count (next N calls) or rate (0.0-1.0)");
+async fn add_fault(State(sim): State<Simulator>, Json(fault): Json<Fault>) -> Response {
+    if fault.count.is_none() && fault.rate.is_none() {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "give count (the next N calls) or rate (0.0-1.0 of calls)",
+        );
     }
-    if req.status != 0 && req.status != 429 && req.status < 500 {
-        return bad("status must be 0 (hang), 429 or 5xx");
+    if fault.rate.is_some_and(|r| !(0.0..=1.0).contains(&r)) {
+        return problem(StatusCode::BAD_REQUEST, "rate must be between 0 and 1");
     }
-    sim.store().faults.push(Fault {
-        status: req.status,
-        remaining: req.count,
-        rate: req.rate.unwrap_or(0.0).clamp(0.0, 1.0),
-        hang_ms: req.hang_ms,
-        path_prefix: req.path_prefix,
-    });
-    Json(json!({ "ok": true })).into_response()
+    if fault.status != 0 && fault.status != 429 && !(500..600).contains(&fault.status) {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "status must be 0 (hang), 429 or 5xx",
+        );
+    }
+    sim.inner.faults.add(fault);
+    Json(json!({ "faults": sim.inner.faults.list() })).into_response()
 }
 
 async fn clear_faults(State(sim): State<Simulator>) -> Json<Value> {
-    sim.store().faults.clear();
-    Json(json!({ "ok": true }))
+    sim.inner.faults.clear();
+    Json(json!({ "faults": [] }))
 }
 
 #[derive(Deserialize)]
@@ -130,49 +99,92 @@ struct WebhookControl {
     drop: Option<u32>,
 }
 
-async fn webhooks(State(sim): State<Simulator>, Json(req): Json<WebhookControl>) -> Json<Value> {
-    let mut store = sim.store();
-    if let Some(d) = req.delay_ms {
-        store.webhook_delay_ms = d;
-    }
-    if let Some(n) = req.drop {
-        store.webhook_drop = n;
-    }
-    Json(json!({ "delay_ms": store.webhook_delay_ms, "drop": store.webhook_drop }))
+async fn webhook_control(State(sim): State<Simulator>) -> Json<Value> {
+    Json(json!(sim.inner.webhooks.control()))
 }
 
-async fn deliveries(State(sim): State<Simulator>) -> Json<Value> {
-    Json(json!({ "deliveries": sim.store().deliveries }))
+async fn set_webhook_control(
+    State(sim): State<Simulator>,
+    Json(req): Json<WebhookControl>,
+) -> Json<Value> {
+    Json(json!(sim
+        .inner
+        .webhooks
+        .set_control(req.delay_ms, req.drop)))
+}
+
+#[derive(Deserialize)]
+struct DeliveryFilter {
+    event: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+async fn deliveries(
+    State(sim): State<Simulator>,
+    Query(filter): Query<DeliveryFilter>,
+) -> Json<Value> {
+    let list: Vec<_> = sim
+        .inner
+        .webhooks
+        .deliveries()
+        .into_iter()
+        .filter(|d| filter.event.as_ref().is_none_or(|e| &d.event == e))
+        .filter(|d| filter.kind.as_ref().is_none_or(|t| &d.event_type == t))
+        .collect();
+    Json(json!({ "deliveries": list }))
 }
 
 #[derive(Deserialize)]
 struct CodeRequest {
-    /// The secret key whose account may use the code.
-    key: String,
+    /// The secret key whose account may use the code…
+    key: Option<String>,
+    /// …or an account id (a connected account, say).
+    account: Option<String>,
     /// `bbpos_wisepos_e` (default) or `stripe_s700`.
     device_type: Option<String>,
 }
 
 async fn registration_code(State(sim): State<Simulator>, Json(req): Json<CodeRequest>) -> Response {
     let device = req.device_type.unwrap_or_else(|| "bbpos_wisepos_e".into());
-    if device != "bbpos_wisepos_e" && device != "stripe_s700" {
-        return bad("device_type must be bbpos_wisepos_e or stripe_s700");
+    if !["bbpos_wisepos_e", "stripe_s700", "stripe_s710"].contains(&device.as_str()) {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "device_type must be bbpos_wisepos_e, stripe_s700 or stripe_s710",
+        );
     }
+    let now = sim.clock().now();
     let mut store = sim.store();
-    let account = store.account_for_key(&req.key);
-    let words = [
+    let account = match (req.key, req.account) {
+        (Some(key), _) => store.account_for_key(&key, now),
+        (None, Some(acct)) if store.accounts.contains_key(&acct) => acct,
+        (None, Some(acct)) => return problem(StatusCode::NOT_FOUND, &format!("no account {acct}")),
+        (None, None) => return problem(StatusCode::BAD_REQUEST, "give key or account"),
+    };
+    // Three words and digits, like the codes a reader shows.
+    const WORDS: [&str; 8] = [
         "apple", "river", "stone", "cloud", "maple", "tiger", "ocean", "amber",
     ];
-    let pick = || words[rand::random::<usize>() % words.len()];
-    let code = format!("{}-{}-{}", pick(), pick(), crate::ids::random_digits(3));
+    let ids = sim.ids();
+    let code = format!(
+        "{}-{}-{}",
+        WORDS[ids.below(WORDS.len())],
+        WORDS[ids.below(WORDS.len())],
+        ids.digits(3)
+    );
     store.codes.insert(
         code.clone(),
         RegistrationCode {
-            account,
+            account: account.clone(),
             device_type: device.clone(),
         },
     );
-    Json(json!({ "registration_code": code, "device_type": device })).into_response()
+    Json(json!({ "registration_code": code, "device_type": device, "account": account }))
+        .into_response()
+}
+
+async fn clock(State(sim): State<Simulator>) -> Json<Value> {
+    Json(json!({ "offset_seconds": sim.clock().offset(), "now": sim.clock().now() }))
 }
 
 #[derive(Deserialize)]
@@ -180,13 +192,17 @@ struct Advance {
     seconds: i64,
 }
 
-async fn advance_clock(State(sim): State<Simulator>, Json(req): Json<Advance>) -> Json<Value> {
-    let mut store = sim.store();
-    store.clock_offset += req.seconds.max(0);
-    Json(json!({ "offset_seconds": store.clock_offset, "now": store.now() }))
+async fn advance_clock(State(sim): State<Simulator>, Json(req): Json<Advance>) -> Response {
+    if req.seconds < 0 {
+        return problem(StatusCode::BAD_REQUEST, "the clock only moves forward");
+    }
+    let offset = sim.clock().advance(req.seconds);
+    // Timers due now fire at once, not at the next background tick.
+    crate::tick::run_all(&sim);
+    Json(json!({ "offset_seconds": offset, "now": sim.clock().now() })).into_response()
 }
 
 async fn reset(State(sim): State<Simulator>) -> Json<Value> {
-    *sim.store() = crate::store::Store::default();
-    Json(json!({ "ok": true }))
+    sim.reset();
+    Json(json!({ "reset": true }))
 }

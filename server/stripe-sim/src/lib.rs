@@ -1,42 +1,35 @@
-//! A stateful, in-memory Stripe for the Terminal subset, speaking Stripe's wire format: test
-//! keys are accounts, objects live per account, reader actions follow Stripe's state machine,
-//! and state changes emit events delivered as signed webhooks. `/_sim/…` is a control API for
-//! tests and demos (offline readers, faults, clock). SIMULATOR.md lists the choices made.
+//! A stateful, in-memory Stripe for the Terminal subset, speaking Stripe's wire format so that
+//! official SDKs pointed at it cannot tell it from test mode: test keys are accounts, objects
+//! live per account, reader actions follow Stripe's state machine, and state changes emit
+//! events delivered as signed webhooks. `/_sim/…` is a control API for tests and demos
+//! (offline and busy readers, faults, webhook delays, the clock). SIMULATOR.md lists the
+//! choices made where Stripe's behaviour is not documented.
 
-pub mod control;
-pub mod delivery;
-pub mod dispatch;
-pub mod error;
-pub mod form;
-pub mod ids;
-pub mod params;
-pub mod routes;
-pub mod store;
+mod auth;
+mod clock;
+mod config;
+mod control;
+mod ctx;
+mod dispatch;
+mod errors;
+mod events;
+mod expand;
+mod faults;
+mod form;
+mod idempotency;
+mod ids;
+mod params;
+mod rate_limit;
+mod routes;
+mod store;
+mod tick;
+mod webhooks;
 
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+pub use config::{RateLimit, SimConfig, WebhookRetry, API_VERSION};
+pub use errors::SimError;
 
-#[derive(Debug, Clone)]
-pub struct SimConfig {
-    /// Stripe's test-mode limits: requests per second per account, reads and writes apart.
-    pub rate_limit: Option<u32>,
-    /// Webhook deliveries tried before giving up on one event.
-    pub webhook_attempts: u32,
-    pub webhook_first_retry: Duration,
-    /// How long a reader waits for a card before its action fails with a timeout.
-    pub action_timeout_secs: i64,
-}
-
-impl Default for SimConfig {
-    fn default() -> Self {
-        SimConfig {
-            rate_limit: Some(25),
-            webhook_attempts: 8,
-            webhook_first_retry: Duration::from_millis(500),
-            action_timeout_secs: 300,
-        }
-    }
-}
+use parking_lot::{Mutex, MutexGuard};
+use std::sync::Arc;
 
 /// The simulator: clone it freely, every clone shares the same state.
 #[derive(Clone)]
@@ -47,32 +40,35 @@ pub struct Simulator {
 struct Inner {
     config: SimConfig,
     store: Mutex<store::Store>,
-    deliveries: delivery::Queue,
+    ids: ids::IdGen,
+    clock: clock::Clock,
+    idempotency: idempotency::Keys,
+    limiter: rate_limit::Limiter,
+    faults: faults::Faults,
+    webhooks: webhooks::Outbox,
+    /// Whether the background timers run (started once).
+    ticking: std::sync::atomic::AtomicBool,
 }
 
 impl Simulator {
     pub fn new(config: SimConfig) -> Self {
-        let deliveries = delivery::Queue::new();
         Simulator {
             inner: Arc::new(Inner {
+                ids: ids::IdGen::new(config.seed),
+                limiter: rate_limit::Limiter::new(config.rate_limit),
                 config,
                 store: Mutex::new(store::Store::default()),
-                deliveries,
+                clock: clock::Clock::default(),
+                idempotency: idempotency::Keys::default(),
+                faults: faults::Faults::default(),
+                webhooks: webhooks::Outbox::new(),
+                ticking: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
 
     pub fn config(&self) -> &SimConfig {
         &self.inner.config
-    }
-
-    /// The state, recovering from a poisoned lock (a panicking handler must not stop the rest).
-    pub(crate) fn store(&self) -> MutexGuard<'_, store::Store> {
-        self.inner.store.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub(crate) fn queue(&self) -> &delivery::Queue {
-        &self.inner.deliveries
     }
 
     /// Stripe's `/v1` API and the `/_sim` control API.
@@ -83,15 +79,43 @@ impl Simulator {
             .with_state(self.clone())
     }
 
-    /// Serves on `listener` and runs webhook delivery until the server stops.
+    /// Serves on `listener`, delivering webhooks and running timers until the server stops.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-        self.start_delivery();
+        self.start_background();
         axum::serve(listener, self.router()).await
     }
 
-    /// Starts the webhook delivery worker (done by [`serve`]; call it when mounting
-    /// [`router`] elsewhere).
+    /// Starts webhook delivery and the timers (action timeouts, refund settlement). `serve`
+    /// does this; call it when mounting `router()` in another server. Idempotent.
+    pub fn start_background(&self) {
+        webhooks::spawn(self.clone());
+        tick::spawn(self.clone());
+    }
+
+    /// Former name of [`Simulator::start_background`].
     pub fn start_delivery(&self) {
-        delivery::spawn(self.clone());
+        self.start_background();
+    }
+
+    pub(crate) fn store(&self) -> MutexGuard<'_, store::Store> {
+        self.inner.store.lock()
+    }
+
+    pub(crate) fn ids(&self) -> &ids::IdGen {
+        &self.inner.ids
+    }
+
+    pub(crate) fn clock(&self) -> &clock::Clock {
+        &self.inner.clock
+    }
+
+    /// Forgets every account, object, key, fault and delivery, and resets the clock.
+    pub(crate) fn reset(&self) {
+        *self.store() = store::Store::default();
+        self.inner.idempotency.clear();
+        self.inner.limiter.clear();
+        self.inner.faults.clear();
+        self.inner.webhooks.clear();
+        self.inner.clock.reset();
     }
 }

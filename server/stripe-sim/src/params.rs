@@ -1,6 +1,6 @@
 //! Typed access to decoded parameters, with Stripe's errors for unknown, missing and bad ones.
 
-use crate::error::{SimError, SimResult};
+use crate::errors::{SimError, SimResult};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Default)]
@@ -53,15 +53,12 @@ impl Params {
     pub fn int(&self, name: &str) -> SimResult<Option<i64>> {
         match self.str(name)? {
             None => Ok(None),
-            Some(s) => s.trim().parse::<i64>().map(Some).map_err(|_| {
-                SimError::invalid("parameter_invalid_integer", format!("Invalid integer: {s}"))
-                    .param(name)
-            }),
+            Some(s) => s
+                .trim()
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| SimError::invalid_integer(name, &s)),
         }
-    }
-
-    pub fn req_int(&self, name: &str) -> SimResult<i64> {
-        self.int(name)?.ok_or_else(|| SimError::missing(name))
     }
 
     pub fn bool(&self, name: &str) -> SimResult<Option<bool>> {
@@ -95,6 +92,20 @@ impl Params {
         }
     }
 
+    /// A string that must be one of `allowed`, with Stripe's "Invalid …: must be one of" error.
+    pub fn one_of(&self, name: &str, allowed: &[&str]) -> SimResult<Option<String>> {
+        let value = self.str(name)?;
+        if let Some(v) = &value {
+            if !allowed.contains(&v.as_str()) {
+                return Err(SimError::invalid_string(
+                    name,
+                    format!("Invalid {name}: must be one of {}", allowed.join(", ")),
+                ));
+            }
+        }
+        Ok(value)
+    }
+
     pub fn expand(&self) -> Vec<String> {
         self.strings("expand").ok().flatten().unwrap_or_default()
     }
@@ -113,7 +124,7 @@ impl Params {
                 o.get_mut("metadata")
             })
             .and_then(Value::as_object_mut)
-            .ok_or_else(|| SimError::api("metadata"))?;
+            .ok_or_else(|| SimError::bad_request("Invalid metadata."))?;
         match given {
             Value::String(s) if s.is_empty() => meta.clear(),
             Value::Object(entries) => {

@@ -1,25 +1,25 @@
-//! Contract tests: every simulator response of the endpoints we use validates against Stripe's
-//! own schemas in ../shared/stripe/openapi-subset.json (OpenAPI 3.0, turned into JSON Schema),
-//! with the newer enum values and fields of its `x-sdk-delta-2026` merged in. Objects whose
-//! full schema the subset does not carry (payment_intent, charge, refund, webhook_endpoint)
-//! are checked against its `x-field-summaries`.
+//! Contract tests against /work/shared/stripe:
+//! 1. every response body of the endpoints we serve validates against Stripe's own schema in
+//!    openapi-subset.json (OpenAPI 3.0 turned into JSON Schema, `$ref`s resolved), *strictly*:
+//!    objects may only carry the fields the schema names, plus the fields and enum values the
+//!    2026 SDKs added (`x-sdk-delta-2026`), merged in from the SDK's Go structs;
+//! 2. every request parameter contract-data.json lists is known to the simulator, and a call
+//!    without the required ones is `parameter_missing`.
 
-use fleet_stripe_sim::{SimConfig, Simulator};
+mod common;
+
+use common::*;
 use serde_json::{json, Map, Value};
 
-fn spec() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/stripe/openapi-subset.json"
-    );
-    serde_json::from_str(
-        &std::fs::read_to_string(path).expect("openapi-subset.json beside the repo"),
-    )
-    .expect("json")
+fn load(name: &str) -> Value {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/stripe/");
+    let text = std::fs::read_to_string(format!("{dir}{name}")).expect("the shared contract");
+    serde_json::from_str(&text).expect("json")
 }
 
-/// OpenAPI 3.0 → JSON Schema: `nullable` becomes a `null` alternative, component refs point into
-/// `$defs`, and refs to schemas the subset lacks accept anything.
+/// OpenAPI 3.0 → JSON Schema: `nullable` becomes a `null` alternative, component refs point
+/// into `$defs` (refs to schemas the subset lacks accept anything), and objects with named
+/// properties refuse others.
 fn convert(node: &Value, known: &Map<String, Value>) -> Value {
     match node {
         Value::Object(map) => {
@@ -39,35 +39,42 @@ fn convert(node: &Value, known: &Map<String, Value>) -> Value {
                     | "x-expandableFields"
                     | "x-resourceId"
                     | "x-stripeBypassValidation"
-                    | "x-fields-summary-of" => {}
+                    | "x-fields-summary-of"
+                    | "format"
+                    | "title"
+                    | "maxLength" => {}
+                    // The summaries write schemas in shorthand: "string" or a ref.
                     "anyOf" => {
-                        let items = v.as_array().cloned().unwrap_or_default();
-                        let converted: Vec<Value> = items
+                        let items: Vec<Value> = v
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default()
                             .iter()
-                            .map(|item| match item {
-                                Value::String(s) if s.starts_with('#') => {
-                                    convert(&json!({ "$ref": s }), known)
-                                }
-                                Value::String(s) => json!({ "type": s }),
-                                other => convert(other, known),
-                            })
+                            .map(|item| shorthand(item, known))
                             .collect();
-                        out.insert(k.clone(), Value::Array(converted));
+                        out.insert(k.clone(), Value::Array(items));
                     }
-                    // The summaries write item schemas in shorthand: "string" or a ref.
-                    "items" | "additionalProperties" if v.is_string() => {
-                        let s = v.as_str().unwrap_or_default();
-                        let schema = if s.starts_with('#') {
-                            convert(&json!({ "$ref": s }), known)
-                        } else {
-                            json!({ "type": s })
-                        };
-                        out.insert(k.clone(), schema);
+                    "items" | "additionalProperties" => {
+                        out.insert(k.clone(), shorthand(v, known));
+                    }
+                    // Field names, not schema keywords: a field may be called `description`.
+                    "properties" => {
+                        let props: Map<String, Value> = v
+                            .as_object()
+                            .cloned()
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|(name, schema)| (name.clone(), shorthand(schema, known)))
+                            .collect();
+                        out.insert(k.clone(), Value::Object(props));
                     }
                     _ => {
                         out.insert(k.clone(), convert(v, known));
                     }
                 }
+            }
+            if out.contains_key("properties") && !out.contains_key("additionalProperties") {
+                out.insert("additionalProperties".into(), json!(false));
             }
             if map.get("nullable") == Some(&Value::Bool(true)) {
                 return json!({ "anyOf": [Value::Object(out), { "type": "null" }] });
@@ -79,8 +86,47 @@ fn convert(node: &Value, known: &Map<String, Value>) -> Value {
     }
 }
 
+fn shorthand(item: &Value, known: &Map<String, Value>) -> Value {
+    match item {
+        Value::String(s) if s.starts_with('#') => convert(&json!({ "$ref": s }), known),
+        Value::String(s) => json!({ "type": s }),
+        other => convert(other, known),
+    }
+}
+
+/// A schema for a field of a 2026 Go struct: typed scalars, nested structs of the same file
+/// as strict objects, anything else (expandable objects) unconstrained. All nullable, as the
+/// Go SDK's pointers and omitempty allow.
+fn from_go(go_type: &str, structs: &Value, enums: &Value) -> Value {
+    let t = go_type.trim_start_matches('*');
+    let schema = match t {
+        "string" => json!({ "type": "string" }),
+        "bool" => json!({ "type": "boolean" }),
+        "int64" | "float64" => json!({ "type": "number" }),
+        t if t.starts_with("map[") => json!({ "type": "object" }),
+        t if t.starts_with("[]") => json!({ "type": "array" }),
+        t if enums.get(t).is_some() => json!({ "type": "string", "enum": enums[t] }),
+        t => match structs.get(t).and_then(Value::as_object) {
+            Some(fields) => {
+                let props: Map<String, Value> = fields
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            from_go(v["go_type"].as_str().unwrap_or(""), structs, enums),
+                        )
+                    })
+                    .collect();
+                json!({ "type": "object", "properties": props, "additionalProperties": false })
+            }
+            None => json!({}),
+        },
+    };
+    json!({ "anyOf": [schema, { "type": "null" }] })
+}
+
 fn definitions() -> Map<String, Value> {
-    let spec = spec();
+    let spec = load("openapi-subset.json");
     let mut known: Map<String, Value> = spec["components"]["schemas"]
         .as_object()
         .cloned()
@@ -92,133 +138,253 @@ fn definitions() -> Map<String, Value> {
     {
         known.entry(name).or_insert(summary);
     }
-    // x-sdk-delta-2026: enums that grew and fields added since the 2023 schemas.
-    let enums = &spec["x-sdk-delta-2026"]["go_enums"]["terminal_reader.go"];
-    if let Some(reader) = known.get_mut("terminal.reader") {
-        reader["properties"]["device_type"]["enum"] = enums["TerminalReaderDeviceType"].clone();
-        reader["properties"]["last_seen_at"] = json!({ "type": "integer", "nullable": true });
-    }
-    if let Some(action) = known.get_mut("terminal_reader_reader_resource_reader_action") {
-        action["properties"]["type"]["enum"] = enums["TerminalReaderActionType"].clone();
-    }
     let snapshot = known.clone();
-    known
+    let mut defs: Map<String, Value> = known
         .iter()
         .map(|(k, v)| (k.clone(), convert(v, &snapshot)))
-        .collect()
-}
-
-fn check(defs: &Map<String, Value>, schema: &str, instance: &Value) {
-    let root = json!({ "$defs": defs, "$ref": format!("#/$defs/{schema}") });
-    let validator = jsonschema::validator_for(&root).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
-    assert!(
-        errors.is_empty(),
-        "{schema} does not match Stripe's schema:\n{}\n{instance:#}",
-        errors.join("\n")
-    );
-}
 
-struct Api {
-    base: String,
-    http: reqwest::Client,
-    key: String,
-}
-
-impl Api {
-    async fn call(&self, method: reqwest::Method, path: &str, form: &[(&str, &str)]) -> Value {
-        let url = format!("{}{path}", self.base);
-        let req = self
-            .http
-            .request(method.clone(), &url)
-            .bearer_auth(&self.key);
-        let req = if method == reqwest::Method::GET {
-            req.query(form)
-        } else {
-            req.form(form)
+    // x-sdk-delta-2026: fields the 2026 SDKs added to the 2023 objects, and grown enums.
+    let delta = &spec["x-sdk-delta-2026"];
+    let reader_go = &delta["go_structs"]["terminal_reader.go"];
+    let enums = &delta["go_enums"]["terminal_reader.go"];
+    let merges = [
+        (
+            "terminal.reader",
+            &delta["go_structs"]["terminal_reader.go"],
+            "TerminalReader",
+        ),
+        (
+            "terminal.location",
+            &delta["go_structs"]["terminal_location.go"],
+            "TerminalLocation",
+        ),
+        (
+            "terminal_reader_reader_resource_reader_action",
+            reader_go,
+            "TerminalReaderAction",
+        ),
+        (
+            "terminal_reader_reader_resource_process_config",
+            reader_go,
+            "TerminalReaderActionProcessPaymentIntentProcessConfig",
+        ),
+        (
+            "terminal_reader_reader_resource_refund_payment_action",
+            reader_go,
+            "TerminalReaderActionRefundPayment",
+        ),
+        (
+            "terminal_reader_reader_resource_process_setup_intent_action",
+            reader_go,
+            "TerminalReaderActionProcessSetupIntent",
+        ),
+    ];
+    for (schema, structs, go) in merges {
+        let Some(props) = defs
+            .get_mut(schema)
+            .and_then(|s| s["properties"].as_object_mut())
+        else {
+            panic!("{schema} missing from the subset");
         };
-        req.send()
-            .await
-            .expect("request")
-            .json()
-            .await
-            .expect("json")
+        for (field, info) in structs[go].as_object().cloned().unwrap_or_default() {
+            if field != "deleted" && !props.contains_key(&field) {
+                props.insert(
+                    field,
+                    from_go(info["go_type"].as_str().unwrap_or(""), structs, enums),
+                );
+            }
+        }
     }
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Value {
-        self.call(reqwest::Method::POST, path, form).await
+    defs["terminal.reader"]["properties"]["device_type"] =
+        json!({ "enum": enums["TerminalReaderDeviceType"] });
+    defs["terminal_reader_reader_resource_reader_action"]["properties"]["type"] =
+        json!({ "enum": enums["TerminalReaderActionType"] });
+    // 2026 charges name the reader and location that read the card (REFERENCE.md §7.6).
+    let card_present = &mut defs["payment_method_details_card_present"]["properties"];
+    card_present["reader"] = json!({ "type": ["string", "null"] });
+    card_present["location"] = json!({ "type": ["string", "null"] });
+    // 2026 event types (`terminal.reader.action_updated`) are strings like the rest.
+    defs
+}
+
+struct Checker {
+    defs: Map<String, Value>,
+    failures: Vec<String>,
+    checked: usize,
+}
+
+impl Checker {
+    fn check(&mut self, schema: &str, instance: &Value) {
+        let root = json!({ "$defs": self.defs, "$ref": format!("#/$defs/{schema}") });
+        let validator = jsonschema::validator_for(&root).expect("schema compiles");
+        let errors: Vec<String> = validator
+            .iter_errors(instance)
+            .map(|e| format!("  {} at {}", e, e.instance_path()))
+            .collect();
+        self.checked += 1;
+        if !errors.is_empty() {
+            let id = instance["id"].as_str().unwrap_or("");
+            self.failures
+                .push(format!("{schema} {id}:\n{}", errors.join("\n")));
+        }
     }
-    async fn get(&self, path: &str) -> Value {
-        self.call(reqwest::Method::GET, path, &[]).await
+
+    fn list(&mut self, schema: &str, list: &Value) {
+        assert_eq!(list["object"], "list", "{list:#}");
+        for item in list["data"].as_array().expect("data") {
+            self.check(schema, item);
+        }
+    }
+
+    /// Events, and the object inside each by its type.
+    fn events(&mut self, list: &Value) {
+        for e in list["data"].as_array().expect("data") {
+            self.check("event", e);
+            let object = &e["data"]["object"];
+            let schema = match object["object"].as_str().unwrap_or("") {
+                "terminal.reader" => "terminal.reader",
+                "payment_intent" => "payment_intent",
+                "charge" => "charge",
+                "refund" => "refund",
+                other => panic!("event of an unexpected object {other}"),
+            };
+            self.check(schema, object);
+        }
     }
 }
 
 #[tokio::test]
 async fn every_response_matches_stripes_schemas() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(
-        Simulator::new(SimConfig {
-            rate_limit: None,
-            ..SimConfig::default()
-        })
-        .serve(listener),
-    );
-    let api = Api {
-        base,
-        http: reqwest::Client::new(),
-        key: "sk_test_contract1234".into(),
+    let sim = start().await;
+    let api = sim.new_api();
+    let mut c = Checker {
+        defs: definitions(),
+        failures: Vec::new(),
+        checked: 0,
     };
-    let defs = definitions();
+    let receiver = Receiver::start(200).await;
 
-    let addr = [
-        ("display_name", "Store"),
-        ("address[line1]", "1 Main"),
-        ("address[city]", "Austin"),
-        ("address[state]", "TX"),
-        ("address[postal_code]", "78701"),
-        ("address[country]", "US"),
-    ];
-    let loc = api.post("/v1/terminal/locations", &addr).await;
-    check(&defs, "terminal.location", &loc);
+    let we = api
+        .post(
+            "/v1/webhook_endpoints",
+            &[("url", &receiver.url), ("enabled_events[]", "*")],
+        )
+        .await
+        .ok();
+    c.check("webhook_endpoint", &we);
+    let we_id = we["id"].as_str().expect("we").to_string();
+    c.check(
+        "webhook_endpoint",
+        &api.get(&format!("/v1/webhook_endpoints/{we_id}"), &[])
+            .await
+            .ok(),
+    );
+    c.list(
+        "webhook_endpoint",
+        &api.get("/v1/webhook_endpoints", &[]).await.ok(),
+    );
+
+    let loc = api
+        .post(
+            "/v1/terminal/locations",
+            &[
+                ("display_name", "Store"),
+                ("address[line1]", "1 Main"),
+                ("address[city]", "Austin"),
+                ("address[state]", "TX"),
+                ("address[postal_code]", "78701"),
+                ("address[country]", "US"),
+                ("metadata[a]", "b"),
+                ("phone", "5125550100"),
+            ],
+        )
+        .await
+        .ok();
+    c.check("terminal.location", &loc);
     let loc_id = loc["id"].as_str().expect("id").to_string();
-    check(
-        &defs,
+    c.check(
         "terminal.location",
         &api.post(
             &format!("/v1/terminal/locations/{loc_id}"),
             &[("display_name", "Renamed")],
         )
-        .await,
+        .await
+        .ok(),
     );
-    let list = api.get("/v1/terminal/locations").await;
-    for l in list["data"].as_array().expect("data") {
-        check(&defs, "terminal.location", l);
-    }
+    c.check(
+        "terminal.location",
+        &api.get(&format!("/v1/terminal/locations/{loc_id}"), &[])
+            .await
+            .ok(),
+    );
+    c.list(
+        "terminal.location",
+        &api.get("/v1/terminal/locations", &[]).await.ok(),
+    );
     for code in ["simulated-wpe", "simulated-s700"] {
-        let r = api
-            .post(
+        c.check(
+            "terminal.reader",
+            &api.post(
                 "/v1/terminal/readers",
                 &[("registration_code", code), ("location", &loc_id)],
             )
-            .await;
-        check(&defs, "terminal.reader", &r);
+            .await
+            .ok(),
+        );
     }
-    let readers = api.get("/v1/terminal/readers").await;
-    let reader = readers["data"][0]["id"]
+    let key = api.key.clone();
+    let issued = sim
+        .control("/registration_codes", json!({ "key": key }))
+        .await;
+    let physical = api
+        .post(
+            "/v1/terminal/readers",
+            &[(
+                "registration_code",
+                issued["registration_code"].as_str().unwrap_or(""),
+            )],
+        )
+        .await
+        .ok();
+    c.check("terminal.reader", &physical);
+    c.list(
+        "terminal.reader",
+        &api.get("/v1/terminal/readers", &[("location", &loc_id)])
+            .await
+            .ok(),
+    );
+    let reader = api
+        .get(
+            "/v1/terminal/readers",
+            &[("device_type", "simulated_wisepos_e")],
+        )
+        .await
+        .ok()["data"][0]["id"]
         .as_str()
         .expect("reader")
         .to_string();
-    check(
-        &defs,
+    c.check(
+        "terminal.reader",
+        &api.post(
+            &format!("/v1/terminal/readers/{reader}"),
+            &[("label", "Till"), ("metadata[x]", "y")],
+        )
+        .await
+        .ok(),
+    );
+    c.check(
         "terminal.connection_token",
-        &api.post("/v1/terminal/connection_tokens", &[]).await,
+        &api.post("/v1/terminal/connection_tokens", &[]).await.ok(),
+    );
+    c.check(
+        "terminal.connection_token",
+        &api.post("/v1/terminal/connection_tokens", &[("location", &loc_id)])
+            .await
+            .ok(),
     );
 
+    // Manual capture, approved, with tipping config and a tip.
     let pi = api
         .post(
             "/v1/payment_intents",
@@ -227,85 +393,115 @@ async fn every_response_matches_stripes_schemas() {
                 ("currency", "usd"),
                 ("payment_method_types[]", "card_present"),
                 ("capture_method", "manual"),
+                ("metadata[o]", "1"),
+                ("description", "Latte"),
             ],
         )
-        .await;
-    check(&defs, "payment_intent", &pi);
+        .await
+        .ok();
+    c.check("payment_intent", &pi);
     let pi_id = pi["id"].as_str().expect("pi").to_string();
-    let r = api
-        .post(
-            &format!("/v1/terminal/readers/{reader}/process_payment_intent"),
-            &[("payment_intent", &pi_id)],
+    c.check(
+        "payment_intent",
+        &api.post(
+            &format!("/v1/payment_intents/{pi_id}"),
+            &[("description", "Two lattes")],
         )
-        .await;
-    check(&defs, "terminal.reader", &r);
-    let r = api
+        .await
+        .ok(),
+    );
+    c.check(
+        "terminal.reader",
+        &api.post(
+            &format!("/v1/terminal/readers/{reader}/process_payment_intent"),
+            &[
+                ("payment_intent", &pi_id),
+                ("process_config[skip_tipping]", "false"),
+                ("process_config[tipping][amount_eligible]", "1000"),
+                ("process_config[enable_customer_cancellation]", "true"),
+            ],
+        )
+        .await
+        .ok(),
+    );
+    c.check(
+        "terminal.reader",
+        &api.present(&reader, &[("amount_tip", "100")]).await.ok(),
+    );
+    let expanded = api
+        .get(
+            &format!("/v1/payment_intents/{pi_id}"),
+            &[("expand[]", "latest_charge")],
+        )
+        .await
+        .ok();
+    c.check("payment_intent", &expanded);
+    c.check("charge", &expanded["latest_charge"]);
+    let captured = api
         .post(
-            &format!("/v1/test_helpers/terminal/readers/{reader}/present_payment_method"),
+            &format!("/v1/payment_intents/{pi_id}/capture"),
+            &[("amount_to_capture", "1000")],
+        )
+        .await
+        .ok();
+    c.check("payment_intent", &captured);
+    let charge = api
+        .get(
+            &format!(
+                "/v1/charges/{}",
+                captured["latest_charge"].as_str().expect("charge")
+            ),
             &[],
         )
-        .await;
-    check(&defs, "terminal.reader", &r);
-    let captured = api
-        .post(&format!("/v1/payment_intents/{pi_id}/capture"), &[])
-        .await;
-    check(&defs, "payment_intent", &captured);
-    let charge = api
-        .get(&format!(
-            "/v1/charges/{}",
-            captured["latest_charge"].as_str().expect("charge")
-        ))
-        .await;
-    check(&defs, "charge", &charge);
-    check(
-        &defs,
+        .await
+        .ok();
+    c.check("charge", &charge);
+    c.check(
         "payment_method_details_card_present",
         &charge["payment_method_details"]["card_present"],
     );
     let refund = api
         .post(
             "/v1/refunds",
-            &[("payment_intent", &pi_id), ("amount", "200")],
-        )
-        .await;
-    check(&defs, "refund", &refund);
-
-    let declined = api
-        .post(
-            "/v1/payment_intents",
             &[
-                ("amount", "1005"),
-                ("currency", "usd"),
-                ("payment_method_types[]", "card_present"),
+                ("payment_intent", &pi_id),
+                ("amount", "200"),
+                ("reason", "requested_by_customer"),
+                ("metadata[r]", "1"),
             ],
         )
-        .await;
-    let declined_id = declined["id"].as_str().expect("pi").to_string();
-    api.post(
-        &format!("/v1/terminal/readers/{reader}/process_payment_intent"),
-        &[("payment_intent", &declined_id)],
-    )
-    .await;
-    let failed = api
-        .post(
-            &format!("/v1/test_helpers/terminal/readers/{reader}/present_payment_method"),
+        .await
+        .ok();
+    c.check("refund", &refund);
+    c.check(
+        "refund",
+        &api.get(
+            &format!("/v1/refunds/{}", refund["id"].as_str().unwrap_or("")),
             &[],
         )
-        .await;
-    check(&defs, "terminal.reader", &failed);
-    check(
-        &defs,
-        "payment_intent",
-        &api.get(&format!("/v1/payment_intents/{declined_id}")).await,
+        .await
+        .ok(),
     );
-    check(
-        &defs,
-        "payment_intent",
-        &api.post(&format!("/v1/payment_intents/{declined_id}/cancel"), &[])
-            .await,
+    c.list("refund", &api.get("/v1/refunds", &[]).await.ok());
+
+    // In-person refund, a display, a setup intent, collect/confirm, a decline, a cancel.
+    c.check(
+        "terminal.reader",
+        &api.post(
+            &format!("/v1/terminal/readers/{reader}/refund_payment"),
+            &[
+                ("payment_intent", &pi_id),
+                ("amount", "100"),
+                ("metadata[k]", "v"),
+            ],
+        )
+        .await
+        .ok(),
     );
-    let r = api
-        .post(
+    c.check("terminal.reader", &api.present(&reader, &[]).await.ok());
+    c.check(
+        "terminal.reader",
+        &api.post(
             &format!("/v1/terminal/readers/{reader}/set_reader_display"),
             &[
                 ("type", "cart"),
@@ -316,60 +512,198 @@ async fn every_response_matches_stripes_schemas() {
                 ("cart[line_items][0][quantity]", "1"),
             ],
         )
-        .await;
-    check(&defs, "terminal.reader", &r);
-    check(
-        &defs,
-        "terminal.reader",
-        &api.post(&format!("/v1/terminal/readers/{reader}/cancel_action"), &[])
-            .await,
+        .await
+        .ok(),
     );
-
-    let we = api
-        .post(
-            "/v1/webhook_endpoints",
+    c.check(
+        "terminal.reader",
+        &api.post(
+            &format!("/v1/terminal/readers/{reader}/process_setup_intent"),
+            &[("setup_intent", "seti_1"), ("allow_redisplay", "always")],
+        )
+        .await
+        .ok(),
+    );
+    c.check("terminal.reader", &api.present(&reader, &[]).await.ok());
+    let pi2 = api.intent(700, "automatic").await;
+    c.check(
+        "terminal.reader",
+        &api.post(
+            &format!("/v1/terminal/readers/{reader}/collect_payment_method"),
             &[
-                ("url", "https://example.com/hook"),
-                ("enabled_events[]", "*"),
+                ("payment_intent", &pi2),
+                ("collect_config[skip_tipping]", "true"),
             ],
         )
+        .await
+        .ok(),
+    );
+    c.check("terminal.reader", &api.present(&reader, &[]).await.ok());
+    c.check(
+        "terminal.reader",
+        &api.post(
+            &format!("/v1/terminal/readers/{reader}/confirm_payment_intent"),
+            &[("payment_intent", &pi2)],
+        )
+        .await
+        .ok(),
+    );
+    let declined = api.intent(1005, "automatic").await;
+    api.process(&reader, &declined).await.ok();
+    c.check("terminal.reader", &api.present(&reader, &[]).await.ok());
+    c.check(
+        "payment_intent",
+        &api.get(
+            &format!("/v1/payment_intents/{declined}"),
+            &[("expand[]", "latest_charge")],
+        )
+        .await
+        .ok(),
+    );
+    api.process(&reader, &declined).await.ok();
+    c.check(
+        "terminal.reader",
+        &api.post(&format!("/v1/terminal/readers/{reader}/cancel_action"), &[])
+            .await
+            .ok(),
+    );
+    c.check(
+        "payment_intent",
+        &api.post(
+            &format!("/v1/payment_intents/{declined}/cancel"),
+            &[("cancellation_reason", "abandoned")],
+        )
+        .await
+        .ok(),
+    );
+    c.list(
+        "payment_intent",
+        &api.get("/v1/payment_intents", &[("expand[]", "data.latest_charge")])
+            .await
+            .ok(),
+    );
+    // A timed-out action.
+    let waiting = api.intent(300, "manual").await;
+    api.process(&reader, &waiting).await.ok();
+    sim.control("/clock/advance", json!({ "seconds": 400 }))
         .await;
-    check(&defs, "webhook_endpoint", &we);
-    let events = api.get("/v1/events?limit=100").await;
-    assert!(events["data"].as_array().is_some_and(|d| d.len() > 5));
-    for e in events["data"].as_array().expect("events") {
-        check(&defs, "event", e);
-    }
+    c.check(
+        "terminal.reader",
+        &api.get(&format!("/v1/terminal/readers/{reader}"), &[])
+            .await
+            .ok(),
+    );
 
-    check(
-        &defs,
-        "error",
-        &api.get("/v1/terminal/readers/tmr_missing").await,
+    receiver.wait_for("refund.created").await;
+    let events = api.get("/v1/events", &[("limit", "100")]).await.ok();
+    assert!(events["data"].as_array().is_some_and(|d| d.len() > 10));
+    c.events(&events);
+    for delivered in receiver.events().await {
+        c.check("event", &delivered);
+    }
+    let first = events["data"][0]["id"].as_str().unwrap_or("").to_string();
+    c.check(
+        "event",
+        &api.get(&format!("/v1/events/{first}"), &[]).await.ok(),
     );
-    check(
-        &defs,
-        "error",
-        &api.post("/v1/terminal/locations", &[("display_name", "x")])
+
+    // Errors and deleted stubs.
+    for r in [
+        api.get("/v1/terminal/readers/tmr_missing", &[]).await,
+        api.post("/v1/terminal/locations", &[("display_name", "x")])
             .await,
-    );
-    check(
-        &defs,
+        api.post(
+            "/v1/payment_intents",
+            &[("amount", "x"), ("currency", "usd")],
+        )
+        .await,
+        api.post(&format!("/v1/payment_intents/{pi_id}/capture"), &[])
+            .await,
+        api.post_idem(
+            "/v1/terminal/connection_tokens",
+            &[("location", "tml_x")],
+            "k",
+        )
+        .await,
+        api.post_idem("/v1/terminal/connection_tokens", &[], "k")
+            .await,
+        sim.new_api()
+            .on("acct_nope")
+            .get("/v1/terminal/readers", &[])
+            .await,
+        sim.api("sk_test_short")
+            .get("/v1/terminal/readers", &[])
+            .await,
+    ] {
+        assert!(r.status >= 400, "{:#}", r.body);
+        c.check("error", &r.body);
+    }
+    c.check(
         "deleted_terminal.reader",
-        &api.call(
-            reqwest::Method::DELETE,
-            &format!("/v1/terminal/readers/{reader}"),
-            &[],
-        )
-        .await,
+        &api.delete(&format!("/v1/terminal/readers/{reader}"))
+            .await
+            .ok(),
     );
-    check(
-        &defs,
+    c.check(
         "deleted_terminal.location",
-        &api.call(
-            reqwest::Method::DELETE,
-            &format!("/v1/terminal/locations/{loc_id}"),
-            &[],
-        )
-        .await,
+        &api.delete(&format!("/v1/terminal/locations/{loc_id}"))
+            .await
+            .ok(),
     );
+
+    assert!(
+        c.failures.is_empty(),
+        "{} of {} responses do not match Stripe's schemas:\n{}",
+        c.failures.len(),
+        c.checked,
+        c.failures.join("\n")
+    );
+    assert!(c.checked > 60, "only {} responses checked", c.checked);
+}
+
+/// Fills `{reader}`-style path parameters with real ids.
+fn path_for(template: &str, ids: &Map<String, Value>) -> String {
+    let mut path = template.to_string();
+    for (name, id) in ids {
+        path = path.replace(&format!("{{{name}}}"), id.as_str().unwrap_or(""));
+    }
+    path
+}
+
+#[tokio::test]
+async fn every_documented_parameter_is_known_and_required_ones_are_enforced() {
+    let sim = start().await;
+    let api = sim.new_api();
+    let (location, reader) = api.reader().await;
+    let intent = api.intent(1000, "manual").await;
+    let ids = json!({ "reader": reader, "location": location, "intent": intent });
+    let ids = ids.as_object().cloned().unwrap_or_default();
+    let data = load("contract-data.json");
+    let mut problems = Vec::new();
+    for (request, spec) in data["requests"].as_object().expect("requests") {
+        let (method, template) = request.split_once(' ').expect("METHOD /path");
+        let path = path_for(template, &ids);
+        let method: reqwest::Method = method.parse().expect("method");
+        let params = spec["params"].as_object().cloned().unwrap_or_default();
+        for name in params.keys() {
+            let form = [(name.as_str(), "x")];
+            let r = api.send(method.clone(), &path, &form, None).await;
+            if r.code() == "parameter_unknown" {
+                problems.push(format!("{request}: {name} refused as unknown"));
+            }
+        }
+        let required: Vec<&String> = params
+            .iter()
+            .filter(|(_, p)| p["required"] == true)
+            .map(|(n, _)| n)
+            .collect();
+        if !required.is_empty() {
+            let r = api.send(method.clone(), &path, &[], None).await;
+            let param = r.body["error"]["param"].as_str().unwrap_or("");
+            if r.code() != "parameter_missing" || !required.iter().any(|n| *n == param) {
+                problems.push(format!("{request} without {required:?}: {}", r.body));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -1,62 +1,80 @@
-//! `/v1` routes, by object.
+//! `/v1` routes, one module per Stripe object.
 
-pub mod payments;
-pub mod platform;
-pub mod terminal;
+pub mod accounts;
+mod charges;
+mod connection_tokens;
+mod events;
+mod locations;
+mod payment_intents;
+mod reader_actions;
+pub mod readers;
+pub mod refunds;
+mod test_cards;
+mod test_helpers;
+mod webhook_endpoints;
 
-use crate::dispatch::Ctx;
-use crate::error::{SimError, SimResult};
+use crate::ctx::Ctx;
+use crate::errors::{SimError, SimResult};
 use crate::params::Params;
 use axum::http::Method;
 use serde_json::{json, Value};
 
 pub fn route(ctx: &mut Ctx<'_>, method: &Method, seg: &[&str], p: &Params) -> SimResult<Value> {
     let m = method.as_str();
-    match (m, seg) {
-        ("GET", ["account"]) => platform::own_account(ctx),
-        ("POST", ["accounts"]) => platform::create_account(ctx, p),
-        ("GET", ["accounts", id]) => platform::retrieve_account(ctx, id),
-        ("POST", ["webhook_endpoints"]) => platform::create_endpoint(ctx, p),
-        ("GET", ["webhook_endpoints"]) => platform::list_endpoints(ctx, p),
-        ("GET", ["webhook_endpoints", id]) => platform::retrieve_endpoint(ctx, id),
-        ("DELETE", ["webhook_endpoints", id]) => platform::delete_endpoint(ctx, id),
-        ("GET", ["events"]) => platform::list_events(ctx, p),
-        ("GET", ["events", id]) => platform::retrieve_event(ctx, id),
+    let mut value = match (m, seg) {
+        ("GET", ["account"]) => accounts::own(ctx, p),
+        ("POST", ["accounts"]) => accounts::create(ctx, p),
+        ("GET", ["accounts", id]) => accounts::retrieve(ctx, id, p),
 
-        ("POST", ["terminal", "locations"]) => terminal::create_location(ctx, p),
-        ("GET", ["terminal", "locations"]) => terminal::list_locations(ctx, p),
-        ("GET", ["terminal", "locations", id]) => terminal::retrieve_location(ctx, id),
-        ("POST", ["terminal", "locations", id]) => terminal::update_location(ctx, id, p),
-        ("DELETE", ["terminal", "locations", id]) => terminal::delete_location(ctx, id),
-        ("POST", ["terminal", "readers"]) => terminal::create_reader(ctx, p),
-        ("GET", ["terminal", "readers"]) => terminal::list_readers(ctx, p),
-        ("GET", ["terminal", "readers", id]) => terminal::retrieve_reader(ctx, id, p),
-        ("POST", ["terminal", "readers", id]) => terminal::update_reader(ctx, id, p),
-        ("DELETE", ["terminal", "readers", id]) => terminal::delete_reader(ctx, id),
-        ("POST", ["terminal", "readers", id, action]) => {
-            terminal::reader_action(ctx, id, action, p)
-        }
+        ("POST", ["webhook_endpoints"]) => webhook_endpoints::create(ctx, p),
+        ("GET", ["webhook_endpoints"]) => webhook_endpoints::list(ctx, p),
+        ("GET", ["webhook_endpoints", id]) => webhook_endpoints::retrieve(ctx, id, p),
+        ("POST", ["webhook_endpoints", id]) => webhook_endpoints::update(ctx, id, p),
+        ("DELETE", ["webhook_endpoints", id]) => webhook_endpoints::delete(ctx, id, p),
+        ("GET", ["events"]) => events::list(ctx, p),
+        ("GET", ["events", id]) => events::retrieve(ctx, id, p),
+
+        ("POST", ["terminal", "locations"]) => locations::create(ctx, p),
+        ("GET", ["terminal", "locations"]) => locations::list(ctx, p),
+        ("GET", ["terminal", "locations", id]) => locations::retrieve(ctx, id, p),
+        ("POST", ["terminal", "locations", id]) => locations::update(ctx, id, p),
+        ("DELETE", ["terminal", "locations", id]) => locations::delete(ctx, id, p),
+
+        ("POST", ["terminal", "readers"]) => readers::create(ctx, p),
+        ("GET", ["terminal", "readers"]) => readers::list(ctx, p),
+        ("GET", ["terminal", "readers", id]) => readers::retrieve(ctx, id, p),
+        ("POST", ["terminal", "readers", id]) => readers::update(ctx, id, p),
+        ("DELETE", ["terminal", "readers", id]) => readers::delete(ctx, id, p),
+        ("POST", ["terminal", "readers", id, action]) => reader_actions::run(ctx, id, action, p),
         ("POST", ["test_helpers", "terminal", "readers", id, "present_payment_method"]) => {
-            terminal::present_payment_method(ctx, id, p)
+            test_helpers::present_payment_method(ctx, id, p)
         }
-        ("POST", ["terminal", "connection_tokens"]) => terminal::connection_token(ctx, p),
+        ("POST", ["terminal", "connection_tokens"]) => connection_tokens::create(ctx, p),
 
-        ("POST", ["payment_intents"]) => payments::create_intent(ctx, p),
-        ("GET", ["payment_intents"]) => payments::list_intents(ctx, p),
-        ("GET", ["payment_intents", id]) => payments::retrieve_intent(ctx, id, p),
-        ("POST", ["payment_intents", id]) => payments::update_intent(ctx, id, p),
-        ("POST", ["payment_intents", id, "capture"]) => payments::capture_intent(ctx, id, p),
-        ("POST", ["payment_intents", id, "cancel"]) => payments::cancel_intent(ctx, id, p),
-        ("GET", ["charges", id]) => payments::retrieve_charge(ctx, id),
-        ("POST", ["refunds"]) => payments::create_refund(ctx, p),
-        ("GET", ["refunds"]) => payments::list_refunds(ctx, p),
-        ("GET", ["refunds", id]) => payments::retrieve_refund(ctx, id),
+        ("POST", ["payment_intents"]) => payment_intents::create(ctx, p),
+        ("GET", ["payment_intents"]) => payment_intents::list(ctx, p),
+        ("GET", ["payment_intents", id]) => payment_intents::retrieve(ctx, id, p),
+        ("POST", ["payment_intents", id]) => payment_intents::update(ctx, id, p),
+        ("POST", ["payment_intents", id, "capture"]) => payment_intents::capture(ctx, id, p),
+        ("POST", ["payment_intents", id, "cancel"]) => payment_intents::cancel(ctx, id, p),
+        ("GET", ["charges"]) => charges::list(ctx, p),
+        ("GET", ["charges", id]) => charges::retrieve(ctx, id, p),
+        ("POST", ["refunds"]) => refunds::create(ctx, p),
+        ("GET", ["refunds"]) => refunds::list(ctx, p),
+        ("GET", ["refunds", id]) => refunds::retrieve(ctx, id, p),
         _ => Err(SimError::unrecognized(m, &format!("/v1/{}", seg.join("/")))),
+    }?;
+    let expand = p.expand();
+    if !expand.is_empty() {
+        let now_ms = ctx.now_ms();
+        crate::expand::apply(ctx.acct(), now_ms, &mut value, &expand)?;
     }
+    Ok(value)
 }
 
-/// Stripe's list answer over `items` (oldest first as stored), newest first, with `limit`,
-/// `starting_after` and `ending_before`.
+/// Stripe's list answer over `items` (stored oldest first), newest first, with `limit`,
+/// `starting_after` and `ending_before`. Objects created in the same second keep their
+/// creation order, so pages never skip or repeat.
 pub fn list(items: Vec<Value>, p: &Params, url: &str) -> SimResult<Value> {
     let limit = p.int("limit")?.unwrap_or(10);
     if !(1..=100).contains(&limit) {
@@ -98,36 +116,56 @@ pub fn list(items: Vec<Value>, p: &Params, url: &str) -> SimResult<Value> {
     Ok(json!({ "object": "list", "data": page, "has_more": has_more, "url": url }))
 }
 
-/// Fails reader actions that waited for a card longer than the timeout (the clock can be
-/// advanced through the control API).
-pub fn expire_actions(ctx: &mut Ctx<'_>) {
-    let now = ctx.now();
-    let timeout = ctx.action_timeout;
-    let account = ctx.account.clone();
-    let Some(acct) = ctx.store.accounts.get_mut(&account) else {
-        return;
-    };
-    let mut expired = Vec::new();
-    for r in &mut acct.readers {
-        if let Some(started) = r.action_started {
-            if now - started >= timeout && r.json["action"]["status"] == "in_progress" {
-                r.json["action"]["status"] = json!("failed");
-                r.json["action"]["failure_code"] = json!("terminal_reader_timeout");
-                r.json["action"]["failure_message"] =
-                    json!("The reader did not receive a payment method in time.");
-                r.action_started = None;
-                expired.push(r.json.clone());
+/// `created` as an integer or a range (`created[gte]=…`), as list filters take it.
+pub struct CreatedFilter {
+    exact: Option<i64>,
+    gte: Option<i64>,
+    lte: Option<i64>,
+    gt: Option<i64>,
+    lt: Option<i64>,
+}
+
+impl CreatedFilter {
+    pub fn parse(p: &Params) -> SimResult<Self> {
+        let created = p.get("created");
+        let bound = |op: &str| -> SimResult<Option<i64>> {
+            match created.and_then(|c| c.get(op)) {
+                None => Ok(None),
+                Some(v) => {
+                    let s = v.as_str().unwrap_or_default();
+                    s.parse()
+                        .map(Some)
+                        .map_err(|_| SimError::invalid_integer(&format!("created[{op}]"), s))
+                }
             }
-        }
+        };
+        let exact = match created.and_then(Value::as_str) {
+            None => None,
+            Some(s) => Some(
+                s.parse::<i64>()
+                    .map_err(|_| SimError::invalid_integer("created", s))?,
+            ),
+        };
+        Ok(CreatedFilter {
+            exact,
+            gte: bound("gte")?,
+            lte: bound("lte")?,
+            gt: bound("gt")?,
+            lt: bound("lt")?,
+        })
     }
-    for reader in expired {
-        ctx.emit("terminal.reader.action_failed", &reader, None);
+
+    pub fn matches(&self, object: &Value) -> bool {
+        let c = object["created"].as_i64().unwrap_or(0);
+        self.exact.is_none_or(|e| c == e)
+            && self.gte.is_none_or(|v| c >= v)
+            && self.lte.is_none_or(|v| c <= v)
+            && self.gt.is_none_or(|v| c > v)
+            && self.lt.is_none_or(|v| c < v)
     }
 }
 
-pub fn find<'a>(items: &'a mut [Value], id: &str, object: &str) -> SimResult<&'a mut Value> {
-    items
-        .iter_mut()
-        .find(|v| v["id"] == id)
-        .ok_or_else(|| SimError::not_found(object, id))
+/// The object `id` of the kind `object` (e.g. `payment_intent`) in `items`, or Stripe's 404.
+pub fn find_or_404<'a>(items: &'a mut [Value], id: &str, object: &str) -> SimResult<&'a mut Value> {
+    crate::store::find_mut(items, id).ok_or_else(|| SimError::not_found(object, id))
 }

@@ -1,11 +1,12 @@
 //! Stripe's error answers: `{"error": {type, code, message, param, …}}` with Stripe's statuses.
+//! The one error type of the crate; every handler returns it and it renders itself.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-/// Boxed so results stay small on the hot path.
+/// Boxed so `Result`s stay small on the hot path.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{} {}: {}", .0.status, .0.kind, .0.message)]
 pub struct SimError(Box<ErrorData>);
@@ -28,6 +29,8 @@ impl std::ops::Deref for SimError {
         &self.0
     }
 }
+
+pub type SimResult<T> = Result<T, SimError>;
 
 impl SimError {
     fn new(
@@ -52,11 +55,27 @@ impl SimError {
         self
     }
 
+    /// Adds a field to the error object (e.g. the `payment_intent` a state error is about).
+    pub fn with(mut self, key: &str, value: Value) -> Self {
+        self.0.extra.insert(key.to_string(), value);
+        self
+    }
+
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
             Some(code),
+            message,
+        )
+    }
+
+    /// A 400 without a code, as Stripe answers e.g. a bad `expand`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            None,
             message,
         )
     }
@@ -75,6 +94,18 @@ impl SimError {
             format!("Received unknown parameter: {param}"),
         )
         .param(param)
+    }
+
+    pub fn invalid_integer(param: &str, value: &str) -> Self {
+        Self::invalid(
+            "parameter_invalid_integer",
+            format!("Invalid integer: {value}"),
+        )
+        .param(param)
+    }
+
+    pub fn invalid_string(param: &str, message: impl Into<String>) -> Self {
+        Self::invalid("parameter_invalid_string", message).param(param)
     }
 
     pub fn not_found(object: &str, id: &str) -> Self {
@@ -105,6 +136,15 @@ impl SimError {
         )
     }
 
+    pub fn account_invalid(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "invalid_request_error",
+            Some("account_invalid"),
+            message,
+        )
+    }
+
     pub fn permission(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
@@ -119,21 +159,21 @@ impl SimError {
             StatusCode::TOO_MANY_REQUESTS,
             "invalid_request_error",
             Some("rate_limit"),
-            "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
+            "Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits.",
         )
     }
 
-    pub fn api(message: impl Into<String>) -> Self {
+    pub fn api(status: StatusCode, message: impl Into<String>) -> Self {
+        Self::new(status, "api_error", None, message)
+    }
+
+    pub fn idempotency_mismatch(key: &str) -> Self {
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "api_error",
+            StatusCode::BAD_REQUEST,
+            "idempotency_error",
             None,
-            message,
+            format!("Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{key}' if you meant to execute a different request."),
         )
-    }
-
-    pub fn idempotency(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "idempotency_error", None, message)
     }
 
     pub fn idempotency_in_use() -> Self {
@@ -141,28 +181,17 @@ impl SimError {
             StatusCode::CONFLICT,
             "idempotency_error",
             Some("idempotency_key_in_use"),
-            "There is currently another in-progress request using this Stripe-Account, Idempotency-Key, and request method.",
+            "There is currently another in-progress request using this Stripe-Account, Idempotency-Key, and request method. Please try again later.",
         )
     }
 
-    pub fn card_declined(
-        code: &'static str,
-        decline_code: Option<&str>,
-        message: impl Into<String>,
-    ) -> Self {
-        let mut e = Self::new(
-            StatusCode::PAYMENT_REQUIRED,
-            "card_error",
-            Some(code),
-            message,
-        );
-        e.0.decline_code = decline_code.map(str::to_string);
-        e
-    }
-
-    pub fn with(mut self, key: &str, value: Value) -> Self {
-        self.0.extra.insert(key.to_string(), value);
-        self
+    /// Whether Stripe would save this answer under an idempotency key: not when the request
+    /// failed before it started executing (parameter validation) or is safe to retry (429, 5xx).
+    pub fn is_saved_for_idempotency(&self) -> bool {
+        !(self.status.is_server_error()
+            || self.status == StatusCode::TOO_MANY_REQUESTS
+            || self.status == StatusCode::CONFLICT
+            || self.code.is_some_and(|c| c.starts_with("parameter_")))
     }
 
     pub fn body(&self) -> Value {
@@ -195,18 +224,21 @@ impl SimError {
 impl IntoResponse for SimError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body())).into_response();
-        let retry = if self.status.is_server_error() || self.status == StatusCode::TOO_MANY_REQUESTS
-        {
-            "true"
-        } else {
-            "false"
-        };
-        response.headers_mut().insert(
+        // SDKs follow this header before their own rules: 409/429/5xx may help on retry.
+        let retry = self.status.is_server_error()
+            || self.status == StatusCode::TOO_MANY_REQUESTS
+            || self.status == StatusCode::CONFLICT;
+        let headers = response.headers_mut();
+        headers.insert(
             "stripe-should-retry",
-            axum::http::HeaderValue::from_static(retry),
+            HeaderValue::from_static(if retry { "true" } else { "false" }),
         );
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            headers.insert(
+                "stripe-rate-limited-reason",
+                HeaderValue::from_static("global-rate"),
+            );
+        }
         response
     }
 }
-
-pub type SimResult<T> = Result<T, SimError>;

@@ -642,7 +642,10 @@ async fn lists_page_newest_first() {
 #[tokio::test]
 async fn rate_limits_answer_429() {
     let s = start(SimConfig {
-        rate_limit: Some(5),
+        rate_limit: Some(fleet_stripe_sim::RateLimit {
+            reads_per_second: 5,
+            writes_per_second: 5,
+        }),
         ..SimConfig::default()
     })
     .await;
@@ -883,7 +886,10 @@ async fn control_api_codes_for_physical_readers_and_the_clock() {
 #[tokio::test]
 async fn dropped_webhook_deliveries_are_retried() {
     let s = start(SimConfig {
-        webhook_first_retry: Duration::from_millis(50),
+        webhook_retry: fleet_stripe_sim::WebhookRetry {
+            first_delay: Duration::from_millis(50),
+            ..Default::default()
+        },
         ..SimConfig::default()
     })
     .await;
