@@ -1,7 +1,7 @@
 //! Accounts: sign-up, sign-in with throttling, sign-out, password change and tenant switching.
 
 use super::audit::{record, Entry};
-use super::caller::{tenants_of, Caller, ClientMeta};
+use super::caller::{session_err, tenants_of, Caller, ClientMeta};
 use super::ids::{new_id, now_ms};
 use super::passwords;
 use super::session_store::{TENANT_KEY, USER_KEY};
@@ -9,11 +9,6 @@ use super::state::AppState;
 use crate::error::{AppError, AppResult};
 use crate::validate;
 use tower_sessions::Session;
-
-fn session_err(e: tower_sessions::session::Error) -> AppError {
-    tracing::error!(error = %e, "session store error");
-    AppError::Internal("session".into())
-}
 
 fn hash_err(e: passwords::HashError) -> AppError {
     let reference = new_id("err");

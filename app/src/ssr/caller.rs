@@ -54,7 +54,8 @@ pub async fn client_meta() -> ClientMeta {
         .unwrap_or_default()
 }
 
-fn session_err(e: tower_sessions::session::Error) -> AppError {
+/// A session store failure: logged, answered as our fault.
+pub fn session_err(e: tower_sessions::session::Error) -> AppError {
     tracing::error!(error = %e, "session store error");
     AppError::Internal("session".into())
 }

@@ -422,9 +422,6 @@ pub async fn accept(
     session
         .insert(TENANT_KEY, invite.tenant_id.clone())
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "session store error");
-            AppError::Internal("session".into())
-        })?;
+        .map_err(super::caller::session_err)?;
     Ok(invite.tenant_id)
 }

@@ -77,10 +77,7 @@ pub async fn create(caller: &Caller, name: &str) -> AppResult<String> {
         .session
         .insert(TENANT_KEY, id.clone())
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "session store error");
-            AppError::Internal("session".into())
-        })?;
+        .map_err(super::caller::session_err)?;
     Ok(id)
 }
 
