@@ -20,6 +20,9 @@ pub enum AppError {
         field: Option<String>,
         message: String,
     },
+    /// Several fields are wrong at once (an address): each with its own message.
+    #[error("{}", .0.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join(" "))]
+    Fields(Vec<(String, String)>),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -56,13 +59,28 @@ impl AppError {
         }
     }
 
+    /// The message for one form field, whether the error names one field or several.
+    pub fn field_message(&self, name: &str) -> Option<String> {
+        match self {
+            AppError::Invalid {
+                field: Some(field),
+                message,
+            } if field == name => Some(message.clone()),
+            AppError::Fields(errors) => errors
+                .iter()
+                .find(|(field, _)| field == name)
+                .map(|(_, message)| message.clone()),
+            _ => None,
+        }
+    }
+
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthenticated => 401,
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
-            AppError::Invalid { .. } | AppError::BadRequest(_) => 400,
+            AppError::Invalid { .. } | AppError::Fields(_) | AppError::BadRequest(_) => 400,
             AppError::Conflict(_) => 409,
             AppError::TooManyRequests(_) => 429,
             AppError::Internal(_) => 500,

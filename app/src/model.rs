@@ -166,11 +166,22 @@ pub struct InviteInfo {
 
 /// Every action the audit log records, for the filter; each feature adds its own.
 pub const AUDIT_ACTIONS: &[&str] = &[
+    "fleet.alert_threshold_set",
+    "location.created",
+    "location.deleted",
+    "location.grant_changed",
+    "location.updated",
     "member.invite_revoked",
     "member.invited",
     "member.joined",
     "member.removed",
     "member.role_changed",
+    "reader.action_canceled",
+    "reader.alert_cleared",
+    "reader.deleted",
+    "reader.offline_alert",
+    "reader.registered",
+    "reader.relabeled",
     "stripe.connected",
     "stripe.disconnected",
     "stripe.key_rotated",
@@ -262,6 +273,9 @@ pub struct ConnectionView {
     pub webhook_url: String,
     pub webhook_configured: bool,
     pub created_at: i64,
+    /// When the sync task last listed this account's readers, and what went wrong if it failed.
+    pub synced_at: Option<i64>,
+    pub sync_error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -269,4 +283,8 @@ pub struct ConnectionsView {
     pub connections: Vec<ConnectionView>,
     pub can_manage: bool,
     pub simulator_available: bool,
+    /// Whether connected accounts can be added (`FLEET_PLATFORM_KEY` is set).
+    pub platform_available: bool,
+    /// Minutes a reader may stay offline before the tenant is alerted.
+    pub alert_minutes: i64,
 }

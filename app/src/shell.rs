@@ -4,9 +4,8 @@ use crate::audit::AuditPage;
 use crate::auth::{LoginPage, SettingsPage, SignupPage};
 use crate::components::layout::Frame;
 use crate::members::{InvitePage, MembersPage};
-use crate::pages::{
-    ForbiddenPage, LocationsPage, NotFound, OverviewPage, ReadersPage, TransactionsPage,
-};
+use crate::fleet::{LocationPage, LocationsPage, OverviewPage, ReaderPage, ReadersPage};
+use crate::pages::{ForbiddenPage, NotFound, TransactionsPage};
 use crate::stripe::StripeSettingsPage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -49,7 +48,9 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Frame ssr=SsrMode::Async>
                     <Route path=path!("") view=OverviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/locations") view=LocationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/locations/:id") view=LocationPage ssr=SsrMode::Async/>
                     <Route path=path!("/readers") view=ReadersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/readers/:id") view=ReaderPage ssr=SsrMode::Async/>
                     <Route path=path!("/transactions") view=TransactionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>

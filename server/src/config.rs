@@ -37,8 +37,15 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Where the built-in Stripe simulator listens (port 0: any free port); `None` turns it off.
     pub simulator_listen: Option<SocketAddr>,
+    /// A simulator run elsewhere (`terminal-fleet stripe-sim`), shared by several instances;
+    /// when set, none is started in-process.
+    pub simulator_url: Option<String>,
     /// Stripe's API base for tenants' own keys; only tests and staging change it.
     pub stripe_api_base: String,
+    /// The platform's secret key, for connected accounts (Connect).
+    pub platform_key: Option<fleet_stripe::SecretKey>,
+    /// The reader status sync.
+    pub sync: crate::sync_task::SyncConfig,
 }
 
 /// Reads a variable, treating an empty value as unset.
@@ -179,6 +186,15 @@ impl Config {
         } else {
             None
         };
+        let simulator_url = match var("FLEET_SIMULATOR_URL") {
+            Some(url) => {
+                url::Url::parse(&url).map_err(|_| {
+                    invalid(format!("FLEET_SIMULATOR_URL must be a URL like http://127.0.0.1:12111, not '{url}'."))
+                })?;
+                Some(url.trim_end_matches('/').to_string())
+            }
+            None => None,
+        };
         let stripe_api_base = match var("FLEET_STRIPE_API_BASE") {
             Some(url) => {
                 url::Url::parse(&url).map_err(|_| {
@@ -188,7 +204,36 @@ impl Config {
             }
             None => "https://api.stripe.com".into(),
         };
+        let platform_key = match var("FLEET_PLATFORM_KEY") {
+            Some(key) if key.starts_with("sk_") || key.starts_with("rk_") => {
+                Some(fleet_stripe::SecretKey::new(key))
+            }
+            Some(_) => {
+                return Err(invalid(
+                    "FLEET_PLATFORM_KEY must be the platform's secret key (sk_live_… or sk_test_…).",
+                ))
+            }
+            None => None,
+        };
+        let mut sync = crate::sync_task::SyncConfig::default();
+        if let Some(raw) = var("FLEET_SYNC") {
+            sync.enabled = parse_bool("FLEET_SYNC", &raw)?;
+        }
+        if let Some(raw) = var("FLEET_SYNC_INTERVAL_MS") {
+            let ms = raw
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| (100..=600_000).contains(ms))
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "FLEET_SYNC_INTERVAL_MS must be between 100 and 600000 milliseconds, not '{raw}'."
+                    ))
+                })?;
+            sync.interval = std::time::Duration::from_millis(ms);
+        }
         Ok(Config {
+            platform_key,
+            sync,
             env,
             database_url,
             data_dir,
@@ -199,6 +244,7 @@ impl Config {
             session_idle_minutes,
             trust_proxy,
             simulator_listen,
+            simulator_url,
             stripe_api_base,
         })
     }

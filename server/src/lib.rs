@@ -10,5 +10,7 @@ pub mod housekeeping;
 pub mod meta;
 pub mod router;
 pub mod sf_status;
+pub mod sync_task;
+pub mod webhooks;
 
 pub use router::{start, Running};

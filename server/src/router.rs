@@ -6,6 +6,7 @@ use crate::meta::{client_meta, TrustProxy};
 use crate::{health, housekeeping};
 use app::ssr::bus::Bus;
 use app::ssr::session_store::DbSessionStore;
+use app::ssr::stripe_access::StripeClients;
 use app::ssr::{AppState, Db, Settings, StoreError};
 use axum::extract::FromRef;
 use axum::http::{header, HeaderValue};
@@ -43,6 +44,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("could not build the Stripe client: {0}")]
+    Stripe(#[from] fleet_stripe::StripeError),
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -81,6 +84,7 @@ pub fn settings(config: &Config) -> Settings {
         public_url: config.public_url.clone(),
         master_key: config.master_key.clone(),
         stripe_api_base: config.stripe_api_base.clone(),
+        platform_key: config.platform_key.clone(),
         ..Settings::default()
     }
 }
@@ -137,6 +141,15 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
                 .with_state(state.clone()),
         )
         .layer(sessions)
+        .merge(
+            // Outside the session layer: Stripe has no cookie, the signature is its credential.
+            Router::new()
+                .route(
+                    "/webhooks/stripe/{connection}",
+                    axum::routing::post(crate::webhooks::stripe),
+                )
+                .with_state(state.clone()),
+        )
         .layer(axum::middleware::from_fn(crate::sf_status::error_status))
         .merge(health)
         .layer(axum::middleware::from_fn_with_state(
@@ -167,6 +180,18 @@ pub struct Running {
     pub addr: SocketAddr,
     pub state: AppState,
     pub handle: tokio::task::JoinHandle<()>,
+    pub sync: Option<crate::sync_task::SyncHandle>,
+}
+
+impl Running {
+    /// Stops serving and syncing at once, as a crashed instance would (its leases are left to
+    /// expire, so tests can watch another instance take over).
+    pub fn kill(&self) {
+        self.handle.abort();
+        if let Some(sync) = &self.sync {
+            sync.task.abort();
+        }
+    }
 }
 
 /// Opens the database, migrates, binds and serves in the background.
@@ -182,6 +207,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         db: db.clone(),
         settings: Arc::new(settings(&config)),
         bus,
+        stripe: Arc::new(StripeClients::new(None, &config.stripe_api_base)?),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -193,9 +219,10 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         addr: config.listen,
         source,
     })?;
-    let simulator_url = match config.simulator_listen {
-        Some(addr) => Some(start_simulator(addr).await?),
-        None => None,
+    let simulator_url = match (&config.simulator_url, config.simulator_listen) {
+        (Some(url), _) => Some(url.clone()),
+        (None, Some(addr)) => Some(start_simulator(addr).await?),
+        (None, None) => None,
     };
     let mut config = config;
     if config.listen.port() == 0 {
@@ -206,6 +233,10 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         config.listen = addr;
     }
     let state = AppState {
+        stripe: Arc::new(StripeClients::new(
+            simulator_url.as_deref(),
+            &config.stripe_api_base,
+        )?),
         settings: Arc::new(Settings {
             stripe_simulator_url: simulator_url,
             ..settings(&config)
@@ -214,6 +245,10 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let router = build_router(&config, state.clone());
     housekeeping::spawn(db);
+    let sync = config
+        .sync
+        .enabled
+        .then(|| crate::sync_task::spawn(state.clone(), config.sync.clone()));
     let handle = tokio::spawn(async move {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(err) = axum::serve(listener, service).await {
@@ -224,6 +259,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         addr,
         state,
         handle,
+        sync,
     })
 }
 

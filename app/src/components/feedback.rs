@@ -64,7 +64,7 @@ where
     S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + Copy + 'static,
 {
     move || match value.get() {
-        Some(Err(err)) if err.field() == Some(field) => Some(err.to_string()),
+        Some(Err(err)) => err.field_message(field),
         _ => None,
     }
 }

@@ -6,43 +6,14 @@ use super::caller::Caller;
 use super::ids::{new_id, now_ms};
 use super::secrets;
 use super::state::AppState;
+use super::stripe_access::{self, internal as stripe_internal, purpose};
 use crate::error::{AppError, AppResult};
 use crate::model::{ConnectionKind, ConnectionView, ConnectionsView, Permission};
 use fleet_stripe::params::CreateWebhookEndpoint;
-use fleet_stripe::{Account, ClientConfig, Credentials, IdempotencyKey, StripeClient, StripeError};
+use fleet_stripe::{Account, Credentials, IdempotencyKey};
 
 /// Events Terminal Fleet listens to on every connection.
 const WEBHOOK_EVENTS: &[&str] = &["*"];
-
-fn client_for(state: &AppState, kind: ConnectionKind) -> AppResult<StripeClient> {
-    let base_url = match kind {
-        ConnectionKind::Simulator => state.settings.stripe_simulator_url.clone().ok_or_else(|| {
-            AppError::Conflict("The built-in Stripe simulator is turned off on this server (FLEET_SIMULATOR=false).".into())
-        })?,
-        _ => state.settings.stripe_api_base.clone(),
-    };
-    StripeClient::new(ClientConfig {
-        base_url,
-        ..ClientConfig::default()
-    })
-    .map_err(stripe_internal)
-}
-
-fn stripe_internal(err: StripeError) -> AppError {
-    let reference = new_id("err");
-    tracing::error!(%reference, error = %err, request_id = err.request_id().unwrap_or("-"), "Stripe call failed");
-    AppError::Internal(reference)
-}
-
-/// Stripe's refusal of something the user typed, in plain words, on that field.
-fn stripe_refused(field: &str, err: &StripeError) -> AppError {
-    tracing::info!(error = %err, request_id = err.request_id().unwrap_or("-"), "Stripe refused");
-    AppError::invalid(field, err.user_message())
-}
-
-fn purpose(connection: &str, what: &str) -> String {
-    format!("stripe_connection:{connection}:{what}")
-}
 
 fn webhook_url(state: &AppState, connection: &str) -> String {
     format!(
@@ -51,59 +22,60 @@ fn webhook_url(state: &AppState, connection: &str) -> String {
     )
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    i64,
-    Option<String>,
-    Option<String>,
-    i64,
-);
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    kind: String,
+    name: String,
+    account_id: String,
+    account_name: Option<String>,
+    livemode: i64,
+    key_hint: Option<String>,
+    webhook_secret: Option<String>,
+    created_at: i64,
+    synced_at: Option<i64>,
+    sync_error: Option<String>,
+}
 
 pub async fn list(caller: &Caller) -> AppResult<ConnectionsView> {
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, kind, name, account_id, account_name, livemode, key_hint, webhook_secret, created_at
+        "SELECT id, kind, name, account_id, account_name, livemode, key_hint, webhook_secret,
+                created_at, synced_at, sync_error
          FROM stripe_connections WHERE tenant_id = $1 ORDER BY created_at, id",
     )
     .bind(&caller.tenant_id)
     .fetch_all(&caller.db().pool)
     .await?;
+    let alert_minutes: i64 =
+        sqlx::query_scalar("SELECT offline_alert_minutes FROM tenants WHERE id = $1")
+            .bind(&caller.tenant_id)
+            .fetch_one(&caller.db().pool)
+            .await?;
     let connections = rows
         .into_iter()
-        .filter_map(
-            |(
-                id,
-                kind,
-                name,
-                account_id,
-                account_name,
-                livemode,
-                key_hint,
-                webhook_secret,
-                created_at,
-            )| {
-                Some(ConnectionView {
-                    webhook_url: webhook_url(&caller.state, &id),
-                    kind: ConnectionKind::parse(&kind)?,
-                    id,
-                    name,
-                    account_id,
-                    account_name,
-                    livemode: livemode != 0,
-                    key_hint: key_hint.filter(|_| kind != "simulator"),
-                    webhook_configured: webhook_secret.is_some(),
-                    created_at,
-                })
-            },
-        )
+        .filter_map(|r| {
+            Some(ConnectionView {
+                webhook_url: webhook_url(&caller.state, &r.id),
+                kind: ConnectionKind::parse(&r.kind)?,
+                key_hint: r.key_hint.filter(|_| r.kind != "simulator"),
+                id: r.id,
+                name: r.name,
+                account_id: r.account_id,
+                account_name: r.account_name,
+                livemode: r.livemode != 0,
+                webhook_configured: r.webhook_secret.is_some(),
+                created_at: r.created_at,
+                synced_at: r.synced_at,
+                sync_error: r.sync_error,
+            })
+        })
         .collect();
     Ok(ConnectionsView {
         connections,
         can_manage: caller.can(Permission::ManageFleet),
         simulator_available: caller.state.settings.stripe_simulator_url.is_some(),
+        platform_available: caller.state.settings.platform_key.is_some(),
+        alert_minutes,
     })
 }
 
@@ -148,9 +120,29 @@ async fn insert(
         .key
         .as_ref()
         .map(|k| secrets::seal(&state.settings.master_key, &purpose(&id, "secret_key"), k));
+    let existing: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM stripe_connections WHERE tenant_id = $1 AND account_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(&new.account.id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    if let Some(name) = existing {
+        let field = match new.kind {
+            ConnectionKind::Connect => "account_id",
+            _ => "secret_key",
+        };
+        return Err(AppError::invalid(
+            field,
+            format!(
+                "Stripe account {} is already connected here as “{name}”.",
+                new.account.id
+            ),
+        ));
+    }
     let mut webhook: Option<(String, String)> = None;
-    if let (ConnectionKind::Simulator, Some(key)) = (new.kind, &new.key) {
-        let client = client_for(state, new.kind)?;
+    if let (true, Some(key)) = (stripe_can_reach_us(state, new.kind), &new.key) {
+        let client = stripe_access::client(state, new.kind)?;
         let endpoint = client
             .create_webhook_endpoint(
                 &Credentials::key(key.clone()),
@@ -218,7 +210,31 @@ async fn insert(
     .await?;
     tx.commit().await?;
     state.bus.publish(tenant_id, "connections", Some(&id)).await;
+    // The account's existing locations and readers appear at once; a failure here is not the
+    // connection's: the sync task retries on its own schedule.
+    if let Err(err) = super::sync::import(state, tenant_id, &id).await {
+        tracing::warn!(connection = %id, error = %err, "first import failed; the sync task will retry");
+    }
     Ok(id)
+}
+
+/// Whether Stripe can deliver webhooks to our public URL, so the endpoint can be created for
+/// the user: always for the simulator and for a stand-in API (tests, local Stripe mocks); for
+/// Stripe itself only over https to a host that is not local. A connected account's events go
+/// to the platform's Connect endpoint, which the platform sets up once.
+fn stripe_can_reach_us(state: &AppState, kind: ConnectionKind) -> bool {
+    match kind {
+        ConnectionKind::Simulator => true,
+        ConnectionKind::Connect => false,
+        ConnectionKind::Key => {
+            let url = &state.settings.public_url;
+            let local = ["://localhost", "://127.", "://[::1]", "://0.0.0.0"]
+                .iter()
+                .any(|p| url.contains(p));
+            !state.settings.stripe_api_base.starts_with("https://api.stripe.com")
+                || (url.starts_with("https://") && !local)
+        }
+    }
 }
 
 /// Connects `tenant_id` to the built-in simulator with an account of its own.
@@ -232,7 +248,7 @@ pub async fn connect_simulator_for(
         "sk_test_sim{}",
         super::ids::new_token().replace(['-', '_'], "")
     );
-    let client = client_for(state, ConnectionKind::Simulator)?;
+    let client = stripe_access::client(state, ConnectionKind::Simulator)?;
     let account = client
         .retrieve_own_account(&Credentials::key(key.clone()))
         .await
@@ -267,6 +283,13 @@ pub async fn connect_simulator(caller: &Caller, name: &str) -> AppResult<String>
     connect_simulator_for(&caller.state, Some(caller), &caller.tenant_id, name).await
 }
 
+/// Why Stripe would not take a key, on the key field: Stripe's own words for a refusal, plain
+/// words for a network failure (the key may be fine, so nothing is saved and the user can retry).
+fn key_refused(err: &fleet_stripe::StripeError) -> AppError {
+    tracing::info!(error = %err, request_id = err.request_id().unwrap_or("-"), "Stripe did not accept a key");
+    AppError::invalid("secret_key", err.user_message())
+}
+
 fn check_key_shape(key: &str) -> AppResult<()> {
     let ok = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"]
         .iter()
@@ -285,17 +308,11 @@ pub async fn connect_key(caller: &Caller, name: &str, key: &str) -> AppResult<St
     let key = key.trim().to_string();
     check_key_shape(&key)?;
     let name = clean_name(name, "Stripe")?;
-    let client = client_for(&caller.state, ConnectionKind::Key)?;
+    let client = stripe_access::client(&caller.state, ConnectionKind::Key)?;
     let account = client
         .retrieve_own_account(&Credentials::key(key.clone()))
         .await
-        .map_err(|e| {
-            if e.api().is_some() {
-                stripe_refused("secret_key", &e)
-            } else {
-                AppError::invalid("secret_key", e.user_message())
-            }
-        })?;
+        .map_err(|e| key_refused(&e))?;
     let livemode = fleet_stripe::SecretKey::new(key.clone()).is_live();
     insert(
         &caller.state,
@@ -310,6 +327,97 @@ pub async fn connect_key(caller: &Caller, name: &str, key: &str) -> AppResult<St
         },
     )
     .await
+}
+
+fn check_account_shape(account: &str) -> AppResult<()> {
+    let ok = account.starts_with("acct_")
+        && account.len() > 8
+        && account.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        return Err(AppError::invalid(
+            "account_id",
+            "A connected account id looks like acct_1Nv0FGQ9RKHgCVdK (Dashboard → Connect → Accounts).",
+        ));
+    }
+    Ok(())
+}
+
+/// Adds a connected account reached with the platform key and `Stripe-Account`, once Stripe
+/// confirms the platform may act on it.
+pub async fn connect_account(caller: &Caller, name: &str, account_id: &str) -> AppResult<String> {
+    let account_id = account_id.trim();
+    check_account_shape(account_id)?;
+    let name = clean_name(name, account_id)?;
+    // Any tenant could type any account id of the platform: one already connected elsewhere
+    // stays with the organisation that connected it.
+    let taken: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM stripe_connections WHERE kind = 'connect' AND account_id = $1 AND tenant_id <> $2",
+    )
+    .bind(account_id)
+    .bind(&caller.tenant_id)
+    .fetch_one(&caller.db().pool)
+    .await?;
+    if taken > 0 {
+        return Err(AppError::Forbidden(
+            "This connected account belongs to another organisation on Terminal Fleet.".into(),
+        ));
+    }
+    let platform = caller.state.settings.platform_key.clone().ok_or_else(|| {
+        AppError::Conflict(
+            "Connected accounts need the platform key, which this server does not have (FLEET_PLATFORM_KEY).".into(),
+        )
+    })?;
+    let client = stripe_access::client(&caller.state, ConnectionKind::Connect)?;
+    let account = client
+        .retrieve_account(&Credentials::key(platform.expose()), account_id)
+        .await
+        .map_err(|e| {
+            tracing::info!(error = %e, "Stripe refused a connected account");
+            AppError::invalid("account_id", e.user_message())
+        })?;
+    let livemode = platform.is_live();
+    insert(
+        &caller.state,
+        Some(caller),
+        &caller.tenant_id,
+        NewConnection {
+            kind: ConnectionKind::Connect,
+            name,
+            account,
+            livemode,
+            key: None,
+        },
+    )
+    .await
+}
+
+/// How long a reader may stay offline before the tenant is alerted.
+pub async fn set_alert_threshold(caller: &Caller, minutes: i64) -> AppResult<()> {
+    if !(1..=1440).contains(&minutes) {
+        return Err(AppError::invalid(
+            "minutes",
+            "Choose between 1 and 1440 minutes (one day).",
+        ));
+    }
+    let mut tx = caller.db().pool.begin().await?;
+    sqlx::query("UPDATE tenants SET offline_alert_minutes = $1 WHERE id = $2")
+        .bind(minutes)
+        .bind(&caller.tenant_id)
+        .execute(&mut *tx)
+        .await?;
+    record(
+        &mut tx,
+        &caller.meta,
+        Entry::by(caller, "fleet.alert_threshold_set").detail(format!("{minutes} min")),
+    )
+    .await?;
+    tx.commit().await?;
+    caller
+        .state
+        .bus
+        .publish(&caller.tenant_id, "connections", None)
+        .await;
+    Ok(())
 }
 
 async fn owned(caller: &Caller, id: &str) -> AppResult<(String, String)> {
@@ -333,11 +441,11 @@ pub async fn rotate_key(caller: &Caller, id: &str, key: &str) -> AppResult<()> {
     }
     let key = key.trim().to_string();
     check_key_shape(&key)?;
-    let client = client_for(&caller.state, ConnectionKind::Key)?;
+    let client = stripe_access::client(&caller.state, ConnectionKind::Key)?;
     let account = client
         .retrieve_own_account(&Credentials::key(key.clone()))
         .await
-        .map_err(|e| stripe_refused("secret_key", &e))?;
+        .map_err(|e| key_refused(&e))?;
     if account.id != account_id {
         return Err(AppError::invalid(
             "secret_key",
@@ -372,6 +480,11 @@ pub async fn rotate_key(caller: &Caller, id: &str, key: &str) -> AppResult<()> {
         .state
         .bus
         .publish(&caller.tenant_id, "connections", Some(id))
+        .await;
+    caller
+        .state
+        .bus
+        .publish(&caller.tenant_id, "readers", None)
         .await;
     Ok(())
 }
@@ -410,7 +523,16 @@ pub async fn set_webhook_secret(caller: &Caller, id: &str, secret: &str) -> AppR
 
 pub async fn remove(caller: &Caller, id: &str) -> AppResult<()> {
     owned(caller, id).await?;
+    remove_webhook_endpoint(caller, id).await;
     let mut tx = caller.db().pool.begin().await?;
+    sqlx::query(
+        "DELETE FROM location_grants WHERE tenant_id = $1 AND location_id IN
+         (SELECT id FROM locations WHERE connection_id = $2 AND tenant_id = $1)",
+    )
+    .bind(&caller.tenant_id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("DELETE FROM stripe_connections WHERE id = $1 AND tenant_id = $2")
         .bind(id)
         .bind(&caller.tenant_id)
@@ -428,5 +550,38 @@ pub async fn remove(caller: &Caller, id: &str) -> AppResult<()> {
         .bus
         .publish(&caller.tenant_id, "connections", Some(id))
         .await;
+    caller
+        .state
+        .bus
+        .publish(&caller.tenant_id, "readers", None)
+        .await;
     Ok(())
+}
+
+/// Deletes the webhook endpoint we created, so Stripe stops sending to a connection that is
+/// gone. Best effort: the receiver answers 404 for an unknown connection either way.
+async fn remove_webhook_endpoint(caller: &Caller, id: &str) {
+    let endpoint = sqlx::query_scalar::<_, Option<String>>(
+        "SELECT webhook_endpoint_id FROM stripe_connections WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(id)
+    .bind(&caller.tenant_id)
+    .fetch_optional(&caller.db().pool)
+    .await
+    .ok()
+    .flatten()
+    .flatten();
+    let Some(endpoint) = endpoint else {
+        return;
+    };
+    let Ok(access) = stripe_access::load(&caller.state, &caller.tenant_id, id).await else {
+        return;
+    };
+    if let Err(err) = access
+        .client
+        .delete_webhook_endpoint(&access.creds, &endpoint)
+        .await
+    {
+        tracing::info!(connection = id, error = %err, "could not delete the webhook endpoint");
+    }
 }

@@ -18,6 +18,8 @@ pub struct Settings {
     pub stripe_simulator_url: Option<String>,
     /// Stripe's API for tenants' own keys (`https://api.stripe.com`; tests point it elsewhere).
     pub stripe_api_base: String,
+    /// The platform's key, for connected accounts (`Stripe-Account`); `FLEET_PLATFORM_KEY`.
+    pub platform_key: Option<fleet_stripe::SecretKey>,
 }
 
 /// 32 bytes that must never be printed: `Debug` shows nothing of them.
@@ -41,6 +43,7 @@ impl Default for Settings {
             master_key: MasterKey([0; 32]),
             stripe_simulator_url: None,
             stripe_api_base: "https://api.stripe.com".into(),
+            platform_key: None,
         }
     }
 }
@@ -51,6 +54,7 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub bus: super::bus::Bus,
+    pub stripe: Arc<super::stripe_access::StripeClients>,
 }
 
 impl AppState {

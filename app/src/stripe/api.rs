@@ -45,3 +45,18 @@ pub async fn remove_connection(connection_id: String) -> Result<(), AppError> {
     let c = require(Permission::ManageFleet).await?;
     svc::remove(&c, &connection_id).await
 }
+
+#[server(prefix = "/sf", endpoint = "connect_stripe_account")]
+pub async fn connect_stripe_account(name: String, account_id: String) -> Result<String, AppError> {
+    let c = require(Permission::ManageFleet).await?;
+    svc::connect_account(&c, &name, &account_id).await
+}
+
+#[server(prefix = "/sf", endpoint = "set_alert_threshold")]
+pub async fn set_alert_threshold(minutes: String) -> Result<(), AppError> {
+    let c = require(Permission::ManageFleet).await?;
+    let minutes = minutes.trim().parse::<i64>().map_err(|_| {
+        AppError::invalid("minutes", "Enter a whole number of minutes, e.g. 5.")
+    })?;
+    svc::set_alert_threshold(&c, minutes).await
+}

@@ -1,10 +1,11 @@
 use super::api::{
-    list_connections, ConnectSimulator, ConnectStripeKey, RemoveConnection, RotateStripeKey,
-    SetWebhookSecret,
+    list_connections, ConnectSimulator, ConnectStripeAccount, ConnectStripeKey, RemoveConnection,
+    RotateStripeKey, SetAlertThreshold, SetWebhookSecret,
 };
 use crate::components::feedback::{field_error, ActionError, EmptyState, ErrorView, Loading};
 use crate::model::{ConnectionKind, ConnectionView, ConnectionsView};
 use crate::time_fmt::datetime;
+use crate::time_fmt::datetime_seconds;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -15,6 +16,8 @@ struct Actions {
     rotate: ServerAction<RotateStripeKey>,
     webhook: ServerAction<SetWebhookSecret>,
     remove: ServerAction<RemoveConnection>,
+    account: ServerAction<ConnectStripeAccount>,
+    threshold: ServerAction<SetAlertThreshold>,
 }
 
 #[component]
@@ -40,6 +43,8 @@ pub fn StripeSettingsPage() -> impl IntoView {
         rotate: ServerAction::<RotateStripeKey>::new(),
         webhook: ServerAction::<SetWebhookSecret>::new(),
         remove: ServerAction::<RemoveConnection>::new(),
+        account: ServerAction::<ConnectStripeAccount>::new(),
+        threshold: ServerAction::<SetAlertThreshold>::new(),
     };
     let live = use_context::<crate::live::Live>().map(|l| l.topic("connections"));
     let data = Resource::new(
@@ -51,6 +56,8 @@ pub fn StripeSettingsPage() -> impl IntoView {
                 actions.rotate.version().get(),
                 actions.webhook.version().get(),
                 actions.remove.version().get(),
+                actions.account.version().get(),
+                actions.threshold.version().get(),
             )
         },
         |_| list_connections(),
@@ -85,7 +92,8 @@ fn Connections(view: ConnectionsView, actions: Actions) -> impl IntoView {
             </section>
         })}
         {view.connections.into_iter().map(|c| view! { <ConnectionCard c can_manage actions/> }).collect_view()}
-        {can_manage.then(|| view! { <AddConnection simulator actions/> })}
+        {can_manage.then(|| view! { <AddConnection simulator platform=view.platform_available actions/> })}
+        {can_manage.then(|| view! { <AlertSettings minutes=view.alert_minutes actions/> })}
     }
 }
 
@@ -115,6 +123,12 @@ fn ConnectionCard(c: ConnectionView, can_manage: bool, actions: Actions) -> impl
                 {c.key_hint.clone().filter(|_| is_key).map(|hint| view! { <dt>"Key"</dt><dd><code>{hint}</code></dd> })}
                 <dt>"Connected"</dt>
                 <dd>{datetime(c.created_at)}</dd>
+                <dt>"Reader sync"</dt>
+                <dd>{match (c.synced_at, c.sync_error.clone()) {
+                    (_, Some(error)) => format!("Failing: {error}"),
+                    (Some(at), None) => format!("Last synced {}", datetime_seconds(at)),
+                    (None, None) => "Waiting for the first sync".to_string(),
+                }}</dd>
                 <dt>"Webhooks"</dt>
                 <dd>{if c.webhook_configured { "Signing secret saved" } else { "No signing secret yet — events will not be verified" }}</dd>
             </dl>
@@ -152,7 +166,8 @@ fn ConnectionCard(c: ConnectionView, can_manage: bool, actions: Actions) -> impl
 }
 
 #[component]
-fn AddConnection(simulator: bool, actions: Actions) -> impl IntoView {
+fn AddConnection(simulator: bool, platform: bool, actions: Actions) -> impl IntoView {
+    let account_error = field_error(actions.account.value(), "account_id");
     let key_error = field_error(actions.key.value(), "secret_key");
     let added = move || matches!(actions.key.value().get(), Some(Ok(_)));
     view! {
@@ -190,6 +205,46 @@ fn AddConnection(simulator: bool, actions: Actions) -> impl IntoView {
                 <div class="field end">
                     <button type="submit" class="button primary">"Connect"</button>
                 </div>
+            </ActionForm>
+            {platform.then(|| view! {
+                <h3>"A connected account (Connect)"</h3>
+                <p class="help">"For a store whose Stripe account is connected to this platform: enter its account id (acct_…). Calls use the platform key with the Stripe-Account header; the store shares no key."</p>
+                <div class="flash flash-error" role="alert" hidden=move || account_error().is_none()>{account_error}</div>
+                <ActionForm action=actions.account attr:class="grid-form">
+                    <div class="field">
+                        <label for="acct-name">"Name"</label>
+                        <input id="acct-name" type="text" name="name" placeholder="e.g. Airport store"/>
+                    </div>
+                    <div class="field">
+                        <label for="acct-id">"Connected account id"</label>
+                        <input id="acct-id" type="text" name="account_id" required autocomplete="off" placeholder="acct_…"
+                            aria-invalid=move || account_error().is_some().to_string()/>
+                    </div>
+                    <div class="field end">
+                        <button type="submit" class="button">"Connect account"</button>
+                    </div>
+                </ActionForm>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn AlertSettings(minutes: i64, actions: Actions) -> impl IntoView {
+    let error = field_error(actions.threshold.value(), "minutes");
+    let saved = move || matches!(actions.threshold.value().get(), Some(Ok(())));
+    view! {
+        <section class="panel" aria-labelledby="alerts-heading">
+            <h2 id="alerts-heading">"Offline alerts"</h2>
+            <p class="help">"A reader offline for longer than this raises an alert on the overview and an entry in the audit log; it clears when the reader is back."</p>
+            <Show when=saved><div class="flash flash-ok" role="status">"Saved."</div></Show>
+            <div class="flash flash-error" role="alert" hidden=move || error().is_none()>{error}</div>
+            <ActionForm action=actions.threshold attr:class="grid-form">
+                <div class="field">
+                    <label for="alert-minutes">"Alert after (minutes)"</label>
+                    <input id="alert-minutes" type="number" name="minutes" min="1" max="1440" value=minutes.to_string() required/>
+                </div>
+                <div class="field end"><button type="submit" class="button">"Save"</button></div>
             </ActionForm>
         </section>
     }

@@ -7,6 +7,10 @@ use serde_json::Value;
 use server::config::{Config, Environment};
 
 pub const PASSWORD: &str = "correct horse battery";
+/// The platform key connected accounts are reached with, on the stand-in Stripe.
+pub const PLATFORM_KEY: &str = "sk_test_platform_for_fleet_tests";
+
+pub type Tweak = Box<dyn FnOnce(Config) -> Config + Send>;
 
 pub enum TestDb {
     /// Held so the directory (and its database file) lives as long as the server.
@@ -22,6 +26,7 @@ pub enum TestDb {
 pub struct TestServer {
     pub base: String,
     pub state: app::ssr::AppState,
+    pub running: server::Running,
     pub database_url: String,
     db: TestDb,
     _data: tempfile::TempDir,
@@ -40,6 +45,11 @@ pub fn on_postgres() -> bool {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        Self::start_with(None).await
+    }
+
+    /// A server whose configuration `tweak` adjusts first.
+    pub async fn start_with(tweak: Option<Tweak>) -> TestServer {
         let data = tempfile::tempdir().expect("tempdir");
         let (db, database_url) = if on_postgres() {
             let admin_url = pg_admin_url();
@@ -64,16 +74,29 @@ impl TestServer {
             let url = format!("sqlite://{}/fleet.db?mode=rwc", dir.path().display());
             (TestDb::Sqlite(dir), url)
         };
-        Self::launch(db, database_url, data).await
+        Self::launch(db, database_url, data, tweak).await
     }
 
     /// Another server process-alike on the same database (multi-instance tests).
     pub async fn another_instance(&self) -> TestServer {
         let data = tempfile::tempdir().expect("tempdir");
-        Self::launch(TestDb::Shared, self.database_url.clone(), data).await
+        // Instances of one deployment share one Stripe: the same simulator and stand-in API.
+        let simulator = self.simulator();
+        let api = self.stand_in();
+        let tweak: Tweak = Box::new(move |config| Config {
+            simulator_url: Some(simulator),
+            stripe_api_base: api,
+            ..config
+        });
+        Self::launch(TestDb::Shared, self.database_url.clone(), data, Some(tweak)).await
     }
 
-    async fn launch(db: TestDb, database_url: String, data: tempfile::TempDir) -> TestServer {
+    async fn launch(
+        db: TestDb,
+        database_url: String,
+        data: tempfile::TempDir,
+        tweak: Option<Tweak>,
+    ) -> TestServer {
         let config = Config {
             env: Environment::Development,
             database_url: database_url.clone(),
@@ -85,13 +108,24 @@ impl TestServer {
             session_idle_minutes: 60,
             trust_proxy: false,
             simulator_listen: Some("127.0.0.1:0".parse().expect("addr")),
+            simulator_url: None,
             // Tenants' "own Stripe keys" talk to a separate simulator standing in for api.stripe.com.
             stripe_api_base: stand_in_stripe().await,
+            platform_key: Some(fleet_stripe::SecretKey::new(PLATFORM_KEY)),
+            sync: server::sync_task::SyncConfig {
+                interval: std::time::Duration::from_millis(250),
+                ..Default::default()
+            },
+        };
+        let config = match tweak {
+            Some(f) => f(config),
+            None => config,
         };
         let running = server::start(config).await.expect("server starts");
         TestServer {
             base: format!("http://{}", running.addr),
-            state: running.state,
+            state: running.state.clone(),
+            running,
             database_url,
             db,
             _data: data,
@@ -142,6 +176,20 @@ impl TestServer {
         b
     }
 
+    /// The built-in simulator's base URL (its `/_sim` control API included).
+    pub fn simulator(&self) -> String {
+        self.state
+            .settings
+            .stripe_simulator_url
+            .clone()
+            .expect("simulator running")
+    }
+
+    /// The stand-in for api.stripe.com that own keys and connected accounts use.
+    pub fn stand_in(&self) -> String {
+        self.state.settings.stripe_api_base.clone()
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)
             .fetch_one(&self.state.db.pool)
@@ -152,6 +200,8 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
+        // A finished test's server and sync task must not keep polling a dropped database.
+        self.running.kill();
         if let TestDb::Postgres { admin_url, name } = &self.db {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Drop cannot await; a short-lived runtime on another thread removes the database.

@@ -26,10 +26,17 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "list_connections",
     "connect_simulator",
     "connect_stripe_key",
+    "set_alert_threshold",
+    "list_locations",
+    "list_readers",
+    "fleet_overview",
 ];
 
 struct World {
     b_connection: String,
+    b_location: String,
+    b_reader: String,
+    b_account: String,
     b_tenant: String,
     b_owner_id: String,
     b_member_id: String,
@@ -64,7 +71,33 @@ async fn snapshot(s: &TestServer, tenant: &str) -> String {
     .fetch_all(&s.state.db.pool)
     .await
     .expect("connections");
-    format!("{name} {rows:?} {invites:?} {connections:?}")
+    let readers: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, label, location_id FROM readers WHERE tenant_id = $1 ORDER BY id",
+    )
+    .bind(tenant)
+    .fetch_all(&s.state.db.pool)
+    .await
+    .expect("readers");
+    let locations: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, display_name FROM locations WHERE tenant_id = $1 ORDER BY id",
+    )
+    .bind(tenant)
+    .fetch_all(&s.state.db.pool)
+    .await
+    .expect("locations");
+    let grants: Vec<(String, String)> = sqlx::query_as(
+        "SELECT user_id, location_id FROM location_grants WHERE tenant_id = $1 ORDER BY user_id",
+    )
+    .bind(tenant)
+    .fetch_all(&s.state.db.pool)
+    .await
+    .expect("grants");
+    let alert: i64 = sqlx::query_scalar("SELECT offline_alert_minutes FROM tenants WHERE id = $1")
+        .bind(tenant)
+        .fetch_one(&s.state.db.pool)
+        .await
+        .expect("alert");
+    format!("{name} {rows:?} {invites:?} {connections:?} {readers:?} {locations:?} {grants:?} {alert}")
 }
 
 /// Every call of the table, with B's ids, made by A's owner.
@@ -104,6 +137,61 @@ fn calls(w: &World) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
                 ("webhook_secret", "whsec_hijack12345".into()),
             ],
         ),
+        ("location_detail", vec![("id", w.b_location.clone())]),
+        (
+            "create_location",
+            vec![
+                ("connection_id", w.b_connection.clone()),
+                ("display_name", "Mine now".into()),
+                ("line1", "1 Market St".into()),
+                ("city", "San Francisco".into()),
+                ("state", "CA".into()),
+                ("postal_code", "94105".into()),
+                ("country", "US".into()),
+            ],
+        ),
+        (
+            "update_location",
+            vec![
+                ("id", w.b_location.clone()),
+                ("display_name", "Mine now".into()),
+                ("line1", "1 Market St".into()),
+                ("city", "San Francisco".into()),
+                ("state", "CA".into()),
+                ("postal_code", "94105".into()),
+                ("country", "US".into()),
+            ],
+        ),
+        (
+            "delete_location",
+            vec![("id", w.b_location.clone()), ("confirm", "yes".into())],
+        ),
+        (
+            "set_location_grant",
+            vec![
+                ("location_id", w.b_location.clone()),
+                ("user_id", w.b_member_id.clone()),
+                ("granted", "true".into()),
+            ],
+        ),
+        (
+            "register_reader",
+            vec![
+                ("location", w.b_location.clone()),
+                ("registration_code", "simulated-wpe".into()),
+            ],
+        ),
+        ("reader_detail", vec![("id", w.b_reader.clone())]),
+        (
+            "relabel_reader",
+            vec![("id", w.b_reader.clone()), ("label", "hijacked".into())],
+        ),
+        ("delete_reader", vec![("id", w.b_reader.clone())]),
+        ("cancel_reader_action", vec![("id", w.b_reader.clone())]),
+        (
+            "connect_stripe_account",
+            vec![("name", "Mine".into()), ("account_id", w.b_account.clone())],
+        ),
         (
             "remove_connection",
             vec![("connection_id", w.b_connection.clone())],
@@ -123,7 +211,37 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
         .await;
     let b_me = b.me().await.expect("b");
     let connections: app::model::ConnectionsView = b.ok("list_connections", &[]).await;
+    let b_connection = connections
+        .connections
+        .first()
+        .expect("B's default simulator connection")
+        .id
+        .clone();
+    let b_location = crate::fleet::create_location(&b, &b_connection, "B's store").await;
+    let b_reader = crate::fleet::register(&b, &b_location, "simulated-wpe", "B's till").await;
+    let platform = fleet_stripe::StripeClient::new(fleet_stripe::ClientConfig {
+        base_url: s.stand_in(),
+        ..Default::default()
+    })
+    .expect("client");
+    let account = platform
+        .create_account(
+            &fleet_stripe::Credentials::key(crate::harness::PLATFORM_KEY),
+            &fleet_stripe::params::CreateAccount::default(),
+            &fleet_stripe::IdempotencyKey::new("b-store"),
+        )
+        .await
+        .expect("connected account");
+    let _: String = b
+        .ok(
+            "connect_stripe_account",
+            &[("name", "B's franchise store"), ("account_id", &account.id)],
+        )
+        .await;
     let world = World {
+        b_location,
+        b_reader,
+        b_account: account.id,
         b_connection: connections
             .connections
             .first()
@@ -196,6 +314,12 @@ async fn tenant_a_cannot_read_or_change_tenant_b() {
         "{:?}",
         audit.entries
     );
+    let readers: app::fleet::types::ReadersView = a.ok("list_readers", &[]).await;
+    assert_eq!(readers.total, 0, "A sees none of B's readers");
+    let locations: app::fleet::types::LocationsView = a.ok("list_locations", &[]).await;
+    assert!(locations.locations.is_empty());
+    let overview: app::fleet::types::OverviewView = a.ok("fleet_overview", &[]).await;
+    assert_eq!(overview.totals.total(), 0);
     let me = a.me().await.expect("a");
     assert_eq!(me.tenants.len(), 1);
     assert_ne!(me.tenant.id, w.b_tenant);
@@ -207,6 +331,9 @@ async fn tenant_a_cannot_read_or_change_tenant_b() {
 #[tokio::test]
 async fn every_server_function_is_in_the_isolation_table() {
     let w = World {
+        b_location: String::new(),
+        b_reader: String::new(),
+        b_account: String::new(),
         b_connection: String::new(),
         b_tenant: String::new(),
         b_owner_id: String::new(),
@@ -243,6 +370,12 @@ async fn signed_out_callers_get_401_from_every_tenant_function() {
         "switch_tenant",
         "change_password",
         "accept_invite",
+        "list_locations",
+        "list_readers",
+        "reader_detail",
+        "register_reader",
+        "fleet_overview",
+        "cancel_reader_action",
     ] {
         let r = anonymous
             .call(
@@ -257,6 +390,9 @@ async fn signed_out_callers_get_401_from_every_tenant_function() {
                     ("current_password", "x"),
                     ("new_password", "x"),
                     ("confirm_password", "x"),
+                    ("id", "x"),
+                    ("location", "x"),
+                    ("registration_code", "x"),
                 ],
             )
             .await;

@@ -2,6 +2,7 @@
 //! a temporary SQLite file by default, a fresh PostgreSQL database when FLEET_TEST_DB=postgres.
 
 mod accounts;
+mod fleet;
 mod harness;
 mod health;
 mod isolation;

@@ -1,0 +1,103 @@
+use super::api::fleet_overview;
+use super::types::OverviewView;
+use super::widgets::Counts;
+use crate::components::feedback::{EmptyState, ErrorView, Loading};
+use crate::time_fmt::ago;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    let live = use_context::<crate::live::Live>();
+    let readers = live.map(|l| l.topic("readers"));
+    let locations = live.map(|l| l.topic("locations"));
+    let data = Resource::new(
+        move || (readers.map(|t| t.get()), locations.map(|t| t.get())),
+        |_| fleet_overview(),
+    );
+    view! {
+        <Title text="Overview"/>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view) => view! { <Body view/> }.into_any(),
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Body(view: OverviewView) -> impl IntoView {
+    let now = view.now;
+    let t = view.totals;
+    let empty = t.total() == 0 && view.locations.is_empty();
+    view! {
+        <div class="page-header row-between">
+            <div>
+                <h1>"Overview"</h1>
+                <p class="muted">{view.tenant_name.clone()}</p>
+            </div>
+            <p class="muted small">{view.last_sync.map(|s| format!("Synced with Stripe {}", ago(s, now)))}</p>
+        </div>
+        {if empty {
+            view! {
+                <section class="panel">
+                    <EmptyState title="No readers yet"
+                        text=if view.can_manage {
+                            "Get started in three steps: connect Stripe (or use the built-in simulator), add a location, then register a reader."
+                        } else {
+                            "There are no readers in the locations you can see yet."
+                        }>
+                        {view.can_manage.then(|| view! {
+                            <ol class="steps">
+                                <li><a href="/settings/stripe">"Connect Stripe"</a>" — the simulator needs no Stripe account."</li>
+                                <li><a href="/locations">"Add a location"</a>" — where your readers are."</li>
+                                <li><a href="/readers">"Register a reader"</a>" — try the code "<code>"simulated-wpe"</code>"."</li>
+                            </ol>
+                        })}
+                    </EmptyState>
+                </section>
+            }.into_any()
+        } else {
+            view! {
+                <div class="stats" role="list" aria-label="Readers in total">
+                    <div class="stat" role="listitem"><span class="stat-value">{t.total()}</span><span class="stat-label">"Readers"</span></div>
+                    <div class="stat stat-online" role="listitem"><span class="stat-value">{t.online}</span><span class="stat-label">"Online"</span></div>
+                    <div class="stat stat-offline" role="listitem"><span class="stat-value">{t.offline}</span><span class="stat-label">"Offline"</span></div>
+                    <div class="stat stat-busy" role="listitem"><span class="stat-value">{t.busy}</span><span class="stat-label">"Busy"</span></div>
+                    <div class="stat stat-alert" role="listitem"><span class="stat-value">{t.alerts}</span><span class="stat-label">{format!("Offline > {} min", view.alert_minutes)}</span></div>
+                </div>
+                <div class="location-grid">
+                    {view.locations.into_iter().map(|l| view! {
+                        <section class="panel location-card" aria-label=l.display_name.clone()>
+                            <div class="row-between">
+                                <h2><a href=format!("/locations/{}", l.id)>{l.display_name.clone()}</a></h2>
+                                <span class="muted small">{l.city.clone()}</span>
+                            </div>
+                            <Counts counts=l.counts/>
+                            <p class="muted small">"Last transaction: none yet"</p>
+                            {(!l.alerts.is_empty()).then(|| view! {
+                                <ul class="plain-list alerts" aria-label="Alerts">
+                                    {l.alerts.iter().map(|r| view! {
+                                        <li class="alert-item" role="alert">
+                                            <a href=format!("/readers/{}", r.id)>{if r.label.is_empty() { r.id.clone() } else { r.label.clone() }}</a>
+                                            {format!(" offline since {}", r.last_seen_at.map(|s| ago(s, now)).unwrap_or_else(|| ago(r.status_since, now)))}
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            })}
+                        </section>
+                    }).collect_view()}
+                    {(view.unassigned.total() > 0).then(|| view! {
+                        <section class="panel location-card" aria-label="Without a location">
+                            <h2>"Without a location"</h2>
+                            <Counts counts=view.unassigned/>
+                        </section>
+                    })}
+                </div>
+            }.into_any()
+        }}
+    }
+}

@@ -1,0 +1,19 @@
+//! Which locations a caller may see. Operators see only the locations they were granted;
+//! every other role sees the whole tenant. Scoped queries bind the tenant as `$1`, the user as
+//! `$2` and "sees everything" as `$3`, then add [`location_clause`] for their location column.
+
+use super::caller::Caller;
+use crate::model::Role;
+
+/// `1` when the caller sees every location of the tenant.
+pub fn sees_all(caller: &Caller) -> i64 {
+    i64::from(caller.role != Role::Operator)
+}
+
+/// The SQL condition limiting `column` (a location id) to what the caller may see.
+pub fn location_clause(column: &str) -> String {
+    format!(
+        "($3 = 1 OR {column} IN (SELECT g.location_id FROM location_grants g
+          WHERE g.tenant_id = $1 AND g.user_id = $2))"
+    )
+}

@@ -1,0 +1,29 @@
+//! `POST /webhooks/stripe/{connection}`: Stripe's events for one connection.
+
+use app::ssr::webhook_service::{receive, Received};
+use app::ssr::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+pub async fn stripe(
+    State(state): State<AppState>,
+    Path(connection): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
+    match receive(&state, &connection, signature, &body).await {
+        Ok(Received::Stored) => (StatusCode::OK, "received").into_response(),
+        Ok(Received::Duplicate) => (StatusCode::OK, "already received").into_response(),
+        Err(err) => {
+            tracing::info!(connection = %connection, error = %err, "webhook refused");
+            let status =
+                StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, err.to_string()).into_response()
+        }
+    }
+}

@@ -1,0 +1,588 @@
+//! The fleet against the built-in simulator over real HTTP: locations and readers go to Stripe
+//! first, the sync task mirrors changes made at Stripe (creates, updates, deletes, on/offline
+//! transitions), backs off under 429s, and operators see only the locations they are granted.
+
+use crate::harness::{message, on_postgres, Browser, TestServer};
+use crate::members::join;
+use app::fleet::types::{LocationDetail, LocationsView, OverviewView, ReaderDetail, ReadersView};
+use app::model::ConnectionsView;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+pub async fn default_connection(b: &Browser) -> String {
+    let view: ConnectionsView = b.ok("list_connections", &[]).await;
+    view.connections.first().expect("default connection").id.clone()
+}
+
+pub async fn create_location(b: &Browser, connection: &str, name: &str) -> String {
+    b.ok(
+        "create_location",
+        &[
+            ("connection_id", connection),
+            ("display_name", name),
+            ("line1", "1 Market St"),
+            ("city", "San Francisco"),
+            ("state", "CA"),
+            ("postal_code", "94105"),
+            ("country", "US"),
+        ],
+    )
+    .await
+}
+
+pub async fn register(b: &Browser, location: &str, code: &str, label: &str) -> String {
+    b.ok(
+        "register_reader",
+        &[
+            ("location", location),
+            ("registration_code", code),
+            ("label", label),
+        ],
+    )
+    .await
+}
+
+pub async fn readers(b: &Browser, filters: &[(&str, &str)]) -> ReadersView {
+    let args: Vec<(String, &str)> = filters
+        .iter()
+        .map(|(k, v)| (format!("query[{k}]"), *v))
+        .collect();
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    b.ok("list_readers", &args).await
+}
+
+/// Polls `check` until it holds or `seconds` pass.
+pub async fn eventually<F, Fut>(what: &str, seconds: u64, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+pub async fn sim(base: &str, path: &str, body: Value) -> Value {
+    let r = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .json(&body)
+        .send()
+        .await
+        .expect("simulator");
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+    r.json().await.unwrap_or(Value::Null)
+}
+
+async fn reader_online(b: &Browser, id: &str) -> Option<bool> {
+    let detail: ReaderDetail = b.ok("reader_detail", &[("id", id)]).await;
+    Some(detail.reader.online)
+}
+
+#[tokio::test]
+async fn locations_and_readers_go_to_stripe_first_and_follow_its_answer() {
+    let s = TestServer::start().await;
+    let owner = s.user("fleet@example.com").await;
+    let connection = default_connection(&owner).await;
+
+    // Per-country address rules, all fields at once, nothing created.
+    let (status, err) = owner
+        .err(
+            "create_location",
+            &[
+                ("connection_id", connection.as_str()),
+                ("display_name", ""),
+                ("line1", "1 Main St"),
+                ("city", "Toronto"),
+                ("postal_code", "12345"),
+                ("country", "CA"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let fields: Vec<String> = err["Fields"]
+        .as_array()
+        .expect("field errors")
+        .iter()
+        .map(|f| f[0].as_str().unwrap_or_default().to_string())
+        .collect();
+    for field in ["display_name", "state", "postal_code"] {
+        assert!(fields.contains(&field.to_string()), "{field} in {fields:?}");
+    }
+    assert_eq!(s.count("SELECT COUNT(*) FROM locations").await, 0);
+
+    let location = create_location(&owner, &connection, "Downtown").await;
+    assert!(location.starts_with("tml_"), "{location}");
+    let list: LocationsView = owner.ok("list_locations", &[]).await;
+    assert_eq!(list.locations.len(), 1);
+    assert_eq!(list.locations[0].address.state.as_deref(), Some("CA"));
+
+    // A wrong registration code gets Stripe's reason on that field.
+    let (status, err) = owner
+        .err(
+            "register_reader",
+            &[
+                ("location", location.as_str()),
+                ("registration_code", "no-such-code"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert_eq!(err["Invalid"]["field"], "registration_code");
+    assert!(!message(&err).is_empty());
+
+    let reader = register(&owner, &location, "simulated-wpe", "Front counter").await;
+    let view = readers(&owner, &[]).await;
+    assert_eq!(view.total, 1);
+    let r = &view.readers[0];
+    assert_eq!((r.id.as_str(), r.online), (reader.as_str(), true));
+    assert_eq!(r.device_type, "simulated_wisepos_e");
+    assert_eq!(r.location_name.as_deref(), Some("Downtown"));
+    assert!(!r.serial_number.is_empty() && r.ip_address.is_some());
+
+    let () = owner
+        .ok("relabel_reader", &[("id", &reader), ("label", "Till 1")])
+        .await;
+    let detail: ReaderDetail = owner.ok("reader_detail", &[("id", &reader)]).await;
+    assert_eq!(detail.reader.label, "Till 1");
+    assert_eq!(detail.history.len(), 1);
+
+    // Offline at Stripe → the sync notices, records the transition, and back.
+    sim(&s.simulator(), &format!("/_sim/readers/{reader}/offline"), json!({})).await;
+    eventually("reader offline", 10, || async {
+        reader_online(&owner, &reader).await == Some(false)
+    })
+    .await;
+    let offline = readers(&owner, &[("status", "offline")]).await;
+    assert_eq!(offline.total, 1);
+    assert_eq!(readers(&owner, &[("status", "online")]).await.total, 0);
+    sim(&s.simulator(), &format!("/_sim/readers/{reader}/online"), json!({})).await;
+    eventually("reader online", 10, || async {
+        reader_online(&owner, &reader).await == Some(true)
+    })
+    .await;
+    let detail: ReaderDetail = owner.ok("reader_detail", &[("id", &reader)]).await;
+    let history: Vec<bool> = detail.history.iter().map(|h| h.online).collect();
+    assert_eq!(history, vec![true, false, true], "newest first");
+
+    // Deleting a location with readers needs a confirmation, then removes both.
+    let (status, err) = owner.err("delete_location", &[("id", &location)]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(message(&err).contains("1 reader"), "{err}");
+    let r = owner
+        .call("delete_location", &[("id", &location), ("confirm", "yes")])
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(readers(&owner, &[]).await.total, 0);
+    let list: LocationsView = owner.ok("list_locations", &[]).await;
+    assert!(list.locations.is_empty());
+    let audit = s
+        .count("SELECT COUNT(*) FROM audit_log WHERE action IN ('location.created', 'reader.registered', 'reader.relabeled', 'location.deleted')")
+        .await;
+    assert_eq!(audit, 4);
+}
+
+#[tokio::test]
+async fn the_sync_mirrors_changes_made_at_stripe() {
+    let s = TestServer::start().await;
+    let owner = s.user("mirror@example.com").await;
+    let connection = default_connection(&owner).await;
+    let me = owner.me().await.expect("me");
+    let access = app::ssr::stripe_access::load(&s.state, &me.tenant.id, &connection)
+        .await
+        .expect("access");
+    let key = |n: &str| fleet_stripe::IdempotencyKey::new(format!("test-{n}"));
+
+    // Made in Stripe's dashboard, not here.
+    let location = access
+        .client
+        .create_location(
+            &access.creds,
+            &fleet_stripe::params::CreateLocation {
+                display_name: "Airport".into(),
+                address: fleet_stripe::params::AddressParams {
+                    line1: "1 Terminal Rd".into(),
+                    city: Some("Dublin".into()),
+                    state: Some("Dublin".into()),
+                    country: "IE".into(),
+                    ..Default::default()
+                },
+                metadata: None,
+            },
+            &key("loc"),
+        )
+        .await
+        .expect("location");
+    let mut ids = Vec::new();
+    for (n, code) in ["simulated-wpe", "simulated-s700", "simulated-wpe"].iter().enumerate() {
+        let reader = access
+            .client
+            .create_reader(
+                &access.creds,
+                &fleet_stripe::params::CreateReader {
+                    registration_code: code.to_string(),
+                    label: Some(format!("Gate {n}")),
+                    location: Some(location.id.clone()),
+                    metadata: None,
+                },
+                &key(&format!("r{n}")),
+            )
+            .await
+            .expect("reader");
+        ids.push(reader.id);
+    }
+    eventually("three readers mirrored", 10, || async {
+        readers(&owner, &[]).await.total == 3
+    })
+    .await;
+    // Locations are listed less often; the readers already point at it.
+    eventually("location mirrored", 15, || async {
+        let l: LocationsView = owner.ok("list_locations", &[]).await;
+        l.locations.iter().any(|l| l.id == location.id && l.counts.online == 3)
+    })
+    .await;
+
+    // Update, delete and an offline transition, all at Stripe.
+    access
+        .client
+        .update_reader(
+            &access.creds,
+            &ids[0],
+            &fleet_stripe::params::UpdateReader {
+                label: Some("Gate A".into()),
+                metadata: None,
+            },
+            &key("relabel"),
+        )
+        .await
+        .expect("relabel");
+    access
+        .client
+        .delete_reader(&access.creds, &ids[1])
+        .await
+        .expect("delete");
+    sim(&s.simulator(), &format!("/_sim/readers/{}/offline", ids[2]), json!({})).await;
+    eventually("update, delete and transition mirrored", 10, || async {
+        let v = readers(&owner, &[("sort", "label")]).await;
+        v.total == 2
+            && v.readers.iter().any(|r| r.label == "Gate A")
+            && v.readers.iter().any(|r| r.id == ids[2] && !r.online)
+    })
+    .await;
+    let transitions = s
+        .count(&format!(
+            "SELECT COUNT(*) FROM reader_status_events WHERE reader_id = '{}'",
+            ids[2]
+        ))
+        .await;
+    assert_eq!(transitions, 2, "first seen online, then offline");
+
+    // Search, filters, sort and paging.
+    assert_eq!(readers(&owner, &[("q", "gate a")]).await.total, 1);
+    assert_eq!(readers(&owner, &[("q", &ids[2][..12])]).await.total, 1);
+    assert_eq!(
+        readers(&owner, &[("device_type", "simulated_wisepos_e")]).await.total,
+        2
+    );
+    let (status, _) = owner.err("list_readers", &[("query[sort]", "price")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let v = readers(&owner, &[("page", "99")]).await;
+    assert_eq!((v.page, v.pages), (1, 1), "an out-of-range page shows the last one");
+}
+
+#[tokio::test]
+async fn an_offline_reader_raises_an_alert_that_clears_when_it_returns() {
+    let s = TestServer::start().await;
+    let owner = s.user("alerts@example.com").await;
+    let connection = default_connection(&owner).await;
+    let location = create_location(&owner, &connection, "Kiosk").await;
+    let reader = register(&owner, &location, "simulated-s700", "Kiosk 1").await;
+    let (status, _) = owner.err("set_alert_threshold", &[("minutes", "0")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let () = owner.ok("set_alert_threshold", &[("minutes", "1")]).await;
+    sim(&s.simulator(), &format!("/_sim/readers/{reader}/offline"), json!({})).await;
+    eventually("offline", 10, || async {
+        reader_online(&owner, &reader).await == Some(false)
+    })
+    .await;
+    // Not yet: it has been offline for seconds, not a minute.
+    let detail: ReaderDetail = owner.ok("reader_detail", &[("id", &reader)]).await;
+    assert!(detail.reader.alert_since.is_none());
+    // A minute later (in our records: move the time it went offline back).
+    sqlx::query("UPDATE readers SET last_seen_at = last_seen_at - 120000, status_since = status_since - 120000 WHERE id = $1")
+        .bind(&reader)
+        .execute(&s.state.db.pool)
+        .await
+        .expect("age");
+    eventually("alert raised", 10, || async {
+        let o: OverviewView = owner.ok("fleet_overview", &[]).await;
+        o.totals.alerts == 1 && o.locations[0].alerts.len() == 1
+    })
+    .await;
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'reader.offline_alert'").await,
+        1
+    );
+    sim(&s.simulator(), &format!("/_sim/readers/{reader}/online"), json!({})).await;
+    eventually("alert cleared", 10, || async {
+        let o: OverviewView = owner.ok("fleet_overview", &[]).await;
+        o.totals.alerts == 0 && o.totals.online == 1
+    })
+    .await;
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'reader.alert_cleared'").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_sync_backs_off_when_stripe_answers_429() {
+    let s = TestServer::start().await;
+    let owner = s.user("slow@example.com").await;
+    let connection = default_connection(&owner).await;
+    let account: String = sqlx::query_scalar("SELECT account_id FROM stripe_connections WHERE id = $1")
+        .bind(&connection)
+        .fetch_one(&s.state.db.pool)
+        .await
+        .expect("account");
+    let stats = s.running.sync.as_ref().expect("sync runs").stats.clone();
+    eventually("first syncs", 10, || async {
+        stats.get(&stats.syncs) >= 2
+    })
+    .await;
+    sim(
+        &s.simulator(),
+        "/_sim/faults",
+        json!({"status": 429, "rate": 1.0, "account": account, "path_prefix": "/v1/terminal/readers", "method": "GET"}),
+    )
+    .await;
+    let limited_before = stats.get(&stats.rate_limited);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let limited = stats.get(&stats.rate_limited) - limited_before;
+    // At the 250 ms interval 16 attempts would fit in 4 s; backing off (0.5, 1, 2 s … with
+    // jitter) allows at most 5.
+    assert!((1..=5).contains(&limited), "{limited} rate-limited attempts in 4 s");
+    let view: ConnectionsView = owner.ok("list_connections", &[]).await;
+    assert!(view.connections[0].sync_error.is_some(), "the failure is shown");
+    let r = reqwest::Client::new()
+        .delete(format!("{}/_sim/faults", s.simulator()))
+        .send()
+        .await
+        .expect("clear");
+    assert!(r.status().is_success());
+    eventually("recovered", 20, || async {
+        let view: ConnectionsView = owner.ok("list_connections", &[]).await;
+        view.connections[0].sync_error.is_none()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn operators_see_and_use_only_the_locations_they_are_granted() {
+    let s = TestServer::start().await;
+    let owner = s.user("franchise@example.com").await;
+    let connection = default_connection(&owner).await;
+    let north = create_location(&owner, &connection, "North").await;
+    let south = create_location(&owner, &connection, "South").await;
+    let north_reader = register(&owner, &north, "simulated-wpe", "N1").await;
+    let south_reader = register(&owner, &south, "simulated-wpe", "S1").await;
+    let operator = join(&s, &owner, "op@example.com", "operator").await;
+    let auditor = join(&s, &owner, "aud@example.com", "auditor").await;
+    let op_id = operator.me().await.expect("op").user_id;
+
+    // Nothing granted yet: nothing visible.
+    assert_eq!(readers(&operator, &[]).await.total, 0);
+    let l: LocationsView = operator.ok("list_locations", &[]).await;
+    assert!(l.locations.is_empty() && l.connections.is_empty());
+
+    let () = owner
+        .ok(
+            "set_location_grant",
+            &[("location_id", &north), ("user_id", &op_id), ("granted", "true")],
+        )
+        .await;
+    let detail: LocationDetail = owner.ok("location_detail", &[("id", &north)]).await;
+    assert!(detail.operators.iter().any(|o| o.user_id == op_id && o.granted));
+    let v = readers(&operator, &[]).await;
+    assert_eq!(v.total, 1);
+    assert_eq!(v.readers[0].id, north_reader);
+    let l: LocationsView = operator.ok("list_locations", &[]).await;
+    assert_eq!(l.locations.len(), 1);
+    let o: OverviewView = operator.ok("fleet_overview", &[]).await;
+    assert_eq!((o.totals.total(), o.locations.len()), (1, 1));
+    for (name, args) in [
+        ("reader_detail", vec![("id", south_reader.as_str())]),
+        ("location_detail", vec![("id", south.as_str())]),
+        ("cancel_reader_action", vec![("id", south_reader.as_str())]),
+    ] {
+        let (status, _) = operator.err(name, &args).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{name}");
+    }
+    // Operators run readers but do not change the fleet; auditors only read.
+    for who in [&operator, &auditor] {
+        for (name, args) in [
+            ("create_location", vec![("connection_id", connection.as_str()), ("display_name", "X"), ("line1", "1 A St"), ("country", "US")]),
+            ("register_reader", vec![("location", north.as_str()), ("registration_code", "simulated-wpe")]),
+            ("relabel_reader", vec![("id", north_reader.as_str()), ("label", "mine")]),
+            ("delete_reader", vec![("id", north_reader.as_str())]),
+            ("delete_location", vec![("id", north.as_str())]),
+            ("update_location", vec![("id", north.as_str()), ("display_name", "X"), ("line1", "1 A St"), ("country", "US")]),
+            ("set_location_grant", vec![("location_id", south.as_str()), ("user_id", op_id.as_str()), ("granted", "true")]),
+            ("set_alert_threshold", vec![("minutes", "10")]),
+        ] {
+            let (status, _) = who.err(name, &args).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{name}");
+        }
+    }
+    let (status, _) = auditor
+        .err("cancel_reader_action", &[("id", &north_reader)])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The granted operator may cancel; Stripe says there is nothing to cancel.
+    let r = operator
+        .call("cancel_reader_action", &[("id", &north_reader)])
+        .await;
+    assert_ne!(r.status(), StatusCode::FORBIDDEN);
+    assert_ne!(r.status(), StatusCode::NOT_FOUND);
+    // The auditor sees everything.
+    assert_eq!(readers(&auditor, &[]).await.total, 2);
+    // A grant is only for operators.
+    let owner_id = owner.me().await.expect("owner").user_id;
+    let (status, _) = owner
+        .err(
+            "set_location_grant",
+            &[("location_id", &north), ("user_id", &owner_id), ("granted", "true")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn connected_accounts_use_the_platform_key_and_belong_to_one_tenant() {
+    let s = TestServer::start().await;
+    let owner = s.user("platform@example.com").await;
+    let other = s.user("other@example.com").await;
+    let platform = fleet_stripe::StripeClient::new(fleet_stripe::ClientConfig {
+        base_url: s.stand_in(),
+        ..Default::default()
+    })
+    .expect("client");
+    let account = platform
+        .create_account(
+            &fleet_stripe::Credentials::key(crate::harness::PLATFORM_KEY),
+            &fleet_stripe::params::CreateAccount {
+                kind: Some("custom".into()),
+                country: Some("US".into()),
+                email: Some("store@example.com".into()),
+            },
+            &fleet_stripe::IdempotencyKey::new("acct-1"),
+        )
+        .await
+        .expect("connected account");
+    let (status, err) = owner
+        .err("connect_stripe_account", &[("name", "Store"), ("account_id", "acct_nope_nope")])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    let connection: String = owner
+        .ok("connect_stripe_account", &[("name", "Store"), ("account_id", &account.id)])
+        .await;
+    let location = create_location(&owner, &connection, "Store front").await;
+    let reader = register(&owner, &location, "simulated-wpe", "Store 1").await;
+    assert!(reader.starts_with("tmr_"));
+    // Another organisation cannot claim the same account.
+    let (status, _) = other
+        .err("connect_stripe_account", &[("name", "Mine"), ("account_id", &account.id)])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Connecting the same account twice in one tenant is refused too.
+    let (status, _) = owner
+        .err("connect_stripe_account", &[("name", "Again"), ("account_id", &account.id)])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn two_instances_share_the_lease_and_one_takes_over_when_the_other_dies() {
+    let a = TestServer::start().await;
+    let owner = a.user("lease@example.com").await;
+    let connection = default_connection(&owner).await;
+    let location = create_location(&owner, &connection, "Shared").await;
+    let reader = register(&owner, &location, "simulated-wpe", "Shared 1").await;
+    let b = a.another_instance().await;
+    let holder_of = |s: &TestServer| s.running.sync.as_ref().expect("sync").holder.clone();
+    let (holder_a, holder_b) = (holder_of(&a), holder_of(&b));
+    let lease = || async {
+        sqlx::query_scalar::<_, String>("SELECT holder FROM sync_leases WHERE connection_id = $1")
+            .bind(&connection)
+            .fetch_optional(&a.state.db.pool)
+            .await
+            .expect("lease")
+    };
+    eventually("a lease is held", 10, || async { lease().await.is_some() }).await;
+    let first = lease().await.expect("holder");
+    // One instance syncs the connection; the other is refused the lease while it lives.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(lease().await.as_deref(), Some(first.as_str()), "the lease stays put");
+    let (survivor, dead) = if first == holder_a { (&b, &a) } else { (&a, &b) };
+    assert!(first == holder_a || first == holder_b);
+    let not_leased = survivor.running.sync.as_ref().expect("sync").stats.clone();
+    assert!(not_leased.get(&not_leased.not_leased) > 0, "the other instance was refused");
+
+    // A browser on the survivor hears what the holder's sync publishes (PostgreSQL crosses
+    // instances with NOTIFY; on SQLite each instance has its own bus).
+    let mut events = if on_postgres() {
+        let browser = survivor.client();
+        let () = browser
+            .ok(
+                "sign_in",
+                &[("email", "lease@example.com"), ("password", crate::harness::PASSWORD)],
+            )
+            .await;
+        Some(browser.events().await)
+    } else {
+        None
+    };
+    sim(&a.simulator(), &format!("/_sim/readers/{reader}/offline"), json!({})).await;
+    if let Some(events) = events.as_mut() {
+        let mut heard = false;
+        for _ in 0..20 {
+            match events.next_message(Duration::from_secs(1)).await {
+                Some(m) if m["topic"] == "readers" => {
+                    heard = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        assert!(heard, "the survivor's browser heard the holder's sync");
+    }
+    eventually("offline seen", 10, || async {
+        reader_online(&owner, &reader).await == Some(false)
+    })
+    .await;
+
+    // The holder dies; its lease expires and the survivor takes over the syncing.
+    dead.running.kill();
+    let survivor_holder = holder_of(survivor);
+    eventually("lease taken over", 10, || async {
+        lease().await.as_deref() == Some(survivor_holder.as_str())
+    })
+    .await;
+    sim(&a.simulator(), &format!("/_sim/readers/{reader}/online"), json!({})).await;
+    let survivor_browser = survivor.client();
+    let () = survivor_browser
+        .ok(
+            "sign_in",
+            &[("email", "lease@example.com"), ("password", crate::harness::PASSWORD)],
+        )
+        .await;
+    eventually("online again via the survivor", 10, || async {
+        reader_online(&survivor_browser, &reader).await == Some(true)
+    })
+    .await;
+}
