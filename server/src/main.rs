@@ -54,6 +54,18 @@ enum Bench {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// The reader sync at fleet scale: Stripe calls per cycle, sync time, 429s and staleness.
+    Sync {
+        #[arg(long, default_value_t = 200)]
+        connections: usize,
+        #[arg(long, default_value_t = 10_000)]
+        readers: usize,
+        /// Readers taken offline at Stripe to measure staleness.
+        #[arg(long, default_value_t = 100)]
+        flips: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// The Stripe simulator's calls per second and the client's overhead per call.
     StripeSim {
         #[arg(long, default_value_t = 20_000)]
@@ -128,6 +140,33 @@ async fn serve(config: Config) -> ExitCode {
 
 async fn bench(which: &Bench) -> ExitCode {
     match which {
+        Bench::Sync {
+            connections,
+            readers,
+            flips,
+            database_url,
+        } => {
+            let dir = match tempfile_dir() {
+                Ok(dir) => dir,
+                Err(err) => {
+                    eprintln!("terminal-fleet: {err}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let url = database_url
+                .clone()
+                .unwrap_or_else(|| format!("sqlite://{}/bench.db?mode=rwc", dir.display()));
+            let result =
+                server::bench::sync::run(&url, &dir, *connections, *readers, *flips).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("terminal-fleet: {err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Bench::StripeSim {
             requests,
             concurrency,

@@ -73,6 +73,8 @@ pub struct SyncStats {
     pub failures: AtomicU64,
     pub not_leased: AtomicU64,
     pub transitions: AtomicU64,
+    /// Time spent in syncs, summed (µs).
+    pub busy_micros: AtomicU64,
 }
 
 impl SyncStats {
@@ -88,7 +90,7 @@ pub struct SyncHandle {
 }
 
 enum Outcome {
-    Synced(SyncReport),
+    Synced(SyncReport, Duration),
     Failed(SyncError),
     NotLeased,
 }
@@ -256,8 +258,9 @@ impl Job {
                 "The built-in simulator is turned off on this server.".into(),
             )));
         };
+        let started = std::time::Instant::now();
         match sync::sync_connection(&self.state, &access, &client, self.with_locations).await {
-            Ok(report) => Outcome::Synced(report),
+            Ok(report) => Outcome::Synced(report, started.elapsed()),
             Err(err) => {
                 sync::record_failure(&self.state, &row.id, &err).await;
                 Outcome::Failed(err)
@@ -279,8 +282,12 @@ fn finish(
     let now = Instant::now();
     slot.running = false;
     match outcome {
-        Outcome::Synced(report) => {
+        Outcome::Synced(report, took) => {
             stats.syncs.fetch_add(1, Ordering::Relaxed);
+            stats.busy_micros.fetch_add(
+                u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
             stats
                 .calls
                 .fetch_add(u64::from(report.calls), Ordering::Relaxed);

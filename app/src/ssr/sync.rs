@@ -139,7 +139,8 @@ fn pages(items: usize) -> u32 {
 }
 
 /// Raises an alert (and an audit entry) for each reader of the connection offline for longer than
-/// the tenant's threshold, counted from when Stripe last saw it.
+/// the tenant's threshold, counted from the earliest evidence: when Stripe last saw it, or when
+/// we saw it go offline.
 async fn raise_alerts(
     conn: &mut sqlx::AnyConnection,
     tenant_id: &str,
@@ -155,7 +156,8 @@ async fn raise_alerts(
     let due: Vec<(String, String)> = sqlx::query_as(
         "SELECT id, label FROM readers
          WHERE connection_id = $1 AND status = 'offline' AND alert_since IS NULL
-           AND COALESCE(last_seen_at, status_since) <= $2",
+           AND CASE WHEN last_seen_at IS NOT NULL AND last_seen_at < status_since
+                    THEN last_seen_at ELSE status_since END <= $2",
     )
     .bind(connection_id)
     .bind(cutoff)

@@ -3,3 +3,4 @@
 pub mod audit;
 pub mod stats;
 pub mod stripe_sim;
+pub mod sync;

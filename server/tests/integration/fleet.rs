@@ -313,8 +313,8 @@ async fn an_offline_reader_raises_an_alert_that_clears_when_it_returns() {
     // Not yet: it has been offline for seconds, not a minute.
     let detail: ReaderDetail = owner.ok("reader_detail", &[("id", &reader)]).await;
     assert!(detail.reader.alert_since.is_none());
-    // A minute later (in our records: move the time it went offline back).
-    sqlx::query("UPDATE readers SET last_seen_at = last_seen_at - 120000, status_since = status_since - 120000 WHERE id = $1")
+    // Two minutes later (in our records: move back the time we saw it go offline).
+    sqlx::query("UPDATE readers SET status_since = status_since - 120000 WHERE id = $1")
         .bind(&reader)
         .execute(&s.state.db.pool)
         .await
@@ -585,4 +585,125 @@ async fn two_instances_share_the_lease_and_one_takes_over_when_the_other_dies() 
         reader_online(&survivor_browser, &reader).await == Some(true)
     })
     .await;
+}
+
+#[tokio::test]
+async fn reader_action_webhooks_are_verified_stored_once_and_applied_at_once() {
+    let s = TestServer::start().await;
+    let owner = s.user("hooks@example.com").await;
+    let connection = default_connection(&owner).await;
+    let location = create_location(&owner, &connection, "Cafe").await;
+    let reader = register(&owner, &location, "simulated-wpe", "Cafe till").await;
+    let me = owner.me().await.expect("me");
+    let access = app::ssr::stripe_access::load(&s.state, &me.tenant.id, &connection)
+        .await
+        .expect("access");
+    let key = |n: &str| fleet_stripe::IdempotencyKey::new(format!("hook-{n}"));
+    let intent = access
+        .client
+        .create_payment_intent(
+            &access.creds,
+            &fleet_stripe::params::CreatePaymentIntent {
+                amount: 1250,
+                currency: "usd".into(),
+                payment_method_types: vec!["card_present".into()],
+                ..Default::default()
+            },
+            &key("pi"),
+        )
+        .await
+        .expect("intent");
+    access
+        .client
+        .process_payment_intent(
+            &access.creds,
+            &reader,
+            &fleet_stripe::params::ProcessPaymentIntent {
+                payment_intent: intent.id.clone(),
+                process_config: None,
+            },
+            &key("process"),
+        )
+        .await
+        .expect("process");
+    // The sync (or our own call) shows the reader busy; the card then completes the action and
+    // only the webhook says so before the next sync.
+    access
+        .client
+        .present_payment_method(
+            &access.creds,
+            &reader,
+            &fleet_stripe::params::PresentPaymentMethod::default(),
+            &key("present"),
+        )
+        .await
+        .expect("present");
+    eventually("action_succeeded stored and applied", 10, || async {
+        let stored = s
+            .count("SELECT COUNT(*) FROM webhook_events WHERE type = 'terminal.reader.action_succeeded' AND processed_at IS NOT NULL")
+            .await;
+        let detail: ReaderDetail = owner.ok("reader_detail", &[("id", &reader)]).await;
+        stored == 1 && detail.reader.action.as_ref().is_some_and(|a| a.status == "succeeded")
+    })
+    .await;
+
+    // The receiver refuses what Stripe did not sign, and stores a redelivery once.
+    let url = format!("{}/webhooks/stripe/{connection}", s.base);
+    let http = reqwest::Client::new();
+    let body = r#"{"id":"evt_forged","object":"event","type":"terminal.reader.action_failed","created":1,"data":{"object":{}}}"#;
+    let r = http
+        .post(&url)
+        .header("stripe-signature", "t=1,v1=00")
+        .body(body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = http.post(&url).body(body).send().await.expect("post");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "no signature");
+    let r = http
+        .post(format!("{}/webhooks/stripe/con_nobody", s.base))
+        .body(body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM webhook_events WHERE id = 'evt_forged'").await,
+        0
+    );
+    let (event_id, payload): (String, String) = sqlx::query_as(
+        "SELECT id, payload FROM webhook_events WHERE type = 'terminal.reader.action_succeeded'",
+    )
+    .fetch_one(&s.state.db.pool)
+    .await
+    .expect("event");
+    let secret: String = sqlx::query_scalar("SELECT webhook_secret FROM stripe_connections WHERE id = $1")
+        .bind(&connection)
+        .fetch_one(&s.state.db.pool)
+        .await
+        .expect("secret");
+    let secret = app::ssr::secrets::open(
+        &s.state.settings.master_key,
+        &app::ssr::stripe_access::purpose(&connection, "webhook_secret"),
+        &secret,
+    )
+    .expect("open");
+    let now = app::ssr::ids::now_ms() / 1000;
+    let r = http
+        .post(&url)
+        .header(
+            "stripe-signature",
+            fleet_stripe::webhook::sign_header(&secret, now, payload.as_bytes()),
+        )
+        .body(payload.clone())
+        .send()
+        .await
+        .expect("redeliver");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap_or_default(), "already received");
+    assert_eq!(
+        s.count(&format!("SELECT COUNT(*) FROM webhook_events WHERE id = '{event_id}'")).await,
+        1
+    );
 }

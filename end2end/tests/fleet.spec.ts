@@ -1,0 +1,146 @@
+import { test, expect, Page, TestInfo } from '@playwright/test';
+
+const PASSWORD = 'correct horse battery';
+// The built-in simulator's control API (scripts/e2e pins its port).
+const SIM = process.env.E2E_SIM_URL ?? 'http://127.0.0.1:3198';
+
+function unique(name: string): string {
+  return `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+async function shot(page: Page, info: TestInfo, name: string) {
+  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
+}
+
+/** The page is hydrated and its live stream is open. */
+async function live(page: Page) {
+  await expect(page.getByText('Live', { exact: true })).toBeVisible();
+}
+
+async function signUp(page: Page, email: string, organisation?: string) {
+  await page.goto('/signup');
+  await page.waitForLoadState('networkidle');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  if (organisation) await page.getByLabel(/Organisation name/).fill(organisation);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+}
+
+async function addLocation(page: Page, name: string, line1: string) {
+  await page.goto('/locations');
+  await live(page);
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Country').selectOption('US');
+  await page.getByLabel('Address line 1').fill(line1);
+  await page.getByLabel('City').fill('San Francisco');
+  await page.getByLabel('State').fill('CA');
+  await page.getByLabel('ZIP code').fill('94105');
+  await page.getByRole('button', { name: 'Create location' }).click();
+  await expect(page.getByRole('link', { name, exact: true })).toBeVisible();
+}
+
+async function registerReader(page: Page, location: string, label: string): Promise<string> {
+  await page.goto('/readers');
+  await live(page);
+  await page.getByLabel('Registration code').fill('simulated-wpe');
+  await page.getByLabel(/^Label/).fill(label);
+  await page.getByLabel('Location', { exact: true }).last().selectOption({ label: `${location} (simulated)` });
+  await page.getByRole('button', { name: 'Register reader' }).click();
+  const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: label }) });
+  await expect(row.getByText('Online', { exact: true })).toBeVisible();
+  const id = await row.getAttribute('data-reader');
+  expect(id).toMatch(/^tmr_/);
+  return id as string;
+}
+
+test('readers turn offline and back online live; operators see only their locations', async ({ page, browser, request }, info) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const owner = unique('fleet-owner');
+  const org = `Fleet ${Date.now()}`;
+  await signUp(page, owner, org);
+
+  // A wrong address is refused field by field, and nothing is created.
+  await page.goto('/locations');
+  await live(page);
+  await page.getByLabel('Name', { exact: true }).fill('Nowhere');
+  await page.getByLabel('Country').selectOption('CA');
+  await expect(page.getByText('Province')).toBeVisible();
+  await page.getByLabel('Address line 1').fill('1 Main St');
+  await page.getByLabel('City').fill('Toronto');
+  await page.getByLabel('Postal code').fill('12345');
+  await page.getByRole('button', { name: 'Create location' }).click();
+  await expect(page.getByText('Please correct the fields marked below.')).toBeVisible();
+  await expect(page.locator('#postal_code')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('#state')).toHaveAttribute('aria-invalid', 'true');
+  await shot(page, info, '01-location-errors');
+
+  await addLocation(page, 'Downtown', '1 Market St');
+  await addLocation(page, 'Uptown', '500 Castro St');
+  const downtownReader = await registerReader(page, 'Downtown', 'Front counter');
+  await registerReader(page, 'Uptown', 'Uptown till');
+  await shot(page, info, '02-readers');
+
+  // Offline at "Stripe" (the simulator's control API): the open page follows without a reload.
+  await page.evaluate(() => ((window as any).__noReload = true));
+  const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Front counter' }) });
+  const off = await request.post(`${SIM}/_sim/readers/${downtownReader}/offline`, { data: {} });
+  expect(off.ok()).toBeTruthy();
+  await expect(row.getByText('Offline', { exact: true })).toBeVisible({ timeout: 20_000 });
+  await shot(page, info, '03-reader-offline');
+  const on = await request.post(`${SIM}/_sim/readers/${downtownReader}/online`, { data: {} });
+  expect(on.ok()).toBeTruthy();
+  await expect(row.getByText('Online', { exact: true })).toBeVisible({ timeout: 20_000 });
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+
+  // The reader's page: details and its status history.
+  await row.getByRole('link', { name: 'Front counter' }).click();
+  await expect(page.getByRole('heading', { name: 'Front counter' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Status history' })).toBeVisible();
+  await expect(page.locator('.history li')).toHaveCount(3);
+  await shot(page, info, '04-reader-detail');
+
+  // The overview, per location.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
+  await expect(page.getByRole('region', { name: 'Downtown' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Uptown' })).toBeVisible();
+  await shot(page, info, '05-overview');
+
+  // Invite an operator and give them Downtown only.
+  await page.goto('/settings/members');
+  await live(page);
+  const operator = unique('fleet-operator');
+  await page.getByLabel('Email').fill(operator);
+  await page.getByLabel('Role', { exact: true }).selectOption('operator');
+  await page.getByRole('button', { name: 'Create invite link' }).click();
+  const link = await page.getByLabel('Invite link').inputValue();
+  const context = await browser.newContext();
+  const second = await context.newPage();
+  await second.goto(link);
+  await second.getByRole('link', { name: 'Create an account' }).click();
+  await second.waitForLoadState('networkidle');
+  await second.getByLabel('Password').fill(PASSWORD);
+  await second.getByRole('button', { name: 'Create account' }).click();
+  await second.getByRole('button', { name: 'Accept invitation' }).click();
+  await expect(second.getByRole('heading', { name: 'Overview' })).toBeVisible();
+
+  await page.goto('/locations');
+  await page.getByRole('link', { name: 'Downtown', exact: true }).click();
+  await live(page);
+  const access = page.getByRole('listitem').filter({ hasText: operator });
+  await access.getByRole('button', { name: 'Give access' }).click();
+  await expect(access.getByText('Has access')).toBeVisible();
+
+  await second.goto('/readers');
+  await live(second);
+  await expect(second.getByRole('link', { name: 'Front counter' })).toBeVisible();
+  await expect(second.getByRole('link', { name: 'Uptown till' })).toHaveCount(0);
+  await expect(second.getByRole('button', { name: 'Register reader' })).toHaveCount(0);
+  await second.goto('/locations');
+  await expect(second.getByRole('link', { name: 'Downtown', exact: true })).toBeVisible();
+  await expect(second.getByRole('link', { name: 'Uptown', exact: true })).toHaveCount(0);
+  await shot(second, info, '06-operator-locations');
+  await context.close();
+  expect(errors).toEqual([]);
+});

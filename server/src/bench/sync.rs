@@ -1,0 +1,238 @@
+//! The reader status sync at fleet scale: N simulated readers across M connections on the
+//! in-process simulator (with Stripe's test-mode rate limits on), synced by the real sync task at
+//! its default settings. Reports Stripe calls per cycle, sync time, 429s, and the worst staleness
+//! of a change made at Stripe (readers taken offline through the control API).
+
+use super::stats::summarise;
+use crate::config::{Config, Environment};
+use app::ssr::stripe_access;
+use app::ssr::{connections_service, ids};
+use fleet_stripe::params::{AddressParams, CreateLocation, CreateReader};
+use fleet_stripe::IdempotencyKey;
+use futures::StreamExt;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("bench set-up failed: {0}")]
+    Setup(String),
+}
+
+fn setup(e: impl std::fmt::Display) -> BenchError {
+    BenchError::Setup(e.to_string())
+}
+
+fn config(database_url: &str, data_dir: &std::path::Path) -> Config {
+    Config {
+        env: Environment::Development,
+        database_url: database_url.to_string(),
+        data_dir: data_dir.to_path_buf(),
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        public_url: "http://127.0.0.1:0".into(),
+        cookie_secure: false,
+        master_key: app::ssr::MasterKey([7; 32]),
+        session_idle_minutes: 60,
+        trust_proxy: false,
+        simulator_listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+        simulator_url: None,
+        stripe_api_base: "http://127.0.0.1:9".into(),
+        platform_key: None,
+        sync: crate::sync_task::SyncConfig::default(),
+    }
+}
+
+pub async fn run(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    connections: usize,
+    readers: usize,
+    flips: usize,
+) -> Result<(), BenchError> {
+    let running = crate::router::start(config(database_url, data_dir))
+        .await
+        .map_err(setup)?;
+    let state = running.state.clone();
+    let sync = running.sync.as_ref().ok_or_else(|| setup("sync is off"))?;
+    let stats = sync.stats.clone();
+    let interval = crate::sync_task::SyncConfig::default().interval;
+    let simulator = state
+        .settings
+        .stripe_simulator_url
+        .clone()
+        .ok_or_else(|| setup("no simulator"))?;
+    let per = readers.div_ceil(connections.max(1));
+    println!("Setting up {connections} connections × {per} readers on the simulator (rate limits on)…");
+    let started = Instant::now();
+    let now = ids::now_ms();
+    let mut tenants = Vec::new();
+    for n in 0..connections {
+        let tenant = ids::new_id("ten");
+        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(&tenant)
+            .bind(format!("Bench store {n}"))
+            .bind(now)
+            .execute(&state.db.pool)
+            .await
+            .map_err(setup)?;
+        tenants.push(tenant);
+    }
+    let made = futures::stream::iter(tenants.clone())
+        .map(|tenant| {
+            let state = state.clone();
+            async move {
+                let connection =
+                    connections_service::connect_simulator_for(&state, None, &tenant, "Bench")
+                        .await
+                        .map_err(setup)?;
+                let access = stripe_access::load(&state, &tenant, &connection)
+                    .await
+                    .map_err(setup)?;
+                let location = access
+                    .client
+                    .create_location(
+                        &access.creds,
+                        &CreateLocation {
+                            display_name: "Bench store".into(),
+                            address: AddressParams {
+                                line1: "1 Market St".into(),
+                                city: Some("San Francisco".into()),
+                                state: Some("CA".into()),
+                                postal_code: Some("94105".into()),
+                                country: "US".into(),
+                                ..AddressParams::default()
+                            },
+                            metadata: None,
+                        },
+                        &IdempotencyKey::new(format!("{connection}-loc")),
+                    )
+                    .await
+                    .map_err(setup)?;
+                let mut ids = Vec::new();
+                for r in 0..per {
+                    let reader = access
+                        .client
+                        .create_reader(
+                            &access.creds,
+                            &CreateReader {
+                                registration_code: "simulated-wpe".into(),
+                                label: Some(format!("Till {r}")),
+                                location: Some(location.id.clone()),
+                                metadata: None,
+                            },
+                            &IdempotencyKey::new(format!("{connection}-r{r}")),
+                        )
+                        .await
+                        .map_err(setup)?;
+                    ids.push(reader.id);
+                }
+                Ok::<_, BenchError>(ids)
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await;
+    let mut reader_ids = Vec::new();
+    for m in made {
+        reader_ids.extend(m?);
+    }
+    println!(
+        "  {} readers created at Stripe in {:.1} s",
+        reader_ids.len(),
+        started.elapsed().as_secs_f64()
+    );
+
+    // The first full mirror.
+    let mirror_start = Instant::now();
+    loop {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM readers")
+            .fetch_one(&state.db.pool)
+            .await
+            .map_err(setup)?;
+        if n as usize >= reader_ids.len() {
+            break;
+        }
+        if mirror_start.elapsed() > Duration::from_secs(300) {
+            return Err(setup(format!("only {n} readers mirrored after 300 s")));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "  all mirrored {:.1} s after creation finished",
+        mirror_start.elapsed().as_secs_f64()
+    );
+
+    // Steady state over several intervals.
+    let cycles = 4u32;
+    let (calls0, syncs0, limited0, failures0, busy0) = (
+        stats.get(&stats.calls),
+        stats.get(&stats.syncs),
+        stats.get(&stats.rate_limited),
+        stats.get(&stats.failures),
+        stats.get(&stats.busy_micros),
+    );
+    tokio::time::sleep(interval * cycles).await;
+    let calls = stats.get(&stats.calls) - calls0;
+    let syncs = stats.get(&stats.syncs) - syncs0;
+    let limited = stats.get(&stats.rate_limited) - limited0;
+    let failures = stats.get(&stats.failures) - failures0;
+    let busy = stats.get(&stats.busy_micros) - busy0;
+    println!(
+        "  steady state over {cycles} intervals of {} s: {syncs} syncs, {calls} Stripe calls ({:.0} per cycle, {:.1}/s), {limited} × 429, {failures} failures",
+        interval.as_secs(),
+        calls as f64 / f64::from(cycles),
+        calls as f64 / (interval * cycles).as_secs_f64()
+    );
+    println!(
+        "  one connection's sync takes {:.1} ms on average; a full cycle's syncs add up to {:.0} ms of the {} ms interval (8 at a time)",
+        busy as f64 / 1000.0 / syncs.max(1) as f64,
+        busy as f64 / 1000.0 / f64::from(cycles),
+        interval.as_millis()
+    );
+
+    // Staleness: take readers offline at Stripe and time until our rows say so.
+    let http = reqwest::Client::new();
+    let step = (reader_ids.len() / flips.max(1)).max(1);
+    let chosen: Vec<String> = reader_ids.iter().step_by(step).take(flips).cloned().collect();
+    let flipped_at = Instant::now();
+    for id in &chosen {
+        http.post(format!("{simulator}/_sim/readers/{id}/offline"))
+            .send()
+            .await
+            .map_err(setup)?;
+    }
+    let mut pending: Vec<String> = chosen.clone();
+    let mut seen = Vec::new();
+    while !pending.is_empty() && flipped_at.elapsed() < Duration::from_secs(120) {
+        let mut still = Vec::new();
+        for id in pending {
+            let status: Option<String> =
+                sqlx::query_scalar("SELECT status FROM readers WHERE id = $1")
+                    .bind(&id)
+                    .fetch_optional(&state.db.pool)
+                    .await
+                    .map_err(setup)?;
+            if status.as_deref() == Some("offline") {
+                seen.push(flipped_at.elapsed());
+            } else {
+                still.push(id);
+            }
+        }
+        pending = still;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let s = summarise(seen.clone());
+    println!(
+        "  staleness of {} readers taken offline at Stripe: p50 {:.0} ms, p99 {:.0} ms, worst {:.0} ms ({} not seen)",
+        chosen.len(),
+        s.p50_ms,
+        s.p99_ms,
+        s.max_ms,
+        pending.len()
+    );
+    println!(
+        "  429s during the whole run: {}",
+        stats.get(&stats.rate_limited)
+    );
+    running.kill();
+    Ok(())
+}
