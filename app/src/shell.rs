@@ -3,8 +3,8 @@
 use crate::audit::AuditPage;
 use crate::auth::{LoginPage, SettingsPage, SignupPage};
 use crate::components::layout::Frame;
-use crate::members::{InvitePage, MembersPage};
 use crate::fleet::{LocationPage, LocationsPage, OverviewPage, ReaderPage, ReadersPage};
+use crate::members::{InvitePage, MembersPage};
 use crate::pages::{ForbiddenPage, NotFound, TransactionsPage};
 use crate::stripe::StripeSettingsPage;
 use leptos::prelude::*;

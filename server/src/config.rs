@@ -208,11 +208,9 @@ impl Config {
             Some(key) if key.starts_with("sk_") || key.starts_with("rk_") => {
                 Some(fleet_stripe::SecretKey::new(key))
             }
-            Some(_) => {
-                return Err(invalid(
-                    "FLEET_PLATFORM_KEY must be the platform's secret key (sk_live_… or sk_test_…).",
-                ))
-            }
+            Some(_) => return Err(invalid(
+                "FLEET_PLATFORM_KEY must be the platform's secret key (sk_live_… or sk_test_…).",
+            )),
             None => None,
         };
         let mut sync = crate::sync_task::SyncConfig::default();

@@ -156,8 +156,7 @@ async fn bench(which: &Bench) -> ExitCode {
             let url = database_url
                 .clone()
                 .unwrap_or_else(|| format!("sqlite://{}/bench.db?mode=rwc", dir.display()));
-            let result =
-                server::bench::sync::run(&url, &dir, *connections, *readers, *flips).await;
+            let result = server::bench::sync::run(&url, &dir, *connections, *readers, *flips).await;
             let _ = std::fs::remove_dir_all(&dir);
             match result {
                 Ok(()) => ExitCode::SUCCESS,

@@ -3,11 +3,11 @@
 //! row — lets one instance sync a given connection at a time (another takes over when the lease
 //! of a dead instance expires).
 
+use app::model::ConnectionKind;
 use app::ssr::ids::new_id;
 use app::ssr::stripe_access::{self, SealedConnection, SEALED_COLUMNS};
 use app::ssr::sync::{self, SyncError, SyncReport};
 use app::ssr::AppState;
-use app::model::ConnectionKind;
 use fleet_stripe::retry::RetryPolicy;
 use fleet_stripe::{ClientConfig, StripeClient};
 use rand::Rng;
@@ -146,7 +146,9 @@ impl Clients {
 fn phase(id: &str, interval: Duration) -> Duration {
     let mut hasher = DefaultHasher::new();
     id.hash(&mut hasher);
-    let millis = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX).max(1);
+    let millis = u64::try_from(interval.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
     Duration::from_millis(hasher.finish() % millis)
 }
 
@@ -211,7 +213,7 @@ async fn run(state: AppState, config: SyncConfig, holder: String, stats: Arc<Syn
                 continue;
             }
             slot.running = true;
-            let with_locations = slot.runs % config.locations_every.max(1) == 0;
+            let with_locations = slot.runs.is_multiple_of(config.locations_every.max(1));
             let job = Job {
                 state: state.clone(),
                 clients: clients.clone(),

@@ -2,7 +2,13 @@
 //! and hands over to a service that scopes every query to the caller's tenant (and, for
 //! operators, their granted locations).
 
-use super::types::{LocationDetail, LocationsView, OverviewView, ReaderDetail, ReaderQuery, ReadersView};
+// A location form's server function takes each form field as an argument (that is how
+// ActionForm posts them), so it has more than clippy's default of seven.
+#![allow(clippy::too_many_arguments)]
+
+use super::types::{
+    LocationDetail, LocationsView, OverviewView, ReaderDetail, ReaderQuery, ReadersView,
+};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -46,7 +52,6 @@ pub async fn load_location(id: String) -> Result<LocationDetail, AppError> {
     locations_service::detail(&c, &id).await
 }
 
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/sf", endpoint = "create_location")]
 pub async fn create_location(
     connection_id: String,
@@ -59,11 +64,18 @@ pub async fn create_location(
     country: String,
 ) -> Result<String, AppError> {
     let c = require(Permission::ManageFleet).await?;
-    let form = location_form(display_name, line1, line2, city, state, postal_code, country);
+    let form = location_form(
+        display_name,
+        line1,
+        line2,
+        city,
+        state,
+        postal_code,
+        country,
+    );
     locations_service::create(&c, &connection_id, &form).await
 }
 
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/sf", endpoint = "update_location")]
 pub async fn update_location(
     id: String,
@@ -76,7 +88,15 @@ pub async fn update_location(
     country: String,
 ) -> Result<(), AppError> {
     let c = require(Permission::ManageFleet).await?;
-    let form = location_form(display_name, line1, line2, city, state, postal_code, country);
+    let form = location_form(
+        display_name,
+        line1,
+        line2,
+        city,
+        state,
+        postal_code,
+        country,
+    );
     locations_service::update(&c, &id, &form).await
 }
 

@@ -163,7 +163,11 @@ pub fn LocationFields(
     });
     let country = RwSignal::new(address.country.clone());
     let rules = move || field_rules(&country.get());
-    let field = move |name: &'static str, label: Signal<String>, value: String, required: Signal<bool>, autocomplete: &'static str| {
+    let field = move |name: &'static str,
+                      label: Signal<String>,
+                      value: String,
+                      required: Signal<bool>,
+                      autocomplete: &'static str| {
         let message = move || error.get().and_then(|e| e.field_message(name));
         let error_id = format!("{name}-error");
         view! {

@@ -55,9 +55,20 @@ pub fn ReaderPage() -> impl IntoView {
 fn Detail(detail: ReaderDetail, actions: Actions) -> impl IntoView {
     let r = detail.reader.clone();
     let now = detail.now;
-    let name = if r.label.is_empty() { r.id.clone() } else { r.label.clone() };
+    let name = if r.label.is_empty() {
+        r.id.clone()
+    } else {
+        r.label.clone()
+    };
     let (relabel_id, delete_id, rlabel) = (r.id.clone(), r.id.clone(), r.label.clone());
-    let relabel_error = move || actions.relabel.value().get().and_then(Result::err).map(|e| e.to_string());
+    let relabel_error = move || {
+        actions
+            .relabel
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
     view! {
         <Title text=name.clone()/>
         <div class="page-header row-between">

@@ -24,7 +24,10 @@ fn query_string(q: &ReaderQuery, overrides: &[(&str, Option<String>)]) -> String
     }
     let parts: Vec<String> = pairs
         .into_iter()
-        .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| format!("{k}={}", urlencode(&v))))
+        .filter_map(|(k, v)| {
+            v.filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={}", urlencode(&v)))
+        })
         .collect();
     if parts.is_empty() {
         "/readers".to_string()
@@ -85,16 +88,32 @@ pub fn ReadersPage() -> impl IntoView {
 #[component]
 fn ReadersBody(view: ReadersView, q: ReaderQuery) -> impl IntoView {
     let now = view.now;
-    let filtered = q.location.is_some() || q.status.is_some() || q.device_type.is_some() || q.q.is_some();
+    let filtered =
+        q.location.is_some() || q.status.is_some() || q.device_type.is_some() || q.q.is_some();
     let sort_link = {
         let q = q.clone();
         move |key: &'static str, label: &'static str| {
             let current = q.sort.as_deref().unwrap_or("label") == key;
             let asc = q.dir.as_deref() != Some("desc");
             let dir = if current && asc { "desc" } else { "asc" };
-            let href = query_string(&q, &[("sort", Some(key.to_string())), ("dir", Some(dir.to_string())), ("page", None)]);
-            let aria = current.then(|| if asc { "ascending" } else { "descending" });
-            let arrow = if current { if asc { " ↑" } else { " ↓" } } else { "" };
+            let href = query_string(
+                &q,
+                &[
+                    ("sort", Some(key.to_string())),
+                    ("dir", Some(dir.to_string())),
+                    ("page", None),
+                ],
+            );
+            let aria = current.then_some(if asc { "ascending" } else { "descending" });
+            let arrow = if current {
+                if asc {
+                    " ↑"
+                } else {
+                    " ↓"
+                }
+            } else {
+                ""
+            };
             view! { <th scope="col" aria-sort=aria><a href=href>{label}{arrow}</a></th> }
         }
     };
@@ -211,12 +230,25 @@ fn RegisterForm(register: ServerAction<RegisterReader>) -> impl IntoView {
     let live = use_context::<crate::live::Live>().map(|l| l.topic("locations"));
     let locations = Resource::new(move || live.map(|t| t.get()), |_| list_locations());
     let error_for = move |field: &'static str| {
-        move || register.value().get().and_then(Result::err).and_then(|e| e.field_message(field))
+        move || {
+            register
+                .value()
+                .get()
+                .and_then(Result::err)
+                .and_then(|e| e.field_message(field))
+        }
     };
     let general_error = move || {
-        register.value().get().and_then(Result::err).filter(|e| {
-            ["registration_code", "label", "location"].iter().all(|f| e.field_message(f).is_none())
-        }).map(|e| e.to_string())
+        register
+            .value()
+            .get()
+            .and_then(Result::err)
+            .filter(|e| {
+                ["registration_code", "label", "location"]
+                    .iter()
+                    .all(|f| e.field_message(f).is_none())
+            })
+            .map(|e| e.to_string())
     };
     let registered = move || matches!(register.value().get(), Some(Ok(_)));
     view! {

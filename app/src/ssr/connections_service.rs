@@ -231,7 +231,10 @@ fn stripe_can_reach_us(state: &AppState, kind: ConnectionKind) -> bool {
             let local = ["://localhost", "://127.", "://[::1]", "://0.0.0.0"]
                 .iter()
                 .any(|p| url.contains(p));
-            !state.settings.stripe_api_base.starts_with("https://api.stripe.com")
+            !state
+                .settings
+                .stripe_api_base
+                .starts_with("https://api.stripe.com")
                 || (url.starts_with("https://") && !local)
         }
     }
@@ -332,7 +335,9 @@ pub async fn connect_key(caller: &Caller, name: &str, key: &str) -> AppResult<St
 fn check_account_shape(account: &str) -> AppResult<()> {
     let ok = account.starts_with("acct_")
         && account.len() > 8
-        && account.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        && account
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !ok {
         return Err(AppError::invalid(
             "account_id",

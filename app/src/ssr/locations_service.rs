@@ -60,7 +60,8 @@ impl Row {
     }
 }
 
-const SELECT: &str = "SELECT l.id, l.connection_id, c.name AS connection_name, c.kind, l.display_name,
+const SELECT: &str =
+    "SELECT l.id, l.connection_id, c.name AS connection_name, c.kind, l.display_name,
     l.line1, l.line2, l.city, l.state, l.postal_code, l.country
     FROM locations l JOIN stripe_connections c ON c.id = l.connection_id";
 
@@ -158,7 +159,12 @@ async fn find(caller: &Caller, id: &str) -> AppResult<Row> {
 pub async fn detail(caller: &Caller, id: &str) -> AppResult<LocationDetail> {
     let row = find(caller, id).await?;
     let counts = counts(caller).await?;
-    let location = row.view(counts.get(&Some(id.to_string())).copied().unwrap_or_default());
+    let location = row.view(
+        counts
+            .get(&Some(id.to_string()))
+            .copied()
+            .unwrap_or_default(),
+    );
     let readers = super::readers_service::at_location(caller, id).await?;
     let can_manage = caller.can(Permission::ManageFleet);
     let operators = if can_manage {
@@ -253,7 +259,11 @@ fn refused(err: StripeError) -> AppError {
     stripe_access::refusal(field, err)
 }
 
-pub async fn create(caller: &Caller, connection_id: &str, form: &LocationForm) -> AppResult<String> {
+pub async fn create(
+    caller: &Caller,
+    connection_id: &str,
+    form: &LocationForm,
+) -> AppResult<String> {
     let (name, address) = clean(form)?;
     let access = stripe_access::load(&caller.state, &caller.tenant_id, connection_id).await?;
     let location = access
@@ -385,21 +395,29 @@ pub async fn delete(caller: &Caller, id: &str, confirmed: bool) -> AppResult<()>
         .bus
         .publish(&caller.tenant_id, "locations", Some(id))
         .await;
-    caller.state.bus.publish(&caller.tenant_id, "readers", None).await;
+    caller
+        .state
+        .bus
+        .publish(&caller.tenant_id, "readers", None)
+        .await;
     Ok(())
 }
 
 /// Gives or takes an operator's access to one location.
-pub async fn set_grant(caller: &Caller, location_id: &str, user_id: &str, granted: bool) -> AppResult<()> {
+pub async fn set_grant(
+    caller: &Caller,
+    location_id: &str,
+    user_id: &str,
+    granted: bool,
+) -> AppResult<()> {
     manageable(caller)?;
     let row = find(caller, location_id).await?;
-    let role: Option<String> = sqlx::query_scalar(
-        "SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2",
-    )
-    .bind(&caller.tenant_id)
-    .bind(user_id)
-    .fetch_optional(&caller.db().pool)
-    .await?;
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2")
+            .bind(&caller.tenant_id)
+            .bind(user_id)
+            .fetch_optional(&caller.db().pool)
+            .await?;
     let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(&caller.db().pool)

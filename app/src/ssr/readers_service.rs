@@ -9,8 +9,7 @@ use super::reader_rows::{self, Mirror};
 use super::stripe_access::{self, Access};
 use crate::error::{AppError, AppResult};
 use crate::fleet::types::{
-    ActionView, ReaderDetail, ReaderQuery, ReaderView, ReadersView, StatusChange,
-    READERS_PER_PAGE,
+    ActionView, ReaderDetail, ReaderQuery, ReaderView, ReadersView, StatusChange, READERS_PER_PAGE,
 };
 use crate::model::Permission;
 use fleet_stripe::params::{CreateReader, UpdateReader};
@@ -100,8 +99,7 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
     match query.status.as_deref().unwrap_or("") {
         "online" => conditions.push("r.status = 'online'".into()),
         "offline" => conditions.push("r.status = 'offline'".into()),
-        "busy" => conditions
-            .push("r.status = 'online' AND r.action_status = 'in_progress'".into()),
+        "busy" => conditions.push("r.status = 'online' AND r.action_status = 'in_progress'".into()),
         "alert" => conditions.push("r.alert_since IS NOT NULL".into()),
         "" => {}
         other => {
@@ -299,7 +297,10 @@ fn clean_label(raw: &str) -> AppResult<String> {
         ));
     }
     if label.chars().any(char::is_control) {
-        return Err(AppError::invalid("label", "The label has a character that cannot be shown."));
+        return Err(AppError::invalid(
+            "label",
+            "The label has a character that cannot be shown.",
+        ));
     }
     Ok(label.to_string())
 }
@@ -326,7 +327,9 @@ async fn store(
     record(
         &mut tx,
         &caller.meta,
-        Entry::by(caller, action).target("reader", &reader.id).detail(detail),
+        Entry::by(caller, action)
+            .target("reader", &reader.id)
+            .detail(detail),
     )
     .await?;
     tx.commit().await?;
@@ -342,7 +345,12 @@ fn refused(field: &str, err: StripeError) -> AppError {
     stripe_access::refusal(field, err)
 }
 
-pub async fn register(caller: &Caller, location_id: &str, code: &str, label: &str) -> AppResult<String> {
+pub async fn register(
+    caller: &Caller,
+    location_id: &str,
+    code: &str,
+    label: &str,
+) -> AppResult<String> {
     let code = code.trim();
     if code.is_empty() {
         return Err(AppError::invalid(

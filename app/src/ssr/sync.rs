@@ -126,10 +126,7 @@ pub async fn sync_connection(
     tx.commit().await?;
 
     if report.created + report.updated + report.deleted + report.alerts_raised > 0 {
-        state
-            .bus
-            .publish(&access.tenant_id, "readers", None)
-            .await;
+        state.bus.publish(&access.tenant_id, "readers", None).await;
     }
     Ok(report)
 }
@@ -170,7 +167,11 @@ async fn raise_alerts(
             .bind(id)
             .execute(&mut *conn)
             .await?;
-        let name = if label.is_empty() { id.clone() } else { format!("{label} ({id})") };
+        let name = if label.is_empty() {
+            id.clone()
+        } else {
+            format!("{label} ({id})")
+        };
         let entry = Entry {
             tenant_id: Some(tenant_id),
             action: "reader.offline_alert",
@@ -318,16 +319,22 @@ pub async fn delete_location_row(
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE readers SET location_id = NULL WHERE connection_id = $1 AND location_id = $2")
-        .bind(connection_id)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE readers SET location_id = NULL WHERE connection_id = $1 AND location_id = $2",
+    )
+    .bind(connection_id)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
 /// The first sync of a new connection: its existing locations and readers.
-pub async fn import(state: &AppState, tenant_id: &str, connection_id: &str) -> Result<SyncReport, SyncError> {
+pub async fn import(
+    state: &AppState,
+    tenant_id: &str,
+    connection_id: &str,
+) -> Result<SyncReport, SyncError> {
     let access = stripe_access::load(state, tenant_id, connection_id).await?;
     let client = access.client.clone();
     sync_connection(state, &access, &client, true).await

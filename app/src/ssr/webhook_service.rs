@@ -136,7 +136,10 @@ async fn apply(
             reader_rows::apply(&mut tx, tenant_id, connection_id, old.as_ref(), &fresh).await?;
         }
         tx.commit().await?;
-        state.bus.publish(tenant_id, "readers", Some(&reader.id)).await;
+        state
+            .bus
+            .publish(tenant_id, "readers", Some(&reader.id))
+            .await;
     }
     Ok(())
 }

@@ -55,8 +55,9 @@ pub async fn connect_stripe_account(name: String, account_id: String) -> Result<
 #[server(prefix = "/sf", endpoint = "set_alert_threshold")]
 pub async fn set_alert_threshold(minutes: String) -> Result<(), AppError> {
     let c = require(Permission::ManageFleet).await?;
-    let minutes = minutes.trim().parse::<i64>().map_err(|_| {
-        AppError::invalid("minutes", "Enter a whole number of minutes, e.g. 5.")
-    })?;
+    let minutes = minutes
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| AppError::invalid("minutes", "Enter a whole number of minutes, e.g. 5."))?;
     svc::set_alert_threshold(&c, minutes).await
 }

@@ -61,7 +61,9 @@ pub async fn run(
         .clone()
         .ok_or_else(|| setup("no simulator"))?;
     let per = readers.div_ceil(connections.max(1));
-    println!("Setting up {connections} connections × {per} readers on the simulator (rate limits on)…");
+    println!(
+        "Setting up {connections} connections × {per} readers on the simulator (rate limits on)…"
+    );
     let started = Instant::now();
     let now = ids::now_ms();
     let mut tenants = Vec::new();
@@ -192,7 +194,12 @@ pub async fn run(
     // Staleness: take readers offline at Stripe and time until our rows say so.
     let http = reqwest::Client::new();
     let step = (reader_ids.len() / flips.max(1)).max(1);
-    let chosen: Vec<String> = reader_ids.iter().step_by(step).take(flips).cloned().collect();
+    let chosen: Vec<String> = reader_ids
+        .iter()
+        .step_by(step)
+        .take(flips)
+        .cloned()
+        .collect();
     let flipped_at = Instant::now();
     for id in &chosen {
         http.post(format!("{simulator}/_sim/readers/{id}/offline"))

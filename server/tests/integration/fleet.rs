@@ -12,7 +12,11 @@ use std::time::Duration;
 
 pub async fn default_connection(b: &Browser) -> String {
     let view: ConnectionsView = b.ok("list_connections", &[]).await;
-    view.connections.first().expect("default connection").id.clone()
+    view.connections
+        .first()
+        .expect("default connection")
+        .id
+        .clone()
 }
 
 pub async fn create_location(b: &Browser, connection: &str, name: &str) -> String {
@@ -153,7 +157,12 @@ async fn locations_and_readers_go_to_stripe_first_and_follow_its_answer() {
     assert_eq!(detail.history.len(), 1);
 
     // Offline at Stripe → the sync notices, records the transition, and back.
-    sim(&s.simulator(), &format!("/_sim/readers/{reader}/offline"), json!({})).await;
+    sim(
+        &s.simulator(),
+        &format!("/_sim/readers/{reader}/offline"),
+        json!({}),
+    )
+    .await;
     eventually("reader offline", 10, || async {
         reader_online(&owner, &reader).await == Some(false)
     })
@@ -161,7 +170,12 @@ async fn locations_and_readers_go_to_stripe_first_and_follow_its_answer() {
     let offline = readers(&owner, &[("status", "offline")]).await;
     assert_eq!(offline.total, 1);
     assert_eq!(readers(&owner, &[("status", "online")]).await.total, 0);
-    sim(&s.simulator(), &format!("/_sim/readers/{reader}/online"), json!({})).await;
+    sim(
+        &s.simulator(),
+        &format!("/_sim/readers/{reader}/online"),
+        json!({}),
+    )
+    .await;
     eventually("reader online", 10, || async {
         reader_online(&owner, &reader).await == Some(true)
     })
@@ -219,7 +233,10 @@ async fn the_sync_mirrors_changes_made_at_stripe() {
         .await
         .expect("location");
     let mut ids = Vec::new();
-    for (n, code) in ["simulated-wpe", "simulated-s700", "simulated-wpe"].iter().enumerate() {
+    for (n, code) in ["simulated-wpe", "simulated-s700", "simulated-wpe"]
+        .iter()
+        .enumerate()
+    {
         let reader = access
             .client
             .create_reader(
@@ -243,7 +260,9 @@ async fn the_sync_mirrors_changes_made_at_stripe() {
     // Locations are listed less often; the readers already point at it.
     eventually("location mirrored", 15, || async {
         let l: LocationsView = owner.ok("list_locations", &[]).await;
-        l.locations.iter().any(|l| l.id == location.id && l.counts.online == 3)
+        l.locations
+            .iter()
+            .any(|l| l.id == location.id && l.counts.online == 3)
     })
     .await;
 
@@ -266,7 +285,12 @@ async fn the_sync_mirrors_changes_made_at_stripe() {
         .delete_reader(&access.creds, &ids[1])
         .await
         .expect("delete");
-    sim(&s.simulator(), &format!("/_sim/readers/{}/offline", ids[2]), json!({})).await;
+    sim(
+        &s.simulator(),
+        &format!("/_sim/readers/{}/offline", ids[2]),
+        json!({}),
+    )
+    .await;
     eventually("update, delete and transition mirrored", 10, || async {
         let v = readers(&owner, &[("sort", "label")]).await;
         v.total == 2
@@ -286,13 +310,19 @@ async fn the_sync_mirrors_changes_made_at_stripe() {
     assert_eq!(readers(&owner, &[("q", "gate a")]).await.total, 1);
     assert_eq!(readers(&owner, &[("q", &ids[2][..12])]).await.total, 1);
     assert_eq!(
-        readers(&owner, &[("device_type", "simulated_wisepos_e")]).await.total,
+        readers(&owner, &[("device_type", "simulated_wisepos_e")])
+            .await
+            .total,
         2
     );
     let (status, _) = owner.err("list_readers", &[("query[sort]", "price")]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let v = readers(&owner, &[("page", "99")]).await;
-    assert_eq!((v.page, v.pages), (1, 1), "an out-of-range page shows the last one");
+    assert_eq!(
+        (v.page, v.pages),
+        (1, 1),
+        "an out-of-range page shows the last one"
+    );
 }
 
 #[tokio::test]
@@ -305,7 +335,12 @@ async fn an_offline_reader_raises_an_alert_that_clears_when_it_returns() {
     let (status, _) = owner.err("set_alert_threshold", &[("minutes", "0")]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let () = owner.ok("set_alert_threshold", &[("minutes", "1")]).await;
-    sim(&s.simulator(), &format!("/_sim/readers/{reader}/offline"), json!({})).await;
+    sim(
+        &s.simulator(),
+        &format!("/_sim/readers/{reader}/offline"),
+        json!({}),
+    )
+    .await;
     eventually("offline", 10, || async {
         reader_online(&owner, &reader).await == Some(false)
     })
@@ -325,17 +360,24 @@ async fn an_offline_reader_raises_an_alert_that_clears_when_it_returns() {
     })
     .await;
     assert_eq!(
-        s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'reader.offline_alert'").await,
+        s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'reader.offline_alert'")
+            .await,
         1
     );
-    sim(&s.simulator(), &format!("/_sim/readers/{reader}/online"), json!({})).await;
+    sim(
+        &s.simulator(),
+        &format!("/_sim/readers/{reader}/online"),
+        json!({}),
+    )
+    .await;
     eventually("alert cleared", 10, || async {
         let o: OverviewView = owner.ok("fleet_overview", &[]).await;
         o.totals.alerts == 0 && o.totals.online == 1
     })
     .await;
     assert_eq!(
-        s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'reader.alert_cleared'").await,
+        s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'reader.alert_cleared'")
+            .await,
         1
     );
 }
@@ -345,16 +387,14 @@ async fn the_sync_backs_off_when_stripe_answers_429() {
     let s = TestServer::start().await;
     let owner = s.user("slow@example.com").await;
     let connection = default_connection(&owner).await;
-    let account: String = sqlx::query_scalar("SELECT account_id FROM stripe_connections WHERE id = $1")
-        .bind(&connection)
-        .fetch_one(&s.state.db.pool)
-        .await
-        .expect("account");
+    let account: String =
+        sqlx::query_scalar("SELECT account_id FROM stripe_connections WHERE id = $1")
+            .bind(&connection)
+            .fetch_one(&s.state.db.pool)
+            .await
+            .expect("account");
     let stats = s.running.sync.as_ref().expect("sync runs").stats.clone();
-    eventually("first syncs", 10, || async {
-        stats.get(&stats.syncs) >= 2
-    })
-    .await;
+    eventually("first syncs", 10, || async { stats.get(&stats.syncs) >= 2 }).await;
     sim(
         &s.simulator(),
         "/_sim/faults",
@@ -366,9 +406,15 @@ async fn the_sync_backs_off_when_stripe_answers_429() {
     let limited = stats.get(&stats.rate_limited) - limited_before;
     // At the 250 ms interval 16 attempts would fit in 4 s; backing off (0.5, 1, 2 s … with
     // jitter) allows at most 5.
-    assert!((1..=5).contains(&limited), "{limited} rate-limited attempts in 4 s");
+    assert!(
+        (1..=5).contains(&limited),
+        "{limited} rate-limited attempts in 4 s"
+    );
     let view: ConnectionsView = owner.ok("list_connections", &[]).await;
-    assert!(view.connections[0].sync_error.is_some(), "the failure is shown");
+    assert!(
+        view.connections[0].sync_error.is_some(),
+        "the failure is shown"
+    );
     let r = reqwest::Client::new()
         .delete(format!("{}/_sim/faults", s.simulator()))
         .send()
@@ -403,11 +449,18 @@ async fn operators_see_and_use_only_the_locations_they_are_granted() {
     let () = owner
         .ok(
             "set_location_grant",
-            &[("location_id", &north), ("user_id", &op_id), ("granted", "true")],
+            &[
+                ("location_id", &north),
+                ("user_id", &op_id),
+                ("granted", "true"),
+            ],
         )
         .await;
     let detail: LocationDetail = owner.ok("location_detail", &[("id", &north)]).await;
-    assert!(detail.operators.iter().any(|o| o.user_id == op_id && o.granted));
+    assert!(detail
+        .operators
+        .iter()
+        .any(|o| o.user_id == op_id && o.granted));
     let v = readers(&operator, &[]).await;
     assert_eq!(v.total, 1);
     assert_eq!(v.readers[0].id, north_reader);
@@ -426,13 +479,45 @@ async fn operators_see_and_use_only_the_locations_they_are_granted() {
     // Operators run readers but do not change the fleet; auditors only read.
     for who in [&operator, &auditor] {
         for (name, args) in [
-            ("create_location", vec![("connection_id", connection.as_str()), ("display_name", "X"), ("line1", "1 A St"), ("country", "US")]),
-            ("register_reader", vec![("location", north.as_str()), ("registration_code", "simulated-wpe")]),
-            ("relabel_reader", vec![("id", north_reader.as_str()), ("label", "mine")]),
+            (
+                "create_location",
+                vec![
+                    ("connection_id", connection.as_str()),
+                    ("display_name", "X"),
+                    ("line1", "1 A St"),
+                    ("country", "US"),
+                ],
+            ),
+            (
+                "register_reader",
+                vec![
+                    ("location", north.as_str()),
+                    ("registration_code", "simulated-wpe"),
+                ],
+            ),
+            (
+                "relabel_reader",
+                vec![("id", north_reader.as_str()), ("label", "mine")],
+            ),
             ("delete_reader", vec![("id", north_reader.as_str())]),
             ("delete_location", vec![("id", north.as_str())]),
-            ("update_location", vec![("id", north.as_str()), ("display_name", "X"), ("line1", "1 A St"), ("country", "US")]),
-            ("set_location_grant", vec![("location_id", south.as_str()), ("user_id", op_id.as_str()), ("granted", "true")]),
+            (
+                "update_location",
+                vec![
+                    ("id", north.as_str()),
+                    ("display_name", "X"),
+                    ("line1", "1 A St"),
+                    ("country", "US"),
+                ],
+            ),
+            (
+                "set_location_grant",
+                vec![
+                    ("location_id", south.as_str()),
+                    ("user_id", op_id.as_str()),
+                    ("granted", "true"),
+                ],
+            ),
             ("set_alert_threshold", vec![("minutes", "10")]),
         ] {
             let (status, _) = who.err(name, &args).await;
@@ -456,7 +541,11 @@ async fn operators_see_and_use_only_the_locations_they_are_granted() {
     let (status, _) = owner
         .err(
             "set_location_grant",
-            &[("location_id", &north), ("user_id", &owner_id), ("granted", "true")],
+            &[
+                ("location_id", &north),
+                ("user_id", &owner_id),
+                ("granted", "true"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -485,23 +574,35 @@ async fn connected_accounts_use_the_platform_key_and_belong_to_one_tenant() {
         .await
         .expect("connected account");
     let (status, err) = owner
-        .err("connect_stripe_account", &[("name", "Store"), ("account_id", "acct_nope_nope")])
+        .err(
+            "connect_stripe_account",
+            &[("name", "Store"), ("account_id", "acct_nope_nope")],
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
     let connection: String = owner
-        .ok("connect_stripe_account", &[("name", "Store"), ("account_id", &account.id)])
+        .ok(
+            "connect_stripe_account",
+            &[("name", "Store"), ("account_id", &account.id)],
+        )
         .await;
     let location = create_location(&owner, &connection, "Store front").await;
     let reader = register(&owner, &location, "simulated-wpe", "Store 1").await;
     assert!(reader.starts_with("tmr_"));
     // Another organisation cannot claim the same account.
     let (status, _) = other
-        .err("connect_stripe_account", &[("name", "Mine"), ("account_id", &account.id)])
+        .err(
+            "connect_stripe_account",
+            &[("name", "Mine"), ("account_id", &account.id)],
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Connecting the same account twice in one tenant is refused too.
     let (status, _) = owner
-        .err("connect_stripe_account", &[("name", "Again"), ("account_id", &account.id)])
+        .err(
+            "connect_stripe_account",
+            &[("name", "Again"), ("account_id", &account.id)],
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
@@ -527,11 +628,22 @@ async fn two_instances_share_the_lease_and_one_takes_over_when_the_other_dies() 
     let first = lease().await.expect("holder");
     // One instance syncs the connection; the other is refused the lease while it lives.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(lease().await.as_deref(), Some(first.as_str()), "the lease stays put");
-    let (survivor, dead) = if first == holder_a { (&b, &a) } else { (&a, &b) };
+    assert_eq!(
+        lease().await.as_deref(),
+        Some(first.as_str()),
+        "the lease stays put"
+    );
+    let (survivor, dead) = if first == holder_a {
+        (&b, &a)
+    } else {
+        (&a, &b)
+    };
     assert!(first == holder_a || first == holder_b);
     let not_leased = survivor.running.sync.as_ref().expect("sync").stats.clone();
-    assert!(not_leased.get(&not_leased.not_leased) > 0, "the other instance was refused");
+    assert!(
+        not_leased.get(&not_leased.not_leased) > 0,
+        "the other instance was refused"
+    );
 
     // A browser on the survivor hears what the holder's sync publishes (PostgreSQL crosses
     // instances with NOTIFY; on SQLite each instance has its own bus).
@@ -540,14 +652,22 @@ async fn two_instances_share_the_lease_and_one_takes_over_when_the_other_dies() 
         let () = browser
             .ok(
                 "sign_in",
-                &[("email", "lease@example.com"), ("password", crate::harness::PASSWORD)],
+                &[
+                    ("email", "lease@example.com"),
+                    ("password", crate::harness::PASSWORD),
+                ],
             )
             .await;
         Some(browser.events().await)
     } else {
         None
     };
-    sim(&a.simulator(), &format!("/_sim/readers/{reader}/offline"), json!({})).await;
+    sim(
+        &a.simulator(),
+        &format!("/_sim/readers/{reader}/offline"),
+        json!({}),
+    )
+    .await;
     if let Some(events) = events.as_mut() {
         let mut heard = false;
         for _ in 0..20 {
@@ -573,12 +693,20 @@ async fn two_instances_share_the_lease_and_one_takes_over_when_the_other_dies() 
         lease().await.as_deref() == Some(survivor_holder.as_str())
     })
     .await;
-    sim(&a.simulator(), &format!("/_sim/readers/{reader}/online"), json!({})).await;
+    sim(
+        &a.simulator(),
+        &format!("/_sim/readers/{reader}/online"),
+        json!({}),
+    )
+    .await;
     let survivor_browser = survivor.client();
     let () = survivor_browser
         .ok(
             "sign_in",
-            &[("email", "lease@example.com"), ("password", crate::harness::PASSWORD)],
+            &[
+                ("email", "lease@example.com"),
+                ("password", crate::harness::PASSWORD),
+            ],
         )
         .await;
     eventually("online again via the survivor", 10, || async {
@@ -669,7 +797,8 @@ async fn reader_action_webhooks_are_verified_stored_once_and_applied_at_once() {
         .expect("post");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(
-        s.count("SELECT COUNT(*) FROM webhook_events WHERE id = 'evt_forged'").await,
+        s.count("SELECT COUNT(*) FROM webhook_events WHERE id = 'evt_forged'")
+            .await,
         0
     );
     let (event_id, payload): (String, String) = sqlx::query_as(
@@ -678,11 +807,12 @@ async fn reader_action_webhooks_are_verified_stored_once_and_applied_at_once() {
     .fetch_one(&s.state.db.pool)
     .await
     .expect("event");
-    let secret: String = sqlx::query_scalar("SELECT webhook_secret FROM stripe_connections WHERE id = $1")
-        .bind(&connection)
-        .fetch_one(&s.state.db.pool)
-        .await
-        .expect("secret");
+    let secret: String =
+        sqlx::query_scalar("SELECT webhook_secret FROM stripe_connections WHERE id = $1")
+            .bind(&connection)
+            .fetch_one(&s.state.db.pool)
+            .await
+            .expect("secret");
     let secret = app::ssr::secrets::open(
         &s.state.settings.master_key,
         &app::ssr::stripe_access::purpose(&connection, "webhook_secret"),
@@ -703,7 +833,10 @@ async fn reader_action_webhooks_are_verified_stored_once_and_applied_at_once() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.text().await.unwrap_or_default(), "already received");
     assert_eq!(
-        s.count(&format!("SELECT COUNT(*) FROM webhook_events WHERE id = '{event_id}'")).await,
+        s.count(&format!(
+            "SELECT COUNT(*) FROM webhook_events WHERE id = '{event_id}'"
+        ))
+        .await,
         1
     );
 }

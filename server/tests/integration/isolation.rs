@@ -78,13 +78,12 @@ async fn snapshot(s: &TestServer, tenant: &str) -> String {
     .fetch_all(&s.state.db.pool)
     .await
     .expect("readers");
-    let locations: Vec<(String, String)> = sqlx::query_as(
-        "SELECT id, display_name FROM locations WHERE tenant_id = $1 ORDER BY id",
-    )
-    .bind(tenant)
-    .fetch_all(&s.state.db.pool)
-    .await
-    .expect("locations");
+    let locations: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, display_name FROM locations WHERE tenant_id = $1 ORDER BY id")
+            .bind(tenant)
+            .fetch_all(&s.state.db.pool)
+            .await
+            .expect("locations");
     let grants: Vec<(String, String)> = sqlx::query_as(
         "SELECT user_id, location_id FROM location_grants WHERE tenant_id = $1 ORDER BY user_id",
     )
@@ -97,7 +96,9 @@ async fn snapshot(s: &TestServer, tenant: &str) -> String {
         .fetch_one(&s.state.db.pool)
         .await
         .expect("alert");
-    format!("{name} {rows:?} {invites:?} {connections:?} {readers:?} {locations:?} {grants:?} {alert}")
+    format!(
+        "{name} {rows:?} {invites:?} {connections:?} {readers:?} {locations:?} {grants:?} {alert}"
+    )
 }
 
 /// Every call of the table, with B's ids, made by A's owner.
