@@ -74,6 +74,9 @@ test('readers turn offline and back online live; operators see only their locati
   await expect(page.getByText('Please correct the fields marked below.')).toBeVisible();
   await expect(page.locator('#postal_code')).toHaveAttribute('aria-invalid', 'true');
   await expect(page.locator('#state')).toHaveAttribute('aria-invalid', 'true');
+  // The form keeps what was typed, with the chosen country's labels.
+  await expect(page.getByLabel('Postal code')).toHaveValue('12345');
+  await expect(page.getByLabel('Province')).toBeVisible();
   await shot(page, info, '01-location-errors');
 
   await addLocation(page, 'Downtown', '1 Market St');

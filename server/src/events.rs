@@ -31,8 +31,11 @@ pub async fn events(
         }
     };
     let tenant = caller.tenant_id.clone();
+    // Operators see only their granted locations: their stream says what kind of thing changed
+    // (so pages refetch through the scoped server functions) but not which one.
+    let redact = caller.role == app::model::Role::Operator;
     let receiver = state.bus.subscribe();
-    Sse::new(tenant_stream(receiver, tenant))
+    Sse::new(tenant_stream(receiver, tenant, redact))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
 }
@@ -42,24 +45,32 @@ pub async fn events(
 fn tenant_stream(
     receiver: tokio::sync::broadcast::Receiver<app::ssr::bus::Envelope>,
     tenant: String,
+    redact: bool,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let hello = Event::default().event("ready").data("{}");
     let first = stream::once(async move { Ok::<Event, Infallible>(hello) });
-    let rest = stream::unfold((receiver, tenant), |(mut receiver, tenant)| async move {
-        loop {
-            match receiver.recv().await {
-                Ok(envelope) if envelope.tenant_id == tenant => {
-                    let data = serde_json::to_string(&envelope.message).unwrap_or_default();
-                    return Some((Ok(Event::default().data(data)), (receiver, tenant)));
+    let rest = stream::unfold(
+        (receiver, tenant),
+        move |(mut receiver, tenant)| async move {
+            loop {
+                match receiver.recv().await {
+                    Ok(envelope) if envelope.tenant_id == tenant => {
+                        let mut message = envelope.message;
+                        if redact {
+                            message.id = None;
+                        }
+                        let data = serde_json::to_string(&message).unwrap_or_default();
+                        return Some((Ok(Event::default().data(data)), (receiver, tenant)));
+                    }
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(_)) => {
+                        let data = r#"{"topic":"resync","id":null}"#;
+                        return Some((Ok(Event::default().data(data)), (receiver, tenant)));
+                    }
+                    Err(RecvError::Closed) => return None,
                 }
-                Ok(_) => continue,
-                Err(RecvError::Lagged(_)) => {
-                    let data = r#"{"topic":"resync","id":null}"#;
-                    return Some((Ok(Event::default().data(data)), (receiver, tenant)));
-                }
-                Err(RecvError::Closed) => return None,
             }
-        }
-    });
+        },
+    );
     futures::StreamExt::chain(first, rest)
 }

@@ -66,6 +66,26 @@ enum Bench {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Live updates: memory and delivery latency with many SSE streams open.
+    Sse {
+        #[arg(long, default_value_t = 1_000)]
+        streams: usize,
+        #[arg(long, default_value_t = 50)]
+        messages: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Server-side rendering of the Readers page beside a bare axum handler.
+    ReadersPage {
+        #[arg(long, default_value_t = 1_000)]
+        readers: usize,
+        #[arg(long, default_value_t = 3_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// The Stripe simulator's calls per second and the client's overhead per call.
     StripeSim {
         #[arg(long, default_value_t = 20_000)]
@@ -138,33 +158,74 @@ async fn serve(config: Config) -> ExitCode {
     }
 }
 
+/// Runs a benchmark that needs a throwaway database (a fresh SQLite file unless one is given).
+async fn with_database<F, Fut, E>(database_url: &Option<String>, run: F) -> ExitCode
+where
+    F: FnOnce(String, std::path::PathBuf) -> Fut,
+    Fut: std::future::Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let dir = match tempfile_dir() {
+        Ok(dir) => dir,
+        Err(err) => {
+            eprintln!("terminal-fleet: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let url = database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/bench.db?mode=rwc", dir.display()));
+    let result = run(url, dir.clone()).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("terminal-fleet: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 async fn bench(which: &Bench) -> ExitCode {
     match which {
+        Bench::Sse {
+            streams,
+            messages,
+            database_url,
+        } => {
+            with_database(database_url, |url, dir| async move {
+                server::bench::sse::run(&url, &dir, *streams, *messages).await
+            })
+            .await
+        }
+        Bench::ReadersPage {
+            readers,
+            requests,
+            concurrency,
+            database_url,
+        } => {
+            with_database(database_url, |url, dir| async move {
+                server::bench::readers_page::run(
+                    &url,
+                    &dir,
+                    *readers,
+                    *requests,
+                    (*concurrency).max(1),
+                )
+                .await
+            })
+            .await
+        }
         Bench::Sync {
             connections,
             readers,
             flips,
             database_url,
         } => {
-            let dir = match tempfile_dir() {
-                Ok(dir) => dir,
-                Err(err) => {
-                    eprintln!("terminal-fleet: {err}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let url = database_url
-                .clone()
-                .unwrap_or_else(|| format!("sqlite://{}/bench.db?mode=rwc", dir.display()));
-            let result = server::bench::sync::run(&url, &dir, *connections, *readers, *flips).await;
-            let _ = std::fs::remove_dir_all(&dir);
-            match result {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(err) => {
-                    eprintln!("terminal-fleet: {err}");
-                    ExitCode::FAILURE
-                }
-            }
+            with_database(database_url, |url, dir| async move {
+                server::bench::sync::run(&url, &dir, *connections, *readers, *flips).await
+            })
+            .await
         }
         Bench::StripeSim {
             requests,

@@ -24,6 +24,15 @@ pub fn LocationPage() -> impl IntoView {
         delete: ServerAction::new(),
         grant: ServerAction::new(),
     };
+    // Counts successful saves only; a refused edit keeps the previous count (and the form).
+    let saved = Memo::new(move |previous: Option<&usize>| {
+        let previous = previous.copied().unwrap_or(0);
+        if matches!(actions.update.value().get(), Some(Ok(()))) {
+            actions.update.version().get_untracked()
+        } else {
+            previous
+        }
+    });
     let live = use_context::<crate::live::Live>();
     let locations_topic = live.map(|l| l.topic("locations"));
     let readers_topic = live.map(|l| l.topic("readers"));
@@ -33,7 +42,8 @@ pub fn LocationPage() -> impl IntoView {
                 id(),
                 locations_topic.map(|t| t.get()),
                 readers_topic.map(|t| t.get()),
-                actions.update.version().get(),
+                // After a refused edit the form keeps what the user typed: refetch on success.
+                saved.get(),
                 actions.grant.version().get(),
             )
         },

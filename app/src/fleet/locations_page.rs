@@ -10,6 +10,9 @@ use leptos_meta::Title;
 #[component]
 pub fn LocationsPage() -> impl IntoView {
     let create = ServerAction::<CreateLocation>::new();
+    // Refetch after a successful create only: a refused one leaves the list (and the form the
+    // user is correcting) as they are.
+    let created = Memo::new(move |_| create.value().get().and_then(Result::ok));
     let live = use_context::<crate::live::Live>();
     let locations_topic = live.map(|l| l.topic("locations"));
     let readers_topic = live.map(|l| l.topic("readers"));
@@ -18,11 +21,14 @@ pub fn LocationsPage() -> impl IntoView {
             (
                 locations_topic.map(|t| t.get()),
                 readers_topic.map(|t| t.get()),
-                create.version().get(),
+                created.get(),
             )
         },
         |_| list_locations(),
     );
+    // The form's own data (connections, permission) does not follow live updates, so what the
+    // user is typing is never replaced under them.
+    let form_data = Resource::new(|| (), |_| list_locations());
     view! {
         <Title text="Locations"/>
         <div class="page-header">
@@ -32,8 +38,16 @@ pub fn LocationsPage() -> impl IntoView {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view) => view! { <LocationsBody view create/> }.into_any(),
+                    Ok(view) => view! { <LocationsList view/> }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
+                }
+            })}
+        </Transition>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match form_data.await {
+                    Ok(view) if view.can_manage => view! { <AddLocation view create/> }.into_any(),
+                    _ => ().into_any(),
                 }
             })}
         </Transition>
@@ -41,90 +55,104 @@ pub fn LocationsPage() -> impl IntoView {
 }
 
 #[component]
-fn LocationsBody(view: LocationsView, create: ServerAction<CreateLocation>) -> impl IntoView {
+fn LocationsList(view: LocationsView) -> impl IntoView {
     let can_manage = view.can_manage;
-    let connections = view.connections.clone();
+    if view.locations.is_empty() {
+        return view! {
+            <section class="panel">
+                <EmptyState title="No locations yet"
+                    text=if can_manage {
+                        "A location is a store or site where readers are installed. Add the first one below."
+                    } else {
+                        "You have not been given access to any location yet. Ask an admin of this organisation."
+                    }/>
+            </section>
+        }
+        .into_any();
+    }
     view! {
-        {if view.locations.is_empty() {
-            view! {
-                <section class="panel">
-                    <EmptyState title="No locations yet"
-                        text=if can_manage {
-                            "A location is a store or site where readers are installed. Add the first one below."
-                        } else {
-                            "You have not been given access to any location yet. Ask an admin of this organisation."
-                        }/>
-                </section>
-            }.into_any()
-        } else {
-            view! {
-                <div class="table-wrap">
-                    <table class="locations">
-                        <caption class="visually-hidden">"Locations"</caption>
-                        <thead><tr>
-                            <th scope="col">"Name"</th>
-                            <th scope="col">"Address"</th>
-                            <th scope="col">"Readers"</th>
-                            <th scope="col">"Stripe"</th>
-                        </tr></thead>
-                        <tbody>
-                            {view.locations.into_iter().map(|l| view! {
-                                <tr>
-                                    <td><a href=format!("/locations/{}", l.id)>{l.display_name.clone()}</a></td>
-                                    <td>{l.address.one_line()}</td>
-                                    <td><Counts counts=l.counts/></td>
-                                    <td class="muted small">{l.connection_name.clone()}
-                                        {l.simulated.then(|| view! { " " <span class="badge mode-sim">"Simulated"</span> })}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-            }.into_any()
-        }}
-        {(can_manage && connections.is_empty()).then(|| view! {
+        <div class="table-wrap">
+            <table class="locations">
+                <caption class="visually-hidden">"Locations"</caption>
+                <thead><tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Address"</th>
+                    <th scope="col">"Readers"</th>
+                    <th scope="col">"Stripe"</th>
+                </tr></thead>
+                <tbody>
+                    {view.locations.into_iter().map(|l| view! {
+                        <tr>
+                            <td><a href=format!("/locations/{}", l.id)>{l.display_name.clone()}</a></td>
+                            <td>{l.address.one_line()}</td>
+                            <td><Counts counts=l.counts/></td>
+                            <td class="muted small">{l.connection_name.clone()}
+                                {l.simulated.then(|| view! { " " <span class="badge mode-sim">"Simulated"</span> })}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn AddLocation(view: LocationsView, create: ServerAction<CreateLocation>) -> impl IntoView {
+    let connections = view.connections;
+    if connections.is_empty() {
+        return view! {
             <section class="panel">
                 <EmptyState title="Connect Stripe first"
                     text="Locations are created in a Stripe account. Connect one (or the built-in simulator) in Settings → Stripe.">
                     <a class="button primary" href="/settings/stripe">"Connect Stripe"</a>
                 </EmptyState>
             </section>
-        })}
-        {(can_manage && !connections.is_empty()).then(|| {
-            let error = Signal::derive(move || create.value().get().and_then(Result::err));
-            let created = move || matches!(create.value().get(), Some(Ok(_)));
-            view! {
-                <section class="panel" aria-labelledby="add-location">
-                    <h2 id="add-location">"Add a location"</h2>
-                    <Show when=created>
-                        <div class="flash flash-ok" role="status">"Location created in Stripe."</div>
-                    </Show>
-                    <FormError error/>
-                    <ActionForm action=create attr:class="location-form" attr:novalidate=true>
-                        {if connections.len() == 1 {
-                            let c = connections[0].clone();
-                            view! { <input type="hidden" name="connection_id" value=c.id/> }.into_any()
-                        } else {
-                            view! {
-                                <div class="field">
-                                    <label for="connection_id">"Stripe connection"</label>
-                                    <select id="connection_id" name="connection_id">
-                                        {connections.iter().map(|c| view! {
-                                            <option value=c.id.clone()>{c.name.clone()}{c.simulated.then_some(" (simulated)")}</option>
-                                        }).collect_view()}
-                                    </select>
-                                </div>
-                            }.into_any()
-                        }}
-                        <LocationFields error initial=None/>
-                        <div class="button-row">
-                            <button type="submit" class="button primary">"Create location"</button>
-                        </div>
-                    </ActionForm>
-                </section>
-            }
-        })}
+        }
+        .into_any();
     }
+    let error = Signal::derive(move || create.value().get().and_then(Result::err));
+    let created = move || matches!(create.value().get(), Some(Ok(_)));
+    let form = NodeRef::<leptos::html::Form>::new();
+    // A created location empties the form for the next one.
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+        }
+    });
+    view! {
+        <section class="panel add-location" aria-labelledby="add-location">
+            <h2 id="add-location">"Add a location"</h2>
+            <Show when=created>
+                <div class="flash flash-ok" role="status">"Location created in Stripe."</div>
+            </Show>
+            <FormError error/>
+            <ActionForm action=create node_ref=form attr:class="location-form" attr:novalidate=true>
+                {if connections.len() == 1 {
+                    let c = connections[0].clone();
+                    view! { <input type="hidden" name="connection_id" value=c.id/> }.into_any()
+                } else {
+                    view! {
+                        <div class="field">
+                            <label for="connection_id">"Stripe connection"</label>
+                            <select id="connection_id" name="connection_id">
+                                {connections.iter().map(|c| view! {
+                                    <option value=c.id.clone()>{c.name.clone()}{c.simulated.then_some(" (simulated)")}</option>
+                                }).collect_view()}
+                            </select>
+                        </div>
+                    }.into_any()
+                }}
+                <LocationFields error initial=None/>
+                <div class="button-row">
+                    <button type="submit" class="button primary">"Create location"</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+    .into_any()
 }
 
 /// The message of a failed location form when it is not about one field.

@@ -251,6 +251,15 @@ fn RegisterForm(register: ServerAction<RegisterReader>) -> impl IntoView {
             .map(|e| e.to_string())
     };
     let registered = move || matches!(register.value().get(), Some(Ok(_)));
+    let form = NodeRef::<leptos::html::Form>::new();
+    // A registered reader empties the form for the next one.
+    Effect::new(move |_| {
+        if matches!(register.value().get(), Some(Ok(_))) {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+        }
+    });
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -275,7 +284,7 @@ fn RegisterForm(register: ServerAction<RegisterReader>) -> impl IntoView {
                             {simulated.then(|| view! { " On a simulated connection use " <code>"simulated-wpe"</code> " or " <code>"simulated-s700"</code> "." })}</p>
                         <Show when=registered><div class="flash flash-ok" role="status">"Reader registered."</div></Show>
                         <div class="flash flash-error" role="alert" hidden=move || general_error().is_none()>{general_error}</div>
-                        <ActionForm action=register attr:class="grid-form">
+                        <ActionForm action=register node_ref=form attr:class="grid-form">
                             <div class="field">
                                 <label for="reg-code">"Registration code"</label>
                                 <input id="reg-code" name="registration_code" type="text" required autocomplete="off"

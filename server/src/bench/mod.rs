@@ -1,6 +1,9 @@
 //! `terminal-fleet bench …`: the project's own benchmarks. Figures go to docs/benchmarks.md.
 
 pub mod audit;
+pub mod common;
+pub mod readers_page;
+pub mod sse;
 pub mod stats;
 pub mod stripe_sim;
 pub mod sync;

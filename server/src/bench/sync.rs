@@ -3,43 +3,14 @@
 //! its default settings. Reports Stripe calls per cycle, sync time, 429s, and the worst staleness
 //! of a change made at Stripe (readers taken offline through the control API).
 
+use super::common::{setup, start, BenchError};
 use super::stats::summarise;
-use crate::config::{Config, Environment};
 use app::ssr::stripe_access;
 use app::ssr::{connections_service, ids};
 use fleet_stripe::params::{AddressParams, CreateLocation, CreateReader};
 use fleet_stripe::IdempotencyKey;
 use futures::StreamExt;
 use std::time::{Duration, Instant};
-
-#[derive(Debug, thiserror::Error)]
-pub enum BenchError {
-    #[error("bench set-up failed: {0}")]
-    Setup(String),
-}
-
-fn setup(e: impl std::fmt::Display) -> BenchError {
-    BenchError::Setup(e.to_string())
-}
-
-fn config(database_url: &str, data_dir: &std::path::Path) -> Config {
-    Config {
-        env: Environment::Development,
-        database_url: database_url.to_string(),
-        data_dir: data_dir.to_path_buf(),
-        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        public_url: "http://127.0.0.1:0".into(),
-        cookie_secure: false,
-        master_key: app::ssr::MasterKey([7; 32]),
-        session_idle_minutes: 60,
-        trust_proxy: false,
-        simulator_listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
-        simulator_url: None,
-        stripe_api_base: "http://127.0.0.1:9".into(),
-        platform_key: None,
-        sync: crate::sync_task::SyncConfig::default(),
-    }
-}
 
 pub async fn run(
     database_url: &str,
@@ -48,9 +19,7 @@ pub async fn run(
     readers: usize,
     flips: usize,
 ) -> Result<(), BenchError> {
-    let running = crate::router::start(config(database_url, data_dir))
-        .await
-        .map_err(setup)?;
+    let running = start(database_url, data_dir, true).await?;
     let state = running.state.clone();
     let sync = running.sync.as_ref().ok_or_else(|| setup("sync is off"))?;
     let stats = sync.stats.clone();

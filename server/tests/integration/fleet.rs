@@ -536,6 +536,25 @@ async fn operators_see_and_use_only_the_locations_they_are_granted() {
     assert_ne!(r.status(), StatusCode::NOT_FOUND);
     // The auditor sees everything.
     assert_eq!(readers(&auditor, &[]).await.total, 2);
+    // Live updates reach the operator without naming what changed (pages refetch, scoped).
+    let mut events = operator.events().await;
+    let () = owner
+        .ok(
+            "relabel_reader",
+            &[("id", &south_reader), ("label", "S-one")],
+        )
+        .await;
+    let mut heard = None;
+    for _ in 0..10 {
+        if let Some(m) = events.next_message(Duration::from_secs(1)).await {
+            if m["topic"] == "readers" {
+                heard = Some(m);
+                break;
+            }
+        }
+    }
+    let heard = heard.expect("the operator's stream heard the change");
+    assert!(heard["id"].is_null(), "{heard}");
     // A grant is only for operators.
     let owner_id = owner.me().await.expect("owner").user_id;
     let (status, _) = owner
@@ -838,5 +857,70 @@ async fn reader_action_webhooks_are_verified_stored_once_and_applied_at_once() {
         ))
         .await,
         1
+    );
+}
+
+#[tokio::test]
+async fn connecting_an_account_imports_its_locations_and_readers_at_once() {
+    let s = TestServer::start().await;
+    let owner = s.user("import@example.com").await;
+    let key = "sk_test_existing_fleet_0042";
+    let stripe = fleet_stripe::StripeClient::new(fleet_stripe::ClientConfig {
+        base_url: s.stand_in(),
+        ..Default::default()
+    })
+    .expect("client");
+    let creds = fleet_stripe::Credentials::key(key);
+    let location = stripe
+        .create_location(
+            &creds,
+            &fleet_stripe::params::CreateLocation {
+                display_name: "Existing store".into(),
+                address: fleet_stripe::params::AddressParams {
+                    line1: "10 Downing St".into(),
+                    city: Some("London".into()),
+                    postal_code: Some("SW1A 2AA".into()),
+                    country: "GB".into(),
+                    ..Default::default()
+                },
+                metadata: None,
+            },
+            &fleet_stripe::IdempotencyKey::new("import-loc"),
+        )
+        .await
+        .expect("location");
+    for n in 0..3 {
+        stripe
+            .create_reader(
+                &creds,
+                &fleet_stripe::params::CreateReader {
+                    registration_code: "simulated-s700".into(),
+                    label: Some(format!("Existing {n}")),
+                    location: Some(location.id.clone()),
+                    metadata: None,
+                },
+                &fleet_stripe::IdempotencyKey::new(format!("import-r{n}")),
+            )
+            .await
+            .expect("reader");
+    }
+    let _: String = owner
+        .ok(
+            "connect_stripe_key",
+            &[("name", "Existing"), ("secret_key", key)],
+        )
+        .await;
+    // No waiting for the sync: the connection's first import already holds them.
+    let list: LocationsView = owner.ok("list_locations", &[]).await;
+    let existing = list
+        .locations
+        .iter()
+        .find(|l| l.id == location.id)
+        .expect("imported location");
+    assert_eq!(existing.counts.online, 3);
+    assert_eq!(existing.address.postal_code.as_deref(), Some("SW1A 2AA"));
+    assert_eq!(
+        readers(&owner, &[("location", &location.id)]).await.total,
+        3
     );
 }

@@ -1,0 +1,95 @@
+//! What several benchmarks share: a server on a throwaway database and a signed-in user.
+
+use crate::config::{Config, Environment};
+use crate::router::Running;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("bench set-up failed: {0}")]
+    Setup(String),
+}
+
+pub fn setup(e: impl std::fmt::Display) -> BenchError {
+    BenchError::Setup(e.to_string())
+}
+
+/// A server as `terminal-fleet serve` runs it, on `database_url`, listening on a free port.
+pub async fn start(database_url: &str, data_dir: &Path, sync: bool) -> Result<Running, BenchError> {
+    let config = Config {
+        env: Environment::Development,
+        database_url: database_url.to_string(),
+        data_dir: data_dir.to_path_buf(),
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        public_url: "http://127.0.0.1:0".into(),
+        cookie_secure: false,
+        master_key: app::ssr::MasterKey([7; 32]),
+        session_idle_minutes: 60,
+        trust_proxy: false,
+        simulator_listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+        simulator_url: None,
+        stripe_api_base: "http://127.0.0.1:9".into(),
+        platform_key: None,
+        sync: crate::sync_task::SyncConfig {
+            enabled: sync,
+            ..Default::default()
+        },
+    };
+    crate::router::start(config).await.map_err(setup)
+}
+
+/// Signs a new user up through the server function, as a browser would; returns the session
+/// cookie (`name=value`) and the user's tenant id.
+pub async fn signed_in_user(
+    running: &Running,
+    email: &str,
+) -> Result<(String, String), BenchError> {
+    let base = format!("http://{}", running.addr);
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{base}/sf/sign_up"))
+        .header("origin", &base)
+        .header("accept", "application/json")
+        .form(&[
+            ("email", email),
+            ("password", "correct horse battery"),
+            ("organisation", "Bench organisation"),
+        ])
+        .send()
+        .await
+        .map_err(setup)?;
+    if !r.status().is_success() {
+        return Err(setup(format!("sign up answered {}", r.status())));
+    }
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("fleet_session="))
+        .and_then(|v| v.split(';').next())
+        .ok_or_else(|| setup("no session cookie"))?
+        .to_string();
+    let tenant: String = sqlx::query_scalar(
+        "SELECT m.tenant_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1",
+    )
+    .bind(email)
+    .fetch_one(&running.state.db.pool)
+    .await
+    .map_err(setup)?;
+    Ok((cookie, tenant))
+}
+
+/// This process's resident memory in MiB (Linux), to compare before and after.
+pub fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        })
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
