@@ -61,7 +61,7 @@ pub async fn sign_up(
     let user_id = new_id("usr");
     let tenant_id = new_id("ten");
 
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let inserted = sqlx::query(
         "INSERT INTO users (id, email, password_hash, created_at, password_changed_at, last_tenant_id)
          VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (email) DO NOTHING",
@@ -156,7 +156,7 @@ pub async fn sign_in(
             .await?;
     let ok = passwords::verify(password, user.as_ref().map(|u| u.1.clone())).await;
 
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     sqlx::query(
         "INSERT INTO login_attempts (id, email, ip, at, success) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -239,7 +239,7 @@ pub async fn change_password(caller: &Caller, current: String, new: String) -> A
         .map(|id| id.to_string())
         .unwrap_or_default();
 
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
         .bind(&hash)
         .bind(now_ms())
@@ -276,7 +276,7 @@ pub async fn switch_tenant(caller: &Caller, tenant_id: &str) -> AppResult<()> {
     let Some(target) = caller.tenants.iter().find(|t| t.id == tenant_id) else {
         return Err(AppError::not_found("organisation"));
     };
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     sqlx::query("UPDATE users SET last_tenant_id = $1 WHERE id = $2")
         .bind(&target.id)
         .bind(&caller.user_id)

@@ -167,7 +167,7 @@ async fn insert(
             ));
         }
     }
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     sqlx::query(
         "INSERT INTO stripe_connections (id, tenant_id, kind, name, account_id, account_name, livemode,
          secret_key, key_hint, webhook_secret, webhook_endpoint_id, created_at, updated_at)
@@ -404,7 +404,7 @@ pub async fn set_alert_threshold(caller: &Caller, minutes: i64) -> AppResult<()>
             "Choose between 1 and 1440 minutes (one day).",
         ));
     }
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     sqlx::query("UPDATE tenants SET offline_alert_minutes = $1 WHERE id = $2")
         .bind(minutes)
         .bind(&caller.tenant_id)
@@ -463,7 +463,7 @@ pub async fn rotate_key(caller: &Caller, id: &str, key: &str) -> AppResult<()> {
         &purpose(id, "secret_key"),
         &key,
     );
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     sqlx::query("UPDATE stripe_connections SET secret_key = $1, key_hint = $2, updated_at = $3 WHERE id = $4 AND tenant_id = $5")
         .bind(sealed)
         .bind(&hint)
@@ -508,7 +508,7 @@ pub async fn set_webhook_secret(caller: &Caller, id: &str, secret: &str) -> AppR
         &purpose(id, "webhook_secret"),
         secret,
     );
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     sqlx::query("UPDATE stripe_connections SET webhook_secret = $1, updated_at = $2 WHERE id = $3 AND tenant_id = $4")
         .bind(sealed)
         .bind(now_ms())
@@ -529,7 +529,7 @@ pub async fn set_webhook_secret(caller: &Caller, id: &str, secret: &str) -> AppR
 pub async fn remove(caller: &Caller, id: &str) -> AppResult<()> {
     owned(caller, id).await?;
     remove_webhook_endpoint(caller, id).await;
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     sqlx::query(
         "DELETE FROM location_grants WHERE tenant_id = $1 AND location_id IN
          (SELECT id FROM locations WHERE connection_id = $2 AND tenant_id = $1)",

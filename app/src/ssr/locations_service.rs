@@ -279,7 +279,7 @@ pub async fn create(
         )
         .await
         .map_err(refused)?;
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     upsert_location(&mut tx, &access, &location, now_ms()).await?;
     record(
         &mut tx,
@@ -325,7 +325,7 @@ pub async fn update(caller: &Caller, id: &str, form: &LocationForm) -> AppResult
         )
         .await
         .map_err(refused)?;
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     upsert_location(&mut tx, &access, &location, now_ms()).await?;
     record(
         &mut tx,
@@ -373,7 +373,7 @@ pub async fn delete(caller: &Caller, id: &str, confirmed: bool) -> AppResult<()>
         Err(e) if e.api().is_some_and(|a| a.status == 404) => {}
         Err(e) => return Err(refused(e)),
     }
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     // Stripe deletes a location's readers with it; the next sync would find them gone anyway.
     sqlx::query("DELETE FROM readers WHERE connection_id = $1 AND location_id = $2")
         .bind(&row.connection_id)
@@ -424,7 +424,7 @@ pub async fn set_grant(
         .await?;
     match (role.as_deref().and_then(|r| r.parse::<Role>().ok()), email) {
         (Some(Role::Operator), Some(email)) => {
-            let mut tx = caller.db().pool.begin().await?;
+            let mut tx = caller.db().begin_write().await?;
             if granted {
                 sqlx::query(
                     "INSERT INTO location_grants (tenant_id, user_id, location_id, created_at)

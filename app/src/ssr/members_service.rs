@@ -105,7 +105,7 @@ pub async fn invite(caller: &Caller, email: &str, role: &str) -> AppResult<Invit
     let now = now_ms();
     let ttl = i64::try_from(caller.state.settings.invite_ttl.as_millis()).unwrap_or(i64::MAX);
     let expires_at = now.saturating_add(ttl);
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     sqlx::query(
         "INSERT INTO invites (id, tenant_id, email, role, token_hash, created_by, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -145,7 +145,7 @@ pub async fn invite(caller: &Caller, email: &str, role: &str) -> AppResult<Invit
 }
 
 pub async fn revoke_invite(caller: &Caller, invite_id: &str) -> AppResult<()> {
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     let done = sqlx::query(
         "UPDATE invites SET revoked_at = $1 WHERE id = $2 AND tenant_id = $3
          AND accepted_at IS NULL AND revoked_at IS NULL",
@@ -202,7 +202,7 @@ const LAST_OWNER: &str =
 pub async fn change_role(caller: &Caller, user_id: &str, role: &str) -> AppResult<()> {
     let role = parse_role(role)?;
     only_owner_grants_owner(caller, role)?;
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     let Some(current) = role_of(&mut tx, &caller.tenant_id, user_id).await? else {
         return Err(AppError::not_found("member"));
     };
@@ -241,7 +241,7 @@ pub async fn change_role(caller: &Caller, user_id: &str, role: &str) -> AppResul
 }
 
 pub async fn remove(caller: &Caller, user_id: &str) -> AppResult<()> {
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     let Some(current) = role_of(&mut tx, &caller.tenant_id, user_id).await? else {
         return Err(AppError::not_found("member"));
     };
@@ -372,7 +372,7 @@ pub async fn accept(
         )));
     }
     let now = now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     // The conditional update is what makes a link work once, even if it is opened twice at once.
     let claimed = sqlx::query(
         "UPDATE invites SET accepted_at = $1, accepted_by = $2

@@ -314,7 +314,7 @@ async fn store(
     detail: String,
 ) -> AppResult<()> {
     let fresh = Mirror::from_stripe(reader);
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     let old = reader_rows::load(&mut tx, &access.connection_id, &reader.id).await?;
     reader_rows::apply(
         &mut tx,
@@ -443,7 +443,7 @@ pub async fn delete(caller: &Caller, id: &str) -> AppResult<()> {
         Err(e) if e.api().is_some_and(|a| a.status == 404) => {}
         Err(e) => return Err(refused("reader", e)),
     }
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     reader_rows::remove(&mut tx, &access.connection_id, id).await?;
     record(
         &mut tx,

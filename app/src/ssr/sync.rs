@@ -92,7 +92,7 @@ pub async fn sync_connection(
     let mut existing: HashMap<String, Mirror> =
         existing.into_iter().map(|m| (m.id.clone(), m)).collect();
 
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     for reader in &readers {
         let fresh = Mirror::from_stripe(reader);
         let old = existing.remove(&fresh.id);
@@ -213,7 +213,7 @@ async fn sync_locations(
         }
     }
     let now = now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let known: Vec<String> =
         sqlx::query_scalar("SELECT id FROM locations WHERE connection_id = $1")
             .bind(&access.connection_id)

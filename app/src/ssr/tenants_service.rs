@@ -53,7 +53,7 @@ pub async fn create(caller: &Caller, name: &str) -> AppResult<String> {
     let name = clean_name(name)?;
     let id = new_id("ten");
     let now = now_ms();
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     insert_owned(&mut tx, &id, &name, &caller.user_id, now).await?;
     sqlx::query("UPDATE users SET last_tenant_id = $1 WHERE id = $2")
         .bind(&id)
@@ -84,7 +84,7 @@ pub async fn create(caller: &Caller, name: &str) -> AppResult<String> {
 /// Renames the caller's current organisation.
 pub async fn rename(caller: &Caller, name: &str) -> AppResult<()> {
     let name = clean_name(name)?;
-    let mut tx = caller.db().pool.begin().await?;
+    let mut tx = caller.db().begin_write().await?;
     sqlx::query("UPDATE tenants SET name = $1 WHERE id = $2")
         .bind(&name)
         .bind(&caller.tenant_id)

@@ -128,7 +128,7 @@ async fn apply(
             return Ok(());
         };
         let fresh = Mirror::from_stripe(&reader);
-        let mut tx = state.db.pool.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         let old = reader_rows::load(&mut tx, connection_id, &reader.id).await?;
         // An event about a reader we do not know yet (registered elsewhere) waits for the sync,
         // which also learns its location.

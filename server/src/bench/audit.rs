@@ -32,7 +32,7 @@ pub async fn run(database_url: &str, rows: usize, samples: usize) -> Result<(), 
     const BATCH: usize = 500;
     let mut written = 0;
     while written < rows * 2 {
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin_write().await?;
         for i in written..(written + BATCH).min(rows * 2) {
             // Every other row belongs to another tenant, so the scope filter has work to do.
             let t = if i % 2 == 0 { &tenant } else { &other };

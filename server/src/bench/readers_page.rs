@@ -75,7 +75,7 @@ pub async fn run(
             .await
             .map_err(setup)?;
     let now = now_ms();
-    let mut tx = db.begin().await.map_err(setup)?;
+    let mut tx = running.state.db.begin_write().await.map_err(setup)?;
     let locations: Vec<String> = (0..20).map(|_| new_id("tml")).collect();
     for (n, id) in locations.iter().enumerate() {
         sqlx::query(
