@@ -101,14 +101,19 @@ pub async fn resolve(state: AppState, session: Session, meta: ClientMeta) -> App
     // The session's tenant must still be one the user belongs to; membership can be revoked
     // at any time, so it is looked up on every call rather than trusted from the session.
     let tenant = wanted
-        .and_then(|id| tenants.iter().find(|t| t.id == id).cloned())
+        .as_ref()
+        .and_then(|id| tenants.iter().find(|t| &t.id == id).cloned())
         .or_else(|| tenants.first().cloned());
     let tenant = match tenant {
         Some(tenant) => {
-            session
-                .insert(TENANT_KEY, tenant.id.clone())
-                .await
-                .map_err(session_err)?;
+            // Written only when it changes: an unchanged session is not saved again, which
+            // keeps reads from costing a database write.
+            if wanted.as_deref() != Some(tenant.id.as_str()) {
+                session
+                    .insert(TENANT_KEY, tenant.id.clone())
+                    .await
+                    .map_err(session_err)?;
+            }
             tenant
         }
         None => TenantChoice {

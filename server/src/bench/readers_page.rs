@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 async fn load(
     url: String,
+    post: bool,
     cookie: Option<String>,
     requests: usize,
     concurrency: usize,
@@ -29,7 +30,14 @@ async fn load(
             let mut failed = 0usize;
             while next.fetch_add(1, Ordering::Relaxed) < requests {
                 let t = Instant::now();
-                let mut req = http.get(&url).header("accept", "text/html");
+                let mut req = if post {
+                    http.post(&url)
+                        .header("accept", "application/json")
+                        .header("origin", url.split("/sf/").next().unwrap_or_default())
+                        .header("content-type", "application/x-www-form-urlencoded")
+                } else {
+                    http.get(&url).header("accept", "text/html")
+                };
                 if let Some(c) = &cookie {
                     req = req.header("cookie", c);
                 }
@@ -127,15 +135,30 @@ pub async fn run(
 
     let url = format!("http://{}/readers", running.addr);
     // Warm up (connection pools, caches), then measure.
-    load(url.clone(), Some(cookie.clone()), 100, 8).await?;
-    let (rps, times, failed) = load(url, Some(cookie), requests, concurrency).await?;
+    load(url.clone(), false, Some(cookie.clone()), 100, 8).await?;
+    let (rps, times, failed) = load(url, false, Some(cookie.clone()), requests, concurrency).await?;
     let s = summarise(times);
     println!(
         "Readers page ({readers} readers, first page of 50, signed in): {rps:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms at {concurrency} connections ({failed} failed)",
         s.p50_ms, s.p99_ms
     );
+    // The same data without rendering: the server function the page calls.
+    let (rps, times, failed) = load(
+        format!("http://{}/sf/list_readers", running.addr),
+        true,
+        Some(cookie),
+        requests,
+        concurrency,
+    )
+    .await?;
+    let s = summarise(times);
+    println!(
+        "list_readers server function alone:        {rps:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms at {concurrency} connections ({failed} failed)",
+        s.p50_ms, s.p99_ms
+    );
     let (rps, times, failed) = load(
         format!("http://{bare_addr}/"),
+        false,
         None,
         requests * 5,
         concurrency,
