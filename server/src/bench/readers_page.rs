@@ -136,7 +136,8 @@ pub async fn run(
     let url = format!("http://{}/readers", running.addr);
     // Warm up (connection pools, caches), then measure.
     load(url.clone(), false, Some(cookie.clone()), 100, 8).await?;
-    let (rps, times, failed) = load(url, false, Some(cookie.clone()), requests, concurrency).await?;
+    let (rps, times, failed) =
+        load(url, false, Some(cookie.clone()), requests, concurrency).await?;
     let s = summarise(times);
     println!(
         "Readers page ({readers} readers, first page of 50, signed in): {rps:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms at {concurrency} connections ({failed} failed)",
