@@ -12,6 +12,7 @@ pub mod live;
 pub mod members;
 pub mod model;
 pub mod pages;
+pub mod payments;
 pub mod shell;
 pub mod stripe;
 pub mod time_fmt;

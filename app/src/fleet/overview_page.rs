@@ -77,7 +77,10 @@ fn Body(view: OverviewView) -> impl IntoView {
                                 <span class="muted small">{l.city.clone()}</span>
                             </div>
                             <Counts counts=l.counts/>
-                            <p class="muted small">"Last transaction: none yet"</p>
+                            <p class="muted small">{match l.last_payment.clone() {
+                                Some(p) => view! { "Last transaction: " <a href=format!("/transactions/{}", p.id)>{p.amount_text()}</a> {format!(" · {} · {}", p.status_label(), ago(p.created_at, now))} }.into_any(),
+                                None => "Last transaction: none yet".into_any(),
+                            }}</p>
                             {(!l.alerts.is_empty()).then(|| view! {
                                 <ul class="plain-list alerts" aria-label="Alerts">
                                     {l.alerts.iter().map(|r| view! {

@@ -2,6 +2,8 @@ use super::api::{load_reader, CancelReaderAction, DeleteReader, RelabelReader};
 use super::types::ReaderDetail;
 use super::widgets::StatusBadge;
 use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
+use crate::payments::api::{PresentTestCard, StartTestCharge};
+use crate::payments::{ChargePanel, PaymentList};
 use crate::time_fmt::{ago, datetime_seconds};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,6 +14,8 @@ struct Actions {
     relabel: ServerAction<RelabelReader>,
     delete: ServerAction<DeleteReader>,
     cancel: ServerAction<CancelReaderAction>,
+    charge: ServerAction<StartTestCharge>,
+    present: ServerAction<PresentTestCard>,
 }
 
 #[component]
@@ -22,13 +26,31 @@ pub fn ReaderPage() -> impl IntoView {
         relabel: ServerAction::new(),
         delete: ServerAction::new(),
         cancel: ServerAction::new(),
+        charge: ServerAction::new(),
+        present: ServerAction::new(),
     };
-    let live = use_context::<crate::live::Live>().map(|l| l.topic("readers"));
+    let live_context = use_context::<crate::live::Live>();
+    let live = live_context.map(|l| l.topic("readers"));
+    let payments = live_context.map(|l| l.topic("payments"));
+    // Successful charges and cards refetch (with a new operation id); refused ones keep the
+    // form as the user filled it.
+    let done = Memo::new(move |previous: Option<&usize>| {
+        let previous = previous.copied().unwrap_or(0);
+        let ok = matches!(actions.charge.value().get(), Some(Ok(_)))
+            || matches!(actions.present.value().get(), Some(Ok(())));
+        if ok {
+            actions.charge.version().get_untracked() + actions.present.version().get_untracked()
+        } else {
+            previous
+        }
+    });
     let data = Resource::new(
         move || {
             (
                 id(),
                 live.map(|t| t.get()),
+                payments.map(|t| t.get()),
+                done.get(),
                 actions.relabel.version().get(),
                 actions.cancel.version().get(),
             )
@@ -60,6 +82,7 @@ fn Detail(detail: ReaderDetail, actions: Actions) -> impl IntoView {
     } else {
         r.label.clone()
     };
+    let payments_link = format!("/transactions?reader={}", r.id);
     let (relabel_id, delete_id, rlabel) = (r.id.clone(), r.id.clone(), r.label.clone());
     let relabel_error = move || {
         actions
@@ -120,9 +143,17 @@ fn Detail(detail: ReaderDetail, actions: Actions) -> impl IntoView {
                 }}
             </section>
         </div>
+        {detail.can_operate.then(|| view! { <ChargePanel detail=detail.clone() charge=actions.charge present=actions.present/> })}
         <section class="panel" aria-labelledby="reader-payments">
-            <h2 id="reader-payments">"Recent payments"</h2>
-            <EmptyState title="No payments on this reader yet" text="Payments taken on this reader appear here as Stripe reports them."/>
+            <div class="row-between">
+                <h2 id="reader-payments">"Recent payments"</h2>
+                <a class="button small" href=payments_link>"All of this reader's payments"</a>
+            </div>
+            {if detail.payments.is_empty() {
+                view! { <EmptyState title="No payments on this reader yet" text="Payments taken on this reader appear here as Stripe reports them."/> }.into_any()
+            } else {
+                view! { <PaymentList payments=detail.payments.clone() now/> }.into_any()
+            }}
         </section>
         <section class="panel" aria-labelledby="reader-history">
             <h2 id="reader-history">"Status history"</h2>

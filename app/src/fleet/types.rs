@@ -219,6 +219,14 @@ pub struct StatusChange {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReaderDetail {
+    /// The newest payments on this reader.
+    pub payments: Vec<crate::payments::types::PaymentView>,
+    /// The account's currency, preselected for test charges.
+    pub currency: String,
+    /// A fresh operation id for this page's buttons (double clicks reuse it).
+    pub op: String,
+    /// Stripe's test cards (number, what it does), on simulated readers.
+    pub test_cards: Vec<(String, String)>,
     /// The server's clock when this was read, for "2 min ago".
     pub now: i64,
     pub reader: ReaderView,
@@ -230,6 +238,7 @@ pub struct ReaderDetail {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocationSummary {
+    pub last_payment: Option<crate::payments::types::PaymentView>,
     pub id: String,
     pub display_name: String,
     pub city: Option<String>,

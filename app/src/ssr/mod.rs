@@ -14,6 +14,8 @@ pub mod locations_service;
 pub mod members_service;
 pub mod overview_service;
 pub mod passwords;
+pub mod payment_rows;
+pub mod payments_service;
 pub mod reader_rows;
 pub mod readers_service;
 pub mod secrets;

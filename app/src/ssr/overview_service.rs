@@ -20,6 +20,7 @@ pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
     .fetch_all(&caller.db().pool)
     .await?;
     let alerts = super::readers_service::alerts(caller).await?;
+    let mut last_payments = super::payments_service::last_per_location(caller).await?;
     let mut totals = ReaderCounts::default();
     for c in counts.values() {
         totals.online += c.online;
@@ -36,6 +37,7 @@ pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
                 .cloned()
                 .collect();
             LocationSummary {
+                last_payment: last_payments.remove(&id),
                 counts: counts.get(&Some(id.clone())).copied().unwrap_or_default(),
                 id,
                 display_name,

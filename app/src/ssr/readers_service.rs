@@ -241,7 +241,7 @@ pub async fn alerts(caller: &Caller) -> AppResult<Vec<ReaderView>> {
 }
 
 /// One reader the caller may see.
-async fn find(caller: &Caller, id: &str) -> AppResult<ReaderView> {
+pub async fn find(caller: &Caller, id: &str) -> AppResult<ReaderView> {
     let row: Option<Row> = sqlx::query_as(&format!(
         "{SELECT} WHERE r.tenant_id = $1 AND {} AND r.id = $4",
         location_clause("r.location_id")
@@ -272,7 +272,23 @@ pub async fn detail(caller: &Caller, id: &str) -> AppResult<ReaderDetail> {
             .bind(&caller.tenant_id)
             .fetch_optional(&caller.db().pool)
             .await?;
+    let simulated = kind.as_deref() == Some("simulator");
+    let currency = super::payments_service::default_currency(caller, &reader.connection_id)
+        .await
+        .unwrap_or_else(|_| "usd".into());
+    let payments = super::payments_service::for_reader(caller, id).await?;
     Ok(ReaderDetail {
+        payments,
+        currency,
+        op: super::payments_service::new_operation(),
+        test_cards: if simulated {
+            super::payments_service::TEST_CARDS
+                .iter()
+                .map(|(n, l)| (n.to_string(), l.to_string()))
+                .collect()
+        } else {
+            Vec::new()
+        },
         now: super::ids::now_ms(),
         reader,
         history: history
@@ -282,7 +298,7 @@ pub async fn detail(caller: &Caller, id: &str) -> AppResult<ReaderDetail> {
                 at,
             })
             .collect(),
-        simulated: kind.as_deref() == Some("simulator"),
+        simulated,
         can_manage: caller.can(Permission::ManageFleet),
         can_operate: caller.can(Permission::Charge),
     })

@@ -3,12 +3,13 @@
 //! update the reader at once; the rest are kept for the payments work that reads them.
 
 use super::ids::now_ms;
+use super::payment_rows;
 use super::reader_rows::{self, Mirror};
 use super::secrets;
 use super::state::AppState;
 use super::stripe_access::purpose;
 use fleet_stripe::webhook::{verify_header, DEFAULT_TOLERANCE_SECS};
-use fleet_stripe::{Event, Reader};
+use fleet_stripe::{Charge, Event, PaymentIntent, Reader};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
@@ -122,6 +123,45 @@ async fn apply(
     connection_id: &str,
     event: &Event,
 ) -> Result<(), sqlx::Error> {
+    if event.kind.starts_with("payment_intent.") {
+        let Ok(pi) = event.object::<PaymentIntent>() else {
+            tracing::warn!(event = %event.id, "payment event without a readable PaymentIntent");
+            return Ok(());
+        };
+        // Only in-person payments belong on the dashboard.
+        let in_person = pi
+            .payment_method_types
+            .iter()
+            .any(|t| t == "card_present" || t == "interac_present");
+        if in_person {
+            let mut tx = state.db.begin_write().await?;
+            let applied = payment_rows::apply_intent(
+                &mut tx,
+                tenant_id,
+                connection_id,
+                &pi,
+                &payment_rows::Context::default(),
+            )
+            .await?;
+            tx.commit().await?;
+            if applied.changed {
+                state.bus.publish(tenant_id, "payments", Some(&pi.id)).await;
+            }
+        }
+        return Ok(());
+    }
+    if event.kind.starts_with("charge.") && event.object_type() == Some("charge") {
+        let Ok(charge) = event.object::<Charge>() else {
+            return Ok(());
+        };
+        let mut tx = state.db.begin_write().await?;
+        let changed = payment_rows::apply_charge(&mut tx, connection_id, &charge).await?;
+        tx.commit().await?;
+        if let (true, Some(pi)) = (changed, charge.payment_intent.as_deref()) {
+            state.bus.publish(tenant_id, "payments", Some(pi)).await;
+        }
+        return Ok(());
+    }
     if event.kind.starts_with("terminal.reader.") {
         let Ok(reader) = event.object::<Reader>() else {
             tracing::warn!(event = %event.id, "reader event without a readable reader");
@@ -134,6 +174,26 @@ async fn apply(
         // which also learns its location.
         if old.is_some() {
             reader_rows::apply(&mut tx, tenant_id, connection_id, old.as_ref(), &fresh).await?;
+        }
+        // A payment handed to this reader (by us or by point-of-sale software) is this reader's
+        // and its location's.
+        if let Some(pi) = reader
+            .action
+            .as_ref()
+            .and_then(|a| a.process_payment_intent.as_ref())
+            .map(|p| p.payment_intent.id().to_string())
+        {
+            sqlx::query(
+                "UPDATE payments SET reader_id = COALESCE(reader_id, $3),
+                 location_id = COALESCE(location_id, $4)
+                 WHERE connection_id = $1 AND id = $2",
+            )
+            .bind(connection_id)
+            .bind(&pi)
+            .bind(&reader.id)
+            .bind(fresh.location_id.as_deref())
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         state

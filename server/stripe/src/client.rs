@@ -522,6 +522,13 @@ impl StripeClient {
     }
 
     // Refunds
+    pub async fn retrieve_charge(
+        &self,
+        creds: &Credentials,
+        id: &str,
+    ) -> Result<Charge, StripeError> {
+        self.get(&format!("/v1/charges/{id}"), creds, &()).await
+    }
     pub async fn create_refund(
         &self,
         creds: &Credentials,

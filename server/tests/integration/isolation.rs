@@ -30,6 +30,7 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "list_locations",
     "list_readers",
     "fleet_overview",
+    "list_transactions",
 ];
 
 struct World {
@@ -37,6 +38,7 @@ struct World {
     b_location: String,
     b_reader: String,
     b_account: String,
+    b_payment: String,
     b_tenant: String,
     b_owner_id: String,
     b_member_id: String,
@@ -194,6 +196,36 @@ fn calls(w: &World) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
             vec![("name", "Mine".into()), ("account_id", w.b_account.clone())],
         ),
         (
+            "start_test_charge",
+            vec![
+                ("reader_id", w.b_reader.clone()),
+                ("amount", "1".into()),
+                ("currency", "usd".into()),
+                ("op", "isolationop1".into()),
+            ],
+        ),
+        (
+            "present_test_card",
+            vec![
+                ("reader_id", w.b_reader.clone()),
+                ("card", "4242424242424242".into()),
+                ("op", "isolationop2".into()),
+            ],
+        ),
+        ("payment_detail", vec![("id", w.b_payment.clone())]),
+        (
+            "capture_payment",
+            vec![("id", w.b_payment.clone()), ("op", "isolationop3".into())],
+        ),
+        (
+            "cancel_payment",
+            vec![("id", w.b_payment.clone()), ("op", "isolationop4".into())],
+        ),
+        (
+            "refund_payment",
+            vec![("id", w.b_payment.clone()), ("op", "isolationop5".into())],
+        ),
+        (
             "remove_connection",
             vec![("connection_id", w.b_connection.clone())],
         ),
@@ -239,7 +271,11 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
             &[("name", "B's franchise store"), ("account_id", &account.id)],
         )
         .await;
+    let b_op = app::ssr::payments_service::new_operation();
+    let b_payment = crate::payments::charge(&b, &b_reader, "5", "manual", &b_op).await;
+    crate::payments::present(&b, &b_reader, "4242424242424242", &b_op).await;
     let world = World {
+        b_payment,
         b_location,
         b_reader,
         b_account: account.id,
@@ -319,6 +355,9 @@ async fn tenant_a_cannot_read_or_change_tenant_b() {
     assert_eq!(readers.total, 0, "A sees none of B's readers");
     let locations: app::fleet::types::LocationsView = a.ok("list_locations", &[]).await;
     assert!(locations.locations.is_empty());
+    let transactions: app::payments::types::TransactionsView =
+        a.ok("list_transactions", &[]).await;
+    assert!(transactions.payments.is_empty(), "A sees none of B's payments");
     let overview: app::fleet::types::OverviewView = a.ok("fleet_overview", &[]).await;
     assert_eq!(overview.totals.total(), 0);
     let me = a.me().await.expect("a");
@@ -335,6 +374,7 @@ async fn every_server_function_is_in_the_isolation_table() {
         b_location: String::new(),
         b_reader: String::new(),
         b_account: String::new(),
+        b_payment: String::new(),
         b_connection: String::new(),
         b_tenant: String::new(),
         b_owner_id: String::new(),
@@ -377,6 +417,10 @@ async fn signed_out_callers_get_401_from_every_tenant_function() {
         "register_reader",
         "fleet_overview",
         "cancel_reader_action",
+        "start_test_charge",
+        "list_transactions",
+        "payment_detail",
+        "refund_payment",
     ] {
         let r = anonymous
             .call(
@@ -394,6 +438,10 @@ async fn signed_out_callers_get_401_from_every_tenant_function() {
                     ("id", "x"),
                     ("location", "x"),
                     ("registration_code", "x"),
+                    ("reader_id", "x"),
+                    ("amount", "1"),
+                    ("currency", "usd"),
+                    ("op", "anonymousop"),
                 ],
             )
             .await;

@@ -9,4 +9,5 @@ mod isolation;
 mod live;
 mod members;
 mod pages;
+mod payments;
 mod stripe;

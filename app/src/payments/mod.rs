@@ -1,0 +1,11 @@
+//! Payments: test charges on readers, the transactions list and each payment's page.
+
+pub mod api;
+mod charge_panel;
+mod transaction_page;
+mod transactions_page;
+pub mod types;
+
+pub use charge_panel::{ChargePanel, PaymentList};
+pub use transaction_page::TransactionPage;
+pub use transactions_page::TransactionsPage;

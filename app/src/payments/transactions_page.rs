@@ -1,0 +1,209 @@
+use super::api::list_transactions;
+use super::types::{format_amount, TransactionQuery, TransactionsView, CURRENCIES};
+use crate::components::feedback::{EmptyState, ErrorView, Loading};
+use crate::time_fmt::datetime;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn query_string(q: &TransactionQuery, before: Option<&str>) -> String {
+    let pairs = [
+        ("status", &q.status),
+        ("location", &q.location),
+        ("reader", &q.reader),
+        ("from", &q.from),
+        ("to", &q.to),
+        ("min", &q.min),
+        ("max", &q.max),
+        ("currency", &q.currency),
+        ("card", &q.card),
+        ("q", &q.q),
+    ];
+    let mut parts: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_ref()
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={}", urlencode(v)))
+        })
+        .collect();
+    if let Some(before) = before {
+        parts.push(format!("before={}", urlencode(before)));
+    }
+    format!("/transactions?{}", parts.join("&"))
+}
+
+#[component]
+pub fn TransactionsPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let query = move || {
+        let q = query_map.read();
+        TransactionQuery {
+            status: q.get("status"),
+            location: q.get("location"),
+            reader: q.get("reader"),
+            from: q.get("from"),
+            to: q.get("to"),
+            min: q.get("min"),
+            max: q.get("max"),
+            currency: q.get("currency"),
+            card: q.get("card"),
+            q: q.get("q"),
+            before: q.get("before"),
+        }
+    };
+    let live = use_context::<crate::live::Live>().map(|l| l.topic("payments"));
+    let data = Resource::new(
+        move || (query(), live.map(|t| t.get())),
+        |(q, _)| list_transactions(q),
+    );
+    view! {
+        <Title text="Transactions"/>
+        <div class="page-header">
+            <h1>"Transactions"</h1>
+            <p class="muted">"In-person payments on your readers, updated live as Stripe reports them."</p>
+        </div>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                let q = query();
+                match data.await {
+                    Ok(view) => view! { <Body view q/> }.into_any(),
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Body(view: TransactionsView, q: TransactionQuery) -> impl IntoView {
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let selected = |v: &Option<String>, option: &str| v.as_deref() == Some(option);
+    let filtered = query_string(&q, None) != "/transactions?";
+    view! {
+        <form class="filters" method="get" action="/transactions" role="search">
+            <div class="field">
+                <label for="tx-q">"PaymentIntent id"</label>
+                <input id="tx-q" name="q" type="search" placeholder="pi_…" value=value(&q.q)/>
+            </div>
+            <div class="field">
+                <label for="tx-status">"Status"</label>
+                <select id="tx-status" name="status">
+                    <option value="">"Any status"</option>
+                    {[("succeeded", "Succeeded"), ("requires_capture", "Authorised"), ("refunded", "Refunded"),
+                      ("declined", "Declined"), ("waiting", "Waiting for card"), ("canceled", "Canceled")]
+                        .into_iter().map(|(v, l)| view! { <option value=v selected=selected(&q.status, v)>{l}</option> }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="tx-location">"Location"</label>
+                <select id="tx-location" name="location">
+                    <option value="">"All locations"</option>
+                    {view.locations.iter().map(|(id, name)| view! {
+                        <option value=id.clone() selected=selected(&q.location, id)>{name.clone()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="tx-from">"From"</label>
+                <input id="tx-from" name="from" type="date" value=value(&q.from)/>
+            </div>
+            <div class="field">
+                <label for="tx-to">"To"</label>
+                <input id="tx-to" name="to" type="date" value=value(&q.to)/>
+            </div>
+            <div class="field">
+                <label for="tx-min">"Amount from"</label>
+                <input id="tx-min" name="min" type="text" inputmode="decimal" value=value(&q.min)/>
+            </div>
+            <div class="field">
+                <label for="tx-max">"Amount to"</label>
+                <input id="tx-max" name="max" type="text" inputmode="decimal" value=value(&q.max)/>
+            </div>
+            <div class="field">
+                <label for="tx-currency">"Currency"</label>
+                <select id="tx-currency" name="currency">
+                    <option value="">"Any"</option>
+                    {CURRENCIES.iter().map(|c| view! { <option value=*c selected=selected(&q.currency, c)>{c.to_uppercase()}</option> }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="tx-card">"Card brand or last 4"</label>
+                <input id="tx-card" name="card" type="text" value=value(&q.card)/>
+            </div>
+            <input type="hidden" name="reader" value=value(&q.reader)/>
+            <div class="field end">
+                <button type="submit" class="button">"Apply"</button>
+                <a class="button subtle" href="/transactions">"Clear"</a>
+            </div>
+        </form>
+        <div class="stats" aria-label="Totals for these filters">
+            {if view.totals.is_empty() {
+                view! { <div class="stat"><span class="stat-value">"0"</span><span class="stat-label">"payments"</span></div> }.into_any()
+            } else {
+                view.totals.iter().map(|t| view! {
+                    <div class="stat">
+                        <span class="stat-value">{format_amount(t.received - t.refunded, &t.currency)}</span>
+                        <span class="stat-label">{format!("{} payment{}, net of {} refunded", t.count, if t.count == 1 { "" } else { "s" }, format_amount(t.refunded, &t.currency))}</span>
+                    </div>
+                }).collect_view().into_any()
+            }}
+        </div>
+        {if view.payments.is_empty() {
+            view! {
+                <section class="panel">
+                    {if filtered {
+                        view! { <EmptyState title="No transactions match" text="Change or clear the filters to see more."/> }.into_any()
+                    } else {
+                        view! { <EmptyState title="No transactions yet" text="Payments taken on your readers appear here as soon as Stripe reports them. Start a test charge from a reader's page."/> }.into_any()
+                    }}
+                </section>
+            }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table class="transactions">
+                        <caption class="visually-hidden">"Transactions"</caption>
+                        <thead><tr>
+                            <th scope="col">"Time"</th>
+                            <th scope="col">"Amount"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col">"Card"</th>
+                            <th scope="col">"Reader"</th>
+                            <th scope="col">"Location"</th>
+                            <th scope="col">"Description"</th>
+                        </tr></thead>
+                        <tbody>
+                            {view.payments.into_iter().map(|p| view! {
+                                <tr data-payment=p.id.clone()>
+                                    <td class="nowrap">{datetime(p.created_at)}</td>
+                                    <td class="nowrap"><a href=format!("/transactions/{}", p.id)>{p.amount_text()}</a></td>
+                                    <td><span class=p.status_class()>{p.status_label()}</span></td>
+                                    <td class="nowrap">{p.card_text().unwrap_or_else(|| "—".into())}</td>
+                                    <td>{p.reader_label.clone().or(p.reader_id.clone()).unwrap_or_else(|| "—".into())}</td>
+                                    <td>{p.location_name.clone().unwrap_or_else(|| "—".into())}</td>
+                                    <td class="small">{p.description.clone().unwrap_or_default()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                <nav class="pager" aria-label="Pages">
+                    {q.before.is_some().then(|| view! { <a class="button" href=query_string(&q, None)>"Newest"</a> })}
+                    {view.next.clone().map(|cursor| view! { <a class="button" href=query_string(&q, Some(&cursor))>"Older →"</a> })}
+                </nav>
+            }.into_any()
+        }}
+    }
+}

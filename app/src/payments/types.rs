@@ -1,0 +1,252 @@
+//! What the payment pages and their server functions exchange, and how amounts are written.
+
+use serde::{Deserialize, Serialize};
+
+/// Currencies without a minor unit (Stripe's list of zero-decimal currencies).
+const ZERO_DECIMAL: &[&str] = &[
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
+    "xaf", "xof", "xpf",
+];
+
+/// Currencies offered for test charges; the account's own currency is preselected.
+pub const CURRENCIES: &[&str] = &[
+    "usd", "eur", "gbp", "cad", "aud", "nzd", "chf", "sek", "dkk", "nok", "pln", "czk", "sgd",
+    "myr", "hkd", "jpy",
+];
+
+fn decimals(currency: &str) -> u32 {
+    if ZERO_DECIMAL.contains(&currency.to_ascii_lowercase().as_str()) {
+        0
+    } else {
+        2
+    }
+}
+
+/// `1250` in `usd` → "12.50 USD"; `500` in `jpy` → "500 JPY".
+pub fn format_amount(minor: i64, currency: &str) -> String {
+    let code = currency.to_ascii_uppercase();
+    match decimals(currency) {
+        0 => format!("{minor} {code}"),
+        _ => {
+            let sign = if minor < 0 { "-" } else { "" };
+            let abs = minor.unsigned_abs();
+            format!("{sign}{}.{:02} {code}", abs / 100, abs % 100)
+        }
+    }
+}
+
+/// "12.5" in `usd` → 1250. Refuses more decimals than the currency has, signs and nonsense.
+pub fn parse_amount(text: &str, currency: &str) -> Result<i64, String> {
+    let text = text.trim().replace(',', "");
+    let places = decimals(currency);
+    let (whole, fraction) = match text.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (text.as_str(), ""),
+    };
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    if !digits(whole) || (!fraction.is_empty() && !digits(fraction)) {
+        return Err("Enter an amount such as 12.50.".into());
+    }
+    if fraction.len() > places as usize {
+        return Err(if places == 0 {
+            format!("{} has no decimals: enter a whole amount.", currency.to_uppercase())
+        } else {
+            "Use at most two decimals, e.g. 12.50.".into()
+        });
+    }
+    let whole: i64 = whole
+        .parse()
+        .map_err(|_| "That amount is too large.".to_string())?;
+    let mut fraction = fraction.to_string();
+    while fraction.len() < places as usize {
+        fraction.push('0');
+    }
+    let fraction: i64 = if fraction.is_empty() {
+        0
+    } else {
+        fraction.parse().map_err(|_| "Enter an amount such as 12.50.".to_string())?
+    };
+    let minor = whole
+        .checked_mul(10i64.pow(places))
+        .and_then(|w| w.checked_add(fraction))
+        .filter(|m| *m <= 99_999_999)
+        .ok_or_else(|| "That amount is too large for a test charge.".to_string())?;
+    if minor == 0 {
+        return Err("Enter an amount above zero.".into());
+    }
+    Ok(minor)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentView {
+    pub id: String,
+    pub reader_id: Option<String>,
+    pub reader_label: Option<String>,
+    pub location_id: Option<String>,
+    pub location_name: Option<String>,
+    pub amount: i64,
+    pub currency: String,
+    pub description: Option<String>,
+    pub capture_method: String,
+    pub status: String,
+    pub amount_capturable: i64,
+    pub amount_received: i64,
+    pub amount_refunded: i64,
+    pub card_brand: Option<String>,
+    pub card_last4: Option<String>,
+    pub read_method: Option<String>,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub started_by: Option<String>,
+    pub created_at: i64,
+}
+
+impl PaymentView {
+    pub fn amount_text(&self) -> String {
+        format_amount(self.amount, &self.currency)
+    }
+
+    /// What a person calls this state.
+    pub fn status_label(&self) -> &'static str {
+        match self.status.as_str() {
+            "requires_payment_method" if self.failure_code.is_some() => "Declined",
+            "requires_payment_method" => "Waiting for card",
+            "requires_confirmation" => "Card read",
+            "requires_action" => "Needs action",
+            "processing" => "Processing",
+            "requires_capture" => "Authorised",
+            "canceled" => "Canceled",
+            "succeeded" if self.amount_refunded >= self.amount_received && self.amount_refunded > 0 => {
+                "Refunded"
+            }
+            "succeeded" if self.amount_refunded > 0 => "Partly refunded",
+            "succeeded" => "Succeeded",
+            _ => "Unknown",
+        }
+    }
+
+    pub fn status_class(&self) -> &'static str {
+        match self.status_label() {
+            "Succeeded" | "Authorised" => "badge status-online",
+            "Declined" => "badge status-alert",
+            "Waiting for card" | "Card read" | "Processing" | "Needs action" => "badge status-busy",
+            _ => "badge status-offline",
+        }
+    }
+
+    pub fn can_capture(&self) -> bool {
+        self.status == "requires_capture"
+    }
+
+    pub fn can_cancel(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "requires_capture" | "requires_payment_method" | "requires_confirmation" | "requires_action"
+        )
+    }
+
+    pub fn refundable(&self) -> i64 {
+        if self.status == "succeeded" {
+            (self.amount_received - self.amount_refunded).max(0)
+        } else {
+            0
+        }
+    }
+
+    pub fn card_text(&self) -> Option<String> {
+        match (&self.card_brand, &self.card_last4) {
+            (Some(brand), Some(last4)) => Some(format!("{} •••• {last4}", capitalise(brand))),
+            (None, Some(last4)) => Some(format!("•••• {last4}")),
+            _ => None,
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Filters of the transactions list; each is a URL query parameter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionQuery {
+    /// `succeeded`, `requires_capture`, `canceled`, `declined`, `waiting`, `refunded`.
+    pub status: Option<String>,
+    pub location: Option<String>,
+    pub reader: Option<String>,
+    /// `YYYY-MM-DD`, inclusive, UTC.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Major units, e.g. `10` or `12.50`.
+    pub min: Option<String>,
+    pub max: Option<String>,
+    pub currency: Option<String>,
+    /// A card brand (`visa`) or the last four digits.
+    pub card: Option<String>,
+    /// A PaymentIntent id, or part of it.
+    pub q: Option<String>,
+    /// Keyset cursor: `created_at:id` of the last row of the previous page.
+    pub before: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrencyTotal {
+    pub currency: String,
+    pub count: i64,
+    pub received: i64,
+    pub refunded: i64,
+}
+
+pub const TRANSACTIONS_PER_PAGE: i64 = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionsView {
+    pub payments: Vec<PaymentView>,
+    pub next: Option<String>,
+    pub totals: Vec<CurrencyTotal>,
+    pub locations: Vec<(String, String)>,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineItem {
+    pub at: i64,
+    /// `us` (this dashboard), `stripe` (Stripe's answer or event) or `audit`.
+    pub source: String,
+    pub what: String,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentDetail {
+    pub payment: PaymentView,
+    pub timeline: Vec<TimelineItem>,
+    pub can_charge: bool,
+    /// A fresh operation id for this page's buttons: a double click reuses it, so Stripe
+    /// answers the second request with the first one's result.
+    pub op: String,
+    pub now: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_round_trip() {
+        assert_eq!(parse_amount("12.5", "usd"), Ok(1250));
+        assert_eq!(parse_amount("1,000", "usd"), Ok(100_000));
+        assert_eq!(parse_amount("500", "jpy"), Ok(500));
+        assert!(parse_amount("5.5", "jpy").is_err());
+        assert!(parse_amount("1.234", "usd").is_err());
+        assert!(parse_amount("-3", "usd").is_err());
+        assert!(parse_amount("0", "usd").is_err());
+        assert!(parse_amount("abc", "usd").is_err());
+        assert!(parse_amount("99999999999999999999", "usd").is_err());
+        assert_eq!(format_amount(1250, "usd"), "12.50 USD");
+        assert_eq!(format_amount(500, "jpy"), "500 JPY");
+    }
+}

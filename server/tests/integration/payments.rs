@@ -1,0 +1,233 @@
+//! Test charges on simulated readers over real HTTP: PaymentIntents, the simulated card,
+//! capture, cancel, refund, idempotent buttons, declines in plain words, and the transactions
+//! list, detail and totals.
+
+use crate::fleet::{create_location, default_connection, register, sim};
+use crate::harness::{message, Browser, TestServer};
+use app::fleet::types::ReaderDetail;
+use app::payments::types::{PaymentDetail, TransactionsView};
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn reader_page(b: &Browser, reader: &str) -> ReaderDetail {
+    b.ok("reader_detail", &[("id", reader)]).await
+}
+
+pub async fn charge(b: &Browser, reader: &str, amount: &str, capture: &str, op: &str) -> String {
+    b.ok(
+        "start_test_charge",
+        &[
+            ("reader_id", reader),
+            ("amount", amount),
+            ("currency", "usd"),
+            ("description", "Coffee"),
+            ("capture", capture),
+            ("op", op),
+        ],
+    )
+    .await
+}
+
+pub async fn present(b: &Browser, reader: &str, card: &str, op: &str) {
+    let () = b
+        .ok(
+            "present_test_card",
+            &[("reader_id", reader), ("card", card), ("op", op)],
+        )
+        .await;
+}
+
+async fn payment(b: &Browser, id: &str) -> PaymentDetail {
+    b.ok("payment_detail", &[("id", id)]).await
+}
+
+pub async fn setup(s: &TestServer, email: &str) -> (Browser, String) {
+    let owner = s.user(email).await;
+    let connection = default_connection(&owner).await;
+    let location = create_location(&owner, &connection, "Cafe").await;
+    let reader = register(&owner, &location, "simulated-wpe", "Till").await;
+    (owner, reader)
+}
+
+#[tokio::test]
+async fn a_test_charge_is_approved_found_in_transactions_and_refunded() {
+    let s = TestServer::start().await;
+    let (owner, reader) = setup(&s, "charge@example.com").await;
+    let page = reader_page(&owner, &reader).await;
+    assert_eq!(page.currency, "usd");
+    assert!(!page.test_cards.is_empty());
+    let pi = charge(&owner, &reader, "12.50", "automatic", &page.op).await;
+    assert!(pi.starts_with("pi_"));
+    let page = reader_page(&owner, &reader).await;
+    assert!(page.reader.busy(), "the reader waits for the card");
+    assert_eq!(page.payments[0].status_label(), "Waiting for card");
+    present(&owner, &reader, "4242424242424242", &page.op).await;
+    let detail = payment(&owner, &pi).await;
+    let p = &detail.payment;
+    assert_eq!(p.status_label(), "Succeeded");
+    assert_eq!((p.amount, p.amount_received), (1250, 1250));
+    assert_eq!(p.card_last4.as_deref(), Some("4242"));
+    assert_eq!(p.reader_id.as_deref(), Some(reader.as_str()));
+    assert_eq!(p.started_by.as_deref(), Some("charge@example.com"));
+    assert!(detail.timeline.len() >= 3, "{:?}", detail.timeline);
+
+    let list: TransactionsView = owner.ok("list_transactions", &[]).await;
+    assert_eq!(list.payments.len(), 1);
+    assert_eq!(list.totals[0].received, 1250);
+    let list: TransactionsView = owner
+        .ok("list_transactions", &[("query[card]", "4242"), ("query[status]", "succeeded")])
+        .await;
+    assert_eq!(list.payments.len(), 1);
+    let list: TransactionsView = owner
+        .ok("list_transactions", &[("query[min]", "20")])
+        .await;
+    assert!(list.payments.is_empty());
+
+    // Partial refund, then the rest; nothing is left after.
+    let (status, err) = owner
+        .err("refund_payment", &[("id", &pi), ("amount", "20.00"), ("op", &detail.op)])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(message(&err).contains("12.50 USD"), "{err}");
+    let () = owner
+        .ok("refund_payment", &[("id", &pi), ("amount", "5"), ("op", &detail.op)])
+        .await;
+    let detail = payment(&owner, &pi).await;
+    assert_eq!(detail.payment.amount_refunded, 500);
+    assert_eq!(detail.payment.status_label(), "Partly refunded");
+    let () = owner
+        .ok("refund_payment", &[("id", &pi), ("op", &detail.op)])
+        .await;
+    let detail = payment(&owner, &pi).await;
+    assert_eq!(detail.payment.amount_refunded, 1250);
+    let (status, _) = owner
+        .err("refund_payment", &[("id", &pi), ("op", &detail.op)])
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('payment.test_charge_started', 'payment.card_presented', 'payment.refunded')")
+            .await,
+        4
+    );
+}
+
+#[tokio::test]
+async fn a_double_click_charges_once_and_declines_say_why() {
+    let s = TestServer::start().await;
+    let (owner, reader) = setup(&s, "double@example.com").await;
+    let op = reader_page(&owner, &reader).await.op;
+    let first = charge(&owner, &reader, "9.99", "automatic", &op).await;
+    let second = charge(&owner, &reader, "9.99", "automatic", &op).await;
+    assert_eq!(first, second, "the same operation is the same PaymentIntent");
+    assert_eq!(s.count("SELECT COUNT(*) FROM payments").await, 1);
+
+    present(&owner, &reader, "4000000000009995", &op).await;
+    let detail = payment(&owner, &first).await;
+    assert_eq!(detail.payment.status_label(), "Declined");
+    assert_eq!(detail.payment.failure_code.as_deref(), Some("insufficient_funds"));
+    assert!(detail.payment.failure_message.is_some());
+    let list: TransactionsView = owner
+        .ok("list_transactions", &[("query[status]", "declined")])
+        .await;
+    assert_eq!(list.payments.len(), 1);
+}
+
+#[tokio::test]
+async fn manual_capture_cancel_and_an_offline_reader() {
+    let s = TestServer::start().await;
+    let (owner, reader) = setup(&s, "manual@example.com").await;
+    let op = reader_page(&owner, &reader).await.op;
+    let pi = charge(&owner, &reader, "40", "manual", &op).await;
+    present(&owner, &reader, "5555555555554444", &op).await;
+    let detail = payment(&owner, &pi).await;
+    assert_eq!(detail.payment.status_label(), "Authorised");
+    assert_eq!(detail.payment.amount_capturable, 4000);
+    let () = owner.ok("capture_payment", &[("id", &pi), ("op", &detail.op)]).await;
+    let detail = payment(&owner, &pi).await;
+    assert_eq!(detail.payment.status_label(), "Succeeded");
+    let (status, err) = owner.err("cancel_payment", &[("id", &pi), ("op", &detail.op)]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+
+    // Cancel one still waiting for a card.
+    let op = reader_page(&owner, &reader).await.op;
+    let waiting = charge(&owner, &reader, "3", "automatic", &op).await;
+    let detail = payment(&owner, &waiting).await;
+    let () = owner.ok("cancel_payment", &[("id", &waiting), ("op", &detail.op)]).await;
+    assert_eq!(payment(&owner, &waiting).await.payment.status_label(), "Canceled");
+
+    // An offline reader: Stripe's reason with a next step, and no PaymentIntent left waiting.
+    sim(&s.simulator(), &format!("/_sim/readers/{reader}/offline"), json!({})).await;
+    let op = reader_page(&owner, &reader).await.op;
+    let (status, err) = owner
+        .err(
+            "start_test_charge",
+            &[("reader_id", &reader), ("amount", "1"), ("currency", "usd"), ("op", &op)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    assert!(message(&err).to_lowercase().contains("offline"), "{err}");
+    let left: i64 = s
+        .count("SELECT COUNT(*) FROM payments WHERE status = 'requires_payment_method'")
+        .await;
+    assert_eq!(left, 0);
+    // Bad input is refused before Stripe is asked.
+    for (field, amount, currency) in [("amount", "-1", "usd"), ("amount", "1.234", "usd"), ("currency", "1", "xyz")] {
+        let (status, err) = owner
+            .err(
+                "start_test_charge",
+                &[("reader_id", &reader), ("amount", amount), ("currency", currency), ("op", &op)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(err["Invalid"]["field"], field);
+    }
+}
+
+#[tokio::test]
+async fn webhooks_never_move_a_payment_backwards() {
+    let s = TestServer::start().await;
+    let (owner, reader) = setup(&s, "order@example.com").await;
+    let op = reader_page(&owner, &reader).await.op;
+    let pi = charge(&owner, &reader, "7", "automatic", &op).await;
+    present(&owner, &reader, "4242424242424242", &op).await;
+    crate::fleet::eventually("the events arrived", 10, || async {
+        s.count(&format!("SELECT COUNT(*) FROM webhook_events WHERE type = 'payment_intent.succeeded' AND payload LIKE '%{pi}%'")).await == 1
+    })
+    .await;
+    // Replay the older "created" event as a new delivery (another id): still succeeded.
+    let (payload, connection): (String, String) = sqlx::query_as(
+        "SELECT payload, connection_id FROM webhook_events WHERE type = 'payment_intent.created'",
+    )
+    .fetch_one(&s.state.db.pool)
+    .await
+    .expect("created event");
+    let replay = payload.replacen("\"id\": \"evt_", "\"id\": \"evt_replayed", 1);
+    let replay = if replay == payload {
+        payload.replacen("\"id\":\"evt_", "\"id\":\"evt_replayed", 1)
+    } else {
+        replay
+    };
+    let sealed: String = sqlx::query_scalar("SELECT webhook_secret FROM stripe_connections WHERE id = $1")
+        .bind(&connection)
+        .fetch_one(&s.state.db.pool)
+        .await
+        .expect("secret");
+    let secret = app::ssr::secrets::open(
+        &s.state.settings.master_key,
+        &app::ssr::stripe_access::purpose(&connection, "webhook_secret"),
+        &sealed,
+    )
+    .expect("open");
+    let r = reqwest::Client::new()
+        .post(format!("{}/webhooks/stripe/{connection}", s.base))
+        .header(
+            "stripe-signature",
+            fleet_stripe::webhook::sign_header(&secret, app::ssr::ids::now_ms() / 1000, replay.as_bytes()),
+        )
+        .body(replay)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(payment(&owner, &pi).await.payment.status_label(), "Succeeded");
+}
