@@ -20,7 +20,16 @@ pub async fn start_test_charge(
     op: String,
 ) -> Result<String, AppError> {
     let c = require(Permission::Charge).await?;
-    svc::test_charge(&c, &reader_id, &amount, &currency, &description, &capture, &op).await
+    svc::test_charge(
+        &c,
+        &reader_id,
+        &amount,
+        &currency,
+        &description,
+        &capture,
+        &op,
+    )
+    .await
 }
 
 #[server(prefix = "/sf", endpoint = "present_test_card")]

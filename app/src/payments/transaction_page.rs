@@ -62,8 +62,14 @@ fn Detail(detail: PaymentDetail, actions: Actions) -> impl IntoView {
     let (op1, op2, op3) = (detail.op.clone(), detail.op.clone(), detail.op.clone());
     let refundable = p.refundable();
     let (can_capture, can_cancel) = (p.can_capture(), p.can_cancel());
-    let capture_label = format!("Capture {}", format_amount(p.amount_capturable, &p.currency));
-    let refund_label = format!("Refund amount (up to {})", format_amount(refundable, &p.currency));
+    let capture_label = format!(
+        "Capture {}",
+        format_amount(p.amount_capturable, &p.currency)
+    );
+    let refund_label = format!(
+        "Refund amount (up to {})",
+        format_amount(refundable, &p.currency)
+    );
     view! {
         <Title text=p.amount_text()/>
         <div class="page-header row-between">

@@ -49,7 +49,10 @@ pub fn parse_amount(text: &str, currency: &str) -> Result<i64, String> {
     }
     if fraction.len() > places as usize {
         return Err(if places == 0 {
-            format!("{} has no decimals: enter a whole amount.", currency.to_uppercase())
+            format!(
+                "{} has no decimals: enter a whole amount.",
+                currency.to_uppercase()
+            )
         } else {
             "Use at most two decimals, e.g. 12.50.".into()
         });
@@ -64,7 +67,9 @@ pub fn parse_amount(text: &str, currency: &str) -> Result<i64, String> {
     let fraction: i64 = if fraction.is_empty() {
         0
     } else {
-        fraction.parse().map_err(|_| "Enter an amount such as 12.50.".to_string())?
+        fraction
+            .parse()
+            .map_err(|_| "Enter an amount such as 12.50.".to_string())?
     };
     let minor = whole
         .checked_mul(10i64.pow(places))
@@ -116,7 +121,9 @@ impl PaymentView {
             "processing" => "Processing",
             "requires_capture" => "Authorised",
             "canceled" => "Canceled",
-            "succeeded" if self.amount_refunded >= self.amount_received && self.amount_refunded > 0 => {
+            "succeeded"
+                if self.amount_refunded >= self.amount_received && self.amount_refunded > 0 =>
+            {
                 "Refunded"
             }
             "succeeded" if self.amount_refunded > 0 => "Partly refunded",
@@ -141,7 +148,10 @@ impl PaymentView {
     pub fn can_cancel(&self) -> bool {
         matches!(
             self.status.as_str(),
-            "requires_capture" | "requires_payment_method" | "requires_confirmation" | "requires_action"
+            "requires_capture"
+                | "requires_payment_method"
+                | "requires_confirmation"
+                | "requires_action"
         )
     }
 

@@ -65,7 +65,7 @@ pub async fn apply_intent(
     let mut applied = Applied::default();
     match existing {
         None => {
-            sqlx::query(
+            let inserted = sqlx::query(
                 "INSERT INTO payments (connection_id, id, tenant_id, reader_id, location_id, amount,
                  currency, description, capture_method, status, state_rank, amount_capturable,
                  amount_received, failure_code, failure_message, started_by, operation_id,
@@ -95,11 +95,19 @@ pub async fn apply_intent(
             .bind(now)
             .execute(&mut *conn)
             .await?;
+            if inserted.rows_affected() == 0 {
+                // Inserted meanwhile by the other path (webhook or our call): add what we know.
+                applied.changed |= fill_context(conn, connection_id, &pi.id, context).await?;
+                return Ok(applied);
+            }
             applied.created = true;
             applied.changed = true;
             applied.moved = true;
         }
         Some((old_status, old_rank, amount, capturable, received, old_failure)) => {
+            // Stripe's webhook may have created the row before our own call stored who started
+            // the payment on which reader: what we know fills what is missing.
+            applied.changed |= fill_context(conn, connection_id, &pi.id, context).await?;
             // An older state arriving late changes nothing.
             if new_rank < old_rank {
                 return Ok(applied);
@@ -113,8 +121,7 @@ pub async fn apply_intent(
                 sqlx::query(
                     "UPDATE payments SET status = $3, state_rank = $4, amount = $5,
                      amount_capturable = $6, amount_received = $7, failure_code = $8,
-                     failure_message = $9, updated_at = $10,
-                     reader_id = COALESCE(reader_id, $11), location_id = COALESCE(location_id, $12)
+                     failure_message = $9, updated_at = $10
                      WHERE connection_id = $1 AND id = $2",
                 )
                 .bind(connection_id)
@@ -127,8 +134,6 @@ pub async fn apply_intent(
                 .bind(&failure_code)
                 .bind(&failure_message)
                 .bind(now)
-                .bind(context.reader_id)
-                .bind(context.location_id)
                 .execute(&mut *conn)
                 .await?;
                 applied.changed = true;
@@ -152,6 +157,41 @@ pub async fn apply_intent(
         .await?;
     }
     Ok(applied)
+}
+
+/// Fills the reader, location, starter and operation of a row that lacks them; true if it did.
+async fn fill_context(
+    conn: &mut AnyConnection,
+    connection_id: &str,
+    id: &str,
+    context: &Context<'_>,
+) -> Result<bool, sqlx::Error> {
+    let knows = context.reader_id.is_some()
+        || context.location_id.is_some()
+        || context.started_by.is_some()
+        || context.operation_id.is_some();
+    if !knows {
+        return Ok(false);
+    }
+    let filled = sqlx::query(
+        "UPDATE payments SET reader_id = COALESCE(reader_id, $3),
+         location_id = COALESCE(location_id, $4), started_by = COALESCE(started_by, $5),
+         operation_id = COALESCE(operation_id, $6)
+         WHERE connection_id = $1 AND id = $2
+           AND ((reader_id IS NULL AND $3 IS NOT NULL)
+             OR (location_id IS NULL AND $4 IS NOT NULL)
+             OR (started_by IS NULL AND $5 IS NOT NULL)
+             OR (operation_id IS NULL AND $6 IS NOT NULL))",
+    )
+    .bind(connection_id)
+    .bind(id)
+    .bind(context.reader_id)
+    .bind(context.location_id)
+    .bind(context.started_by)
+    .bind(context.operation_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(filled.rows_affected() > 0)
 }
 
 /// Card details and refunds, from a charge of a payment we hold; true when the row changed.

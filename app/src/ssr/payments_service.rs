@@ -9,11 +9,11 @@ use super::payment_rows::{self, Context};
 use super::reader_rows::{self, Mirror};
 use super::stripe_access::{self, Access};
 use crate::error::{AppError, AppResult};
+use crate::model::Permission;
 use crate::payments::types::{
     format_amount, parse_amount, CurrencyTotal, PaymentDetail, PaymentView, TimelineItem,
     TransactionQuery, TransactionsView, CURRENCIES, TRANSACTIONS_PER_PAGE,
 };
-use crate::model::Permission;
 use fleet_stripe::params::{
     CancelPaymentIntent, CapturePaymentIntent, CardPresentParams, CreatePaymentIntent,
     CreateRefund, PresentPaymentMethod, ProcessPaymentIntent,
@@ -145,28 +145,52 @@ async fn store(
     detail: String,
 ) -> AppResult<()> {
     let mut tx = caller.db().begin_write().await?;
-    payment_rows::apply_intent(&mut tx, &caller.tenant_id, &access.connection_id, pi, context)
-        .await?;
+    payment_rows::apply_intent(
+        &mut tx,
+        &caller.tenant_id,
+        &access.connection_id,
+        pi,
+        context,
+    )
+    .await?;
     if let Some(reader) = reader {
         let fresh = Mirror::from_stripe(reader);
         let old = reader_rows::load(&mut tx, &access.connection_id, &reader.id).await?;
         if old.is_some() {
-            reader_rows::apply(&mut tx, &caller.tenant_id, &access.connection_id, old.as_ref(), &fresh)
-                .await?;
+            reader_rows::apply(
+                &mut tx,
+                &caller.tenant_id,
+                &access.connection_id,
+                old.as_ref(),
+                &fresh,
+            )
+            .await?;
         }
     }
-    payment_rows::timeline(&mut tx, &caller.tenant_id, &pi.id, "us", what, Some(&detail)).await?;
+    payment_rows::timeline(
+        &mut tx,
+        &caller.tenant_id,
+        &pi.id,
+        "us",
+        what,
+        Some(&detail),
+    )
+    .await?;
     record(
         &mut tx,
         &caller.meta,
-        Entry::by(caller, action).target("payment", &pi.id).detail(detail),
+        Entry::by(caller, action)
+            .target("payment", &pi.id)
+            .detail(detail),
     )
     .await?;
     tx.commit().await?;
     let bus = &caller.state.bus;
-    bus.publish(&caller.tenant_id, "payments", Some(&pi.id)).await;
+    bus.publish(&caller.tenant_id, "payments", Some(&pi.id))
+        .await;
     if let Some(reader) = reader {
-        bus.publish(&caller.tenant_id, "readers", Some(&reader.id)).await;
+        bus.publish(&caller.tenant_id, "readers", Some(&reader.id))
+            .await;
     }
     Ok(())
 }
@@ -221,7 +245,10 @@ pub async fn test_charge(
     let reader = super::readers_service::find(caller, reader_id).await?;
     let currency = currency.trim().to_ascii_lowercase();
     if !CURRENCIES.contains(&currency.as_str()) {
-        return Err(AppError::invalid("currency", "Choose a currency from the list."));
+        return Err(AppError::invalid(
+            "currency",
+            "Choose a currency from the list.",
+        ));
     }
     let minor = parse_amount(amount, &currency).map_err(|m| AppError::invalid("amount", m))?;
     let description = description.trim();
@@ -241,7 +268,8 @@ pub async fn test_charge(
             ))
         }
     };
-    let access = stripe_access::load(&caller.state, &caller.tenant_id, &reader.connection_id).await?;
+    let access =
+        stripe_access::load(&caller.state, &caller.tenant_id, &reader.connection_id).await?;
     let mut metadata = std::collections::BTreeMap::new();
     metadata.insert("terminal_fleet_operation".to_string(), op.to_string());
     metadata.insert("terminal_fleet_reader".to_string(), reader.id.clone());
@@ -287,7 +315,11 @@ pub async fn test_charge(
     let detail = format!(
         "{} on {}",
         format_amount(minor, &currency),
-        if reader.label.is_empty() { &reader.id } else { &reader.label }
+        if reader.label.is_empty() {
+            &reader.id
+        } else {
+            &reader.label
+        }
     );
     match sent {
         Ok(updated) => {
@@ -356,7 +388,8 @@ pub async fn present_card(
 ) -> AppResult<()> {
     check_operation(op)?;
     let reader = super::readers_service::find(caller, reader_id).await?;
-    let access = stripe_access::load(&caller.state, &caller.tenant_id, &reader.connection_id).await?;
+    let access =
+        stripe_access::load(&caller.state, &caller.tenant_id, &reader.connection_id).await?;
     if access.kind != crate::model::ConnectionKind::Simulator {
         return Err(AppError::Conflict(
             "Test cards can only be presented on simulated readers; use a physical test card on a real reader.".into(),
@@ -409,7 +442,8 @@ pub async fn present_card(
         if let Ok(pi) = access
             .client
             .retrieve_payment_intent(&access.creds, &pi_id, &Default::default())
-            .await {
+            .await
+        {
             let context = Context {
                 reader_id: Some(&reader.id),
                 location_id: reader.location_id.as_deref(),
@@ -438,7 +472,14 @@ pub async fn present_card(
     let mut tx = caller.db().begin_write().await?;
     let fresh = Mirror::from_stripe(&updated);
     let old = reader_rows::load(&mut tx, &access.connection_id, &updated.id).await?;
-    reader_rows::apply(&mut tx, &caller.tenant_id, &access.connection_id, old.as_ref(), &fresh).await?;
+    reader_rows::apply(
+        &mut tx,
+        &caller.tenant_id,
+        &access.connection_id,
+        old.as_ref(),
+        &fresh,
+    )
+    .await?;
     tx.commit().await?;
     caller
         .state
@@ -453,7 +494,11 @@ async fn refresh_charge(caller: &Caller, access: &Access, pi: &PaymentIntent) {
     let Some(charge_id) = pi.latest_charge.as_ref().map(|c| c.id().to_string()) else {
         return;
     };
-    let Ok(charge) = access.client.retrieve_charge(&access.creds, &charge_id).await else {
+    let Ok(charge) = access
+        .client
+        .retrieve_charge(&access.creds, &charge_id)
+        .await
+    else {
         return;
     };
     if let Ok(mut tx) = caller.db().begin_write().await {
@@ -541,7 +586,9 @@ pub async fn refund(caller: &Caller, id: &str, amount: &str, op: &str) -> AppRes
     }
     let minor = match amount.trim() {
         "" => refundable,
-        text => parse_amount(text, &payment.currency).map_err(|m| AppError::invalid("amount", m))?,
+        text => {
+            parse_amount(text, &payment.currency).map_err(|m| AppError::invalid("amount", m))?
+        }
     };
     if minor > refundable {
         return Err(AppError::invalid(
@@ -633,12 +680,20 @@ fn day_start(date: &str, field: &str) -> AppResult<i64> {
 }
 
 pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<TransactionsView> {
-    let mut conditions = vec!["p.tenant_id = $1".to_string(), location_clause("p.location_id")];
+    let mut conditions = vec![
+        "p.tenant_id = $1".to_string(),
+        location_clause("p.location_id"),
+    ];
     let mut text: Vec<String> = Vec::new();
     let mut numbers: Vec<i64> = Vec::new();
     // Text binds come first ($4…), numbers after; their placeholders are numbered at the end.
     let mut number_slots: Vec<usize> = Vec::new();
-    let some = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let some = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     match some(&query.status).as_deref() {
         None => {}
         Some("succeeded") => conditions.push("p.status = 'succeeded' AND p.amount_refunded = 0".into()),
@@ -657,19 +712,24 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
             ))
         }
     }
-    let mut push_text = |value: String, conditions: &mut Vec<String>, sql: &dyn Fn(&str) -> String| {
-        text.push(value);
-        let slot = format!("${}", text.len() + 3);
-        conditions.push(sql(&slot));
-    };
+    let mut push_text =
+        |value: String, conditions: &mut Vec<String>, sql: &dyn Fn(&str) -> String| {
+            text.push(value);
+            let slot = format!("${}", text.len() + 3);
+            conditions.push(sql(&slot));
+        };
     if let Some(location) = some(&query.location) {
-        push_text(location, &mut conditions, &|p| format!("p.location_id = {p}"));
+        push_text(location, &mut conditions, &|p| {
+            format!("p.location_id = {p}")
+        });
     }
     if let Some(reader) = some(&query.reader) {
         push_text(reader, &mut conditions, &|p| format!("p.reader_id = {p}"));
     }
     if let Some(currency) = some(&query.currency) {
-        push_text(currency.to_ascii_lowercase(), &mut conditions, &|p| format!("p.currency = {p}"));
+        push_text(currency.to_ascii_lowercase(), &mut conditions, &|p| {
+            format!("p.currency = {p}")
+        });
     }
     if let Some(card) = some(&query.card) {
         push_text(card.to_ascii_lowercase(), &mut conditions, &|p| {
@@ -680,7 +740,10 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
         if q.len() > 100 {
             return Err(AppError::invalid("q", "Search for at most 100 characters."));
         }
-        let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = q
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         push_text(format!("{escaped}%"), &mut conditions, &|p| {
             format!("p.id LIKE {p} ESCAPE '\\'")
         });
@@ -697,12 +760,16 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
         conditions.push("p.created_at < #".into());
     }
     if let Some(min) = some(&query.min) {
-        numbers.push(parse_amount(&min, &currency_for_amounts).map_err(|m| AppError::invalid("min", m))?);
+        numbers.push(
+            parse_amount(&min, &currency_for_amounts).map_err(|m| AppError::invalid("min", m))?,
+        );
         number_slots.push(conditions.len());
         conditions.push("p.amount >= #".into());
     }
     if let Some(max) = some(&query.max) {
-        numbers.push(parse_amount(&max, &currency_for_amounts).map_err(|m| AppError::invalid("max", m))?);
+        numbers.push(
+            parse_amount(&max, &currency_for_amounts).map_err(|m| AppError::invalid("max", m))?,
+        );
         number_slots.push(conditions.len());
         conditions.push("p.amount <= #".into());
     }
@@ -757,7 +824,9 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
         .collect();
     let next = if payments.len() as i64 > TRANSACTIONS_PER_PAGE {
         payments.truncate(TRANSACTIONS_PER_PAGE as usize);
-        payments.last().map(|p| format!("{}:{}", p.created_at, p.id))
+        payments
+            .last()
+            .map(|p| format!("{}:{}", p.created_at, p.id))
     } else {
         None
     };
@@ -808,22 +877,23 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
 
 pub async fn detail(caller: &Caller, id: &str) -> AppResult<PaymentDetail> {
     let (payment, _) = find(caller, id).await?;
-    let mut timeline: Vec<TimelineItem> = sqlx::query_as::<_, (i64, String, String, Option<String>)>(
-        "SELECT at, source, what, detail FROM payment_timeline
+    let mut timeline: Vec<TimelineItem> =
+        sqlx::query_as::<_, (i64, String, String, Option<String>)>(
+            "SELECT at, source, what, detail FROM payment_timeline
          WHERE tenant_id = $1 AND payment_id = $2 ORDER BY at, id",
-    )
-    .bind(&caller.tenant_id)
-    .bind(id)
-    .fetch_all(&caller.db().pool)
-    .await?
-    .into_iter()
-    .map(|(at, source, what, detail)| TimelineItem {
-        at,
-        source,
-        what,
-        detail,
-    })
-    .collect();
+        )
+        .bind(&caller.tenant_id)
+        .bind(id)
+        .fetch_all(&caller.db().pool)
+        .await?
+        .into_iter()
+        .map(|(at, source, what, detail)| TimelineItem {
+            at,
+            source,
+            what,
+            detail,
+        })
+        .collect();
     let events: Vec<(i64, String)> = sqlx::query_as(
         "SELECT received_at, type FROM webhook_events
          WHERE tenant_id = $1 AND payload LIKE $2 ORDER BY received_at LIMIT 100",
@@ -846,12 +916,19 @@ pub async fn detail(caller: &Caller, id: &str) -> AppResult<PaymentDetail> {
     .bind(id)
     .fetch_all(&caller.db().pool)
     .await?;
-    timeline.extend(audit.into_iter().map(|(at, action, actor, detail)| TimelineItem {
-        at,
-        source: "audit".into(),
-        what: format!("{action} by {}", actor.unwrap_or_else(|| "the system".into())),
-        detail,
-    }));
+    timeline.extend(
+        audit
+            .into_iter()
+            .map(|(at, action, actor, detail)| TimelineItem {
+                at,
+                source: "audit".into(),
+                what: format!(
+                    "{action} by {}",
+                    actor.unwrap_or_else(|| "the system".into())
+                ),
+                detail,
+            }),
+    );
     timeline.sort_by_key(|t| t.at);
     Ok(PaymentDetail {
         payment,

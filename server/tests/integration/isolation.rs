@@ -355,9 +355,11 @@ async fn tenant_a_cannot_read_or_change_tenant_b() {
     assert_eq!(readers.total, 0, "A sees none of B's readers");
     let locations: app::fleet::types::LocationsView = a.ok("list_locations", &[]).await;
     assert!(locations.locations.is_empty());
-    let transactions: app::payments::types::TransactionsView =
-        a.ok("list_transactions", &[]).await;
-    assert!(transactions.payments.is_empty(), "A sees none of B's payments");
+    let transactions: app::payments::types::TransactionsView = a.ok("list_transactions", &[]).await;
+    assert!(
+        transactions.payments.is_empty(),
+        "A sees none of B's payments"
+    );
     let overview: app::fleet::types::OverviewView = a.ok("fleet_overview", &[]).await;
     assert_eq!(overview.totals.total(), 0);
     let me = a.me().await.expect("a");

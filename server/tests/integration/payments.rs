@@ -75,22 +75,29 @@ async fn a_test_charge_is_approved_found_in_transactions_and_refunded() {
     assert_eq!(list.payments.len(), 1);
     assert_eq!(list.totals[0].received, 1250);
     let list: TransactionsView = owner
-        .ok("list_transactions", &[("query[card]", "4242"), ("query[status]", "succeeded")])
+        .ok(
+            "list_transactions",
+            &[("query[card]", "4242"), ("query[status]", "succeeded")],
+        )
         .await;
     assert_eq!(list.payments.len(), 1);
-    let list: TransactionsView = owner
-        .ok("list_transactions", &[("query[min]", "20")])
-        .await;
+    let list: TransactionsView = owner.ok("list_transactions", &[("query[min]", "20")]).await;
     assert!(list.payments.is_empty());
 
     // Partial refund, then the rest; nothing is left after.
     let (status, err) = owner
-        .err("refund_payment", &[("id", &pi), ("amount", "20.00"), ("op", &detail.op)])
+        .err(
+            "refund_payment",
+            &[("id", &pi), ("amount", "20.00"), ("op", &detail.op)],
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(message(&err).contains("12.50 USD"), "{err}");
     let () = owner
-        .ok("refund_payment", &[("id", &pi), ("amount", "5"), ("op", &detail.op)])
+        .ok(
+            "refund_payment",
+            &[("id", &pi), ("amount", "5"), ("op", &detail.op)],
+        )
         .await;
     let detail = payment(&owner, &pi).await;
     assert_eq!(detail.payment.amount_refunded, 500);
@@ -118,13 +125,19 @@ async fn a_double_click_charges_once_and_declines_say_why() {
     let op = reader_page(&owner, &reader).await.op;
     let first = charge(&owner, &reader, "9.99", "automatic", &op).await;
     let second = charge(&owner, &reader, "9.99", "automatic", &op).await;
-    assert_eq!(first, second, "the same operation is the same PaymentIntent");
+    assert_eq!(
+        first, second,
+        "the same operation is the same PaymentIntent"
+    );
     assert_eq!(s.count("SELECT COUNT(*) FROM payments").await, 1);
 
     present(&owner, &reader, "4000000000009995", &op).await;
     let detail = payment(&owner, &first).await;
     assert_eq!(detail.payment.status_label(), "Declined");
-    assert_eq!(detail.payment.failure_code.as_deref(), Some("insufficient_funds"));
+    assert_eq!(
+        detail.payment.failure_code.as_deref(),
+        Some("insufficient_funds")
+    );
     assert!(detail.payment.failure_message.is_some());
     let list: TransactionsView = owner
         .ok("list_transactions", &[("query[status]", "declined")])
@@ -142,26 +155,45 @@ async fn manual_capture_cancel_and_an_offline_reader() {
     let detail = payment(&owner, &pi).await;
     assert_eq!(detail.payment.status_label(), "Authorised");
     assert_eq!(detail.payment.amount_capturable, 4000);
-    let () = owner.ok("capture_payment", &[("id", &pi), ("op", &detail.op)]).await;
+    let () = owner
+        .ok("capture_payment", &[("id", &pi), ("op", &detail.op)])
+        .await;
     let detail = payment(&owner, &pi).await;
     assert_eq!(detail.payment.status_label(), "Succeeded");
-    let (status, err) = owner.err("cancel_payment", &[("id", &pi), ("op", &detail.op)]).await;
+    let (status, err) = owner
+        .err("cancel_payment", &[("id", &pi), ("op", &detail.op)])
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{err}");
 
     // Cancel one still waiting for a card.
     let op = reader_page(&owner, &reader).await.op;
     let waiting = charge(&owner, &reader, "3", "automatic", &op).await;
     let detail = payment(&owner, &waiting).await;
-    let () = owner.ok("cancel_payment", &[("id", &waiting), ("op", &detail.op)]).await;
-    assert_eq!(payment(&owner, &waiting).await.payment.status_label(), "Canceled");
+    let () = owner
+        .ok("cancel_payment", &[("id", &waiting), ("op", &detail.op)])
+        .await;
+    assert_eq!(
+        payment(&owner, &waiting).await.payment.status_label(),
+        "Canceled"
+    );
 
     // An offline reader: Stripe's reason with a next step, and no PaymentIntent left waiting.
-    sim(&s.simulator(), &format!("/_sim/readers/{reader}/offline"), json!({})).await;
+    sim(
+        &s.simulator(),
+        &format!("/_sim/readers/{reader}/offline"),
+        json!({}),
+    )
+    .await;
     let op = reader_page(&owner, &reader).await.op;
     let (status, err) = owner
         .err(
             "start_test_charge",
-            &[("reader_id", &reader), ("amount", "1"), ("currency", "usd"), ("op", &op)],
+            &[
+                ("reader_id", &reader),
+                ("amount", "1"),
+                ("currency", "usd"),
+                ("op", &op),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{err}");
@@ -171,11 +203,20 @@ async fn manual_capture_cancel_and_an_offline_reader() {
         .await;
     assert_eq!(left, 0);
     // Bad input is refused before Stripe is asked.
-    for (field, amount, currency) in [("amount", "-1", "usd"), ("amount", "1.234", "usd"), ("currency", "1", "xyz")] {
+    for (field, amount, currency) in [
+        ("amount", "-1", "usd"),
+        ("amount", "1.234", "usd"),
+        ("currency", "1", "xyz"),
+    ] {
         let (status, err) = owner
             .err(
                 "start_test_charge",
-                &[("reader_id", &reader), ("amount", amount), ("currency", currency), ("op", &op)],
+                &[
+                    ("reader_id", &reader),
+                    ("amount", amount),
+                    ("currency", currency),
+                    ("op", &op),
+                ],
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -207,11 +248,12 @@ async fn webhooks_never_move_a_payment_backwards() {
     } else {
         replay
     };
-    let sealed: String = sqlx::query_scalar("SELECT webhook_secret FROM stripe_connections WHERE id = $1")
-        .bind(&connection)
-        .fetch_one(&s.state.db.pool)
-        .await
-        .expect("secret");
+    let sealed: String =
+        sqlx::query_scalar("SELECT webhook_secret FROM stripe_connections WHERE id = $1")
+            .bind(&connection)
+            .fetch_one(&s.state.db.pool)
+            .await
+            .expect("secret");
     let secret = app::ssr::secrets::open(
         &s.state.settings.master_key,
         &app::ssr::stripe_access::purpose(&connection, "webhook_secret"),
@@ -222,12 +264,19 @@ async fn webhooks_never_move_a_payment_backwards() {
         .post(format!("{}/webhooks/stripe/{connection}", s.base))
         .header(
             "stripe-signature",
-            fleet_stripe::webhook::sign_header(&secret, app::ssr::ids::now_ms() / 1000, replay.as_bytes()),
+            fleet_stripe::webhook::sign_header(
+                &secret,
+                app::ssr::ids::now_ms() / 1000,
+                replay.as_bytes(),
+            ),
         )
         .body(replay)
         .send()
         .await
         .expect("post");
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(payment(&owner, &pi).await.payment.status_label(), "Succeeded");
+    assert_eq!(
+        payment(&owner, &pi).await.payment.status_label(),
+        "Succeeded"
+    );
 }
