@@ -200,6 +200,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "user.signed_in",
     "user.signed_out",
     "user.signed_up",
+    "webhook.reapplied",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

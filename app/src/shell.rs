@@ -6,7 +6,7 @@ use crate::components::layout::Frame;
 use crate::fleet::{LocationPage, LocationsPage, OverviewPage, ReaderPage, ReadersPage};
 use crate::members::{InvitePage, MembersPage};
 use crate::pages::{ForbiddenPage, NotFound};
-use crate::payments::{TransactionPage, TransactionsPage};
+use crate::payments::{EventsPage, TransactionPage, TransactionsPage};
 use crate::stripe::StripeSettingsPage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/transactions") view=TransactionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/transactions/:id") view=TransactionPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/webhook-events") view=EventsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/members") view=MembersPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/stripe") view=StripeSettingsPage ssr=SsrMode::Async/>

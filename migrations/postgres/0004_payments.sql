@@ -4,6 +4,12 @@
 
 ALTER TABLE stripe_connections ADD COLUMN default_currency TEXT;
 
+-- What applying a stored webhook event did: `applied`, `ignored` (not ours to act on) or
+-- `failed: …`; events still unapplied are retried by the server's queue worker.
+ALTER TABLE webhook_events ADD COLUMN outcome TEXT;
+ALTER TABLE webhook_events ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX webhook_events_pending ON webhook_events(processed_at, received_at);
+
 CREATE TABLE payments (
     connection_id     TEXT NOT NULL REFERENCES stripe_connections(id) ON DELETE CASCADE,
     id                TEXT NOT NULL,

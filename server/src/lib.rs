@@ -11,6 +11,7 @@ pub mod meta;
 pub mod router;
 pub mod sf_status;
 pub mod sync_task;
+pub mod webhook_queue;
 pub mod webhooks;
 
 pub use router::{start, Running};

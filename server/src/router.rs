@@ -181,6 +181,7 @@ pub struct Running {
     pub state: AppState,
     pub handle: tokio::task::JoinHandle<()>,
     pub sync: Option<crate::sync_task::SyncHandle>,
+    pub queue: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
@@ -188,6 +189,7 @@ impl Running {
     /// expire, so tests can watch another instance take over).
     pub fn kill(&self) {
         self.handle.abort();
+        self.queue.abort();
         if let Some(sync) = &self.sync {
             sync.task.abort();
         }
@@ -245,6 +247,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let router = build_router(&config, state.clone());
     housekeeping::spawn(db);
+    let queue = crate::webhook_queue::spawn(state.clone());
     let sync = config
         .sync
         .enabled
@@ -260,6 +263,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         state,
         handle,
         sync,
+        queue,
     })
 }
 

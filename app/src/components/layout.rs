@@ -54,6 +54,7 @@ fn SignedIn(me: Me) -> impl IntoView {
                 <A href="/locations">"Locations"</A>
                 <A href="/readers">"Readers"</A>
                 <A href="/transactions">"Transactions"</A>
+                {can_audit.then(|| view! { <A href="/webhook-events">"Events"</A> })}
                 {can_audit.then(|| view! { <A href="/audit">"Audit"</A> })}
                 <A href="/settings">"Settings"</A>
             </nav>

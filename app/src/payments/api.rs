@@ -1,7 +1,7 @@
 //! Payment server functions: each resolves the caller with the permission it needs; services
 //! scope every query to the tenant and, for operators, their granted locations.
 
-use super::types::{PaymentDetail, TransactionQuery, TransactionsView};
+use super::types::{EventsView, PaymentDetail, TransactionQuery, TransactionsView};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -77,4 +77,22 @@ pub async fn list_transactions(
 pub async fn load_payment(id: String) -> Result<PaymentDetail, AppError> {
     let c = require(Permission::View).await?;
     svc::detail(&c, &id).await
+}
+
+#[server(prefix = "/sf", endpoint = "list_webhook_events")]
+pub async fn list_webhook_events(
+    #[server(default)] kind: Option<String>,
+    #[server(default)] before: Option<String>,
+) -> Result<EventsView, AppError> {
+    let c = require(Permission::ViewAudit).await?;
+    crate::ssr::webhook_service::list(&c, kind.as_deref(), before.as_deref()).await
+}
+
+#[server(prefix = "/sf", endpoint = "reapply_webhook_event")]
+pub async fn reapply_webhook_event(
+    connection_id: String,
+    event_id: String,
+) -> Result<(), AppError> {
+    let c = require(Permission::ManageFleet).await?;
+    crate::ssr::webhook_service::reapply(&c, &connection_id, &event_id).await
 }

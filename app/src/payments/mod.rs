@@ -2,10 +2,12 @@
 
 pub mod api;
 mod charge_panel;
+mod events_page;
 mod transaction_page;
 mod transactions_page;
 pub mod types;
 
 pub use charge_panel::{ChargePanel, PaymentList};
+pub use events_page::EventsPage;
 pub use transaction_page::TransactionPage;
 pub use transactions_page::TransactionsPage;

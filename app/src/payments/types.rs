@@ -241,6 +241,30 @@ pub struct PaymentDetail {
     pub now: i64,
 }
 
+/// A webhook event as the Events page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventView {
+    pub id: String,
+    pub connection_id: String,
+    pub connection_name: String,
+    pub kind: String,
+    /// The id of the event's object (`pi_…`, `tmr_…`), when it has one.
+    pub object_id: Option<String>,
+    pub received_at: i64,
+    pub processed_at: Option<i64>,
+    pub outcome: Option<String>,
+    pub attempts: i64,
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsView {
+    pub events: Vec<EventView>,
+    /// Cursor for older events: `received_at:connection_id:id`.
+    pub next: Option<String>,
+    pub can_reapply: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

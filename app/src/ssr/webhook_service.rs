@@ -103,37 +103,99 @@ pub async fn receive(
     if inserted.rows_affected() == 0 {
         return Ok(Received::Duplicate);
     }
-    // The event is safely stored; applying it may fail without losing it (it stays unprocessed).
-    if let Err(err) = apply(state, &tenant_id, connection_id, &event).await {
-        tracing::warn!(event = %event.id, error = %err, "webhook event stored but not applied");
-        return Ok(Received::Stored);
-    }
-    sqlx::query("UPDATE webhook_events SET processed_at = $1 WHERE connection_id = $2 AND id = $3")
-        .bind(now_ms())
-        .bind(connection_id)
-        .bind(&event.id)
-        .execute(&state.db.pool)
-        .await?;
+    // Stored: Stripe gets its 2xx whatever applying does. A failure (or a crash right here)
+    // leaves the event unapplied, and the queue worker applies it later.
+    process(state, connection_id, &event.id).await?;
     Ok(Received::Stored)
 }
 
+/// Applies one stored event and records the outcome; it is marked processed unless applying
+/// failed (then it stays queued, up to [`MAX_ATTEMPTS`]).
+pub async fn process(
+    state: &AppState,
+    connection_id: &str,
+    event_id: &str,
+) -> Result<(), sqlx::Error> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT tenant_id, payload FROM webhook_events WHERE connection_id = $1 AND id = $2",
+    )
+    .bind(connection_id)
+    .bind(event_id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let Some((tenant_id, payload)) = row else {
+        return Ok(());
+    };
+    let (outcome, done) = match serde_json::from_str::<Event>(&payload) {
+        Err(e) => (format!("failed: unreadable ({e})"), true),
+        Ok(event) => match apply(state, &tenant_id, connection_id, &event).await {
+            Ok(true) => ("applied".to_string(), true),
+            Ok(false) => ("ignored".to_string(), true),
+            Err(e) => {
+                tracing::warn!(event = event_id, error = %e, "webhook event stored but not applied yet");
+                (format!("failed: {e}"), false)
+            }
+        },
+    };
+    sqlx::query(
+        "UPDATE webhook_events SET outcome = $1, attempts = attempts + 1,
+         processed_at = CASE WHEN $2 = 1 THEN $3 ELSE NULL END
+         WHERE connection_id = $4 AND id = $5",
+    )
+    .bind(&outcome)
+    .bind(i64::from(done))
+    .bind(now_ms())
+    .bind(connection_id)
+    .bind(event_id)
+    .execute(&state.db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Attempts after which a failing event stays visible on the Events page but is not retried.
+pub const MAX_ATTEMPTS: i64 = 10;
+
+/// Applies events stored but not applied (a crash after storing, a database hiccup), oldest
+/// first; returns how many were tried.
+pub async fn apply_pending(state: &AppState, limit: i64) -> Result<usize, sqlx::Error> {
+    // Events younger than a few seconds are still being applied by the request that stored them.
+    let pending: Vec<(String, String)> = sqlx::query_as(
+        "SELECT connection_id, id FROM webhook_events
+         WHERE processed_at IS NULL AND attempts < $1 AND received_at < $3
+         ORDER BY received_at LIMIT $2",
+    )
+    .bind(MAX_ATTEMPTS)
+    .bind(limit)
+    .bind(now_ms() - 5_000)
+    .fetch_all(&state.db.pool)
+    .await?;
+    for (connection, id) in &pending {
+        process(state, connection, id).await?;
+    }
+    Ok(pending.len())
+}
+
+/// Applies an event; false when it is not one the dashboard acts on.
 async fn apply(
     state: &AppState,
     tenant_id: &str,
     connection_id: &str,
     event: &Event,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     if event.kind.starts_with("payment_intent.") {
         let Ok(pi) = event.object::<PaymentIntent>() else {
             tracing::warn!(event = %event.id, "payment event without a readable PaymentIntent");
-            return Ok(());
+            return Ok(false);
         };
         // Only in-person payments belong on the dashboard.
         let in_person = pi
             .payment_method_types
             .iter()
             .any(|t| t == "card_present" || t == "interac_present");
-        if in_person {
+        if !in_person {
+            return Ok(false);
+        }
+        {
             let mut tx = state.db.begin_write().await?;
             let applied = payment_rows::apply_intent(
                 &mut tx,
@@ -148,11 +210,11 @@ async fn apply(
                 state.bus.publish(tenant_id, "payments", Some(&pi.id)).await;
             }
         }
-        return Ok(());
+        return Ok(true);
     }
     if event.kind.starts_with("charge.") && event.object_type() == Some("charge") {
         let Ok(charge) = event.object::<Charge>() else {
-            return Ok(());
+            return Ok(false);
         };
         let mut tx = state.db.begin_write().await?;
         let changed = payment_rows::apply_charge(&mut tx, connection_id, &charge).await?;
@@ -160,12 +222,12 @@ async fn apply(
         if let (true, Some(pi)) = (changed, charge.payment_intent.as_deref()) {
             state.bus.publish(tenant_id, "payments", Some(pi)).await;
         }
-        return Ok(());
+        return Ok(true);
     }
     if event.kind.starts_with("terminal.reader.") {
         let Ok(reader) = event.object::<Reader>() else {
             tracing::warn!(event = %event.id, "reader event without a readable reader");
-            return Ok(());
+            return Ok(false);
         };
         let fresh = Mirror::from_stripe(&reader);
         let mut tx = state.db.begin_write().await?;
@@ -200,6 +262,150 @@ async fn apply(
             .bus
             .publish(tenant_id, "readers", Some(&reader.id))
             .await;
+        return Ok(true);
     }
+    Ok(false)
+}
+
+/// The Events page: the tenant's stored events, newest first, optionally of one type.
+pub async fn list(
+    caller: &super::caller::Caller,
+    kind: Option<&str>,
+    before: Option<&str>,
+) -> crate::error::AppResult<crate::payments::types::EventsView> {
+    use crate::error::AppError;
+    use crate::payments::types::{EventView, EventsView};
+    let cursor = match before.filter(|b| !b.is_empty()) {
+        Some(b) => {
+            let mut parts = b.splitn(3, ':');
+            match (
+                parts.next().and_then(|t| t.parse::<i64>().ok()),
+                parts.next(),
+                parts.next(),
+            ) {
+                (Some(at), Some(connection), Some(id)) => {
+                    Some((at, connection.to_string(), id.to_string()))
+                }
+                _ => return Err(AppError::BadRequest("the page cursor is not valid".into())),
+            }
+        }
+        None => None,
+    };
+    let kind = kind.map(str::trim).filter(|k| !k.is_empty());
+    let mut sql = String::from(
+        "SELECT e.id, e.connection_id, c.name, e.type, e.received_at, e.processed_at, e.outcome,
+                e.attempts, e.payload
+         FROM webhook_events e JOIN stripe_connections c ON c.id = e.connection_id
+         WHERE e.tenant_id = $1",
+    );
+    if kind.is_some() {
+        sql.push_str(" AND e.type = $2");
+    } else {
+        sql.push_str(" AND $2 = ''");
+    }
+    if cursor.is_some() {
+        sql.push_str(" AND (e.received_at, e.connection_id, e.id) < ($3, $4, $5)");
+    }
+    sql.push_str(" ORDER BY e.received_at DESC, e.connection_id DESC, e.id DESC LIMIT 51");
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        Option<String>,
+        i64,
+        String,
+    );
+    let mut query = sqlx::query_as::<_, Row>(&sql)
+        .bind(&caller.tenant_id)
+        .bind(kind.unwrap_or(""));
+    if let Some((at, connection, id)) = &cursor {
+        query = query.bind(*at).bind(connection).bind(id);
+    }
+    let rows = query.fetch_all(&caller.db().pool).await?;
+    let mut events: Vec<EventView> = rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                connection_id,
+                connection_name,
+                kind,
+                received_at,
+                processed_at,
+                outcome,
+                attempts,
+                payload,
+            )| {
+                let object_id = serde_json::from_str::<serde_json::Value>(&payload)
+                    .ok()
+                    .and_then(|v| v["data"]["object"]["id"].as_str().map(str::to_string));
+                let pretty = serde_json::from_str::<serde_json::Value>(&payload)
+                    .ok()
+                    .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                    .unwrap_or(payload);
+                EventView {
+                    id,
+                    connection_id,
+                    connection_name,
+                    kind,
+                    object_id,
+                    received_at,
+                    processed_at,
+                    outcome,
+                    attempts,
+                    payload: pretty,
+                }
+            },
+        )
+        .collect();
+    let next = if events.len() > 50 {
+        events.truncate(50);
+        events
+            .last()
+            .map(|e| format!("{}:{}:{}", e.received_at, e.connection_id, e.id))
+    } else {
+        None
+    };
+    Ok(EventsView {
+        events,
+        next,
+        can_reapply: caller.can(crate::model::Permission::ManageFleet),
+    })
+}
+
+/// Applies a stored event again (after fixing what made it fail, or to repair a row).
+pub async fn reapply(
+    caller: &super::caller::Caller,
+    connection_id: &str,
+    event_id: &str,
+) -> crate::error::AppResult<()> {
+    let exists: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM webhook_events WHERE tenant_id = $1 AND connection_id = $2 AND id = $3",
+    )
+    .bind(&caller.tenant_id)
+    .bind(connection_id)
+    .bind(event_id)
+    .fetch_optional(&caller.db().pool)
+    .await?;
+    if exists.is_none() {
+        return Err(crate::error::AppError::not_found("event"));
+    }
+    process(&caller.state, connection_id, event_id).await?;
+    let mut tx = caller.db().begin_write().await?;
+    super::audit::record(
+        &mut tx,
+        &caller.meta,
+        super::audit::Entry::by(caller, "webhook.reapplied").target("event", event_id),
+    )
+    .await?;
+    tx.commit().await?;
+    caller
+        .state
+        .bus
+        .publish(&caller.tenant_id, "events", Some(event_id))
+        .await;
     Ok(())
 }

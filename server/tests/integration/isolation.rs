@@ -31,6 +31,7 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "list_readers",
     "fleet_overview",
     "list_transactions",
+    "list_webhook_events",
 ];
 
 struct World {
@@ -39,6 +40,7 @@ struct World {
     b_reader: String,
     b_account: String,
     b_payment: String,
+    b_event: (String, String),
     b_tenant: String,
     b_owner_id: String,
     b_member_id: String,
@@ -214,6 +216,13 @@ fn calls(w: &World) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
         ),
         ("payment_detail", vec![("id", w.b_payment.clone())]),
         (
+            "reapply_webhook_event",
+            vec![
+                ("connection_id", w.b_event.0.clone()),
+                ("event_id", w.b_event.1.clone()),
+            ],
+        ),
+        (
             "capture_payment",
             vec![("id", w.b_payment.clone()), ("op", "isolationop3".into())],
         ),
@@ -274,7 +283,18 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
     let b_op = app::ssr::payments_service::new_operation();
     let b_payment = crate::payments::charge(&b, &b_reader, "5", "manual", &b_op).await;
     crate::payments::present(&b, &b_reader, "4242424242424242", &b_op).await;
+    crate::fleet::eventually("B's events arrived", 10, || async {
+        s.count("SELECT COUNT(*) FROM webhook_events").await > 0
+    })
+    .await;
+    let b_event: (String, String) =
+        sqlx::query_as("SELECT connection_id, id FROM webhook_events WHERE tenant_id = $1 LIMIT 1")
+            .bind(&b_me.tenant.id)
+            .fetch_one(&s.state.db.pool)
+            .await
+            .expect("B's event");
     let world = World {
+        b_event,
         b_payment,
         b_location,
         b_reader,
@@ -377,6 +397,7 @@ async fn every_server_function_is_in_the_isolation_table() {
         b_reader: String::new(),
         b_account: String::new(),
         b_payment: String::new(),
+        b_event: (String::new(), String::new()),
         b_connection: String::new(),
         b_tenant: String::new(),
         b_owner_id: String::new(),

@@ -280,3 +280,140 @@ async fn webhooks_never_move_a_payment_backwards() {
         "Succeeded"
     );
 }
+
+/// Signs `payload` with the connection's webhook secret, as Stripe does, at `timestamp`.
+async fn signed(s: &TestServer, connection: &str, payload: &str, timestamp: i64) -> String {
+    let sealed: String =
+        sqlx::query_scalar("SELECT webhook_secret FROM stripe_connections WHERE id = $1")
+            .bind(connection)
+            .fetch_one(&s.state.db.pool)
+            .await
+            .expect("secret");
+    let secret = app::ssr::secrets::open(
+        &s.state.settings.master_key,
+        &app::ssr::stripe_access::purpose(connection, "webhook_secret"),
+        &sealed,
+    )
+    .expect("open");
+    fleet_stripe::webhook::sign_header(&secret, timestamp, payload.as_bytes())
+}
+
+#[tokio::test]
+async fn the_webhook_queue_applies_what_a_crash_left_and_refuses_what_stripe_did_not_send() {
+    let s = TestServer::start().await;
+    let (owner, reader) = setup(&s, "queue@example.com").await;
+    let connection = default_connection(&owner).await;
+    let op = reader_page(&owner, &reader).await.op;
+    let pi = charge(&owner, &reader, "8", "manual", &op).await;
+    let url = format!("{}/webhooks/stripe/{connection}", s.base);
+    let http = reqwest::Client::new();
+    let now = app::ssr::ids::now_ms() / 1000;
+
+    // An event stored but never applied (the process died in between): the queue applies it.
+    let me = owner.me().await.expect("me");
+    let event = json!({
+        "id": "evt_crashed_before_apply", "object": "event", "type": "payment_intent.canceled",
+        "created": now, "livemode": false, "pending_webhooks": 1, "api_version": "2026-10-28.endive",
+        "request": {"id": null, "idempotency_key": null},
+        "data": {"object": {
+            "id": pi, "object": "payment_intent", "amount": 800, "amount_capturable": 0,
+            "amount_received": 0, "currency": "usd", "status": "canceled", "capture_method": "manual",
+            "payment_method_types": ["card_present"], "created": now, "livemode": false,
+            "metadata": {}
+        }}
+    })
+    .to_string();
+    sqlx::query(
+        "INSERT INTO webhook_events (connection_id, id, tenant_id, type, payload, received_at)
+         VALUES ($1, 'evt_crashed_before_apply', $2, 'payment_intent.canceled', $3, $4)",
+    )
+    .bind(&connection)
+    .bind(&me.tenant.id)
+    .bind(&event)
+    .bind(app::ssr::ids::now_ms() - 60_000)
+    .execute(&s.state.db.pool)
+    .await
+    .expect("stored");
+    crate::fleet::eventually("the queue applied it", 10, || async {
+        s.count("SELECT COUNT(*) FROM webhook_events WHERE id = 'evt_crashed_before_apply' AND outcome = 'applied'").await == 1
+    })
+    .await;
+    assert_eq!(
+        payment(&owner, &pi).await.payment.status_label(),
+        "Canceled"
+    );
+
+    // A stale signature, an unknown event type, a body over the limit.
+    let stale = json!({"id": "evt_stale", "object": "event", "type": "payment_intent.created", "created": now, "data": {"object": {}}}).to_string();
+    let r = http
+        .post(&url)
+        .header(
+            "stripe-signature",
+            signed(&s, &connection, &stale, now - 3600).await,
+        )
+        .body(stale)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "a signature an hour old"
+    );
+    let unknown = json!({"id": "evt_unknown", "object": "event", "type": "issuing_card.created", "created": now, "data": {"object": {"id": "ic_1", "object": "issuing.card"}}}).to_string();
+    let r = http
+        .post(&url)
+        .header(
+            "stripe-signature",
+            signed(&s, &connection, &unknown, now).await,
+        )
+        .body(unknown)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "unknown types are stored and ignored"
+    );
+    let outcome: Option<String> =
+        sqlx::query_scalar("SELECT outcome FROM webhook_events WHERE id = 'evt_unknown'")
+            .fetch_one(&s.state.db.pool)
+            .await
+            .expect("outcome");
+    assert_eq!(outcome.as_deref(), Some("ignored"));
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let r = http
+        .post(&url)
+        .header(
+            "stripe-signature",
+            signed(&s, &connection, &huge, now).await,
+        )
+        .body(huge)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM webhook_events WHERE id = 'evt_stale'")
+            .await,
+        0
+    );
+
+    // The Events page lists them; an admin applies one again.
+    let events: app::payments::types::EventsView = owner.ok("list_webhook_events", &[]).await;
+    assert!(events.events.iter().any(|e| e.id == "evt_unknown"));
+    let () = owner
+        .ok(
+            "reapply_webhook_event",
+            &[
+                ("connection_id", &connection),
+                ("event_id", "evt_crashed_before_apply"),
+            ],
+        )
+        .await;
+    let attempts: i64 = s
+        .count("SELECT attempts FROM webhook_events WHERE id = 'evt_crashed_before_apply'")
+        .await;
+    assert_eq!(attempts, 2);
+}
