@@ -179,6 +179,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "payment.canceled",
     "payment.captured",
     "payment.card_presented",
+    "payment.exported",
     "payment.refunded",
     "payment.test_charge_failed",
     "payment.test_charge_started",

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod config;
 pub mod csrf;
 pub mod events;
+pub mod export;
 pub mod health;
 pub mod housekeeping;
 pub mod meta;

@@ -138,6 +138,7 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
         .merge(
             Router::new()
                 .route("/events", get(crate::events::events))
+                .route("/transactions.csv", get(crate::export::transactions_csv))
                 .with_state(state.clone()),
         )
         .layer(sessions)

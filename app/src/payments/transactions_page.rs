@@ -146,6 +146,7 @@ fn Body(view: TransactionsView, q: TransactionQuery) -> impl IntoView {
             <div class="field end">
                 <button type="submit" class="button">"Apply"</button>
                 <a class="button subtle" href="/transactions">"Clear"</a>
+                <a class="button subtle" href=query_string(&q, None).replacen("/transactions?", "/transactions.csv?", 1) rel="external" download="transactions.csv">"Export CSV"</a>
             </div>
         </form>
         <div class="stats" aria-label="Totals for these filters">

@@ -66,6 +66,7 @@ pub async fn sync_connection(
     let mut report = SyncReport::default();
     if with_locations {
         report.calls += sync_locations(state, access, client).await?;
+        report.calls += reconcile_payments(state, access, client).await?;
     }
     let params = ListReaders {
         page: ListParams {
@@ -182,6 +183,60 @@ async fn raise_alerts(
         record(conn, &Default::default(), entry).await?;
     }
     Ok(due.len())
+}
+
+/// How far back the reconciliation looks for PaymentIntents a missed webhook left behind.
+const RECONCILE_WINDOW_SECS: i64 = 24 * 3600;
+
+/// Lists the last day's PaymentIntents and applies each in-person one we hold or should hold,
+/// so a webhook that never arrived (or arrived while the endpoint was misconfigured) leaves no
+/// payment stuck. Applying is forward-only, so repeating it is harmless.
+async fn reconcile_payments(
+    state: &AppState,
+    access: &Access,
+    client: &StripeClient,
+) -> Result<u32, SyncError> {
+    let params = fleet_stripe::params::ListPaymentIntents {
+        page: ListParams {
+            limit: Some(PAGE),
+            ..ListParams::default()
+        },
+        created: Some(fleet_stripe::params::CreatedFilter {
+            gte: Some(now_ms() / 1000 - RECONCILE_WINDOW_SECS),
+            ..Default::default()
+        }),
+        expand: Vec::new(),
+    };
+    let intents: Vec<fleet_stripe::PaymentIntent> = client
+        .all_payment_intents(&access.creds, params)
+        .try_collect()
+        .await?;
+    let calls = pages(intents.len());
+    let mut changed = Vec::new();
+    let mut tx = state.db.begin_write().await?;
+    for pi in intents.iter().filter(|pi| {
+        pi.payment_method_types
+            .iter()
+            .any(|t| t == "card_present" || t == "interac_present")
+    }) {
+        let applied = super::payment_rows::apply_intent(
+            &mut tx,
+            &access.tenant_id,
+            &access.connection_id,
+            pi,
+            &super::payment_rows::Context::default(),
+        )
+        .await?;
+        if applied.changed {
+            changed.push(pi.id.clone());
+        }
+    }
+    tx.commit().await?;
+    if !changed.is_empty() {
+        tracing::info!(connection = %access.connection_id, repaired = changed.len(), "reconciliation repaired payments");
+        state.bus.publish(&access.tenant_id, "payments", None).await;
+    }
+    Ok(calls)
 }
 
 /// Mirrors the connection's locations: Stripe's list is the truth, ours follows.

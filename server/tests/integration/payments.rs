@@ -417,3 +417,165 @@ async fn the_webhook_queue_applies_what_a_crash_left_and_refuses_what_stripe_did
         .await;
     assert_eq!(attempts, 2);
 }
+
+#[tokio::test]
+async fn reconciliation_repairs_what_missed_webhooks_left_behind() {
+    let s = TestServer::start().await;
+    let (owner, reader) = setup(&s, "reconcile@example.com").await;
+    let connection = default_connection(&owner).await;
+    // Webhooks stop reaching us (the secret is gone, so every delivery is refused).
+    sqlx::query("UPDATE stripe_connections SET webhook_secret = NULL WHERE id = $1")
+        .bind(&connection)
+        .execute(&s.state.db.pool)
+        .await
+        .expect("break webhooks");
+    // Point-of-sale software charges on the reader directly through Stripe.
+    let me = owner.me().await.expect("me");
+    let access = app::ssr::stripe_access::load(&s.state, &me.tenant.id, &connection)
+        .await
+        .expect("access");
+    let key = |n: &str| fleet_stripe::IdempotencyKey::new(format!("pos-{n}"));
+    let pi = access
+        .client
+        .create_payment_intent(
+            &access.creds,
+            &fleet_stripe::params::CreatePaymentIntent {
+                amount: 2200,
+                currency: "usd".into(),
+                payment_method_types: vec!["card_present".into()],
+                ..Default::default()
+            },
+            &key("pi"),
+        )
+        .await
+        .expect("intent");
+    access
+        .client
+        .process_payment_intent(
+            &access.creds,
+            &reader,
+            &fleet_stripe::params::ProcessPaymentIntent {
+                payment_intent: pi.id.clone(),
+                process_config: None,
+            },
+            &key("process"),
+        )
+        .await
+        .expect("process");
+    access
+        .client
+        .present_payment_method(
+            &access.creds,
+            &reader,
+            &fleet_stripe::params::PresentPaymentMethod::default(),
+            &key("present"),
+        )
+        .await
+        .expect("present");
+    crate::fleet::eventually("the backfill found the payment", 20, || async {
+        s.count(&format!(
+            "SELECT COUNT(*) FROM payments WHERE id = '{}' AND status = 'succeeded'",
+            pi.id
+        ))
+        .await
+            == 1
+    })
+    .await;
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM webhook_events").await,
+        0,
+        "no webhook got in"
+    );
+}
+
+#[tokio::test]
+async fn transactions_export_as_csv_with_the_page_filters_and_scope() {
+    let s = TestServer::start().await;
+    let (owner, reader) = setup(&s, "export@example.com").await;
+    for (n, amount) in ["4.00", "6.50", "11.00"].iter().enumerate() {
+        let op = reader_page(&owner, &reader).await.op;
+        charge(&owner, &reader, amount, "automatic", &op).await;
+        let card = if n == 1 {
+            "4000000000000002"
+        } else {
+            "4242424242424242"
+        };
+        present(&owner, &reader, card, &op).await;
+    }
+    // Page size is 50, so make the export cross pages.
+    let me = owner.me().await.expect("me");
+    let connection = default_connection(&owner).await;
+    for n in 0..120 {
+        sqlx::query(
+            "INSERT INTO payments (connection_id, id, tenant_id, amount, currency, capture_method,
+             status, state_rank, amount_received, stripe_created, created_at, updated_at)
+             VALUES ($1, $2, $3, 100, 'usd', 'automatic', 'succeeded', 4, 100, 1, $4, $4)",
+        )
+        .bind(&connection)
+        .bind(format!("pi_bulk{n:04}"))
+        .bind(&me.tenant.id)
+        .bind(1_700_000_000_000i64 + n)
+        .execute(&s.state.db.pool)
+        .await
+        .expect("bulk");
+    }
+    let csv = owner
+        .http
+        .get(format!("{}/transactions.csv", s.base))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(csv
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/csv")));
+    let text = csv.text().await.expect("body");
+    let mut reader_csv = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader_csv.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 123, "every payment, across pages");
+    let declined = owner
+        .http
+        .get(format!("{}/transactions.csv?status=declined", s.base))
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(declined.lines().count(), 2, "{declined}");
+    assert!(declined.contains("650"));
+    let bad = owner
+        .http
+        .get(format!("{}/transactions.csv?from=yesterday", s.base))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let anonymous = s.client();
+    let r = anonymous
+        .http
+        .get(format!("{}/transactions.csv", s.base))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // Another organisation's export is its own (empty).
+    let other = s.user("other-export@example.com").await;
+    let theirs = other
+        .http
+        .get(format!("{}/transactions.csv", s.base))
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(theirs.lines().count(), 1, "header only");
+    assert!(
+        s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'payment.exported'")
+            .await
+            >= 2
+    );
+}
