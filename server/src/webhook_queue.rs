@@ -13,7 +13,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             // Drain in batches so a backlog after downtime does not wait for the next tick.
             loop {
                 match apply_pending(&state, 200).await {
-                    Ok(n) if n == 200 => continue,
+                    Ok(200) => continue,
                     Ok(n) => {
                         if n > 0 {
                             tracing::info!(events = n, "applied queued webhook events");
