@@ -86,6 +86,24 @@ enum Bench {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Webhook ingest: verified + stored + applied events/s beside the raw insert rate.
+    Webhooks {
+        #[arg(long, default_value_t = 5_000)]
+        events: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// The transactions list (first and filtered pages, with totals) at many rows.
+    Transactions {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 100)]
+        samples: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// The Stripe simulator's calls per second and the client's overhead per call.
     StripeSim {
         #[arg(long, default_value_t = 20_000)]
@@ -188,6 +206,26 @@ where
 
 async fn bench(which: &Bench) -> ExitCode {
     match which {
+        Bench::Webhooks {
+            events,
+            concurrency,
+            database_url,
+        } => {
+            with_database(database_url, |url, dir| async move {
+                server::bench::payments::webhooks(&url, &dir, *events, (*concurrency).max(1)).await
+            })
+            .await
+        }
+        Bench::Transactions {
+            rows,
+            samples,
+            database_url,
+        } => {
+            with_database(database_url, |url, dir| async move {
+                server::bench::payments::transactions(&url, &dir, *rows, (*samples).max(1)).await
+            })
+            .await
+        }
         Bench::Sse {
             streams,
             messages,

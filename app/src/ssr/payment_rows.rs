@@ -72,7 +72,7 @@ pub async fn apply_intent(
                  stripe_created, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
                  $18, $19, $19)
-                 ON CONFLICT (connection_id, id) DO NOTHING",
+                 ON CONFLICT DO NOTHING",
             )
             .bind(connection_id)
             .bind(&pi.id)

@@ -145,14 +145,8 @@ async fn store(
     detail: String,
 ) -> AppResult<()> {
     let mut tx = caller.db().begin_write().await?;
-    payment_rows::apply_intent(
-        &mut tx,
-        &caller.tenant_id,
-        &access.connection_id,
-        pi,
-        context,
-    )
-    .await?;
+    // Reader before payment, the order the webhook receiver locks them in too, so the two never
+    // wait on each other (PostgreSQL would abort one as a deadlock).
     if let Some(reader) = reader {
         let fresh = Mirror::from_stripe(reader);
         let old = reader_rows::load(&mut tx, &access.connection_id, &reader.id).await?;
@@ -167,6 +161,14 @@ async fn store(
             .await?;
         }
     }
+    payment_rows::apply_intent(
+        &mut tx,
+        &caller.tenant_id,
+        &access.connection_id,
+        pi,
+        context,
+    )
+    .await?;
     payment_rows::timeline(
         &mut tx,
         &caller.tenant_id,
@@ -832,7 +834,8 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
     };
 
     let totals_sql = format!(
-        "SELECT p.currency, COUNT(*), COALESCE(SUM(p.amount_received), 0), COALESCE(SUM(p.amount_refunded), 0)
+        "SELECT p.currency, COUNT(*), CAST(COALESCE(SUM(p.amount_received), 0) AS BIGINT),
+                CAST(COALESCE(SUM(p.amount_refunded), 0) AS BIGINT)
          FROM payments p WHERE {filter} GROUP BY p.currency ORDER BY p.currency"
     );
     let mut totals = sqlx::query_as::<_, (String, i64, i64, i64)>(&totals_sql)

@@ -85,7 +85,7 @@ pub async fn apply(
                  serial_number, sw_version, ip_address, status, last_seen_at, status_since,
                  action_type, action_status, action_detail, alert_since, synced_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, $12)
-                 ON CONFLICT (connection_id, id) DO NOTHING",
+                 ON CONFLICT DO NOTHING",
             )
             .bind(connection_id)
             .bind(&fresh.id)

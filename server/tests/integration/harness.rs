@@ -50,6 +50,11 @@ impl TestServer {
 
     /// A server whose configuration `tweak` adjusts first.
     pub async fn start_with(tweak: Option<Tweak>) -> TestServer {
+        // Server errors (with their reference) show in a failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "error,sqlx=off".into()))
+            .with_test_writer()
+            .try_init();
         let data = tempfile::tempdir().expect("tempdir");
         let (db, database_url) = if on_postgres() {
             let admin_url = pg_admin_url();
