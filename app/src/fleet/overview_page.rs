@@ -69,6 +69,7 @@ fn Body(view: OverviewView) -> impl IntoView {
                     <div class="stat stat-busy" role="listitem"><span class="stat-value">{t.busy}</span><span class="stat-label">"Busy"</span></div>
                     <div class="stat stat-alert" role="listitem"><span class="stat-value">{t.alerts}</span><span class="stat-label">{format!("Offline > {} min", view.alert_minutes)}</span></div>
                 </div>
+                {view.volume_currency.clone().map(|currency| view! { <VolumeChart days=view.volume.clone() currency/> })}
                 <div class="location-grid">
                     {view.locations.into_iter().map(|l| view! {
                         <section class="panel location-card" aria-label=l.display_name.clone()>
@@ -102,5 +103,47 @@ fn Body(view: OverviewView) -> impl IntoView {
                 </div>
             }.into_any()
         }}
+    }
+}
+
+/// Net volume per day as a bar chart, drawn on the server (no script needed).
+#[component]
+fn VolumeChart(days: Vec<(i64, i64)>, currency: String) -> impl IntoView {
+    use crate::payments::types::format_amount;
+    let max = days.iter().map(|(_, a)| *a).max().unwrap_or(0).max(1);
+    let (width, height, gap) = (700.0_f64, 140.0_f64, 6.0_f64);
+    let bar = (width - gap * (days.len() as f64 - 1.0)) / days.len().max(1) as f64;
+    let total: i64 = days.iter().map(|(_, a)| *a).sum();
+    let label = |ms: i64| {
+        crate::time_fmt::datetime(ms)
+            .chars()
+            .skip(5)
+            .take(5)
+            .collect::<String>()
+    };
+    let summary = format!(
+        "Net volume over the last 14 days: {}",
+        format_amount(total, &currency)
+    );
+    view! {
+        <section class="panel" aria-labelledby="volume-heading">
+            <div class="row-between">
+                <h2 id="volume-heading">"Volume, last 14 days"</h2>
+                <span class="muted small">{format_amount(total, &currency)}</span>
+            </div>
+            <svg class="volume-chart" viewBox=format!("0 0 {width} {}", height + 22.0) role="img" aria-label=summary>
+                {days.iter().enumerate().map(|(i, (day, amount))| {
+                    let h = (*amount as f64 / max as f64) * height;
+                    let x = i as f64 * (bar + gap);
+                    view! {
+                        <g>
+                            <title>{format!("{}: {}", label(*day), format_amount(*amount, &currency))}</title>
+                            <rect x=format!("{x:.1}") y=format!("{:.1}", height - h) width=format!("{bar:.1}") height=format!("{:.1}", h.max(1.0)) rx="3"/>
+                            <text x=format!("{:.1}", x + bar / 2.0) y=format!("{}", height + 16.0) text-anchor="middle">{label(*day)}</text>
+                        </g>
+                    }
+                }).collect_view()}
+            </svg>
+        </section>
     }
 }

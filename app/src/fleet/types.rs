@@ -248,6 +248,10 @@ pub struct LocationSummary {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OverviewView {
+    /// Net succeeded volume per UTC day (day start in ms, minor units) for the last 14 days, in
+    /// the organisation's busiest currency.
+    pub volume: Vec<(i64, i64)>,
+    pub volume_currency: Option<String>,
     /// The server's clock when this was read, for "2 min ago".
     pub now: i64,
     pub tenant_name: String,

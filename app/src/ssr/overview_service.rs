@@ -57,7 +57,10 @@ pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
             .bind(&caller.tenant_id)
             .fetch_one(&caller.db().pool)
             .await?;
+    let (volume, volume_currency) = volume(caller).await?;
     Ok(OverviewView {
+        volume,
+        volume_currency,
         now: super::ids::now_ms(),
         tenant_name: caller.tenant_name.clone(),
         totals,
@@ -68,4 +71,48 @@ pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
         alert_minutes,
         can_manage: caller.can(Permission::ManageFleet),
     })
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Net succeeded volume per day for the last 14 days in the busiest currency.
+async fn volume(caller: &Caller) -> AppResult<(Vec<(i64, i64)>, Option<String>)> {
+    let today = super::ids::now_ms() / DAY_MS;
+    let since = (today - 13) * DAY_MS;
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(&format!(
+        "SELECT p.created_at / {DAY_MS} AS day, p.currency,
+                CAST(SUM(p.amount_received - p.amount_refunded) AS BIGINT)
+         FROM payments p WHERE p.tenant_id = $1 AND {} AND p.created_at >= $4
+           AND p.status = 'succeeded'
+         GROUP BY p.created_at / {DAY_MS}, p.currency",
+        location_clause("p.location_id")
+    ))
+    .bind(&caller.tenant_id)
+    .bind(&caller.user_id)
+    .bind(sees_all(caller))
+    .bind(since)
+    .fetch_all(&caller.db().pool)
+    .await?;
+    let mut by_currency: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for (_, currency, amount) in &rows {
+        *by_currency.entry(currency.as_str()).or_default() += amount;
+    }
+    let Some(currency) = by_currency
+        .into_iter()
+        .max_by_key(|(c, total)| (*total, std::cmp::Reverse(c.to_string())))
+        .map(|(c, _)| c.to_string())
+    else {
+        return Ok((Vec::new(), None));
+    };
+    let days = (today - 13..=today)
+        .map(|day| {
+            let amount = rows
+                .iter()
+                .filter(|(d, c, _)| *d == day && *c == currency)
+                .map(|(_, _, a)| *a)
+                .sum();
+            (day * DAY_MS, amount)
+        })
+        .collect();
+    Ok((days, Some(currency)))
 }
