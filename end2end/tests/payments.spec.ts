@@ -66,7 +66,7 @@ test('a test charge on a simulated reader succeeds live, is found in Transaction
   await row.getByRole('link', { name: '12.50 USD' }).click();
   await live(page);
   await page.getByRole('button', { name: 'Refund' }).click();
-  await expect(page.getByText('Refunded', { exact: true })).toBeVisible();
+  await expect(page.locator('.page-header .badge', { hasText: 'Refunded' })).toBeVisible();
   await expect(page.getByText('Nothing left to do: this payment is final.')).toBeVisible();
   await shot(page, info, '03-refunded');
 

@@ -579,3 +579,198 @@ async fn transactions_export_as_csv_with_the_page_filters_and_scope() {
             >= 2
     );
 }
+
+#[tokio::test]
+async fn two_hundred_charges_under_injected_faults_make_exactly_two_hundred_payments() {
+    let s = TestServer::start().await;
+    let (owner, reader) = setup(&s, "faults@example.com").await;
+    let connection = default_connection(&owner).await;
+    let account: String =
+        sqlx::query_scalar("SELECT account_id FROM stripe_connections WHERE id = $1")
+            .bind(&connection)
+            .fetch_one(&s.state.db.pool)
+            .await
+            .expect("account");
+    // One call in twenty fails (500) and one in twenty hangs 300 ms, on every POST of the account.
+    sim(
+        &s.simulator(),
+        "/_sim/faults",
+        json!({"status": 500, "rate": 0.05, "account": account, "method": "POST"}),
+    )
+    .await;
+    sim(
+        &s.simulator(),
+        "/_sim/faults",
+        json!({"status": 0, "rate": 0.05, "hang_ms": 300, "account": account, "method": "POST"}),
+    )
+    .await;
+    let total = 200usize;
+    let mut outcomes = Vec::new();
+    for n in 0..total {
+        let op = format!("faultop{n:05}");
+        let args = [
+            ("reader_id", reader.as_str()),
+            ("amount", "1.00"),
+            ("currency", "usd"),
+            ("op", op.as_str()),
+        ];
+        let r = owner.call("start_test_charge", &args).await;
+        let body = if r.status().is_success() {
+            r.text().await.unwrap_or_default()
+        } else {
+            // What the client could not retry away, the user retries with the same operation
+            // id, as a second click would.
+            owner
+                .call("start_test_charge", &args)
+                .await
+                .text()
+                .await
+                .unwrap_or_default()
+        };
+        outcomes.push((op, body));
+        // Two writes per charge: stay under the simulator's 25 writes/s of test mode.
+        tokio::time::sleep(std::time::Duration::from_millis(90)).await;
+    }
+    let r = reqwest::Client::new()
+        .delete(format!("{}/_sim/faults", s.simulator()))
+        .send()
+        .await
+        .expect("clear");
+    assert!(r.status().is_success());
+    // Stripe holds exactly one PaymentIntent per operation, and so do we.
+    let me = owner.me().await.expect("me");
+    let access = app::ssr::stripe_access::load(&s.state, &me.tenant.id, &connection)
+        .await
+        .expect("access");
+    let intents: Vec<fleet_stripe::PaymentIntent> = futures::TryStreamExt::try_collect(
+        access
+            .client
+            .all_payment_intents(&access.creds, Default::default()),
+    )
+    .await
+    .expect("list");
+    let mut ops: Vec<String> = intents
+        .iter()
+        .filter_map(|pi| pi.metadata.get("terminal_fleet_operation").cloned())
+        .collect();
+    ops.sort();
+    let before = ops.len();
+    ops.dedup();
+    assert_eq!(before, ops.len(), "no operation made two PaymentIntents");
+    assert_eq!(ops.len(), total, "every operation made its PaymentIntent");
+    assert_eq!(s.count("SELECT COUNT(*) FROM payments").await, total as i64);
+    assert_eq!(
+        s.count("SELECT COUNT(DISTINCT operation_id) FROM payments")
+            .await,
+        total as i64
+    );
+    let answered = outcomes
+        .iter()
+        .filter(|(_, body)| body.contains("pi_"))
+        .count();
+    assert!(
+        answered >= total - 5,
+        "{answered} of {total} answered with their PaymentIntent"
+    );
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_burst_loses_no_event_and_applies_each_once() {
+    let a = TestServer::start().await;
+    let owner = a.user("burst@example.com").await;
+    let connection = default_connection(&owner).await;
+    let b = a.another_instance().await;
+    let now = app::ssr::ids::now_ms() / 1000;
+    let total = 200usize;
+    let mut events = Vec::new();
+    for n in 0..total {
+        let body = json!({
+            "id": format!("evt_burst{n:04}"), "object": "event", "type": "payment_intent.succeeded",
+            "created": now, "livemode": false, "pending_webhooks": 1,
+            "api_version": "2026-10-28.endive", "request": {"id": null, "idempotency_key": null},
+            "data": {"object": {
+                "id": format!("pi_burst{n:04}"), "object": "payment_intent", "amount": 500 + n as i64,
+                "amount_capturable": 0, "amount_received": 500 + n as i64, "currency": "usd",
+                "status": "succeeded", "capture_method": "automatic",
+                "payment_method_types": ["card_present"], "created": now, "livemode": false,
+                "metadata": {}
+            }}
+        })
+        .to_string();
+        let signature = signed(&a, &connection, &body, now).await;
+        events.push((body, signature));
+    }
+    let events = std::sync::Arc::new(events);
+    // The burst goes to A, which dies part-way through.
+    let url_a = format!("{}/webhooks/stripe/{connection}", a.base);
+    let mut senders = Vec::new();
+    for lane in 0..8 {
+        let (events, url) = (events.clone(), url_a.clone());
+        senders.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut acknowledged = 0;
+            for (body, signature) in events.iter().skip(lane).step_by(8) {
+                if let Ok(r) = http
+                    .post(&url)
+                    .header("stripe-signature", signature)
+                    .body(body.clone())
+                    .timeout(std::time::Duration::from_secs(2))
+                    .send()
+                    .await
+                {
+                    if r.status().is_success() {
+                        acknowledged += 1;
+                    }
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+    a.running.kill();
+    let mut acknowledged = 0;
+    for s in senders {
+        acknowledged += s.await.expect("sender");
+    }
+    assert!(
+        acknowledged < total,
+        "the kill interrupted the burst ({acknowledged} acknowledged)"
+    );
+    // Stripe redelivers what was not acknowledged; here everything goes again, to B.
+    let url_b = format!("{}/webhooks/stripe/{connection}", b.base);
+    let http = reqwest::Client::new();
+    for (body, signature) in events.iter() {
+        let r = http
+            .post(&url_b)
+            .header("stripe-signature", signature)
+            .body(body.clone())
+            .send()
+            .await
+            .expect("redeliver");
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    crate::fleet::eventually("every event applied", 30, || async {
+        b.count("SELECT COUNT(*) FROM webhook_events WHERE id LIKE 'evt_burst%' AND outcome = 'applied'")
+            .await
+            == total as i64
+    })
+    .await;
+    assert_eq!(
+        b.count("SELECT COUNT(*) FROM webhook_events WHERE id LIKE 'evt_burst%'")
+            .await,
+        total as i64,
+        "each event stored once"
+    );
+    assert_eq!(
+        b.count("SELECT COUNT(*) FROM payments WHERE id LIKE 'pi_burst%' AND status = 'succeeded'")
+            .await,
+        total as i64,
+        "each payment once, succeeded"
+    );
+    assert_eq!(
+        b.count("SELECT COUNT(*) FROM payment_timeline WHERE payment_id LIKE 'pi_burst%'")
+            .await,
+        total as i64,
+        "applied once: one status line per payment"
+    );
+}
