@@ -42,6 +42,7 @@ CREATE INDEX payments_tenant_created ON payments(tenant_id, created_at, id);
 CREATE INDEX payments_tenant_reader ON payments(tenant_id, reader_id, created_at, id);
 CREATE INDEX payments_tenant_location ON payments(tenant_id, location_id, created_at, id);
 CREATE INDEX payments_tenant_status ON payments(tenant_id, status, created_at, id);
+CREATE INDEX payments_tenant_last4 ON payments(tenant_id, card_last4, created_at, id);
 
 -- What happened to a payment, from us (who started, captured, refunded) and from Stripe.
 CREATE TABLE payment_timeline (

@@ -1,7 +1,7 @@
 //! Payment server functions: each resolves the caller with the permission it needs; services
 //! scope every query to the tenant and, for operators, their granted locations.
 
-use super::types::{EventsView, PaymentDetail, TransactionQuery, TransactionsView};
+use super::types::{CurrencyTotal, EventsView, PaymentDetail, TransactionQuery, TransactionsView};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -71,6 +71,14 @@ pub async fn list_transactions(
 ) -> Result<TransactionsView, AppError> {
     let c = require(Permission::View).await?;
     svc::list(&c, &query).await
+}
+
+#[server(prefix = "/sf", endpoint = "transaction_totals")]
+pub async fn transaction_totals(
+    #[server(default)] query: TransactionQuery,
+) -> Result<Vec<CurrencyTotal>, AppError> {
+    let c = require(Permission::View).await?;
+    svc::totals(&c, &query).await
 }
 
 #[server(prefix = "/sf", endpoint = "payment_detail")]

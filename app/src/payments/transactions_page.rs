@@ -1,5 +1,5 @@
-use super::api::list_transactions;
-use super::types::{format_amount, TransactionQuery, TransactionsView, CURRENCIES};
+use super::api::{list_transactions, transaction_totals};
+use super::types::{format_amount, CurrencyTotal, TransactionQuery, TransactionsView, CURRENCIES};
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
 use crate::time_fmt::datetime;
 use leptos::prelude::*;
@@ -68,6 +68,15 @@ pub fn TransactionsPage() -> impl IntoView {
         move || (query(), live.map(|t| t.get())),
         |(q, _)| list_transactions(q),
     );
+    // Totals read every matching row: they arrive on their own, after the page of rows.
+    let totals = Resource::new(
+        move || {
+            let mut q = query();
+            q.before = None;
+            (q, live.map(|t| t.get()))
+        },
+        |(q, _)| transaction_totals(q),
+    );
     view! {
         <Title text="Transactions"/>
         <div class="page-header">
@@ -78,7 +87,7 @@ pub fn TransactionsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let q = query();
                 match data.await {
-                    Ok(view) => view! { <Body view q/> }.into_any(),
+                    Ok(view) => view! { <Body view q totals/> }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
@@ -87,7 +96,11 @@ pub fn TransactionsPage() -> impl IntoView {
 }
 
 #[component]
-fn Body(view: TransactionsView, q: TransactionQuery) -> impl IntoView {
+fn Body(
+    view: TransactionsView,
+    q: TransactionQuery,
+    totals: Resource<Result<Vec<CurrencyTotal>, crate::error::AppError>>,
+) -> impl IntoView {
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let selected = |v: &Option<String>, option: &str| v.as_deref() == Some(option);
     let filtered = query_string(&q, None) != "/transactions?";
@@ -149,18 +162,14 @@ fn Body(view: TransactionsView, q: TransactionQuery) -> impl IntoView {
                 <a class="button subtle" href=query_string(&q, None).replacen("/transactions?", "/transactions.csv?", 1) rel="external" download="transactions.csv">"Export CSV"</a>
             </div>
         </form>
-        <div class="stats" aria-label="Totals for these filters">
-            {if view.totals.is_empty() {
-                view! { <div class="stat"><span class="stat-value">"0"</span><span class="stat-label">"payments"</span></div> }.into_any()
-            } else {
-                view.totals.iter().map(|t| view! {
-                    <div class="stat">
-                        <span class="stat-value">{format_amount(t.received - t.refunded, &t.currency)}</span>
-                        <span class="stat-label">{format!("{} payment{}, net of {} refunded", t.count, if t.count == 1 { "" } else { "s" }, format_amount(t.refunded, &t.currency))}</span>
-                    </div>
-                }).collect_view().into_any()
-            }}
-        </div>
+        <Transition fallback=|| view! { <div class="stats"><div class="stat"><span class="stat-label">"Adding up…"</span></div></div> }>
+            {move || Suspend::new(async move {
+                match totals.await {
+                    Ok(totals) => view! { <Totals totals/> }.into_any(),
+                    Err(error) => view! { <p class="muted">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
         {if view.payments.is_empty() {
             view! {
                 <section class="panel">
@@ -206,5 +215,23 @@ fn Body(view: TransactionsView, q: TransactionQuery) -> impl IntoView {
                 </nav>
             }.into_any()
         }}
+    }
+}
+
+#[component]
+fn Totals(totals: Vec<CurrencyTotal>) -> impl IntoView {
+    view! {
+        <div class="stats" aria-label="Totals for these filters">
+            {if totals.is_empty() {
+                view! { <div class="stat"><span class="stat-value">"0"</span><span class="stat-label">"payments"</span></div> }.into_any()
+            } else {
+                totals.iter().map(|t| view! {
+                    <div class="stat">
+                        <span class="stat-value">{format_amount(t.received - t.refunded, &t.currency)}</span>
+                        <span class="stat-label">{format!("{} payment{}, net of {} refunded", t.count, if t.count == 1 { "" } else { "s" }, format_amount(t.refunded, &t.currency))}</span>
+                    </div>
+                }).collect_view().into_any()
+            }}
+        </div>
     }
 }

@@ -216,7 +216,6 @@ pub const TRANSACTIONS_PER_PAGE: i64 = 50;
 pub struct TransactionsView {
     pub payments: Vec<PaymentView>,
     pub next: Option<String>,
-    pub totals: Vec<CurrencyTotal>,
     pub locations: Vec<(String, String)>,
     pub now: i64,
 }

@@ -681,7 +681,15 @@ fn day_start(date: &str, field: &str) -> AppResult<i64> {
         .map_err(|_| AppError::invalid(field, "Use a date like 2026-11-24."))
 }
 
-pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<TransactionsView> {
+/// A transactions filter as SQL: conditions on `p` (tenant and scope first, binding `$1`–`$3`),
+/// then its text and number binds in placeholder order.
+struct Filter {
+    sql: String,
+    text: Vec<String>,
+    numbers: Vec<i64>,
+}
+
+fn filter(query: &TransactionQuery) -> AppResult<Filter> {
     let mut conditions = vec![
         "p.tenant_id = $1".to_string(),
         location_clause("p.location_id"),
@@ -734,9 +742,14 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
         });
     }
     if let Some(card) = some(&query.card) {
-        push_text(card.to_ascii_lowercase(), &mut conditions, &|p| {
-            format!("(p.card_last4 = {p} OR LOWER(p.card_brand) = {p})")
-        });
+        // Four digits are the last four (indexed); anything else is a brand.
+        if card.len() == 4 && card.chars().all(|c| c.is_ascii_digit()) {
+            push_text(card, &mut conditions, &|p| format!("p.card_last4 = {p}"));
+        } else {
+            push_text(card.to_ascii_lowercase(), &mut conditions, &|p| {
+                format!("LOWER(p.card_brand) = {p}")
+            });
+        }
     }
     if let Some(q) = some(&query.q) {
         if q.len() > 100 {
@@ -776,6 +789,26 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
         conditions.push("p.amount <= #".into());
     }
     let filter_only_len = conditions.len();
+    for (n, slot) in number_slots.iter().enumerate() {
+        let placeholder = format!("${}", 3 + text.len() + n + 1);
+        conditions[*slot] = conditions[*slot].replace('#', &placeholder);
+    }
+    let sql = conditions[..filter_only_len].join(" AND ");
+    Ok(Filter { sql, text, numbers })
+}
+
+pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<TransactionsView> {
+    let some = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let Filter {
+        sql: filter,
+        text,
+        numbers,
+    } = filter(query)?;
     let cursor = match some(&query.before) {
         Some(c) => {
             let (at, id) = c
@@ -786,12 +819,7 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
         }
         None => None,
     };
-    for (n, slot) in number_slots.iter().enumerate() {
-        let placeholder = format!("${}", 3 + text.len() + n + 1);
-        conditions[*slot] = conditions[*slot].replace('#', &placeholder);
-    }
     let base_binds = 3 + text.len() + numbers.len();
-    let filter = conditions[..filter_only_len].join(" AND ");
     let page_filter = match &cursor {
         Some(_) => format!(
             "{filter} AND (p.created_at, p.id) < (${}, ${})",
@@ -833,6 +861,32 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
         None
     };
 
+    let locations: Vec<(String, String)> = sqlx::query_as(&format!(
+        "SELECT l.id, l.display_name FROM locations l WHERE l.tenant_id = $1 AND {}
+         ORDER BY l.display_name, l.id",
+        location_clause("l.id")
+    ))
+    .bind(&caller.tenant_id)
+    .bind(&caller.user_id)
+    .bind(sees_all(caller))
+    .fetch_all(&caller.db().pool)
+    .await?;
+    Ok(TransactionsView {
+        payments,
+        next,
+        locations,
+        now: now_ms(),
+    })
+}
+
+/// Totals per currency for a filter: a pass over every matching row, so the page asks for them
+/// apart from the (indexed, keyset) page of rows and shows them when ready.
+pub async fn totals(caller: &Caller, query: &TransactionQuery) -> AppResult<Vec<CurrencyTotal>> {
+    let Filter {
+        sql: filter,
+        text,
+        numbers,
+    } = filter(query)?;
     let totals_sql = format!(
         "SELECT p.currency, COUNT(*), CAST(COALESCE(SUM(p.amount_received), 0) AS BIGINT),
                 CAST(COALESCE(SUM(p.amount_refunded), 0) AS BIGINT)
@@ -848,7 +902,7 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
     for n in &numbers {
         totals = totals.bind(*n);
     }
-    let totals = totals
+    let totals: Vec<CurrencyTotal> = totals
         .fetch_all(&caller.db().pool)
         .await?
         .into_iter()
@@ -859,23 +913,7 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
             refunded,
         })
         .collect();
-    let locations: Vec<(String, String)> = sqlx::query_as(&format!(
-        "SELECT l.id, l.display_name FROM locations l WHERE l.tenant_id = $1 AND {}
-         ORDER BY l.display_name, l.id",
-        location_clause("l.id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .fetch_all(&caller.db().pool)
-    .await?;
-    Ok(TransactionsView {
-        payments,
-        next,
-        totals,
-        locations,
-        now: now_ms(),
-    })
+    Ok(totals)
 }
 
 pub async fn detail(caller: &Caller, id: &str) -> AppResult<PaymentDetail> {

@@ -32,6 +32,7 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "fleet_overview",
     "list_transactions",
     "list_webhook_events",
+    "transaction_totals",
 ];
 
 struct World {

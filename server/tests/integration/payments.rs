@@ -73,7 +73,9 @@ async fn a_test_charge_is_approved_found_in_transactions_and_refunded() {
 
     let list: TransactionsView = owner.ok("list_transactions", &[]).await;
     assert_eq!(list.payments.len(), 1);
-    assert_eq!(list.totals[0].received, 1250);
+    let totals: Vec<app::payments::types::CurrencyTotal> =
+        owner.ok("transaction_totals", &[]).await;
+    assert_eq!((totals[0].count, totals[0].received), (1, 1250));
     let list: TransactionsView = owner
         .ok(
             "list_transactions",
@@ -772,5 +774,103 @@ async fn a_server_killed_mid_burst_loses_no_event_and_applies_each_once() {
             .await,
         total as i64,
         "applied once: one status line per payment"
+    );
+}
+
+#[tokio::test]
+async fn auditors_only_read_and_operators_charge_only_where_granted() {
+    let s = TestServer::start().await;
+    let (owner, reader) = setup(&s, "roles-pay@example.com").await;
+    let op = reader_page(&owner, &reader).await.op;
+    let pi = charge(&owner, &reader, "2", "manual", &op).await;
+    present(&owner, &reader, "4242424242424242", &op).await;
+    let auditor = crate::members::join(&s, &owner, "aud-pay@example.com", "auditor").await;
+    let operator = crate::members::join(&s, &owner, "op-pay@example.com", "operator").await;
+    let connection = default_connection(&owner).await;
+    for (name, args) in [
+        (
+            "start_test_charge",
+            vec![
+                ("reader_id", reader.as_str()),
+                ("amount", "1"),
+                ("currency", "usd"),
+                ("op", "auditorop01"),
+            ],
+        ),
+        (
+            "present_test_card",
+            vec![
+                ("reader_id", reader.as_str()),
+                ("card", "4242424242424242"),
+                ("op", "auditorop02"),
+            ],
+        ),
+        (
+            "capture_payment",
+            vec![("id", pi.as_str()), ("op", "auditorop03")],
+        ),
+        (
+            "cancel_payment",
+            vec![("id", pi.as_str()), ("op", "auditorop04")],
+        ),
+        (
+            "refund_payment",
+            vec![("id", pi.as_str()), ("op", "auditorop05")],
+        ),
+        (
+            "reapply_webhook_event",
+            vec![
+                ("connection_id", connection.as_str()),
+                ("event_id", "evt_x"),
+            ],
+        ),
+    ] {
+        let (status, _) = auditor.err(name, &args).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "auditor: {name}");
+    }
+    // The auditor reads every payment and the events.
+    let list: TransactionsView = auditor.ok("list_transactions", &[]).await;
+    assert_eq!(list.payments.len(), 1);
+    let _: app::payments::types::EventsView = auditor.ok("list_webhook_events", &[]).await;
+    // An operator without the location sees nothing and cannot charge there.
+    let list: TransactionsView = operator.ok("list_transactions", &[]).await;
+    assert!(list.payments.is_empty());
+    let (status, _) = operator.err("payment_detail", &[("id", &pi)]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = operator
+        .err(
+            "start_test_charge",
+            &[
+                ("reader_id", &reader),
+                ("amount", "1"),
+                ("currency", "usd"),
+                ("op", "operatorop01"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = operator.err("list_webhook_events", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Given the location, the operator captures the payment.
+    let detail: ReaderDetail = owner.ok("reader_detail", &[("id", &reader)]).await;
+    let location = detail.reader.location_id.expect("location");
+    let operator_id = operator.me().await.expect("op").user_id;
+    let () = owner
+        .ok(
+            "set_location_grant",
+            &[
+                ("location_id", &location),
+                ("user_id", &operator_id),
+                ("granted", "true"),
+            ],
+        )
+        .await;
+    let detail = payment(&operator, &pi).await;
+    let () = operator
+        .ok("capture_payment", &[("id", &pi), ("op", &detail.op)])
+        .await;
+    assert_eq!(
+        payment(&owner, &pi).await.payment.status_label(),
+        "Succeeded"
     );
 }
