@@ -1,5 +1,6 @@
 use super::api::list_audit;
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
+use crate::components::url::urlencode;
 use crate::model::{AuditEntry, AuditFilter};
 use crate::time_fmt::datetime_seconds;
 use leptos::prelude::*;
@@ -85,17 +86,6 @@ pub fn AuditPage() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

@@ -1,2 +1,3 @@
 pub mod feedback;
 pub mod layout;
+pub mod url;

@@ -8,7 +8,7 @@ mod overview_page;
 mod reader_page;
 mod readers_page;
 pub mod types;
-pub(crate) mod widgets;
+mod widgets;
 
 pub use location_page::LocationPage;
 pub use locations_page::LocationsPage;

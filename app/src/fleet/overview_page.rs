@@ -1,13 +1,24 @@
 use super::api::fleet_overview;
 use super::types::OverviewView;
 use super::widgets::Counts;
-use crate::components::feedback::{EmptyState, ErrorView, Loading};
+use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
+use crate::payments::api::StartTestCharge;
 use crate::time_fmt::ago;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
+    let charge = ServerAction::<StartTestCharge>::new();
+    // A started charge continues on its reader's page (cards, the action's progress).
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = charge.value().get() {
+            if let Some(reader) = charge.input().get_untracked().map(|i| i.reader_id) {
+                navigate(&format!("/readers/{reader}"), Default::default());
+            }
+        }
+    });
     let live = use_context::<crate::live::Live>();
     let readers = live.map(|l| l.topic("readers"));
     let locations = live.map(|l| l.topic("locations"));
@@ -17,10 +28,11 @@ pub fn OverviewPage() -> impl IntoView {
     );
     view! {
         <Title text="Overview"/>
+        <ActionError value=charge.value()/>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view) => view! { <Body view/> }.into_any(),
+                    Ok(view) => view! { <Body view charge/> }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
@@ -29,8 +41,9 @@ pub fn OverviewPage() -> impl IntoView {
 }
 
 #[component]
-fn Body(view: OverviewView) -> impl IntoView {
+fn Body(view: OverviewView, charge: ServerAction<StartTestCharge>) -> impl IntoView {
     let now = view.now;
+    let (can_charge, op) = (view.can_charge, view.op.clone());
     let t = view.totals;
     let empty = t.total() == 0 && view.locations.is_empty();
     view! {
@@ -82,6 +95,24 @@ fn Body(view: OverviewView) -> impl IntoView {
                                 Some(p) => view! { "Last transaction: " <a href=format!("/transactions/{}", p.id)>{p.amount_text()}</a> {format!(" · {} · {}", p.status_label(), ago(p.created_at, now))} }.into_any(),
                                 None => "Last transaction: none yet".into_any(),
                             }}</p>
+                            {(can_charge && !l.online_readers.is_empty()).then(|| {
+                                let op = op.clone();
+                                let field = format!("charge-reader-{}", l.id);
+                                let amount = format!("charge-amount-{}", l.id);
+                                view! {
+                                    <ActionForm action=charge attr:class="quick-charge">
+                                        <input type="hidden" name="op" value=op/>
+                                        <input type="hidden" name="currency" value="usd"/>
+                                        <label class="visually-hidden" for=field.clone()>"Reader"</label>
+                                        <select id=field name="reader_id">
+                                            {l.online_readers.iter().map(|(id, name)| view! { <option value=id.clone()>{name.clone()}</option> }).collect_view()}
+                                        </select>
+                                        <label class="visually-hidden" for=amount.clone()>"Amount (USD)"</label>
+                                        <input id=amount name="amount" type="text" inputmode="decimal" placeholder="USD" required/>
+                                        <button type="submit" class="button small">"Test charge"</button>
+                                    </ActionForm>
+                                }
+                            })}
                             {(!l.alerts.is_empty()).then(|| view! {
                                 <ul class="plain-list alerts" aria-label="Alerts">
                                     {l.alerts.iter().map(|r| view! {

@@ -1,7 +1,8 @@
 use super::api::{list_locations, list_readers, RegisterReader};
 use super::types::{device_name, ReaderQuery, ReadersView};
-use super::widgets::{urlencode, StatusBadge};
+use super::widgets::StatusBadge;
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
+use crate::components::url::urlencode;
 use crate::time_fmt::ago;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -239,6 +239,8 @@ pub struct ReaderDetail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocationSummary {
     pub last_payment: Option<crate::payments::types::PaymentView>,
+    /// Online readers (id, label), for a test charge from the overview.
+    pub online_readers: Vec<(String, String)>,
     pub id: String,
     pub display_name: String,
     pub city: Option<String>,
@@ -248,6 +250,9 @@ pub struct LocationSummary {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OverviewView {
+    /// Whether the caller may start test charges, and a fresh operation id for that form.
+    pub can_charge: bool,
+    pub op: String,
     /// Net succeeded volume per UTC day (day start in ms, minor units) for the last 14 days, in
     /// the organisation's busiest currency.
     pub volume: Vec<(i64, i64)>,

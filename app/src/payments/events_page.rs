@@ -1,7 +1,7 @@
 use super::api::{list_webhook_events, ReapplyWebhookEvent};
 use super::types::EventsView;
 use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
-use crate::fleet::widgets::urlencode;
+use crate::components::url::urlencode;
 use crate::time_fmt::datetime_seconds;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,21 +1,11 @@
 use super::api::{list_transactions, transaction_totals};
 use super::types::{format_amount, CurrencyTotal, TransactionQuery, TransactionsView, CURRENCIES};
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
+use crate::components::url::urlencode;
 use crate::time_fmt::datetime;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 fn query_string(q: &TransactionQuery, before: Option<&str>) -> String {
     let pairs = [

@@ -20,6 +20,17 @@ pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
     .fetch_all(&caller.db().pool)
     .await?;
     let alerts = super::readers_service::alerts(caller).await?;
+    let online: Vec<(String, String, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT r.id, r.label, r.location_id FROM readers r
+         WHERE r.tenant_id = $1 AND {} AND r.status = 'online'
+         ORDER BY LOWER(r.label), r.id LIMIT 2000",
+        location_clause("r.location_id")
+    ))
+    .bind(&caller.tenant_id)
+    .bind(&caller.user_id)
+    .bind(sees_all(caller))
+    .fetch_all(&caller.db().pool)
+    .await?;
     let mut last_payments = super::payments_service::last_per_location(caller).await?;
     let mut totals = ReaderCounts::default();
     for c in counts.values() {
@@ -37,6 +48,18 @@ pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
                 .cloned()
                 .collect();
             LocationSummary {
+                online_readers: online
+                    .iter()
+                    .filter(|(_, _, l)| l.as_deref() == Some(id.as_str()))
+                    .map(|(r, label, _)| {
+                        let name = if label.is_empty() {
+                            r.clone()
+                        } else {
+                            label.clone()
+                        };
+                        (r.clone(), name)
+                    })
+                    .collect(),
                 last_payment: last_payments.remove(&id),
                 counts: counts.get(&Some(id.clone())).copied().unwrap_or_default(),
                 id,
@@ -59,6 +82,8 @@ pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
             .await?;
     let (volume, volume_currency) = volume(caller).await?;
     Ok(OverviewView {
+        can_charge: caller.can(Permission::Charge),
+        op: super::payments_service::new_operation(),
         volume,
         volume_currency,
         now: super::ids::now_ms(),

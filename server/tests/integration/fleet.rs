@@ -826,24 +826,12 @@ async fn reader_action_webhooks_are_verified_stored_once_and_applied_at_once() {
     .fetch_one(&s.state.db.pool)
     .await
     .expect("event");
-    let secret: String =
-        sqlx::query_scalar("SELECT webhook_secret FROM stripe_connections WHERE id = $1")
-            .bind(&connection)
-            .fetch_one(&s.state.db.pool)
-            .await
-            .expect("secret");
-    let secret = app::ssr::secrets::open(
-        &s.state.settings.master_key,
-        &app::ssr::stripe_access::purpose(&connection, "webhook_secret"),
-        &secret,
-    )
-    .expect("open");
     let now = app::ssr::ids::now_ms() / 1000;
     let r = http
         .post(&url)
         .header(
             "stripe-signature",
-            fleet_stripe::webhook::sign_header(&secret, now, payload.as_bytes()),
+            crate::payments::signed(&s, &connection, &payload, now).await,
         )
         .body(payload.clone())
         .send()

@@ -250,27 +250,11 @@ async fn webhooks_never_move_a_payment_backwards() {
     } else {
         replay
     };
-    let sealed: String =
-        sqlx::query_scalar("SELECT webhook_secret FROM stripe_connections WHERE id = $1")
-            .bind(&connection)
-            .fetch_one(&s.state.db.pool)
-            .await
-            .expect("secret");
-    let secret = app::ssr::secrets::open(
-        &s.state.settings.master_key,
-        &app::ssr::stripe_access::purpose(&connection, "webhook_secret"),
-        &sealed,
-    )
-    .expect("open");
     let r = reqwest::Client::new()
         .post(format!("{}/webhooks/stripe/{connection}", s.base))
         .header(
             "stripe-signature",
-            fleet_stripe::webhook::sign_header(
-                &secret,
-                app::ssr::ids::now_ms() / 1000,
-                replay.as_bytes(),
-            ),
+            signed(&s, &connection, &replay, app::ssr::ids::now_ms() / 1000).await,
         )
         .body(replay)
         .send()
@@ -284,7 +268,7 @@ async fn webhooks_never_move_a_payment_backwards() {
 }
 
 /// Signs `payload` with the connection's webhook secret, as Stripe does, at `timestamp`.
-async fn signed(s: &TestServer, connection: &str, payload: &str, timestamp: i64) -> String {
+pub async fn signed(s: &TestServer, connection: &str, payload: &str, timestamp: i64) -> String {
     let sealed: String =
         sqlx::query_scalar("SELECT webhook_secret FROM stripe_connections WHERE id = $1")
             .bind(connection)
@@ -676,12 +660,83 @@ async fn two_hundred_charges_under_injected_faults_make_exactly_two_hundred_paym
     );
 }
 
+/// A `terminal-fleet serve` process on the test's database, on a free port.
+struct Process {
+    child: tokio::process::Child,
+    base: String,
+    _data: tempfile::TempDir,
+}
+
+async fn serve(database_url: &str) -> Process {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let data = tempfile::tempdir().expect("tempdir");
+    let base = format!("http://127.0.0.1:{port}");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_terminal-fleet"))
+        .arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env("FLEET_LISTEN", format!("127.0.0.1:{port}"))
+        .env("FLEET_PUBLIC_URL", &base)
+        .env("FLEET_DATA_DIR", data.path())
+        // The harness's key, so the test can read what the process seals.
+        .env("FLEET_MASTER_KEY", "09".repeat(32))
+        .env("FLEET_SYNC", "false")
+        .env("RUST_LOG", "error")
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn terminal-fleet");
+    let http = reqwest::Client::new();
+    for _ in 0..100 {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
+            if r.status().is_success() {
+                return Process {
+                    child,
+                    base,
+                    _data: data,
+                };
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("terminal-fleet did not start on {base}");
+}
+
 #[tokio::test]
-async fn a_server_killed_mid_burst_loses_no_event_and_applies_each_once() {
-    let a = TestServer::start().await;
-    let owner = a.user("burst@example.com").await;
+async fn a_server_killed_with_sigkill_mid_burst_loses_no_event_and_applies_each_once() {
+    // The harness's server only provides the database (and drops it after); real processes run.
+    let s = TestServer::start().await;
+    s.running.kill();
+    let mut first = serve(&s.database_url).await;
+    let owner = Browser {
+        http: reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers({
+                let mut h = reqwest::header::HeaderMap::new();
+                h.insert(
+                    reqwest::header::ORIGIN,
+                    reqwest::header::HeaderValue::from_str(&first.base).expect("origin"),
+                );
+                h
+            })
+            .build()
+            .expect("client"),
+        base: first.base.clone(),
+    };
+    let r = owner
+        .call(
+            "sign_up",
+            &[
+                ("email", "burst@example.com"),
+                ("password", crate::harness::PASSWORD),
+                ("organisation", "Burst"),
+            ],
+        )
+        .await;
+    assert!(r.status().is_success(), "sign up: {}", r.status());
     let connection = default_connection(&owner).await;
-    let b = a.another_instance().await;
     let now = app::ssr::ids::now_ms() / 1000;
     let total = 200usize;
     let mut events = Vec::new();
@@ -699,15 +754,15 @@ async fn a_server_killed_mid_burst_loses_no_event_and_applies_each_once() {
             }}
         })
         .to_string();
-        let signature = signed(&a, &connection, &body, now).await;
+        let signature = signed(&s, &connection, &body, now).await;
         events.push((body, signature));
     }
     let events = std::sync::Arc::new(events);
-    // The burst goes to A, which dies part-way through.
-    let url_a = format!("{}/webhooks/stripe/{connection}", a.base);
+    // The burst goes to the first process, which is killed (SIGKILL) part-way through.
+    let url = format!("{}/webhooks/stripe/{connection}", first.base);
     let mut senders = Vec::new();
     for lane in 0..8 {
-        let (events, url) = (events.clone(), url_a.clone());
+        let (events, url) = (events.clone(), url.clone());
         senders.push(tokio::spawn(async move {
             let http = reqwest::Client::new();
             let mut acknowledged = 0;
@@ -728,22 +783,23 @@ async fn a_server_killed_mid_burst_loses_no_event_and_applies_each_once() {
             acknowledged
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
-    a.running.kill();
+    tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+    first.child.kill().await.expect("kill -9");
     let mut acknowledged = 0;
-    for s in senders {
-        acknowledged += s.await.expect("sender");
+    for sender in senders {
+        acknowledged += sender.await.expect("sender");
     }
     assert!(
         acknowledged < total,
         "the kill interrupted the burst ({acknowledged} acknowledged)"
     );
-    // Stripe redelivers what was not acknowledged; here everything goes again, to B.
-    let url_b = format!("{}/webhooks/stripe/{connection}", b.base);
+    // Restart; Stripe redelivers what was not acknowledged (here: everything, duplicates too).
+    let second = serve(&s.database_url).await;
+    let url = format!("{}/webhooks/stripe/{connection}", second.base);
     let http = reqwest::Client::new();
     for (body, signature) in events.iter() {
         let r = http
-            .post(&url_b)
+            .post(&url)
             .header("stripe-signature", signature)
             .body(body.clone())
             .send()
@@ -752,31 +808,30 @@ async fn a_server_killed_mid_burst_loses_no_event_and_applies_each_once() {
         assert_eq!(r.status(), StatusCode::OK);
     }
     crate::fleet::eventually("every event applied", 30, || async {
-        b.count("SELECT COUNT(*) FROM webhook_events WHERE id LIKE 'evt_burst%' AND outcome = 'applied'")
+        s.count("SELECT COUNT(*) FROM webhook_events WHERE id LIKE 'evt_burst%' AND outcome = 'applied'")
             .await
             == total as i64
     })
     .await;
     assert_eq!(
-        b.count("SELECT COUNT(*) FROM webhook_events WHERE id LIKE 'evt_burst%'")
+        s.count("SELECT COUNT(*) FROM webhook_events WHERE id LIKE 'evt_burst%'")
             .await,
         total as i64,
         "each event stored once"
     );
     assert_eq!(
-        b.count("SELECT COUNT(*) FROM payments WHERE id LIKE 'pi_burst%' AND status = 'succeeded'")
+        s.count("SELECT COUNT(*) FROM payments WHERE id LIKE 'pi_burst%' AND status = 'succeeded'")
             .await,
         total as i64,
         "each payment once, succeeded"
     );
     assert_eq!(
-        b.count("SELECT COUNT(*) FROM payment_timeline WHERE payment_id LIKE 'pi_burst%'")
+        s.count("SELECT COUNT(*) FROM payment_timeline WHERE payment_id LIKE 'pi_burst%'")
             .await,
         total as i64,
         "applied once: one status line per payment"
     );
 }
-
 #[tokio::test]
 async fn auditors_only_read_and_operators_charge_only_where_granted() {
     let s = TestServer::start().await;
