@@ -17,3 +17,10 @@ pub fn location_clause(column: &str) -> String {
           WHERE g.tenant_id = $1 AND g.user_id = $2))"
     )
 }
+
+/// `text` for a LIKE pattern with LIKE's own wildcards taken literally (with a backslash escape).
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

@@ -3,7 +3,7 @@
 
 use super::audit::{record, Entry};
 use super::caller::Caller;
-use super::fleet_scope::{location_clause, sees_all};
+use super::fleet_scope::{escape_like, location_clause, sees_all};
 use super::ids::{new_token, now_ms};
 use super::payment_rows::{self, Context};
 use super::reader_rows::{self, Mirror};
@@ -755,11 +755,7 @@ fn filter(query: &TransactionQuery) -> AppResult<Filter> {
         if q.len() > 100 {
             return Err(AppError::invalid("q", "Search for at most 100 characters."));
         }
-        let escaped = q
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        push_text(format!("{escaped}%"), &mut conditions, &|p| {
+        push_text(format!("{}%", escape_like(&q)), &mut conditions, &|p| {
             format!("p.id LIKE {p} ESCAPE '\\'")
         });
     }

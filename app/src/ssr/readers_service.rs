@@ -3,7 +3,7 @@
 
 use super::audit::{record, Entry};
 use super::caller::Caller;
-use super::fleet_scope::{location_clause, sees_all};
+use super::fleet_scope::{escape_like, location_clause, sees_all};
 use super::ids::new_id;
 use super::reader_rows::{self, Mirror};
 use super::stripe_access::{self, Access};
@@ -72,16 +72,6 @@ const SELECT: &str = "SELECT r.id, r.connection_id, r.label, r.location_id,
     r.alert_since, r.synced_at
     FROM readers r LEFT JOIN locations l ON l.connection_id = r.connection_id AND l.id = r.location_id";
 
-/// `%text%` for LIKE, with LIKE's own wildcards taken literally.
-fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView> {
     let mut conditions = vec![
         "r.tenant_id = $1".to_string(),
@@ -117,7 +107,7 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
         if q.chars().count() > 100 {
             return Err(AppError::invalid("q", "Search for at most 100 characters."));
         }
-        let p = param(like_pattern(q), &mut binds);
+        let p = param(format!("%{}%", escape_like(&q.to_lowercase())), &mut binds);
         conditions.push(format!(
             "(LOWER(r.label) LIKE {p} ESCAPE '\\' OR LOWER(r.serial_number) LIKE {p} ESCAPE '\\' OR LOWER(r.id) LIKE {p} ESCAPE '\\')"
         ));

@@ -105,7 +105,7 @@ pub async fn receive(
     }
     // Stored: Stripe gets its 2xx whatever applying does. A failure (or a crash right here)
     // leaves the event unapplied, and the queue worker applies it later.
-    process(state, connection_id, &event.id).await?;
+    record_outcome(state, &tenant_id, connection_id, &event).await?;
     Ok(Received::Stored)
 }
 
@@ -126,23 +126,54 @@ pub async fn process(
     let Some((tenant_id, payload)) = row else {
         return Ok(());
     };
-    let (outcome, done) = match serde_json::from_str::<Event>(&payload) {
-        Err(e) => (format!("failed: unreadable ({e})"), true),
-        Ok(event) => match apply(state, &tenant_id, connection_id, &event).await {
-            Ok(true) => ("applied".to_string(), true),
-            Ok(false) => ("ignored".to_string(), true),
-            Err(e) => {
-                tracing::warn!(event = event_id, error = %e, "webhook event stored but not applied yet");
-                (format!("failed: {e}"), false)
-            }
-        },
+    match serde_json::from_str::<Event>(&payload) {
+        Ok(event) => record_outcome(state, &tenant_id, connection_id, &event).await,
+        Err(e) => {
+            mark(
+                state,
+                connection_id,
+                event_id,
+                &format!("failed: unreadable ({e})"),
+                true,
+            )
+            .await
+        }
+    }
+}
+
+/// Applies an event already parsed (the receiver's, or one read back from the queue) and
+/// records what happened.
+async fn record_outcome(
+    state: &AppState,
+    tenant_id: &str,
+    connection_id: &str,
+    event: &Event,
+) -> Result<(), sqlx::Error> {
+    let (outcome, done) = match apply(state, tenant_id, connection_id, event).await {
+        Ok(true) => ("applied".to_string(), true),
+        Ok(false) => ("ignored".to_string(), true),
+        Err(e) => {
+            tracing::warn!(event = %event.id, error = %e, "webhook event stored but not applied yet");
+            (format!("failed: {e}"), false)
+        }
     };
+    mark(state, connection_id, &event.id, &outcome, done).await
+}
+
+/// Records an outcome; a done event leaves the queue.
+async fn mark(
+    state: &AppState,
+    connection_id: &str,
+    event_id: &str,
+    outcome: &str,
+    done: bool,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE webhook_events SET outcome = $1, attempts = attempts + 1,
          processed_at = CASE WHEN $2 = 1 THEN $3 ELSE NULL END
          WHERE connection_id = $4 AND id = $5",
     )
-    .bind(&outcome)
+    .bind(outcome)
     .bind(i64::from(done))
     .bind(now_ms())
     .bind(connection_id)
