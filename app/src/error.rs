@@ -25,6 +25,10 @@ pub enum AppError {
     Fields(Vec<(String, String)>),
     #[error("{0}")]
     Conflict(String),
+    /// Stripe refused what was asked (a reader offline or busy, a card declined…): Stripe's
+    /// error code, kept for API clients, and its reason in plain words.
+    #[error("{message}")]
+    Refused { code: String, message: String },
     #[error("{0}")]
     TooManyRequests(String),
     #[error("The request could not be read: {0}")]
@@ -81,7 +85,7 @@ impl AppError {
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::Invalid { .. } | AppError::Fields(_) | AppError::BadRequest(_) => 400,
-            AppError::Conflict(_) => 409,
+            AppError::Conflict(_) | AppError::Refused { .. } => 409,
             AppError::TooManyRequests(_) => 429,
             AppError::Internal(_) => 500,
         }

@@ -3,6 +3,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod components;

@@ -46,6 +46,8 @@ pub struct Config {
     pub platform_key: Option<fleet_stripe::SecretKey>,
     /// The reader status sync.
     pub sync: crate::sync_task::SyncConfig,
+    /// Requests per second each API key may make on `/api/v1`.
+    pub api_rate: crate::api::RateLimit,
 }
 
 /// Reads a variable, treating an empty value as unset.
@@ -229,7 +231,21 @@ impl Config {
                 })?;
             sync.interval = std::time::Duration::from_millis(ms);
         }
+        let mut api_rate = crate::api::RateLimit::default();
+        if let Some(raw) = var("FLEET_API_RATE_PER_SECOND") {
+            api_rate.per_second = raw
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= 10_000)
+                .and_then(std::num::NonZeroU32::new)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "FLEET_API_RATE_PER_SECOND must be a whole number from 1 to 10000, not '{raw}'."
+                    ))
+                })?;
+        }
         Ok(Config {
+            api_rate,
             platform_key,
             sync,
             env,

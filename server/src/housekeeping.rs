@@ -1,4 +1,4 @@
-//! Periodic clean-up: expired sessions and old sign-in attempts.
+//! Periodic clean-up: expired sessions, old sign-in attempts and old API idempotency keys.
 
 use app::ssr::Db;
 use std::time::Duration;
@@ -23,6 +23,14 @@ pub fn spawn(db: Db) -> tokio::task::JoinHandle<()> {
                 .await
             {
                 tracing::warn!(error = %err, "could not prune sign-in attempts");
+            }
+            // Like Stripe, an Idempotency-Key is remembered for 24 hours.
+            if let Err(err) = sqlx::query("DELETE FROM api_idempotency WHERE created_at < $1")
+                .bind(now - 24 * 3600 * 1000)
+                .execute(&db.pool)
+                .await
+            {
+                tracing::warn!(error = %err, "could not prune API idempotency keys");
             }
         }
     })

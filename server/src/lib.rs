@@ -1,6 +1,7 @@
 //! The Terminal Fleet server: configuration, the axum router, middleware and background work.
 //! `main.rs` is only the command line; tests start the same server through [`start`].
 
+pub mod api;
 pub mod bench;
 pub mod config;
 pub mod csrf;

@@ -142,6 +142,7 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
                 .with_state(state.clone()),
         )
         .layer(sessions)
+        .merge(crate::api::router(state.clone(), config.api_rate))
         .merge(
             // Outside the session layer: Stripe has no cookie, the signature is its credential.
             Router::new()

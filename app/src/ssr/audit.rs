@@ -19,11 +19,11 @@ pub struct Entry<'a> {
 }
 
 impl<'a> Entry<'a> {
-    /// An action by `caller` in their current tenant.
+    /// An action by `caller` in their current tenant (an API key is named in `actor_email`).
     pub fn by(caller: &'a Caller, action: &'a str) -> Self {
         Entry {
             tenant_id: Some(&caller.tenant_id),
-            actor_user_id: Some(&caller.user_id),
+            actor_user_id: caller.person(),
             actor_email: Some(&caller.email),
             action,
             ..Entry::default()

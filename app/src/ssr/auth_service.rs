@@ -214,7 +214,7 @@ pub async fn sign_out(caller: &Caller) -> AppResult<()> {
         },
     )
     .await?;
-    caller.session.flush().await.map_err(session_err)?;
+    caller.session()?.flush().await.map_err(session_err)?;
     Ok(())
 }
 
@@ -234,7 +234,7 @@ pub async fn change_password(caller: &Caller, current: String, new: String) -> A
     validate::new_password(&new, &caller.email)?;
     let hash = passwords::hash(new).await.map_err(hash_err)?;
     let current_session = caller
-        .session
+        .session()?
         .id()
         .map(|id| id.to_string())
         .unwrap_or_default();
@@ -267,7 +267,7 @@ pub async fn change_password(caller: &Caller, current: String, new: String) -> A
     )
     .await?;
     tx.commit().await?;
-    caller.session.cycle_id().await.map_err(session_err)?;
+    caller.session()?.cycle_id().await.map_err(session_err)?;
     Ok(())
 }
 
@@ -298,7 +298,7 @@ pub async fn switch_tenant(caller: &Caller, tenant_id: &str) -> AppResult<()> {
     .await?;
     tx.commit().await?;
     caller
-        .session
+        .session()?
         .insert(TENANT_KEY, target.id.clone())
         .await
         .map_err(session_err)?;

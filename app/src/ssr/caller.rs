@@ -15,8 +15,9 @@ pub struct ClientMeta {
     pub user_agent: String,
 }
 
-/// A signed-in user in the tenant they are working in, with the permission already checked.
-/// Services take this as the tenant scope, so a query cannot forget which tenant it serves.
+/// A signed-in user in the tenant they are working in, with the permission already checked, or
+/// an API key acting in its tenant. Services take this as the tenant scope, so a query cannot
+/// forget which tenant it serves.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user_id: String,
@@ -27,7 +28,10 @@ pub struct Caller {
     pub tenants: Vec<TenantChoice>,
     pub meta: ClientMeta,
     pub state: AppState,
-    pub session: Session,
+    /// The browser session; `None` for an API key.
+    pub session: Option<Session>,
+    /// Set when an API key is calling: then `user_id` is the key's id and `email` names the key.
+    pub api_key: Option<String>,
 }
 
 impl Caller {
@@ -37,6 +41,16 @@ impl Caller {
 
     pub fn can(&self, permission: Permission) -> bool {
         self.role.allows(permission)
+    }
+
+    /// The browser session, for acting on the account itself (API keys have none).
+    pub fn session(&self) -> AppResult<&Session> {
+        self.session.as_ref().ok_or_else(AppError::forbidden)
+    }
+
+    /// The user behind the call, for audit entries and foreign keys; `None` for an API key.
+    pub fn person(&self) -> Option<&str> {
+        self.api_key.is_none().then_some(self.user_id.as_str())
     }
 }
 
@@ -131,7 +145,8 @@ pub async fn resolve(state: AppState, session: Session, meta: ClientMeta) -> App
         tenants,
         meta,
         state,
-        session,
+        session: Some(session),
+        api_key: None,
     })
 }
 

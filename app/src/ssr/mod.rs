@@ -1,6 +1,7 @@
 //! Everything that runs only on the server: database, sessions, caller resolution, audit and the
 //! domain services. Nothing under here reaches the wasm bundle.
 
+pub mod api_keys_service;
 pub mod audit;
 pub mod audit_service;
 pub mod auth_service;

@@ -1,6 +1,7 @@
 //! Keeping payment rows in step with Stripe's PaymentIntents and charges. Webhooks arrive at
 //! least once and in any order, so a row only moves forward: a status of a lower rank than the
-//! stored one is ignored, and refunded amounts only grow.
+//! stored one is ignored, so is one of the same rank that Stripe created before the answer the
+//! row already reflects, and refunded amounts only grow.
 
 use super::ids::{new_id, now_ms};
 use fleet_stripe::{Charge, PaymentIntent};
@@ -25,6 +26,9 @@ pub struct Context<'a> {
     pub location_id: Option<&'a str>,
     pub started_by: Option<&'a str>,
     pub operation_id: Option<&'a str>,
+    /// When Stripe produced this view of the object (an event's `created`, in seconds); `None`
+    /// for an answer to our own call, which is as fresh as it gets.
+    pub as_of: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -33,6 +37,18 @@ pub struct Applied {
     pub changed: bool,
     /// The new status, when it moved.
     pub moved: bool,
+}
+
+/// What a stored row holds of the fields Stripe's answers can change.
+#[derive(sqlx::FromRow)]
+struct Stored {
+    status: String,
+    state_rank: i64,
+    amount: i64,
+    amount_capturable: i64,
+    amount_received: i64,
+    failure_code: Option<String>,
+    stripe_seen: i64,
 }
 
 /// Stores Stripe's PaymentIntent over our row (or creates the row).
@@ -54,9 +70,10 @@ pub async fn apply_intent(
         .as_ref()
         .map(|c| c.as_str().to_string())
         .unwrap_or_else(|| "automatic".into());
-    let existing: Option<(String, i64, i64, i64, i64, Option<String>)> = sqlx::query_as(
-        "SELECT status, state_rank, amount, amount_capturable, amount_received, failure_code
-         FROM payments WHERE connection_id = $1 AND id = $2",
+    let as_of = context.as_of.unwrap_or(now / 1000);
+    let existing: Option<Stored> = sqlx::query_as(
+        "SELECT status, state_rank, amount, amount_capturable, amount_received, failure_code,
+         stripe_seen FROM payments WHERE connection_id = $1 AND id = $2",
     )
     .bind(connection_id)
     .bind(&pi.id)
@@ -69,9 +86,9 @@ pub async fn apply_intent(
                 "INSERT INTO payments (connection_id, id, tenant_id, reader_id, location_id, amount,
                  currency, description, capture_method, status, state_rank, amount_capturable,
                  amount_received, failure_code, failure_message, started_by, operation_id,
-                 stripe_created, created_at, updated_at)
+                 stripe_created, stripe_seen, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $19)
+                 $18, $20, $19, $19)
                  ON CONFLICT DO NOTHING",
             )
             .bind(connection_id)
@@ -93,6 +110,7 @@ pub async fn apply_intent(
             .bind(context.operation_id)
             .bind(pi.created)
             .bind(now)
+            .bind(as_of)
             .execute(&mut *conn)
             .await?;
             if inserted.rows_affected() == 0 {
@@ -104,12 +122,20 @@ pub async fn apply_intent(
             applied.changed = true;
             applied.moved = true;
         }
-        Some((old_status, old_rank, amount, capturable, received, old_failure)) => {
+        Some(Stored {
+            status: old_status,
+            state_rank: old_rank,
+            amount,
+            amount_capturable: capturable,
+            amount_received: received,
+            failure_code: old_failure,
+            stripe_seen: seen,
+        }) => {
             // Stripe's webhook may have created the row before our own call stored who started
             // the payment on which reader: what we know fills what is missing.
             applied.changed |= fill_context(conn, connection_id, &pi.id, context).await?;
             // An older state arriving late changes nothing.
-            if new_rank < old_rank {
+            if new_rank < old_rank || (new_rank == old_rank && as_of < seen) {
                 return Ok(applied);
             }
             let same = old_status == status
@@ -121,7 +147,8 @@ pub async fn apply_intent(
                 sqlx::query(
                     "UPDATE payments SET status = $3, state_rank = $4, amount = $5,
                      amount_capturable = $6, amount_received = $7, failure_code = $8,
-                     failure_message = $9, updated_at = $10
+                     failure_message = $9, updated_at = $10,
+                     stripe_seen = CASE WHEN $11 > stripe_seen THEN $11 ELSE stripe_seen END
                      WHERE connection_id = $1 AND id = $2",
                 )
                 .bind(connection_id)
@@ -134,10 +161,20 @@ pub async fn apply_intent(
                 .bind(&failure_code)
                 .bind(&failure_message)
                 .bind(now)
+                .bind(as_of)
                 .execute(&mut *conn)
                 .await?;
                 applied.changed = true;
                 applied.moved = old_status != status;
+            } else if as_of > seen {
+                sqlx::query(
+                    "UPDATE payments SET stripe_seen = $3 WHERE connection_id = $1 AND id = $2",
+                )
+                .bind(connection_id)
+                .bind(&pi.id)
+                .bind(as_of)
+                .execute(&mut *conn)
+                .await?;
             }
         }
     }

@@ -46,7 +46,10 @@ fn refused(err: StripeError) -> AppError {
     match err.api() {
         Some(api) if api.status < 500 && api.status != 401 && api.status != 429 => {
             tracing::info!(error = %err, request_id = err.request_id().unwrap_or("-"), "Stripe refused");
-            AppError::Conflict(err.user_message())
+            AppError::Refused {
+                code: api.code.clone().unwrap_or_else(|| "stripe_refused".into()),
+                message: err.user_message(),
+            }
         }
         _ => stripe_access::refusal("payment", err),
     }
@@ -108,11 +111,12 @@ const SELECT: &str = "SELECT p.id, p.connection_id, p.reader_id, r.label AS read
     p.location_id, l.display_name AS location_name, p.amount, p.currency, p.description,
     p.capture_method, p.status, p.amount_capturable, p.amount_received, p.amount_refunded,
     p.card_brand, p.card_last4, p.read_method, p.failure_code, p.failure_message,
-    u.email AS started_by, p.created_at
+    COALESCE(u.email, 'API key ' || k.name) AS started_by, p.created_at
     FROM payments p
     LEFT JOIN readers r ON r.connection_id = p.connection_id AND r.id = p.reader_id
     LEFT JOIN locations l ON l.connection_id = p.connection_id AND l.id = p.location_id
-    LEFT JOIN users u ON u.id = p.started_by";
+    LEFT JOIN users u ON u.id = p.started_by
+    LEFT JOIN api_keys k ON k.id = p.started_by";
 
 /// One payment the caller may see, with the connection it belongs to.
 async fn find(caller: &Caller, id: &str) -> AppResult<(PaymentView, String)> {
@@ -129,6 +133,11 @@ async fn find(caller: &Caller, id: &str) -> AppResult<(PaymentView, String)> {
     let row = row.ok_or_else(|| AppError::not_found("payment"))?;
     let connection = row.connection_id.clone();
     Ok((row.view(), connection))
+}
+
+/// One payment the caller may see.
+pub async fn get(caller: &Caller, id: &str) -> AppResult<PaymentView> {
+    find(caller, id).await.map(|(payment, _)| payment)
 }
 
 /// Stores Stripe's PaymentIntent and reader answers of one of our operations, with a timeline
@@ -232,7 +241,20 @@ pub async fn default_currency(caller: &Caller, connection_id: &str) -> AppResult
     Ok(currency)
 }
 
-/// Starts a test charge: a `card_present` PaymentIntent handed to the reader.
+/// A charge to start on a reader, with the amount already in the currency's minor unit.
+#[derive(Debug, Clone)]
+pub struct Charge<'a> {
+    pub reader_id: &'a str,
+    pub amount: i64,
+    pub currency: &'a str,
+    pub description: &'a str,
+    /// `automatic` (or empty) or `manual`.
+    pub capture: &'a str,
+    /// Our operation id: the same id never makes a second PaymentIntent.
+    pub op: &'a str,
+}
+
+/// Starts a test charge from a form: `amount` as people write it, in `currency`.
 #[allow(clippy::too_many_arguments)]
 pub async fn test_charge(
     caller: &Caller,
@@ -244,16 +266,49 @@ pub async fn test_charge(
     op: &str,
 ) -> AppResult<String> {
     check_operation(op)?;
-    let reader = super::readers_service::find(caller, reader_id).await?;
+    let currency = check_currency(currency)?;
+    let minor = parse_amount(amount, &currency).map_err(|m| AppError::invalid("amount", m))?;
+    start_charge(
+        caller,
+        &Charge {
+            reader_id,
+            amount: minor,
+            currency: &currency,
+            description,
+            capture,
+            op,
+        },
+    )
+    .await
+}
+
+fn check_currency(currency: &str) -> AppResult<String> {
     let currency = currency.trim().to_ascii_lowercase();
-    if !CURRENCIES.contains(&currency.as_str()) {
-        return Err(AppError::invalid(
+    if CURRENCIES.contains(&currency.as_str()) {
+        Ok(currency)
+    } else {
+        Err(AppError::invalid(
             "currency",
             "Choose a currency from the list.",
+        ))
+    }
+}
+
+/// Starts a charge: a `card_present` PaymentIntent handed to the reader.
+pub async fn start_charge(caller: &Caller, charge: &Charge<'_>) -> AppResult<String> {
+    let op = charge.op;
+    check_operation(op)?;
+    let currency = check_currency(charge.currency)?;
+    let minor = charge.amount;
+    if minor < 1 {
+        return Err(AppError::invalid(
+            "amount",
+            "The amount must be at least 1 (in the currency's smallest unit).",
         ));
     }
-    let minor = parse_amount(amount, &currency).map_err(|m| AppError::invalid("amount", m))?;
-    let description = description.trim();
+    let reader = super::readers_service::find(caller, charge.reader_id).await?;
+    let capture = charge.capture;
+    let description = charge.description.trim();
     if description.chars().count() > 200 {
         return Err(AppError::invalid(
             "description",
@@ -301,6 +356,7 @@ pub async fn test_charge(
         location_id: reader.location_id.as_deref(),
         started_by: Some(&caller.user_id),
         operation_id: Some(op),
+        as_of: None,
     };
     let sent = access
         .client
@@ -576,8 +632,29 @@ pub async fn cancel(caller: &Caller, id: &str, op: &str) -> AppResult<()> {
     .await
 }
 
-/// Refunds all of a payment (`amount` empty) or part of it.
+/// Refunds all of a payment (`amount` empty) or part of it, from a form.
 pub async fn refund(caller: &Caller, id: &str, amount: &str, op: &str) -> AppResult<()> {
+    check_operation(op)?;
+    let minor = match amount.trim() {
+        "" => None,
+        text => {
+            let (payment, _) = find(caller, id).await?;
+            Some(
+                parse_amount(text, &payment.currency)
+                    .map_err(|m| AppError::invalid("amount", m))?,
+            )
+        }
+    };
+    refund_minor(caller, id, minor, op).await
+}
+
+/// Refunds `amount` (minor units) of a payment, or all that is left when `None`.
+pub async fn refund_minor(
+    caller: &Caller,
+    id: &str,
+    amount: Option<i64>,
+    op: &str,
+) -> AppResult<()> {
     check_operation(op)?;
     let (payment, access) = payment_access(caller, id).await?;
     let refundable = payment.refundable();
@@ -586,12 +663,13 @@ pub async fn refund(caller: &Caller, id: &str, amount: &str, op: &str) -> AppRes
             "Only a succeeded payment with something left to refund can be refunded.".into(),
         ));
     }
-    let minor = match amount.trim() {
-        "" => refundable,
-        text => {
-            parse_amount(text, &payment.currency).map_err(|m| AppError::invalid("amount", m))?
-        }
-    };
+    let minor = amount.unwrap_or(refundable);
+    if minor < 1 {
+        return Err(AppError::invalid(
+            "amount",
+            "The refund must be at least 1 (in the currency's smallest unit).",
+        ));
+    }
     if minor > refundable {
         return Err(AppError::invalid(
             "amount",

@@ -74,7 +74,7 @@ pub async fn create(caller: &Caller, name: &str) -> AppResult<String> {
     tx.commit().await?;
     super::connections_service::connect_default_simulator(&caller.state, &id).await;
     caller
-        .session
+        .session()?
         .insert(TENANT_KEY, id.clone())
         .await
         .map_err(super::caller::session_err)?;

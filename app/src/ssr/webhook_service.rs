@@ -233,7 +233,10 @@ async fn apply(
                 tenant_id,
                 connection_id,
                 &pi,
-                &payment_rows::Context::default(),
+                &payment_rows::Context {
+                    as_of: Some(event.created),
+                    ..payment_rows::Context::default()
+                },
             )
             .await?;
             tx.commit().await?;

@@ -31,6 +31,7 @@ pub fn SettingsTabs(current: &'static str) -> impl IntoView {
             {tab("/settings", "Account")}
             {tab("/settings/members", "Members")}
             {tab("/settings/stripe", "Stripe")}
+            {tab("/settings/api-keys", "API keys")}
         </div>
     }
 }

@@ -34,6 +34,7 @@ pub async fn start(database_url: &str, data_dir: &Path, sync: bool) -> Result<Ru
             enabled: sync,
             ..Default::default()
         },
+        api_rate: crate::api::RateLimit::default(),
     };
     crate::router::start(config).await.map_err(setup)
 }

@@ -121,6 +121,7 @@ impl TestServer {
                 interval: std::time::Duration::from_millis(250),
                 ..Default::default()
             },
+            api_rate: server::api::RateLimit::default(),
         };
         let config = match tweak {
             Some(f) => f(config),

@@ -33,6 +33,8 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "list_transactions",
     "list_webhook_events",
     "transaction_totals",
+    "list_api_keys",
+    "create_api_key",
 ];
 
 struct World {
@@ -46,6 +48,7 @@ struct World {
     b_owner_id: String,
     b_member_id: String,
     b_invite_id: String,
+    b_api_key: String,
 }
 
 /// B's state as text, to prove nothing changed.
@@ -101,8 +104,14 @@ async fn snapshot(s: &TestServer, tenant: &str) -> String {
         .fetch_one(&s.state.db.pool)
         .await
         .expect("alert");
+    let keys: Vec<(String, Option<i64>)> =
+        sqlx::query_as("SELECT id, revoked_at FROM api_keys WHERE tenant_id = $1 ORDER BY id")
+            .bind(tenant)
+            .fetch_all(&s.state.db.pool)
+            .await
+            .expect("api keys");
     format!(
-        "{name} {rows:?} {invites:?} {connections:?} {readers:?} {locations:?} {grants:?} {alert}"
+        "{name} {rows:?} {invites:?} {connections:?} {readers:?} {locations:?} {grants:?} {alert} {keys:?}"
     )
 }
 
@@ -124,6 +133,7 @@ fn calls(w: &World) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
         ("remove_member", vec![("user_id", w.b_member_id.clone())]),
         ("remove_member", vec![("user_id", w.b_owner_id.clone())]),
         ("revoke_invite", vec![("invite_id", w.b_invite_id.clone())]),
+        ("revoke_api_key", vec![("id", w.b_api_key.clone())]),
         (
             "invite_member",
             vec![("email", "zed@b.example".into()), ("role", "owner".into())],
@@ -294,7 +304,9 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
             .fetch_one(&s.state.db.pool)
             .await
             .expect("B's event");
+    let b_api_key = crate::pos_api::create_key(&b, "B's till", "pos").await.id;
     let world = World {
+        b_api_key,
         b_event,
         b_payment,
         b_location,
@@ -383,6 +395,8 @@ async fn tenant_a_cannot_read_or_change_tenant_b() {
     );
     let overview: app::fleet::types::OverviewView = a.ok("fleet_overview", &[]).await;
     assert_eq!(overview.totals.total(), 0);
+    let keys: app::api_keys::types::ApiKeysView = a.ok("list_api_keys", &[]).await;
+    assert!(keys.keys.is_empty(), "A sees none of B's API keys");
     let me = a.me().await.expect("a");
     assert_eq!(me.tenants.len(), 1);
     assert_ne!(me.tenant.id, w.b_tenant);
@@ -404,6 +418,7 @@ async fn every_server_function_is_in_the_isolation_table() {
         b_owner_id: String::new(),
         b_member_id: String::new(),
         b_invite_id: String::new(),
+        b_api_key: String::new(),
     };
     let covered: BTreeSet<String> = calls(&w)
         .into_iter()
@@ -438,6 +453,8 @@ async fn signed_out_callers_get_401_from_every_tenant_function() {
         "list_locations",
         "list_readers",
         "reader_detail",
+        "list_api_keys",
+        "revoke_api_key",
         "register_reader",
         "fleet_overview",
         "cancel_reader_action",

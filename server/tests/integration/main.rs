@@ -10,4 +10,5 @@ mod live;
 mod members;
 mod pages;
 mod payments;
+mod pos_api;
 mod stripe;

@@ -267,6 +267,70 @@ async fn webhooks_never_move_a_payment_backwards() {
     );
 }
 
+#[tokio::test]
+async fn an_older_event_of_the_same_state_does_not_undo_a_decline() {
+    let s = TestServer::start().await;
+    let (owner, reader) = setup(&s, "late@example.com").await;
+    let op = reader_page(&owner, &reader).await.op;
+    let pi = charge(&owner, &reader, "9", "automatic", &op).await;
+    present(&owner, &reader, "4000000000009995", &op).await;
+    crate::fleet::eventually("the decline arrived", 10, || async {
+        s.count(&format!("SELECT COUNT(*) FROM webhook_events WHERE type = 'payment_intent.payment_failed' AND payload LIKE '%{pi}%'")).await == 1
+    })
+    .await;
+    let declined = payment(&owner, &pi).await.payment;
+    assert_eq!(declined.failure_code.as_deref(), Some("insufficient_funds"));
+    let failed_at: String = sqlx::query_scalar(
+        "SELECT payload FROM webhook_events WHERE type = 'payment_intent.payment_failed'",
+    )
+    .fetch_one(&s.state.db.pool)
+    .await
+    .expect("failed event");
+    let failed_at = serde_json::from_str::<serde_json::Value>(&failed_at).expect("json")["created"]
+        .as_i64()
+        .expect("created");
+    // `payment_intent.created` (same state rank, no failure) delivered late, as a new event
+    // that Stripe created before the decline: the decline stays.
+    let (payload, connection): (String, String) = sqlx::query_as(
+        "SELECT payload, connection_id FROM webhook_events WHERE type = 'payment_intent.created'",
+    )
+    .fetch_one(&s.state.db.pool)
+    .await
+    .expect("created event");
+    let mut late: serde_json::Value = serde_json::from_str(&payload).expect("json");
+    late["id"] = json!("evt_late_created");
+    late["created"] = json!(failed_at - 5);
+    let late = late.to_string();
+    let post = |body: String| {
+        let s = &s;
+        let connection = connection.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{}/webhooks/stripe/{connection}", s.base))
+                .header(
+                    "stripe-signature",
+                    signed(s, &connection, &body, app::ssr::ids::now_ms() / 1000).await,
+                )
+                .body(body)
+                .send()
+                .await
+                .expect("post")
+                .status()
+        }
+    };
+    assert_eq!(post(late).await, StatusCode::OK);
+    let after = payment(&owner, &pi).await.payment;
+    assert_eq!(after.failure_code.as_deref(), Some("insufficient_funds"));
+    assert_eq!(after.failure_message, declined.failure_message);
+
+    // The same object from a newer event does apply: ordering is by `created`, not arrival.
+    let mut newer: serde_json::Value = serde_json::from_str(&payload).expect("json");
+    newer["id"] = json!("evt_newer_created");
+    newer["created"] = json!(failed_at + 5);
+    assert_eq!(post(newer.to_string()).await, StatusCode::OK);
+    assert_eq!(payment(&owner, &pi).await.payment.failure_code, None);
+}
+
 /// Signs `payload` with the connection's webhook secret, as Stripe does, at `timestamp`.
 pub async fn signed(s: &TestServer, connection: &str, payload: &str, timestamp: i64) -> String {
     let sealed: String =

@@ -1,0 +1,28 @@
+//! Server functions of Settings → API keys.
+
+use super::types::{ApiKeyCreated, ApiKeysView};
+use crate::error::AppError;
+use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use {crate::model::Permission, crate::ssr::api_keys_service as svc, crate::ssr::require};
+
+#[server(prefix = "/sf", endpoint = "list_api_keys")]
+pub async fn list_api_keys() -> Result<ApiKeysView, AppError> {
+    let c = crate::ssr::caller::signed_in().await?;
+    if !(c.can(Permission::ManageFleet) || c.can(Permission::ViewAudit)) {
+        return Err(AppError::forbidden());
+    }
+    svc::list(&c).await
+}
+
+#[server(prefix = "/sf", endpoint = "create_api_key")]
+pub async fn create_api_key(name: String, scope: String) -> Result<ApiKeyCreated, AppError> {
+    let c = require(Permission::ManageFleet).await?;
+    svc::create(&c, &name, &scope).await
+}
+
+#[server(prefix = "/sf", endpoint = "revoke_api_key")]
+pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
+    let c = require(Permission::ManageFleet).await?;
+    svc::revoke(&c, &id).await
+}

@@ -1,0 +1,125 @@
+//! `/api/v1/readers`: the tenant's readers with their live status, and cancelling an action.
+
+use super::error::{ApiError, ApiResult};
+use super::types::{Reader, ReaderList};
+use super::ApiCaller;
+use app::api_keys::types::ApiScope;
+use app::fleet::types::ReaderQuery;
+use app::ssr::{payments_service, readers_service};
+use axum::body::Bytes;
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::{Extension, Json};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    pub location: Option<String>,
+    pub status: Option<String>,
+    pub device_type: Option<String>,
+    pub page: Option<String>,
+}
+
+pub async fn list(
+    Extension(api): Extension<ApiCaller>,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Json<ReaderList>> {
+    api.need(ApiScope::Read)?;
+    if let Some(status) = query.status.as_deref() {
+        if !["online", "offline", "busy"].contains(&status) {
+            return Err(ApiError::invalid(
+                "status",
+                "status must be online, offline or busy.",
+            ));
+        }
+    }
+    let page = match query.page.as_deref() {
+        None => 1,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| ApiError::invalid("page", "page must be a whole number from 1."))?,
+    };
+    let view = readers_service::list(
+        &api.caller,
+        &ReaderQuery {
+            location: query.location,
+            status: query.status,
+            device_type: query.device_type,
+            sort: Some("label".into()),
+            page: Some(page),
+            ..ReaderQuery::default()
+        },
+    )
+    .await?;
+    Ok(Json(ReaderList {
+        object: "list",
+        has_more: view.page < view.pages,
+        page: view.page,
+        pages: view.pages,
+        total: view.total,
+        data: view.readers.into_iter().map(Reader::from).collect(),
+    }))
+}
+
+pub async fn get(
+    Extension(api): Extension<ApiCaller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Reader>> {
+    api.need(ApiScope::Read)?;
+    Ok(Json(readers_service::find(&api.caller, &id).await?.into()))
+}
+
+pub async fn cancel_action(
+    Extension(api): Extension<ApiCaller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Reader>> {
+    api.need(ApiScope::Pos)?;
+    readers_service::cancel_action(&api.caller, &id).await?;
+    Ok(Json(readers_service::find(&api.caller, &id).await?.into()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresentBody {
+    #[serde(default)]
+    pub card_number: Option<String>,
+}
+
+/// A simulated reader's customer taps a test card (Stripe's test helper, simulator only).
+pub async fn present_payment_method(
+    Extension(api): Extension<ApiCaller>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let work = async {
+        api.need(ApiScope::Pos)?;
+        let body: PresentBody = super::json_body(&body)?;
+        let card = body
+            .card_number
+            .unwrap_or_else(|| payments_service::TEST_CARDS[0].0.to_string());
+        Ok::<_, ApiError>(card)
+    };
+    let card = match work.await {
+        Ok(card) => card,
+        Err(err) => return axum::response::IntoResponse::into_response(err),
+    };
+    let key = match super::idempotency::key_of(&headers) {
+        Ok(key) => key,
+        Err(err) => return axum::response::IntoResponse::into_response(err),
+    };
+    let request = format!("present\n{id}\n{card}");
+    let caller = api.caller.clone();
+    super::idempotency::once(&api.caller, key, false, &request, |op| async move {
+        payments_service::present_card(&caller, &id, &card, "", &op).await?;
+        let reader: Reader = readers_service::find(&caller, &id).await?.into();
+        Ok((
+            StatusCode::OK,
+            serde_json::to_value(reader).unwrap_or_default(),
+        ))
+    })
+    .await
+}

@@ -1,0 +1,200 @@
+//! What the API answers with. Field names follow Stripe's conventions (snake_case, Unix seconds,
+//! amounts in the currency's smallest unit) so a till's developer meets no surprises.
+
+use app::fleet::types::ReaderView;
+use app::payments::types::PaymentView;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct Reader {
+    pub id: String,
+    pub object: &'static str,
+    pub label: String,
+    pub location: Option<String>,
+    pub location_name: Option<String>,
+    pub device_type: String,
+    pub serial_number: String,
+    pub software_version: Option<String>,
+    pub ip_address: Option<String>,
+    /// `online` or `offline`.
+    pub status: &'static str,
+    /// Collecting a payment or otherwise working right now.
+    pub busy: bool,
+    pub action: Option<Action>,
+    pub last_seen_at: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Action {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+    pub payment: Option<String>,
+    pub failure_message: Option<String>,
+}
+
+fn seconds(ms: i64) -> i64 {
+    ms.div_euclid(1000)
+}
+
+impl From<ReaderView> for Reader {
+    fn from(r: ReaderView) -> Self {
+        let busy = r.busy();
+        let action = r.action.map(|a| {
+            let is_payment = a.detail.as_deref().is_some_and(|d| d.starts_with("pi_"));
+            Action {
+                payment: a.detail.clone().filter(|_| is_payment),
+                failure_message: a.detail.filter(|_| !is_payment && a.status == "failed"),
+                kind: a.kind,
+                status: a.status,
+            }
+        });
+        Reader {
+            id: r.id,
+            object: "terminal_reader",
+            label: r.label,
+            location: r.location_id,
+            location_name: r.location_name,
+            device_type: r.device_type,
+            serial_number: r.serial_number,
+            software_version: r.sw_version,
+            ip_address: r.ip_address,
+            status: if r.online { "online" } else { "offline" },
+            busy,
+            action,
+            last_seen_at: r.last_seen_at.map(seconds),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReaderList {
+    pub object: &'static str,
+    pub data: Vec<Reader>,
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    pub has_more: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Payment {
+    pub id: String,
+    pub object: &'static str,
+    pub amount: i64,
+    pub currency: String,
+    pub description: Option<String>,
+    pub capture_method: String,
+    /// Stripe's PaymentIntent status.
+    pub status: String,
+    /// Where the payment stands for the till: `pending`, `succeeded`, `requires_capture`,
+    /// `declined`, `canceled` or `reader_failed`.
+    pub outcome: &'static str,
+    pub amount_capturable: i64,
+    pub amount_received: i64,
+    pub amount_refunded: i64,
+    pub reader: Option<String>,
+    pub location: Option<String>,
+    pub card: Option<Card>,
+    pub failure: Option<Failure>,
+    pub started_by: Option<String>,
+    pub created: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Card {
+    pub brand: Option<String>,
+    pub last4: Option<String>,
+    pub read_method: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Failure {
+    pub code: Option<String>,
+    pub message: String,
+}
+
+/// Outcomes after which a payment changes only by someone's request (capture, refund, cancel).
+pub const SETTLED: [&str; 5] = [
+    "succeeded",
+    "requires_capture",
+    "declined",
+    "canceled",
+    "reader_failed",
+];
+
+impl Payment {
+    /// `reader` is the payment's reader as it is now, to tell a reader that gave up (timed out,
+    /// canceled on the device) from one still waiting for a card.
+    pub fn new(p: PaymentView, reader: Option<&ReaderView>) -> Self {
+        let reader_failure = reader
+            .and_then(|r| r.action.as_ref())
+            .filter(|a| a.kind == "process_payment_intent" && a.status == "failed")
+            .and_then(|a| a.detail.clone());
+        let waiting_on_reader = reader
+            .and_then(|r| r.action.as_ref())
+            .is_some_and(|a| a.status == "in_progress" && a.detail.as_deref() == Some(&p.id));
+        // A newer payment sent to the same reader replaces one still waiting for a card.
+        let replaced_by = reader
+            .and_then(|r| r.action.as_ref())
+            .filter(|a| a.kind == "process_payment_intent")
+            .and_then(|a| a.detail.clone())
+            .filter(|other| other.starts_with("pi_") && *other != p.id);
+        let reader_failure = reader_failure.or_else(|| {
+            replaced_by.map(|other| {
+                format!(
+                    "The reader moved on to another payment ({other}) before a card was presented."
+                )
+            })
+        });
+        let outcome = match p.status.as_str() {
+            "succeeded" => "succeeded",
+            "requires_capture" => "requires_capture",
+            "canceled" => "canceled",
+            "requires_payment_method" if p.failure_code.is_some() => "declined",
+            "requires_payment_method" if !waiting_on_reader && reader_failure.is_some() => {
+                "reader_failed"
+            }
+            _ => "pending",
+        };
+        let failure = match outcome {
+            "declined" => p.failure_message.clone().map(|message| Failure {
+                code: p.failure_code.clone(),
+                message,
+            }),
+            "reader_failed" => reader_failure.map(|message| Failure {
+                code: None,
+                message,
+            }),
+            _ => None,
+        };
+        let card = (p.card_brand.is_some() || p.card_last4.is_some()).then(|| Card {
+            brand: p.card_brand.clone(),
+            last4: p.card_last4.clone(),
+            read_method: p.read_method.clone(),
+        });
+        Payment {
+            id: p.id,
+            object: "payment",
+            amount: p.amount,
+            currency: p.currency,
+            description: p.description,
+            capture_method: p.capture_method,
+            status: p.status,
+            outcome,
+            amount_capturable: p.amount_capturable,
+            amount_received: p.amount_received,
+            amount_refunded: p.amount_refunded,
+            reader: p.reader_id,
+            location: p.location_id,
+            card,
+            failure,
+            started_by: p.started_by,
+            created: seconds(p.created_at),
+        }
+    }
+
+    pub fn settled(&self) -> bool {
+        SETTLED.contains(&self.outcome)
+    }
+}
