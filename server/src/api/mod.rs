@@ -68,6 +68,15 @@ impl ApiCaller {
     }
 }
 
+/// Reads an optional JSON body: none at all (curl's `-X POST`) means every field's default.
+fn optional_json_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        json_body(body)
+    }
+}
+
 /// Reads a JSON body into `T`, with serde's words for what is wrong.
 fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(body).map_err(|err| {

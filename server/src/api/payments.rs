@@ -224,11 +224,7 @@ where
     let checked = (|| {
         api.need(scope)?;
         let key = idempotency::key_of(&headers)?;
-        let parsed: B = if body.iter().all(u8::is_ascii_whitespace) {
-            B::default()
-        } else {
-            super::json_body(&body)?
-        };
+        let parsed: B = super::optional_json_body(&body)?;
         Ok::<_, ApiError>((key, parsed))
     })();
     let (key, parsed) = match checked {

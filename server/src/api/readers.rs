@@ -81,7 +81,7 @@ pub async fn cancel_action(
     Ok(Json(readers_service::find(&api.caller, &id).await?.into()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PresentBody {
     #[serde(default)]
@@ -97,7 +97,7 @@ pub async fn present_payment_method(
 ) -> Response {
     let work = async {
         api.need(ApiScope::Pos)?;
-        let body: PresentBody = super::json_body(&body)?;
+        let body: PresentBody = super::optional_json_body(&body)?;
         let card = body
             .card_number
             .unwrap_or_else(|| payments_service::TEST_CARDS[0].0.to_string());

@@ -375,11 +375,13 @@ async fn a_till_waits_for_the_outcome_and_refunds() {
     };
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(!waiting.is_finished(), "the wait returned before the card");
+    // As in the README's curl walk-through: a bare POST, no body.
     let tapped = till
-        .post(
+        .send(
+            reqwest::Method::POST,
             &format!("/test_helpers/readers/{reader}/present_payment_method"),
             None,
-            json!({}),
+            None,
         )
         .await;
     assert_eq!(tapped.status, StatusCode::OK, "{}", tapped.body);
