@@ -15,6 +15,7 @@ pub mod model;
 pub mod pages;
 pub mod payments;
 pub mod shell;
+pub mod stores;
 pub mod stripe;
 pub mod time_fmt;
 pub mod validate;

@@ -47,6 +47,12 @@ impl Live {
 
 /// Opens the page's EventSource (in the browser only) and provides [`Live`] as context.
 pub fn provide_live() -> Live {
+    provide_live_at("/events")
+}
+
+/// Like [`provide_live`] for another stream, such as `/events?all=1` (every organisation of
+/// the user); the pages under it see this one instead of the frame's.
+pub fn provide_live_at(url: &'static str) -> Live {
     let live = Live {
         status: RwSignal::new(LiveStatus::Connecting),
         last: RwSignal::new(None),
@@ -54,16 +60,18 @@ pub fn provide_live() -> Live {
     };
     provide_context(live);
     #[cfg(feature = "hydrate")]
-    connect(live);
+    connect(live, url);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = url;
     live
 }
 
 #[cfg(feature = "hydrate")]
-fn connect(live: Live) {
+fn connect(live: Live, url: &str) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
 
-    let Ok(source) = web_sys::EventSource::new("/events") else {
+    let Ok(source) = web_sys::EventSource::new(url) else {
         live.status.set(LiveStatus::Reconnecting);
         return;
     };

@@ -48,6 +48,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=Frame ssr=SsrMode::Async>
                     <Route path=path!("") view=OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/stores") view=crate::stores::StoresPage ssr=SsrMode::Async/>
                     <Route path=path!("/locations") view=LocationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/locations/:id") view=LocationPage ssr=SsrMode::Async/>
                     <Route path=path!("/readers") view=ReadersPage ssr=SsrMode::Async/>

@@ -51,6 +51,7 @@ fn SignedIn(me: Me) -> impl IntoView {
         <div class="frame">
             <nav class="sidebar" aria-label="Main">
                 <A href="/" exact=true>"Overview"</A>
+                <A href="/stores">"All stores"</A>
                 <A href="/locations">"Locations"</A>
                 <A href="/readers">"Readers"</A>
                 <A href="/transactions">"Transactions"</A>

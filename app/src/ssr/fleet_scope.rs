@@ -24,3 +24,12 @@ pub fn escape_like(text: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
+
+/// For queries across the user's organisations (user id bound as `$1`, memberships joined):
+/// the condition that the member, with the role in `role_column`, may see `location_column`.
+pub fn member_sees(role_column: &str, tenant_column: &str, location_column: &str) -> String {
+    format!(
+        "({role_column} <> 'operator' OR {location_column} IN (SELECT g.location_id
+          FROM location_grants g WHERE g.tenant_id = {tenant_column} AND g.user_id = $1))"
+    )
+}

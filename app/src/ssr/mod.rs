@@ -22,6 +22,7 @@ pub mod readers_service;
 pub mod secrets;
 pub mod session_store;
 pub mod state;
+pub mod stores_service;
 pub mod stripe_access;
 pub mod sync;
 pub mod tenants_service;

@@ -346,6 +346,13 @@ impl Browser {
 }
 
 impl EventStream {
+    pub fn from_response(response: Response) -> EventStream {
+        EventStream {
+            response,
+            buffer: String::new(),
+        }
+    }
+
     /// The next `data:` payload of a plain message (named events such as `ready` are skipped),
     /// or `None` after `wait` without one.
     pub async fn next_message(&mut self, wait: std::time::Duration) -> Option<Value> {

@@ -35,6 +35,7 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "transaction_totals",
     "list_api_keys",
     "create_api_key",
+    "all_stores",
 ];
 
 struct World {
@@ -134,6 +135,13 @@ fn calls(w: &World) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
         ("remove_member", vec![("user_id", w.b_owner_id.clone())]),
         ("revoke_invite", vec![("invite_id", w.b_invite_id.clone())]),
         ("revoke_api_key", vec![("id", w.b_api_key.clone())]),
+        (
+            "open_store",
+            vec![
+                ("tenant_id", w.b_tenant.clone()),
+                ("location_id", w.b_location.clone()),
+            ],
+        ),
         (
             "invite_member",
             vec![("email", "zed@b.example".into()), ("role", "owner".into())],

@@ -11,4 +11,5 @@ mod members;
 mod pages;
 mod payments;
 mod pos_api;
+mod stores;
 mod stripe;

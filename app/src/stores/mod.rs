@@ -1,0 +1,8 @@
+//! All stores: one view across every organisation (and Stripe account) a user belongs to.
+
+mod api;
+mod page;
+pub mod types;
+
+pub use api::*;
+pub use page::StoresPage;

@@ -1,0 +1,183 @@
+//! All stores: one view across a user's organisations, each seen with the user's role there,
+//! live across organisations, and a drill-down that switches organisation (audited).
+
+use crate::fleet::{create_location, default_connection, eventually, register, sim};
+use crate::harness::{Browser, TestServer};
+use app::model::InviteCreated;
+use app::stores::types::StoresView;
+use reqwest::header::ACCEPT;
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn stores(b: &Browser, filters: &[(&str, &str)]) -> StoresView {
+    let mut form: Vec<(String, String)> = filters
+        .iter()
+        .map(|(k, v)| (format!("query[{k}]"), v.to_string()))
+        .collect();
+    if form.is_empty() {
+        form.push(("query[q]".into(), String::new()));
+    }
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    b.ok("all_stores", &form).await
+}
+
+/// `member` (already signed up) joins `owner`'s organisation with `role`.
+async fn invite_existing(owner: &Browser, member: &Browser, email: &str, role: &str) {
+    let invite: InviteCreated = owner
+        .ok("invite_member", &[("email", email), ("role", role)])
+        .await;
+    let token = invite.link.rsplit('/').next().expect("token").to_string();
+    let r = member.call("accept_invite", &[("token", &token)]).await;
+    assert!(r.status().is_success(), "accept: {}", r.status());
+}
+
+#[tokio::test]
+async fn a_franchise_operator_sees_every_store_live_and_opens_one() {
+    let s = TestServer::start().await;
+    let fran = s.user("fran@example.com").await;
+    let own = default_connection(&fran).await;
+    let lyon = create_location(&fran, &own, "Lyon").await;
+    register(&fran, &lyon, "simulated-wpe", "Lyon till").await;
+
+    let bob = s.user("bob-stores@example.com").await;
+    let bobs = default_connection(&bob).await;
+    let munich = create_location(&bob, &bobs, "Munich").await;
+    let berlin = create_location(&bob, &bobs, "Berlin").await;
+    let munich_till = register(&bob, &munich, "simulated-wpe", "Munich till").await;
+    register(&bob, &berlin, "simulated-wpe", "Berlin till").await;
+    invite_existing(&bob, &fran, "fran@example.com", "operator").await;
+    let fran_id = fran.me().await.expect("me").user_id;
+    let () = bob
+        .ok(
+            "set_location_grant",
+            &[
+                ("location_id", &munich),
+                ("user_id", &fran_id),
+                ("granted", "true"),
+            ],
+        )
+        .await;
+    let bob_tenant = bob.me().await.expect("bob").tenant.id;
+    // Accepting the invite moved her into Bob's organisation; she goes back to her own.
+    let fran_me = fran.me().await.expect("me");
+    let own_tenant = fran_me
+        .tenants
+        .iter()
+        .find(|t| t.id != bob_tenant)
+        .expect("her own")
+        .id
+        .clone();
+    let r = fran
+        .call("switch_tenant", &[("tenant_id", &own_tenant)])
+        .await;
+    assert!(r.status().is_success() || r.status().is_redirection());
+    assert_eq!(fran.me().await.expect("me").tenant.id, own_tenant);
+
+    // Her own store and the one granted to her in Bob's organisation; not Berlin.
+    let view = stores(&fran, &[]).await;
+    let names: Vec<&str> = view.stores.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, vec!["Lyon", "Munich"]);
+    assert_eq!(view.totals.stores, 2);
+    assert_eq!(view.totals.online, 2);
+    assert_eq!(view.tenants.len(), 2);
+    let filtered = stores(&fran, &[("tenant", &bob_tenant)]).await;
+    assert_eq!(filtered.stores.len(), 1);
+    assert_eq!(filtered.totals.stores, 2, "totals are before the filter");
+    assert_eq!(stores(&fran, &[("q", "lyo")]).await.stores.len(), 1);
+    let by_name_desc = stores(&fran, &[("sort", "name"), ("dir", "desc")]).await;
+    assert_eq!(by_name_desc.stores[0].name, "Munich");
+
+    // A payment in Munich shows as today's takings and the last payment.
+    let op = app::ssr::payments_service::new_operation();
+    let pi = crate::payments::charge(&bob, &munich_till, "12.50", "automatic", &op).await;
+    crate::payments::present(&bob, &munich_till, "4242424242424242", &op).await;
+    let view = stores(&fran, &[]).await;
+    let m = view
+        .stores
+        .iter()
+        .find(|s| s.name == "Munich")
+        .expect("munich");
+    assert_eq!(m.today_count, 1);
+    assert_eq!(m.today_volume, vec![("usd".to_string(), 1250)]);
+    assert_eq!(
+        m.last_payment.as_ref().map(|p| p.id.as_str()),
+        Some(pi.as_str())
+    );
+
+    // Live across organisations: Munich's reader goes offline in Bob's organisation while Fran
+    // works in her own; her all-organisations stream says so (without ids: she is an operator
+    // there), and the view shows it.
+    let response = fran
+        .http
+        .get(format!("{}/events?all=1", s.base))
+        .header(ACCEPT, "text/event-stream")
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut stream = crate::harness::EventStream::from_response(response);
+    sim(
+        &s.simulator(),
+        &format!("/_sim/readers/{munich_till}/offline"),
+        json!({}),
+    )
+    .await;
+    let mut saw = None;
+    for _ in 0..20 {
+        match stream.next_message(std::time::Duration::from_secs(5)).await {
+            Some(m) if m["topic"] == "readers" => {
+                saw = Some(m);
+                break;
+            }
+            Some(_) => continue,
+            None => break,
+        }
+    }
+    let saw = saw.expect("a readers message from Bob's organisation");
+    assert!(
+        saw["id"].is_null(),
+        "operators' streams carry no ids: {saw}"
+    );
+    eventually("Munich shows the offline reader", 10, || async {
+        stores(&fran, &[("status", "attention")]).await.stores.len() == 1
+    })
+    .await;
+
+    // Opening Munich switches Fran to Bob's organisation, audited; Berlin is not hers to open.
+    let r = fran
+        .call(
+            "open_store",
+            &[("tenant_id", &bob_tenant), ("location_id", &munich)],
+        )
+        .await;
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
+    assert_eq!(fran.me().await.expect("me").tenant.id, bob_tenant);
+    let switched = s
+        .count(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE tenant_id = '{bob_tenant}' AND action = 'tenant.switched' AND detail LIKE 'from All stores%'"
+        ))
+        .await;
+    assert_eq!(switched, 1);
+    let (status, _) = fran
+        .err(
+            "open_store",
+            &[("tenant_id", &bob_tenant), ("location_id", &berlin)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Someone else sees none of it.
+    let stranger = s.user("stranger-stores@example.com").await;
+    assert!(stores(&stranger, &[]).await.stores.is_empty());
+    let (status, _) = stranger
+        .err(
+            "open_store",
+            &[("tenant_id", &bob_tenant), ("location_id", &munich)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
