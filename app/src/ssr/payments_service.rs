@@ -41,8 +41,9 @@ fn key(op: &str, step: &str) -> IdempotencyKey {
     IdempotencyKey::new(format!("fleet:{op}:{step}"))
 }
 
-/// Stripe's refusal in plain words (offline, busy, timeout… each with a next step).
-fn refused(err: StripeError) -> AppError {
+/// Stripe's refusal of a reader or payment action in plain words (offline, busy, timeout… each
+/// with a next step), with Stripe's code kept for API clients.
+pub fn refused(err: StripeError) -> AppError {
     match err.api() {
         Some(api) if api.status < 500 && api.status != 401 && api.status != 429 => {
             tracing::info!(error = %err, request_id = err.request_id().unwrap_or("-"), "Stripe refused");

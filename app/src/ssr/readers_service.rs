@@ -476,7 +476,7 @@ pub async fn cancel_action(caller: &Caller, id: &str) -> AppResult<()> {
         .client
         .cancel_action(&access.creds, id, &IdempotencyKey::new(new_id("op")))
         .await
-        .map_err(|e| refused("reader", e))?;
+        .map_err(super::payments_service::refused)?;
     let what = reader
         .action
         .as_ref()

@@ -160,7 +160,7 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
         .collect::<BTreeMap<_, _>>()
         .into_iter()
         .collect();
-    tenants.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    tenants.sort_by_key(|t| t.1.to_lowercase());
     let mut connections: Vec<(String, String, String)> = rows
         .iter()
         .map(|r| {

@@ -15,7 +15,8 @@ use std::future::Future;
 
 pub const HEADER: &str = "idempotency-key";
 /// A request still marked as running after this long died with its instance: a retry takes over.
-const ABANDONED_MS: i64 = 60_000;
+/// Longer than the slowest live request (four Stripe calls, each up to 30 s with retries).
+const ABANDONED_MS: i64 = 5 * 60_000;
 
 /// The `Idempotency-Key` header, checked: 1–255 visible ASCII characters.
 pub fn key_of(headers: &HeaderMap) -> ApiResult<Option<String>> {
@@ -157,21 +158,26 @@ where
     let saved = if keep {
         sqlx::query(
             "UPDATE api_idempotency SET status = $3, response = $4
-             WHERE key_id = $1 AND idempotency_key = $2",
+             WHERE key_id = $1 AND idempotency_key = $2 AND created_at = $5",
         )
         .bind(api_key)
         .bind(key)
         .bind(i64::from(status.as_u16()))
         .bind(body.to_string())
+        .bind(now)
         .execute(&db.pool)
         .await
     } else {
         // Our failure, not an answer: the retry runs again, with the same operation id.
-        sqlx::query("DELETE FROM api_idempotency WHERE key_id = $1 AND idempotency_key = $2")
-            .bind(api_key)
-            .bind(key)
-            .execute(&db.pool)
-            .await
+        sqlx::query(
+            "DELETE FROM api_idempotency
+             WHERE key_id = $1 AND idempotency_key = $2 AND created_at = $3",
+        )
+        .bind(api_key)
+        .bind(key)
+        .bind(now)
+        .execute(&db.pool)
+        .await
     };
     if let Err(err) = saved {
         tracing::warn!(error = %err, "could not record an idempotent answer");

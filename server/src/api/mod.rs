@@ -3,6 +3,7 @@
 //! stable `code`, a rate limit per key, and an audit entry for every call.
 
 mod error;
+mod extract;
 mod idempotency;
 pub mod openapi;
 mod payments;
@@ -117,6 +118,7 @@ pub fn router(state: AppState, limit: RateLimit) -> Router {
         .route("/api/v1/payments/{id}/refunds", post(payments::refund))
         .route("/api/v1", any(not_found))
         .route("/api/v1/{*rest}", any(not_found))
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             api.clone(),
             authenticate,
@@ -124,6 +126,14 @@ pub fn router(state: AppState, limit: RateLimit) -> Router {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi::document))
         .merge(authed)
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This endpoint does not take that HTTP method; see /api/v1/openapi.json.",
+    )
 }
 
 async fn not_found() -> ApiError {
@@ -182,9 +192,21 @@ async fn authenticate(State(api): State<ApiState>, mut request: Request, next: N
         caller: caller.clone(),
         scope,
     });
-    let response = next.run(request).await;
-    audit_call(&caller, &key_id, &line, response.status()).await;
-    response
+    // Run to the end even if the till hangs up: a payment half-started must still be stored,
+    // its idempotent answer saved and the call audited.
+    let work = tokio::spawn(async move {
+        let response = next.run(request).await;
+        audit_call(&caller, &key_id, &line, response.status()).await;
+        response
+    });
+    match work.await {
+        Ok(response) => response,
+        Err(err) => {
+            let reference = app::ssr::ids::new_id("err");
+            tracing::error!(%reference, error = %err, "API request task failed");
+            ApiError::from(app::error::AppError::Internal(reference)).into_response()
+        }
+    }
 }
 
 fn unauthorized(message: &str) -> Response {

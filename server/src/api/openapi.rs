@@ -152,7 +152,7 @@ pub fn spec() -> Value {
                 "parameters": [payment_id.clone(),
                     {"name": "wait", "in": "query", "required": false,
                      "description": "Seconds to wait for an outcome, such as `30s`.",
-                     "schema": {"type": "string", "pattern": "^[0-9]+s?$"}}],
+                     "schema": {"type": "string", "pattern": "^([0-9]|[1-4][0-9]|50)s?$"}}],
                 "responses": common_errors(json!({
                     "200": ok("The payment.", "Payment"),
                     "404": error_response("No such payment in this organisation.")
@@ -207,7 +207,7 @@ fn schemas() -> Value {
             "properties": {"error": {
                 "type": "object", "required": ["code", "message", "param"], "additionalProperties": false,
                 "properties": {
-                    "code": {"type": "string", "description": "Stable, for programs: `invalid_field`, `invalid_json`, `unauthenticated`, `insufficient_scope`, `not_found`, `rate_limited`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `conflict`, `internal`, or Stripe's own code when Stripe refused (`terminal_reader_offline`, …)."},
+                    "code": {"type": "string", "description": "Stable, for programs: `invalid_field`, `invalid_json`, `bad_request`, `unauthenticated`, `forbidden`, `insufficient_scope`, `not_found`, `no_such_endpoint`, `method_not_allowed`, `rate_limited`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `conflict`, `internal`, or Stripe's own code when Stripe refused (`terminal_reader_offline`, …)."},
                     "message": {"type": "string", "description": "For people."},
                     "param": {"type": ["string", "null"], "description": "The field at fault."}
                 }

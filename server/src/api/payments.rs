@@ -2,6 +2,7 @@
 //! cancel and refund.
 
 use super::error::{ApiError, ApiResult};
+use super::extract::{ApiPath, ApiQuery};
 use super::idempotency::{self, Answer};
 use super::types::Payment;
 use super::ApiCaller;
@@ -9,7 +10,6 @@ use app::api_keys::types::ApiScope;
 use app::ssr::payments_service::{self, Charge};
 use app::ssr::{readers_service, Caller};
 use axum::body::Bytes;
-use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -159,8 +159,8 @@ fn wait_of(query: &GetQuery) -> ApiResult<Option<Duration>> {
 
 pub async fn get(
     Extension(api): Extension<ApiCaller>,
-    Path(id): Path<String>,
-    Query(query): Query<GetQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<GetQuery>,
 ) -> ApiResult<Json<Payment>> {
     api.need(ApiScope::Read)?;
     let wait = wait_of(&query)?;
@@ -242,7 +242,7 @@ where
 
 pub async fn capture(
     Extension(api): Extension<ApiCaller>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -263,7 +263,7 @@ pub async fn capture(
 
 pub async fn cancel(
     Extension(api): Extension<ApiCaller>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -284,7 +284,7 @@ pub async fn cancel(
 
 pub async fn refund(
     Extension(api): Extension<ApiCaller>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {

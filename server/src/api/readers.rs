@@ -1,13 +1,13 @@
 //! `/api/v1/readers`: the tenant's readers with their live status, and cancelling an action.
 
 use super::error::{ApiError, ApiResult};
+use super::extract::{ApiPath, ApiQuery};
 use super::types::{Reader, ReaderList};
 use super::ApiCaller;
 use app::api_keys::types::ApiScope;
 use app::fleet::types::ReaderQuery;
 use app::ssr::{payments_service, readers_service};
 use axum::body::Bytes;
-use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::{Extension, Json};
@@ -23,7 +23,7 @@ pub struct ListQuery {
 
 pub async fn list(
     Extension(api): Extension<ApiCaller>,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<ReaderList>> {
     api.need(ApiScope::Read)?;
     if let Some(status) = query.status.as_deref() {
@@ -54,6 +54,12 @@ pub async fn list(
         },
     )
     .await?;
+    if page > view.pages.max(1) {
+        return Err(ApiError::invalid(
+            "page",
+            format!("page is past the last page ({}).", view.pages.max(1)),
+        ));
+    }
     Ok(Json(ReaderList {
         object: "list",
         has_more: view.page < view.pages,
@@ -66,7 +72,7 @@ pub async fn list(
 
 pub async fn get(
     Extension(api): Extension<ApiCaller>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Reader>> {
     api.need(ApiScope::Read)?;
     Ok(Json(readers_service::find(&api.caller, &id).await?.into()))
@@ -74,7 +80,7 @@ pub async fn get(
 
 pub async fn cancel_action(
     Extension(api): Extension<ApiCaller>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Reader>> {
     api.need(ApiScope::Pos)?;
     readers_service::cancel_action(&api.caller, &id).await?;
@@ -91,7 +97,7 @@ pub struct PresentBody {
 /// A simulated reader's customer taps a test card (Stripe's test helper, simulator only).
 pub async fn present_payment_method(
     Extension(api): Extension<ApiCaller>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -114,7 +120,15 @@ pub async fn present_payment_method(
     let request = format!("present\n{id}\n{card}");
     let caller = api.caller.clone();
     super::idempotency::once(&api.caller, key, false, &request, |op| async move {
-        payments_service::present_card(&caller, &id, &card, "", &op).await?;
+        payments_service::present_card(&caller, &id, &card, "", &op)
+            .await
+            .map_err(|e| {
+                let mut e = ApiError::from(e);
+                if e.param.as_deref() == Some("card") {
+                    e.param = Some("card_number".into());
+                }
+                e
+            })?;
         let reader: Reader = readers_service::find(&caller, &id).await?.into();
         Ok((
             StatusCode::OK,

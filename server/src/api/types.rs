@@ -134,19 +134,25 @@ impl Payment {
         let waiting_on_reader = reader
             .and_then(|r| r.action.as_ref())
             .is_some_and(|a| a.status == "in_progress" && a.detail.as_deref() == Some(&p.id));
-        // A newer payment sent to the same reader replaces one still waiting for a card.
-        let replaced_by = reader
-            .and_then(|r| r.action.as_ref())
+        // A newer payment sent to the same reader replaces one still waiting for a card, and a
+        // canceled action leaves the reader idle: either way nobody is asked for this card.
+        let action = reader.and_then(|r| r.action.as_ref());
+        let replaced_by = action
             .filter(|a| a.kind == "process_payment_intent")
             .and_then(|a| a.detail.clone())
             .filter(|other| other.starts_with("pi_") && *other != p.id);
-        let reader_failure = reader_failure.or_else(|| {
-            replaced_by.map(|other| {
-                format!(
-                    "The reader moved on to another payment ({other}) before a card was presented."
-                )
+        let abandoned = reader.is_some() && action.is_none();
+        let reader_failure = reader_failure
+            .or_else(|| {
+                replaced_by.map(|other| {
+                    format!("The reader moved on to another payment ({other}) before a card was presented.")
+                })
             })
-        });
+            .or_else(|| {
+                abandoned.then(|| {
+                    "The reader is no longer collecting this payment (its action was canceled or it was reset).".to_string()
+                })
+            });
         let outcome = match p.status.as_str() {
             "succeeded" => "succeeded",
             "requires_capture" => "requires_capture",
@@ -158,9 +164,12 @@ impl Payment {
             _ => "pending",
         };
         let failure = match outcome {
-            "declined" => p.failure_message.clone().map(|message| Failure {
+            "declined" => Some(Failure {
                 code: p.failure_code.clone(),
-                message,
+                message: p
+                    .failure_message
+                    .clone()
+                    .unwrap_or_else(|| "The card was declined.".into()),
             }),
             "reader_failed" => reader_failure.map(|message| Failure {
                 code: None,

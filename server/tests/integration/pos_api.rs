@@ -511,6 +511,24 @@ async fn bad_requests_get_clear_errors_and_every_call_is_audited() {
             None,
         ),
         (
+            till.send(
+                reqwest::Method::DELETE,
+                &format!("/readers/{reader}"),
+                None,
+                None,
+            )
+            .await,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            None,
+        ),
+        (
+            till.get("/readers?page=7").await,
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+            Some("page"),
+        ),
+        (
             till.send(reqwest::Method::POST, "/payments", Some("e6"), None)
                 .await,
             StatusCode::BAD_REQUEST,
@@ -542,13 +560,18 @@ async fn bad_requests_get_clear_errors_and_every_call_is_audited() {
         "{}",
         offline.body
     );
+    let cancel = till
+        .post(&format!("/readers/{reader}/cancel_action"), None, json!({}))
+        .await;
+    assert_eq!(cancel.status, StatusCode::CONFLICT, "{}", cancel.body);
+    assert_eq!(code(&cancel), "terminal_reader_offline");
 
     // Every call with a key is in the audit log (unknown endpoints included), by the key.
     let calls = cases.len() as i64;
     let audited = s
         .count("SELECT COUNT(*) FROM audit_log WHERE action = 'api.request' AND actor_email = 'API key Till'")
         .await;
-    assert_eq!(audited, calls + 1);
+    assert_eq!(audited, calls + 2);
 }
 
 #[tokio::test]
@@ -740,6 +763,10 @@ async fn the_openapi_document_matches_what_every_path_answers() {
             .post(&format!("{reader_path}/cancel_action"), None, json!({}))
             .await,
     );
+    // The reader no longer collects it: the payment says so instead of pending for ever.
+    let idle = till.get(&format!("/payments/{pi2}?wait=5s")).await;
+    assert_eq!(idle.body["outcome"], "reader_failed", "{}", idle.body);
+    d.check("GET", "/payments/{id}", &idle);
     d.check(
         "POST",
         "/payments/{id}/cancel",
