@@ -166,6 +166,10 @@ pub struct InviteInfo {
 
 /// Every action the audit log records, for the filter; each feature adds its own.
 pub const AUDIT_ACTIONS: &[&str] = &[
+    "api.request",
+    "api_key.created",
+    "api_key.revoked",
+    "audit.exported",
     "fleet.alert_threshold_set",
     "location.created",
     "location.deleted",
@@ -221,6 +225,8 @@ pub struct AuditEntry {
 pub struct AuditFilter {
     pub actor: Option<String>,
     pub action: Option<String>,
+    /// The id of the object the entries are about (a payment, a reader, a key…).
+    pub target: Option<String>,
     /// `YYYY-MM-DD`, inclusive, UTC.
     pub from: Option<String>,
     pub to: Option<String>,

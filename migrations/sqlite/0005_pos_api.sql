@@ -32,3 +32,6 @@ CREATE TABLE api_idempotency (
     PRIMARY KEY (key_id, idempotency_key)
 );
 CREATE INDEX api_idempotency_created ON api_idempotency(created_at);
+
+-- "Everything that happened to this payment / reader / key": the audit log by target.
+CREATE INDEX audit_tenant_target_at ON audit_log(tenant_id, target_id, at, id);

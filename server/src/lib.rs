@@ -2,6 +2,7 @@
 //! `main.rs` is only the command line; tests start the same server through [`start`].
 
 pub mod api;
+pub mod audit_export;
 pub mod bench;
 pub mod config;
 pub mod csrf;

@@ -139,6 +139,7 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
             Router::new()
                 .route("/events", get(crate::events::events))
                 .route("/transactions.csv", get(crate::export::transactions_csv))
+                .route("/audit.csv", get(crate::audit_export::audit_csv))
                 .with_state(state.clone()),
         )
         .layer(sessions)

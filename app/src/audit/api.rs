@@ -11,6 +11,7 @@ use crate::ssr::{audit_service, require};
 pub async fn list_audit(
     actor: Option<String>,
     action: Option<String>,
+    target: Option<String>,
     from: Option<String>,
     to: Option<String>,
     before: Option<String>,
@@ -18,6 +19,7 @@ pub async fn list_audit(
     let filter = AuditFilter {
         actor,
         action,
+        target,
         from,
         to,
         before,

@@ -17,13 +17,14 @@ pub fn AuditPage() -> impl IntoView {
         AuditFilter {
             actor: q.get("actor"),
             action: q.get("action"),
+            target: q.get("target"),
             from: q.get("from"),
             to: q.get("to"),
             before: q.get("before"),
         }
     };
     let page = Resource::new(filter, |f| {
-        list_audit(f.actor, f.action, f.from, f.to, f.before)
+        list_audit(f.actor, f.action, f.target, f.from, f.to, f.before)
     });
     view! {
         <Title text="Audit log"/>
@@ -53,6 +54,10 @@ pub fn AuditPage() -> impl IntoView {
                                 </select>
                             </div>
                             <div class="field">
+                                <label for="target">"About (id)"</label>
+                                <input id="target" name="target" type="text" placeholder="pi_…, tmr_…, key_…" value=f.target.clone().unwrap_or_default()/>
+                            </div>
+                            <div class="field">
                                 <label for="from">"From"</label>
                                 <input id="from" name="from" type="date" value=f.from.clone().unwrap_or_default()/>
                             </div>
@@ -63,12 +68,13 @@ pub fn AuditPage() -> impl IntoView {
                             <div class="field end">
                                 <button type="submit" class="button">"Filter"</button>
                                 <a class="button subtle" href="/audit">"Clear"</a>
+                                <a class="button" href=export_href(&f) download>"Export CSV"</a>
                             </div>
                         </form>
                         <AuditTable entries=data.entries/>
                         {data.next.map(|cursor| {
                             let mut params = vec![];
-                            for (k, v) in [("actor", &f.actor), ("action", &f.action), ("from", &f.from), ("to", &f.to)] {
+                            for (k, v) in [("actor", &f.actor), ("action", &f.action), ("target", &f.target), ("from", &f.from), ("to", &f.to)] {
                                 if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
                                     params.push(format!("{k}={}", urlencode(v)));
                                 }
@@ -85,6 +91,29 @@ pub fn AuditPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The CSV export of the same filter (every page, not only this one).
+fn export_href(f: &AuditFilter) -> String {
+    let params: Vec<String> = [
+        ("actor", &f.actor),
+        ("action", &f.action),
+        ("target", &f.target),
+        ("from", &f.from),
+        ("to", &f.to),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| {
+        v.as_ref()
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("{k}={}", urlencode(v)))
+    })
+    .collect();
+    if params.is_empty() {
+        "/audit.csv".into()
+    } else {
+        format!("/audit.csv?{}", params.join("&"))
     }
 }
 
@@ -116,7 +145,11 @@ fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
                             <td>{e.actor_email.unwrap_or_else(|| "—".into())}</td>
                             <td><code>{e.action}</code></td>
                             <td>{match (e.target_type, e.target_id) {
-                                (Some(t), Some(id)) => view! { {t} " " <code class="id">{id}</code> }.into_any(),
+                                (Some(t), Some(id)) => {
+                                    let href = format!("/audit?target={}", urlencode(&id));
+                                    let label = format!("Everything about {t} {id}");
+                                    view! { {t} " " <a href=href title=label.clone() aria-label=label><code class="id">{id}</code></a> }.into_any()
+                                }
                                 _ => "—".into_any(),
                             }}</td>
                             <td>{e.detail.unwrap_or_default()}</td>

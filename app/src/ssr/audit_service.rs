@@ -58,6 +58,13 @@ pub async fn list(db: &Db, tenant_id: &str, filter: &AuditFilter) -> AppResult<A
             Arg::Text(action.to_string()),
         );
     }
+    if let Some(target) = non_empty(&filter.target) {
+        push(
+            &mut sql,
+            " AND a.target_id = $?",
+            Arg::Text(target.to_string()),
+        );
+    }
     if let Some(from) = non_empty(&filter.from) {
         push(
             &mut sql,

@@ -802,3 +802,78 @@ async fn the_openapi_document_matches_what_every_path_answers() {
     }
     assert_eq!(documented, d.exercised);
 }
+
+#[tokio::test]
+async fn the_audit_log_filters_by_target_and_exports_as_csv() {
+    let s = TestServer::start().await;
+    let (owner, reader) = setup(&s, "audit-target@example.com").await;
+    let till = Till::new(&s, &create_key(&owner, "Till", "payments").await.secret);
+    let started = start(&till, &reader, 1000, "automatic", "a-1").await;
+    let pi = started.body["id"].as_str().expect("id").to_string();
+    till.post(
+        &format!("/test_helpers/readers/{reader}/present_payment_method"),
+        None,
+        json!({}),
+    )
+    .await;
+    let refunded = till
+        .post(
+            &format!("/payments/{pi}/refunds"),
+            Some("a-r"),
+            json!({"amount": 100}),
+        )
+        .await;
+    assert_eq!(refunded.status, StatusCode::OK, "{}", refunded.body);
+
+    // Everything that happened to this payment, and nothing else.
+    let page: app::model::AuditPage = owner.ok("list_audit", &[("target", &pi)]).await;
+    let actions: BTreeSet<&str> = page.entries.iter().map(|e| e.action.as_str()).collect();
+    assert!(
+        actions.contains("payment.test_charge_started"),
+        "{actions:?}"
+    );
+    assert!(actions.contains("payment.refunded"), "{actions:?}");
+    assert!(page
+        .entries
+        .iter()
+        .all(|e| e.target_id.as_deref() == Some(pi.as_str())));
+
+    // The same filter as CSV, parsed back with the csv crate.
+    let r = owner.get(&format!("/audit.csv?target={pi}")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap_or("")
+        .starts_with("text/csv"));
+    let text = r.text().await.expect("csv");
+    let mut reader_csv = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader_csv.headers().expect("header").clone();
+    assert_eq!(&headers[2], "action");
+    let rows: Vec<csv::StringRecord> = reader_csv.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), page.entries.len());
+    assert!(rows.iter().all(|r| &r[4] == pi.as_str()));
+    assert!(rows.iter().any(|r| &r[1] == "API key Till"));
+    // Every entry, across pages, when unfiltered: more than one page of API calls.
+    for i in 0..60 {
+        till.get(&format!("/readers?page=1&n={i}")).await;
+    }
+    let all = owner.get("/audit.csv").await.text().await.expect("csv");
+    let total = s.count("SELECT COUNT(*) FROM audit_log").await;
+    let exported = csv::Reader::from_reader(all.as_bytes()).records().count() as i64;
+    assert!(total > 50, "more than one page ({total})");
+    assert_eq!(exported, total - 1, "every entry but this export's own");
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'audit.exported'")
+            .await,
+        2
+    );
+    let operator = crate::members::join(&s, &owner, "audit-op@example.com", "operator").await;
+    assert_eq!(
+        operator.get("/audit.csv").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        owner.get("/audit.csv?from=yesterday").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}
