@@ -9,6 +9,7 @@ pub mod auth;
 pub mod components;
 pub mod error;
 pub mod fleet;
+pub mod groups;
 pub mod live;
 pub mod members;
 pub mod model;

@@ -50,6 +50,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=OverviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/stores") view=crate::stores::StoresPage ssr=SsrMode::Async/>
                     <Route path=path!("/locations") view=LocationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/locations/groups") view=crate::groups::StoreGroupsPage ssr=SsrMode::Async/>
                     <Route path=path!("/locations/:id") view=LocationPage ssr=SsrMode::Async/>
                     <Route path=path!("/readers") view=ReadersPage ssr=SsrMode::Async/>
                     <Route path=path!("/readers/:id") view=ReaderPage ssr=SsrMode::Async/>

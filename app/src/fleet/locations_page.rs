@@ -33,7 +33,8 @@ pub fn LocationsPage() -> impl IntoView {
         <Title text="Locations"/>
         <div class="page-header">
             <h1>"Locations"</h1>
-            <p class="muted">"Stores and sites where your readers are. Each belongs to one Stripe connection."</p>
+            <p class="muted">"Stores and sites where your readers are. Each belongs to one Stripe connection. "
+                <a href="/locations/groups">"Store groups"</a>" put them in regions or franchisees for operators."</p>
         </div>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {

@@ -530,14 +530,16 @@ pub async fn remove(caller: &Caller, id: &str) -> AppResult<()> {
     owned(caller, id).await?;
     remove_webhook_endpoint(caller, id).await;
     let mut tx = caller.db().begin_write().await?;
-    sqlx::query(
-        "DELETE FROM location_grants WHERE tenant_id = $1 AND location_id IN
-         (SELECT id FROM locations WHERE connection_id = $2 AND tenant_id = $1)",
-    )
-    .bind(&caller.tenant_id)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    for table in ["location_grants", "store_group_locations"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE tenant_id = $1 AND location_id IN
+             (SELECT id FROM locations WHERE connection_id = $2 AND tenant_id = $1)"
+        ))
+        .bind(&caller.tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::query("DELETE FROM stripe_connections WHERE id = $1 AND tenant_id = $2")
         .bind(id)
         .bind(&caller.tenant_id)

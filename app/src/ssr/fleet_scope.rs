@@ -1,5 +1,5 @@
-//! Which locations a caller may see. Operators see only the locations they were granted;
-//! every other role sees the whole tenant. Scoped queries bind the tenant as `$1`, the user as
+//! Which locations a caller may see. Operators see only the locations they were granted, one
+//! by one or through a store group; every other role sees the whole tenant. Scoped queries bind the tenant as `$1`, the user as
 //! `$2` and "sees everything" as `$3`, then add [`location_clause`] for their location column.
 
 use super::caller::Caller;
@@ -14,7 +14,10 @@ pub fn sees_all(caller: &Caller) -> i64 {
 pub fn location_clause(column: &str) -> String {
     format!(
         "($3 = 1 OR {column} IN (SELECT g.location_id FROM location_grants g
-          WHERE g.tenant_id = $1 AND g.user_id = $2))"
+          WHERE g.tenant_id = $1 AND g.user_id = $2)
+          OR {column} IN (SELECT gl.location_id FROM store_group_locations gl
+          JOIN group_grants gg ON gg.group_id = gl.group_id
+          WHERE gg.tenant_id = $1 AND gg.user_id = $2))"
     )
 }
 
@@ -30,6 +33,9 @@ pub fn escape_like(text: &str) -> String {
 pub fn member_sees(role_column: &str, tenant_column: &str, location_column: &str) -> String {
     format!(
         "({role_column} <> 'operator' OR {location_column} IN (SELECT g.location_id
-          FROM location_grants g WHERE g.tenant_id = {tenant_column} AND g.user_id = $1))"
+          FROM location_grants g WHERE g.tenant_id = {tenant_column} AND g.user_id = $1)
+          OR {location_column} IN (SELECT gl.location_id FROM store_group_locations gl
+          JOIN group_grants gg ON gg.group_id = gl.group_id
+          WHERE gg.tenant_id = {tenant_column} AND gg.user_id = $1))"
     )
 }

@@ -10,6 +10,7 @@ pub mod caller;
 pub mod connections_service;
 pub mod db;
 pub mod fleet_scope;
+pub mod groups_service;
 pub mod ids;
 pub mod locations_service;
 pub mod members_service;

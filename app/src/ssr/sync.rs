@@ -369,11 +369,15 @@ pub async fn delete_location_row(
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM location_grants WHERE tenant_id = $1 AND location_id = $2")
+    for table in ["location_grants", "store_group_locations"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE tenant_id = $1 AND location_id = $2"
+        ))
         .bind(tenant_id)
         .bind(id)
         .execute(&mut *conn)
         .await?;
+    }
     sqlx::query(
         "UPDATE readers SET location_id = NULL WHERE connection_id = $1 AND location_id = $2",
     )

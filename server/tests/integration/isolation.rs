@@ -36,6 +36,8 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "list_api_keys",
     "create_api_key",
     "all_stores",
+    "list_store_groups",
+    "create_store_group",
 ];
 
 struct World {
@@ -50,6 +52,7 @@ struct World {
     b_member_id: String,
     b_invite_id: String,
     b_api_key: String,
+    b_group: String,
 }
 
 /// B's state as text, to prove nothing changed.
@@ -111,8 +114,17 @@ async fn snapshot(s: &TestServer, tenant: &str) -> String {
             .fetch_all(&s.state.db.pool)
             .await
             .expect("api keys");
+    let groups: Vec<(String, String)> = sqlx::query_as(
+        "SELECT g.id, gl.location_id FROM store_groups g
+         LEFT JOIN store_group_locations gl ON gl.group_id = g.id
+         WHERE g.tenant_id = $1 ORDER BY g.id",
+    )
+    .bind(tenant)
+    .fetch_all(&s.state.db.pool)
+    .await
+    .expect("groups");
     format!(
-        "{name} {rows:?} {invites:?} {connections:?} {readers:?} {locations:?} {grants:?} {alert} {keys:?}"
+        "{name} {rows:?} {invites:?} {connections:?} {readers:?} {locations:?} {grants:?} {alert} {keys:?} {groups:?}"
     )
 }
 
@@ -135,6 +147,23 @@ fn calls(w: &World) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
         ("remove_member", vec![("user_id", w.b_owner_id.clone())]),
         ("revoke_invite", vec![("invite_id", w.b_invite_id.clone())]),
         ("revoke_api_key", vec![("id", w.b_api_key.clone())]),
+        ("delete_store_group", vec![("group_id", w.b_group.clone())]),
+        (
+            "set_group_location",
+            vec![
+                ("group_id", w.b_group.clone()),
+                ("location_id", w.b_location.clone()),
+                ("member", "false".into()),
+            ],
+        ),
+        (
+            "set_group_grant",
+            vec![
+                ("group_id", w.b_group.clone()),
+                ("user_id", w.b_member_id.clone()),
+                ("granted", "false".into()),
+            ],
+        ),
         (
             "open_store",
             vec![
@@ -313,7 +342,19 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
             .await
             .expect("B's event");
     let b_api_key = crate::pos_api::create_key(&b, "B's till", "pos").await.id;
+    let b_group: String = b.ok("create_store_group", &[("name", "B's region")]).await;
+    let () = b
+        .ok(
+            "set_group_location",
+            &[
+                ("group_id", &b_group),
+                ("location_id", &b_location),
+                ("member", "true"),
+            ],
+        )
+        .await;
     let world = World {
+        b_group,
         b_api_key,
         b_event,
         b_payment,
@@ -427,6 +468,7 @@ async fn every_server_function_is_in_the_isolation_table() {
         b_member_id: String::new(),
         b_invite_id: String::new(),
         b_api_key: String::new(),
+        b_group: String::new(),
     };
     let covered: BTreeSet<String> = calls(&w)
         .into_iter()

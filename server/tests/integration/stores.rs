@@ -181,3 +181,112 @@ async fn a_franchise_operator_sees_every_store_live_and_opens_one() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_operator_granted_a_store_group_uses_every_store_in_it() {
+    let s = TestServer::start().await;
+    let owner = s.user("groups@example.com").await;
+    let connection = default_connection(&owner).await;
+    let north = create_location(&owner, &connection, "North 1").await;
+    let north2 = create_location(&owner, &connection, "North 2").await;
+    let south = create_location(&owner, &connection, "South").await;
+    register(&owner, &north, "simulated-wpe", "N1").await;
+    register(&owner, &north2, "simulated-wpe", "N2").await;
+    register(&owner, &south, "simulated-wpe", "S").await;
+    let operator = crate::members::join(&s, &owner, "region-op@example.com", "operator").await;
+    let auditor = crate::members::join(&s, &owner, "region-aud@example.com", "auditor").await;
+    let op_id = operator.me().await.expect("op").user_id;
+    let aud_id = auditor.me().await.expect("aud").user_id;
+
+    let group: String = owner
+        .ok("create_store_group", &[("name", "North region")])
+        .await;
+    let (_, err) = owner
+        .err("create_store_group", &[("name", "North region")])
+        .await;
+    assert_eq!(err["Invalid"]["field"], "name");
+    for location in [&north, &north2] {
+        let () = owner
+            .ok(
+                "set_group_location",
+                &[
+                    ("group_id", &group),
+                    ("location_id", location),
+                    ("member", "true"),
+                ],
+            )
+            .await;
+    }
+    let visible = |b: &Browser| {
+        let b = b.clone();
+        async move {
+            let v: app::fleet::types::ReadersView = b.ok("list_readers", &[]).await;
+            let mut labels: Vec<String> = v.readers.into_iter().map(|r| r.label).collect();
+            labels.sort();
+            labels
+        }
+    };
+    assert!(visible(&operator).await.is_empty());
+    let () = owner
+        .ok(
+            "set_group_grant",
+            &[
+                ("group_id", &group),
+                ("user_id", &op_id),
+                ("granted", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(visible(&operator).await, vec!["N1", "N2"]);
+    let view = stores(&operator, &[]).await;
+    assert_eq!(view.stores.len(), 2, "All stores follows the group too");
+
+    // The group changes, the operator's reach follows; South stays out.
+    let () = owner
+        .ok(
+            "set_group_location",
+            &[
+                ("group_id", &group),
+                ("location_id", &north2),
+                ("member", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(visible(&operator).await, vec!["N1"]);
+    let (status, _) = operator.err("reader_detail", &[("id", "tmr_none")]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Only operators are limited; operators cannot manage groups; everything is audited.
+    let (status, _) = owner
+        .err(
+            "set_group_grant",
+            &[
+                ("group_id", &group),
+                ("user_id", &aud_id),
+                ("granted", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = operator.err("list_store_groups", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = operator
+        .err("create_store_group", &[("name", "Mine")])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let listed: app::groups::types::StoreGroupsView = auditor.ok("list_store_groups", &[]).await;
+    assert_eq!(listed.groups.len(), 1);
+    assert!(!listed.can_manage);
+    assert_eq!(listed.groups[0].operators.len(), 1);
+
+    // Deleting the group ends the access it gave.
+    let () = owner
+        .ok("delete_store_group", &[("group_id", &group)])
+        .await;
+    assert!(visible(&operator).await.is_empty());
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'group.%'")
+            .await,
+        6
+    );
+}
