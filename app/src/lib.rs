@@ -18,6 +18,7 @@ pub mod payments;
 pub mod shell;
 pub mod stores;
 pub mod stripe;
+pub mod support;
 pub mod time_fmt;
 pub mod validate;
 

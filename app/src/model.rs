@@ -100,6 +100,9 @@ pub struct TenantChoice {
     pub id: String,
     pub name: String,
     pub role: Role,
+    /// Set when the user is not a member but has read-only support access, until then.
+    #[serde(default)]
+    pub support_until: Option<i64>,
 }
 
 /// Who is signed in, and in which tenant they are working.
@@ -201,6 +204,9 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "stripe.disconnected",
     "stripe.key_rotated",
     "stripe.webhook_secret_set",
+    "support.granted",
+    "support.revoked",
+    "support.viewed",
     "tenant.created",
     "tenant.renamed",
     "tenant.switched",

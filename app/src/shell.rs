@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/members") view=MembersPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/stripe") view=StripeSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/api-keys") view=crate::api_keys::ApiKeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/support") view=crate::support::SupportPage ssr=SsrMode::Async/>
                     <Route path=path!("/forbidden") view=ForbiddenPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>

@@ -38,6 +38,7 @@ pub async fn client_meta(
     let meta = ClientMeta {
         ip: forwarded.or(peer).unwrap_or_else(|| "unknown".into()),
         user_agent,
+        path: req.uri().path().chars().take(300).collect(),
     };
     req.extensions_mut().insert(meta);
     next.run(req).await

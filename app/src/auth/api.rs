@@ -21,6 +21,11 @@ pub async fn current_user() -> Result<Option<Me>, AppError> {
             user_id: c.user_id,
             email: c.email,
             tenant: crate::model::TenantChoice {
+                support_until: c
+                    .tenants
+                    .iter()
+                    .find(|t| t.id == c.tenant_id)
+                    .and_then(|t| t.support_until),
                 id: c.tenant_id,
                 name: c.tenant_name,
                 role: c.role,

@@ -93,9 +93,14 @@ fn TenantSwitcher(me: Me) -> impl IntoView {
                     .iter()
                     .map(|t| {
                         let selected = t.id == current;
+                        let role = if t.support_until.is_some() {
+                            "support, read-only"
+                        } else {
+                            t.role.label()
+                        };
                         view! {
                             <option value=t.id.clone() selected=selected>
-                                {format!("{} ({})", t.name, t.role.label())}
+                                {format!("{} ({role})", t.name)}
                             </option>
                         }
                     })

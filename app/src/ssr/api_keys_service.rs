@@ -217,6 +217,7 @@ pub async fn authenticate(
                 id: tenant_id.clone(),
                 name: tenant_name.clone(),
                 role,
+                support_until: None,
             }],
             tenant_id,
             tenant_name,

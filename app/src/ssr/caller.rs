@@ -13,6 +13,8 @@ use tower_sessions::Session;
 pub struct ClientMeta {
     pub ip: String,
     pub user_agent: String,
+    /// The request's path, for the audit of support users' reading.
+    pub path: String,
 }
 
 /// A signed-in user in the tenant they are working in, with the permission already checked, or
@@ -134,8 +136,12 @@ pub async fn resolve(state: AppState, session: Session, meta: ClientMeta) -> App
             id: String::new(),
             name: String::new(),
             role: Role::Auditor,
+            support_until: None,
         },
     };
+    if tenant.support_until.is_some() {
+        super::support_service::audit_view(&state, &user_id, &email, &tenant.id, &meta).await;
+    }
     Ok(Caller {
         user_id,
         email,
@@ -167,12 +173,27 @@ pub async fn tenants_of(db: &Db, user_id: &str) -> AppResult<Vec<TenantChoice>> 
     .bind(user_id)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows
+    let mut tenants: Vec<TenantChoice> = rows
         .into_iter()
         .filter_map(|(id, name, role)| {
-            role.parse()
-                .ok()
-                .map(|role| TenantChoice { id, name, role })
+            role.parse().ok().map(|role| TenantChoice {
+                id,
+                name,
+                role,
+                support_until: None,
+            })
         })
-        .collect())
+        .collect();
+    // Support access: read-only, and only while a grant lasts (checked on every request).
+    for (id, name, until) in super::support_service::active_for(db, user_id).await? {
+        if !tenants.iter().any(|t| t.id == id) {
+            tenants.push(TenantChoice {
+                id,
+                name,
+                role: Role::Auditor,
+                support_until: Some(until),
+            });
+        }
+    }
+    Ok(tenants)
 }

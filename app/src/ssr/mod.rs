@@ -25,6 +25,7 @@ pub mod session_store;
 pub mod state;
 pub mod stores_service;
 pub mod stripe_access;
+pub mod support_service;
 pub mod sync;
 pub mod tenants_service;
 pub mod webhook_service;

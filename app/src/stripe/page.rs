@@ -32,6 +32,7 @@ pub fn SettingsTabs(current: &'static str) -> impl IntoView {
             {tab("/settings/members", "Members")}
             {tab("/settings/stripe", "Stripe")}
             {tab("/settings/api-keys", "API keys")}
+            {tab("/settings/support", "Support access")}
         </div>
     }
 }

@@ -38,6 +38,8 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "all_stores",
     "list_store_groups",
     "create_store_group",
+    "list_support_grants",
+    "grant_support_access",
 ];
 
 struct World {
@@ -53,6 +55,7 @@ struct World {
     b_invite_id: String,
     b_api_key: String,
     b_group: String,
+    b_support: String,
 }
 
 /// B's state as text, to prove nothing changed.
@@ -123,8 +126,15 @@ async fn snapshot(s: &TestServer, tenant: &str) -> String {
     .fetch_all(&s.state.db.pool)
     .await
     .expect("groups");
+    let support: Vec<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT id, revoked_at FROM support_grants WHERE tenant_id = $1 ORDER BY id",
+    )
+    .bind(tenant)
+    .fetch_all(&s.state.db.pool)
+    .await
+    .expect("support");
     format!(
-        "{name} {rows:?} {invites:?} {connections:?} {readers:?} {locations:?} {grants:?} {alert} {keys:?} {groups:?}"
+        "{name} {rows:?} {invites:?} {connections:?} {readers:?} {locations:?} {grants:?} {alert} {keys:?} {groups:?} {support:?}"
     )
 }
 
@@ -148,6 +158,10 @@ fn calls(w: &World) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
         ("revoke_invite", vec![("invite_id", w.b_invite_id.clone())]),
         ("revoke_api_key", vec![("id", w.b_api_key.clone())]),
         ("delete_store_group", vec![("group_id", w.b_group.clone())]),
+        (
+            "revoke_support_access",
+            vec![("grant_id", w.b_support.clone())],
+        ),
         (
             "set_group_location",
             vec![
@@ -353,7 +367,25 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
             ],
         )
         .await;
+    let _helper = s.user("helper@support.example").await;
+    let () = b
+        .ok(
+            "grant_support_access",
+            &[
+                ("email", "helper@support.example"),
+                ("hours", "24"),
+                ("reason", "B's ticket"),
+            ],
+        )
+        .await;
+    let b_support: String =
+        sqlx::query_scalar("SELECT id FROM support_grants WHERE tenant_id = $1")
+            .bind(&b_me.tenant.id)
+            .fetch_one(&s.state.db.pool)
+            .await
+            .expect("B's support grant");
     let world = World {
+        b_support,
         b_group,
         b_api_key,
         b_event,
@@ -469,6 +501,7 @@ async fn every_server_function_is_in_the_isolation_table() {
         b_invite_id: String::new(),
         b_api_key: String::new(),
         b_group: String::new(),
+        b_support: String::new(),
     };
     let covered: BTreeSet<String> = calls(&w)
         .into_iter()

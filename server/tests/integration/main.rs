@@ -13,3 +13,4 @@ mod payments;
 mod pos_api;
 mod stores;
 mod stripe;
+mod support;
