@@ -14,6 +14,9 @@ use crate::support::types::{SupportGrantView, SupportView, DURATIONS};
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
+/// User, tenant and path of a support user's read.
+type ViewKey = (String, String, String);
+
 /// The same page read again within this long by the same support user is one audit entry.
 const SAME_VIEW_MS: i64 = 5_000;
 
@@ -40,7 +43,7 @@ pub async fn audit_view(
     tenant_id: &str,
     meta: &ClientMeta,
 ) {
-    static RECENT: OnceLock<Mutex<HashMap<(String, String, String), i64>>> = OnceLock::new();
+    static RECENT: OnceLock<Mutex<HashMap<ViewKey, i64>>> = OnceLock::new();
     let now = now_ms();
     let key = (
         user_id.to_string(),
