@@ -86,6 +86,23 @@ enum Bench {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// The All stores page of a franchise user across many organisations.
+    Stores {
+        #[arg(long, default_value_t = 10)]
+        tenants: usize,
+        #[arg(long, default_value_t = 500)]
+        stores: usize,
+        #[arg(long, default_value_t = 5_000)]
+        readers: usize,
+        #[arg(long, default_value_t = 50_000)]
+        payments: usize,
+        #[arg(long, default_value_t = 1_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Webhook ingest: verified + stored + applied events/s beside the raw insert rate.
     Webhooks {
         #[arg(long, default_value_t = 5_000)]
@@ -233,6 +250,28 @@ async fn bench(which: &Bench) -> ExitCode {
         } => {
             with_database(database_url, |url, dir| async move {
                 server::bench::sse::run(&url, &dir, *streams, *messages).await
+            })
+            .await
+        }
+        Bench::Stores {
+            tenants,
+            stores,
+            readers,
+            payments,
+            requests,
+            concurrency,
+            database_url,
+        } => {
+            with_database(database_url, |url, dir| async move {
+                let shape = server::bench::stores::Shape {
+                    tenants: *tenants,
+                    stores: (*stores).max(1),
+                    readers: *readers,
+                    payments: *payments,
+                    requests: *requests,
+                    concurrency: (*concurrency).max(1),
+                };
+                server::bench::stores::run(&url, &dir, shape).await
             })
             .await
         }

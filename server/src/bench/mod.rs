@@ -6,5 +6,6 @@ pub mod payments;
 pub mod readers_page;
 pub mod sse;
 pub mod stats;
+pub mod stores;
 pub mod stripe_sim;
 pub mod sync;

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-async fn load(
+pub(crate) async fn load(
     url: String,
     post: bool,
     cookie: Option<String>,

@@ -1,0 +1,202 @@
+import { test, expect, Page, TestInfo } from '@playwright/test';
+
+const PASSWORD = 'correct horse battery';
+const SIM = process.env.E2E_SIM_URL ?? 'http://127.0.0.1:3198';
+
+function unique(name: string): string {
+  return `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+async function shot(page: Page, info: TestInfo, name: string) {
+  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
+}
+
+async function live(page: Page) {
+  await expect(page.getByText('Live', { exact: true }).first()).toBeVisible();
+}
+
+async function signUp(page: Page, email: string, organisation: string) {
+  await page.goto('/signup');
+  await page.waitForLoadState('networkidle');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel(/Organisation name/).fill(organisation);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+}
+
+async function addLocation(page: Page, name: string, city: string) {
+  await page.goto('/locations');
+  await live(page);
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Country').selectOption('US');
+  await page.getByLabel('Address line 1').fill('1 Main St');
+  await page.getByLabel('City').fill(city);
+  await page.getByLabel('State').fill('CA');
+  await page.getByLabel('ZIP code').fill('94105');
+  await page.getByRole('button', { name: 'Create location' }).click();
+  await expect(page.getByRole('link', { name, exact: true })).toBeVisible();
+}
+
+async function registerReader(page: Page, location: string, label: string): Promise<string> {
+  await page.goto('/readers');
+  await live(page);
+  await page.getByLabel('Registration code').fill('simulated-wpe');
+  await page.getByLabel(/^Label/).fill(label);
+  await page.getByLabel('Location', { exact: true }).last().selectOption({ label: `${location} (simulated)` });
+  await page.getByRole('button', { name: 'Register reader' }).click();
+  const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: label }) });
+  await expect(row.getByText('Online', { exact: true })).toBeVisible();
+  return (await row.getAttribute('data-reader')) as string;
+}
+
+test('a franchise operator sees two organisations\' stores on one page, live', async ({ page, browser, request }, info) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const franchisee = unique('franchisee');
+  await signUp(page, franchisee, `Lyon Co ${Date.now()}`);
+  await addLocation(page, 'Lyon', 'Lyon');
+  await registerReader(page, 'Lyon', 'Lyon till');
+
+  // A second organisation, with its own store, invites the franchisee as an operator.
+  const context = await browser.newContext();
+  const other = await context.newPage();
+  const munichOrg = `Munich GmbH ${Date.now()}`;
+  await signUp(other, unique('munich-owner'), munichOrg);
+  await addLocation(other, 'Munich', 'Munich');
+  await addLocation(other, 'Berlin', 'Berlin');
+  const munichTill = await registerReader(other, 'Munich', 'Munich till');
+  await other.goto('/settings/members');
+  await live(other);
+  await other.getByLabel('Email').fill(franchisee);
+  await other.getByLabel('Role', { exact: true }).selectOption('operator');
+  await other.getByRole('button', { name: 'Create invite link' }).click();
+  const link = await other.getByLabel('Invite link').inputValue();
+  await page.goto(link);
+  await page.getByRole('button', { name: 'Accept invitation' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await other.goto('/locations');
+  await other.getByRole('link', { name: 'Munich', exact: true }).click();
+  await live(other);
+  const access = other.getByRole('listitem').filter({ hasText: franchisee });
+  await access.getByRole('button', { name: 'Give access' }).click();
+  await expect(access.getByText('Has access')).toBeVisible();
+
+  // One page: her own store and the one granted in the other organisation, not Berlin.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'All stores' }).click();
+  await expect(page.getByRole('heading', { name: 'All stores' })).toBeVisible();
+  await live(page);
+  const lyon = page.locator('tr', { has: page.getByText('Lyon', { exact: true }) });
+  const munich = page.locator('tr', { has: page.getByText('Munich', { exact: true }) });
+  await expect(lyon).toBeVisible();
+  await expect(munich).toBeVisible();
+  await expect(munich).toContainText(munichOrg);
+  await expect(page.getByText('Berlin', { exact: true })).toHaveCount(0);
+  await expect(munich.locator('[data-col="offline"]')).toHaveText('0');
+  await shot(page, info, '20-all-stores');
+
+  // The Munich reader goes offline at "Stripe": the page shows it without a reload.
+  await page.evaluate(() => ((window as any).__noReload = true));
+  const off = await request.post(`${SIM}/_sim/readers/${munichTill}/offline`, { data: {} });
+  expect(off.ok()).toBeTruthy();
+  await expect(munich.locator('[data-col="offline"]')).toHaveText('1', { timeout: 20_000 });
+  await expect(munich).toHaveClass(/attention/);
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+  await shot(page, info, '21-all-stores-offline');
+
+  // Filter by organisation, then open the store: the organisation switches with it.
+  await page.locator('#stores-tenant').selectOption({ label: munichOrg });
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(lyon).toHaveCount(0);
+  await munich.getByRole('button', { name: /^Open Munich/ }).click();
+  await expect(page.getByRole('heading', { name: 'Munich' })).toBeVisible();
+  await expect(page.locator('#tenant-select option:checked')).toContainText(munichOrg);
+  await context.close();
+  expect(errors).toEqual([]);
+});
+
+test('a till drives a payment with an API key; events, audit and exports follow it', async ({ page, request }, info) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await signUp(page, unique('api-owner'), `Cafe ${Date.now()}`);
+  await addLocation(page, 'Cafe', 'Oakland');
+  const reader = await registerReader(page, 'Cafe', 'Counter');
+
+  // A key, shown once.
+  await page.goto('/settings/api-keys');
+  await page.waitForLoadState('networkidle');
+  await page.getByLabel('Name').fill('Till 1');
+  await page.getByLabel('Scope').selectOption('payments');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const secret = await page.getByLabel('Secret key').inputValue();
+  expect(secret).toMatch(/^tfk_/);
+  await shot(page, info, '22-api-key-created');
+
+  // The till: start, tap a card, wait for the outcome.
+  const auth = { Authorization: `Bearer ${secret}` };
+  const started = await request.post('/api/v1/payments', {
+    headers: { ...auth, 'Idempotency-Key': `sale-${Date.now()}` },
+    data: { reader, amount: 1875, currency: 'usd', description: 'Lunch' },
+  });
+  expect(started.status()).toBe(201);
+  const payment = await started.json();
+  expect(payment.outcome).toBe('pending');
+  const tap = await request.post(`/api/v1/test_helpers/readers/${reader}/present_payment_method`, { headers: auth });
+  expect(tap.ok()).toBeTruthy();
+  const outcome = await (await request.get(`/api/v1/payments/${payment.id}?wait=20s`, { headers: auth })).json();
+  expect(outcome.outcome).toBe('succeeded');
+
+  await page.reload();
+  const row = page.getByRole('row').filter({ hasText: 'Till 1' });
+  await expect(row).toBeVisible();
+  await expect(row).not.toContainText('Never');
+  await expect(page.getByText(secret)).toHaveCount(0);
+  await shot(page, info, '23-api-keys');
+
+  // The webhook events Stripe sent, with their outcome and raw JSON.
+  await page.goto('/webhook-events');
+  await live(page);
+  const succeeded = page.locator('li.event', { hasText: 'payment_intent.succeeded' }).first();
+  await expect(succeeded).toContainText('applied', { timeout: 20_000 });
+  await succeeded.getByText('Raw JSON').click();
+  await expect(succeeded.locator('pre.json')).toContainText(payment.id);
+  await shot(page, info, '24-events');
+
+  // Transactions as CSV (the page's own link), with the API key named as the starter.
+  await page.goto('/transactions');
+  await live(page);
+  await expect(page.getByRole('link', { name: 'Export CSV' })).toBeVisible();
+  const csv = await page.request.get('/transactions.csv');
+  expect(csv.headers()['content-type']).toContain('text/csv');
+  const text = await csv.text();
+  expect(text.split('\n')[0]).toContain('payment_intent');
+  expect(text).toContain(payment.id);
+
+  // Everything that happened to this payment, then as CSV.
+  await page.goto('/audit');
+  await page.waitForLoadState('networkidle');
+  await page.getByLabel('About (id)').fill(payment.id);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page.getByText('payment.test_charge_started')).toBeVisible();
+  await expect(page.getByText('API key Till 1').first()).toBeVisible();
+  await shot(page, info, '25-audit-by-target');
+  const audit = await page.request.get(`/audit.csv?target=${payment.id}`);
+  expect(audit.ok()).toBeTruthy();
+  expect(await audit.text()).toContain('payment.test_charge_started');
+
+  // Store groups and support access pages render for the owner.
+  await page.goto('/locations/groups');
+  await page.waitForLoadState('networkidle');
+  await page.getByLabel('Name').fill('West region');
+  await page.getByRole('button', { name: 'Create group' }).click();
+  const group = page.getByRole('region', { name: 'Store group West region' });
+  await expect(group).toBeVisible();
+  await group.getByRole('button', { name: 'Add store' }).click();
+  await expect(group.getByRole('link', { name: 'Cafe' })).toBeVisible();
+  await shot(page, info, '26-store-groups');
+  await page.goto('/settings/support');
+  await page.waitForLoadState('networkidle');
+  await expect(page.getByRole('heading', { name: 'Give support read-only access' })).toBeVisible();
+  await shot(page, info, '27-support');
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,162 @@
+//! The All stores page for a franchise user across many organisations: 500 stores and 5,000
+//! readers by default, with a day of payments, rendered on the server and as its server
+//! function, under concurrent load.
+
+use super::common::{setup, signed_in_user, start, BenchError};
+use super::readers_page::load;
+use super::stats::summarise;
+use app::ssr::ids::{new_id, now_ms};
+
+/// How big a franchise to build and how hard to load its page.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub tenants: usize,
+    pub stores: usize,
+    pub readers: usize,
+    pub payments: usize,
+    pub requests: usize,
+    pub concurrency: usize,
+}
+
+pub async fn run(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    shape: Shape,
+) -> Result<(), BenchError> {
+    let Shape {
+        tenants,
+        stores,
+        readers,
+        payments,
+        requests,
+        concurrency,
+    } = shape;
+    let running = start(database_url, data_dir, false).await?;
+    let base = format!("http://{}", running.addr);
+    let (cookie, _) = signed_in_user(&running, "franchise-bench@example.com").await?;
+    let http = reqwest::Client::new();
+    for n in 1..tenants.max(1) {
+        let r = http
+            .post(format!("{base}/sf/create_tenant"))
+            .header("origin", &base)
+            .header("accept", "application/json")
+            .header("cookie", &cookie)
+            .form(&[("name", format!("Franchise {n:02}"))])
+            .send()
+            .await
+            .map_err(setup)?;
+        if !r.status().is_success() {
+            return Err(setup(format!("create_tenant answered {}", r.status())));
+        }
+    }
+    let db = &running.state.db.pool;
+    let connections: Vec<(String, String)> = sqlx::query_as(
+        "SELECT c.tenant_id, c.id FROM stripe_connections c
+         JOIN memberships m ON m.tenant_id = c.tenant_id
+         JOIN users u ON u.id = m.user_id WHERE u.email = 'franchise-bench@example.com'",
+    )
+    .fetch_all(db)
+    .await
+    .map_err(setup)?;
+    if connections.is_empty() {
+        return Err(setup("no connections"));
+    }
+    let now = now_ms();
+    let cities = [
+        "Lyon", "Munich", "Austin", "Leeds", "Porto", "Osaka", "Perth", "Quebec",
+    ];
+    let mut tx = running.state.db.begin_write().await.map_err(setup)?;
+    let mut placed: Vec<(String, String, String)> = Vec::new();
+    for n in 0..stores {
+        let (tenant, connection) = &connections[n % connections.len()];
+        let id = new_id("tml");
+        sqlx::query(
+            "INSERT INTO locations (connection_id, id, tenant_id, display_name, line1, city, state,
+             postal_code, country, synced_at) VALUES ($1, $2, $3, $4, '1 Main St', $5, 'CA', '94105', 'US', $6)",
+        )
+        .bind(connection)
+        .bind(&id)
+        .bind(tenant)
+        .bind(format!("Store {n:03}"))
+        .bind(cities[n % cities.len()])
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(setup)?;
+        placed.push((tenant.clone(), connection.clone(), id));
+    }
+    let mut tills: Vec<String> = Vec::new();
+    for n in 0..readers {
+        let (tenant, connection, location) = &placed[n % placed.len()];
+        let id = new_id("tmr");
+        sqlx::query(
+            "INSERT INTO readers (connection_id, id, tenant_id, label, location_id, device_type,
+             serial_number, status, last_seen_at, status_since, synced_at, alert_since)
+             VALUES ($1, $2, $3, $4, $5, 'bbpos_wisepos_e', $6, $7, $8, $8, $8, $9)",
+        )
+        .bind(connection)
+        .bind(&id)
+        .bind(tenant)
+        .bind(format!("Till {n:05}"))
+        .bind(location)
+        .bind(format!("WPE-{n:08}"))
+        .bind(if n % 9 == 0 { "offline" } else { "online" })
+        .bind(now - (n as i64) * 1000)
+        .bind((n % 27 == 0).then_some(now - 600_000))
+        .execute(&mut *tx)
+        .await
+        .map_err(setup)?;
+        tills.push(id);
+    }
+    // Payments spread over the last ten days, so "today" is a tenth of them.
+    for n in 0..payments {
+        let store = n % placed.len();
+        let (tenant, connection, location) = &placed[store];
+        let at = now - (n as i64 % 10) * 86_400_000 - (n as i64 % 3_600) * 1000;
+        sqlx::query(
+            "INSERT INTO payments (connection_id, id, tenant_id, reader_id, location_id, amount,
+             currency, capture_method, status, state_rank, amount_received, stripe_created,
+             created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'usd', 'automatic', 'succeeded', 4, $6, $7, $8, $8)",
+        )
+        .bind(connection)
+        .bind(new_id("pi"))
+        .bind(tenant)
+        .bind(&tills[store % tills.len().max(1)])
+        .bind(location)
+        .bind(500 + (n as i64 % 5_000))
+        .bind(at / 1000)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(setup)?;
+    }
+    tx.commit().await.map_err(setup)?;
+
+    let page = format!("{base}/stores");
+    load(page.clone(), false, Some(cookie.clone()), 50, 4).await?;
+    let (rps, times, failed) =
+        load(page, false, Some(cookie.clone()), requests, concurrency).await?;
+    let s = summarise(times);
+    println!(
+        "All stores page ({} organisations, {stores} stores, {readers} readers, {payments} payments, signed in): {rps:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms at {concurrency} connections ({failed} failed)",
+        connections.len(),
+        s.p50_ms,
+        s.p99_ms
+    );
+    let (rps, times, failed) = load(
+        format!("{base}/sf/all_stores"),
+        true,
+        Some(cookie),
+        requests,
+        concurrency,
+    )
+    .await?;
+    let s = summarise(times);
+    println!(
+        "all_stores server function alone: {rps:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms at {concurrency} connections ({failed} failed)",
+        s.p50_ms, s.p99_ms
+    );
+    running.kill();
+    Ok(())
+}
