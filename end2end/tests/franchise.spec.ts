@@ -124,7 +124,7 @@ test('a till drives a payment with an API key; events, audit and exports follow 
 
   // A key, shown once.
   await page.goto('/settings/api-keys');
-  await page.waitForLoadState('networkidle');
+  await live(page);
   await page.getByLabel('Name').fill('Till 1');
   await page.getByLabel('Scope').selectOption('payments');
   await page.getByRole('button', { name: 'Create key' }).click();
@@ -174,7 +174,7 @@ test('a till drives a payment with an API key; events, audit and exports follow 
 
   // Everything that happened to this payment, then as CSV.
   await page.goto('/audit');
-  await page.waitForLoadState('networkidle');
+  await live(page);
   await page.getByLabel('About (id)').fill(payment.id);
   await page.getByRole('button', { name: 'Filter' }).click();
   await expect(page.getByText('payment.test_charge_started')).toBeVisible();
@@ -186,7 +186,7 @@ test('a till drives a payment with an API key; events, audit and exports follow 
 
   // Store groups and support access pages render for the owner.
   await page.goto('/locations/groups');
-  await page.waitForLoadState('networkidle');
+  await live(page);
   await page.getByLabel('Name').fill('West region');
   await page.getByRole('button', { name: 'Create group' }).click();
   const group = page.getByRole('region', { name: 'Store group West region' });
@@ -195,7 +195,7 @@ test('a till drives a payment with an API key; events, audit and exports follow 
   await expect(group.getByRole('link', { name: 'Cafe' })).toBeVisible();
   await shot(page, info, '26-store-groups');
   await page.goto('/settings/support');
-  await page.waitForLoadState('networkidle');
+  await live(page);
   await expect(page.getByRole('heading', { name: 'Give support read-only access' })).toBeVisible();
   await shot(page, info, '27-support');
   expect(errors).toEqual([]);

@@ -7,7 +7,7 @@ use crate::ssr::{caller, stores_service as svc};
 use leptos::prelude::*;
 
 #[server(prefix = "/sf", endpoint = "all_stores")]
-pub async fn all_stores(query: StoresQuery) -> Result<StoresView, AppError> {
+pub async fn all_stores(#[server(default)] query: StoresQuery) -> Result<StoresView, AppError> {
     let c = caller::signed_in_user().await?;
     svc::all_stores(&c, &query).await
 }

@@ -10,13 +10,11 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 async fn stores(b: &Browser, filters: &[(&str, &str)]) -> StoresView {
-    let mut form: Vec<(String, String)> = filters
+    // No filter at all sends nothing, as the hydrated page does.
+    let form: Vec<(String, String)> = filters
         .iter()
         .map(|(k, v)| (format!("query[{k}]"), v.to_string()))
         .collect();
-    if form.is_empty() {
-        form.push(("query[q]".into(), String::new()));
-    }
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     b.ok("all_stores", &form).await
 }
