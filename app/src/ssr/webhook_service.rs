@@ -376,10 +376,16 @@ pub async fn list(
                 let object_id = serde_json::from_str::<serde_json::Value>(&payload)
                     .ok()
                     .and_then(|v| v["data"]["object"]["id"].as_str().map(str::to_string));
+                // Shown to people: secrets inside Stripe's objects (a PaymentIntent's client
+                // secret) are masked; an unreadable payload is not shown at all.
                 let pretty = serde_json::from_str::<serde_json::Value>(&payload)
                     .ok()
+                    .map(|mut v| {
+                        mask_secrets(&mut v);
+                        v
+                    })
                     .and_then(|v| serde_json::to_string_pretty(&v).ok())
-                    .unwrap_or(payload);
+                    .unwrap_or_else(|| "(not valid JSON)".into());
                 EventView {
                     id,
                     connection_id,
@@ -442,4 +448,21 @@ pub async fn reapply(
         .publish(&caller.tenant_id, "events", Some(event_id))
         .await;
     Ok(())
+}
+
+/// Replaces the value of every `client_secret` (and other `*_secret`) field with a mask.
+fn mask_secrets(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if key.ends_with("secret") && v.is_string() {
+                    *v = serde_json::Value::String("•••• (hidden)".into());
+                } else {
+                    mask_secrets(v);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(mask_secrets),
+        _ => {}
+    }
 }

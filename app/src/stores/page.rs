@@ -249,7 +249,7 @@ fn StoreLine(s: StoreRow, now: i64, open: ServerAction<OpenStore>) -> impl IntoV
             <td class="num" data-col="alerts">
                 {if s.alerts > 0 { view! { <span class="badge alert">{s.alerts}</span> }.into_any() } else { view! { "0" }.into_any() }}
             </td>
-            <td>{money(&s.today_volume)} <div class="muted small">{format!("{} payment{}", s.today_count, if s.today_count == 1 { "" } else { "s" })}</div></td>
+            <td>{money(&s.today_volume)} {(s.today_count > 0).then(|| view! { <div class="muted small">{format!("{} payment{}", s.today_count, if s.today_count == 1 { "" } else { "s" })}</div> })}</td>
             <td>{last.unwrap_or_else(|| "—".into())}</td>
             <td class="actions">
                 <ActionForm action=open attr:class="inline-form">
