@@ -57,20 +57,24 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
     let db = caller.db();
     let now = now_ms();
     // The last payment comes from one index probe per store (payments_tenant_location), which
-    // stays fast however many payments the stores have taken.
+    // stays fast however many payments the stores have taken; the CTE is materialised so the
+    // probe runs once per store, not once per candidate payment of the join.
     let stores: Vec<Store> = sqlx::query_as(&format!(
-        "SELECT l.tenant_id, t.name AS tenant_name, l.connection_id, c.name AS connection_name,
-           l.id, l.display_name, l.city, l.state, l.country,
-           lp.id AS last_id, lp.amount AS last_amount, lp.currency AS last_currency,
-           lp.status AS last_status, lp.created_at AS last_at
-         FROM locations l
-         JOIN memberships m ON m.tenant_id = l.tenant_id AND m.user_id = $1
-         JOIN tenants t ON t.id = l.tenant_id
-         JOIN stripe_connections c ON c.id = l.connection_id
-         LEFT JOIN payments lp ON lp.tenant_id = l.tenant_id AND lp.id = (
-           SELECT p.id FROM payments p WHERE p.tenant_id = l.tenant_id AND p.location_id = l.id
-           ORDER BY p.created_at DESC, p.id DESC LIMIT 1)
-         WHERE {}",
+        "WITH visible AS MATERIALIZED (
+           SELECT l.tenant_id, t.name AS tenant_name, l.connection_id, c.name AS connection_name,
+             l.id, l.display_name, l.city, l.state, l.country,
+             (SELECT p.id FROM payments p WHERE p.tenant_id = l.tenant_id AND p.location_id = l.id
+              ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS last_id
+           FROM locations l
+           JOIN memberships m ON m.tenant_id = l.tenant_id AND m.user_id = $1
+           JOIN tenants t ON t.id = l.tenant_id
+           JOIN stripe_connections c ON c.id = l.connection_id
+           WHERE {})
+         SELECT v.tenant_id, v.tenant_name, v.connection_id, v.connection_name, v.id,
+           v.display_name, v.city, v.state, v.country, v.last_id, lp.amount AS last_amount,
+           lp.currency AS last_currency, lp.status AS last_status, lp.created_at AS last_at
+         FROM visible v
+         LEFT JOIN payments lp ON lp.tenant_id = v.tenant_id AND lp.id = v.last_id",
         member_sees("m.role", "l.tenant_id", "l.id")
     ))
     .bind(&caller.user_id)
@@ -82,8 +86,9 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
            CAST(SUM(CASE WHEN r.status = 'offline' THEN 1 ELSE 0 END) AS BIGINT) AS offline,
            CAST(SUM(CASE WHEN r.action_status = 'in_progress' THEN 1 ELSE 0 END) AS BIGINT) AS busy,
            CAST(SUM(CASE WHEN r.alert_since IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS alerts
-         FROM readers r JOIN memberships m ON m.tenant_id = r.tenant_id AND m.user_id = $1
-         WHERE r.location_id IS NOT NULL
+         FROM readers r
+         WHERE r.tenant_id IN (SELECT m.tenant_id FROM memberships m WHERE m.user_id = $1)
+           AND r.location_id IS NOT NULL
          GROUP BY r.tenant_id, r.location_id",
     )
     .bind(&caller.user_id)
@@ -92,8 +97,9 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
     let takings: Vec<Takings> = sqlx::query_as(
         "SELECT p.tenant_id, p.location_id, p.currency, COUNT(*) AS count,
            CAST(SUM(p.amount_received - p.amount_refunded) AS BIGINT) AS volume
-         FROM payments p JOIN memberships m ON m.tenant_id = p.tenant_id AND m.user_id = $1
-         WHERE p.created_at >= $2 AND p.status = 'succeeded' AND p.location_id IS NOT NULL
+         FROM payments p
+         WHERE p.tenant_id IN (SELECT m.tenant_id FROM memberships m WHERE m.user_id = $1)
+           AND p.created_at >= $2 AND p.status = 'succeeded' AND p.location_id IS NOT NULL
          GROUP BY p.tenant_id, p.location_id, p.currency",
     )
     .bind(&caller.user_id)
