@@ -454,8 +454,14 @@ async fn the_webhook_queue_applies_what_a_crash_left_and_refuses_what_stripe_did
     let events: app::payments::types::EventsView = owner.ok("list_webhook_events", &[]).await;
     assert!(events.events.iter().any(|e| e.id == "evt_unknown"));
     // A PaymentIntent's client secret is in Stripe's payload, never on the page.
-    assert!(events.events.iter().any(|e| e.payload.contains("client_secret")));
-    assert!(events.events.iter().all(|e| !e.payload.contains("_secret_")));
+    assert!(events
+        .events
+        .iter()
+        .any(|e| e.payload.contains("client_secret")));
+    assert!(events
+        .events
+        .iter()
+        .all(|e| !e.payload.contains("_secret_")));
     let () = owner
         .ok(
             "reapply_webhook_event",
