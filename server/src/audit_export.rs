@@ -1,6 +1,7 @@
 //! `GET /audit.csv?…`: the audit log with the Audit page's filters (actor, action, target,
 //! dates) as CSV, streamed page by page; the export itself is audited.
 
+use crate::export::{csv_bytes, refuse};
 use app::model::{AuditEntry, AuditFilter, Permission};
 use app::ssr::audit::{record, Entry};
 use app::ssr::audit_service;
@@ -8,7 +9,7 @@ use app::ssr::caller::resolve;
 use app::ssr::{AppState, Caller, ClientMeta};
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use tower_sessions::Session;
@@ -40,24 +41,8 @@ fn row(e: &AuditEntry) -> [String; 9] {
 }
 
 fn encode(entries: &[AuditEntry], header: bool) -> Result<Vec<u8>, csv::Error> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    if header {
-        writer.write_record(HEADER)?;
-    }
-    for e in entries {
-        writer.write_record(row(e))?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| csv::Error::from(e.into_error()))
-}
-
-fn refuse(status: u16, message: String) -> Response {
-    (
-        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-        message,
-    )
-        .into_response()
+    let rows: Vec<[String; 9]> = entries.iter().map(row).collect();
+    csv_bytes(header.then_some(&HEADER[..]), &rows)
 }
 
 pub async fn audit_csv(

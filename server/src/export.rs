@@ -56,19 +56,28 @@ fn row(p: &PaymentView) -> [String; 15] {
 }
 
 fn encode(rows: &[[String; 15]], header: bool) -> Result<Vec<u8>, csv::Error> {
+    csv_bytes(header.then_some(&HEADER[..]), rows)
+}
+
+/// CSV of `rows`, after `header` when given (the first chunk of a streamed export).
+pub fn csv_bytes<R: AsRef<[String]>>(
+    header: Option<&[&str]>,
+    rows: &[R],
+) -> Result<Vec<u8>, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    if header {
-        writer.write_record(HEADER)?;
+    if let Some(header) = header {
+        writer.write_record(header)?;
     }
     for r in rows {
-        writer.write_record(r)?;
+        writer.write_record(r.as_ref())?;
     }
     writer
         .into_inner()
         .map_err(|e| csv::Error::from(e.into_error()))
 }
 
-fn refuse(status: u16, message: String) -> Response {
+/// A refused export: the error's status and its words as plain text.
+pub fn refuse(status: u16, message: String) -> Response {
     (
         StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
         message,

@@ -273,6 +273,15 @@ pub async fn change_password(caller: &Caller, current: String, new: String) -> A
 
 /// Makes `tenant_id` the caller's current tenant, if they belong to it.
 pub async fn switch_tenant(caller: &Caller, tenant_id: &str) -> AppResult<()> {
+    switch_tenant_because(caller, tenant_id, None).await
+}
+
+/// [`switch_tenant`], with why in the audit entry (e.g. opening a store from All stores).
+pub async fn switch_tenant_because(
+    caller: &Caller,
+    tenant_id: &str,
+    why: Option<String>,
+) -> AppResult<()> {
     let Some(target) = caller.tenants.iter().find(|t| t.id == tenant_id) else {
         return Err(AppError::not_found("organisation"));
     };
@@ -292,7 +301,7 @@ pub async fn switch_tenant(caller: &Caller, tenant_id: &str) -> AppResult<()> {
             action: "tenant.switched",
             target_type: Some("tenant"),
             target_id: Some(&target.id),
-            ..Entry::default()
+            detail: why,
         },
     )
     .await?;

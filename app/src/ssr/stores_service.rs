@@ -2,11 +2,9 @@
 //! alerts, today's takings and last payment. Each organisation is seen with the user's role in
 //! it, so an operator sees only the stores granted to them there.
 
-use super::audit::{record, Entry};
-use super::caller::{session_err, Caller};
+use super::caller::Caller;
 use super::fleet_scope::member_sees;
 use super::ids::now_ms;
-use super::session_store::TENANT_KEY;
 use crate::error::{AppError, AppResult};
 use crate::stores::types::{StoreLastPayment, StoreRow, StoresQuery, StoresTotals, StoresView};
 use std::collections::{BTreeMap, HashMap};
@@ -282,29 +280,12 @@ pub async fn open_store(caller: &Caller, tenant_id: &str, location_id: &str) -> 
         return Err(AppError::not_found("store"));
     };
     if caller.tenant_id != tenant.id {
-        let mut tx = caller.db().begin_write().await?;
-        sqlx::query("UPDATE users SET last_tenant_id = $1 WHERE id = $2")
-            .bind(&tenant.id)
-            .bind(&caller.user_id)
-            .execute(&mut *tx)
-            .await?;
-        record(
-            &mut tx,
-            &caller.meta,
-            Entry {
-                tenant_id: Some(&tenant.id),
-                ..Entry::by(caller, "tenant.switched")
-            }
-            .target("tenant", &tenant.id)
-            .detail(format!("from All stores, to open {location}")),
+        super::auth_service::switch_tenant_because(
+            caller,
+            &tenant.id,
+            Some(format!("from All stores, to open {location}")),
         )
         .await?;
-        tx.commit().await?;
-        caller
-            .session()?
-            .insert(TENANT_KEY, tenant.id.clone())
-            .await
-            .map_err(session_err)?;
     }
     Ok(format!("/locations/{location}"))
 }
