@@ -51,6 +51,21 @@ struct Stored {
     stripe_seen: i64,
 }
 
+async fn stored(
+    conn: &mut AnyConnection,
+    connection_id: &str,
+    id: &str,
+) -> Result<Option<Stored>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT status, state_rank, amount, amount_capturable, amount_received, failure_code,
+         stripe_seen FROM payments WHERE connection_id = $1 AND id = $2",
+    )
+    .bind(connection_id)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+}
+
 /// Stores Stripe's PaymentIntent over our row (or creates the row).
 pub async fn apply_intent(
     conn: &mut AnyConnection,
@@ -71,17 +86,10 @@ pub async fn apply_intent(
         .map(|c| c.as_str().to_string())
         .unwrap_or_else(|| "automatic".into());
     let as_of = context.as_of.unwrap_or(now / 1000);
-    let existing: Option<Stored> = sqlx::query_as(
-        "SELECT status, state_rank, amount, amount_capturable, amount_received, failure_code,
-         stripe_seen FROM payments WHERE connection_id = $1 AND id = $2",
-    )
-    .bind(connection_id)
-    .bind(&pi.id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let mut existing = stored(conn, connection_id, &pi.id).await?;
     let mut applied = Applied::default();
-    match existing {
-        None => {
+    if existing.is_none() {
+        {
             let inserted = sqlx::query(
                 "INSERT INTO payments (connection_id, id, tenant_id, reader_id, location_id, amount,
                  currency, description, capture_method, status, state_rank, amount_capturable,
@@ -113,15 +121,19 @@ pub async fn apply_intent(
             .bind(as_of)
             .execute(&mut *conn)
             .await?;
-            if inserted.rows_affected() == 0 {
-                // Inserted meanwhile by the other path (webhook or our call): add what we know.
-                applied.changed |= fill_context(conn, connection_id, &pi.id, context).await?;
-                return Ok(applied);
+            if inserted.rows_affected() == 1 {
+                applied.created = true;
+                applied.changed = true;
+                applied.moved = true;
+            } else {
+                // Inserted meanwhile by the other path (webhook or our call), which committed
+                // while we waited on its row: apply ours over it like any stored row.
+                existing = stored(conn, connection_id, &pi.id).await?;
             }
-            applied.created = true;
-            applied.changed = true;
-            applied.moved = true;
         }
+    }
+    match existing {
+        None => {}
         Some(Stored {
             status: old_status,
             state_rank: old_rank,
