@@ -104,6 +104,8 @@ pub struct ActionView {
     pub status: String,
     /// The payment intent, or the failure message.
     pub detail: Option<String>,
+    /// The PaymentIntent the action collects, whatever its status.
+    pub payment: Option<String>,
 }
 
 impl ActionView {

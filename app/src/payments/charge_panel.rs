@@ -125,6 +125,7 @@ pub fn PaymentList(payments: Vec<PaymentView>, now: i64) -> impl IntoView {
                         <a href=format!("/transactions/{}", p.id)>{p.amount_text()}</a>
                         " " <span class="muted small">{p.card_text().unwrap_or_default()}</span>
                         {p.failure_message.clone().filter(|_| p.status_label() == "Declined").map(|m| view! { <span class="small failure">" — "{m}</span> })}
+                        {p.gave_up.clone().filter(|_| p.status_label() == "Reader gave up").map(|m| view! { <span class="small failure">" — "{m}</span> })}
                     </span>
                     <span>
                         <span class="muted small">{ago(p.created_at, now)}" "</span>

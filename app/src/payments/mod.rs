@@ -3,6 +3,7 @@
 pub mod api;
 mod charge_panel;
 mod events_page;
+pub mod outcome;
 mod transaction_page;
 mod transactions_page;
 pub mod types;

@@ -82,6 +82,9 @@ fn Detail(detail: PaymentDetail, actions: Actions) -> impl IntoView {
         {p.failure_message.clone().filter(|_| p.status_label() == "Declined").map(|m| view! {
             <div class="flash flash-error" role="alert">{format!("Declined: {m}")}{p.failure_code.clone().map(|c| format!(" ({c})"))}</div>
         })}
+        {p.gave_up.clone().filter(|_| p.status_label() == "Reader gave up").map(|m| view! {
+            <div class="flash flash-error" role="alert">{format!("Not paid: {m}")}</div>
+        })}
         <div class="columns">
             <section class="panel" aria-labelledby="payment-amounts">
                 <h2 id="payment-amounts">"Amounts"</h2>

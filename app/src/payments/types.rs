@@ -104,9 +104,18 @@ pub struct PaymentView {
     pub failure_message: Option<String>,
     pub started_by: Option<String>,
     pub created_at: i64,
+    /// Stripe confirmed the reader gave up on this payment before a card was presented (why).
+    pub gave_up: Option<String>,
+    /// A reader signal suggests it gave up, not yet confirmed with Stripe.
+    pub reader_doubt: bool,
 }
 
 impl PaymentView {
+    /// Where the payment stands, from facts about this payment only.
+    pub fn outcome(&self) -> super::outcome::Outcome {
+        super::outcome::outcome(&super::outcome::Facts::of(self))
+    }
+
     pub fn amount_text(&self) -> String {
         format_amount(self.amount, &self.currency)
     }
@@ -115,6 +124,7 @@ impl PaymentView {
     pub fn status_label(&self) -> &'static str {
         match self.status.as_str() {
             "requires_payment_method" if self.failure_code.is_some() => "Declined",
+            "requires_payment_method" if self.gave_up.is_some() => "Reader gave up",
             "requires_payment_method" => "Waiting for card",
             "requires_confirmation" => "Card read",
             "requires_action" => "Needs action",
@@ -135,7 +145,7 @@ impl PaymentView {
     pub fn status_class(&self) -> &'static str {
         match self.status_label() {
             "Succeeded" | "Authorised" => "badge status-online",
-            "Declined" => "badge status-alert",
+            "Declined" | "Reader gave up" => "badge status-alert",
             "Waiting for card" | "Card read" | "Processing" | "Needs action" => "badge status-busy",
             _ => "badge status-offline",
         }

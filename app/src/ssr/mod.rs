@@ -16,6 +16,7 @@ pub mod locations_service;
 pub mod members_service;
 pub mod overview_service;
 pub mod passwords;
+pub mod payment_doubts;
 pub mod payment_rows;
 pub mod payments_service;
 pub mod reader_rows;

@@ -5,11 +5,13 @@ use super::audit::{record, Entry};
 use super::caller::Caller;
 use super::fleet_scope::{escape_like, location_clause, sees_all};
 use super::ids::{new_token, now_ms};
+use super::payment_doubts;
 use super::payment_rows::{self, Context};
 use super::reader_rows::{self, Mirror};
 use super::stripe_access::{self, Access};
 use crate::error::{AppError, AppResult};
 use crate::model::Permission;
+use crate::payments::outcome::{needs_check, Facts};
 use crate::payments::types::{
     format_amount, parse_amount, CurrencyTotal, PaymentDetail, PaymentView, TimelineItem,
     TransactionQuery, TransactionsView, CURRENCIES, TRANSACTIONS_PER_PAGE,
@@ -79,6 +81,8 @@ struct Row {
     failure_message: Option<String>,
     started_by: Option<String>,
     created_at: i64,
+    gave_up: Option<String>,
+    reader_doubt_at: Option<i64>,
 }
 
 impl Row {
@@ -104,6 +108,8 @@ impl Row {
             failure_message: self.failure_message,
             started_by: self.started_by,
             created_at: self.created_at,
+            gave_up: self.gave_up,
+            reader_doubt: self.reader_doubt_at.is_some(),
         }
     }
 }
@@ -112,7 +118,8 @@ const SELECT: &str = "SELECT p.id, p.connection_id, p.reader_id, r.label AS read
     p.location_id, l.display_name AS location_name, p.amount, p.currency, p.description,
     p.capture_method, p.status, p.amount_capturable, p.amount_received, p.amount_refunded,
     p.card_brand, p.card_last4, p.read_method, p.failure_code, p.failure_message,
-    COALESCE(u.email, 'API key ' || k.name) AS started_by, p.created_at
+    COALESCE(u.email, 'API key ' || k.name) AS started_by, p.created_at, p.gave_up,
+    p.reader_doubt_at
     FROM payments p
     LEFT JOIN readers r ON r.connection_id = p.connection_id AND r.id = p.reader_id
     LEFT JOIN locations l ON l.connection_id = p.connection_id AND l.id = p.location_id
@@ -141,6 +148,28 @@ pub async fn get(caller: &Caller, id: &str) -> AppResult<PaymentView> {
     find(caller, id).await.map(|(payment, _)| payment)
 }
 
+/// One payment the caller may see, with a doubt about a reader failure settled with Stripe
+/// first, so its outcome is final only when Stripe agrees. When Stripe cannot be asked, the
+/// payment stays pending and the next look asks again.
+pub async fn get_settled(caller: &Caller, id: &str) -> AppResult<PaymentView> {
+    let (payment, connection) = find(caller, id).await?;
+    if !needs_check(&Facts::of(&payment)) {
+        return Ok(payment);
+    }
+    let settled = async {
+        let access = stripe_access::load(&caller.state, &caller.tenant_id, &connection).await?;
+        payment_doubts::settle(&caller.state, &access, id, payment.reader_id.as_deref()).await
+    }
+    .await;
+    match settled {
+        Ok(_) => get(caller, id).await,
+        Err(err) => {
+            tracing::warn!(payment = %id, error = %err, "could not settle a doubt with Stripe yet");
+            Ok(payment)
+        }
+    }
+}
+
 /// Stores Stripe's PaymentIntent and reader answers of one of our operations, with a timeline
 /// line and an audit entry, in one transaction.
 #[allow(clippy::too_many_arguments)]
@@ -167,6 +196,7 @@ async fn store(
                 &access.connection_id,
                 old.as_ref(),
                 &fresh,
+                now_ms(),
             )
             .await?;
         }
@@ -179,6 +209,11 @@ async fn store(
         context,
     )
     .await?;
+    if let Some(reader) = reader {
+        // The payment's row may be new: what the reader said about it is recorded now.
+        reader_rows::note_payments(&mut tx, &access.connection_id, &Mirror::from_stripe(reader))
+            .await?;
+    }
     payment_rows::timeline(
         &mut tx,
         &caller.tenant_id,
@@ -460,7 +495,7 @@ pub async fn present_card(
     let waiting = reader
         .action
         .as_ref()
-        .and_then(|a| a.detail.clone())
+        .and_then(|a| a.payment.clone())
         .filter(|_| reader.busy());
     let tip = match tip.trim() {
         "" => None,
@@ -537,6 +572,7 @@ pub async fn present_card(
         &access.connection_id,
         old.as_ref(),
         &fresh,
+        now_ms(),
     )
     .await?;
     tx.commit().await?;
@@ -792,7 +828,7 @@ fn filter(query: &TransactionQuery) -> AppResult<Filter> {
         Some("declined") => conditions
             .push("p.status = 'requires_payment_method' AND p.failure_code IS NOT NULL".into()),
         Some("waiting") => conditions.push(
-            "p.status IN ('requires_payment_method', 'requires_confirmation', 'requires_action', 'processing') AND p.failure_code IS NULL".into(),
+            "p.status IN ('requires_payment_method', 'requires_confirmation', 'requires_action', 'processing') AND p.failure_code IS NULL AND p.gave_up IS NULL".into(),
         ),
         Some(other) => {
             return Err(AppError::invalid(

@@ -4,7 +4,7 @@
 use super::audit::{record, Entry};
 use super::caller::Caller;
 use super::fleet_scope::{escape_like, location_clause, sees_all};
-use super::ids::new_id;
+use super::ids::{new_id, now_ms};
 use super::reader_rows::{self, Mirror};
 use super::stripe_access::{self, Access};
 use crate::error::{AppError, AppResult};
@@ -32,6 +32,7 @@ struct Row {
     action_type: Option<String>,
     action_status: Option<String>,
     action_detail: Option<String>,
+    action_payment: Option<String>,
     alert_since: Option<i64>,
     synced_at: i64,
 }
@@ -43,6 +44,7 @@ impl From<Row> for ReaderView {
                 kind,
                 status,
                 detail: r.action_detail,
+                payment: r.action_payment,
             }),
             _ => None,
         };
@@ -69,7 +71,7 @@ impl From<Row> for ReaderView {
 const SELECT: &str = "SELECT r.id, r.connection_id, r.label, r.location_id,
     l.display_name AS location_name, r.device_type, r.serial_number, r.sw_version, r.ip_address,
     r.status, r.last_seen_at, r.status_since, r.action_type, r.action_status, r.action_detail,
-    r.alert_since, r.synced_at
+    r.action_payment, r.alert_since, r.synced_at
     FROM readers r LEFT JOIN locations l ON l.connection_id = r.connection_id AND l.id = r.location_id";
 
 pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView> {
@@ -328,6 +330,7 @@ async fn store(
         &access.connection_id,
         old.as_ref(),
         &fresh,
+        now_ms(),
     )
     .await?;
     record(

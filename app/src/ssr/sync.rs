@@ -75,6 +75,8 @@ pub async fn sync_connection(
         },
         ..ListReaders::default()
     };
+    // The list can only show what Stripe held after this moment.
+    let observed_at = now_ms();
     let readers: Vec<fleet_stripe::Reader> = client
         .all_readers(&access.creds, params)
         .try_collect()
@@ -103,6 +105,7 @@ pub async fn sync_connection(
             &access.connection_id,
             old.as_ref(),
             &fresh,
+            observed_at,
         )
         .await?;
         if applied.created {
@@ -129,6 +132,9 @@ pub async fn sync_connection(
     if report.created + report.updated + report.deleted + report.alerts_raised > 0 {
         state.bus.publish(&access.tenant_id, "readers", None).await;
     }
+    // Doubts the point-of-sale API did not settle on its own (nobody asked) are settled here,
+    // so pages move from "waiting" to what Stripe confirms.
+    report.calls += super::payment_doubts::settle_connection(state, access).await?;
     Ok(report)
 }
 

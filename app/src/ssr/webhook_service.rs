@@ -269,7 +269,17 @@ async fn apply(
         // An event about a reader we do not know yet (registered elsewhere) waits for the sync,
         // which also learns its location.
         if old.is_some() {
-            reader_rows::apply(&mut tx, tenant_id, connection_id, old.as_ref(), &fresh).await?;
+            reader_rows::apply(
+                &mut tx,
+                tenant_id,
+                connection_id,
+                old.as_ref(),
+                &fresh,
+                event.created.saturating_mul(1000),
+            )
+            .await?;
+        } else {
+            reader_rows::note_payments(&mut tx, connection_id, &fresh).await?;
         }
         // A payment handed to this reader (by us or by point-of-sale software) is this reader's
         // and its location's.

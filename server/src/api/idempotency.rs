@@ -14,9 +14,12 @@ use axum::Json;
 use std::future::Future;
 
 pub const HEADER: &str = "idempotency-key";
-/// A request still marked as running after this long died with its instance: a retry takes over.
-/// Longer than the slowest live request (four Stripe calls, each up to 30 s with retries).
-const ABANDONED_MS: i64 = 5 * 60_000;
+/// How often a running request proves its instance is alive.
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(2);
+/// A running request whose heartbeat is older than this died with its instance: a retry takes
+/// over (with the same operation id, so Stripe's own idempotency keys keep it to one charge).
+/// Four missed beats, so a slow database write is not mistaken for a death.
+const ABANDONED_MS: i64 = 8_000;
 
 /// The `Idempotency-Key` header, checked: 1–255 visible ASCII characters.
 pub fn key_of(headers: &HeaderMap) -> ApiResult<Option<String>> {
@@ -44,6 +47,16 @@ fn operation_of(api_key: &str, key: &str) -> String {
         .chars()
         .take(40)
         .collect()
+}
+
+/// A stored claim on an idempotency key.
+#[derive(sqlx::FromRow)]
+struct Claim {
+    request_hash: String,
+    status: Option<i64>,
+    response: Option<String>,
+    created_at: i64,
+    heartbeat: i64,
 }
 
 /// What the handler produced: a status and a JSON body.
@@ -91,7 +104,7 @@ where
     let now = now_ms();
     let claimed = sqlx::query(
         "INSERT INTO api_idempotency (key_id, idempotency_key, request_hash, operation_id,
-         created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+         created_at, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT DO NOTHING",
     )
     .bind(api_key)
     .bind(key)
@@ -104,8 +117,9 @@ where
     .rows_affected()
         == 1;
     if !claimed {
-        let row: Option<(String, Option<i64>, Option<String>, i64)> = sqlx::query_as(
-            "SELECT request_hash, status, response, created_at FROM api_idempotency
+        let row: Option<Claim> = sqlx::query_as(
+            "SELECT request_hash, status, response, created_at,
+                    COALESCE(heartbeat_at, created_at) AS heartbeat FROM api_idempotency
              WHERE key_id = $1 AND idempotency_key = $2",
         )
         .bind(api_key)
@@ -113,7 +127,14 @@ where
         .fetch_optional(&db.pool)
         .await
         .map_err(app::error::AppError::from)?;
-        let Some((hash, status, response, created_at)) = row else {
+        let Some(Claim {
+            request_hash: hash,
+            status,
+            response,
+            created_at,
+            heartbeat,
+        }) = row
+        else {
             // Pruned between the two statements (a day old): the retry will claim it afresh.
             return Err(in_progress());
         };
@@ -126,13 +147,13 @@ where
         }
         match (status, response) {
             (Some(status), Some(body)) => return Ok(replayed(status, &body)),
-            _ if now - created_at < ABANDONED_MS => {
+            _ if now - heartbeat < ABANDONED_MS => {
                 return Err(in_progress());
             }
             _ => {
                 // Its instance died mid-request: take it over, with the same operation id.
                 let taken = sqlx::query(
-                    "UPDATE api_idempotency SET created_at = $3
+                    "UPDATE api_idempotency SET created_at = $3, heartbeat_at = $3
                      WHERE key_id = $1 AND idempotency_key = $2 AND status IS NULL
                        AND created_at = $4",
                 )
@@ -149,7 +170,7 @@ where
             }
         }
     }
-    let answer = work(op).await;
+    let answer = with_heartbeat(db, api_key, key, now, work(op)).await;
     let (status, body) = match &answer {
         Ok((status, body)) => (*status, body.clone()),
         Err(err) => (err.status, err.body()),
@@ -183,6 +204,41 @@ where
         tracing::warn!(error = %err, "could not record an idempotent answer");
     }
     Ok(reply(answer))
+}
+
+/// Runs `work` while beating the claim's heartbeat, so retries elsewhere know it is alive.
+async fn with_heartbeat<T>(
+    db: &app::ssr::db::Db,
+    api_key: &str,
+    key: &str,
+    claim: i64,
+    work: impl Future<Output = T>,
+) -> T {
+    tokio::pin!(work);
+    let mut beat = tokio::time::interval(HEARTBEAT);
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick is immediate, and the claim was just written.
+    beat.tick().await;
+    loop {
+        tokio::select! {
+            answer = &mut work => return answer,
+            _ = beat.tick() => {
+                let beaten = sqlx::query(
+                    "UPDATE api_idempotency SET heartbeat_at = $4
+                     WHERE key_id = $1 AND idempotency_key = $2 AND created_at = $3",
+                )
+                .bind(api_key)
+                .bind(key)
+                .bind(claim)
+                .bind(now_ms())
+                .execute(&db.pool)
+                .await;
+                if let Err(err) = beaten {
+                    tracing::warn!(error = %err, "could not beat an idempotency heartbeat");
+                }
+            }
+        }
+    }
 }
 
 fn in_progress() -> ApiError {

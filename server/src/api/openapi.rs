@@ -270,7 +270,7 @@ fn schemas() -> Value {
                 "status": {"type": "string", "description": "Stripe's PaymentIntent status."},
                 "outcome": {"type": "string",
                     "enum": ["pending", "succeeded", "requires_capture", "declined", "canceled", "reader_failed"],
-                    "description": "Where the payment stands: `pending` while the reader waits for a card; `declined` and `reader_failed` carry `failure`."},
+                    "description": "Where the payment stands. `pending`: not decided yet, ask again (`?wait=30s`). Every other outcome is final and comes only from facts about this payment: `succeeded`, `requires_capture`, `canceled` and `declined` from its PaymentIntent, `reader_failed` only after Stripe confirmed the reader gave up on it before a card was presented (nobody paid). `declined` and `reader_failed` carry `failure`."},
                 "amount_capturable": {"type": "integer"},
                 "amount_received": {"type": "integer"},
                 "amount_refunded": {"type": "integer"},

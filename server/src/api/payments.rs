@@ -52,14 +52,12 @@ pub struct GetQuery {
     pub wait: Option<String>,
 }
 
-/// The payment as the API shows it, with its reader's current state.
+/// The payment as the API shows it: its outcome from facts about it, final only when Stripe
+/// agrees.
 pub async fn load(caller: &Caller, id: &str) -> ApiResult<Payment> {
-    let payment = payments_service::get(caller, id).await?;
-    let reader = match payment.reader_id.as_deref() {
-        Some(reader) => readers_service::find(caller, reader).await.ok(),
-        None => None,
-    };
-    Ok(Payment::new(payment, reader.as_ref()))
+    Ok(Payment::new(
+        payments_service::get_settled(caller, id).await?,
+    ))
 }
 
 fn answer(status: StatusCode, payment: &Payment) -> Answer {

@@ -2,6 +2,7 @@
 //! amounts in the currency's smallest unit) so a till's developer meets no surprises.
 
 use app::fleet::types::ReaderView;
+use app::payments::outcome::Outcome;
 use app::payments::types::PaymentView;
 use serde::Serialize;
 
@@ -40,14 +41,11 @@ fn seconds(ms: i64) -> i64 {
 impl From<ReaderView> for Reader {
     fn from(r: ReaderView) -> Self {
         let busy = r.busy();
-        let action = r.action.map(|a| {
-            let is_payment = a.detail.as_deref().is_some_and(|d| d.starts_with("pi_"));
-            Action {
-                payment: a.detail.clone().filter(|_| is_payment),
-                failure_message: a.detail.filter(|_| !is_payment && a.status == "failed"),
-                kind: a.kind,
-                status: a.status,
-            }
+        let action = r.action.map(|a| Action {
+            failure_message: a.detail.filter(|_| a.status == "failed"),
+            payment: a.payment,
+            kind: a.kind,
+            status: a.status,
         });
         Reader {
             id: r.id,
@@ -114,64 +112,18 @@ pub struct Failure {
     pub message: String,
 }
 
-/// Outcomes after which a payment changes only by someone's request (capture, refund, cancel).
-pub const SETTLED: [&str; 5] = [
-    "succeeded",
-    "requires_capture",
-    "declined",
-    "canceled",
-    "reader_failed",
-];
-
 impl Payment {
-    /// `reader` is the payment's reader as it is now, to tell a reader that gave up (timed out,
-    /// canceled on the device) from one still waiting for a card.
-    pub fn new(p: PaymentView, reader: Option<&ReaderView>) -> Self {
-        let reader_failure = reader
-            .and_then(|r| r.action.as_ref())
-            .filter(|a| a.kind == "process_payment_intent" && a.status == "failed")
-            .and_then(|a| a.detail.clone());
-        let waiting_on_reader = reader
-            .and_then(|r| r.action.as_ref())
-            .is_some_and(|a| a.status == "in_progress" && a.detail.as_deref() == Some(&p.id));
-        // A newer payment sent to the same reader replaces one still waiting for a card, and a
-        // canceled action leaves the reader idle: either way nobody is asked for this card.
-        let action = reader.and_then(|r| r.action.as_ref());
-        let replaced_by = action
-            .filter(|a| a.kind == "process_payment_intent")
-            .and_then(|a| a.detail.clone())
-            .filter(|other| other.starts_with("pi_") && *other != p.id);
-        let abandoned = reader.is_some() && action.is_none();
-        let reader_failure = reader_failure
-            .or_else(|| {
-                replaced_by.map(|other| {
-                    format!("The reader moved on to another payment ({other}) before a card was presented.")
-                })
-            })
-            .or_else(|| {
-                abandoned.then(|| {
-                    "The reader is no longer collecting this payment (its action was canceled or it was reset).".to_string()
-                })
-            });
-        let outcome = match p.status.as_str() {
-            "succeeded" => "succeeded",
-            "requires_capture" => "requires_capture",
-            "canceled" => "canceled",
-            "requires_payment_method" if p.failure_code.is_some() => "declined",
-            "requires_payment_method" if !waiting_on_reader && reader_failure.is_some() => {
-                "reader_failed"
-            }
-            _ => "pending",
-        };
+    pub fn new(p: PaymentView) -> Self {
+        let outcome = p.outcome();
         let failure = match outcome {
-            "declined" => Some(Failure {
+            Outcome::Declined => Some(Failure {
                 code: p.failure_code.clone(),
                 message: p
                     .failure_message
                     .clone()
                     .unwrap_or_else(|| "The card was declined.".into()),
             }),
-            "reader_failed" => reader_failure.map(|message| Failure {
+            Outcome::ReaderFailed => p.gave_up.clone().map(|message| Failure {
                 code: None,
                 message,
             }),
@@ -190,7 +142,7 @@ impl Payment {
             description: p.description,
             capture_method: p.capture_method,
             status: p.status,
-            outcome,
+            outcome: outcome.as_str(),
             amount_capturable: p.amount_capturable,
             amount_received: p.amount_received,
             amount_refunded: p.amount_refunded,
@@ -204,6 +156,6 @@ impl Payment {
     }
 
     pub fn settled(&self) -> bool {
-        SETTLED.contains(&self.outcome)
+        self.outcome != Outcome::Pending.as_str()
     }
 }

@@ -697,19 +697,9 @@ async fn two_hundred_charges_under_injected_faults_make_exactly_two_hundred_paym
         .expect("clear");
     assert!(r.status().is_success());
     // Stripe holds exactly one PaymentIntent per operation, and so do we.
-    let me = owner.me().await.expect("me");
-    let access = app::ssr::stripe_access::load(&s.state, &me.tenant.id, &connection)
-        .await
-        .expect("access");
-    let intents: Vec<fleet_stripe::PaymentIntent> = futures::TryStreamExt::try_collect(
-        access
-            .client
-            .all_payment_intents(&access.creds, Default::default()),
-    )
-    .await
-    .expect("list");
+    let intents = crate::till::at_stripe(&s, &owner).await;
     let mut ops: Vec<String> = intents
-        .iter()
+        .values()
         .filter_map(|pi| pi.metadata.get("terminal_fleet_operation").cloned())
         .collect();
     ops.sort();
@@ -734,13 +724,18 @@ async fn two_hundred_charges_under_injected_faults_make_exactly_two_hundred_paym
 }
 
 /// A `terminal-fleet serve` process on the test's database, on a free port.
-struct Process {
-    child: tokio::process::Child,
-    base: String,
+pub struct Process {
+    pub child: tokio::process::Child,
+    pub base: String,
     _data: tempfile::TempDir,
 }
 
 async fn serve(database_url: &str) -> Process {
+    serve_with(database_url, &[]).await
+}
+
+/// A `terminal-fleet serve` process with extra environment (e.g. a shared simulator).
+pub async fn serve_with(database_url: &str, env: &[(&str, String)]) -> Process {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
@@ -757,6 +752,7 @@ async fn serve(database_url: &str) -> Process {
         .env("FLEET_MASTER_KEY", "09".repeat(32))
         .env("FLEET_SYNC", "false")
         .env("RUST_LOG", "error")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .kill_on_drop(true)
         .stdout(std::process::Stdio::null())
         .spawn()
