@@ -14,3 +14,4 @@ mod pos_api;
 mod stores;
 mod stripe;
 mod support;
+mod trust;
