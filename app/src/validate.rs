@@ -5,11 +5,25 @@ use crate::error::{AppError, AppResult};
 pub const MIN_PASSWORD_CHARS: usize = 10;
 const MAX_PASSWORD_CHARS: usize = 1024;
 
+/// The longest email address SMTP can carry (RFC 5321's 256-octet path, less its brackets).
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// Refuses an email address longer than any real one before it costs a lookup or a hash.
+pub fn email_length(raw: &str) -> AppResult<()> {
+    if raw.trim().chars().count() > MAX_EMAIL_CHARS {
+        return Err(AppError::invalid(
+            "email",
+            format!("An email address has at most {MAX_EMAIL_CHARS} characters."),
+        ));
+    }
+    Ok(())
+}
+
 /// A trimmed, lower-cased email address of a plausible shape.
 pub fn email(raw: &str) -> AppResult<String> {
+    email_length(raw)?;
     let email = raw.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+    let valid = !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && match email.split_once('@') {
             Some((local, domain)) => {
                 !local.is_empty()

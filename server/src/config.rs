@@ -1,9 +1,11 @@
 //! Configuration from the environment (and an optional `.env`). Every setting has a safe
 //! default; a bad one stops start-up with one sentence saying what to fix.
 
+use crate::meta::TrustedProxies;
 use app::ssr::MasterKey;
 use base64::Engine;
-use std::net::SocketAddr;
+use ipnet::IpNet;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +36,11 @@ pub struct Config {
     pub cookie_secure: bool,
     pub master_key: MasterKey,
     pub session_idle_minutes: i64,
-    pub trust_proxy: bool,
+    /// Which reverse proxies' `X-Forwarded-For` to believe about the client's address.
+    pub trusted_proxies: crate::meta::TrustedProxies,
+    /// Whether the built-in simulator may listen on a non-loopback address, where anyone who
+    /// reaches it could drive its `/_sim` control API.
+    pub simulator_allow_remote_control: bool,
     /// Where the built-in Stripe simulator listens (port 0: any free port); `None` turns it off.
     pub simulator_listen: Option<SocketAddr>,
     /// A simulator run elsewhere (`terminal-fleet stripe-sim`), shared by several instances;
@@ -170,10 +176,11 @@ impl Config {
                 })?,
             None => 8 * 60,
         };
-        let trust_proxy = match var("FLEET_TRUST_PROXY") {
-            Some(raw) => parse_bool("FLEET_TRUST_PROXY", &raw)?,
-            None => false,
-        };
+        let trusted_proxies = trusted_proxies(
+            var("FLEET_TRUSTED_PROXIES"),
+            var("FLEET_TRUST_PROXY_HOPS"),
+            var("FLEET_TRUST_PROXY"),
+        )?;
         let simulator_on = match var("FLEET_SIMULATOR") {
             Some(raw) => parse_bool("FLEET_SIMULATOR", &raw)?,
             None => true,
@@ -188,6 +195,20 @@ impl Config {
         } else {
             None
         };
+        let simulator_allow_remote_control = match var("FLEET_SIMULATOR_ALLOW_REMOTE_CONTROL") {
+            Some(raw) => parse_bool("FLEET_SIMULATOR_ALLOW_REMOTE_CONTROL", &raw)?,
+            None => false,
+        };
+        if let Some(addr) = simulator_listen {
+            if !simulator_allow_remote_control {
+                fleet_stripe_sim::ensure_local_control(addr, false)
+                    .map_err(|e| {
+                        invalid(format!(
+                            "FLEET_SIMULATOR_LISTEN: {e}; set FLEET_SIMULATOR_ALLOW_REMOTE_CONTROL=true if other machines must reach it."
+                        ))
+                    })?;
+            }
+        }
         let simulator_url = match var("FLEET_SIMULATOR_URL") {
             Some(url) => {
                 url::Url::parse(&url).map_err(|_| {
@@ -256,12 +277,55 @@ impl Config {
             cookie_secure,
             master_key,
             session_idle_minutes,
-            trust_proxy,
+            trusted_proxies,
+            simulator_allow_remote_control,
             simulator_listen,
             simulator_url,
             stripe_api_base,
         })
     }
+}
+
+/// `FLEET_TRUSTED_PROXIES` (networks), else `FLEET_TRUST_PROXY_HOPS`, else the older
+/// `FLEET_TRUST_PROXY=true`, which means one proxy.
+fn trusted_proxies(
+    networks: Option<String>,
+    hops: Option<String>,
+    trust: Option<String>,
+) -> Result<TrustedProxies, ConfigError> {
+    if let Some(raw) = networks {
+        let networks = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| {
+                n.parse::<IpNet>()
+                    .or_else(|_| n.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| {
+                        invalid(format!(
+                            "FLEET_TRUSTED_PROXIES must list your proxies' networks or addresses, like 10.0.0.0/8,192.0.2.10; '{n}' is neither."
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(TrustedProxies::Networks(networks));
+    }
+    if let Some(raw) = hops {
+        return raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= 10)
+            .map(TrustedProxies::Hops)
+            .ok_or_else(|| {
+                invalid(format!(
+                    "FLEET_TRUST_PROXY_HOPS must be the number of proxies in front of the server, from 0 to 10, not '{raw}'."
+                ))
+            });
+    }
+    Ok(match trust {
+        Some(raw) if parse_bool("FLEET_TRUST_PROXY", &raw)? => TrustedProxies::Hops(1),
+        _ => TrustedProxies::None,
+    })
 }
 
 fn create_dir(dir: &Path) -> Result<(), ConfigError> {
@@ -367,6 +431,37 @@ mod tests {
         let b64 = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
         assert_eq!(decode_key(&b64), Some([7u8; 32]));
         assert_eq!(decode_key("short"), None);
+    }
+
+    #[test]
+    fn proxies_are_trusted_by_networks_hops_or_the_old_switch() {
+        let parse = |n: Option<&str>, h: Option<&str>, t: Option<&str>| {
+            trusted_proxies(n.map(Into::into), h.map(Into::into), t.map(Into::into))
+        };
+        assert_eq!(parse(None, None, None).ok(), Some(TrustedProxies::None));
+        assert_eq!(
+            parse(None, None, Some("false")).ok(),
+            Some(TrustedProxies::None)
+        );
+        assert_eq!(
+            parse(None, None, Some("true")).ok(),
+            Some(TrustedProxies::Hops(1))
+        );
+        assert_eq!(
+            parse(None, Some("2"), Some("true")).ok(),
+            Some(TrustedProxies::Hops(2))
+        );
+        assert!(parse(None, Some("many"), None).is_err());
+        assert!(parse(None, Some("11"), None).is_err());
+        assert_eq!(
+            parse(Some("10.0.0.0/8, 192.0.2.10"), Some("1"), None).ok(),
+            Some(TrustedProxies::Networks(vec![
+                "10.0.0.0/8".parse().expect("net"),
+                "192.0.2.10/32".parse().expect("net"),
+            ]))
+        );
+        assert!(parse(Some("10.0.0.0/33"), None, None).is_err());
+        assert!(parse(None, None, Some("maybe")).is_err());
     }
 
     #[test]

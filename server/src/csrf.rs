@@ -13,7 +13,8 @@ use std::sync::Arc;
 pub struct CsrfPolicy {
     /// `scheme://host[:port]` of the public base URL.
     pub public_origin: String,
-    /// In development also accept the origin the browser used (e.g. localhost vs 127.0.0.1).
+    /// In development on a loopback address, also accept the origin the browser used
+    /// (e.g. localhost vs 127.0.0.1).
     pub accept_host_origin: bool,
 }
 

@@ -12,6 +12,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
+use std::borrow::Cow;
 use tower_sessions::Session;
 
 const HEADER: [&str; 15] = [
@@ -59,7 +60,8 @@ fn encode(rows: &[[String; 15]], header: bool) -> Result<Vec<u8>, csv::Error> {
     csv_bytes(header.then_some(&HEADER[..]), rows)
 }
 
-/// CSV of `rows`, after `header` when given (the first chunk of a streamed export).
+/// CSV of `rows`, after `header` when given (the first chunk of a streamed export). Every
+/// export goes through here, so every cell of a row is [`neutralised`] (headers are ours).
 pub fn csv_bytes<R: AsRef<[String]>>(
     header: Option<&[&str]>,
     rows: &[R],
@@ -69,11 +71,40 @@ pub fn csv_bytes<R: AsRef<[String]>>(
         writer.write_record(header)?;
     }
     for r in rows {
-        writer.write_record(r.as_ref())?;
+        let cells: Vec<Cow<'_, str>> = r.as_ref().iter().map(|cell| neutralised(cell)).collect();
+        writer.write_record(cells.iter().map(|cell| cell.as_bytes()))?;
     }
     writer
         .into_inner()
         .map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// A cell as a spreadsheet may open it safely. Excel, LibreOffice and Google Sheets run a cell
+/// that starts with `=`, `+`, `-` or `@` (or a tab or carriage return before one) as a formula,
+/// and the text here comes from outsiders: a User-Agent, a reader label, a location's name. Such
+/// a cell gets a leading `'` (OWASP's advice for CSV injection), which spreadsheets show as
+/// text. Numbers are left alone, so a negative amount stays a number: rather than keeping a list
+/// of numeric columns that could drift, every cell is checked and a plain decimal number such as
+/// `-1250` or `-12.50` is the only kind of cell starting with `-` that passes unchanged.
+pub fn neutralised(cell: &str) -> Cow<'_, str> {
+    let first_visible = cell.trim_start_matches([' ', '\u{a0}']).chars().next();
+    let formula_like = matches!(cell.chars().next(), Some('\t' | '\r' | '\n'))
+        || matches!(first_visible, Some('=' | '+' | '-' | '@'));
+    if formula_like && !is_plain_number(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// `-?digits[.digits]`: a number a spreadsheet reads as a number and nothing else.
+fn is_plain_number(cell: &str) -> bool {
+    let unsigned = cell.strip_prefix('-').unwrap_or(cell);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A refused export: the error's status and its words as plain text.
@@ -150,4 +181,44 @@ async fn audit_export(caller: &Caller) -> Result<(), app::error::AppError> {
     record(&mut tx, &caller.meta, Entry::by(caller, "payment.exported")).await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised_and_numbers_are_not() {
+        let cases = [
+            (
+                "=HYPERLINK(\"http://evil.example\",\"x\")",
+                "'=HYPERLINK(\"http://evil.example\",\"x\")",
+            ),
+            ("+1+1", "'+1+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            (" =1+1", "' =1+1"),
+            ("-", "'-"),
+            ("-1e5", "'-1e5"),
+            ("-inf", "'-inf"),
+            ("-1250", "-1250"),
+            ("-12.50", "-12.50"),
+            ("1250", "1250"),
+            ("Till 1", "Till 1"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ];
+        for (cell, want) in cases {
+            assert_eq!(neutralised(cell), want, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn every_cell_of_an_export_goes_through_the_encoder() {
+        let rows = vec![vec!["-7".to_string(), "=1+1".to_string()]];
+        let bytes = csv_bytes(Some(&["amount", "label"]), &rows).expect("csv");
+        assert_eq!(String::from_utf8_lossy(&bytes), "amount,label\n-7,'=1+1\n");
+    }
 }

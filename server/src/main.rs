@@ -34,6 +34,10 @@ enum Command {
         /// Turn off Stripe's test-mode rate limits (25 reads + 25 writes per second per account).
         #[arg(long)]
         no_rate_limit: bool,
+        /// Listen on a non-loopback address although anyone who reaches it can drive the
+        /// credential-less /_sim control API (reset it, take readers offline, inject faults).
+        #[arg(long, env = "FLEET_SIMULATOR_ALLOW_REMOTE_CONTROL")]
+        allow_remote_control: bool,
     },
     /// Run one of the project's benchmarks and print its figures.
     Bench {
@@ -147,9 +151,10 @@ async fn main() -> ExitCode {
     if let Some(Command::StripeSim {
         listen,
         no_rate_limit,
+        allow_remote_control,
     }) = &cli.command
     {
-        return stripe_sim(*listen, *no_rate_limit).await;
+        return stripe_sim(*listen, *no_rate_limit, *allow_remote_control).await;
     }
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -348,8 +353,21 @@ fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
     Ok(dir)
 }
 
-async fn stripe_sim(listen: std::net::SocketAddr, no_rate_limit: bool) -> ExitCode {
-    let mut config = fleet_stripe_sim::SimConfig::default();
+async fn stripe_sim(
+    listen: std::net::SocketAddr,
+    no_rate_limit: bool,
+    allow_remote_control: bool,
+) -> ExitCode {
+    if let Err(err) = fleet_stripe_sim::ensure_local_control(listen, allow_remote_control) {
+        eprintln!(
+            "terminal-fleet: {err}; pass --allow-remote-control if other machines must reach it."
+        );
+        return ExitCode::from(2);
+    }
+    let mut config = fleet_stripe_sim::SimConfig {
+        allow_remote_control,
+        ..Default::default()
+    };
     if no_rate_limit {
         config.rate_limit = None;
     }

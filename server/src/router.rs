@@ -2,7 +2,7 @@
 
 use crate::config::{Config, Environment};
 use crate::csrf::{refuse_cross_origin, CsrfPolicy};
-use crate::meta::{client_meta, TrustProxy};
+use crate::meta::client_meta;
 use crate::{health, housekeeping};
 use app::ssr::bus::Bus;
 use app::ssr::session_store::DbSessionStore;
@@ -107,7 +107,11 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
         )));
     let csrf = Arc::new(CsrfPolicy {
         public_origin: config.public_url.clone(),
-        accept_host_origin: config.env == Environment::Development,
+        // Only a loopback listener is reached under names we cannot know in advance
+        // (localhost, 127.0.0.1, ::1); on any other address the Host header is whatever a
+        // client chose, so matching it would accept any origin.
+        accept_host_origin: config.env == Environment::Development
+            && config.listen.ip().is_loopback(),
     });
     let page_state = state.clone();
     let fallback_state = state.clone();
@@ -160,7 +164,7 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
             refuse_cross_origin,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            TrustProxy(config.trust_proxy),
+            Arc::new(config.trusted_proxies.clone()),
             client_meta,
         ))
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
@@ -226,7 +230,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     })?;
     let simulator_url = match (&config.simulator_url, config.simulator_listen) {
         (Some(url), _) => Some(url.clone()),
-        (None, Some(addr)) => Some(start_simulator(addr).await?),
+        (None, Some(addr)) => {
+            Some(start_simulator(addr, config.simulator_allow_remote_control).await?)
+        }
         (None, None) => None,
     };
     let mut config = config;
@@ -271,11 +277,19 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
 }
 
 /// The built-in Stripe simulator, the default Stripe of tenants that have no Stripe account.
-async fn start_simulator(addr: SocketAddr) -> Result<String, StartError> {
+async fn start_simulator(
+    addr: SocketAddr,
+    allow_remote_control: bool,
+) -> Result<String, StartError> {
     let io = |source| StartError::Simulator { addr, source };
+    fleet_stripe_sim::ensure_local_control(addr, allow_remote_control)
+        .map_err(|e| io(std::io::Error::other(e)))?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(io)?;
     let bound = listener.local_addr().map_err(io)?;
-    let sim = fleet_stripe_sim::Simulator::new(fleet_stripe_sim::SimConfig::default());
+    let sim = fleet_stripe_sim::Simulator::new(fleet_stripe_sim::SimConfig {
+        allow_remote_control,
+        ..Default::default()
+    });
     tokio::spawn(async move {
         if let Err(err) = sim.serve(listener).await {
             tracing::error!(error = %err, "the Stripe simulator stopped");

@@ -1,5 +1,7 @@
 //! `POST /webhooks/stripe/{connection}`: Stripe's events for one connection.
 
+use app::error::AppError;
+use app::ssr::ids::new_id;
 use app::ssr::webhook_service::{receive, Received};
 use app::ssr::AppState;
 use axum::body::Bytes;
@@ -20,9 +22,17 @@ pub async fn stripe(
         Ok(Received::Stored) => (StatusCode::OK, "received").into_response(),
         Ok(Received::Duplicate) => (StatusCode::OK, "already received").into_response(),
         Err(err) => {
-            tracing::info!(connection = %connection, error = %err, "webhook refused");
             let status =
                 StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            if status.is_server_error() {
+                // Our own failure (the database, an unreadable secret): the details are for
+                // the log; the sender gets a reference to quote, and retries.
+                let reference = new_id("err");
+                tracing::error!(%reference, connection = %connection, error = %err, "webhook not stored");
+                let message = AppError::Internal(reference).to_string();
+                return (status, message).into_response();
+            }
+            tracing::info!(connection = %connection, error = %err, "webhook refused");
             (status, err.to_string()).into_response()
         }
     }

@@ -5,10 +5,20 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::ssr::{auth_service, caller, AppState};
 
-/// Where to go after signing in: only paths on this site, never another origin.
+/// Where to go after signing in: a path on this site, or `/`.
+///
+/// Browsers drop tabs and newlines from URLs and read `\` as `/`, so `/\t/evil.example` or
+/// `/\evil.example` would leave the site; anything but printable ASCII (which the `Location`
+/// header could not carry either) is refused rather than cleaned up.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -68,6 +78,7 @@ pub async fn sign_in(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
+    crate::validate::email_length(&email)?;
     let state = AppState::current()?;
     let session = caller::session().await?;
     let meta = caller::client_meta().await;
@@ -76,9 +87,10 @@ pub async fn sign_in(
     Ok(())
 }
 
+/// Works for every signed-in user, including one who no longer belongs to any organisation.
 #[server(prefix = "/sf", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    match caller::signed_in().await {
+    match caller::signed_in_user().await {
         Ok(c) => auth_service::sign_out(&c).await?,
         Err(AppError::Unauthenticated) => {}
         Err(e) => return Err(e),
@@ -125,4 +137,49 @@ pub async fn create_tenant(name: String) -> Result<(), AppError> {
 pub async fn rename_tenant(name: String) -> Result<(), AppError> {
     let c = crate::ssr::require(crate::model::Permission::ManageTenant).await?;
     crate::ssr::tenants_service::rename(&c, &name).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        for ok in [
+            "/",
+            "/readers",
+            "/readers?status=online&page=2",
+            "/payments/pi_1#top",
+        ] {
+            assert_eq!(safe_next(Some(ok)), ok);
+        }
+        let hostile = [
+            "",
+            "readers",
+            "https://evil.example",
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\r\nSet-Cookie: x=1",
+            "/\0",
+            "/\u{7f}",
+            "/ /evil.example",
+            " /evil.example",
+            "/readers\\..\\evil",
+            "/\u{a0}/evil.example",
+            "/\u{3000}/evil.example",
+            "/\u{2028}",
+            "/caf\u{e9}",
+            "\t//evil.example",
+            "javascript:alert(1)",
+        ];
+        for bad in hostile {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }

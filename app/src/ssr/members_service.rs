@@ -253,11 +253,19 @@ pub async fn remove(caller: &Caller, user_id: &str) -> AppResult<()> {
     if current == Role::Owner && owner_count(&mut tx, &caller.tenant_id).await? <= 1 {
         return Err(AppError::Conflict(LAST_OWNER.into()));
     }
-    sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2")
-        .bind(&caller.tenant_id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+    // Grants go with the membership: a later invite must start from nothing, not silently
+    // restore the stores this person could reach before.
+    for sql in [
+        "DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2",
+        "DELETE FROM location_grants WHERE tenant_id = $1 AND user_id = $2",
+        "DELETE FROM group_grants WHERE tenant_id = $1 AND user_id = $2",
+    ] {
+        sqlx::query(sql)
+            .bind(&caller.tenant_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     record(
         &mut tx,
         &caller.meta,

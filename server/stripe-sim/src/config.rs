@@ -19,6 +19,10 @@ pub struct SimConfig {
     pub refund_settle: Duration,
     /// Seeds the id generator for reproducible runs; `None` draws from the OS.
     pub seed: Option<u64>,
+    /// Serve on a non-loopback address too. The `/_sim` control API has no credentials (it
+    /// resets every account, takes readers offline, injects faults), so by default only this
+    /// machine may reach it.
+    pub allow_remote_control: bool,
 }
 
 /// Stripe's test-mode limits: 25 reads and 25 writes per second per account.
@@ -67,6 +71,7 @@ impl Default for SimConfig {
             action_timeout: Duration::from_secs(300),
             refund_settle: Duration::from_secs(5),
             seed: None,
+            allow_remote_control: false,
         }
     }
 }

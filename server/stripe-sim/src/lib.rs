@@ -29,7 +29,27 @@ pub use config::{RateLimit, SimConfig, WebhookRetry, API_VERSION};
 pub use errors::SimError;
 
 use parking_lot::{Mutex, MutexGuard};
+use std::net::SocketAddr;
 use std::sync::Arc;
+
+/// The simulator was asked to listen where other machines could drive its control API.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the simulator's /_sim control API has no credentials, so it listens only on a loopback address such as 127.0.0.1, not on {addr}")]
+pub struct RemoteControlRefused {
+    pub addr: SocketAddr,
+}
+
+/// Refuses `addr` unless it is a loopback address or remote control is allowed.
+pub fn ensure_local_control(
+    addr: SocketAddr,
+    allow_remote: bool,
+) -> Result<(), RemoteControlRefused> {
+    if allow_remote || addr.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(RemoteControlRefused { addr })
+    }
+}
 
 /// The simulator: clone it freely, every clone shares the same state.
 #[derive(Clone)]
@@ -80,7 +100,10 @@ impl Simulator {
     }
 
     /// Serves on `listener`, delivering webhooks and running timers until the server stops.
+    /// A non-loopback listener is refused unless `allow_remote_control` is set.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        ensure_local_control(listener.local_addr()?, self.config().allow_remote_control)
+            .map_err(std::io::Error::other)?;
         self.start_background();
         axum::serve(listener, self.router()).await
     }

@@ -102,27 +102,7 @@ impl TestServer {
         data: tempfile::TempDir,
         tweak: Option<Tweak>,
     ) -> TestServer {
-        let config = Config {
-            env: Environment::Development,
-            database_url: database_url.clone(),
-            data_dir: data.path().to_path_buf(),
-            listen: "127.0.0.1:0".parse().expect("addr"),
-            public_url: "http://127.0.0.1:0".into(),
-            cookie_secure: false,
-            master_key: app::ssr::MasterKey([9; 32]),
-            session_idle_minutes: 60,
-            trust_proxy: false,
-            simulator_listen: Some("127.0.0.1:0".parse().expect("addr")),
-            simulator_url: None,
-            // Tenants' "own Stripe keys" talk to a separate simulator standing in for api.stripe.com.
-            stripe_api_base: stand_in_stripe().await,
-            platform_key: Some(fleet_stripe::SecretKey::new(PLATFORM_KEY)),
-            sync: server::sync_task::SyncConfig {
-                interval: std::time::Duration::from_millis(250),
-                ..Default::default()
-            },
-            api_rate: server::api::RateLimit::default(),
-        };
+        let config = test_config(database_url.clone(), data.path().to_path_buf()).await;
         let config = match tweak {
             Some(f) => f(config),
             None => config,
@@ -307,6 +287,33 @@ pub fn message(err: &Value) -> String {
             .unwrap_or_default(),
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+/// The configuration every test server starts from: development, loopback, a random port, the
+/// built-in simulator and a stand-in for api.stripe.com.
+pub async fn test_config(database_url: String, data_dir: std::path::PathBuf) -> Config {
+    Config {
+        env: Environment::Development,
+        database_url,
+        data_dir,
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        public_url: "http://127.0.0.1:0".into(),
+        cookie_secure: false,
+        master_key: app::ssr::MasterKey([9; 32]),
+        session_idle_minutes: 60,
+        trusted_proxies: Default::default(),
+        simulator_allow_remote_control: false,
+        simulator_listen: Some("127.0.0.1:0".parse().expect("addr")),
+        simulator_url: None,
+        // Tenants' "own Stripe keys" talk to a separate simulator standing in for api.stripe.com.
+        stripe_api_base: stand_in_stripe().await,
+        platform_key: Some(fleet_stripe::SecretKey::new(PLATFORM_KEY)),
+        sync: server::sync_task::SyncConfig {
+            interval: std::time::Duration::from_millis(250),
+            ..Default::default()
+        },
+        api_rate: server::api::RateLimit::default(),
     }
 }
 

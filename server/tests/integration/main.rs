@@ -15,3 +15,4 @@ mod stores;
 mod stripe;
 mod support;
 mod till;
+mod trust;

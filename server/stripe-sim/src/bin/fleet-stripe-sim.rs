@@ -1,15 +1,21 @@
 //! The Stripe simulator on its own: `fleet-stripe-sim --listen 127.0.0.1:12111
-//! [--no-rate-limit] [--seed N]`. Point an SDK's API base at the printed URL.
+//! [--no-rate-limit] [--seed N] [--allow-remote-control]`. Point an SDK's API base at the
+//! printed URL.
 
 use fleet_stripe_sim::{SimConfig, Simulator};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: fleet-stripe-sim [--listen ADDR] [--no-rate-limit] [--seed N]";
+const USAGE: &str =
+    "usage: fleet-stripe-sim [--listen ADDR] [--no-rate-limit] [--seed N] [--allow-remote-control]";
 
 fn parse(args: &[String]) -> Result<(SocketAddr, SimConfig), String> {
     let mut listen: SocketAddr = ([127, 0, 0, 1], 12111).into();
-    let mut config = SimConfig::default();
+    let mut config = SimConfig {
+        allow_remote_control: std::env::var("FLEET_SIMULATOR_ALLOW_REMOTE_CONTROL")
+            .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes" | "on")),
+        ..SimConfig::default()
+    };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -18,6 +24,7 @@ fn parse(args: &[String]) -> Result<(SocketAddr, SimConfig), String> {
                 listen = v.parse().map_err(|e| format!("--listen {v}: {e}"))?;
             }
             "--no-rate-limit" => config.rate_limit = None,
+            "--allow-remote-control" => config.allow_remote_control = true,
             "--seed" => {
                 let v = it.next().ok_or("--seed needs a number")?;
                 config.seed = Some(v.parse().map_err(|e| format!("--seed {v}: {e}"))?);
@@ -26,6 +33,11 @@ fn parse(args: &[String]) -> Result<(SocketAddr, SimConfig), String> {
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
+    fleet_stripe_sim::ensure_local_control(listen, config.allow_remote_control).map_err(|e| {
+        format!(
+            "fleet-stripe-sim: {e}; pass --allow-remote-control if other machines must reach it."
+        )
+    })?;
     Ok((listen, config))
 }
 
