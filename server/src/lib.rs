@@ -8,6 +8,7 @@ pub mod config;
 pub mod csrf;
 pub mod events;
 pub mod export;
+pub mod headers;
 pub mod health;
 pub mod housekeeping;
 pub mod meta;

@@ -97,7 +97,7 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
         leptos: leptos.clone(),
     };
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        .with_name("fleet_session")
+        .with_name(crate::headers::session_cookie_name(config.cookie_secure))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.cookie_secure)
@@ -125,7 +125,10 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
         .leptos_routes_with_context(
             &server_state,
             routes,
-            move || provide_context(page_state.clone()),
+            move || {
+                provide_context(page_state.clone());
+                crate::headers::provide_page_policy();
+            },
             {
                 let leptos = leptos.clone();
                 move || app::shell(leptos.clone())
@@ -135,7 +138,10 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
             ServerState,
             _,
         >(
-            move || provide_context(fallback_state.clone()),
+            move || {
+                provide_context(fallback_state.clone());
+                crate::headers::provide_page_policy();
+            },
             app::shell,
         ))
         .with_state(server_state)
@@ -179,6 +185,12 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(crate::headers::HeaderPolicy {
+                hsts: config.public_url.starts_with("https://"),
+            }),
+            crate::headers::security_headers,
         ))
 }
 

@@ -528,3 +528,104 @@ async fn the_simulator_control_api_stays_on_loopback_unless_allowed() {
         }
     }
 }
+
+/// The value of `name` in `html` after `nonce="`, for every script tag.
+fn script_nonces(html: &str) -> Vec<String> {
+    html.split("<script")
+        .skip(1)
+        .map(|tag| {
+            let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+            tag.split("nonce=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn pages_run_only_their_own_scripts_and_nothing_signed_in_is_cached() {
+    let s = TestServer::start().await;
+    let owner = s.user("headers@example.com").await;
+    for path in ["/login", "/", "/readers", "/no-such-page"] {
+        let r = owner.get(path).await;
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        assert_eq!(r.headers()["cache-control"], "no-store", "{path}");
+        let html = r.text().await.expect("html");
+        let nonces = script_nonces(&html);
+        assert!(!nonces.is_empty(), "{path} has its hydration script");
+        for nonce in &nonces {
+            assert!(!nonce.is_empty(), "{path}: a script without the nonce");
+            assert!(
+                csp.contains(&format!("'nonce-{nonce}'")),
+                "{path}: script nonce {nonce} not in {csp}"
+            );
+        }
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+    }
+    // A fresh nonce per answer.
+    let a = script_nonces(&owner.get("/login").await.text().await.expect("html"));
+    let b = script_nonces(&owner.get("/login").await.text().await.expect("html"));
+    assert_ne!(a, b);
+    // Server functions' answers, exports and the API are never cached either.
+    let me = owner.call("current_user", &[]).await;
+    assert_eq!(me.headers()["cache-control"], "no-store");
+    assert!(me.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .contains("default-src 'none'"));
+    let csv = owner.get("/audit.csv").await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert_eq!(csv.headers()["cache-control"], "no-store");
+    let api = owner.get("/api/v1/openapi.json").await;
+    assert_eq!(api.headers()["cache-control"], "no-store");
+    assert!(owner
+        .get("/login")
+        .await
+        .headers()
+        .get("strict-transport-security")
+        .is_none());
+}
+
+#[tokio::test]
+async fn behind_https_cookies_are_host_only_and_browsers_keep_to_https() {
+    let s = TestServer::start_with(Some(Box::new(|config| server::config::Config {
+        public_url: "https://fleet.example".into(),
+        cookie_secure: true,
+        ..config
+    })))
+    .await;
+    let b = s.client_with_origin(Some("https://fleet.example"));
+    let r = b
+        .call(
+            "sign_up",
+            &[
+                ("email", "secure@example.com"),
+                ("password", PASSWORD),
+                ("organisation", "Secure"),
+            ],
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert!(r.headers()["strict-transport-security"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("max-age="));
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.contains("fleet_session="))
+        .expect("session cookie")
+        .to_string();
+    assert!(cookie.starts_with("__Host-fleet_session="), "{cookie}");
+    assert!(cookie.contains("Secure"), "{cookie}");
+    assert!(cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+}
