@@ -7,7 +7,6 @@ use app::ssr::audit::{record, Entry};
 use app::ssr::audit_service;
 use app::ssr::caller::resolve;
 use app::ssr::{AppState, Caller, ClientMeta};
-use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -57,6 +56,10 @@ pub async fn audit_csv(
         Ok(_) => return refuse(403, app::error::AppError::forbidden().to_string()),
         Err(err) => return refuse(err.status(), err.to_string()),
     };
+    let held = match crate::export::hold_export(&caller) {
+        Ok(held) => held,
+        Err(refused) => return refused,
+    };
     let filter = AuditFilter {
         before: None,
         ..filter
@@ -90,10 +93,6 @@ pub async fn audit_csv(
             }
         },
     );
-    let body = futures::StreamExt::chain(
-        futures::stream::once(async move { Ok::<Vec<u8>, std::io::Error>(head) }),
-        stream,
-    );
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -102,7 +101,7 @@ pub async fn audit_csv(
                 "attachment; filename=\"audit-log.csv\"",
             ),
         ],
-        Body::from_stream(body),
+        crate::export::export_body(head, stream, held),
     )
         .into_response()
 }

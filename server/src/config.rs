@@ -54,6 +54,8 @@ pub struct Config {
     pub sync: crate::sync_task::SyncConfig,
     /// Requests per second each API key may make on `/api/v1`.
     pub api_rate: crate::api::RateLimit,
+    /// What one principal may hold open or own (`FLEET_MAX_…`).
+    pub limits: app::ssr::limits::Limits,
 }
 
 /// Reads a variable, treating an empty value as unset.
@@ -265,7 +267,9 @@ impl Config {
                     ))
                 })?;
         }
+        let limits = limits()?;
         Ok(Config {
+            limits,
             api_rate,
             platform_key,
             sync,
@@ -284,6 +288,43 @@ impl Config {
             stripe_api_base,
         })
     }
+}
+
+/// `FLEET_MAX_…`: each a whole number from 1 to 100,000, defaults in [`Limits::default`].
+///
+/// [`Limits::default`]: app::ssr::limits::Limits
+fn limits() -> Result<app::ssr::limits::Limits, ConfigError> {
+    let mut limits = app::ssr::limits::Limits::default();
+    let number = |name: &str, default: i64| -> Result<i64, ConfigError> {
+        match var(name) {
+            None => Ok(default),
+            Some(raw) => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "{name} must be a whole number from 1 to 100000, not '{raw}'."
+                    ))
+                }),
+        }
+    };
+    let count = |n: i64| usize::try_from(n).unwrap_or(1);
+    limits.long_polls_per_key = count(number(
+        "FLEET_MAX_LONG_POLLS_PER_KEY",
+        limits.long_polls_per_key as i64,
+    )?);
+    limits.exports_per_user = count(number(
+        "FLEET_MAX_EXPORTS_PER_USER",
+        limits.exports_per_user as i64,
+    )?);
+    limits.api_keys_per_tenant = number("FLEET_MAX_API_KEYS", limits.api_keys_per_tenant)?;
+    limits.pending_invites_per_tenant = number(
+        "FLEET_MAX_PENDING_INVITES",
+        limits.pending_invites_per_tenant,
+    )?;
+    limits.groups_per_tenant = number("FLEET_MAX_STORE_GROUPS", limits.groups_per_tenant)?;
+    Ok(limits)
 }
 
 /// `FLEET_TRUSTED_PROXIES` (networks), else `FLEET_TRUST_PROXY_HOPS`, else the older

@@ -116,6 +116,42 @@ pub fn refuse(status: u16, message: String) -> Response {
         .into_response()
 }
 
+/// One more export for this user, or a 429 saying why: exports hold a database cursor and a
+/// connection while they stream, so each user may run only a few at once.
+pub fn hold_export(caller: &Caller) -> Result<app::ssr::limits::Held, Response> {
+    let cap = caller.state.settings.limits.exports_per_user;
+    caller
+        .state
+        .in_flight
+        .exports
+        .try_hold(&caller.user_id, cap)
+        .ok_or_else(|| {
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, "5")],
+                format!("You already have {cap} exports downloading. Wait for one to finish, then try again."),
+            )
+                .into_response()
+        })
+}
+
+/// The body of a streamed export, holding `held` until the last byte is sent or the download
+/// is abandoned.
+pub fn export_body(
+    head: Vec<u8>,
+    rest: impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static,
+    held: app::ssr::limits::Held,
+) -> Body {
+    let body = futures::StreamExt::chain(
+        futures::stream::once(async move { Ok::<Vec<u8>, std::io::Error>(head) }),
+        rest,
+    );
+    Body::from_stream(futures::StreamExt::map(body, move |chunk| {
+        let _held = &held;
+        chunk
+    }))
+}
+
 pub async fn transactions_csv(
     State(state): State<AppState>,
     session: Session,
@@ -127,6 +163,10 @@ pub async fn transactions_csv(
         Ok(c) if !c.tenant_id.is_empty() && c.can(Permission::View) => c,
         Ok(_) => return refuse(403, app::error::AppError::forbidden().to_string()),
         Err(err) => return refuse(err.status(), err.to_string()),
+    };
+    let held = match hold_export(&caller) {
+        Ok(held) => held,
+        Err(refused) => return refused,
     };
     // The first page answers now, so a bad filter is a clear 400 rather than a broken file.
     let first = match payments_service::list(&caller, &query).await {
@@ -159,10 +199,6 @@ pub async fn transactions_csv(
             }
         },
     );
-    let body = futures::StreamExt::chain(
-        futures::stream::once(async move { Ok::<Vec<u8>, std::io::Error>(head) }),
-        stream,
-    );
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -171,7 +207,7 @@ pub async fn transactions_csv(
                 "attachment; filename=\"transactions.csv\"",
             ),
         ],
-        Body::from_stream(body),
+        export_body(head, stream, held),
     )
         .into_response()
 }

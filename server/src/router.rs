@@ -85,6 +85,7 @@ pub fn settings(config: &Config) -> Settings {
         master_key: config.master_key.clone(),
         stripe_api_base: config.stripe_api_base.clone(),
         platform_key: config.platform_key.clone(),
+        limits: config.limits,
         ..Settings::default()
     }
 }
@@ -229,6 +230,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         settings: Arc::new(settings(&config)),
         bus,
         stripe: Arc::new(StripeClients::new(None, &config.stripe_api_base)?),
+        in_flight: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

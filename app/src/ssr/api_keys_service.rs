@@ -93,6 +93,14 @@ pub async fn create(caller: &Caller, name: &str, scope: &str) -> AppResult<ApiKe
     let secret = format!("{SECRET_PREFIX}{}", new_token());
     let prefix: String = secret.chars().take(SECRET_PREFIX.len() + 6).collect();
     let mut tx = caller.db().begin_write().await?;
+    super::limits::room_for_one(
+        &mut tx,
+        &caller.tenant_id,
+        "SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL",
+        caller.state.settings.limits.api_keys_per_tenant,
+        "active API keys",
+    )
+    .await?;
     sqlx::query(
         "INSERT INTO api_keys (id, tenant_id, name, scope, secret_hash, prefix, created_by,
          created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -118,6 +118,14 @@ pub async fn create(caller: &Caller, name: &str) -> AppResult<String> {
     }
     let id = new_id("grp");
     let mut tx = caller.db().begin_write().await?;
+    super::limits::room_for_one(
+        &mut tx,
+        &caller.tenant_id,
+        "SELECT COUNT(*) FROM store_groups WHERE tenant_id = $1",
+        caller.state.settings.limits.groups_per_tenant,
+        "store groups",
+    )
+    .await?;
     sqlx::query(
         "INSERT INTO store_groups (id, tenant_id, name, created_at) VALUES ($1, $2, $3, $4)",
     )

@@ -106,6 +106,17 @@ pub async fn invite(caller: &Caller, email: &str, role: &str) -> AppResult<Invit
     let ttl = i64::try_from(caller.state.settings.invite_ttl.as_millis()).unwrap_or(i64::MAX);
     let expires_at = now.saturating_add(ttl);
     let mut tx = caller.db().begin_write().await?;
+    super::limits::room_for_one(
+        &mut tx,
+        &caller.tenant_id,
+        &format!(
+            "SELECT COUNT(*) FROM invites WHERE tenant_id = $1 AND accepted_at IS NULL
+             AND revoked_at IS NULL AND expires_at > {now}"
+        ),
+        caller.state.settings.limits.pending_invites_per_tenant,
+        "pending invites",
+    )
+    .await?;
     sqlx::query(
         "INSERT INTO invites (id, tenant_id, email, role, token_hash, created_by, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -12,6 +12,7 @@ pub mod db;
 pub mod fleet_scope;
 pub mod groups_service;
 pub mod ids;
+pub mod limits;
 pub mod locations_service;
 pub mod members_service;
 pub mod overview_service;

@@ -20,6 +20,8 @@ pub struct Settings {
     pub stripe_api_base: String,
     /// The platform's key, for connected accounts (`Stripe-Account`); `FLEET_PLATFORM_KEY`.
     pub platform_key: Option<fleet_stripe::SecretKey>,
+    /// What one principal may hold open or own.
+    pub limits: super::limits::Limits,
 }
 
 /// 32 bytes that must never be printed: `Debug` shows nothing of them.
@@ -44,6 +46,7 @@ impl Default for Settings {
             stripe_simulator_url: None,
             stripe_api_base: "https://api.stripe.com".into(),
             platform_key: None,
+            limits: super::limits::Limits::default(),
         }
     }
 }
@@ -55,6 +58,14 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub bus: super::bus::Bus,
     pub stripe: Arc<super::stripe_access::StripeClients>,
+    /// Long-polls per API key and exports per user running in this instance.
+    pub in_flight: InFlightUses,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct InFlightUses {
+    pub long_polls: super::limits::InFlight,
+    pub exports: super::limits::InFlight,
 }
 
 impl AppState {

@@ -166,6 +166,21 @@ pub async fn get(
     let Some(wait) = wait else {
         return Ok(Json(load(caller, &id).await?));
     };
+    let cap = caller.state.settings.limits.long_polls_per_key;
+    let key = caller.api_key.as_deref().unwrap_or(&caller.user_id);
+    let _held = caller
+        .state
+        .in_flight
+        .long_polls
+        .try_hold(key, cap)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_waits",
+                format!("This API key already holds {cap} waiting requests. Wait for one to answer, or ask without ?wait."),
+            )
+            .retry_after(1)
+        })?;
     // Subscribed before the first read, so a change between the read and the wait is not missed.
     let mut changes = caller.state.bus.subscribe();
     let deadline = Instant::now() + wait;

@@ -36,6 +36,7 @@ pub async fn start(database_url: &str, data_dir: &Path, sync: bool) -> Result<Ru
             ..Default::default()
         },
         api_rate: crate::api::RateLimit::default(),
+        limits: app::ssr::limits::Limits::default(),
     };
     crate::router::start(config).await.map_err(setup)
 }

@@ -314,6 +314,7 @@ pub async fn test_config(database_url: String, data_dir: std::path::PathBuf) -> 
             ..Default::default()
         },
         api_rate: server::api::RateLimit::default(),
+        limits: app::ssr::limits::Limits::default(),
     }
 }
 
