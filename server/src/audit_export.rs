@@ -58,7 +58,7 @@ pub async fn audit_csv(
     };
     let held = match crate::export::hold_export(&caller) {
         Ok(held) => held,
-        Err(refused) => return refused,
+        Err(busy) => return busy.into_response(),
     };
     let filter = AuditFilter {
         before: None,

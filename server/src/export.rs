@@ -118,21 +118,31 @@ pub fn refuse(status: u16, message: String) -> Response {
 
 /// One more export for this user, or a 429 saying why: exports hold a database cursor and a
 /// connection while they stream, so each user may run only a few at once.
-pub fn hold_export(caller: &Caller) -> Result<app::ssr::limits::Held, Response> {
+pub fn hold_export(caller: &Caller) -> Result<app::ssr::limits::Held, ExportsBusy> {
     let cap = caller.state.settings.limits.exports_per_user;
     caller
         .state
         .in_flight
         .exports
         .try_hold(&caller.user_id, cap)
-        .ok_or_else(|| {
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, "5")],
-                format!("You already have {cap} exports downloading. Wait for one to finish, then try again."),
-            )
-                .into_response()
-        })
+        .ok_or(ExportsBusy(cap))
+}
+
+/// The user already streams as many exports as they may.
+pub struct ExportsBusy(usize);
+
+impl IntoResponse for ExportsBusy {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "5")],
+            format!(
+                "You already have {} exports downloading. Wait for one to finish, then try again.",
+                self.0
+            ),
+        )
+            .into_response()
+    }
 }
 
 /// The body of a streamed export, holding `held` until the last byte is sent or the download
@@ -166,7 +176,7 @@ pub async fn transactions_csv(
     };
     let held = match hold_export(&caller) {
         Ok(held) => held,
-        Err(refused) => return refused,
+        Err(busy) => return busy.into_response(),
     };
     // The first page answers now, so a bad filter is a clear 400 rather than a broken file.
     let first = match payments_service::list(&caller, &query).await {
