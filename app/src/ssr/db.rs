@@ -100,3 +100,17 @@ impl From<sqlx::Error> for crate::error::AppError {
         StoreError::from(err).into()
     }
 }
+
+/// Locks an organisation's row until the transaction ends. PostgreSQL's writers that take it
+/// queue one behind the other; SQLite's single writer is alone anyway. Used where a decision
+/// reads several rows (owners left, places left) that a concurrent writer could change.
+pub async fn lock_tenant(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE tenants SET id = id WHERE id = $1")
+        .bind(tenant_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -54,10 +54,7 @@ pub async fn room_for_one(
     cap: i64,
     what: &str,
 ) -> Result<(), AppError> {
-    sqlx::query("UPDATE tenants SET id = id WHERE id = $1")
-        .bind(tenant_id)
-        .execute(&mut *conn)
-        .await?;
+    super::db::lock_tenant(conn, tenant_id).await?;
     let held: i64 = sqlx::query_scalar(count_sql)
         .bind(tenant_id)
         .fetch_one(&mut *conn)

@@ -210,14 +210,31 @@ async fn owner_count(conn: &mut AnyConnection, tenant_id: &str) -> AppResult<i64
 const LAST_OWNER: &str =
     "An organisation needs at least one owner. Make someone else an owner first.";
 
+/// The caller's role as it stands inside this transaction, with the organisation locked: two
+/// owners changing each other at once are decided one after the other, each on the roles the
+/// other left, so neither can leave the organisation without an owner.
+async fn acting_role(conn: &mut AnyConnection, caller: &Caller) -> AppResult<Role> {
+    super::db::lock_tenant(conn, &caller.tenant_id).await?;
+    role_of(conn, &caller.tenant_id, &caller.user_id)
+        .await?
+        .filter(|role| role.allows(Permission::ManageMembers))
+        .ok_or_else(AppError::forbidden)
+}
+
 pub async fn change_role(caller: &Caller, user_id: &str, role: &str) -> AppResult<()> {
     let role = parse_role(role)?;
     only_owner_grants_owner(caller, role)?;
     let mut tx = caller.db().begin_write().await?;
+    let acting = acting_role(&mut tx, caller).await?;
+    if role == Role::Owner && acting != Role::Owner {
+        return Err(AppError::Forbidden(
+            "Only an owner can make someone an owner.".into(),
+        ));
+    }
     let Some(current) = role_of(&mut tx, &caller.tenant_id, user_id).await? else {
         return Err(AppError::not_found("member"));
     };
-    if current == Role::Owner && caller.role != Role::Owner {
+    if current == Role::Owner && acting != Role::Owner {
         return Err(AppError::Forbidden(
             "Only an owner can change an owner's role.".into(),
         ));
@@ -253,10 +270,11 @@ pub async fn change_role(caller: &Caller, user_id: &str, role: &str) -> AppResul
 
 pub async fn remove(caller: &Caller, user_id: &str) -> AppResult<()> {
     let mut tx = caller.db().begin_write().await?;
+    let acting = acting_role(&mut tx, caller).await?;
     let Some(current) = role_of(&mut tx, &caller.tenant_id, user_id).await? else {
         return Err(AppError::not_found("member"));
     };
-    if current == Role::Owner && caller.role != Role::Owner {
+    if current == Role::Owner && acting != Role::Owner {
         return Err(AppError::Forbidden(
             "Only an owner can remove an owner.".into(),
         ));

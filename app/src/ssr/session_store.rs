@@ -68,20 +68,19 @@ impl SessionStore for DbSessionStore {
         }
     }
 
+    /// Updates a session that still exists, and only that: a request that loaded the session
+    /// before sign-out or a password change deleted it must not bring it back when it ends.
+    /// New sessions go through [`SessionStore::create`].
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let (data, user_id) = encode(record)?;
-        sqlx::query(
-            "INSERT INTO sessions (id, user_id, data, expiry_date) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data,
-             expiry_date = excluded.expiry_date",
-        )
-        .bind(record.id.to_string())
-        .bind(user_id)
-        .bind(data)
-        .bind(expiry_ms(record))
-        .execute(&self.db.pool)
-        .await
-        .map_err(backend)?;
+        sqlx::query("UPDATE sessions SET user_id = $2, data = $3, expiry_date = $4 WHERE id = $1")
+            .bind(record.id.to_string())
+            .bind(user_id)
+            .bind(data)
+            .bind(expiry_ms(record))
+            .execute(&self.db.pool)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 

@@ -629,3 +629,87 @@ async fn behind_https_cookies_are_host_only_and_browsers_keep_to_https() {
     assert!(cookie.contains("Path=/"), "{cookie}");
     assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
 }
+
+#[tokio::test]
+async fn two_owners_demoting_each_other_at_once_leave_an_owner() {
+    let s = TestServer::start().await;
+    let a = s.user("owner-a@example.com").await;
+    let b = join(&s, &a, "owner-b@example.com", "owner").await;
+    let a_id = a.me().await.expect("me").user_id;
+    let b_id = b.me().await.expect("me").user_id;
+    let tenant = a.me().await.expect("me").tenant.id;
+    let owners = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM memberships WHERE tenant_id = $1 AND role = 'owner'",
+        )
+        .bind(&tenant)
+        .fetch_one(&s.state.db.pool)
+        .await
+        .expect("count")
+    };
+    for round in 0..10 {
+        let demote_b = [("user_id", b_id.as_str()), ("role", "admin")];
+        let demote_a = [("user_id", a_id.as_str()), ("role", "admin")];
+        let (one, two) = tokio::join!(
+            a.call("change_member_role", &demote_b),
+            b.call("change_member_role", &demote_a),
+        );
+        assert!(
+            one.status().as_u16() < 500 && two.status().as_u16() < 500,
+            "round {round}: {} {}",
+            one.status(),
+            two.status()
+        );
+        assert_eq!(
+            owners().await,
+            1,
+            "round {round}: exactly one of them is still an owner"
+        );
+        // Whoever is still the owner makes the other an owner again for the next round.
+        let (owner, other) = if one.status().is_success() {
+            (&a, &b_id)
+        } else {
+            (&b, &a_id)
+        };
+        let r = owner
+            .call(
+                "change_member_role",
+                &[("user_id", other.as_str()), ("role", "owner")],
+            )
+            .await;
+        assert!(r.status().is_success(), "round {round}: {}", r.status());
+    }
+}
+
+#[tokio::test]
+async fn a_request_in_flight_cannot_bring_back_a_deleted_session() {
+    use tower_sessions::session_store::SessionStore;
+    let s = TestServer::start().await;
+    let b = s.user("session@example.com").await;
+    assert!(b.me().await.is_some());
+    let id: String = sqlx::query_scalar("SELECT id FROM sessions LIMIT 1")
+        .fetch_one(&s.state.db.pool)
+        .await
+        .expect("session");
+    let store = app::ssr::session_store::DbSessionStore::new(s.state.db.clone());
+    let session_id: tower_sessions::session::Id = id.parse().expect("id");
+    // A slow request loaded the session; meanwhile the user signed out; then it ends and saves.
+    let loaded = store
+        .load(&session_id)
+        .await
+        .expect("load")
+        .expect("exists");
+    let r = b.call("sign_out", &[]).await;
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
+    store.save(&loaded).await.expect("save");
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM sessions").await,
+        0,
+        "the signed-out session stays gone"
+    );
+    assert!(b.me().await.is_none(), "the browser is signed out");
+}
