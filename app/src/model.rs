@@ -311,4 +311,6 @@ pub struct ConnectionsView {
     pub platform_available: bool,
     /// Minutes a reader may stay offline before the tenant is alerted.
     pub alert_minutes: i64,
+    /// Operators may capture and refund (otherwise only owners and admins).
+    pub operators_may_refund: bool,
 }

@@ -1,4 +1,4 @@
-import { test, expect, Page, TestInfo } from '@playwright/test';
+import { test, expect, Page, TestInfo } from './fixtures';
 
 const PASSWORD = 'correct horse battery';
 // The built-in simulator's control API (scripts/e2e pins its port).

@@ -1,4 +1,4 @@
-import { test, expect, Page, TestInfo } from '@playwright/test';
+import { test, expect, Page, TestInfo } from './fixtures';
 
 const PASSWORD = 'correct horse battery';
 const SIM = process.env.E2E_SIM_URL ?? 'http://127.0.0.1:3198';

@@ -86,7 +86,18 @@ fn TenantSwitcher(me: Me) -> impl IntoView {
             <select
                 id="tenant-select"
                 name="tenant_id"
-                onchange="this.form.requestSubmit()"
+                // A Leptos handler, not an inline `onchange`: the page's Content-Security-Policy
+                // runs no inline script. Before hydration the Switch button submits.
+                on:change=|ev| {
+                    use leptos::wasm_bindgen::JsCast;
+                    let form = ev
+                        .target()
+                        .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlSelectElement>().ok())
+                        .and_then(|select| select.form());
+                    if let Some(form) = form {
+                        let _ = form.request_submit();
+                    }
+                }
             >
                 {me
                     .tenants

@@ -61,7 +61,9 @@ fn Detail(detail: PaymentDetail, actions: Actions) -> impl IntoView {
     let (id1, id2, id3) = (p.id.clone(), p.id.clone(), p.id.clone());
     let (op1, op2, op3) = (detail.op.clone(), detail.op.clone(), detail.op.clone());
     let refundable = p.refundable();
-    let (can_capture, can_cancel) = (p.can_capture(), p.can_cancel());
+    // Capturing and refunding move money: only for those the organisation lets.
+    let (can_capture, can_cancel) = (p.can_capture() && detail.can_refund, p.can_cancel());
+    let refundable = if detail.can_refund { refundable } else { 0 };
     let capture_label = format!(
         "Capture {}",
         format_amount(p.amount_capturable, &p.currency)

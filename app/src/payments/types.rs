@@ -244,6 +244,8 @@ pub struct PaymentDetail {
     pub payment: PaymentView,
     pub timeline: Vec<TimelineItem>,
     pub can_charge: bool,
+    /// May capture and refund (owners and admins; operators when the organisation allows).
+    pub can_refund: bool,
     /// A fresh operation id for this page's buttons: a double click reuses it, so Stripe
     /// answers the second request with the first one's result.
     pub op: String,

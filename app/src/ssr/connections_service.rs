@@ -76,6 +76,7 @@ pub async fn list(caller: &Caller) -> AppResult<ConnectionsView> {
         simulator_available: caller.state.settings.stripe_simulator_url.is_some(),
         platform_available: caller.state.settings.platform_key.is_some(),
         alert_minutes,
+        operators_may_refund: super::payments_service::operators_may_refund(caller).await?,
     })
 }
 
@@ -394,6 +395,33 @@ pub async fn connect_account(caller: &Caller, name: &str, account_id: &str) -> A
         },
     )
     .await
+}
+
+/// Whether operators may capture and refund (owners and admins always may).
+pub async fn set_refund_rule(caller: &Caller, operators_may: bool) -> AppResult<()> {
+    let mut tx = caller.db().begin_write().await?;
+    sqlx::query("UPDATE tenants SET operators_may_refund = $1 WHERE id = $2")
+        .bind(i64::from(operators_may))
+        .bind(&caller.tenant_id)
+        .execute(&mut *tx)
+        .await?;
+    record(
+        &mut tx,
+        &caller.meta,
+        Entry::by(caller, "payments.refund_rule_set").detail(if operators_may {
+            "operators may capture and refund"
+        } else {
+            "only owners and admins capture and refund"
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    caller
+        .state
+        .bus
+        .publish(&caller.tenant_id, "connections", None)
+        .await;
+    Ok(())
 }
 
 /// How long a reader may stay offline before the tenant is alerted.

@@ -143,6 +143,38 @@ async fn find(caller: &Caller, id: &str) -> AppResult<(PaymentView, String)> {
     Ok((row.view(), connection))
 }
 
+/// Whether the organisation lets operators capture and refund.
+pub async fn operators_may_refund(caller: &Caller) -> AppResult<bool> {
+    let allowed: Option<i64> =
+        sqlx::query_scalar("SELECT operators_may_refund FROM tenants WHERE id = $1")
+            .bind(&caller.tenant_id)
+            .fetch_optional(&caller.db().pool)
+            .await?;
+    Ok(allowed.unwrap_or(0) != 0)
+}
+
+/// Capturing and refunding move money: an owner's or admin's call, an operator's only when the
+/// organisation says so, and an API key's when its scope allows (checked by the API).
+pub async fn may_move_money(caller: &Caller) -> AppResult<bool> {
+    if caller.api_key.is_some() || caller.can(Permission::ManageFleet) {
+        return Ok(true);
+    }
+    if !caller.can(Permission::Charge) {
+        return Ok(false);
+    }
+    operators_may_refund(caller).await
+}
+
+async fn require_money_mover(caller: &Caller) -> AppResult<()> {
+    if may_move_money(caller).await? {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "Capturing and refunding are for owners and admins in this organisation; an admin can let operators do it in Settings → Stripe.".into(),
+        ))
+    }
+}
+
 /// One payment the caller may see.
 pub async fn get(caller: &Caller, id: &str) -> AppResult<PaymentView> {
     find(caller, id).await.map(|(payment, _)| payment)
@@ -615,6 +647,7 @@ async fn payment_access(caller: &Caller, id: &str) -> AppResult<(PaymentView, Ac
 
 pub async fn capture(caller: &Caller, id: &str, op: &str) -> AppResult<()> {
     check_operation(op)?;
+    require_money_mover(caller).await?;
     let (payment, access) = payment_access(caller, id).await?;
     let pi = access
         .client
@@ -672,6 +705,7 @@ pub async fn cancel(caller: &Caller, id: &str, op: &str) -> AppResult<()> {
 /// Refunds all of a payment (`amount` empty) or part of it, from a form.
 pub async fn refund(caller: &Caller, id: &str, amount: &str, op: &str) -> AppResult<()> {
     check_operation(op)?;
+    require_money_mover(caller).await?;
     let minor = match amount.trim() {
         "" => None,
         text => {
@@ -693,6 +727,7 @@ pub async fn refund_minor(
     op: &str,
 ) -> AppResult<()> {
     check_operation(op)?;
+    require_money_mover(caller).await?;
     let (payment, access) = payment_access(caller, id).await?;
     let refundable = payment.refundable();
     if refundable == 0 {
@@ -1086,6 +1121,7 @@ pub async fn detail(caller: &Caller, id: &str) -> AppResult<PaymentDetail> {
         payment,
         timeline,
         can_charge: caller.can(Permission::Charge),
+        can_refund: may_move_money(caller).await?,
         op: new_operation(),
         now: now_ms(),
     })

@@ -52,6 +52,13 @@ pub async fn connect_stripe_account(name: String, account_id: String) -> Result<
     svc::connect_account(&c, &name, &account_id).await
 }
 
+/// `operators_may` is the checkbox: present (any value) when ticked.
+#[server(prefix = "/sf", endpoint = "set_refund_rule")]
+pub async fn set_refund_rule(#[server(default)] operators_may: String) -> Result<(), AppError> {
+    let c = require(Permission::ManageMembers).await?;
+    svc::set_refund_rule(&c, !operators_may.is_empty()).await
+}
+
 #[server(prefix = "/sf", endpoint = "set_alert_threshold")]
 pub async fn set_alert_threshold(minutes: String) -> Result<(), AppError> {
     let c = require(Permission::ManageFleet).await?;

@@ -1,6 +1,6 @@
 use super::api::{
     list_connections, ConnectSimulator, ConnectStripeAccount, ConnectStripeKey, RemoveConnection,
-    RotateStripeKey, SetAlertThreshold, SetWebhookSecret,
+    RotateStripeKey, SetAlertThreshold, SetRefundRule, SetWebhookSecret,
 };
 use crate::components::feedback::{field_error, ActionError, EmptyState, ErrorView, Loading};
 use crate::model::{ConnectionKind, ConnectionView, ConnectionsView};
@@ -18,6 +18,7 @@ struct Actions {
     remove: ServerAction<RemoveConnection>,
     account: ServerAction<ConnectStripeAccount>,
     threshold: ServerAction<SetAlertThreshold>,
+    refund_rule: ServerAction<SetRefundRule>,
 }
 
 #[component]
@@ -47,6 +48,7 @@ pub fn StripeSettingsPage() -> impl IntoView {
         remove: ServerAction::<RemoveConnection>::new(),
         account: ServerAction::<ConnectStripeAccount>::new(),
         threshold: ServerAction::<SetAlertThreshold>::new(),
+        refund_rule: ServerAction::<SetRefundRule>::new(),
     };
     let live = use_context::<crate::live::Live>().map(|l| l.topic("connections"));
     let data = Resource::new(
@@ -60,6 +62,7 @@ pub fn StripeSettingsPage() -> impl IntoView {
                 actions.remove.version().get(),
                 actions.account.version().get(),
                 actions.threshold.version().get(),
+                actions.refund_rule.version().get(),
             )
         },
         |_| list_connections(),
@@ -96,6 +99,7 @@ fn Connections(view: ConnectionsView, actions: Actions) -> impl IntoView {
         {view.connections.into_iter().map(|c| view! { <ConnectionCard c can_manage actions/> }).collect_view()}
         {can_manage.then(|| view! { <AddConnection simulator platform=view.platform_available actions/> })}
         {can_manage.then(|| view! { <AlertSettings minutes=view.alert_minutes actions/> })}
+        {can_manage.then(|| view! { <RefundRule allowed=view.operators_may_refund actions/> })}
     }
 }
 
@@ -245,6 +249,26 @@ fn AlertSettings(minutes: i64, actions: Actions) -> impl IntoView {
                 <div class="field">
                     <label for="alert-minutes">"Alert after (minutes)"</label>
                     <input id="alert-minutes" type="number" name="minutes" min="1" max="1440" value=minutes.to_string() required/>
+                </div>
+                <div class="field end"><button type="submit" class="button">"Save"</button></div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn RefundRule(allowed: bool, actions: Actions) -> impl IntoView {
+    let saved = move || matches!(actions.refund_rule.value().get(), Some(Ok(())));
+    view! {
+        <section class="panel" aria-labelledby="refund-rule-heading">
+            <h2 id="refund-rule-heading">"Captures and refunds"</h2>
+            <p class="help">"Capturing and refunding move money, so they are for owners and admins. API keys need the Payments scope. Operators always start, cancel and take test charges."</p>
+            <Show when=saved><div class="flash flash-ok" role="status">"Saved."</div></Show>
+            <ActionError value=actions.refund_rule.value()/>
+            <ActionForm action=actions.refund_rule attr:class="grid-form">
+                <div class="field checkbox">
+                    <input id="operators-may-refund" type="checkbox" name="operators_may" value="yes" checked=allowed/>
+                    <label for="operators-may-refund">"Operators may capture and refund too"</label>
                 </div>
                 <div class="field end"><button type="submit" class="button">"Save"</button></div>
             </ActionForm>

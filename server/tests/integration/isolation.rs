@@ -27,6 +27,7 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "connect_simulator",
     "connect_stripe_key",
     "set_alert_threshold",
+    "set_refund_rule",
     "list_locations",
     "list_readers",
     "fleet_overview",

@@ -989,12 +989,43 @@ async fn auditors_only_read_and_operators_charge_only_where_granted() {
             ],
         )
         .await;
+    // Capturing moves money: an owner's or admin's call until the organisation lets operators.
     let detail = payment(&operator, &pi).await;
+    assert!(!detail.can_refund, "the page offers no capture or refund");
+    let (status, err) = operator
+        .err("capture_payment", &[("id", &pi), ("op", &detail.op)])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(message(&err).contains("owners and admins"), "{err}");
+    let () = owner
+        .ok("set_refund_rule", &[("operators_may", "yes")])
+        .await;
+    let detail = payment(&operator, &pi).await;
+    assert!(detail.can_refund);
     let () = operator
         .ok("capture_payment", &[("id", &pi), ("op", &detail.op)])
         .await;
     assert_eq!(
         payment(&owner, &pi).await.payment.status_label(),
         "Succeeded"
+    );
+    // Taken back: refunds are the owner's again, and the change is audited.
+    let () = owner.ok("set_refund_rule", &[]).await;
+    let (status, _) = operator
+        .err("refund_payment", &[("id", &pi), ("op", &detail.op)])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'payments.refund_rule_set'")
+            .await,
+        2
+    );
+    let (status, _) = operator
+        .err("set_refund_rule", &[("operators_may", "yes")])
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "operators cannot give themselves the right"
     );
 }
