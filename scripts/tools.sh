@@ -83,3 +83,18 @@ ensure_postgres() {
   # Tests connect over TCP as postgres with a password; Debian's default is scram over TCP.
   as_root su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
 }
+
+SCHEMATHESIS_VERSION="4.32.5"
+SCHEMATHESIS_VENV="$TOOLS/schemathesis"
+
+# Schemathesis (PyPI) in its own venv, for the API fuzz stage (scripts/api-fuzz).
+ensure_schemathesis() {
+  if [ ! -x "$SCHEMATHESIS_VENV/bin/python" ]; then
+    log "creating a venv for schemathesis"
+    python3 -m venv "$SCHEMATHESIS_VENV"
+  fi
+  if [ "$("$SCHEMATHESIS_VENV/bin/python" -c 'from importlib.metadata import version; print(version("schemathesis"))' 2>/dev/null || true)" != "$SCHEMATHESIS_VERSION" ]; then
+    log "installing schemathesis $SCHEMATHESIS_VERSION"
+    "$SCHEMATHESIS_VENV/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+}

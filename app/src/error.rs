@@ -3,6 +3,40 @@
 use serde::{Deserialize, Serialize};
 use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use server_fn::{Bytes, Encodes};
+use std::borrow::Cow;
+
+/// The most characters of one message (or field name) an error carries on the wire. Messages
+/// quote what the user sent ("'…' is not a scope"); unbounded, a 70 KB field made an answer
+/// larger than the status middleware reads, and the 400 became an empty 500.
+pub const MAX_MESSAGE_CHARS: usize = 300;
+/// The most per-field errors one answer lists; a form has far fewer fields.
+const MAX_FIELD_ERRORS: usize = 32;
+/// How much of a user's input a message quotes.
+const MAX_QUOTE_CHARS: usize = 40;
+
+/// `text` cut to at most `max` characters (an ellipsis marks the cut).
+pub fn clip(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => Cow::Borrowed(text),
+        Some((end, _)) => {
+            let keep = text[..end]
+                .char_indices()
+                .nth(max.saturating_sub(1))
+                .map_or(end, |(i, _)| i);
+            Cow::Owned(format!("{}…", &text[..keep]))
+        }
+    }
+}
+
+/// A user's input as an error message quotes it: short, with control characters shown as `�`
+/// so a quote cannot break a log line or a header.
+pub fn quote(input: &str) -> String {
+    clip(input.trim(), MAX_QUOTE_CHARS)
+        .chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
 
 /// What went wrong, in words a person can act on. The server logs the cause; the browser gets
 /// only this.
@@ -78,6 +112,41 @@ impl AppError {
         }
     }
 
+    /// The same error with every text clipped, so what goes on the wire stays small whatever
+    /// input a message quotes.
+    pub fn bounded(&self) -> AppError {
+        let clip = |text: &str| clip(text, MAX_MESSAGE_CHARS).into_owned();
+        match self {
+            AppError::Unauthenticated => AppError::Unauthenticated,
+            AppError::Forbidden(m) => AppError::Forbidden(clip(m)),
+            AppError::NotFound(m) => AppError::NotFound(clip(m)),
+            AppError::Invalid { field, message } => AppError::Invalid {
+                field: field.as_deref().map(clip),
+                message: clip(message),
+            },
+            AppError::Fields(errors) => AppError::Fields(
+                errors
+                    .iter()
+                    .take(MAX_FIELD_ERRORS)
+                    .map(|(field, message)| (clip(field), clip(message)))
+                    .collect(),
+            ),
+            AppError::Conflict(m) => AppError::Conflict(clip(m)),
+            AppError::Refused { code, message } => AppError::Refused {
+                code: clip(code),
+                message: clip(message),
+            },
+            AppError::TooManyRequests(m) => AppError::TooManyRequests(clip(m)),
+            AppError::BadRequest(m) => AppError::BadRequest(clip(m)),
+            AppError::Internal(m) => AppError::Internal(clip(m)),
+        }
+    }
+
+    /// The error as a server function's answer carries it (clipped JSON).
+    pub fn to_json(&self) -> Bytes {
+        FromServerFnError::ser(self)
+    }
+
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> u16 {
         match self {
@@ -105,6 +174,14 @@ impl FromServerFnError for AppError {
             }
             other => AppError::Internal(format!("{other}")),
         }
+    }
+
+    /// Every error a server function answers is encoded here (the body, and the URL of a
+    /// plain form's redirect), so this is where it is kept small; it cannot fail, since a
+    /// failing error path is an empty 500.
+    fn ser(&self) -> Bytes {
+        <JsonEncoding as Encodes<AppError>>::encode(&self.bounded())
+            .unwrap_or_else(|_| Bytes::from_static(br#"{"Internal":"unencodable-error"}"#))
     }
 }
 

@@ -88,7 +88,8 @@ impl FromStr for Role {
             "operator" => Ok(Role::Operator),
             "auditor" => Ok(Role::Auditor),
             other => Err(format!(
-                "'{other}' is not a role; choose owner, admin, operator or auditor."
+                "'{}' is not a role; choose owner, admin, operator or auditor.",
+                crate::error::quote(other)
             )),
         }
     }

@@ -40,7 +40,7 @@ pub fn email(raw: &str) -> AppResult<String> {
     if !valid {
         return Err(AppError::invalid(
             "email",
-            format!("'{}' is not an email address.", raw.trim()),
+            format!("'{}' is not an email address.", crate::error::quote(raw)),
         ));
     }
     Ok(email)

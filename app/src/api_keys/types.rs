@@ -66,7 +66,8 @@ impl FromStr for ApiScope {
             "pos" => Ok(ApiScope::Pos),
             "payments" => Ok(ApiScope::Payments),
             other => Err(format!(
-                "'{other}' is not a scope; choose read, pos or payments."
+                "'{}' is not a scope; choose read, pos or payments.",
+                crate::error::quote(other)
             )),
         }
     }

@@ -1,7 +1,7 @@
 //! Reading a tenant's audit log: keyset pages over the (tenant, time, id) indexes.
 
 use super::db::Db;
-use crate::error::{AppError, AppResult};
+use crate::error::{quote, AppError, AppResult};
 use crate::model::{AuditEntry, AuditFilter, AuditPage};
 use time::macros::format_description;
 
@@ -11,8 +11,12 @@ const VISIBLE: &str = "a.tenant_id = $1";
 
 fn day_start_ms(raw: &str, field: &str) -> AppResult<i64> {
     let format = format_description!("[year]-[month]-[day]");
-    let date = time::Date::parse(raw.trim(), &format)
-        .map_err(|_| AppError::invalid(field, format!("'{raw}' is not a date like 2026-11-24.")))?;
+    let date = time::Date::parse(raw.trim(), &format).map_err(|_| {
+        AppError::invalid(
+            field,
+            format!("'{}' is not a date like 2026-11-24.", quote(raw)),
+        )
+    })?;
     let start = date.midnight().assume_utc();
     Ok(start.unix_timestamp() * 1000)
 }

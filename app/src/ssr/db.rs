@@ -87,8 +87,27 @@ impl Db {
     }
 }
 
+/// What PostgreSQL refuses to store because of the value itself, not our fault: text with a NUL
+/// character or bytes that are not UTF-8 (SQLite takes both), or a value too large to index.
+fn refused_value(err: &StoreError) -> Option<&'static str> {
+    let StoreError::Sql(sqlx::Error::Database(db)) = err else {
+        return None;
+    };
+    match db.code().as_deref() {
+        Some("22021") | Some("22P05") => {
+            Some("it contains a character that cannot be stored, such as a NUL character.")
+        }
+        Some("54000") => Some("a value in it is too long to be stored."),
+        _ => None,
+    }
+}
+
 impl From<StoreError> for crate::error::AppError {
     fn from(err: StoreError) -> Self {
+        if let Some(why) = refused_value(&err) {
+            tracing::info!(error = %err, "the database refused a value of the request");
+            return crate::error::AppError::BadRequest(why.into());
+        }
         let reference = super::ids::new_id("err");
         tracing::error!(%reference, error = %err, "database error");
         crate::error::AppError::Internal(reference)

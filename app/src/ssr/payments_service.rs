@@ -9,7 +9,7 @@ use super::payment_doubts;
 use super::payment_rows::{self, Context};
 use super::reader_rows::{self, Mirror};
 use super::stripe_access::{self, Access};
-use crate::error::{AppError, AppResult};
+use crate::error::{quote, AppError, AppResult};
 use crate::model::Permission;
 use crate::payments::outcome::{needs_check, Facts};
 use crate::payments::types::{
@@ -868,7 +868,7 @@ fn filter(query: &TransactionQuery) -> AppResult<Filter> {
         Some(other) => {
             return Err(AppError::invalid(
                 "status",
-                format!("“{other}” is not a payment status."),
+                format!("“{}” is not a payment status.", quote(other)),
             ))
         }
     }

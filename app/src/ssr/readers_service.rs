@@ -7,7 +7,7 @@ use super::fleet_scope::{escape_like, location_clause, sees_all};
 use super::ids::{new_id, now_ms};
 use super::reader_rows::{self, Mirror};
 use super::stripe_access::{self, Access};
-use crate::error::{AppError, AppResult};
+use crate::error::{quote, AppError, AppResult};
 use crate::fleet::types::{
     ActionView, ReaderDetail, ReaderQuery, ReaderView, ReadersView, StatusChange, READERS_PER_PAGE,
 };
@@ -97,7 +97,10 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
         other => {
             return Err(AppError::invalid(
                 "status",
-                format!("“{other}” is not a status; choose online, offline, busy or alert."),
+                format!(
+                    "“{}” is not a status; choose online, offline, busy or alert.",
+                    quote(other)
+                ),
             ))
         }
     }
@@ -123,7 +126,7 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
         other => {
             return Err(AppError::invalid(
                 "sort",
-                format!("Readers cannot be sorted by “{other}”."),
+                format!("Readers cannot be sorted by “{}”.", quote(other)),
             ))
         }
     };

@@ -1,7 +1,7 @@
 //! The API's one error shape: `{"error": {"code", "message", "param"}}` with the HTTP status.
 //! `code` is stable and meant for programs; `message` is for the person reading the logs.
 
-use app::error::AppError;
+use app::error::{clip, AppError, MAX_MESSAGE_CHARS};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -42,8 +42,14 @@ impl ApiError {
         self
     }
 
+    /// The answer's JSON, every text clipped: messages may quote what the till sent.
     pub fn body(&self) -> serde_json::Value {
-        json!({"error": {"code": self.code, "message": self.message, "param": self.param}})
+        let clip = |text: &str| clip(text, MAX_MESSAGE_CHARS).into_owned();
+        json!({"error": {
+            "code": clip(&self.code),
+            "message": clip(&self.message),
+            "param": self.param.as_deref().map(clip),
+        }})
     }
 }
 

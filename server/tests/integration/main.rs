@@ -1,8 +1,10 @@
 //! Integration tests over real HTTP against the real server, on a fresh database per test:
 //! a temporary SQLite file by default, a fresh PostgreSQL database when FLEET_TEST_DB=postgres.
 
+mod access;
 mod accounts;
 mod fleet;
+mod fuzz;
 mod harness;
 mod health;
 mod isolation;
