@@ -110,6 +110,7 @@ pub const RULES: &[(&str, Need, &[&str])] = &[
         &["name", "account_id"],
     ),
     ("set_alert_threshold", Any(&[ManageFleet]), &["minutes"]),
+    ("set_refund_rule", Any(&[ManageMembers]), &["operators_may"]),
     // Locations, readers, store groups
     ("list_locations", Any(&[View]), &[]),
     ("location_detail", Any(&[View]), &["id"]),
