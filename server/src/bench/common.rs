@@ -36,6 +36,8 @@ pub async fn start(database_url: &str, data_dir: &Path, sync: bool) -> Result<Ru
             ..Default::default()
         },
         api_rate: crate::api::RateLimit::default(),
+        // The SSE benchmark opens thousands of streams as one user.
+        max_streams_per_user: usize::MAX,
     };
     crate::router::start(config).await.map_err(setup)
 }
