@@ -60,14 +60,34 @@ pub fn provide_live_at(url: &'static str) -> Live {
     };
     provide_context(live);
     #[cfg(feature = "hydrate")]
-    connect(live, url);
+    {
+        // What this page shows, to tell a stale page from a stream that only needs reopening.
+        let shown = use_context::<crate::model::Me>().map(|me| (me.tenant.id, me.tenant.role));
+        session::watch_leaving();
+        connect(live, url, shown, Owner::current());
+    }
     #[cfg(not(feature = "hydrate"))]
     let _ = url;
     live
 }
 
+/// Loads `path` as a new page. For actions that change the session's organisation: a client-side
+/// navigation would keep the old header, role and live stream around the new organisation's data.
+pub fn load_afresh(path: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().assign(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}
+
+/// The organisation and role a page was rendered for.
 #[cfg(feature = "hydrate")]
-fn connect(live: Live, url: &str) {
+type Shown = Option<(String, crate::model::Role)>;
+
+#[cfg(feature = "hydrate")]
+fn connect(live: Live, url: &'static str, shown: Shown, owner: Option<Owner>) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
 
@@ -88,14 +108,107 @@ fn connect(live: Live, url: &str) {
                 }
             }
         });
+    // The server says the session no longer grants what this stream carried (signed out,
+    // removed, another organisation chosen in some tab, a new role): stop listening, and find
+    // out whether the page itself is stale.
+    let on_session = {
+        let source = source.clone();
+        let owner = owner.clone();
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
+            source.close();
+            live.status.set(LiveStatus::Reconnecting);
+            session::recheck(live, url, shown.clone(), owner.clone());
+        })
+    };
     source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    let _ = source.add_event_listener_with_callback("session", on_session.as_ref().unchecked_ref());
     // The handlers live as long as the page.
     on_open.forget();
     on_error.forget();
     on_message.forget();
-    on_cleanup(move || source.close());
+    on_session.forget();
+    match owner {
+        Some(owner) => owner.with(|| on_cleanup(move || source.close())),
+        None => on_cleanup(move || source.close()),
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod session {
+    use super::{connect, Live, LiveMessage, Shown};
+    use leptos::prelude::*;
+    use std::cell::Cell;
+    use std::time::Duration;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+
+    /// Long enough for the answer that changed the session (and its new cookie, after a
+    /// password change in this tab) to reach the browser before we ask who we are.
+    const SETTLE: Duration = Duration::from_millis(300);
+
+    thread_local! {
+        static LEAVING: Cell<bool> = const { Cell::new(false) };
+        static WATCHING: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Notes when the page is being left (a form posted to switch organisation, say): reloading
+    /// then would cancel that navigation and strand the user on the old page.
+    pub fn watch_leaving() {
+        if WATCHING.with(|w| w.replace(true)) {
+            return;
+        }
+        let leaving = Closure::<dyn FnMut()>::new(|| LEAVING.with(|l| l.set(true)));
+        let back = Closure::<dyn FnMut()>::new(|| LEAVING.with(|l| l.set(false)));
+        let window = window();
+        let _ = window
+            .add_event_listener_with_callback("beforeunload", leaving.as_ref().unchecked_ref());
+        let _ = window.add_event_listener_with_callback("pageshow", back.as_ref().unchecked_ref());
+        leaving.forget();
+        back.forget();
+    }
+
+    /// Asks the server who this session is now: the same organisation and role as shown means
+    /// only the stream needed reopening (our own password change gave the session a new id);
+    /// anything else reloads, so header, switcher, role and data all follow the session.
+    pub fn recheck(live: Live, url: &'static str, shown: Shown, owner: Option<Owner>) {
+        set_timeout(
+            move || {
+                // The page went away meanwhile (its signals with it): nothing to reopen.
+                if live.status.try_get_untracked().is_none() {
+                    return;
+                }
+                leptos::task::spawn_local(async move {
+                    let current = crate::auth::current_user().await;
+                    let same = match &current {
+                        Ok(Some(me)) => shown.as_ref().is_some_and(|(id, role)| {
+                            me.tenant.id == *id && me.tenant.role == *role
+                        }),
+                        Ok(None) => false,
+                        // Unreachable server: reopen, and let the stream's own retries cope.
+                        Err(_) => true,
+                    };
+                    if same {
+                        // Whatever happened while no stream was open is refetched.
+                        live.last.set(Some(LiveMessage {
+                            topic: "resync".into(),
+                            id: None,
+                        }));
+                        live.version.update(|v| *v += 1);
+                        let again = owner.clone();
+                        match owner {
+                            Some(owner) => owner.with(|| connect(live, url, shown, again)),
+                            None => connect(live, url, shown, None),
+                        }
+                    } else if !LEAVING.with(Cell::get) {
+                        let _ = window().location().reload();
+                    }
+                });
+            },
+            SETTLE,
+        );
+    }
 }
 
 /// The header's connection indicator.

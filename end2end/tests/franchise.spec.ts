@@ -201,3 +201,70 @@ test('a till drives a payment with an API key; events, audit and exports follow 
   await shot(page, info, '27-support');
   expect(errors).toEqual([]);
 });
+
+test('opening a store of another organisation moves header, role and live stream with it, in every tab', async ({ page, browser, request }, info) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const franchisee = unique('opener');
+  const ownOrg = `Nantes SARL ${Date.now()}`;
+  await signUp(page, franchisee, ownOrg);
+
+  // Another organisation with a store and its reader; the franchisee operates that store.
+  const context = await browser.newContext();
+  const other = await context.newPage();
+  const viennaOrg = `Vienna KG ${Date.now()}`;
+  await signUp(other, unique('vienna-owner'), viennaOrg);
+  await addLocation(other, 'Vienna', 'Vienna');
+  const till = await registerReader(other, 'Vienna', 'Vienna till');
+  await other.goto('/settings/members');
+  await live(other);
+  await other.getByLabel('Email').fill(franchisee);
+  await other.getByLabel('Role', { exact: true }).selectOption('operator');
+  await other.getByRole('button', { name: 'Create invite link' }).click();
+  const link = await other.getByLabel('Invite link').inputValue();
+  await page.goto(link);
+  await page.getByRole('button', { name: 'Accept invitation' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await other.goto('/locations');
+  await other.getByRole('link', { name: 'Vienna', exact: true }).click();
+  await live(other);
+  const access = other.getByRole('listitem').filter({ hasText: franchisee });
+  await access.getByRole('button', { name: 'Give access' }).click();
+  await expect(access.getByText('Has access')).toBeVisible();
+
+  // Back in her own organisation, in two tabs of one browser.
+  await page.locator('#tenant-select').selectOption({ label: `${ownOrg} (Owner)` });
+  await expect(page.locator('#tenant-select option:checked')).toContainText(ownOrg);
+  const tab = await page.context().newPage();
+  tab.on('pageerror', (e) => errors.push(e.message));
+  await tab.goto('/readers');
+  await live(tab);
+  await expect(tab.locator('#tenant-select option:checked')).toContainText(ownOrg);
+
+  // Open the Vienna store from All stores: the header, the role and the stream follow it.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'All stores' }).click();
+  await expect(page.getByRole('heading', { name: 'All stores' })).toBeVisible();
+  await live(page);
+  const vienna = page.locator('tr', { has: page.getByText('Vienna', { exact: true }) });
+  await vienna.getByRole('button', { name: /^Open Vienna/ }).click();
+  await expect(page.getByRole('heading', { name: 'Vienna' })).toBeVisible();
+  await expect(page.locator('#tenant-select option:checked')).toHaveText(`${viennaOrg} (Operator)`);
+  await live(page);
+  await expect(page.getByText('Online', { exact: true })).toBeVisible();
+  await shot(page, info, '28-opened-store');
+
+  // The other tab moved too, by itself: no page shows one organisation under another's header.
+  await expect(tab.locator('#tenant-select option:checked')).toHaveText(`${viennaOrg} (Operator)`, { timeout: 10_000 });
+  await live(tab);
+
+  // The till goes offline at "Stripe": the store's page shows it live, without a reload.
+  await page.evaluate(() => ((window as any).__noReload = true));
+  const off = await request.post(`${SIM}/_sim/readers/${till}/offline`, { data: {} });
+  expect(off.ok()).toBeTruthy();
+  await expect(page.getByText('Offline', { exact: true })).toBeVisible({ timeout: 20_000 });
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+  await expect(page.locator('#tenant-select option:checked')).toHaveText(`${viennaOrg} (Operator)`);
+  await shot(page, info, '29-opened-store-offline');
+  await context.close();
+  expect(errors).toEqual([]);
+});

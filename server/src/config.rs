@@ -56,7 +56,12 @@ pub struct Config {
     pub api_rate: crate::api::RateLimit,
     /// What one principal may hold open or own (`FLEET_MAX_…`).
     pub limits: app::ssr::limits::Limits,
+    /// Live streams (`/events`) one user may hold open on this instance.
+    pub max_streams_per_user: usize,
 }
+
+/// A tab holds one live stream, two on All stores; sixteen is eight such tabs.
+pub const DEFAULT_MAX_STREAMS_PER_USER: usize = 16;
 
 /// Reads a variable, treating an empty value as unset.
 fn var(name: &str) -> Option<String> {
@@ -268,9 +273,22 @@ impl Config {
                 })?;
         }
         let limits = limits()?;
+        let max_streams_per_user = match var("FLEET_MAX_STREAMS_PER_USER") {
+            None => DEFAULT_MAX_STREAMS_PER_USER,
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "FLEET_MAX_STREAMS_PER_USER must be a whole number from 1 to 1000, not '{raw}'."
+                    ))
+                })?,
+        };
         Ok(Config {
             limits,
             api_rate,
+            max_streams_per_user,
             platform_key,
             sync,
             env,

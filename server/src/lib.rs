@@ -14,6 +14,7 @@ pub mod housekeeping;
 pub mod meta;
 pub mod router;
 pub mod sf_status;
+pub mod stream_watch;
 pub mod sync_task;
 pub mod webhook_queue;
 pub mod webhooks;

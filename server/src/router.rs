@@ -148,7 +148,15 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
         .with_state(server_state)
         .merge(
             Router::new()
-                .route("/events", get(crate::events::events))
+                .route(
+                    "/events",
+                    get(crate::events::events).layer(axum::Extension(
+                        crate::stream_watch::StreamWatch::start(
+                            state.clone(),
+                            config.max_streams_per_user,
+                        ),
+                    )),
+                )
                 .route("/transactions.csv", get(crate::export::transactions_csv))
                 .route("/audit.csv", get(crate::audit_export::audit_csv))
                 .with_state(state.clone()),

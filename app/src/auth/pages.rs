@@ -120,6 +120,11 @@ pub fn SettingsPage() -> impl IntoView {
         .unwrap_or_default();
     let renamed = move || matches!(rename.value().get(), Some(Ok(())));
     let done = move || matches!(action.value().get(), Some(Ok(())));
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(()))) {
+            crate::live::load_afresh("/");
+        }
+    });
     view! {
         <Title text="Settings"/>
         <crate::stripe::SettingsTabs current="/settings"/>

@@ -149,6 +149,11 @@ fn UserMenu(email: String) -> impl IntoView {
 #[component]
 fn NoOrganisation() -> impl IntoView {
     let create = ServerAction::<CreateTenant>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(()))) {
+            crate::live::load_afresh("/");
+        }
+    });
     view! {
         <main class="auth-page">
             <div class="auth-card">

@@ -215,6 +215,11 @@ pub async fn sign_out(caller: &Caller) -> AppResult<()> {
     )
     .await?;
     caller.session()?.flush().await.map_err(session_err)?;
+    caller
+        .state
+        .bus
+        .publish_session_change(&caller.user_id)
+        .await;
     Ok(())
 }
 
@@ -268,6 +273,11 @@ pub async fn change_password(caller: &Caller, current: String, new: String) -> A
     .await?;
     tx.commit().await?;
     caller.session()?.cycle_id().await.map_err(session_err)?;
+    caller
+        .state
+        .bus
+        .publish_session_change(&caller.user_id)
+        .await;
     Ok(())
 }
 
@@ -306,10 +316,11 @@ pub async fn switch_tenant_because(
     )
     .await?;
     tx.commit().await?;
-    caller
-        .session()?
-        .insert(TENANT_KEY, target.id.clone())
-        .await
-        .map_err(session_err)?;
-    Ok(())
+    super::caller::enter_tenant(
+        &caller.state,
+        caller.session()?,
+        &caller.user_id,
+        &target.id,
+    )
+    .await
 }

@@ -12,11 +12,28 @@ const CHANNEL: &str = "fleet_live";
 /// PostgreSQL refuses NOTIFY payloads of 8000 bytes or more.
 const MAX_PAYLOAD: usize = 7900;
 
+/// The topic of a message that is addressed to no tenant but says a user's sessions may grant
+/// something else now (signed out, password changed, removed, new role, support ended, another
+/// organisation chosen): every instance re-checks that user's open streams at once.
+pub const SESSION_TOPIC: &str = "session";
+
 /// A message addressed to one tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
     pub tenant_id: String,
     pub message: LiveMessage,
+}
+
+impl Envelope {
+    /// The user whose sessions changed, when this is such a message. It has no tenant, so no
+    /// stream ever forwards it to a browser.
+    pub fn session_change(&self) -> Option<&str> {
+        if self.tenant_id.is_empty() && self.message.topic == SESSION_TOPIC {
+            self.message.id.as_deref()
+        } else {
+            None
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -110,6 +127,12 @@ impl Bus {
                 }
             }
         }
+    }
+
+    /// Tells every instance that what `user_id`'s sessions grant may have changed, so their open
+    /// streams are checked now rather than at the next poll. Call it after the change is stored.
+    pub async fn publish_session_change(&self, user_id: &str) {
+        self.publish("", SESSION_TOPIC, Some(user_id)).await;
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Envelope> {

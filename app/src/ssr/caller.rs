@@ -116,10 +116,7 @@ pub async fn resolve(state: AppState, session: Session, meta: ClientMeta) -> App
     let wanted: Option<String> = session.get(TENANT_KEY).await.map_err(session_err)?;
     // The session's tenant must still be one the user belongs to; membership can be revoked
     // at any time, so it is looked up on every call rather than trusted from the session.
-    let tenant = wanted
-        .as_ref()
-        .and_then(|id| tenants.iter().find(|t| &t.id == id).cloned())
-        .or_else(|| tenants.first().cloned());
+    let tenant = current_tenant(&tenants, wanted.as_deref()).cloned();
     let tenant = match tenant {
         Some(tenant) => {
             // Written only when it changes: an unchanged session is not saved again, which
@@ -154,6 +151,35 @@ pub async fn resolve(state: AppState, session: Session, meta: ClientMeta) -> App
         session: Some(session),
         api_key: None,
     })
+}
+
+/// The tenant a session works in: the one it chose while the user still belongs to it, else
+/// their first. The live streams' re-checks use this too, so they follow exactly what pages show.
+pub fn current_tenant<'a>(
+    tenants: &'a [TenantChoice],
+    wanted: Option<&str>,
+) -> Option<&'a TenantChoice> {
+    wanted
+        .and_then(|id| tenants.iter().find(|t| t.id == id))
+        .or_else(|| tenants.first())
+}
+
+/// Makes `tenant_id` the session's current tenant. It is stored now rather than when the response
+/// is sent, and the user's open streams are told, so every tab of the user follows at once
+/// instead of showing one organisation's data under another's header.
+pub async fn enter_tenant(
+    state: &AppState,
+    session: &Session,
+    user_id: &str,
+    tenant_id: &str,
+) -> AppResult<()> {
+    session
+        .insert(TENANT_KEY, tenant_id.to_string())
+        .await
+        .map_err(session_err)?;
+    session.save().await.map_err(session_err)?;
+    state.bus.publish_session_change(user_id).await;
+    Ok(())
 }
 
 /// The caller, refused unless their role in the current tenant grants `permission`.

@@ -4,7 +4,6 @@
 use super::audit::{record, Entry};
 use super::caller::{Caller, ClientMeta};
 use super::ids::{new_id, new_token, now_ms, token_hash};
-use super::session_store::TENANT_KEY;
 use super::state::AppState;
 use crate::error::{AppError, AppResult};
 use crate::model::{
@@ -265,6 +264,7 @@ pub async fn change_role(caller: &Caller, user_id: &str, role: &str) -> AppResul
         .bus
         .publish(&caller.tenant_id, "members", None)
         .await;
+    caller.state.bus.publish_session_change(user_id).await;
     Ok(())
 }
 
@@ -307,6 +307,7 @@ pub async fn remove(caller: &Caller, user_id: &str) -> AppResult<()> {
         .bus
         .publish(&caller.tenant_id, "members", None)
         .await;
+    caller.state.bus.publish_session_change(user_id).await;
     Ok(())
 }
 
@@ -456,9 +457,6 @@ pub async fn accept(
     .await?;
     tx.commit().await?;
     state.bus.publish(&invite.tenant_id, "members", None).await;
-    session
-        .insert(TENANT_KEY, invite.tenant_id.clone())
-        .await
-        .map_err(super::caller::session_err)?;
+    super::caller::enter_tenant(state, session, user_id, &invite.tenant_id).await?;
     Ok(invite.tenant_id)
 }

@@ -198,20 +198,21 @@ pub async fn grant(caller: &Caller, email: &str, hours: &str, reason: &str) -> A
     )
     .await?;
     tx.commit().await?;
+    caller.state.bus.publish_session_change(&user_id).await;
     Ok(())
 }
 
 pub async fn revoke(caller: &Caller, grant_id: &str) -> AppResult<()> {
     let mut tx = caller.db().begin_write().await?;
-    let email: Option<String> = sqlx::query_scalar(
-        "SELECT u.email FROM support_grants s JOIN users u ON u.id = s.user_id
+    let found: Option<(String, String)> = sqlx::query_as(
+        "SELECT u.email, u.id FROM support_grants s JOIN users u ON u.id = s.user_id
          WHERE s.tenant_id = $1 AND s.id = $2 AND s.revoked_at IS NULL",
     )
     .bind(&caller.tenant_id)
     .bind(grant_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(email) = email else {
+    let Some((email, user_id)) = found else {
         return Err(AppError::not_found("support access"));
     };
     sqlx::query("UPDATE support_grants SET revoked_at = $3 WHERE tenant_id = $1 AND id = $2")
@@ -229,5 +230,6 @@ pub async fn revoke(caller: &Caller, grant_id: &str) -> AppResult<()> {
     )
     .await?;
     tx.commit().await?;
+    caller.state.bus.publish_session_change(&user_id).await;
     Ok(())
 }

@@ -3,7 +3,6 @@
 use super::audit::{record, Entry};
 use super::caller::Caller;
 use super::ids::{new_id, now_ms};
-use super::session_store::TENANT_KEY;
 use crate::error::{AppError, AppResult};
 
 fn clean_name(raw: &str) -> AppResult<String> {
@@ -73,11 +72,7 @@ pub async fn create(caller: &Caller, name: &str) -> AppResult<String> {
     .await?;
     tx.commit().await?;
     super::connections_service::connect_default_simulator(&caller.state, &id).await;
-    caller
-        .session()?
-        .insert(TENANT_KEY, id.clone())
-        .await
-        .map_err(super::caller::session_err)?;
+    super::caller::enter_tenant(&caller.state, caller.session()?, &caller.user_id, &id).await?;
     Ok(id)
 }
 

@@ -1,6 +1,6 @@
-use super::api::{all_stores, OpenStore};
+use super::api::all_stores;
 use super::types::{StoreRow, StoresQuery, StoresView};
-use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
+use crate::components::feedback::{EmptyState, ErrorView, Loading};
 use crate::components::url::urlencode;
 use crate::payments::types::format_amount;
 use crate::time_fmt::ago;
@@ -62,7 +62,6 @@ pub fn StoresPage() -> impl IntoView {
             dir: q.get("dir"),
         }
     };
-    let open = ServerAction::<OpenStore>::new();
     // This page listens to every organisation of the user, not only the current one.
     let live = crate::live::provide_live_at("/events?all=1");
     let readers = live.topic("readers");
@@ -87,12 +86,11 @@ pub fn StoresPage() -> impl IntoView {
             <h1>"All stores"</h1>
             <p class="muted">"Every store of every organisation you belong to, updated live. Open one to work in its organisation."</p>
         </div>
-        <ActionError value=open.value()/>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 let q = query();
                 match data.await {
-                    Ok(view) => view! { <StoresBody view q open/> }.into_any(),
+                    Ok(view) => view! { <StoresBody view q/> }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
@@ -101,7 +99,7 @@ pub fn StoresPage() -> impl IntoView {
 }
 
 #[component]
-fn StoresBody(view: StoresView, q: StoresQuery, open: ServerAction<OpenStore>) -> impl IntoView {
+fn StoresBody(view: StoresView, q: StoresQuery) -> impl IntoView {
     let now = view.now;
     let t = view.totals.clone();
     let filtered = [&q.tenant, &q.connection, &q.q, &q.status]
@@ -211,7 +209,7 @@ fn StoresBody(view: StoresView, q: StoresQuery, open: ServerAction<OpenStore>) -
                             <th scope="col"><span class="visually-hidden">"Open"</span></th>
                         </tr></thead>
                         <tbody>
-                            {view.stores.into_iter().map(|s| view! { <StoreLine s now open/> }).collect_view()}
+                            {view.stores.into_iter().map(|s| view! { <StoreLine s now/> }).collect_view()}
                         </tbody>
                     </table>
                 </div>
@@ -221,7 +219,7 @@ fn StoresBody(view: StoresView, q: StoresQuery, open: ServerAction<OpenStore>) -
 }
 
 #[component]
-fn StoreLine(s: StoreRow, now: i64, open: ServerAction<OpenStore>) -> impl IntoView {
+fn StoreLine(s: StoreRow, now: i64) -> impl IntoView {
     let attention = s.offline > 0 || s.alerts > 0;
     let place = s.place();
     let store_id = s.location_id.clone();
@@ -252,11 +250,13 @@ fn StoreLine(s: StoreRow, now: i64, open: ServerAction<OpenStore>) -> impl IntoV
             <td>{money(&s.today_volume)} {(s.today_count > 0).then(|| view! { <div class="muted small">{format!("{} payment{}", s.today_count, if s.today_count == 1 { "" } else { "s" })}</div> })}</td>
             <td>{last.unwrap_or_else(|| "—".into())}</td>
             <td class="actions">
-                <ActionForm action=open attr:class="inline-form">
+                // A plain form, like the header's switcher: opening a store of another
+                // organisation loads the whole page, so header, role and live stream follow.
+                <form method="post" action="/sf/open_store" class="inline-form">
                     <input type="hidden" name="tenant_id" value=tenant_id/>
                     <input type="hidden" name="location_id" value=store_id/>
                     <button type="submit" class="button small" aria-label=label>"Open"</button>
-                </ActionForm>
+                </form>
             </td>
         </tr>
     }

@@ -37,6 +37,8 @@ pub async fn start(database_url: &str, data_dir: &Path, sync: bool) -> Result<Ru
         },
         api_rate: crate::api::RateLimit::default(),
         limits: app::ssr::limits::Limits::default(),
+        // The SSE benchmark opens thousands of streams as one user.
+        max_streams_per_user: usize::MAX,
     };
     crate::router::start(config).await.map_err(setup)
 }

@@ -315,6 +315,7 @@ pub async fn test_config(database_url: String, data_dir: std::path::PathBuf) -> 
         },
         api_rate: server::api::RateLimit::default(),
         limits: app::ssr::limits::Limits::default(),
+        max_streams_per_user: server::config::DEFAULT_MAX_STREAMS_PER_USER,
     }
 }
 
@@ -338,19 +339,41 @@ pub struct EventStream {
 
 impl Browser {
     pub async fn events(&self) -> EventStream {
-        let response = self
-            .http
-            .get(format!("{}/events", self.base))
-            .header(ACCEPT, "text/event-stream")
-            .send()
-            .await
-            .expect("events");
+        self.events_at("/events").await
+    }
+
+    /// Opens a live stream at `path` (such as `/events?all=1`), which must be granted.
+    pub async fn events_at(&self, path: &str) -> EventStream {
+        let response = self.open_events(path).await;
         assert_eq!(response.status(), StatusCode::OK);
         EventStream {
             response,
             buffer: String::new(),
         }
     }
+
+    /// Asks for a live stream at `path`, whatever the answer.
+    pub async fn open_events(&self, path: &str) -> Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header(ACCEPT, "text/event-stream")
+            .send()
+            .await
+            .expect("events")
+    }
+}
+
+/// What an open stream says next.
+#[derive(Debug)]
+pub enum Said {
+    /// A named event other than `ready` (such as `session`), with its data.
+    Event(String, Value),
+    /// A plain message.
+    Message(Value),
+    /// The server ended the stream.
+    Ended,
+    /// Nothing within the wait.
+    Nothing,
 }
 
 impl EventStream {
@@ -358,6 +381,35 @@ impl EventStream {
         EventStream {
             response,
             buffer: String::new(),
+        }
+    }
+
+    /// The next thing the stream says within `wait`; keep-alives and `ready` are skipped.
+    pub async fn next_said(&mut self, wait: std::time::Duration) -> Said {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .find_map(|l| l.strip_prefix(name))
+                        .map(|v| v.trim().to_string())
+                };
+                let data =
+                    field("data:").map(|d| serde_json::from_str(&d).unwrap_or(Value::String(d)));
+                match (field("event:"), data) {
+                    (Some(name), _) if name == "ready" => continue,
+                    (Some(name), Some(data)) => return Said::Event(name, data),
+                    (None, Some(data)) => return Said::Message(data),
+                    _ => continue,
+                }
+            }
+            match tokio::time::timeout_at(deadline, self.response.chunk()).await {
+                Err(_) => return Said::Nothing,
+                Ok(Ok(Some(bytes))) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                Ok(Ok(None)) | Ok(Err(_)) => return Said::Ended,
+            }
         }
     }
 
