@@ -80,11 +80,17 @@ pub async fn open_database(config: &Config) -> Result<Db, StoreError> {
 }
 
 pub fn settings(config: &Config) -> Settings {
+    let limits = &config.accounts;
     Settings {
         public_url: config.public_url.clone(),
         master_key: config.master_key.clone(),
         stripe_api_base: config.stripe_api_base.clone(),
         platform_key: config.platform_key.clone(),
+        throttle_per_email: limits.sign_in_failures_per_email,
+        throttle_per_ip: limits.sign_in_failures_per_address,
+        sign_ups_per_address: limits.sign_ups_per_hour,
+        sign_up_window: std::time::Duration::from_secs(3600),
+        organisations_per_user: limits.organisations_per_user,
         ..Settings::default()
     }
 }
@@ -213,6 +219,10 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         settings: Arc::new(settings(&config)),
         bus,
         stripe: Arc::new(StripeClients::new(None, &config.stripe_api_base)?),
+        hashing: app::ssr::passwords::Hashing::new(
+            config.accounts.hash_concurrency,
+            config.accounts.hash_wait,
+        ),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -35,6 +35,7 @@ pub async fn start(database_url: &str, data_dir: &Path, sync: bool) -> Result<Ru
             ..Default::default()
         },
         api_rate: crate::api::RateLimit::default(),
+        accounts: crate::config::AccountLimits::default(),
     };
     crate::router::start(config).await.map_err(setup)
 }

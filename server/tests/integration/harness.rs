@@ -122,6 +122,7 @@ impl TestServer {
                 ..Default::default()
             },
             api_rate: server::api::RateLimit::default(),
+            accounts: server::config::AccountLimits::default(),
         };
         let config = match tweak {
             Some(f) => f(config),

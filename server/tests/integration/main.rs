@@ -6,6 +6,7 @@ mod fleet;
 mod harness;
 mod health;
 mod isolation;
+mod limits;
 mod live;
 mod members;
 mod pages;
