@@ -44,6 +44,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("could not start the password hashing threads: {0}")]
+    Hashing(std::io::Error),
     #[error("could not build the Stripe client: {0}")]
     Stripe(#[from] fleet_stripe::StripeError),
     #[error("could not listen on {addr}: {source}")]
@@ -222,7 +224,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         hashing: app::ssr::passwords::Hashing::new(
             config.accounts.hash_concurrency,
             config.accounts.hash_wait,
-        ),
+        )
+        .map_err(StartError::Hashing)?,
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
