@@ -15,7 +15,7 @@ use tower_sessions::Session;
 fn hash_err(e: passwords::HashError) -> AppError {
     match e {
         passwords::HashError::Busy { retry_after_secs } => AppError::Busy {
-            message: "Too many sign-ins are being checked right now. Try again in a few seconds."
+            message: "Too many passwords are being checked right now. Try again in a few seconds."
                 .into(),
             retry_after_secs,
         },
