@@ -65,6 +65,20 @@ pub enum AppError {
     Refused { code: String, message: String },
     #[error("{0}")]
     TooManyRequests(String),
+    /// A limit on what one client may do (sign-in failures, sign-ups per address): answered
+    /// with 429 and `Retry-After`.
+    #[error("{message}")]
+    Throttled {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// The server is at capacity for this kind of work (password hashing): answered with 503
+    /// and `Retry-After`, so the client tries again shortly.
+    #[error("{message}")]
+    Busy {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("The request could not be read: {0}")]
     BadRequest(String),
     #[error("Something went wrong on our side. Please try again; if it keeps happening, quote reference {0} to support.")]
@@ -137,6 +151,20 @@ impl AppError {
                 message: clip(message),
             },
             AppError::TooManyRequests(m) => AppError::TooManyRequests(clip(m)),
+            AppError::Throttled {
+                message,
+                retry_after_secs,
+            } => AppError::Throttled {
+                message: clip(message),
+                retry_after_secs: *retry_after_secs,
+            },
+            AppError::Busy {
+                message,
+                retry_after_secs,
+            } => AppError::Busy {
+                message: clip(message),
+                retry_after_secs: *retry_after_secs,
+            },
             AppError::BadRequest(m) => AppError::BadRequest(clip(m)),
             AppError::Internal(m) => AppError::Internal(clip(m)),
         }
@@ -155,8 +183,22 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::Invalid { .. } | AppError::Fields(_) | AppError::BadRequest(_) => 400,
             AppError::Conflict(_) | AppError::Refused { .. } => 409,
-            AppError::TooManyRequests(_) => 429,
+            AppError::TooManyRequests(_) | AppError::Throttled { .. } => 429,
+            AppError::Busy { .. } => 503,
             AppError::Internal(_) => 500,
+        }
+    }
+
+    /// Seconds the client should wait before trying again, for a `Retry-After` header.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::Throttled {
+                retry_after_secs, ..
+            }
+            | AppError::Busy {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 }

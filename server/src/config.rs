@@ -58,6 +58,60 @@ pub struct Config {
     pub limits: app::ssr::limits::Limits,
     /// Live streams (`/events`) one user may hold open on this instance.
     pub max_streams_per_user: usize,
+    /// What an unauthenticated client may cost: password hashing, sign-ups, organisations.
+    pub accounts: AccountLimits,
+}
+
+/// Limits on the work that accounts cost the server.
+#[derive(Debug, Clone)]
+pub struct AccountLimits {
+    /// Password hashes (19 MiB each) running at once; more wait up to `hash_wait`, then get 503.
+    pub hash_concurrency: usize,
+    pub hash_wait: std::time::Duration,
+    /// Sign-ups per client address per hour.
+    pub sign_ups_per_hour: i64,
+    /// Organisations one user may own.
+    pub organisations_per_user: i64,
+    /// Failed sign-ins allowed per email, and per client address, in 15 minutes (not set from
+    /// the environment; tests and benchmarks change them).
+    pub sign_in_failures_per_email: i64,
+    pub sign_in_failures_per_address: i64,
+}
+
+impl Default for AccountLimits {
+    fn default() -> Self {
+        let settings = app::ssr::Settings::default();
+        AccountLimits {
+            hash_concurrency: app::ssr::passwords::default_concurrency(),
+            hash_wait: std::time::Duration::from_secs(3),
+            sign_ups_per_hour: settings.sign_ups_per_address,
+            organisations_per_user: settings.organisations_per_user,
+            sign_in_failures_per_email: settings.throttle_per_email,
+            sign_in_failures_per_address: settings.throttle_per_ip,
+        }
+    }
+}
+
+/// A whole number in `range` from the variable `name`, or the sentence saying what to fix.
+fn parse_count<T>(
+    name: &str,
+    raw: &str,
+    range: std::ops::RangeInclusive<T>,
+    unit: &str,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    raw.parse::<T>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            invalid(format!(
+                "{name} must be a whole number of {unit} from {} to {}, not '{raw}'.",
+                range.start(),
+                range.end()
+            ))
+        })
 }
 
 /// A tab holds one live stream, two on All stores; sixteen is eight such tabs.
@@ -285,8 +339,34 @@ impl Config {
                     ))
                 })?,
         };
+        let mut accounts = AccountLimits::default();
+        if let Some(raw) = var("FLEET_HASH_CONCURRENCY") {
+            accounts.hash_concurrency =
+                parse_count("FLEET_HASH_CONCURRENCY", &raw, 1..=1024, "hashes")?;
+        }
+        if let Some(raw) = var("FLEET_HASH_WAIT_MS") {
+            accounts.hash_wait = std::time::Duration::from_millis(parse_count(
+                "FLEET_HASH_WAIT_MS",
+                &raw,
+                0..=60_000,
+                "milliseconds",
+            )?);
+        }
+        if let Some(raw) = var("FLEET_SIGN_UPS_PER_HOUR") {
+            accounts.sign_ups_per_hour =
+                parse_count("FLEET_SIGN_UPS_PER_HOUR", &raw, 1..=1_000_000, "sign-ups")?;
+        }
+        if let Some(raw) = var("FLEET_ORGANISATIONS_PER_USER") {
+            accounts.organisations_per_user = parse_count(
+                "FLEET_ORGANISATIONS_PER_USER",
+                &raw,
+                1..=100_000,
+                "organisations",
+            )?;
+        }
         Ok(Config {
             limits,
+            accounts,
             api_rate,
             max_streams_per_user,
             platform_key,

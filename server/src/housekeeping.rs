@@ -1,4 +1,5 @@
-//! Periodic clean-up: expired sessions, old sign-in attempts and old API idempotency keys.
+//! Periodic clean-up: expired sessions, old sign-in and sign-up attempts and old API
+//! idempotency keys.
 
 use app::ssr::Db;
 use std::time::Duration;
@@ -23,6 +24,13 @@ pub fn spawn(db: Db) -> tokio::task::JoinHandle<()> {
                 .await
             {
                 tracing::warn!(error = %err, "could not prune sign-in attempts");
+            }
+            if let Err(err) = sqlx::query("DELETE FROM sign_up_attempts WHERE at < $1")
+                .bind(now - 24 * 3600 * 1000)
+                .execute(&db.pool)
+                .await
+            {
+                tracing::warn!(error = %err, "could not prune sign-up attempts");
             }
             // Like Stripe, an Idempotency-Key is remembered for 24 hours.
             if let Err(err) = sqlx::query("DELETE FROM api_idempotency WHERE created_at < $1")

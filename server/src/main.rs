@@ -125,6 +125,24 @@ enum Bench {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// What unauthenticated clients can cost: concurrent sign-ins (a wrong password for an
+    /// existing user), then sign-ups, with peak memory, /healthz latency and answers by status.
+    Hashing {
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        /// Password hashes at once (FLEET_HASH_CONCURRENCY; default one per core).
+        #[arg(long)]
+        hash_concurrency: Option<usize>,
+        /// How long a request waits for a hashing slot before its 503 (FLEET_HASH_WAIT_MS).
+        #[arg(long, default_value_t = 3_000)]
+        hash_wait_ms: u64,
+        /// Keep the sign-in and sign-up throttles as deployed; by default they are lifted so
+        /// every request reaches the hasher, as it would from many addresses.
+        #[arg(long)]
+        throttles: bool,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// The Stripe simulator's calls per second and the client's overhead per call.
     StripeSim {
         #[arg(long, default_value_t = 20_000)]
@@ -306,6 +324,26 @@ async fn bench(which: &Bench) -> ExitCode {
         } => {
             with_database(database_url, |url, dir| async move {
                 server::bench::sync::run(&url, &dir, *connections, *readers, *flips).await
+            })
+            .await
+        }
+        Bench::Hashing {
+            requests,
+            hash_concurrency,
+            hash_wait_ms,
+            throttles,
+            database_url,
+        } => {
+            let options = server::bench::hashing::Options {
+                requests: (*requests).max(1),
+                hash_concurrency: hash_concurrency
+                    .unwrap_or_else(app::ssr::passwords::default_concurrency)
+                    .max(1),
+                hash_wait: std::time::Duration::from_millis(*hash_wait_ms),
+                throttles: *throttles,
+            };
+            with_database(database_url, |url, dir| async move {
+                server::bench::hashing::run(&url, &dir, options).await
             })
             .await
         }

@@ -44,6 +44,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("could not start the password hashing threads: {0}")]
+    Hashing(std::io::Error),
     #[error("could not build the Stripe client: {0}")]
     Stripe(#[from] fleet_stripe::StripeError),
     #[error("could not listen on {addr}: {source}")]
@@ -80,12 +82,18 @@ pub async fn open_database(config: &Config) -> Result<Db, StoreError> {
 }
 
 pub fn settings(config: &Config) -> Settings {
+    let limits = &config.accounts;
     Settings {
         public_url: config.public_url.clone(),
         master_key: config.master_key.clone(),
         stripe_api_base: config.stripe_api_base.clone(),
         platform_key: config.platform_key.clone(),
         limits: config.limits,
+        throttle_per_email: limits.sign_in_failures_per_email,
+        throttle_per_ip: limits.sign_in_failures_per_address,
+        sign_ups_per_address: limits.sign_ups_per_hour,
+        sign_up_window: std::time::Duration::from_secs(3600),
+        organisations_per_user: limits.organisations_per_user,
         ..Settings::default()
     }
 }
@@ -239,6 +247,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         bus,
         stripe: Arc::new(StripeClients::new(None, &config.stripe_api_base)?),
         in_flight: Default::default(),
+        hashing: app::ssr::passwords::Hashing::new(
+            config.accounts.hash_concurrency,
+            config.accounts.hash_wait,
+        )
+        .map_err(StartError::Hashing)?,
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

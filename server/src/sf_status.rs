@@ -1,6 +1,7 @@
 //! Server functions answer every error with 500 and the error as JSON; this gives each
-//! [`AppError`] its own status (400 for a bad field, 403, 404, 429…), so a user's mistake is
-//! never reported as the server's fault. Plain form posts are redirects and pass untouched.
+//! [`AppError`] its own status (400 for a bad field, 403, 404, 429, 503…), so a user's mistake
+//! is never reported as the server's fault, and a refusal that passes with time its
+//! `Retry-After`. Plain form posts are redirects and pass untouched.
 //! It also bounds what a server function may be sent: a form is a few kilobytes, and a body of
 //! megabytes is either a mistake or an attempt to make the server parse it.
 
@@ -49,6 +50,11 @@ pub async fn error_status(req: Request, next: Next) -> Response {
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         if let Ok(status) = StatusCode::from_u16(error.status()) {
             parts.status = status;
+        }
+        if let Some(seconds) = error.retry_after_secs() {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
     }
     Response::from_parts(parts, Body::from(bytes))

@@ -2,18 +2,61 @@
 
 use super::audit::{record, Entry};
 use super::caller::{session_err, tenants_of, Caller, ClientMeta};
+use super::db::Backend;
 use super::ids::{new_id, now_ms};
 use super::passwords;
 use super::session_store::{TENANT_KEY, USER_KEY};
 use super::state::AppState;
 use crate::error::{AppError, AppResult};
 use crate::validate;
+use std::time::Duration;
 use tower_sessions::Session;
 
 fn hash_err(e: passwords::HashError) -> AppError {
-    let reference = new_id("err");
-    tracing::error!(%reference, error = %e, "password hashing failed");
-    AppError::Internal(reference)
+    match e {
+        passwords::HashError::Busy { retry_after_secs } => AppError::Busy {
+            message: "Too many passwords are being checked right now. Try again in a few seconds."
+                .into(),
+            retry_after_secs,
+        },
+        passwords::HashError::Failed(_) => {
+            let reference = new_id("err");
+            tracing::error!(%reference, error = %e, "password hashing failed");
+            AppError::Internal(reference)
+        }
+    }
+}
+
+fn window_ms(window: Duration) -> i64 {
+    i64::try_from(window.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Advisory-lock namespaces, one per kind of key, so that an email and an address never share
+/// a lock and two reservations cannot wait on each other in a cycle.
+const LOCK_SIGN_IN_EMAIL: i32 = 7_001;
+const LOCK_SIGN_IN_ADDRESS: i32 = 7_002;
+const LOCK_SIGN_UP_ADDRESS: i32 = 7_003;
+
+/// Makes reservations for one key take turns until the transaction ends, so "count, then
+/// decide" sees every earlier reservation. PostgreSQL needs a lock for that (under READ
+/// COMMITTED two transactions would each miss the other's uncommitted row); on SQLite the write
+/// transaction (`BEGIN IMMEDIATE`) already runs alone.
+async fn take_turn(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    class: i32,
+    key: &str,
+) -> Result<(), sqlx::Error> {
+    if backend == Backend::Postgres {
+        // `class` is one of the constants above, never user input.
+        sqlx::query(&format!(
+            "SELECT 1 FROM pg_advisory_xact_lock({class}, hashtext($1))"
+        ))
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Starts a fresh session for `user_id`: a new id (so a planted id is useless) and the tenant.
@@ -56,7 +99,15 @@ pub async fn sign_up(
             "An account with this email already exists. Sign in instead.".into(),
         ));
     }
-    let hash = passwords::hash(input.password).await.map_err(hash_err)?;
+    let reservation = reserve_sign_up(state, &meta.ip).await?;
+    let hash = match state.hashing.hash(input.password).await {
+        Ok(hash) => hash,
+        Err(e) => {
+            // Refused before any work was done: it does not count against the address.
+            forget(state, "sign_up_attempts", &reservation).await;
+            return Err(hash_err(e));
+        }
+    };
     let now = now_ms();
     let user_id = new_id("usr");
     let tenant_id = new_id("ten");
@@ -112,16 +163,102 @@ pub async fn sign_up(
     Ok(user_id)
 }
 
-async fn failures_since(state: &AppState, column: &str, value: &str, since: i64) -> AppResult<i64> {
+/// Counts a sign-up from `ip` before its password is hashed, refusing it beyond the limit.
+/// Returns the reservation's id.
+async fn reserve_sign_up(state: &AppState, ip: &str) -> AppResult<String> {
+    let now = now_ms();
+    let since = now - window_ms(state.settings.sign_up_window);
+    let id = new_id("sua");
+    let mut tx = state.db.begin_write().await?;
+    take_turn(&mut tx, state.db.backend, LOCK_SIGN_UP_ADDRESS, ip).await?;
+    sqlx::query("INSERT INTO sign_up_attempts (id, ip, at) VALUES ($1, $2, $3)")
+        .bind(&id)
+        .bind(ip)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sign_up_attempts WHERE ip = $1 AND at > $2")
+            .bind(ip)
+            .bind(since)
+            .fetch_one(&mut *tx)
+            .await?;
+    if count > state.settings.sign_ups_per_address {
+        tx.rollback().await?;
+        let minutes = state.settings.sign_up_window.as_secs().div_ceil(60);
+        return Err(AppError::Throttled {
+            message: format!(
+                "Too many accounts were created from your network address. Try again in {minutes} minutes."
+            ),
+            retry_after_secs: state.settings.sign_up_window.as_secs().max(1),
+        });
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Drops a reservation whose request was refused before its password was looked at.
+async fn forget(state: &AppState, table: &'static str, id: &str) {
+    // `table` is one of two literals, never user input.
+    let sql = format!("DELETE FROM {table} WHERE id = $1");
+    if let Err(err) = sqlx::query(&sql).bind(id).execute(&state.db.pool).await {
+        tracing::warn!(error = %err, table, "could not drop a refused attempt; it counts until it ages out");
+    }
+}
+
+async fn failures_since(
+    conn: &mut sqlx::AnyConnection,
+    column: &str,
+    value: &str,
+    since: i64,
+) -> Result<i64, sqlx::Error> {
     // `column` is one of two literals chosen below, never user input.
     let sql = format!(
         "SELECT COUNT(*) FROM login_attempts WHERE {column} = $1 AND success = 0 AND at > $2"
     );
-    Ok(sqlx::query_scalar(&sql)
+    sqlx::query_scalar(&sql)
         .bind(value)
         .bind(since)
-        .fetch_one(&state.db.pool)
-        .await?)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+/// Records the attempt as a failure before the password is checked, and refuses it when that
+/// goes over the limit for its email or its address. Reserving first, under a per-key turn, is
+/// what makes the limits exact under concurrency: reading the count before hashing and writing
+/// after it let 39 of 50 parallel attempts through a limit of 5. A success is marked as such
+/// afterwards, so it never counts.
+async fn reserve_sign_in(state: &AppState, email: &str, ip: &str) -> AppResult<String> {
+    let window = state.settings.throttle_window;
+    let now = now_ms();
+    let since = now - window_ms(window);
+    let id = new_id("la");
+    let mut tx = state.db.begin_write().await?;
+    take_turn(&mut tx, state.db.backend, LOCK_SIGN_IN_EMAIL, email).await?;
+    take_turn(&mut tx, state.db.backend, LOCK_SIGN_IN_ADDRESS, ip).await?;
+    sqlx::query(
+        "INSERT INTO login_attempts (id, email, ip, at, success) VALUES ($1, $2, $3, $4, 0)",
+    )
+    .bind(&id)
+    .bind(email)
+    .bind(ip)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let by_email = failures_since(&mut tx, "email", email, since).await?;
+    let by_ip = failures_since(&mut tx, "ip", ip, since).await?;
+    if by_email > state.settings.throttle_per_email || by_ip > state.settings.throttle_per_ip {
+        tx.rollback().await?;
+        let minutes = window.as_secs().div_ceil(60);
+        return Err(AppError::Throttled {
+            message: format!(
+                "Too many failed sign-in attempts. Wait {minutes} minutes, then try again."
+            ),
+            retry_after_secs: window.as_secs().max(1),
+        });
+    }
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// The one message for "no such user" and "wrong password", so sign-in reveals neither.
@@ -138,35 +275,33 @@ pub async fn sign_in(
     if email.is_empty() || password.is_empty() {
         return Err(AppError::invalid("email", "Enter your email and password."));
     }
-    let window = i64::try_from(state.settings.throttle_window.as_millis()).unwrap_or(i64::MAX);
-    let since = now_ms() - window;
-    let minutes = state.settings.throttle_window.as_secs().div_ceil(60);
-    if failures_since(state, "email", &email, since).await? >= state.settings.throttle_per_email
-        || failures_since(state, "ip", &meta.ip, since).await? >= state.settings.throttle_per_ip
-    {
-        return Err(AppError::TooManyRequests(format!(
-            "Too many failed sign-in attempts. Wait {minutes} minutes, then try again."
-        )));
-    }
+    let attempt = reserve_sign_in(state, &email, &meta.ip).await?;
 
     let user: Option<(String, String, Option<String>)> =
         sqlx::query_as("SELECT id, password_hash, last_tenant_id FROM users WHERE email = $1")
             .bind(&email)
             .fetch_optional(&state.db.pool)
             .await?;
-    let ok = passwords::verify(password, user.as_ref().map(|u| u.1.clone())).await;
+    let ok = match state
+        .hashing
+        .verify(password, user.as_ref().map(|u| u.1.clone()))
+        .await
+    {
+        Ok(ok) => ok,
+        Err(e) => {
+            // Nothing was checked, so this must not count as a failure for the email.
+            forget(state, "login_attempts", &attempt).await;
+            return Err(hash_err(e));
+        }
+    };
 
     let mut tx = state.db.begin_write().await?;
-    sqlx::query(
-        "INSERT INTO login_attempts (id, email, ip, at, success) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(new_id("la"))
-    .bind(&email)
-    .bind(&meta.ip)
-    .bind(now_ms())
-    .bind(i64::from(ok))
-    .execute(&mut *tx)
-    .await?;
+    if ok {
+        sqlx::query("UPDATE login_attempts SET success = 1 WHERE id = $1")
+            .bind(&attempt)
+            .execute(&mut *tx)
+            .await?;
+    }
     let user_id = user.as_ref().map(|u| u.0.as_str());
     record(
         &mut tx,
@@ -230,14 +365,20 @@ pub async fn change_password(caller: &Caller, current: String, new: String) -> A
         .bind(&caller.user_id)
         .fetch_one(&caller.db().pool)
         .await?;
-    if !passwords::verify(current, Some(stored)).await {
+    let state = &caller.state;
+    if !state
+        .hashing
+        .verify(current, Some(stored))
+        .await
+        .map_err(hash_err)?
+    {
         return Err(AppError::invalid(
             "current_password",
             "Your current password is not correct.",
         ));
     }
     validate::new_password(&new, &caller.email)?;
-    let hash = passwords::hash(new).await.map_err(hash_err)?;
+    let hash = state.hashing.hash(new).await.map_err(hash_err)?;
     let current_session = caller
         .session()?
         .id()

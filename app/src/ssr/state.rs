@@ -12,6 +12,12 @@ pub struct Settings {
     pub throttle_per_email: i64,
     pub throttle_per_ip: i64,
     pub throttle_window: Duration,
+    /// Sign-ups allowed per client address within `sign_up_window`: each one costs a hash, an
+    /// organisation and a synced simulator connection.
+    pub sign_ups_per_address: i64,
+    pub sign_up_window: Duration,
+    /// Organisations one user may own; each starts a synced simulator connection.
+    pub organisations_per_user: i64,
     /// Encrypts secrets at rest (Stripe keys, webhook secrets).
     pub master_key: MasterKey,
     /// Base URL of the built-in Stripe simulator, when it runs.
@@ -42,6 +48,9 @@ impl Default for Settings {
             throttle_per_email: 5,
             throttle_per_ip: 30,
             throttle_window: Duration::from_secs(15 * 60),
+            sign_ups_per_address: 10,
+            sign_up_window: Duration::from_secs(3600),
+            organisations_per_user: 20,
             master_key: MasterKey([0; 32]),
             stripe_simulator_url: None,
             stripe_api_base: "https://api.stripe.com".into(),
@@ -58,6 +67,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub bus: super::bus::Bus,
     pub stripe: Arc<super::stripe_access::StripeClients>,
+    /// The cap on concurrent password hashes.
+    pub hashing: super::passwords::Hashing,
     /// Long-polls per API key and exports per user running in this instance.
     pub in_flight: InFlightUses,
 }

@@ -53,6 +53,25 @@ pub async fn create(caller: &Caller, name: &str) -> AppResult<String> {
     let id = new_id("ten");
     let now = now_ms();
     let mut tx = caller.db().begin_write().await?;
+    // Touching the user's row first holds it until commit (on PostgreSQL), so two creations
+    // racing each other count one another's organisation.
+    sqlx::query("UPDATE users SET last_tenant_id = last_tenant_id WHERE id = $1")
+        .bind(&caller.user_id)
+        .execute(&mut *tx)
+        .await?;
+    let owned: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM memberships WHERE user_id = $1 AND role = 'owner'",
+    )
+    .bind(&caller.user_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let cap = caller.state.settings.organisations_per_user;
+    if owned >= cap {
+        tx.rollback().await?;
+        return Err(AppError::Conflict(format!(
+            "You already own {owned} organisations; one account may own at most {cap}."
+        )));
+    }
     insert_owned(&mut tx, &id, &name, &caller.user_id, now).await?;
     sqlx::query("UPDATE users SET last_tenant_id = $1 WHERE id = $2")
         .bind(&id)

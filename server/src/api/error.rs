@@ -76,6 +76,12 @@ impl From<AppError> for ApiError {
             AppError::TooManyRequests(_) => {
                 ApiError::new(status, "rate_limited", message).retry_after(2)
             }
+            AppError::Throttled {
+                retry_after_secs, ..
+            } => ApiError::new(status, "rate_limited", message).retry_after(retry_after_secs),
+            AppError::Busy {
+                retry_after_secs, ..
+            } => ApiError::new(status, "busy", message).retry_after(retry_after_secs),
             AppError::Internal(_) => ApiError::new(status, "internal", message),
         }
     }

@@ -1,6 +1,6 @@
 //! What several benchmarks share: a server on a throwaway database and a signed-in user.
 
-use crate::config::{Config, Environment};
+use crate::config::{AccountLimits, Config, Environment};
 use crate::router::Running;
 use std::path::Path;
 
@@ -16,6 +16,16 @@ pub fn setup(e: impl std::fmt::Display) -> BenchError {
 
 /// A server as `terminal-fleet serve` runs it, on `database_url`, listening on a free port.
 pub async fn start(database_url: &str, data_dir: &Path, sync: bool) -> Result<Running, BenchError> {
+    start_with(database_url, data_dir, sync, AccountLimits::default()).await
+}
+
+/// [`start`] with other limits on what accounts may cost.
+pub async fn start_with(
+    database_url: &str,
+    data_dir: &Path,
+    sync: bool,
+    accounts: AccountLimits,
+) -> Result<Running, BenchError> {
     let config = Config {
         env: Environment::Development,
         database_url: database_url.to_string(),
@@ -39,6 +49,7 @@ pub async fn start(database_url: &str, data_dir: &Path, sync: bool) -> Result<Ru
         limits: app::ssr::limits::Limits::default(),
         // The SSE benchmark opens thousands of streams as one user.
         max_streams_per_user: usize::MAX,
+        accounts,
     };
     crate::router::start(config).await.map_err(setup)
 }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod common;
+pub mod hashing;
 pub mod payments;
 pub mod readers_page;
 pub mod sse;

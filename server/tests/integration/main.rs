@@ -14,6 +14,7 @@ mod members;
 mod pages;
 mod payments;
 mod pos_api;
+mod sign_in_cost;
 mod stores;
 mod stripe;
 mod support;
