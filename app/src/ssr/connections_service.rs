@@ -187,7 +187,14 @@ async fn insert(
     .bind(webhook.as_ref().map(|w| w.0.clone()))
     .bind(now)
     .execute(&mut *tx)
-    .await?;
+    .await
+    .map_err(|e| match &e {
+        // Two organisations raced for one connected account: the database let one have it.
+        sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Forbidden(
+            "This connected account belongs to another organisation on Terminal Fleet.".into(),
+        ),
+        _ => AppError::from(e),
+    })?;
     let detail = format!(
         "{} ({}) account {}",
         new.name,

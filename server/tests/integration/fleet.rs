@@ -912,3 +912,62 @@ async fn connecting_an_account_imports_its_locations_and_readers_at_once() {
         3
     );
 }
+
+#[tokio::test]
+async fn twenty_parallel_claims_of_one_connected_account_leave_exactly_one() {
+    let s = TestServer::start().await;
+    let first = s.user("race-one@example.com").await;
+    let second = s.user("race-two@example.com").await;
+    let platform = fleet_stripe::StripeClient::new(fleet_stripe::ClientConfig {
+        base_url: s.stand_in(),
+        ..Default::default()
+    })
+    .expect("client");
+    let account = platform
+        .create_account(
+            &fleet_stripe::Credentials::key(crate::harness::PLATFORM_KEY),
+            &fleet_stripe::params::CreateAccount {
+                kind: Some("custom".into()),
+                country: Some("US".into()),
+                email: Some("raced@example.com".into()),
+            },
+            &fleet_stripe::IdempotencyKey::new("acct-race"),
+        )
+        .await
+        .expect("connected account");
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let b = if n % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        let account = account.id.clone();
+        tasks.push(tokio::spawn(async move {
+            let name = format!("Claim {n}");
+            b.call(
+                "connect_stripe_account",
+                &[("name", name.as_str()), ("account_id", account.as_str())],
+            )
+            .await
+            .status()
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        let status = task.await.expect("task");
+        assert!(status.as_u16() < 500, "a claim answered {status}");
+        if status.is_success() {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1, "one claim wins");
+    let rows: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM stripe_connections WHERE kind = 'connect' AND account_id = $1",
+    )
+    .bind(&account.id)
+    .fetch_one(&s.state.db.pool)
+    .await
+    .expect("count");
+    assert_eq!(rows, 1, "exactly one organisation holds the account");
+}
