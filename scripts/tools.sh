@@ -91,7 +91,12 @@ SCHEMATHESIS_VENV="$TOOLS/schemathesis"
 ensure_schemathesis() {
   if [ ! -x "$SCHEMATHESIS_VENV/bin/python" ]; then
     log "creating a venv for schemathesis"
-    python3 -m venv "$SCHEMATHESIS_VENV"
+    # Debian's own python3 ships venv apart (python3-venv); other Pythons carry it.
+    python3 -m venv "$SCHEMATHESIS_VENV" 2>/dev/null || {
+      rm -rf "$SCHEMATHESIS_VENV"
+      apt_install python3-venv
+      python3 -m venv "$SCHEMATHESIS_VENV"
+    }
   fi
   if [ "$("$SCHEMATHESIS_VENV/bin/python" -c 'from importlib.metadata import version; print(version("schemathesis"))' 2>/dev/null || true)" != "$SCHEMATHESIS_VERSION" ]; then
     log "installing schemathesis $SCHEMATHESIS_VERSION"

@@ -7,7 +7,7 @@
 
 use super::ids::now_ms;
 use super::payment_rows::{self, Context};
-use super::reader_rows::{self, Mirror};
+use super::reader_rows;
 use super::state::AppState;
 use super::stripe_access::Access;
 use crate::error::AppResult;
@@ -101,19 +101,7 @@ pub async fn settle(
     let mut tx = state.db.begin_write().await?;
     // Reader before payment: the lock order of every writer.
     if let Some(reader) = &reader {
-        let fresh = Mirror::from_stripe(reader);
-        let old = reader_rows::load(&mut tx, connection_id, &reader.id).await?;
-        if old.is_some() {
-            reader_rows::apply(
-                &mut tx,
-                tenant_id,
-                connection_id,
-                old.as_ref(),
-                &fresh,
-                observed_at,
-            )
-            .await?;
-        }
+        reader_rows::apply_view(&mut tx, tenant_id, connection_id, reader, observed_at).await?;
     }
     payment_rows::apply_intent(&mut tx, tenant_id, connection_id, &pi, &Context::default()).await?;
     match &verdict {

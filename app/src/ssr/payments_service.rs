@@ -219,19 +219,14 @@ async fn store(
     // Reader before payment, the order the webhook receiver locks them in too, so the two never
     // wait on each other (PostgreSQL would abort one as a deadlock).
     if let Some(reader) = reader {
-        let fresh = Mirror::from_stripe(reader);
-        let old = reader_rows::load(&mut tx, &access.connection_id, &reader.id).await?;
-        if old.is_some() {
-            reader_rows::apply(
-                &mut tx,
-                &caller.tenant_id,
-                &access.connection_id,
-                old.as_ref(),
-                &fresh,
-                now_ms(),
-            )
-            .await?;
-        }
+        reader_rows::apply_view(
+            &mut tx,
+            &caller.tenant_id,
+            &access.connection_id,
+            reader,
+            now_ms(),
+        )
+        .await?;
     }
     payment_rows::apply_intent(
         &mut tx,

@@ -255,6 +255,34 @@ async fn note_left(
     Ok(())
 }
 
+/// Applies Stripe's view of a reader we hold; a reader we do not know yet (registered
+/// elsewhere) waits for the sync, which also learns its location. What the view says about the
+/// payment its action names is recorded either way.
+pub async fn apply_view(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    connection_id: &str,
+    reader: &Reader,
+    observed_at: i64,
+) -> Result<(), sqlx::Error> {
+    let fresh = Mirror::from_stripe(reader);
+    let old = load(conn, connection_id, &reader.id).await?;
+    if old.is_some() {
+        apply(
+            conn,
+            tenant_id,
+            connection_id,
+            old.as_ref(),
+            &fresh,
+            observed_at,
+        )
+        .await?;
+    } else {
+        note_payments(conn, connection_id, &fresh).await?;
+    }
+    Ok(())
+}
+
 /// Records what a reader view says about the payments its action names, once their rows exist
 /// (our own calls store the reader before the payment).
 pub async fn note_payments(

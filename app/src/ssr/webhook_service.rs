@@ -265,22 +265,14 @@ async fn apply(
         };
         let fresh = Mirror::from_stripe(&reader);
         let mut tx = state.db.begin_write().await?;
-        let old = reader_rows::load(&mut tx, connection_id, &reader.id).await?;
-        // An event about a reader we do not know yet (registered elsewhere) waits for the sync,
-        // which also learns its location.
-        if old.is_some() {
-            reader_rows::apply(
-                &mut tx,
-                tenant_id,
-                connection_id,
-                old.as_ref(),
-                &fresh,
-                event.created.saturating_mul(1000),
-            )
-            .await?;
-        } else {
-            reader_rows::note_payments(&mut tx, connection_id, &fresh).await?;
-        }
+        reader_rows::apply_view(
+            &mut tx,
+            tenant_id,
+            connection_id,
+            &reader,
+            event.created.saturating_mul(1000),
+        )
+        .await?;
         // A payment handed to this reader (by us or by point-of-sale software) is this reader's
         // and its location's.
         if let Some(pi) = reader

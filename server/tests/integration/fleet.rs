@@ -570,28 +570,33 @@ async fn operators_see_and_use_only_the_locations_they_are_granted() {
     assert_eq!(status, StatusCode::CONFLICT);
 }
 
-#[tokio::test]
-async fn connected_accounts_use_the_platform_key_and_belong_to_one_tenant() {
-    let s = TestServer::start().await;
-    let owner = s.user("platform@example.com").await;
-    let other = s.user("other@example.com").await;
+/// A connected account the platform created on the stand-in Stripe.
+async fn connected_account(s: &TestServer, email: &str) -> fleet_stripe::Account {
     let platform = fleet_stripe::StripeClient::new(fleet_stripe::ClientConfig {
         base_url: s.stand_in(),
         ..Default::default()
     })
     .expect("client");
-    let account = platform
+    platform
         .create_account(
             &fleet_stripe::Credentials::key(crate::harness::PLATFORM_KEY),
             &fleet_stripe::params::CreateAccount {
                 kind: Some("custom".into()),
                 country: Some("US".into()),
-                email: Some("store@example.com".into()),
+                email: Some(email.into()),
             },
-            &fleet_stripe::IdempotencyKey::new("acct-1"),
+            &fleet_stripe::IdempotencyKey::new(format!("acct-{email}")),
         )
         .await
-        .expect("connected account");
+        .expect("connected account")
+}
+
+#[tokio::test]
+async fn connected_accounts_use_the_platform_key_and_belong_to_one_tenant() {
+    let s = TestServer::start().await;
+    let owner = s.user("platform@example.com").await;
+    let other = s.user("other@example.com").await;
+    let account = connected_account(&s, "store@example.com").await;
     let (status, err) = owner
         .err(
             "connect_stripe_account",
@@ -918,23 +923,7 @@ async fn twenty_parallel_claims_of_one_connected_account_leave_exactly_one() {
     let s = TestServer::start().await;
     let first = s.user("race-one@example.com").await;
     let second = s.user("race-two@example.com").await;
-    let platform = fleet_stripe::StripeClient::new(fleet_stripe::ClientConfig {
-        base_url: s.stand_in(),
-        ..Default::default()
-    })
-    .expect("client");
-    let account = platform
-        .create_account(
-            &fleet_stripe::Credentials::key(crate::harness::PLATFORM_KEY),
-            &fleet_stripe::params::CreateAccount {
-                kind: Some("custom".into()),
-                country: Some("US".into()),
-                email: Some("raced@example.com".into()),
-            },
-            &fleet_stripe::IdempotencyKey::new("acct-race"),
-        )
-        .await
-        .expect("connected account");
+    let account = connected_account(&s, "raced@example.com").await;
     let mut tasks = Vec::new();
     for n in 0..20 {
         let b = if n % 2 == 0 {
