@@ -343,8 +343,11 @@ pub async fn apply(
     )
     .await?;
     // Payments after the reader: every writer locks in that order, so none waits on another.
-    // Facts about the payment the view names hold whatever the reader did since.
-    note_payment(conn, connection_id, view, now).await?;
+    // Facts about the payment the view names hold whatever the reader did since; a view whose
+    // action we already hold says nothing new (the sync sees every reader every pass).
+    if existing.is_none_or(|old| !old.same_action(view)) {
+        note_payment(conn, connection_id, view, now).await?;
+    }
     if let Some(left) = left {
         note_left(conn, connection_id, &left, now).await?;
     }
