@@ -64,12 +64,13 @@ struct Watched {
 #[derive(Default)]
 struct Registry {
     sessions: HashMap<Id, Watched>,
-    per_user: HashMap<String, usize>,
 }
 
 pub struct StreamWatch {
     state: AppState,
     max_per_user: usize,
+    /// Open streams per user: the same per-principal counter as long-polls and exports.
+    per_user: app::ssr::limits::InFlight,
     registry: Mutex<Registry>,
 }
 
@@ -84,7 +85,7 @@ pub struct TooManyStreams {
 pub struct Ticket {
     watch: Arc<StreamWatch>,
     session: Id,
-    user_id: String,
+    _held: app::ssr::limits::Held,
     pub standing: watch::Receiver<Standing>,
 }
 
@@ -94,6 +95,7 @@ impl StreamWatch {
         let watch = Arc::new(StreamWatch {
             state,
             max_per_user,
+            per_user: Default::default(),
             registry: Mutex::new(Registry::default()),
         });
         tokio::spawn(run(Arc::downgrade(&watch), watch.state.bus.subscribe()));
@@ -115,14 +117,13 @@ impl StreamWatch {
         user_id: &str,
         standing: Standing,
     ) -> Result<Ticket, TooManyStreams> {
-        let mut registry = self.registry();
-        let open = registry.per_user.get(user_id).copied().unwrap_or(0);
-        if open >= self.max_per_user {
-            return Err(TooManyStreams {
+        let held = self
+            .per_user
+            .try_hold(user_id, self.max_per_user)
+            .ok_or(TooManyStreams {
                 max: self.max_per_user,
-            });
-        }
-        *registry.per_user.entry(user_id.to_string()).or_default() += 1;
+            })?;
+        let mut registry = self.registry();
         let watched = registry.sessions.entry(session).or_insert_with(|| Watched {
             user_id: user_id.to_string(),
             streams: 0,
@@ -138,7 +139,7 @@ impl StreamWatch {
         Ok(Ticket {
             watch: Arc::clone(self),
             session,
-            user_id: user_id.to_string(),
+            _held: held,
             standing: receiver,
         })
     }
@@ -174,12 +175,6 @@ impl StreamWatch {
 impl Drop for Ticket {
     fn drop(&mut self) {
         let mut registry = self.watch.registry();
-        if let Some(open) = registry.per_user.get_mut(&self.user_id) {
-            *open = open.saturating_sub(1);
-            if *open == 0 {
-                registry.per_user.remove(&self.user_id);
-            }
-        }
         if let Some(watched) = registry.sessions.get_mut(&self.session) {
             watched.streams = watched.streams.saturating_sub(1);
             if watched.streams == 0 {

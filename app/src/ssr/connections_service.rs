@@ -406,29 +406,18 @@ pub async fn connect_account(caller: &Caller, name: &str, account_id: &str) -> A
 
 /// Whether operators may capture and refund (owners and admins always may).
 pub async fn set_refund_rule(caller: &Caller, operators_may: bool) -> AppResult<()> {
-    let mut tx = caller.db().begin_write().await?;
-    sqlx::query("UPDATE tenants SET operators_may_refund = $1 WHERE id = $2")
-        .bind(i64::from(operators_may))
-        .bind(&caller.tenant_id)
-        .execute(&mut *tx)
-        .await?;
-    record(
-        &mut tx,
-        &caller.meta,
-        Entry::by(caller, "payments.refund_rule_set").detail(if operators_may {
-            "operators may capture and refund"
-        } else {
-            "only owners and admins capture and refund"
-        }),
+    let detail = if operators_may {
+        "operators may capture and refund"
+    } else {
+        "only owners and admins capture and refund"
+    };
+    set_tenant_number(
+        caller,
+        "operators_may_refund",
+        i64::from(operators_may),
+        Entry::by(caller, "payments.refund_rule_set").detail(detail),
     )
-    .await?;
-    tx.commit().await?;
-    caller
-        .state
-        .bus
-        .publish(&caller.tenant_id, "connections", None)
-        .await;
-    Ok(())
+    .await
 }
 
 /// How long a reader may stay offline before the tenant is alerted.
@@ -439,18 +428,30 @@ pub async fn set_alert_threshold(caller: &Caller, minutes: i64) -> AppResult<()>
             "Choose between 1 and 1440 minutes (one day).",
         ));
     }
+    set_tenant_number(
+        caller,
+        "offline_alert_minutes",
+        minutes,
+        Entry::by(caller, "fleet.alert_threshold_set").detail(format!("{minutes} min")),
+    )
+    .await
+}
+
+/// Sets one of the organisation's numeric settings on this page (`column` is ours, never
+/// input), audited in the same transaction, and tells the page's other viewers.
+async fn set_tenant_number(
+    caller: &Caller,
+    column: &'static str,
+    value: i64,
+    entry: Entry<'_>,
+) -> AppResult<()> {
     let mut tx = caller.db().begin_write().await?;
-    sqlx::query("UPDATE tenants SET offline_alert_minutes = $1 WHERE id = $2")
-        .bind(minutes)
+    sqlx::query(&format!("UPDATE tenants SET {column} = $1 WHERE id = $2"))
+        .bind(value)
         .bind(&caller.tenant_id)
         .execute(&mut *tx)
         .await?;
-    record(
-        &mut tx,
-        &caller.meta,
-        Entry::by(caller, "fleet.alert_threshold_set").detail(format!("{minutes} min")),
-    )
-    .await?;
+    record(&mut tx, &caller.meta, entry).await?;
     tx.commit().await?;
     caller
         .state
