@@ -50,6 +50,8 @@ pub struct Config {
     pub stripe_api_base: String,
     /// The platform's secret key, for connected accounts (Connect).
     pub platform_key: Option<fleet_stripe::SecretKey>,
+    /// Connect OAuth and hosted onboarding.
+    pub connect: ConnectConfig,
     /// The reader status sync.
     pub sync: crate::sync_task::SyncConfig,
     /// Requests per second each API key may make on `/api/v1`.
@@ -60,6 +62,30 @@ pub struct Config {
     pub max_streams_per_user: usize,
     /// What an unauthenticated client may cost: password hashing, sign-ups, organisations.
     pub accounts: AccountLimits,
+}
+
+/// Where Connect's pages live and the platform's client id there.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectConfig {
+    /// `FLEET_STRIPE_CONNECT_BASE`; by default `https://connect.stripe.com` for Stripe and the
+    /// API base itself for a simulator standing in for Stripe.
+    pub base: Option<String>,
+    /// `FLEET_CONNECT_CLIENT_ID` (`ca_…`, Dashboard → Connect → Settings); the simulator
+    /// derives one when it is unset.
+    pub client_id: Option<String>,
+}
+
+impl ConnectConfig {
+    /// The base in force for `api_base`.
+    pub fn base_for(&self, api_base: &str) -> String {
+        match &self.base {
+            Some(base) => base.clone(),
+            None if api_base.starts_with("https://api.stripe.com") => {
+                "https://connect.stripe.com".into()
+            }
+            None => api_base.to_string(),
+        }
+    }
 }
 
 /// Limits on the work that accounts cost the server.
@@ -297,6 +323,26 @@ impl Config {
             )),
             None => None,
         };
+        let connect = ConnectConfig {
+            base: match var("FLEET_STRIPE_CONNECT_BASE") {
+                Some(url) => {
+                    url::Url::parse(&url).map_err(|_| {
+                        invalid(format!("FLEET_STRIPE_CONNECT_BASE must be a URL like https://connect.stripe.com, not '{url}'."))
+                    })?;
+                    Some(url.trim_end_matches('/').to_string())
+                }
+                None => None,
+            },
+            client_id: match var("FLEET_CONNECT_CLIENT_ID") {
+                Some(id) if id.starts_with("ca_") && id.len() <= 255 => Some(id),
+                Some(_) => {
+                    return Err(invalid(
+                        "FLEET_CONNECT_CLIENT_ID must be the platform's Connect client id (ca_…).",
+                    ))
+                }
+                None => None,
+            },
+        };
         let mut sync = crate::sync_task::SyncConfig::default();
         if let Some(raw) = var("FLEET_SYNC") {
             sync.enabled = parse_bool("FLEET_SYNC", &raw)?;
@@ -370,6 +416,7 @@ impl Config {
             api_rate,
             max_streams_per_user,
             platform_key,
+            connect,
             sync,
             env,
             database_url,

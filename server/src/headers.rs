@@ -22,12 +22,27 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
 }
 
 /// The policy of a rendered page; `nonce` is the one Leptos put on its inline scripts.
-pub fn page_policy(nonce: &str) -> String {
+/// `connect_origin`, when connected accounts are on, is where Stripe's consent and onboarding
+/// pages live: a form there (sent before hydration) ends in a redirect to it, which
+/// `form-action` must allow.
+pub fn page_policy(nonce: &str, connect_origin: Option<&str>) -> String {
+    let form_action = match connect_origin {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".into(),
+    };
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
-         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         object-src 'none'; base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
     )
+}
+
+/// `scheme://host[:port]` of Connect's pages, when this server connects accounts.
+fn connect_origin() -> Option<String> {
+    let state = use_context::<app::ssr::AppState>()?;
+    state.settings.platform_key.as_ref()?;
+    let url = url::Url::parse(&state.settings.connect_base).ok()?;
+    Some(url.origin().ascii_serialization()).filter(|o| o != "null")
 }
 
 /// Everything that is not a page (JSON, CSV, events) runs nothing and is framed by nobody.
@@ -42,7 +57,8 @@ pub fn provide_page_policy() {
     ) else {
         return;
     };
-    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce.to_string())) {
+    let policy = page_policy(&nonce.to_string(), connect_origin().as_deref());
+    if let Ok(value) = HeaderValue::from_str(&policy) {
         response.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }
 }
@@ -90,10 +106,16 @@ mod tests {
 
     #[test]
     fn a_page_runs_only_our_scripts_and_cannot_be_framed() {
-        let policy = page_policy("abc123");
+        let policy = page_policy("abc123", None);
         assert!(policy.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval'"));
         assert!(policy.contains("frame-ancestors 'none'"));
         assert!(!policy.contains("unsafe-inline"), "{policy}");
+        assert!(policy.contains("form-action 'self';"), "{policy}");
+        let policy = page_policy("abc123", Some("https://connect.stripe.com"));
+        assert!(
+            policy.contains("form-action 'self' https://connect.stripe.com;"),
+            "{policy}"
+        );
     }
 
     #[test]

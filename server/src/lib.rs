@@ -5,6 +5,7 @@ pub mod api;
 pub mod audit_export;
 pub mod bench;
 pub mod config;
+pub mod connect_pages;
 pub mod csrf;
 pub mod events;
 pub mod export;

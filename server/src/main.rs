@@ -39,6 +39,25 @@ enum Command {
         #[arg(long, env = "FLEET_SIMULATOR_ALLOW_REMOTE_CONTROL")]
         allow_remote_control: bool,
     },
+    /// As the platform operator, give an organisation a connected account (Connect), once
+    /// Stripe confirms the platform may act on it. Needs FLEET_PLATFORM_KEY.
+    AssignAccount {
+        /// The organisation's id or exact name.
+        #[arg(long)]
+        organisation: String,
+        /// The connected account (acct_…).
+        #[arg(long)]
+        account: String,
+        /// The connection's name (default: the account's business name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// As the platform operator, take a connected account back from the organisation that
+    /// holds it; its locations, readers and payments there go with it.
+    ReleaseAccount {
+        #[arg(long)]
+        account: String,
+    },
     /// Run one of the project's benchmarks and print its figures.
     Bench {
         #[command(subcommand)]
@@ -184,6 +203,35 @@ async fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Bench { .. } | Command::StripeSim { .. } => ExitCode::SUCCESS,
+        Command::AssignAccount {
+            organisation,
+            account,
+            name,
+        } => {
+            operator(&config, |state| async move {
+                let id = app::ssr::connected_accounts::assign(
+                    &state,
+                    &organisation,
+                    account.trim(),
+                    name.as_deref(),
+                )
+                .await?;
+                Ok(format!("Assigned {} as connection {id}.", account.trim()))
+            })
+            .await
+        }
+        Command::ReleaseAccount { account } => {
+            operator(&config, |state| async move {
+                let held = app::ssr::connected_accounts::release(&state, account.trim()).await?;
+                Ok(match held {
+                    Some(tenant) => {
+                        format!("Released {} from organisation {tenant}.", account.trim())
+                    }
+                    None => format!("No organisation holds {}.", account.trim()),
+                })
+            })
+            .await
+        }
         Command::Migrate => match server::router::open_database(&config).await {
             Ok(_) => {
                 println!("Migrations applied.");
@@ -194,6 +242,31 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+/// Runs a platform operator's command against the deployment's database and Stripe.
+async fn operator<F, Fut>(config: &Config, run: F) -> ExitCode
+where
+    F: FnOnce(app::ssr::AppState) -> Fut,
+    Fut: std::future::Future<Output = Result<String, app::error::AppError>>,
+{
+    let state = match server::router::app_state(config).await {
+        Ok(state) => state,
+        Err(err) => {
+            eprintln!("terminal-fleet: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match run(state).await {
+        Ok(done) => {
+            println!("{done}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("terminal-fleet: {err}");
+            ExitCode::FAILURE
+        }
     }
 }
 

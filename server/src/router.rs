@@ -88,6 +88,8 @@ pub fn settings(config: &Config) -> Settings {
         master_key: config.master_key.clone(),
         stripe_api_base: config.stripe_api_base.clone(),
         platform_key: config.platform_key.clone(),
+        connect_base: config.connect.base_for(&config.stripe_api_base),
+        connect_client_id: config.connect.client_id.clone(),
         limits: config.limits,
         throttle_per_email: limits.sign_in_failures_per_email,
         throttle_per_ip: limits.sign_in_failures_per_address,
@@ -167,6 +169,18 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
                 )
                 .route("/transactions.csv", get(crate::export::transactions_csv))
                 .route("/audit.csv", get(crate::audit_export::audit_csv))
+                .route(
+                    "/connect/oauth/callback",
+                    get(crate::connect_pages::oauth_callback),
+                )
+                .route(
+                    "/connect/onboarding/{connection}/return",
+                    get(crate::connect_pages::onboarding_return),
+                )
+                .route(
+                    "/connect/onboarding/{connection}/refresh",
+                    get(crate::connect_pages::onboarding_refresh),
+                )
                 .with_state(state.clone()),
         )
         .layer(sessions)
@@ -232,9 +246,10 @@ impl Running {
     }
 }
 
-/// Opens the database, migrates, binds and serves in the background.
-pub async fn start(config: Config) -> Result<Running, StartError> {
-    let db = open_database(&config).await?;
+/// What every request shares, without serving: the database (migrated), the live bus, the
+/// Stripe clients. The operator commands (`assign-account`) act through it too.
+pub async fn app_state(config: &Config) -> Result<AppState, StartError> {
+    let db = open_database(config).await?;
     let bus = match db.backend {
         app::ssr::db::Backend::Postgres => {
             Bus::postgres(&config.database_url, db.pool.clone()).await?
@@ -243,7 +258,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let state = AppState {
         db: db.clone(),
-        settings: Arc::new(settings(&config)),
+        settings: Arc::new(settings(config)),
         bus,
         stripe: Arc::new(StripeClients::new(None, &config.stripe_api_base)?),
         in_flight: Default::default(),
@@ -253,6 +268,13 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         )
         .map_err(StartError::Hashing)?,
     };
+    Ok(state)
+}
+
+/// Opens the database, migrates, binds and serves in the background.
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    let state = app_state(&config).await?;
+    let db = state.db.clone();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Bind {

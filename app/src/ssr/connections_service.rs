@@ -12,6 +12,9 @@ use crate::model::{ConnectionKind, ConnectionView, ConnectionsView, Permission};
 use fleet_stripe::params::CreateWebhookEndpoint;
 use fleet_stripe::{Account, Credentials, IdempotencyKey};
 
+/// Where the Connect pages leave their notice for Settings → Stripe, in the session.
+pub const NOTICE_KEY: &str = "connect_notice";
+
 /// Events Terminal Fleet listens to on every connection.
 const WEBHOOK_EVENTS: &[&str] = &["*"];
 
@@ -35,12 +38,14 @@ struct Row {
     created_at: i64,
     synced_at: Option<i64>,
     sync_error: Option<String>,
+    proof: Option<String>,
+    onboarded: i64,
 }
 
 pub async fn list(caller: &Caller) -> AppResult<ConnectionsView> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, kind, name, account_id, account_name, livemode, key_hint, webhook_secret,
-                created_at, synced_at, sync_error
+                created_at, synced_at, sync_error, proof, onboarded
          FROM stripe_connections WHERE tenant_id = $1 ORDER BY created_at, id",
     )
     .bind(&caller.tenant_id)
@@ -67,20 +72,32 @@ pub async fn list(caller: &Caller) -> AppResult<ConnectionsView> {
                 created_at: r.created_at,
                 synced_at: r.synced_at,
                 sync_error: r.sync_error,
+                proof: r.proof,
+                onboarded: r.onboarded != 0,
             })
         })
         .collect();
+    let notice = match &caller.session {
+        Some(session) => session
+            .remove::<crate::model::ConnectNotice>(NOTICE_KEY)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
     Ok(ConnectionsView {
+        notice,
         connections,
         can_manage: caller.can(Permission::ManageFleet),
         simulator_available: caller.state.settings.stripe_simulator_url.is_some(),
         platform_available: caller.state.settings.platform_key.is_some(),
+        oauth_available: super::connected_accounts::oauth_available(&caller.state),
         alert_minutes,
         operators_may_refund: super::payments_service::operators_may_refund(caller).await?,
     })
 }
 
-fn clean_name(raw: &str, fallback: &str) -> AppResult<String> {
+pub(super) fn clean_name(raw: &str, fallback: &str) -> AppResult<String> {
     let name = raw.trim();
     if name.chars().count() > 80 {
         return Err(AppError::invalid(
@@ -95,17 +112,19 @@ fn clean_name(raw: &str, fallback: &str) -> AppResult<String> {
     })
 }
 
-struct NewConnection {
-    kind: ConnectionKind,
-    name: String,
-    account: Account,
-    livemode: bool,
-    key: Option<String>,
+pub(super) struct NewConnection {
+    pub kind: ConnectionKind,
+    pub name: String,
+    pub account: Account,
+    pub livemode: bool,
+    pub key: Option<String>,
+    /// How a connected account was proven to be the organisation's (`connected_accounts`).
+    pub proof: Option<&'static str>,
 }
 
 /// Stores a verified connection and, where Stripe can reach us (always for the simulator),
 /// creates its webhook endpoint so events flow without manual set-up.
-async fn insert(
+pub(super) async fn insert(
     state: &AppState,
     caller: Option<&Caller>,
     tenant_id: &str,
@@ -171,8 +190,9 @@ async fn insert(
     let mut tx = state.db.begin_write().await?;
     sqlx::query(
         "INSERT INTO stripe_connections (id, tenant_id, kind, name, account_id, account_name, livemode,
-         secret_key, key_hint, webhook_secret, webhook_endpoint_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+         secret_key, key_hint, webhook_secret, webhook_endpoint_id, created_at, updated_at, proof,
+         onboarded)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)",
     )
     .bind(&id)
     .bind(tenant_id)
@@ -186,6 +206,8 @@ async fn insert(
     .bind(webhook.as_ref().map(|w| w.1.clone()))
     .bind(webhook.as_ref().map(|w| w.0.clone()))
     .bind(now)
+    .bind(new.proof)
+    .bind(i64::from(new.kind != ConnectionKind::Connect || new.account.details_submitted))
     .execute(&mut *tx)
     .await
     .map_err(|e| match &e {
@@ -274,6 +296,7 @@ pub async fn connect_simulator_for(
             account,
             livemode: false,
             key: Some(key),
+            proof: None,
         },
     )
     .await
@@ -335,70 +358,7 @@ pub async fn connect_key(caller: &Caller, name: &str, key: &str) -> AppResult<St
             account,
             livemode,
             key: Some(key),
-        },
-    )
-    .await
-}
-
-fn check_account_shape(account: &str) -> AppResult<()> {
-    let ok = account.starts_with("acct_")
-        && account.len() > 8
-        && account
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !ok {
-        return Err(AppError::invalid(
-            "account_id",
-            "A connected account id looks like acct_1Nv0FGQ9RKHgCVdK (Dashboard → Connect → Accounts).",
-        ));
-    }
-    Ok(())
-}
-
-/// Adds a connected account reached with the platform key and `Stripe-Account`, once Stripe
-/// confirms the platform may act on it.
-pub async fn connect_account(caller: &Caller, name: &str, account_id: &str) -> AppResult<String> {
-    let account_id = account_id.trim();
-    check_account_shape(account_id)?;
-    let name = clean_name(name, account_id)?;
-    // Any tenant could type any account id of the platform: one already connected elsewhere
-    // stays with the organisation that connected it.
-    let taken: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM stripe_connections WHERE kind = 'connect' AND account_id = $1 AND tenant_id <> $2",
-    )
-    .bind(account_id)
-    .bind(&caller.tenant_id)
-    .fetch_one(&caller.db().pool)
-    .await?;
-    if taken > 0 {
-        return Err(AppError::Forbidden(
-            "This connected account belongs to another organisation on Terminal Fleet.".into(),
-        ));
-    }
-    let platform = caller.state.settings.platform_key.clone().ok_or_else(|| {
-        AppError::Conflict(
-            "Connected accounts need the platform key, which this server does not have (FLEET_PLATFORM_KEY).".into(),
-        )
-    })?;
-    let client = stripe_access::client(&caller.state, ConnectionKind::Connect)?;
-    let account = client
-        .retrieve_account(&Credentials::key(platform.expose()), account_id)
-        .await
-        .map_err(|e| {
-            tracing::info!(error = %e, "Stripe refused a connected account");
-            AppError::invalid("account_id", e.user_message())
-        })?;
-    let livemode = platform.is_live();
-    insert(
-        &caller.state,
-        Some(caller),
-        &caller.tenant_id,
-        NewConnection {
-            kind: ConnectionKind::Connect,
-            name,
-            account,
-            livemode,
-            key: None,
+            proof: None,
         },
     )
     .await
@@ -461,7 +421,7 @@ async fn set_tenant_number(
     Ok(())
 }
 
-async fn owned(caller: &Caller, id: &str) -> AppResult<(String, String)> {
+pub(super) async fn owned(caller: &Caller, id: &str) -> AppResult<(String, String)> {
     let row: Option<(String, String)> = sqlx::query_as(
         "SELECT kind, account_id FROM stripe_connections WHERE id = $1 AND tenant_id = $2",
     )
@@ -563,8 +523,11 @@ pub async fn set_webhook_secret(caller: &Caller, id: &str, secret: &str) -> AppR
 }
 
 pub async fn remove(caller: &Caller, id: &str) -> AppResult<()> {
-    owned(caller, id).await?;
+    let (kind, account_id) = owned(caller, id).await?;
     remove_webhook_endpoint(caller, id).await;
+    if kind == "connect" {
+        super::connected_accounts::release_at_stripe(caller, id, &account_id).await;
+    }
     let mut tx = caller.db().begin_write().await?;
     for table in ["location_grants", "store_group_locations"] {
         sqlx::query(&format!(

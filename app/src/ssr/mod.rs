@@ -7,6 +7,7 @@ pub mod audit_service;
 pub mod auth_service;
 pub mod bus;
 pub mod caller;
+pub mod connected_accounts;
 pub mod connections_service;
 pub mod db;
 pub mod fleet_scope;

@@ -26,6 +26,11 @@ pub struct Settings {
     pub stripe_api_base: String,
     /// The platform's key, for connected accounts (`Stripe-Account`); `FLEET_PLATFORM_KEY`.
     pub platform_key: Option<fleet_stripe::SecretKey>,
+    /// Where Connect OAuth and hosted onboarding live (`https://connect.stripe.com`; the
+    /// simulator's address when it stands in for Stripe).
+    pub connect_base: String,
+    /// The platform's Connect client id (`ca_…`, `FLEET_CONNECT_CLIENT_ID`).
+    pub connect_client_id: Option<String>,
     /// What one principal may hold open or own.
     pub limits: super::limits::Limits,
 }
@@ -55,6 +60,8 @@ impl Default for Settings {
             stripe_simulator_url: None,
             stripe_api_base: "https://api.stripe.com".into(),
             platform_key: None,
+            connect_base: "https://connect.stripe.com".into(),
+            connect_client_id: None,
             limits: super::limits::Limits::default(),
         }
     }

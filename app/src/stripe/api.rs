@@ -46,10 +46,33 @@ pub async fn remove_connection(connection_id: String) -> Result<(), AppError> {
     svc::remove(&c, &connection_id).await
 }
 
-#[server(prefix = "/sf", endpoint = "connect_stripe_account")]
-pub async fn connect_stripe_account(name: String, account_id: String) -> Result<String, AppError> {
+/// Creates a Stripe account for this organisation through the platform and sends the member
+/// to Stripe's hosted onboarding.
+#[server(prefix = "/sf", endpoint = "create_stripe_account")]
+pub async fn create_stripe_account(name: String, country: String) -> Result<String, AppError> {
     let c = require(Permission::ManageFleet).await?;
-    svc::connect_account(&c, &name, &account_id).await
+    let url = crate::ssr::connected_accounts::create_account(&c, &name, &country).await?;
+    leptos_axum::redirect(&url);
+    Ok(url)
+}
+
+/// Sends the member to Stripe to sign in and grant the platform access to an existing account
+/// (Connect OAuth); Stripe sends them back to `/connect/oauth/callback`.
+#[server(prefix = "/sf", endpoint = "connect_with_stripe")]
+pub async fn connect_with_stripe(#[server(default)] name: String) -> Result<String, AppError> {
+    let c = require(Permission::ManageFleet).await?;
+    let url = crate::ssr::connected_accounts::start_oauth(&c, &name).await?;
+    leptos_axum::redirect(&url);
+    Ok(url)
+}
+
+/// A fresh onboarding link for a connected account whose holder has not finished.
+#[server(prefix = "/sf", endpoint = "continue_onboarding")]
+pub async fn continue_onboarding(connection_id: String) -> Result<String, AppError> {
+    let c = require(Permission::ManageFleet).await?;
+    let url = crate::ssr::connected_accounts::continue_onboarding(&c, &connection_id).await?;
+    leptos_axum::redirect(&url);
+    Ok(url)
 }
 
 /// `operators_may` is the checkbox: present (any value) when ticked.

@@ -1,6 +1,7 @@
 use super::api::{
-    list_connections, ConnectSimulator, ConnectStripeAccount, ConnectStripeKey, RemoveConnection,
-    RotateStripeKey, SetAlertThreshold, SetRefundRule, SetWebhookSecret,
+    list_connections, ConnectSimulator, ConnectStripeKey, ConnectWithStripe, ContinueOnboarding,
+    CreateStripeAccount, RemoveConnection, RotateStripeKey, SetAlertThreshold, SetRefundRule,
+    SetWebhookSecret,
 };
 use crate::components::feedback::{field_error, ActionError, EmptyState, ErrorView, Loading};
 use crate::model::{ConnectionKind, ConnectionView, ConnectionsView};
@@ -16,7 +17,9 @@ struct Actions {
     rotate: ServerAction<RotateStripeKey>,
     webhook: ServerAction<SetWebhookSecret>,
     remove: ServerAction<RemoveConnection>,
-    account: ServerAction<ConnectStripeAccount>,
+    create_account: ServerAction<CreateStripeAccount>,
+    oauth: ServerAction<ConnectWithStripe>,
+    onboarding: ServerAction<ContinueOnboarding>,
     threshold: ServerAction<SetAlertThreshold>,
     refund_rule: ServerAction<SetRefundRule>,
 }
@@ -46,7 +49,9 @@ pub fn StripeSettingsPage() -> impl IntoView {
         rotate: ServerAction::<RotateStripeKey>::new(),
         webhook: ServerAction::<SetWebhookSecret>::new(),
         remove: ServerAction::<RemoveConnection>::new(),
-        account: ServerAction::<ConnectStripeAccount>::new(),
+        create_account: ServerAction::<CreateStripeAccount>::new(),
+        oauth: ServerAction::<ConnectWithStripe>::new(),
+        onboarding: ServerAction::<ContinueOnboarding>::new(),
         threshold: ServerAction::<SetAlertThreshold>::new(),
         refund_rule: ServerAction::<SetRefundRule>::new(),
     };
@@ -60,7 +65,7 @@ pub fn StripeSettingsPage() -> impl IntoView {
                 actions.rotate.version().get(),
                 actions.webhook.version().get(),
                 actions.remove.version().get(),
-                actions.account.version().get(),
+                actions.create_account.version().get(),
                 actions.threshold.version().get(),
                 actions.refund_rule.version().get(),
             )
@@ -73,6 +78,8 @@ pub fn StripeSettingsPage() -> impl IntoView {
         <ActionError value=actions.rotate.value()/>
         <ActionError value=actions.webhook.value()/>
         <ActionError value=actions.remove.value()/>
+        <ActionError value=actions.oauth.value()/>
+        <ActionError value=actions.onboarding.value()/>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {
@@ -90,6 +97,10 @@ fn Connections(view: ConnectionsView, actions: Actions) -> impl IntoView {
     let simulator = view.simulator_available;
     let empty = view.connections.is_empty();
     view! {
+        {view.notice.map(|n| {
+            let (class, role) = if n.ok { ("flash flash-ok", "status") } else { ("flash flash-error", "alert") };
+            view! { <div class=class role=role>{n.text}</div> }
+        })}
         {empty.then(|| view! {
             <section class="panel">
                 <EmptyState title="Not connected to Stripe"
@@ -97,9 +108,18 @@ fn Connections(view: ConnectionsView, actions: Actions) -> impl IntoView {
             </section>
         })}
         {view.connections.into_iter().map(|c| view! { <ConnectionCard c can_manage actions/> }).collect_view()}
-        {can_manage.then(|| view! { <AddConnection simulator platform=view.platform_available actions/> })}
+        {can_manage.then(|| view! { <AddConnection simulator platform=view.platform_available oauth=view.oauth_available actions/> })}
         {can_manage.then(|| view! { <AlertSettings minutes=view.alert_minutes actions/> })}
         {can_manage.then(|| view! { <RefundRule allowed=view.operators_may_refund actions/> })}
+    }
+}
+
+fn proof_text(proof: Option<&str>) -> &'static str {
+    match proof {
+        Some("onboarding") => "Created for this organisation and onboarded through Terminal Fleet",
+        Some("oauth") => "Its holder signed in with Stripe and granted access",
+        Some("operator") => "Assigned by the platform operator",
+        _ => "Unverified: claimed by account id before proof was required. Ask the platform operator to confirm it.",
     }
 }
 
@@ -117,6 +137,9 @@ fn ConnectionCard(c: ConnectionView, can_manage: bool, actions: Actions) -> impl
     let id = c.id.clone();
     let url_id = format!("webhook-url-{}", c.id);
     let is_key = c.kind == ConnectionKind::Key;
+    let is_connect = c.kind == ConnectionKind::Connect;
+    let needs_onboarding = is_connect && !c.onboarded;
+    let onboarding_id = c.id.clone();
     view! {
         <section class="panel connection" aria-label=format!("Stripe connection {}", c.name)>
             <div class="row-between">
@@ -127,6 +150,12 @@ fn ConnectionCard(c: ConnectionView, can_manage: bool, actions: Actions) -> impl
                 <dt>"Account"</dt>
                 <dd>{c.account_name.clone().unwrap_or_default()} " " <code class="id">{c.account_id.clone()}</code></dd>
                 {c.key_hint.clone().filter(|_| is_key).map(|hint| view! { <dt>"Key"</dt><dd><code>{hint}</code></dd> })}
+                {is_connect.then(|| view! {
+                    <dt>"Proof of control"</dt>
+                    <dd>{proof_text(c.proof.as_deref())}</dd>
+                    <dt>"Onboarding"</dt>
+                    <dd>{if c.onboarded { "Finished" } else { "Not finished — Stripe still needs details before this account can take payments" }}</dd>
+                })}
                 <dt>"Connected"</dt>
                 <dd>{datetime(c.created_at)}</dd>
                 <dt>"Reader sync"</dt>
@@ -161,6 +190,12 @@ fn ConnectionCard(c: ConnectionView, can_manage: bool, actions: Actions) -> impl
                     </div>
                 }
             })}
+            {(can_manage && needs_onboarding).then(|| view! {
+                <ActionForm action=actions.onboarding attr:class="inline-form">
+                    <input type="hidden" name="connection_id" value=onboarding_id/>
+                    <button type="submit" class="button small primary">"Continue onboarding at Stripe"</button>
+                </ActionForm>
+            })}
             {can_manage.then(|| view! {
                 <ActionForm action=actions.remove attr:class="inline-form end-form">
                     <input type="hidden" name="connection_id" value=id.clone()/>
@@ -172,8 +207,7 @@ fn ConnectionCard(c: ConnectionView, can_manage: bool, actions: Actions) -> impl
 }
 
 #[component]
-fn AddConnection(simulator: bool, platform: bool, actions: Actions) -> impl IntoView {
-    let account_error = field_error(actions.account.value(), "account_id");
+fn AddConnection(simulator: bool, platform: bool, oauth: bool, actions: Actions) -> impl IntoView {
     let key_error = field_error(actions.key.value(), "secret_key");
     let added = move || matches!(actions.key.value().get(), Some(Ok(_)));
     view! {
@@ -212,26 +246,44 @@ fn AddConnection(simulator: bool, platform: bool, actions: Actions) -> impl Into
                     <button type="submit" class="button primary">"Connect"</button>
                 </div>
             </ActionForm>
-            {platform.then(|| view! {
-                <h3>"A connected account (Connect)"</h3>
-                <p class="help">"For a store whose Stripe account is connected to this platform: enter its account id (acct_…). Calls use the platform key with the Stripe-Account header; the store shares no key."</p>
-                <div class="flash flash-error" role="alert" hidden=move || account_error().is_none()>{account_error}</div>
-                <ActionForm action=actions.account attr:class="grid-form">
-                    <div class="field">
-                        <label for="acct-name">"Name"</label>
-                        <input id="acct-name" type="text" name="name" placeholder="e.g. Airport store"/>
-                    </div>
-                    <div class="field">
-                        <label for="acct-id">"Connected account id"</label>
-                        <input id="acct-id" type="text" name="account_id" required autocomplete="off" placeholder="acct_…"
-                            aria-invalid=move || account_error().is_some().to_string()/>
-                    </div>
-                    <div class="field end">
-                        <button type="submit" class="button">"Connect account"</button>
-                    </div>
-                </ActionForm>
-            })}
+            {platform.then(|| view! { <ConnectedAccountForms oauth actions/> })}
         </section>
+    }
+}
+
+/// Connected accounts are added only with proof of control: a new account onboarded through
+/// us, or an existing one whose holder signs in at Stripe.
+#[component]
+fn ConnectedAccountForms(oauth: bool, actions: Actions) -> impl IntoView {
+    view! {
+        <h3>"A Stripe account through this platform (Connect)"</h3>
+        <p class="help">"Create a Stripe account for a store: Stripe asks its holder for the business details on its own pages, then sends them back here. Calls use the platform key; the store shares no key."</p>
+        <ActionError value=actions.create_account.value()/>
+        <ActionForm action=actions.create_account attr:class="grid-form">
+            <div class="field">
+                <label for="new-acct-name">"Business name"</label>
+                <input id="new-acct-name" type="text" name="name" required placeholder="e.g. Airport store"/>
+            </div>
+            <div class="field">
+                <label for="new-acct-country">"Country (two letters)"</label>
+                <input id="new-acct-country" type="text" name="country" required value="US" maxlength="2" autocomplete="country"/>
+            </div>
+            <div class="field end">
+                <button type="submit" class="button">"Create and onboard at Stripe"</button>
+            </div>
+        </ActionForm>
+        {oauth.then(|| view! {
+            <p class="help">"A store that already has a Stripe account signs in at Stripe and grants this platform access; Stripe then tells us which account it is."</p>
+            <ActionForm action=actions.oauth attr:class="grid-form">
+                <div class="field">
+                    <label for="oauth-name">"Name"</label>
+                    <input id="oauth-name" type="text" name="name" placeholder="e.g. Harbour store"/>
+                </div>
+                <div class="field end">
+                    <button type="submit" class="button">"Connect an existing account with Stripe"</button>
+                </div>
+            </ActionForm>
+        })}
     }
 }
 

@@ -56,6 +56,11 @@ pub fn api_key(headers: &HeaderMap) -> SimResult<String> {
     } else {
         return Err(SimError::auth(NO_KEY));
     };
+    secret_key(key)
+}
+
+/// `key` if it is a well-formed test-mode secret or restricted key.
+pub fn secret_key(key: String) -> SimResult<String> {
     if key.is_empty() {
         return Err(SimError::auth(NO_KEY));
     }

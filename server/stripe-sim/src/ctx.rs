@@ -23,6 +23,9 @@ pub struct Ctx<'a> {
     pub request_id: Option<String>,
     pub idempotency_key: Option<String>,
     pub emitted: Vec<Emitted>,
+    /// Where the caller reached the simulator (`http://{Host}`): hosted pages (onboarding) are
+    /// served from the same address, so the links a call returns use it.
+    pub origin: String,
 }
 
 impl<'a> Ctx<'a> {
@@ -34,6 +37,7 @@ impl<'a> Ctx<'a> {
             request_id: None,
             idempotency_key: None,
             emitted: Vec::new(),
+            origin: "http://127.0.0.1".into(),
         }
     }
 

@@ -154,6 +154,12 @@ async fn run(
         let mut automatic = std::mem::take(&mut ctx.emitted);
         ctx.request_id = Some(request_id.to_string());
         ctx.idempotency_key = idempotency_key.clone();
+        if let Some(host) = header(headers, "host").filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
+        }) {
+            ctx.origin = format!("http://{host}");
+        }
         let segments: Vec<&str> = path.trim_start_matches("/v1/").split('/').collect();
         let result = crate::routes::route(&mut ctx, method, &segments, &params);
         automatic.append(&mut ctx.emitted);

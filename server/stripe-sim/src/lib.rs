@@ -16,6 +16,7 @@ mod events;
 mod expand;
 mod faults;
 mod form;
+mod hosted;
 mod idempotency;
 mod ids;
 mod params;
@@ -95,6 +96,7 @@ impl Simulator {
     pub fn router(&self) -> axum::Router {
         axum::Router::new()
             .nest("/_sim", control::router())
+            .merge(hosted::router())
             .fallback(dispatch::handle)
             .with_state(self.clone())
     }

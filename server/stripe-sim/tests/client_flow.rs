@@ -557,6 +557,7 @@ async fn connect_accounts_are_isolated() {
                 kind: Some("standard".into()),
                 country: Some("US".into()),
                 email: None,
+                ..Default::default()
             },
             &idem("acct"),
         )

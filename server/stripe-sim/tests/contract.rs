@@ -707,3 +707,148 @@ async fn every_documented_parameter_is_known_and_required_ones_are_enforced() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Account Links (contract-data-next.json): the object's fields and types, every documented
+/// parameter known, the required ones enforced, and the link opening the hosted onboarding.
+#[tokio::test]
+async fn account_links_follow_the_contract() {
+    let sim = start().await;
+    let api = sim.new_api();
+    let account = api
+        .post("/v1/accounts", &[("type", "standard"), ("country", "GB")])
+        .await
+        .ok();
+    assert_eq!(account["details_submitted"], false, "{account:#}");
+    assert_eq!(account["charges_enabled"], false);
+    let accounts = load("contract-data.json");
+    let mut problems = Vec::new();
+    fits(
+        "account",
+        &account,
+        &json!({ "fields": accounts["objects"]["account"]["fields"] }),
+        &mut problems,
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let id = account["id"].as_str().expect("id");
+    let data = load("contract-data-next.json");
+    let spec = &data["requests"]["POST /v1/account_links"]["params"];
+    for name in spec.as_object().expect("params").keys() {
+        let r = api.post("/v1/account_links", &[(name.as_str(), "x")]).await;
+        assert_ne!(r.code(), "parameter_unknown", "{name} refused as unknown");
+    }
+    let r = api.post("/v1/account_links", &[]).await;
+    assert_eq!(r.code(), "parameter_missing", "{}", r.body);
+    let link = api
+        .post(
+            "/v1/account_links",
+            &[
+                ("account", id),
+                ("type", "account_onboarding"),
+                ("refresh_url", "https://example.com/refresh"),
+                ("return_url", "https://example.com/return"),
+            ],
+        )
+        .await
+        .ok();
+    for (field, kind) in data["objects"]["account_link"]["fields"]
+        .as_object()
+        .expect("fields")
+    {
+        let value = &link[field];
+        let fits = match kind.as_str() {
+            Some("integer") => value.is_i64(),
+            Some("string") => value.is_string(),
+            _ => kind["enum"]
+                .as_array()
+                .is_some_and(|allowed| allowed.contains(value)),
+        };
+        assert!(fits, "{field} = {value} is not {kind}");
+    }
+    assert_eq!(
+        link["expires_at"].as_i64().unwrap_or_default() - link["created"].as_i64().unwrap_or(0),
+        300
+    );
+    let page = sim
+        .http
+        .get(link["url"].as_str().expect("url"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    // Another platform cannot make links for this account.
+    let other = sim.new_api();
+    let r = other
+        .post(
+            "/v1/account_links",
+            &[("account", id), ("type", "account_onboarding")],
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "account_invalid"), "{}", r.body);
+    let r = api
+        .post(
+            "/v1/account_links",
+            &[("account", id), ("type", "account_update")],
+        )
+        .await;
+    assert_eq!(
+        r.status, 400,
+        "Standard accounts have no account_update links"
+    );
+}
+
+/// Whether `value` fits a field description of contract-data.json (`"string"`, `{"anyOf"}`,
+/// `{"enum"}`, `{"fields"}`, `{"array"}`); fields the contract does not name are problems too.
+fn fits(path: &str, value: &Value, kind: &Value, problems: &mut Vec<String>) {
+    let ok = match kind {
+        Value::String(t) => match t.as_str() {
+            "string" => value.is_string(),
+            "integer" => value.is_i64(),
+            "number" => value.is_number(),
+            "boolean" => value.is_boolean(),
+            "null" => value.is_null(),
+            _ => true,
+        },
+        Value::Object(k) if k.contains_key("anyOf") => {
+            let any = k["anyOf"].as_array().cloned().unwrap_or_default();
+            let fitting = any.iter().any(|alt| {
+                let mut inner = Vec::new();
+                fits(path, value, alt, &mut inner);
+                inner.is_empty()
+            });
+            if !fitting {
+                problems.push(format!("{path} = {value} fits none of {kind}"));
+            }
+            return;
+        }
+        Value::Object(k) if k.contains_key("enum") => k["enum"]
+            .as_array()
+            .is_some_and(|allowed| allowed.contains(value)),
+        Value::Object(k) if k.contains_key("array") => match value.as_array() {
+            Some(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    fits(&format!("{path}[{i}]"), item, &k["array"], problems);
+                }
+                true
+            }
+            None => false,
+        },
+        Value::Object(k) if k.contains_key("fields") => match value.as_object() {
+            Some(object) => {
+                for (field, v) in object {
+                    match k["fields"].get(field) {
+                        Some(field_kind) => {
+                            fits(&format!("{path}.{field}"), v, field_kind, problems)
+                        }
+                        None => problems.push(format!("{path}.{field} is not in the contract")),
+                    }
+                }
+                true
+            }
+            None => false,
+        },
+        _ => true,
+    };
+    if !ok {
+        problems.push(format!("{path} = {value} is not {kind}"));
+    }
+}

@@ -143,6 +143,10 @@ impl StripeClient {
         &self.config.base_url
     }
 
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// One call with retries where safe. `body` is form-encoded for POST and a query string
     /// for GET and DELETE.
     async fn call<T: DeserializeOwned>(
@@ -289,6 +293,15 @@ impl StripeClient {
         id: &str,
     ) -> Result<Account, StripeError> {
         self.get(&format!("/v1/accounts/{id}"), creds, &()).await
+    }
+
+    pub async fn create_account_link(
+        &self,
+        creds: &Credentials,
+        p: &CreateAccountLink,
+        key: &IdempotencyKey,
+    ) -> Result<AccountLink, StripeError> {
+        self.post("/v1/account_links", creds, p, key).await
     }
 
     // Locations

@@ -5,6 +5,7 @@ pub mod client;
 pub mod enums;
 pub mod error;
 pub mod form;
+pub mod oauth;
 pub mod objects;
 pub mod params;
 pub mod retry;

@@ -202,6 +202,25 @@ pub struct CreateAccount {
     pub country: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub business_profile: Option<AccountProfile>,
+}
+
+/// `business_profile` of a new account.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AccountProfile {
+    pub name: String,
+}
+
+/// `POST /v1/account_links`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreateAccountLink {
+    pub account: String,
+    /// `account_onboarding` or `account_update`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub refresh_url: String,
+    pub return_url: String,
 }
 
 /// `expand[]` on a retrieve.

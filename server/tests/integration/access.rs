@@ -105,9 +105,15 @@ pub const RULES: &[(&str, Need, &[&str])] = &[
     ),
     ("remove_connection", Any(&[ManageFleet]), &["connection_id"]),
     (
-        "connect_stripe_account",
+        "create_stripe_account",
         Any(&[ManageFleet]),
-        &["name", "account_id"],
+        &["name", "country"],
+    ),
+    ("connect_with_stripe", Any(&[ManageFleet]), &["name"]),
+    (
+        "continue_onboarding",
+        Any(&[ManageFleet]),
+        &["connection_id"],
     ),
     ("set_alert_threshold", Any(&[ManageFleet]), &["minutes"]),
     ("set_refund_rule", Any(&[ManageMembers]), &["operators_may"]),

@@ -570,67 +570,6 @@ async fn operators_see_and_use_only_the_locations_they_are_granted() {
     assert_eq!(status, StatusCode::CONFLICT);
 }
 
-/// A connected account the platform created on the stand-in Stripe.
-async fn connected_account(s: &TestServer, email: &str) -> fleet_stripe::Account {
-    let platform = fleet_stripe::StripeClient::new(fleet_stripe::ClientConfig {
-        base_url: s.stand_in(),
-        ..Default::default()
-    })
-    .expect("client");
-    platform
-        .create_account(
-            &fleet_stripe::Credentials::key(crate::harness::PLATFORM_KEY),
-            &fleet_stripe::params::CreateAccount {
-                kind: Some("custom".into()),
-                country: Some("US".into()),
-                email: Some(email.into()),
-            },
-            &fleet_stripe::IdempotencyKey::new(format!("acct-{email}")),
-        )
-        .await
-        .expect("connected account")
-}
-
-#[tokio::test]
-async fn connected_accounts_use_the_platform_key_and_belong_to_one_tenant() {
-    let s = TestServer::start().await;
-    let owner = s.user("platform@example.com").await;
-    let other = s.user("other@example.com").await;
-    let account = connected_account(&s, "store@example.com").await;
-    let (status, err) = owner
-        .err(
-            "connect_stripe_account",
-            &[("name", "Store"), ("account_id", "acct_nope_nope")],
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
-    let connection: String = owner
-        .ok(
-            "connect_stripe_account",
-            &[("name", "Store"), ("account_id", &account.id)],
-        )
-        .await;
-    let location = create_location(&owner, &connection, "Store front").await;
-    let reader = register(&owner, &location, "simulated-wpe", "Store 1").await;
-    assert!(reader.starts_with("tmr_"));
-    // Another organisation cannot claim the same account.
-    let (status, _) = other
-        .err(
-            "connect_stripe_account",
-            &[("name", "Mine"), ("account_id", &account.id)],
-        )
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    // Connecting the same account twice in one tenant is refused too.
-    let (status, _) = owner
-        .err(
-            "connect_stripe_account",
-            &[("name", "Again"), ("account_id", &account.id)],
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-}
-
 #[tokio::test]
 async fn two_instances_share_the_lease_and_one_takes_over_when_the_other_dies() {
     let a = TestServer::start().await;
@@ -916,47 +855,4 @@ async fn connecting_an_account_imports_its_locations_and_readers_at_once() {
         readers(&owner, &[("location", &location.id)]).await.total,
         3
     );
-}
-
-#[tokio::test]
-async fn twenty_parallel_claims_of_one_connected_account_leave_exactly_one() {
-    let s = TestServer::start().await;
-    let first = s.user("race-one@example.com").await;
-    let second = s.user("race-two@example.com").await;
-    let account = connected_account(&s, "raced@example.com").await;
-    let mut tasks = Vec::new();
-    for n in 0..20 {
-        let b = if n % 2 == 0 {
-            first.clone()
-        } else {
-            second.clone()
-        };
-        let account = account.id.clone();
-        tasks.push(tokio::spawn(async move {
-            let name = format!("Claim {n}");
-            b.call(
-                "connect_stripe_account",
-                &[("name", name.as_str()), ("account_id", account.as_str())],
-            )
-            .await
-            .status()
-        }));
-    }
-    let mut won = 0;
-    for task in tasks {
-        let status = task.await.expect("task");
-        assert!(status.as_u16() < 500, "a claim answered {status}");
-        if status.is_success() {
-            won += 1;
-        }
-    }
-    assert_eq!(won, 1, "one claim wins");
-    let rows: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM stripe_connections WHERE kind = 'connect' AND account_id = $1",
-    )
-    .bind(&account.id)
-    .fetch_one(&s.state.db.pool)
-    .await
-    .expect("count");
-    assert_eq!(rows, 1, "exactly one organisation holds the account");
 }

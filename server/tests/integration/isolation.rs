@@ -26,6 +26,8 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "list_connections",
     "connect_simulator",
     "connect_stripe_key",
+    "create_stripe_account",
+    "connect_with_stripe",
     "set_alert_threshold",
     "set_refund_rule",
     "list_locations",
@@ -47,7 +49,7 @@ struct World {
     b_connection: String,
     b_location: String,
     b_reader: String,
-    b_account: String,
+    b_connect: String,
     b_payment: String,
     b_event: (String, String),
     b_tenant: String,
@@ -257,8 +259,8 @@ fn calls(w: &World) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
         ("delete_reader", vec![("id", w.b_reader.clone())]),
         ("cancel_reader_action", vec![("id", w.b_reader.clone())]),
         (
-            "connect_stripe_account",
-            vec![("name", "Mine".into()), ("account_id", w.b_account.clone())],
+            "continue_onboarding",
+            vec![("connection_id", w.b_connect.clone())],
         ),
         (
             "start_test_charge",
@@ -324,25 +326,9 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
         .clone();
     let b_location = crate::fleet::create_location(&b, &b_connection, "B's store").await;
     let b_reader = crate::fleet::register(&b, &b_location, "simulated-wpe", "B's till").await;
-    let platform = fleet_stripe::StripeClient::new(fleet_stripe::ClientConfig {
-        base_url: s.stand_in(),
-        ..Default::default()
-    })
-    .expect("client");
-    let account = platform
-        .create_account(
-            &fleet_stripe::Credentials::key(crate::harness::PLATFORM_KEY),
-            &fleet_stripe::params::CreateAccount::default(),
-            &fleet_stripe::IdempotencyKey::new("b-store"),
-        )
-        .await
-        .expect("connected account");
-    let _: String = b
-        .ok(
-            "connect_stripe_account",
-            &[("name", "B's franchise store"), ("account_id", &account.id)],
-        )
-        .await;
+    let b_connect =
+        crate::connect::oauth_connect(&b, "B's franchise store", crate::connect::Consent::New)
+            .await;
     let b_op = app::ssr::payments_service::new_operation();
     let b_payment = crate::payments::charge(&b, &b_reader, "5", "manual", &b_op).await;
     crate::payments::present(&b, &b_reader, "4242424242424242", &b_op).await;
@@ -393,7 +379,7 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
         b_payment,
         b_location,
         b_reader,
-        b_account: account.id,
+        b_connect,
         b_connection: connections
             .connections
             .first()
@@ -492,7 +478,7 @@ async fn every_server_function_is_in_the_isolation_table() {
     let w = World {
         b_location: String::new(),
         b_reader: String::new(),
-        b_account: String::new(),
+        b_connect: String::new(),
         b_payment: String::new(),
         b_event: (String::new(), String::new()),
         b_connection: String::new(),

@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod connect;
 mod fleet;
 mod fuzz;
 mod harness;

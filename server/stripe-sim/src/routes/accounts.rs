@@ -6,7 +6,37 @@ use crate::params::Params;
 use crate::store::Account;
 use serde_json::{json, Value};
 
-pub fn account_json(id: &str, country: Option<&str>, email: Option<&str>, created: i64) -> Value {
+/// What a new connected account must still provide before it can take payments.
+const ONBOARDING_DUE: &[&str] = &[
+    "business_profile.mcc",
+    "business_profile.url",
+    "external_account",
+    "tos_acceptance.date",
+    "tos_acceptance.ip",
+];
+
+fn requirements(due: &[&str]) -> Value {
+    json!({
+        "alternatives": [],
+        "current_deadline": null,
+        "currently_due": due,
+        "disabled_reason": if due.is_empty() { Value::Null } else { json!("requirements.past_due") },
+        "errors": [],
+        "eventually_due": due,
+        "past_due": due,
+        "pending_verification": []
+    })
+}
+
+/// An account as Stripe returns it. A key's own account is `onboarded`; a connected account a
+/// platform creates is not until its holder completes the hosted onboarding.
+pub fn account_json(
+    id: &str,
+    country: Option<&str>,
+    email: Option<&str>,
+    created: i64,
+    onboarded: bool,
+) -> Value {
     let country = country.unwrap_or("US").to_uppercase();
     let currency = match country.as_str() {
         "CA" => "cad",
@@ -21,17 +51,17 @@ pub fn account_json(id: &str, country: Option<&str>, email: Option<&str>, create
         "business_profile": { "name": "Simulated business", "url": null, "mcc": null, "support_email": null, "support_phone": null, "support_url": null, "product_description": null, "support_address": null },
         "business_type": null,
         "capabilities": { "card_payments": "active", "transfers": "active" },
-        "charges_enabled": true,
-        "payouts_enabled": true,
-        "details_submitted": true,
+        "charges_enabled": onboarded,
+        "payouts_enabled": onboarded,
+        "details_submitted": onboarded,
+        "requirements": requirements(if onboarded { &[] } else { ONBOARDING_DUE }),
         "country": country,
         "created": created,
         "default_currency": currency,
         "email": email,
         "metadata": {},
         "settings": { "dashboard": { "display_name": "Simulated business", "timezone": "Etc/UTC" } },
-        "type": "standard",
-        "livemode": false
+        "type": "standard"
     })
 }
 
@@ -70,7 +100,7 @@ pub fn create(ctx: &mut Ctx<'_>, p: &Params) -> SimResult<Value> {
     let id = ctx.new_id("acct");
     let country = p.str("country")?;
     let email = p.str("email")?;
-    let mut json = account_json(&id, country.as_deref(), email.as_deref(), ctx.now());
+    let mut json = account_json(&id, country.as_deref(), email.as_deref(), ctx.now(), false);
     if let Some(kind) = kind {
         json["type"] = json!(kind);
     }
@@ -106,4 +136,29 @@ pub fn retrieve(ctx: &mut Ctx<'_>, id: &str, p: &Params) -> SimResult<Value> {
         Some(a) if a.parent.as_deref() == Some(ctx.account.as_str()) => Ok(a.json.clone()),
         _ => Err(SimError::not_found("account", id).param("account")),
     }
+}
+
+/// Completes onboarding as the hosted form does: details submitted, charges and payouts
+/// enabled, nothing due. Returns the `previous_attributes` of the `account.updated` event.
+pub fn complete_onboarding(json: &mut Value, business_name: Option<&str>) -> Value {
+    let previous = json!({
+        "charges_enabled": json["charges_enabled"],
+        "payouts_enabled": json["payouts_enabled"],
+        "details_submitted": json["details_submitted"],
+        "requirements": json["requirements"],
+    });
+    json["charges_enabled"] = json!(true);
+    json["payouts_enabled"] = json!(true);
+    json["details_submitted"] = json!(true);
+    json["requirements"] = requirements(&[]);
+    if let Some(name) = business_name.map(str::trim).filter(|n| !n.is_empty()) {
+        json["business_profile"]["name"] = json!(name);
+        json["settings"]["dashboard"]["display_name"] = json!(name);
+    }
+    previous
+}
+
+/// The Connect client id (`ca_…`) of a platform account, as the simulator derives it.
+pub fn client_id(account: &str) -> String {
+    format!("ca_{}", account.trim_start_matches("acct_"))
 }

@@ -1,5 +1,6 @@
 //! `/v1` routes, one module per Stripe object.
 
+pub mod account_links;
 pub mod accounts;
 mod charges;
 mod connection_tokens;
@@ -25,6 +26,7 @@ pub fn route(ctx: &mut Ctx<'_>, method: &Method, seg: &[&str], p: &Params) -> Si
         ("GET", ["account"]) => accounts::own(ctx, p),
         ("POST", ["accounts"]) => accounts::create(ctx, p),
         ("GET", ["accounts", id]) => accounts::retrieve(ctx, id, p),
+        ("POST", ["account_links"]) => account_links::create(ctx, p),
 
         ("POST", ["webhook_endpoints"]) => webhook_endpoints::create(ctx, p),
         ("GET", ["webhook_endpoints"]) => webhook_endpoints::list(ctx, p),

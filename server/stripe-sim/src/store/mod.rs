@@ -48,6 +48,30 @@ pub struct Account {
     /// Charge id → the card number presented, for the refund test cards.
     pub cards: HashMap<String, String>,
     pub refund_timers: Vec<RefundTimer>,
+    /// Keys `/oauth/token` minted for this account, revoked when the platform deauthorizes.
+    pub oauth_keys: Vec<String>,
+}
+
+/// An Account Link: a single-use URL into the hosted onboarding of a connected account.
+#[derive(Debug, Clone)]
+pub struct AccountLink {
+    pub account: String,
+    pub refresh_url: Option<String>,
+    pub return_url: Option<String>,
+    pub expires_at: i64,
+    /// Opened once: Stripe sends a second visit to `refresh_url`.
+    pub visited: bool,
+    pub completed: bool,
+}
+
+/// An OAuth authorization code the platform exchanges once at `/oauth/token`.
+#[derive(Debug, Clone)]
+pub struct OAuthCode {
+    pub platform: String,
+    pub account: String,
+    pub scope: String,
+    pub created: i64,
+    pub used: bool,
 }
 
 /// A code issued by the control API that registers a "physical" reader, once.
@@ -63,6 +87,10 @@ pub struct Store {
     /// API key → its account.
     pub keys: HashMap<String, String>,
     pub codes: HashMap<String, RegistrationCode>,
+    /// Account Link token → link.
+    pub account_links: HashMap<String, AccountLink>,
+    /// `ac_…` → code.
+    pub oauth_codes: HashMap<String, OAuthCode>,
 }
 
 impl Store {
@@ -78,11 +106,20 @@ impl Store {
         let tail: String = digest.iter().take(8).map(|b| format!("{b:02X}")).collect();
         let id = format!("acct_1{tail}");
         self.accounts.entry(id.clone()).or_insert_with(|| Account {
-            json: crate::routes::accounts::account_json(&id, None, None, now),
+            json: crate::routes::accounts::account_json(&id, None, None, now, true),
             ..Account::default()
         });
         self.keys.insert(key.to_string(), id.clone());
         id
+    }
+
+    /// The platform whose Connect client id is `client_id` (`ca_` + its account id's tail).
+    pub fn platform_of_client(&self, client_id: &str) -> Option<String> {
+        let id = format!("acct_{}", client_id.strip_prefix("ca_")?);
+        self.accounts
+            .get(&id)
+            .filter(|a| a.parent.is_none())
+            .map(|_| id)
     }
 
     pub fn reader_anywhere(&mut self, id: &str) -> Option<&mut Reader> {

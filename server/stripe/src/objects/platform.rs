@@ -61,6 +61,14 @@ pub struct WebhookEndpoint {
     pub created: i64,
 }
 
+/// `account_link`: a single-use URL into Stripe's hosted onboarding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountLink {
+    pub url: String,
+    pub created: i64,
+    pub expires_at: i64,
+}
+
 /// `account`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
@@ -72,6 +80,9 @@ pub struct Account {
     pub settings: Option<serde_json::Value>,
     #[serde(default)]
     pub charges_enabled: bool,
+    /// Whether its holder finished onboarding (Connect).
+    #[serde(default)]
+    pub details_submitted: bool,
     #[serde(rename = "type")]
     pub kind: Option<String>,
     pub created: Option<i64>,

@@ -1,0 +1,502 @@
+//! Connected accounts need proof of control: onboarding through us (Account Links and the
+//! hosted onboarding), Connect OAuth, or a platform operator's assignment. Typing an id is not
+//! proof; one account belongs to one organisation whatever races.
+
+use crate::fleet::{create_location, register};
+use crate::harness::{Browser, TestServer, PLATFORM_KEY};
+use app::model::{ConnectionView, ConnectionsView};
+use reqwest::header::LOCATION;
+use reqwest::{Client, StatusCode};
+
+/// The account holder's own browser at Stripe: no cookies of ours, no redirect following.
+fn at_stripe() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// How the holder answers Stripe's consent page.
+#[derive(Clone, Copy)]
+pub enum Consent<'a> {
+    /// Signs in to the account of this secret key.
+    Existing(&'a str),
+    /// "Skip this form": a new, ready test account.
+    New,
+    Deny,
+}
+
+/// Answers the consent page at `url` as the holder; returns where Stripe sends them back.
+pub async fn consent(url: &str, answer: Consent<'_>) -> String {
+    let http = at_stripe();
+    let page = http.get(url).send().await.expect("consent page");
+    assert_eq!(page.status(), StatusCode::OK, "consent page {url}");
+    assert!(page
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("Connect your Stripe account"));
+    let parsed = url::Url::parse(url).expect("url");
+    let mut form: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
+    let choice = match answer {
+        Consent::Existing(key) => {
+            form.push(("key".into(), key.into()));
+            "existing"
+        }
+        Consent::New => "new",
+        Consent::Deny => "deny",
+    };
+    form.push(("choice".into(), choice.into()));
+    let mut action = parsed.clone();
+    action.set_query(None);
+    let r = http.post(action).form(&form).send().await.expect("consent");
+    assert!(
+        r.status().is_redirection(),
+        "consent answered {}",
+        r.status()
+    );
+    location(&r)
+}
+
+/// Follows Stripe's redirect back to us in `b`'s browser; returns where we sent them.
+pub async fn back_from_stripe(b: &Browser, url: &str) -> String {
+    let r = b.http.get(url).send().await.expect("back from Stripe");
+    assert!(r.status().is_redirection(), "{url} answered {}", r.status());
+    location(&r)
+}
+
+pub async fn connections(b: &Browser) -> ConnectionsView {
+    b.ok("list_connections", &[]).await
+}
+
+fn connect_of(view: &ConnectionsView) -> Vec<&ConnectionView> {
+    view.connections
+        .iter()
+        .filter(|c| c.kind == app::model::ConnectionKind::Connect)
+        .collect()
+}
+
+/// Connects `b`'s organisation to an account through Connect OAuth, as its holder would;
+/// returns the connection's id.
+pub async fn oauth_connect(b: &Browser, name: &str, answer: Consent<'_>) -> String {
+    let url: String = b.ok("connect_with_stripe", &[("name", name)]).await;
+    let back = consent(&url, answer).await;
+    assert_eq!(back_from_stripe(b, &back).await, "/settings/stripe");
+    let view = connections(b).await;
+    let notice = view.notice.clone().expect("a notice");
+    assert!(notice.ok, "{}", notice.text);
+    view.connections
+        .iter()
+        .find(|c| c.name == name)
+        .map(|c| c.id.clone())
+        .expect("the new connection")
+}
+
+/// The account id of a test key, as Stripe (the stand-in) knows it.
+async fn account_of(s: &TestServer, key: &str) -> String {
+    let client = fleet_stripe::StripeClient::new(fleet_stripe::ClientConfig {
+        base_url: s.stand_in(),
+        ..Default::default()
+    })
+    .expect("client");
+    client
+        .retrieve_own_account(&fleet_stripe::Credentials::key(key))
+        .await
+        .expect("account")
+        .id
+}
+
+/// Whether the platform may still act on `account` at Stripe.
+async fn platform_reaches(s: &TestServer, account: &str) -> bool {
+    let client = fleet_stripe::StripeClient::new(fleet_stripe::ClientConfig {
+        base_url: s.stand_in(),
+        ..Default::default()
+    })
+    .expect("client");
+    client
+        .retrieve_account(&fleet_stripe::Credentials::key(PLATFORM_KEY), account)
+        .await
+        .is_ok()
+}
+
+#[tokio::test]
+async fn typing_a_connected_account_id_claims_nothing() {
+    let s = TestServer::start().await;
+    let owner = s.user("squatter@example.com").await;
+    let r = owner
+        .call(
+            "connect_stripe_account",
+            &[("name", "Not mine"), ("account_id", "acct_1SomebodyElses")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "the by-id claim is gone");
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM stripe_connections WHERE kind = 'connect'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn onboarding_through_us_creates_the_account_and_stripe_hosts_its_onboarding() {
+    let s = TestServer::start().await;
+    let owner = s.user("onboard@example.com").await;
+    let outsider = s.user("outsider@example.com").await;
+    let (status, err) = owner
+        .err(
+            "create_stripe_account",
+            &[("name", "Airport"), ("country", "Narnia")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    let link: String = owner
+        .ok(
+            "create_stripe_account",
+            &[("name", "Airport store"), ("country", "gb")],
+        )
+        .await;
+    assert!(
+        link.starts_with(&format!("{}/setup/s/acct_", s.stand_in())),
+        "{link}"
+    );
+    // The account is the organisation's from the start, not yet onboarded.
+    let view = connections(&owner).await;
+    let store = connect_of(&view)[0].clone();
+    assert_eq!(store.proof.as_deref(), Some("onboarding"));
+    assert!(!store.onboarded);
+    assert!(link.contains(&store.account_id), "{link}");
+    // Nobody else can ask for its onboarding link.
+    let (status, _) = outsider
+        .err("continue_onboarding", &[("connection_id", &store.id)])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let http = at_stripe();
+    let page = http.get(&link).send().await.expect("onboarding page");
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("Airport store"));
+    // A link opens once; a second visit goes to our refresh URL, which makes a new one.
+    let again = http.get(&link).send().await.expect("second visit");
+    let refresh = location(&again);
+    assert_eq!(
+        refresh,
+        format!("{}/connect/onboarding/{}/refresh", owner.base, store.id)
+    );
+    let fresh = back_from_stripe(&owner, &refresh).await;
+    assert!(fresh.starts_with(&format!("{}/setup/s/", s.stand_in())) && fresh != link);
+    // The refresh page is the organisation's own too.
+    let theirs = back_from_stripe(&outsider, &refresh).await;
+    assert_eq!(theirs, "/settings/stripe");
+    assert!(!connections(&outsider).await.notice.expect("notice").ok);
+
+    let open = http.get(&fresh).send().await.expect("fresh link");
+    assert_eq!(open.status(), StatusCode::OK);
+    let refused = http
+        .post(&fresh)
+        .form(&[("business_name", "Airport store")])
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(
+        refused.status(),
+        StatusCode::BAD_REQUEST,
+        "terms not accepted"
+    );
+    let done = http
+        .post(&fresh)
+        .form(&[("business_name", "Airport store Ltd"), ("tos", "accepted")])
+        .send()
+        .await
+        .expect("submit");
+    let back = location(&done);
+    assert_eq!(
+        back,
+        format!("{}/connect/onboarding/{}/return", owner.base, store.id)
+    );
+    assert_eq!(back_from_stripe(&owner, &back).await, "/settings/stripe");
+    let view = connections(&owner).await;
+    assert!(view.notice.clone().expect("notice").ok);
+    let store = connect_of(&view)[0].clone();
+    assert!(store.onboarded);
+    assert_eq!(store.account_name.as_deref(), Some("Airport store Ltd"));
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'stripe.onboarded'")
+            .await,
+        1
+    );
+    // It works like any connection: locations and readers on the account, with the platform key.
+    let location = create_location(&owner, &store.id, "Gate 4").await;
+    let reader = register(&owner, &location, "simulated-wpe", "Gate 4 till").await;
+    assert!(reader.starts_with("tmr_"));
+}
+
+#[tokio::test]
+async fn oauth_connects_an_existing_account_for_the_member_who_asked_only() {
+    let s = TestServer::start().await;
+    let owner = s.user("holder@example.com").await;
+    let other = s.user("other-org@example.com").await;
+    let holder_key = "sk_test_store_holder_own_key_1";
+    let account = account_of(&s, holder_key).await;
+    assert!(!platform_reaches(&s, &account).await);
+
+    // Signed out, the callback asks for sign-in and comes back to itself.
+    let url: String = owner
+        .ok("connect_with_stripe", &[("name", "Harbour")])
+        .await;
+    let back = consent(&url, Consent::Existing(holder_key)).await;
+    let anonymous = s.client();
+    let to_login = back_from_stripe(&anonymous, &back).await;
+    assert!(to_login.starts_with("/login?next="), "{to_login}");
+    assert!(
+        to_login.contains("connect%2Foauth%2Fcallback"),
+        "{to_login}"
+    );
+    // Another organisation's member cannot use an answer meant for someone else.
+    assert_eq!(back_from_stripe(&other, &back).await, "/settings/stripe");
+    let notice = connections(&other).await.notice.expect("notice");
+    assert!(
+        !notice.ok && notice.text.contains("does not match"),
+        "{}",
+        notice.text
+    );
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM stripe_connections WHERE kind = 'connect'")
+            .await,
+        0
+    );
+    // The member who asked gets the account Stripe vouches for.
+    assert_eq!(back_from_stripe(&owner, &back).await, "/settings/stripe");
+    let view = connections(&owner).await;
+    assert!(view.notice.clone().expect("notice").ok);
+    let harbour = connect_of(&view)[0].clone();
+    assert_eq!(harbour.account_id, account);
+    assert_eq!(harbour.proof.as_deref(), Some("oauth"));
+    assert!(platform_reaches(&s, &account).await);
+    // The same answer cannot be replayed.
+    back_from_stripe(&owner, &back).await;
+    assert!(!connections(&owner).await.notice.expect("notice").ok);
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM stripe_connections WHERE kind = 'connect'")
+            .await,
+        1
+    );
+    // Even with a consent of its own, another organisation cannot take a held account.
+    let theirs: String = other.ok("connect_with_stripe", &[("name", "Mine")]).await;
+    let back = consent(&theirs, Consent::Existing(holder_key)).await;
+    back_from_stripe(&other, &back).await;
+    let notice = connections(&other).await.notice.expect("notice");
+    assert!(
+        !notice.ok && notice.text.contains("another organisation"),
+        "{}",
+        notice.text
+    );
+
+    // A holder who says no connects nothing.
+    let url: String = owner.ok("connect_with_stripe", &[("name", "No")]).await;
+    let back = consent(&url, Consent::Deny).await;
+    assert!(back.contains("error=access_denied"), "{back}");
+    back_from_stripe(&owner, &back).await;
+    let notice = connections(&owner).await.notice.expect("notice");
+    assert!(
+        !notice.ok && notice.text.contains("denied"),
+        "{}",
+        notice.text
+    );
+
+    // Disconnecting gives the platform's access up at Stripe too.
+    let _: () = owner
+        .ok("remove_connection", &[("connection_id", &harbour.id)])
+        .await;
+    assert!(!platform_reaches(&s, &account).await);
+}
+
+#[tokio::test]
+async fn racing_consents_and_assignments_leave_one_account_with_one_organisation() {
+    let s = TestServer::start().await;
+    let first = s.user("race-one@example.com").await;
+    let second = s.user("race-two@example.com").await;
+    let holder_key = "sk_test_raced_holder_key_22";
+    let account = account_of(&s, holder_key).await;
+    // Each organisation's member finishes several consents for the same account; all their
+    // answers reach us at once.
+    let mut answers = Vec::new();
+    for n in 0..8 {
+        let b = if n % 2 == 0 { &first } else { &second };
+        let url: String = b
+            .ok("connect_with_stripe", &[("name", &format!("Claim {n}"))])
+            .await;
+        answers.push((
+            b.clone(),
+            consent(&url, Consent::Existing(holder_key)).await,
+        ));
+    }
+    let tasks: Vec<_> = answers
+        .into_iter()
+        .map(|(b, back)| tokio::spawn(async move { back_from_stripe(&b, &back).await }))
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.expect("task"), "/settings/stripe");
+    }
+    let held = |sql: &'static str| s.count(sql);
+    assert_eq!(
+        held("SELECT COUNT(*) FROM stripe_connections WHERE kind = 'connect'").await,
+        1
+    );
+    // Twenty operator assignments of another account to two organisations at once: one wins.
+    let other_account = account_of(&s, "sk_test_assigned_holder_key_3").await;
+    consent_for_platform(&s, &first, "sk_test_assigned_holder_key_3").await;
+    let tenants: Vec<String> = sqlx::query_scalar("SELECT id FROM tenants ORDER BY name")
+        .fetch_all(&s.state.db.pool)
+        .await
+        .expect("tenants");
+    let tasks: Vec<_> = (0..20)
+        .map(|n| {
+            let state = s.state.clone();
+            let tenant = tenants[n % 2].clone();
+            let account = other_account.clone();
+            tokio::spawn(async move {
+                app::ssr::connected_accounts::assign(&state, &tenant, &account, None).await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(_) => won += 1,
+            Err(err) => assert!(
+                matches!(
+                    err,
+                    app::error::AppError::Forbidden(_) | app::error::AppError::Invalid { .. }
+                ),
+                "{err:?}"
+            ),
+        }
+    }
+    assert_eq!(won, 1);
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM stripe_connections WHERE kind = 'connect' AND account_id = $1"
+        )
+        .bind(&other_account)
+        .fetch_one(&s.state.db.pool)
+        .await
+        .expect("count"),
+        1
+    );
+    let _ = account;
+}
+
+/// Makes `key`'s account reachable by the platform (a consent that `b` starts but whose
+/// answer nobody brings back), as an account connected to the platform elsewhere would be.
+async fn consent_for_platform(s: &TestServer, b: &Browser, key: &str) {
+    let url: String = b.ok("connect_with_stripe", &[("name", "elsewhere")]).await;
+    let back = consent(&url, Consent::Existing(key)).await;
+    let code = url::Url::parse(&back)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("code");
+    let client = fleet_stripe::StripeClient::new(fleet_stripe::ClientConfig {
+        base_url: s.stand_in(),
+        ..Default::default()
+    })
+    .expect("client");
+    client
+        .oauth_token(
+            &s.stand_in(),
+            &fleet_stripe::SecretKey::new(PLATFORM_KEY),
+            &code,
+        )
+        .await
+        .expect("token");
+}
+
+#[tokio::test]
+async fn the_operator_assigns_and_releases_accounts_from_the_command_line() {
+    let s = TestServer::start().await;
+    let owner = s.user("assigned@example.com").await;
+    let key = "sk_test_operator_assigned_9";
+    let account = account_of(&s, key).await;
+    let tenant: String = sqlx::query_scalar("SELECT id FROM tenants")
+        .fetch_one(&s.state.db.pool)
+        .await
+        .expect("tenant");
+    let data = tempfile::tempdir().expect("tempdir");
+    // Run off the test's runtime, which must keep serving the stand-in Stripe meanwhile.
+    let run = |args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_terminal-fleet"));
+        command
+            .args(args)
+            .env("DATABASE_URL", &s.database_url)
+            .env("FLEET_DATA_DIR", data.path())
+            .env("FLEET_STRIPE_API_BASE", s.stand_in())
+            .env("FLEET_PLATFORM_KEY", PLATFORM_KEY)
+            .env("FLEET_SIMULATOR", "false")
+            .env("RUST_LOG", "error");
+        tokio::task::spawn_blocking(move || command.output().expect("terminal-fleet runs"))
+    };
+    // An account the platform cannot reach is refused, whoever vouches for the organisation.
+    let refused = run(&[
+        "assign-account",
+        "--organisation",
+        &tenant,
+        "--account",
+        &account,
+    ])
+    .await
+    .expect("run");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("No such account")
+            || String::from_utf8_lossy(&refused.stderr).contains("does not have access"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    consent_for_platform(&s, &owner, key).await;
+    let done = run(&[
+        "assign-account",
+        "--organisation",
+        "assigned@example.com Org",
+        "--account",
+        &account,
+        "--name",
+        "Depot",
+    ])
+    .await
+    .expect("run");
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let view = connections(&owner).await;
+    let depot = connect_of(&view)[0].clone();
+    assert_eq!(
+        (depot.name.as_str(), depot.proof.as_deref()),
+        ("Depot", Some("operator"))
+    );
+    assert_eq!(depot.account_id, account);
+    let released = run(&["release-account", "--account", &account])
+        .await
+        .expect("run");
+    assert!(released.status.success());
+    assert!(connect_of(&connections(&owner).await).is_empty());
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'stripe.released_by_operator'")
+            .await,
+        1
+    );
+}
