@@ -41,7 +41,7 @@ pub async fn start_with(
         simulator_url: None,
         stripe_api_base: "http://127.0.0.1:9".into(),
         platform_key: None,
-        sync: crate::sync_task::SyncConfig {
+        sync: crate::tasks::reader_sync::SyncConfig {
             enabled: sync,
             ..Default::default()
         },

@@ -309,7 +309,7 @@ pub async fn test_config(database_url: String, data_dir: std::path::PathBuf) -> 
         // Tenants' "own Stripe keys" talk to a separate simulator standing in for api.stripe.com.
         stripe_api_base: stand_in_stripe().await,
         platform_key: Some(fleet_stripe::SecretKey::new(PLATFORM_KEY)),
-        sync: server::sync_task::SyncConfig {
+        sync: server::tasks::reader_sync::SyncConfig {
             interval: std::time::Duration::from_millis(250),
             ..Default::default()
         },
