@@ -2,7 +2,6 @@
 //! `main.rs` is only the command line; tests start the same server through [`start`].
 
 pub mod api;
-pub mod bench;
 pub mod config;
 pub mod middleware;
 pub mod router;
