@@ -1,7 +1,7 @@
 //! Configuration from the environment (and an optional `.env`). Every setting has a safe
 //! default; a bad one stops start-up with one sentence saying what to fix.
 
-use crate::meta::TrustedProxies;
+use crate::middleware::client_meta::TrustedProxies;
 use app::ssr::MasterKey;
 use base64::Engine;
 use ipnet::IpNet;
@@ -37,7 +37,7 @@ pub struct Config {
     pub master_key: MasterKey,
     pub session_idle_minutes: i64,
     /// Which reverse proxies' `X-Forwarded-For` to believe about the client's address.
-    pub trusted_proxies: crate::meta::TrustedProxies,
+    pub trusted_proxies: crate::middleware::client_meta::TrustedProxies,
     /// Whether the built-in simulator may listen on a non-loopback address, where anyone who
     /// reaches it could drive its `/_sim` control API.
     pub simulator_allow_remote_control: bool,
@@ -53,7 +53,7 @@ pub struct Config {
     /// Connect OAuth and hosted onboarding.
     pub connect: ConnectConfig,
     /// The reader status sync.
-    pub sync: crate::sync_task::SyncConfig,
+    pub sync: crate::tasks::reader_sync::SyncConfig,
     /// Requests per second each API key may make on `/api/v1`.
     pub api_rate: crate::api::RateLimit,
     /// What one principal may hold open or own (`FLEET_MAX_…`).
@@ -343,7 +343,7 @@ impl Config {
                 None => None,
             },
         };
-        let mut sync = crate::sync_task::SyncConfig::default();
+        let mut sync = crate::tasks::reader_sync::SyncConfig::default();
         if let Some(raw) = var("FLEET_SYNC") {
             sync.enabled = parse_bool("FLEET_SYNC", &raw)?;
         }

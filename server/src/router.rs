@@ -1,9 +1,10 @@
 //! Builds the application: database, sessions, middleware, Leptos routes and server functions.
 
 use crate::config::{Config, Environment};
-use crate::csrf::{refuse_cross_origin, CsrfPolicy};
-use crate::meta::client_meta;
-use crate::{health, housekeeping};
+use crate::middleware::client_meta::client_meta;
+use crate::middleware::csrf::{refuse_cross_origin, CsrfPolicy};
+use crate::routes::health;
+use crate::tasks::housekeeping;
 use app::ssr::bus::Bus;
 use app::ssr::session_store::DbSessionStore;
 use app::ssr::stripe_access::StripeClients;
@@ -108,7 +109,9 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
         leptos: leptos.clone(),
     };
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        .with_name(crate::headers::session_cookie_name(config.cookie_secure))
+        .with_name(crate::middleware::headers::session_cookie_name(
+            config.cookie_secure,
+        ))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.cookie_secure)
@@ -138,7 +141,7 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
             routes,
             move || {
                 provide_context(page_state.clone());
-                crate::headers::provide_page_policy();
+                crate::middleware::headers::provide_page_policy();
             },
             {
                 let leptos = leptos.clone();
@@ -151,7 +154,7 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
         >(
             move || {
                 provide_context(fallback_state.clone());
-                crate::headers::provide_page_policy();
+                crate::middleware::headers::provide_page_policy();
             },
             app::shell,
         ))
@@ -160,26 +163,29 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
             Router::new()
                 .route(
                     "/events",
-                    get(crate::events::events).layer(axum::Extension(
-                        crate::stream_watch::StreamWatch::start(
+                    get(crate::routes::events::events).layer(axum::Extension(
+                        crate::routes::stream_watch::StreamWatch::start(
                             state.clone(),
                             config.max_streams_per_user,
                         ),
                     )),
                 )
-                .route("/transactions.csv", get(crate::export::transactions_csv))
-                .route("/audit.csv", get(crate::audit_export::audit_csv))
+                .route(
+                    "/transactions.csv",
+                    get(crate::routes::export::transactions_csv),
+                )
+                .route("/audit.csv", get(crate::routes::audit_export::audit_csv))
                 .route(
                     "/connect/oauth/callback",
-                    get(crate::connect_pages::oauth_callback),
+                    get(crate::routes::connect_pages::oauth_callback),
                 )
                 .route(
                     "/connect/onboarding/{connection}/return",
-                    get(crate::connect_pages::onboarding_return),
+                    get(crate::routes::connect_pages::onboarding_return),
                 )
                 .route(
                     "/connect/onboarding/{connection}/refresh",
-                    get(crate::connect_pages::onboarding_refresh),
+                    get(crate::routes::connect_pages::onboarding_refresh),
                 )
                 .with_state(state.clone()),
         )
@@ -190,11 +196,13 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
             Router::new()
                 .route(
                     "/webhooks/stripe/{connection}",
-                    axum::routing::post(crate::webhooks::stripe),
+                    axum::routing::post(crate::routes::webhooks::stripe),
                 )
                 .with_state(state.clone()),
         )
-        .layer(axum::middleware::from_fn(crate::sf_status::error_status))
+        .layer(axum::middleware::from_fn(
+            crate::middleware::sf_status::error_status,
+        ))
         .merge(health)
         .layer(axum::middleware::from_fn_with_state(
             csrf,
@@ -218,10 +226,10 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(crate::headers::HeaderPolicy {
+            Arc::new(crate::middleware::headers::HeaderPolicy {
                 hsts: config.public_url.starts_with("https://"),
             }),
-            crate::headers::security_headers,
+            crate::middleware::headers::security_headers,
         ))
 }
 
@@ -230,7 +238,7 @@ pub struct Running {
     pub addr: SocketAddr,
     pub state: AppState,
     pub handle: tokio::task::JoinHandle<()>,
-    pub sync: Option<crate::sync_task::SyncHandle>,
+    pub sync: Option<crate::tasks::reader_sync::SyncHandle>,
     pub queue: tokio::task::JoinHandle<()>,
 }
 
@@ -313,11 +321,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let router = build_router(&config, state.clone());
     housekeeping::spawn(db);
-    let queue = crate::webhook_queue::spawn(state.clone());
+    let queue = crate::tasks::webhook_queue::spawn(state.clone());
     let sync = config
         .sync
         .enabled
-        .then(|| crate::sync_task::spawn(state.clone(), config.sync.clone()));
+        .then(|| crate::tasks::reader_sync::spawn(state.clone(), config.sync.clone()));
     let handle = tokio::spawn(async move {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(err) = axum::serve(listener, service).await {

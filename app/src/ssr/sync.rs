@@ -1,5 +1,5 @@
 //! Bringing one connection's locations and readers in step with Stripe. Stripe sends no event
-//! when a reader goes offline, so the sync task (server/src/sync_task.rs) calls
+//! when a reader goes offline, so the sync task (server/src/tasks/reader_sync.rs) calls
 //! [`sync_connection`] on a schedule; connecting an account calls [`import`] once.
 //! A lease row makes sure one instance syncs a given connection at a time.
 

@@ -310,7 +310,7 @@ pub async fn test_config(database_url: String, data_dir: std::path::PathBuf) -> 
         stripe_api_base: stand_in_stripe().await,
         platform_key: Some(fleet_stripe::SecretKey::new(PLATFORM_KEY)),
         connect: Default::default(),
-        sync: server::sync_task::SyncConfig {
+        sync: server::tasks::reader_sync::SyncConfig {
             interval: std::time::Duration::from_millis(250),
             ..Default::default()
         },

@@ -7,7 +7,7 @@ use crate::members::join;
 use crate::payments::{charge, present, signed};
 use reqwest::header::{ACCEPT, HOST, LOCATION, ORIGIN, USER_AGENT};
 use reqwest::StatusCode;
-use server::meta::TrustedProxies;
+use server::middleware::client_meta::TrustedProxies;
 
 fn behind_proxies(trusted: TrustedProxies) -> Option<Tweak> {
     Some(Box::new(move |config| server::config::Config {

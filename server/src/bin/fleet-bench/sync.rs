@@ -23,7 +23,7 @@ pub async fn run(
     let state = running.state.clone();
     let sync = running.sync.as_ref().ok_or_else(|| setup("sync is off"))?;
     let stats = sync.stats.clone();
-    let interval = crate::sync_task::SyncConfig::default().interval;
+    let interval = server::tasks::reader_sync::SyncConfig::default().interval;
     let simulator = state
         .settings
         .stripe_simulator_url

@@ -1,12 +1,12 @@
 //! `GET /events`: the Server-Sent Events stream of the caller's current tenant; with `?all=1`,
 //! of every tenant the caller belongs to (the All stores page).
 //!
-//! A stream delivers only while its session still grants it (see [`crate::stream_watch`]). When
+//! A stream delivers only while its session still grants it (see [`super::stream_watch`]). When
 //! it no longer does, the stream sends a `session` event saying why and ends; on a new role it
 //! re-scopes and says so. The page then asks who it is now and reloads if that is not what it
 //! shows, so header, data and stream stay on one organisation.
 
-use crate::stream_watch::{Standing, StreamWatch, Ticket};
+use super::stream_watch::{Standing, StreamWatch, Ticket};
 use app::model::Role;
 use app::ssr::bus::Envelope;
 use app::ssr::caller::resolve;

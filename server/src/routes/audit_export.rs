@@ -1,7 +1,7 @@
 //! `GET /audit.csv?…`: the audit log with the Audit page's filters (actor, action, target,
 //! dates) as CSV, streamed page by page; the export itself is audited.
 
-use crate::export::{csv_bytes, refuse};
+use super::export::{csv_bytes, refuse};
 use app::model::{AuditEntry, AuditFilter, Permission};
 use app::ssr::audit::{record, Entry};
 use app::ssr::audit_service;
@@ -56,7 +56,7 @@ pub async fn audit_csv(
         Ok(_) => return refuse(403, app::error::AppError::forbidden().to_string()),
         Err(err) => return refuse(err.status(), err.to_string()),
     };
-    let held = match crate::export::hold_export(&caller) {
+    let held = match super::export::hold_export(&caller) {
         Ok(held) => held,
         Err(busy) => return busy.into_response(),
     };
@@ -101,7 +101,7 @@ pub async fn audit_csv(
                 "attachment; filename=\"audit-log.csv\"",
             ),
         ],
-        crate::export::export_body(head, stream, held),
+        super::export::export_body(head, stream, held),
     )
         .into_response()
 }

@@ -1,7 +1,7 @@
 //! What several benchmarks share: a server on a throwaway database and a signed-in user.
 
-use crate::config::{AccountLimits, Config, Environment};
-use crate::router::Running;
+use server::config::{AccountLimits, Config, Environment};
+use server::Running;
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -42,17 +42,17 @@ pub async fn start_with(
         stripe_api_base: "http://127.0.0.1:9".into(),
         platform_key: None,
         connect: Default::default(),
-        sync: crate::sync_task::SyncConfig {
+        sync: server::tasks::reader_sync::SyncConfig {
             enabled: sync,
             ..Default::default()
         },
-        api_rate: crate::api::RateLimit::default(),
+        api_rate: server::api::RateLimit::default(),
         limits: app::ssr::limits::Limits::default(),
         // The SSE benchmark opens thousands of streams as one user.
         max_streams_per_user: usize::MAX,
         accounts,
     };
-    crate::router::start(config).await.map_err(setup)
+    server::start(config).await.map_err(setup)
 }
 
 /// Signs a new user up through the server function, as a browser would; returns the session

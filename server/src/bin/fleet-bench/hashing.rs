@@ -8,7 +8,7 @@
 
 use super::common::{rss_mib, setup, signed_in_user, start_with, BenchError};
 use super::stats::summarise;
-use crate::config::AccountLimits;
+use server::config::AccountLimits;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

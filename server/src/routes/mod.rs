@@ -1,0 +1,11 @@
+//! The HTTP endpoints the router serves beside Leptos' pages and server functions (the REST API
+//! has its own folder, `api/`): the live event stream, the CSV exports, Stripe's webhooks and the
+//! health checks.
+
+pub mod audit_export;
+pub mod connect_pages;
+pub mod events;
+pub mod export;
+pub mod health;
+pub mod stream_watch;
+pub mod webhooks;

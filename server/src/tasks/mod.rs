@@ -1,0 +1,6 @@
+//! Work each instance runs in the background beside serving requests: the reader status sync,
+//! the queue of stored webhook events not yet applied, and periodic clean-up.
+
+pub mod housekeeping;
+pub mod reader_sync;
+pub mod webhook_queue;
