@@ -7,7 +7,7 @@ use crate::fleet::{LocationPage, LocationsPage, OverviewPage, ReaderPage, Reader
 use crate::members::{InvitePage, MembersPage};
 use crate::pages::{ForbiddenPage, NotFound};
 use crate::payments::{EventsPage, TransactionPage, TransactionsPage};
-use crate::stripe::StripeSettingsPage;
+use crate::connections::StripeSettingsPage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};

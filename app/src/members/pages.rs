@@ -30,7 +30,7 @@ pub fn MembersPage() -> impl IntoView {
     );
     view! {
         <Title text="Members"/>
-        <crate::stripe::SettingsTabs current="/settings/members"/>
+        <crate::connections::SettingsTabs current="/settings/members"/>
         <ActionError value=change.value()/>
         <ActionError value=remove.value()/>
         <ActionError value=revoke.value()/>
