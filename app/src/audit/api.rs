@@ -5,7 +5,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::model::{AuditFilter, Permission};
 #[cfg(feature = "ssr")]
-use crate::ssr::{audit_service, require};
+use {super::ssr::audit_service, crate::ssr::require};
 
 #[server(prefix = "/sf", endpoint = "list_audit")]
 pub async fn list_audit(

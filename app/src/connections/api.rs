@@ -5,7 +5,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::model::Permission;
 #[cfg(feature = "ssr")]
-use crate::ssr::{connections_service as svc, require};
+use {super::ssr::connections_service as svc, crate::ssr::require};
 
 #[server(prefix = "/sf", endpoint = "list_connections")]
 pub async fn list_connections() -> Result<ConnectionsView, AppError> {
@@ -51,7 +51,7 @@ pub async fn remove_connection(connection_id: String) -> Result<(), AppError> {
 #[server(prefix = "/sf", endpoint = "create_stripe_account")]
 pub async fn create_stripe_account(name: String, country: String) -> Result<String, AppError> {
     let c = require(Permission::ManageFleet).await?;
-    let url = crate::ssr::connected_accounts::create_account(&c, &name, &country).await?;
+    let url = super::ssr::connected_accounts::create_account(&c, &name, &country).await?;
     leptos_axum::redirect(&url);
     Ok(url)
 }
@@ -61,7 +61,7 @@ pub async fn create_stripe_account(name: String, country: String) -> Result<Stri
 #[server(prefix = "/sf", endpoint = "connect_with_stripe")]
 pub async fn connect_with_stripe(#[server(default)] name: String) -> Result<String, AppError> {
     let c = require(Permission::ManageFleet).await?;
-    let url = crate::ssr::connected_accounts::start_oauth(&c, &name).await?;
+    let url = super::ssr::connected_accounts::start_oauth(&c, &name).await?;
     leptos_axum::redirect(&url);
     Ok(url)
 }
@@ -70,7 +70,7 @@ pub async fn connect_with_stripe(#[server(default)] name: String) -> Result<Stri
 #[server(prefix = "/sf", endpoint = "continue_onboarding")]
 pub async fn continue_onboarding(connection_id: String) -> Result<String, AppError> {
     let c = require(Permission::ManageFleet).await?;
-    let url = crate::ssr::connected_accounts::continue_onboarding(&c, &connection_id).await?;
+    let url = super::ssr::connected_accounts::continue_onboarding(&c, &connection_id).await?;
     leptos_axum::redirect(&url);
     Ok(url)
 }

@@ -2,6 +2,8 @@
 
 mod api;
 mod page;
+#[cfg(feature = "ssr")]
+pub mod ssr;
 
 pub use api::*;
 pub use page::{SettingsTabs, StripeSettingsPage};

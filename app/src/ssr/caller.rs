@@ -137,7 +137,10 @@ pub async fn resolve(state: AppState, session: Session, meta: ClientMeta) -> App
         },
     };
     if tenant.support_until.is_some() {
-        super::support_service::audit_view(&state, &user_id, &email, &tenant.id, &meta).await;
+        crate::support::ssr::support_service::audit_view(
+            &state, &user_id, &email, &tenant.id, &meta,
+        )
+        .await;
     }
     Ok(Caller {
         user_id,
@@ -211,7 +214,7 @@ pub async fn tenants_of(db: &Db, user_id: &str) -> AppResult<Vec<TenantChoice>> 
         })
         .collect();
     // Support access: read-only, and only while a grant lasts (checked on every request).
-    for (id, name, until) in super::support_service::active_for(db, user_id).await? {
+    for (id, name, until) in crate::support::ssr::support_service::active_for(db, user_id).await? {
         if !tenants.iter().any(|t| t.id == id) {
             tenants.push(TenantChoice {
                 id,

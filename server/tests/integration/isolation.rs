@@ -329,7 +329,7 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
     let b_connect =
         crate::connect::oauth_connect(&b, "B's franchise store", crate::connect::Consent::New)
             .await;
-    let b_op = app::ssr::payments_service::new_operation();
+    let b_op = app::payments::ssr::payments_service::new_operation();
     let b_payment = crate::payments::charge(&b, &b_reader, "5", "manual", &b_op).await;
     crate::payments::present(&b, &b_reader, "4242424242424242", &b_op).await;
     crate::fleet::eventually("B's events arrived", 10, || async {

@@ -2,10 +2,11 @@
 //! alerts, today's takings and last payment. Each organisation is seen with the user's role in
 //! it, so an operator sees only the stores granted to them there.
 
-use super::caller::Caller;
-use super::fleet_scope::member_sees;
-use super::ids::now_ms;
+use crate::auth::ssr::auth_service;
 use crate::error::{AppError, AppResult};
+use crate::ssr::caller::Caller;
+use crate::ssr::fleet_scope::member_sees;
+use crate::ssr::ids::now_ms;
 use crate::stores::types::{StoreLastPayment, StoreRow, StoresQuery, StoresTotals, StoresView};
 use std::collections::{BTreeMap, HashMap};
 
@@ -280,7 +281,7 @@ pub async fn open_store(caller: &Caller, tenant_id: &str, location_id: &str) -> 
         return Err(AppError::not_found("store"));
     };
     if caller.tenant_id != tenant.id {
-        super::auth_service::switch_tenant_because(
+        auth_service::switch_tenant_because(
             caller,
             &tenant.id,
             Some(format!("from All stores, to open {location}")),

@@ -1,17 +1,18 @@
 //! Readers: the list (filters, search, sort, paging), detail with status history, and the
 //! changes (register, relabel, delete, cancel an action) that go to Stripe first.
 
-use super::audit::{record, Entry};
-use super::caller::Caller;
-use super::fleet_scope::{escape_like, location_clause, sees_all};
-use super::ids::{new_id, now_ms};
 use super::reader_rows::{self, Mirror};
-use super::stripe_access::{self, Access};
 use crate::error::{quote, AppError, AppResult};
 use crate::fleet::types::{
     ActionView, ReaderDetail, ReaderQuery, ReaderView, ReadersView, StatusChange, READERS_PER_PAGE,
 };
 use crate::model::Permission;
+use crate::payments::ssr::payments_service;
+use crate::ssr::audit::{record, Entry};
+use crate::ssr::caller::Caller;
+use crate::ssr::fleet_scope::{escape_like, location_clause, sees_all};
+use crate::ssr::ids::{new_id, now_ms};
+use crate::ssr::stripe_access::{self, Access};
 use fleet_stripe::params::{CreateReader, UpdateReader};
 use fleet_stripe::{IdempotencyKey, Reader, StripeError};
 
@@ -191,7 +192,7 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
     .fetch_one(&caller.db().pool)
     .await?;
     Ok(ReadersView {
-        now: super::ids::now_ms(),
+        now: crate::ssr::ids::now_ms(),
         readers: readers.into_iter().map(ReaderView::from).collect(),
         total,
         page,
@@ -268,23 +269,23 @@ pub async fn detail(caller: &Caller, id: &str) -> AppResult<ReaderDetail> {
             .fetch_optional(&caller.db().pool)
             .await?;
     let simulated = kind.as_deref() == Some("simulator");
-    let currency = super::payments_service::default_currency(caller, &reader.connection_id)
+    let currency = payments_service::default_currency(caller, &reader.connection_id)
         .await
         .unwrap_or_else(|_| "usd".into());
-    let payments = super::payments_service::for_reader(caller, id).await?;
+    let payments = payments_service::for_reader(caller, id).await?;
     Ok(ReaderDetail {
         payments,
         currency,
-        op: super::payments_service::new_operation(),
+        op: payments_service::new_operation(),
         test_cards: if simulated {
-            super::payments_service::TEST_CARDS
+            payments_service::TEST_CARDS
                 .iter()
                 .map(|(n, l)| (n.to_string(), l.to_string()))
                 .collect()
         } else {
             Vec::new()
         },
-        now: super::ids::now_ms(),
+        now: crate::ssr::ids::now_ms(),
         reader,
         history: history
             .into_iter()
@@ -482,7 +483,7 @@ pub async fn cancel_action(caller: &Caller, id: &str) -> AppResult<()> {
         .client
         .cancel_action(&access.creds, id, &IdempotencyKey::new(new_id("op")))
         .await
-        .map_err(super::payments_service::refused)?;
+        .map_err(payments_service::refused)?;
     let what = reader
         .action
         .as_ref()

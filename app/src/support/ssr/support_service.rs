@@ -3,13 +3,13 @@
 //! organisation as an auditor without being a member, and everything they open is audited; it
 //! ends by itself at its expiry or when revoked, checked on every request.
 
-use super::audit::{record, Entry};
-use super::caller::{Caller, ClientMeta};
-use super::db::Db;
-use super::ids::{new_id, now_ms};
-use super::state::AppState;
 use crate::error::{AppError, AppResult};
 use crate::model::Permission;
+use crate::ssr::audit::{record, Entry};
+use crate::ssr::caller::{Caller, ClientMeta};
+use crate::ssr::db::Db;
+use crate::ssr::ids::{new_id, now_ms};
+use crate::ssr::state::AppState;
 use crate::support::types::{SupportGrantView, SupportView, DURATIONS};
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};

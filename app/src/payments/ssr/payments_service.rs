@@ -1,21 +1,22 @@
 //! Payments: test charges on a reader, the simulated card, capture, cancel and refund — each
 //! idempotent through the page's operation id — and the transactions list and detail.
 
-use super::audit::{record, Entry};
-use super::caller::Caller;
-use super::fleet_scope::{escape_like, location_clause, sees_all};
-use super::ids::{new_token, now_ms};
 use super::payment_doubts;
 use super::payment_rows::{self, Context};
-use super::reader_rows::{self, Mirror};
-use super::stripe_access::{self, Access};
 use crate::error::{quote, AppError, AppResult};
+use crate::fleet::ssr::reader_rows::{self, Mirror};
+use crate::fleet::ssr::readers_service;
 use crate::model::Permission;
 use crate::payments::outcome::{needs_check, Facts};
 use crate::payments::types::{
     format_amount, parse_amount, CurrencyTotal, PaymentDetail, PaymentView, TimelineItem,
     TransactionQuery, TransactionsView, CURRENCIES, TRANSACTIONS_PER_PAGE,
 };
+use crate::ssr::audit::{record, Entry};
+use crate::ssr::caller::Caller;
+use crate::ssr::fleet_scope::{escape_like, location_clause, sees_all};
+use crate::ssr::ids::{new_token, now_ms};
+use crate::ssr::stripe_access::{self, Access};
 use fleet_stripe::params::{
     CancelPaymentIntent, CapturePaymentIntent, CardPresentParams, CreatePaymentIntent,
     CreateRefund, PresentPaymentMethod, ProcessPaymentIntent,
@@ -369,7 +370,7 @@ pub async fn start_charge(caller: &Caller, charge: &Charge<'_>) -> AppResult<Str
             "The amount must be at least 1 (in the currency's smallest unit).",
         ));
     }
-    let reader = super::readers_service::find(caller, charge.reader_id).await?;
+    let reader = readers_service::find(caller, charge.reader_id).await?;
     let capture = charge.capture;
     let description = charge.description.trim();
     if description.chars().count() > 200 {
@@ -508,7 +509,7 @@ pub async fn present_card(
     op: &str,
 ) -> AppResult<()> {
     check_operation(op)?;
-    let reader = super::readers_service::find(caller, reader_id).await?;
+    let reader = readers_service::find(caller, reader_id).await?;
     let access =
         stripe_access::load(&caller.state, &caller.tenant_id, &reader.connection_id).await?;
     if access.kind != crate::model::ConnectionKind::Simulator {

@@ -1,12 +1,12 @@
 //! Store groups: named sets of a tenant's locations (a region, a franchisee). Granting an
 //! operator a group lets them see and use every location in it, as the group changes.
 
-use super::audit::{record, Entry};
-use super::caller::Caller;
-use super::ids::{new_id, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::groups::types::{StoreGroupView, StoreGroupsView};
 use crate::model::Permission;
+use crate::ssr::audit::{record, Entry};
+use crate::ssr::caller::Caller;
+use crate::ssr::ids::{new_id, now_ms};
 use std::collections::HashMap;
 
 pub async fn list(caller: &Caller) -> AppResult<StoreGroupsView> {
@@ -118,7 +118,7 @@ pub async fn create(caller: &Caller, name: &str) -> AppResult<String> {
     }
     let id = new_id("grp");
     let mut tx = caller.db().begin_write().await?;
-    super::limits::room_for_one(
+    crate::ssr::limits::room_for_one(
         &mut tx,
         &caller.tenant_id,
         "SELECT COUNT(*) FROM store_groups WHERE tenant_id = $1",

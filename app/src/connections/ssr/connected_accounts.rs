@@ -10,14 +10,14 @@
 //! Typing an account id proves nothing and is no longer accepted. A unique index keeps one
 //! account with one organisation, whatever races.
 
-use super::audit::{record, Entry};
-use super::caller::Caller;
 use super::connections_service::{clean_name, insert, owned, NewConnection};
-use super::ids::{new_id, new_token, now_ms};
-use super::state::AppState;
-use super::stripe_access::{self, internal as stripe_internal};
 use crate::error::{AppError, AppResult};
 use crate::model::ConnectionKind;
+use crate::ssr::audit::{record, Entry};
+use crate::ssr::caller::Caller;
+use crate::ssr::ids::{new_id, new_token, now_ms};
+use crate::ssr::state::AppState;
+use crate::ssr::stripe_access::{self, internal as stripe_internal};
 use fleet_stripe::params::{AccountProfile, CreateAccount, CreateAccountLink};
 use fleet_stripe::{Account, Credentials, IdempotencyKey, SecretKey};
 

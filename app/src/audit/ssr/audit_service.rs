@@ -1,8 +1,8 @@
 //! Reading a tenant's audit log: keyset pages over the (tenant, time, id) indexes.
 
-use super::db::Db;
 use crate::error::{quote, AppError, AppResult};
 use crate::model::{AuditEntry, AuditFilter, AuditPage};
+use crate::ssr::db::Db;
 use time::macros::format_description;
 
 pub const PAGE_SIZE: usize = 50;

@@ -1,9 +1,10 @@
 //! Organisations: creating another one (franchise operators run several) and renaming.
 
-use super::audit::{record, Entry};
-use super::caller::Caller;
-use super::ids::{new_id, now_ms};
+use crate::connections::ssr::connections_service;
 use crate::error::{AppError, AppResult};
+use crate::ssr::audit::{record, Entry};
+use crate::ssr::caller::Caller;
+use crate::ssr::ids::{new_id, now_ms};
 
 fn clean_name(raw: &str) -> AppResult<String> {
     let name = raw.trim();
@@ -90,8 +91,9 @@ pub async fn create(caller: &Caller, name: &str) -> AppResult<String> {
     )
     .await?;
     tx.commit().await?;
-    super::connections_service::connect_default_simulator(&caller.state, &id).await;
-    super::caller::enter_tenant(&caller.state, caller.session()?, &caller.user_id, &id).await?;
+    connections_service::connect_default_simulator(&caller.state, &id).await;
+    crate::ssr::caller::enter_tenant(&caller.state, caller.session()?, &caller.user_id, &id)
+        .await?;
     Ok(id)
 }
 

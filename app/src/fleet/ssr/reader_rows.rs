@@ -2,7 +2,7 @@
 //! holds, which changes count as transitions, and what is recorded when they happen. Used by
 //! the sync task, by webhook events and by our own calls to Stripe.
 
-use super::ids::{new_id, now_ms};
+use crate::ssr::ids::{new_id, now_ms};
 use fleet_stripe::Reader;
 use sqlx::AnyConnection;
 
@@ -447,14 +447,14 @@ async fn write(
                 record_status(conn, tenant_id, &fresh.id, &fresh.status, now).await?;
             }
             if applied.alert_cleared {
-                let entry = super::audit::Entry {
+                let entry = crate::ssr::audit::Entry {
                     tenant_id: Some(tenant_id),
                     action: "reader.alert_cleared",
                     ..Default::default()
                 }
                 .target("reader", &fresh.id)
                 .detail(format!("{} is back online", display(fresh)));
-                super::audit::record(conn, &Default::default(), entry).await?;
+                crate::ssr::audit::record(conn, &Default::default(), entry).await?;
             }
         }
     }

@@ -1,14 +1,14 @@
 //! Members of a tenant: invites (links shown to the inviter, since there is no mail server),
 //! role changes and removals, with the rule that a tenant always keeps an owner.
 
-use super::audit::{record, Entry};
-use super::caller::{Caller, ClientMeta};
-use super::ids::{new_id, new_token, now_ms, token_hash};
-use super::state::AppState;
 use crate::error::{AppError, AppResult};
 use crate::model::{
     InviteCreated, InviteInfo, Member, MembersView, PendingInvite, Permission, Role,
 };
+use crate::ssr::audit::{record, Entry};
+use crate::ssr::caller::{Caller, ClientMeta};
+use crate::ssr::ids::{new_id, new_token, now_ms, token_hash};
+use crate::ssr::state::AppState;
 use crate::validate;
 use sqlx::AnyConnection;
 use tower_sessions::Session;
@@ -105,7 +105,7 @@ pub async fn invite(caller: &Caller, email: &str, role: &str) -> AppResult<Invit
     let ttl = i64::try_from(caller.state.settings.invite_ttl.as_millis()).unwrap_or(i64::MAX);
     let expires_at = now.saturating_add(ttl);
     let mut tx = caller.db().begin_write().await?;
-    super::limits::room_for_one(
+    crate::ssr::limits::room_for_one(
         &mut tx,
         &caller.tenant_id,
         &format!(
@@ -213,7 +213,7 @@ const LAST_OWNER: &str =
 /// owners changing each other at once are decided one after the other, each on the roles the
 /// other left, so neither can leave the organisation without an owner.
 async fn acting_role(conn: &mut AnyConnection, caller: &Caller) -> AppResult<Role> {
-    super::db::lock_tenant(conn, &caller.tenant_id).await?;
+    crate::ssr::db::lock_tenant(conn, &caller.tenant_id).await?;
     role_of(conn, &caller.tenant_id, &caller.user_id)
         .await?
         .filter(|role| role.allows(Permission::ManageMembers))
@@ -457,6 +457,6 @@ pub async fn accept(
     .await?;
     tx.commit().await?;
     state.bus.publish(&invite.tenant_id, "members", None).await;
-    super::caller::enter_tenant(state, session, user_id, &invite.tenant_id).await?;
+    crate::ssr::caller::enter_tenant(state, session, user_id, &invite.tenant_id).await?;
     Ok(invite.tenant_id)
 }

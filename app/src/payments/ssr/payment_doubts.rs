@@ -5,12 +5,12 @@
 //! from Stripe: the reader gave up only when, after Stripe's reader no longer collects this
 //! payment, its PaymentIntent still waits for a payment method with no decline.
 
-use super::ids::now_ms;
 use super::payment_rows::{self, Context};
-use super::reader_rows;
-use super::state::AppState;
-use super::stripe_access::Access;
 use crate::error::AppResult;
+use crate::fleet::ssr::reader_rows;
+use crate::ssr::ids::now_ms;
+use crate::ssr::state::AppState;
+use crate::ssr::stripe_access::Access;
 use fleet_stripe::{PaymentIntent, Reader};
 
 /// What Stripe's reader, read after the doubt arose, says about the payment.
@@ -82,7 +82,7 @@ pub async fn settle(
         Some(id) => match access.client.retrieve_reader(&access.creds, id).await {
             Ok(reader) => Some(reader),
             Err(err) if err.is_not_found() => None,
-            Err(err) => return Err(super::stripe_access::refusal("payment", err)),
+            Err(err) => return Err(crate::ssr::stripe_access::refusal("payment", err)),
         },
         None => None,
     };
@@ -90,7 +90,7 @@ pub async fn settle(
         .client
         .retrieve_payment_intent(&access.creds, payment_id, &Default::default())
         .await
-        .map_err(|e| super::stripe_access::refusal("payment", e))?;
+        .map_err(|e| crate::ssr::stripe_access::refusal("payment", e))?;
     let now = match (&reader, reader_id) {
         (Some(reader), _) => ReaderNow::Shown(reader),
         (None, Some(_)) => ReaderNow::Gone,

@@ -1,10 +1,5 @@
 //! Locations: every change goes to Stripe first and our row follows Stripe's answer.
 
-use super::audit::{record, Entry};
-use super::caller::Caller;
-use super::fleet_scope::{location_clause, sees_all};
-use super::ids::{new_id, now_ms};
-use super::stripe_access;
 use super::sync::{delete_location_row, upsert_location};
 use crate::error::{AppError, AppResult};
 use crate::fleet::address::{self, AddressInput};
@@ -13,6 +8,11 @@ use crate::fleet::types::{
     ReaderCounts,
 };
 use crate::model::{Permission, Role};
+use crate::ssr::audit::{record, Entry};
+use crate::ssr::caller::Caller;
+use crate::ssr::fleet_scope::{location_clause, sees_all};
+use crate::ssr::ids::{new_id, now_ms};
+use crate::ssr::stripe_access;
 use fleet_stripe::params::{AddressParams, CreateLocation, UpdateLocation};
 use fleet_stripe::{IdempotencyKey, StripeError};
 use std::collections::HashMap;
@@ -190,7 +190,7 @@ pub async fn detail(caller: &Caller, id: &str) -> AppResult<LocationDetail> {
         Vec::new()
     };
     Ok(LocationDetail {
-        now: super::ids::now_ms(),
+        now: crate::ssr::ids::now_ms(),
         location,
         readers,
         operators,

@@ -1,11 +1,12 @@
 //! The overview: per location, readers online/offline/busy and alerts; totals for the tenant.
 
-use super::caller::Caller;
-use super::fleet_scope::{location_clause, sees_all};
 use super::locations_service::counts;
 use crate::error::AppResult;
 use crate::fleet::types::{LocationSummary, OverviewView, ReaderCounts, ReaderView};
 use crate::model::Permission;
+use crate::payments::ssr::payments_service;
+use crate::ssr::caller::Caller;
+use crate::ssr::fleet_scope::{location_clause, sees_all};
 
 pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
     let counts = counts(caller).await?;
@@ -31,7 +32,7 @@ pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
     .bind(sees_all(caller))
     .fetch_all(&caller.db().pool)
     .await?;
-    let mut last_payments = super::payments_service::last_per_location(caller).await?;
+    let mut last_payments = payments_service::last_per_location(caller).await?;
     let mut totals = ReaderCounts::default();
     for c in counts.values() {
         totals.online += c.online;
@@ -83,10 +84,10 @@ pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
     let (volume, volume_currency) = volume(caller).await?;
     Ok(OverviewView {
         can_charge: caller.can(Permission::Charge),
-        op: super::payments_service::new_operation(),
+        op: payments_service::new_operation(),
         volume,
         volume_currency,
-        now: super::ids::now_ms(),
+        now: crate::ssr::ids::now_ms(),
         tenant_name: caller.tenant_name.clone(),
         totals,
         locations: summaries,
@@ -102,7 +103,7 @@ const DAY_MS: i64 = 86_400_000;
 
 /// Net succeeded volume per day for the last 14 days in the busiest currency.
 async fn volume(caller: &Caller) -> AppResult<(Vec<(i64, i64)>, Option<String>)> {
-    let today = super::ids::now_ms() / DAY_MS;
+    let today = crate::ssr::ids::now_ms() / DAY_MS;
     let since = (today - 13) * DAY_MS;
     let rows: Vec<(i64, String, i64)> = sqlx::query_as(&format!(
         "SELECT p.created_at / {DAY_MS} AS day, p.currency,

@@ -2,12 +2,12 @@
 //! stored (once per event id) before they are acknowledged, then applied. Reader action events
 //! update the reader at once; the rest are kept for the payments work that reads them.
 
-use super::ids::now_ms;
 use super::payment_rows;
-use super::reader_rows::{self, Mirror};
-use super::secrets;
-use super::state::AppState;
-use super::stripe_access::purpose;
+use crate::fleet::ssr::reader_rows::{self, Mirror};
+use crate::ssr::ids::now_ms;
+use crate::ssr::secrets;
+use crate::ssr::state::AppState;
+use crate::ssr::stripe_access::purpose;
 use fleet_stripe::webhook::{verify_header, DEFAULT_TOLERANCE_SECS};
 use fleet_stripe::{Charge, Event, PaymentIntent, Reader};
 
@@ -305,7 +305,7 @@ async fn apply(
 
 /// The Events page: the tenant's stored events, newest first, optionally of one type.
 pub async fn list(
-    caller: &super::caller::Caller,
+    caller: &crate::ssr::caller::Caller,
     kind: Option<&str>,
     before: Option<&str>,
 ) -> crate::error::AppResult<crate::payments::types::EventsView> {
@@ -420,7 +420,7 @@ pub async fn list(
 
 /// Applies a stored event again (after fixing what made it fail, or to repair a row).
 pub async fn reapply(
-    caller: &super::caller::Caller,
+    caller: &crate::ssr::caller::Caller,
     connection_id: &str,
     event_id: &str,
 ) -> crate::error::AppResult<()> {
@@ -437,10 +437,10 @@ pub async fn reapply(
     }
     process(&caller.state, connection_id, event_id).await?;
     let mut tx = caller.db().begin_write().await?;
-    super::audit::record(
+    crate::ssr::audit::record(
         &mut tx,
         &caller.meta,
-        super::audit::Entry::by(caller, "webhook.reapplied").target("event", event_id),
+        crate::ssr::audit::Entry::by(caller, "webhook.reapplied").target("event", event_id),
     )
     .await?;
     tx.commit().await?;

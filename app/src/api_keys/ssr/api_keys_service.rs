@@ -1,13 +1,13 @@
 //! API keys: created by admins in Settings, shown once, stored as a hash, revocable; and turning
 //! a bearer token into a [`Caller`] for `/api/v1`.
 
-use super::audit::{record, Entry};
-use super::caller::{Caller, ClientMeta};
-use super::ids::{new_id, new_token, now_ms, token_hash};
-use super::state::AppState;
 use crate::api_keys::types::{ApiKeyCreated, ApiKeyView, ApiKeysView, ApiScope};
 use crate::error::{AppError, AppResult};
 use crate::model::{Permission, Role, TenantChoice};
+use crate::ssr::audit::{record, Entry};
+use crate::ssr::caller::{Caller, ClientMeta};
+use crate::ssr::ids::{new_id, new_token, now_ms, token_hash};
+use crate::ssr::state::AppState;
 
 /// Every secret starts with this, so a leaked one is recognisable (secret scanners, logs).
 pub const SECRET_PREFIX: &str = "tfk_";
@@ -93,7 +93,7 @@ pub async fn create(caller: &Caller, name: &str, scope: &str) -> AppResult<ApiKe
     let secret = format!("{SECRET_PREFIX}{}", new_token());
     let prefix: String = secret.chars().take(SECRET_PREFIX.len() + 6).collect();
     let mut tx = caller.db().begin_write().await?;
-    super::limits::room_for_one(
+    crate::ssr::limits::room_for_one(
         &mut tx,
         &caller.tenant_id,
         "SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL",

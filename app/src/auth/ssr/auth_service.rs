@@ -1,13 +1,14 @@
 //! Accounts: sign-up, sign-in with throttling, sign-out, password change and tenant switching.
 
-use super::audit::{record, Entry};
-use super::caller::{session_err, tenants_of, Caller, ClientMeta};
-use super::db::Backend;
-use super::ids::{new_id, now_ms};
-use super::passwords;
-use super::session_store::{TENANT_KEY, USER_KEY};
-use super::state::AppState;
+use crate::connections::ssr::connections_service;
 use crate::error::{AppError, AppResult};
+use crate::ssr::audit::{record, Entry};
+use crate::ssr::caller::{session_err, tenants_of, Caller, ClientMeta};
+use crate::ssr::db::Backend;
+use crate::ssr::ids::{new_id, now_ms};
+use crate::ssr::passwords;
+use crate::ssr::session_store::{TENANT_KEY, USER_KEY};
+use crate::ssr::state::AppState;
 use crate::validate;
 use std::time::Duration;
 use tower_sessions::Session;
@@ -159,7 +160,7 @@ pub async fn sign_up(
     .await?;
     tx.commit().await?;
     start_session(session, &user_id, &tenant_id).await?;
-    super::connections_service::connect_default_simulator(state, &tenant_id).await;
+    connections_service::connect_default_simulator(state, &tenant_id).await;
     Ok(user_id)
 }
 
@@ -457,7 +458,7 @@ pub async fn switch_tenant_because(
     )
     .await?;
     tx.commit().await?;
-    super::caller::enter_tenant(
+    crate::ssr::caller::enter_tenant(
         &caller.state,
         caller.session()?,
         &caller.user_id,

@@ -1,14 +1,16 @@
 //! A tenant's Stripe connections. Every change is checked against Stripe first (a key is only
 //! saved once Stripe has accepted it), secrets are sealed at rest and never leave the server.
 
-use super::audit::{record, Entry};
-use super::caller::Caller;
-use super::ids::{new_id, now_ms};
-use super::secrets;
-use super::state::AppState;
-use super::stripe_access::{self, internal as stripe_internal, purpose};
 use crate::error::{AppError, AppResult};
+use crate::fleet::ssr::sync;
 use crate::model::{ConnectionKind, ConnectionView, ConnectionsView, Permission};
+use crate::payments::ssr::payments_service;
+use crate::ssr::audit::{record, Entry};
+use crate::ssr::caller::Caller;
+use crate::ssr::ids::{new_id, now_ms};
+use crate::ssr::secrets;
+use crate::ssr::state::AppState;
+use crate::ssr::stripe_access::{self, internal as stripe_internal, purpose};
 use fleet_stripe::params::CreateWebhookEndpoint;
 use fleet_stripe::{Account, Credentials, IdempotencyKey};
 
@@ -93,7 +95,7 @@ pub async fn list(caller: &Caller) -> AppResult<ConnectionsView> {
         platform_available: caller.state.settings.platform_key.is_some(),
         oauth_available: super::connected_accounts::oauth_available(&caller.state),
         alert_minutes,
-        operators_may_refund: super::payments_service::operators_may_refund(caller).await?,
+        operators_may_refund: payments_service::operators_may_refund(caller).await?,
     })
 }
 
@@ -242,7 +244,7 @@ pub(super) async fn insert(
     state.bus.publish(tenant_id, "connections", Some(&id)).await;
     // The account's existing locations and readers appear at once; a failure here is not the
     // connection's: the sync task retries on its own schedule.
-    if let Err(err) = super::sync::import(state, tenant_id, &id).await {
+    if let Err(err) = sync::import(state, tenant_id, &id).await {
         tracing::warn!(connection = %id, error = %err, "first import failed; the sync task will retry");
     }
     Ok(id)
@@ -279,7 +281,7 @@ pub async fn connect_simulator_for(
 ) -> AppResult<String> {
     let key = format!(
         "sk_test_sim{}",
-        super::ids::new_token().replace(['-', '_'], "")
+        crate::ssr::ids::new_token().replace(['-', '_'], "")
     );
     let client = stripe_access::client(state, ConnectionKind::Simulator)?;
     let account = client

@@ -3,12 +3,14 @@
 //! [`sync_connection`] on a schedule; connecting an account calls [`import`] once.
 //! A lease row makes sure one instance syncs a given connection at a time.
 
-use super::audit::{record, Entry};
-use super::ids::now_ms;
 use super::reader_rows::{self, Mirror, MIRROR_COLUMNS};
-use super::state::AppState;
-use super::stripe_access::{self, Access};
 use crate::error::AppError;
+use crate::payments::ssr::payment_doubts;
+use crate::payments::ssr::payment_rows;
+use crate::ssr::audit::{record, Entry};
+use crate::ssr::ids::now_ms;
+use crate::ssr::state::AppState;
+use crate::ssr::stripe_access::{self, Access};
 use fleet_stripe::params::{ListParams, ListReaders};
 use fleet_stripe::{Location, StripeClient, StripeError};
 use futures::TryStreamExt;
@@ -134,7 +136,7 @@ pub async fn sync_connection(
     }
     // Doubts the point-of-sale API did not settle on its own (nobody asked) are settled here,
     // so pages move from "waiting" to what Stripe confirms.
-    report.calls += super::payment_doubts::settle_connection(state, access).await?;
+    report.calls += payment_doubts::settle_connection(state, access).await?;
     Ok(report)
 }
 
@@ -225,12 +227,12 @@ async fn reconcile_payments(
             .iter()
             .any(|t| t == "card_present" || t == "interac_present")
     }) {
-        let applied = super::payment_rows::apply_intent(
+        let applied = payment_rows::apply_intent(
             &mut tx,
             &access.tenant_id,
             &access.connection_id,
             pi,
-            &super::payment_rows::Context::default(),
+            &payment_rows::Context::default(),
         )
         .await?;
         if applied.changed {

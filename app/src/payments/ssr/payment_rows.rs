@@ -3,7 +3,7 @@
 //! stored one is ignored, so is one of the same rank that Stripe created before the answer the
 //! row already reflects, and refunded amounts only grow.
 
-use super::ids::{new_id, now_ms};
+use crate::ssr::ids::{new_id, now_ms};
 use fleet_stripe::{Charge, PaymentIntent};
 use sqlx::AnyConnection;
 

@@ -1,0 +1,5 @@
+//! The Stripe connections' server half: keys, the simulator, connected accounts (onboarding,
+//! OAuth, assignment by the operator) and the organisation's payment settings.
+
+pub mod connected_accounts;
+pub mod connections_service;
