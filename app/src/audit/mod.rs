@@ -4,6 +4,7 @@ mod api;
 mod page;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod types;
 
 pub use api::*;
 pub use page::AuditPage;

@@ -1,5 +1,5 @@
+use super::types::ConnectionsView;
 use crate::error::AppError;
-use crate::model::ConnectionsView;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]

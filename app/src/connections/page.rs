@@ -3,8 +3,9 @@ use super::api::{
     CreateStripeAccount, RemoveConnection, RotateStripeKey, SetAlertThreshold, SetRefundRule,
     SetWebhookSecret,
 };
+use super::types::{ConnectionView, ConnectionsView};
 use crate::components::feedback::{field_error, ActionError, EmptyState, ErrorView, Loading};
-use crate::model::{ConnectionKind, ConnectionView, ConnectionsView};
+use crate::model::ConnectionKind;
 use crate::time_fmt::datetime;
 use crate::time_fmt::datetime_seconds;
 use leptos::prelude::*;

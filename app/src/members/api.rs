@@ -1,5 +1,5 @@
+use super::types::{InviteCreated, InviteInfo, MembersView};
 use crate::error::AppError;
-use crate::model::{InviteCreated, InviteInfo, MembersView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]

@@ -3,7 +3,8 @@
 
 use super::export::{csv_bytes, refuse};
 use app::audit::ssr::audit_service;
-use app::model::{AuditEntry, AuditFilter, Permission};
+use app::audit::types::{AuditEntry, AuditFilter};
+use app::model::Permission;
 use app::ssr::audit::{record, Entry};
 use app::ssr::caller::resolve;
 use app::ssr::{AppState, Caller, ClientMeta};

@@ -4,7 +4,8 @@
 //! a notice of what happened (kept in the session, never taken from the URL).
 
 use app::connections::ssr::connected_accounts::{self, OAuthAnswer};
-use app::model::{ConnectNotice, Permission};
+use app::connections::types::ConnectNotice;
+use app::model::Permission;
 use app::ssr::caller::resolve;
 use app::ssr::{AppState, Caller, ClientMeta};
 use axum::extract::{Path, Query, State};

@@ -4,7 +4,7 @@
 
 use crate::fleet::{create_location, register};
 use crate::harness::{Browser, TestServer, PLATFORM_KEY};
-use app::model::{ConnectionView, ConnectionsView};
+use app::connections::types::{ConnectionView, ConnectionsView};
 use reqwest::header::LOCATION;
 use reqwest::{Client, StatusCode};
 

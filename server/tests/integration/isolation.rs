@@ -5,7 +5,8 @@
 
 use crate::harness::{Browser, TestServer};
 use crate::members::join;
-use app::model::{AuditPage, InviteCreated, MembersView};
+use app::audit::types::AuditPage;
+use app::members::types::{InviteCreated, MembersView};
 use reqwest::StatusCode;
 use std::collections::BTreeSet;
 
@@ -317,7 +318,7 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
         )
         .await;
     let b_me = b.me().await.expect("b");
-    let connections: app::model::ConnectionsView = b.ok("list_connections", &[]).await;
+    let connections: app::connections::types::ConnectionsView = b.ok("list_connections", &[]).await;
     let b_connection = connections
         .connections
         .first()
@@ -432,7 +433,7 @@ async fn tenant_a_cannot_read_or_change_tenant_b() {
     // Reads scoped by session show A's data only.
     let members: MembersView = a.ok("list_members", &[]).await;
     assert_eq!(members.members.len(), 1);
-    let connections: app::model::ConnectionsView = a.ok("list_connections", &[]).await;
+    let connections: app::connections::types::ConnectionsView = a.ok("list_connections", &[]).await;
     assert!(connections
         .connections
         .iter()

@@ -3,7 +3,7 @@
 
 use crate::fleet::{create_location, default_connection, eventually, register, sim};
 use crate::harness::{Browser, TestServer};
-use app::model::InviteCreated;
+use app::members::types::InviteCreated;
 use app::stores::types::StoresView;
 use reqwest::header::ACCEPT;
 use reqwest::StatusCode;

@@ -1,7 +1,7 @@
 //! Reading a tenant's audit log: keyset pages over the (tenant, time, id) indexes.
 
+use crate::audit::types::{AuditEntry, AuditFilter, AuditPage};
 use crate::error::{quote, AppError, AppResult};
-use crate::model::{AuditEntry, AuditFilter, AuditPage};
 use crate::ssr::db::Db;
 use time::macros::format_description;
 
@@ -134,7 +134,7 @@ pub async fn list(db: &Db, tenant_id: &str, filter: &AuditFilter) -> AppResult<A
     } else {
         None
     };
-    let actions = crate::model::AUDIT_ACTIONS
+    let actions = crate::audit::types::AUDIT_ACTIONS
         .iter()
         .map(|a| a.to_string())
         .collect();

@@ -1,9 +1,10 @@
 //! A tenant's Stripe connections. Every change is checked against Stripe first (a key is only
 //! saved once Stripe has accepted it), secrets are sealed at rest and never leave the server.
 
+use crate::connections::types::{ConnectNotice, ConnectionView, ConnectionsView};
 use crate::error::{AppError, AppResult};
 use crate::fleet::ssr::sync;
-use crate::model::{ConnectionKind, ConnectionView, ConnectionsView, Permission};
+use crate::model::{ConnectionKind, Permission};
 use crate::payments::ssr::payments_service;
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::caller::Caller;
@@ -81,7 +82,7 @@ pub async fn list(caller: &Caller) -> AppResult<ConnectionsView> {
         .collect();
     let notice = match &caller.session {
         Some(session) => session
-            .remove::<crate::model::ConnectNotice>(NOTICE_KEY)
+            .remove::<ConnectNotice>(NOTICE_KEY)
             .await
             .ok()
             .flatten(),

@@ -2,9 +2,8 @@
 //! role changes and removals, with the rule that a tenant always keeps an owner.
 
 use crate::error::{AppError, AppResult};
-use crate::model::{
-    InviteCreated, InviteInfo, Member, MembersView, PendingInvite, Permission, Role,
-};
+use crate::members::types::{InviteCreated, InviteInfo, Member, MembersView, PendingInvite};
+use crate::model::{Permission, Role};
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::caller::{Caller, ClientMeta};
 use crate::ssr::ids::{new_id, new_token, now_ms, token_hash};

@@ -3,7 +3,7 @@
 
 use super::stats::summarise;
 use app::audit::ssr::audit_service;
-use app::model::AuditFilter;
+use app::audit::types::AuditFilter;
 use app::ssr::ids::{new_id, now_ms};
 use app::ssr::{Db, StoreError};
 use std::time::Instant;
