@@ -15,7 +15,9 @@ pub mod secrets;
 pub mod session_store;
 pub mod state;
 pub mod stripe_access;
+pub mod stripe_clients;
 
 pub use caller::{require, Caller, ClientMeta};
 pub use db::{Db, StoreError};
-pub use state::{AppState, MasterKey, Settings};
+pub use secrets::MasterKey;
+pub use state::{AppState, Settings};
