@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod bus;
 pub mod caller;
+pub mod client_meta;
 pub mod db;
 pub mod fleet_scope;
 pub mod ids;
@@ -16,8 +17,10 @@ pub mod session_store;
 pub mod state;
 pub mod stripe_access;
 pub mod stripe_clients;
+pub mod support_access;
 
-pub use caller::{require, Caller, ClientMeta};
+pub use caller::{require, Caller};
+pub use client_meta::ClientMeta;
 pub use db::{Db, StoreError};
 pub use secrets::MasterKey;
 pub use state::{AppState, Settings};

@@ -5,7 +5,8 @@ use crate::api_keys::types::{ApiKeyCreated, ApiKeyView, ApiKeysView, ApiScope};
 use crate::error::{AppError, AppResult};
 use crate::model::{Permission, Role, TenantChoice};
 use crate::ssr::audit::{record, Entry};
-use crate::ssr::caller::{Caller, ClientMeta};
+use crate::ssr::caller::Caller;
+use crate::ssr::client_meta::ClientMeta;
 use crate::ssr::ids::{new_id, new_token, now_ms, token_hash};
 use crate::ssr::state::AppState;
 

@@ -3,7 +3,8 @@
 use crate::connections::ssr::connections_service;
 use crate::error::{AppError, AppResult};
 use crate::ssr::audit::{record, Entry};
-use crate::ssr::caller::{session_err, tenants_of, Caller, ClientMeta};
+use crate::ssr::caller::{session_err, tenants_of, Caller};
+use crate::ssr::client_meta::ClientMeta;
 use crate::ssr::db::Backend;
 use crate::ssr::ids::{new_id, now_ms};
 use crate::ssr::passwords;
