@@ -4,5 +4,6 @@
 pub mod locations_service;
 pub mod overview_service;
 pub mod reader_rows;
+pub mod reader_views;
 pub mod readers_service;
 pub mod sync;

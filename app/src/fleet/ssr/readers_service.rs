@@ -2,9 +2,10 @@
 //! changes (register, relabel, delete, cancel an action) that go to Stripe first.
 
 use super::reader_rows::{self, Mirror};
+use super::reader_views::{find, Row, SELECT};
 use crate::error::{quote, AppError, AppResult};
 use crate::fleet::types::{
-    ActionView, ReaderDetail, ReaderQuery, ReaderView, ReadersView, StatusChange, READERS_PER_PAGE,
+    ReaderDetail, ReaderQuery, ReaderView, ReadersView, StatusChange, READERS_PER_PAGE,
 };
 use crate::model::Permission;
 use crate::payments::ssr::payments_service;
@@ -15,65 +16,6 @@ use crate::ssr::ids::{new_id, now_ms};
 use crate::ssr::stripe_access::{self, Access};
 use fleet_stripe::params::{CreateReader, UpdateReader};
 use fleet_stripe::{IdempotencyKey, Reader, StripeError};
-
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: String,
-    connection_id: String,
-    label: String,
-    location_id: Option<String>,
-    location_name: Option<String>,
-    device_type: String,
-    serial_number: String,
-    sw_version: Option<String>,
-    ip_address: Option<String>,
-    status: String,
-    last_seen_at: Option<i64>,
-    status_since: i64,
-    action_type: Option<String>,
-    action_status: Option<String>,
-    action_detail: Option<String>,
-    action_payment: Option<String>,
-    alert_since: Option<i64>,
-    synced_at: i64,
-}
-
-impl From<Row> for ReaderView {
-    fn from(r: Row) -> Self {
-        let action = match (r.action_type, r.action_status) {
-            (Some(kind), Some(status)) => Some(ActionView {
-                kind,
-                status,
-                detail: r.action_detail,
-                payment: r.action_payment,
-            }),
-            _ => None,
-        };
-        ReaderView {
-            id: r.id,
-            connection_id: r.connection_id,
-            label: r.label,
-            location_id: r.location_id,
-            location_name: r.location_name,
-            device_type: r.device_type,
-            serial_number: r.serial_number,
-            sw_version: r.sw_version,
-            ip_address: r.ip_address,
-            online: r.status == "online",
-            last_seen_at: r.last_seen_at,
-            status_since: r.status_since,
-            action,
-            alert_since: r.alert_since,
-            synced_at: r.synced_at,
-        }
-    }
-}
-
-const SELECT: &str = "SELECT r.id, r.connection_id, r.label, r.location_id,
-    l.display_name AS location_name, r.device_type, r.serial_number, r.sw_version, r.ip_address,
-    r.status, r.last_seen_at, r.status_since, r.action_type, r.action_status, r.action_detail,
-    r.action_payment, r.alert_since, r.synced_at
-    FROM readers r LEFT JOIN locations l ON l.connection_id = r.connection_id AND l.id = r.location_id";
 
 pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView> {
     let mut conditions = vec![
@@ -234,22 +176,6 @@ pub async fn alerts(caller: &Caller) -> AppResult<Vec<ReaderView>> {
     .fetch_all(&caller.db().pool)
     .await?;
     Ok(rows.into_iter().map(ReaderView::from).collect())
-}
-
-/// One reader the caller may see.
-pub async fn find(caller: &Caller, id: &str) -> AppResult<ReaderView> {
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE r.tenant_id = $1 AND {} AND r.id = $4",
-        location_clause("r.location_id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .bind(id)
-    .fetch_optional(&caller.db().pool)
-    .await?;
-    row.map(ReaderView::from)
-        .ok_or_else(|| AppError::not_found("reader"))
 }
 
 pub async fn detail(caller: &Caller, id: &str) -> AppResult<ReaderDetail> {

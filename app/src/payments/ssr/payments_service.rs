@@ -5,7 +5,7 @@ use super::payment_doubts;
 use super::payment_rows::{self, Context};
 use crate::error::{quote, AppError, AppResult};
 use crate::fleet::ssr::reader_rows::{self, Mirror};
-use crate::fleet::ssr::readers_service;
+use crate::fleet::ssr::reader_views;
 use crate::model::Permission;
 use crate::payments::outcome::{needs_check, Facts};
 use crate::payments::types::{
@@ -370,7 +370,7 @@ pub async fn start_charge(caller: &Caller, charge: &Charge<'_>) -> AppResult<Str
             "The amount must be at least 1 (in the currency's smallest unit).",
         ));
     }
-    let reader = readers_service::find(caller, charge.reader_id).await?;
+    let reader = reader_views::find(caller, charge.reader_id).await?;
     let capture = charge.capture;
     let description = charge.description.trim();
     if description.chars().count() > 200 {
@@ -509,7 +509,7 @@ pub async fn present_card(
     op: &str,
 ) -> AppResult<()> {
     check_operation(op)?;
-    let reader = readers_service::find(caller, reader_id).await?;
+    let reader = reader_views::find(caller, reader_id).await?;
     let access =
         stripe_access::load(&caller.state, &caller.tenant_id, &reader.connection_id).await?;
     if access.kind != crate::model::ConnectionKind::Simulator {
