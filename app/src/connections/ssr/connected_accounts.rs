@@ -10,7 +10,7 @@
 //! Typing an account id proves nothing and is no longer accepted. A unique index keeps one
 //! account with one organisation, whatever races.
 
-use super::connections_service::{clean_name, insert, owned, NewConnection};
+use super::connection_rows::{clean_name, insert, owned, NewConnection};
 use crate::error::{AppError, AppResult};
 use crate::model::ConnectionKind;
 use crate::ssr::audit::{record, Entry};
