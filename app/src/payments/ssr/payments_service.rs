@@ -186,7 +186,7 @@ pub async fn get(caller: &Caller, id: &str) -> AppResult<PaymentView> {
 /// payment stays pending and the next look asks again.
 pub async fn get_settled(caller: &Caller, id: &str) -> AppResult<PaymentView> {
     let (payment, connection) = find(caller, id).await?;
-    if !needs_check(&Facts::of(&payment)) {
+    if !needs_check(&Facts::from(&payment)) {
         return Ok(payment);
     }
     let settled = async {
