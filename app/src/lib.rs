@@ -1,5 +1,6 @@
-//! Terminal Fleet's Leptos application: pages, components and server functions. Server-only code
-//! lives under `ssr` (and in `#[cfg(feature = "ssr")]` blocks) so it never reaches the wasm.
+//! Terminal Fleet's Leptos application: one module per feature (wire types, server functions,
+//! pages, and its server half in `<feature>::ssr`), and the server-only layer they share in
+//! `ssr`. Server-only code sits behind `#[cfg(feature = "ssr")]` so it never reaches the wasm.
 
 #![recursion_limit = "256"]
 
