@@ -1,5 +1,6 @@
-//! Terminal Fleet's Leptos application: pages, components and server functions. Server-only code
-//! lives under `ssr` (and in `#[cfg(feature = "ssr")]` blocks) so it never reaches the wasm.
+//! Terminal Fleet's Leptos application: one module per feature (wire types, server functions,
+//! pages, and its server half in `<feature>::ssr`), and the server-only layer they share in
+//! `ssr`. Server-only code sits behind `#[cfg(feature = "ssr")]` so it never reaches the wasm.
 
 #![recursion_limit = "256"]
 
@@ -7,6 +8,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod components;
+pub mod connections;
 pub mod error;
 pub mod fleet;
 pub mod groups;
@@ -17,7 +19,6 @@ pub mod pages;
 pub mod payments;
 pub mod shell;
 pub mod stores;
-pub mod stripe;
 pub mod support;
 pub mod time_fmt;
 pub mod validate;

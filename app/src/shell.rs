@@ -3,11 +3,11 @@
 use crate::audit::AuditPage;
 use crate::auth::{LoginPage, SettingsPage, SignupPage};
 use crate::components::layout::Frame;
+use crate::connections::StripeSettingsPage;
 use crate::fleet::{LocationPage, LocationsPage, OverviewPage, ReaderPage, ReadersPage};
 use crate::members::{InvitePage, MembersPage};
 use crate::pages::{ForbiddenPage, NotFound};
 use crate::payments::{EventsPage, TransactionPage, TransactionsPage};
-use crate::stripe::StripeSettingsPage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};

@@ -95,7 +95,7 @@ async fn main() -> ExitCode {
             name,
         } => {
             operator(&config, |state| async move {
-                let id = app::ssr::connected_accounts::assign(
+                let id = app::connections::ssr::connected_accounts::assign(
                     &state,
                     &organisation,
                     account.trim(),
@@ -108,7 +108,9 @@ async fn main() -> ExitCode {
         }
         Command::ReleaseAccount { account } => {
             operator(&config, |state| async move {
-                let held = app::ssr::connected_accounts::release(&state, account.trim()).await?;
+                let held =
+                    app::connections::ssr::connected_accounts::release(&state, account.trim())
+                        .await?;
                 Ok(match held {
                     Some(tenant) => {
                         format!("Released {} from organisation {tenant}.", account.trim())

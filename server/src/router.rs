@@ -7,7 +7,7 @@ use crate::routes::health;
 use crate::tasks::housekeeping;
 use app::ssr::bus::Bus;
 use app::ssr::session_store::DbSessionStore;
-use app::ssr::stripe_access::StripeClients;
+use app::ssr::stripe_clients::StripeClients;
 use app::ssr::{AppState, Db, Settings, StoreError};
 use axum::extract::FromRef;
 use axum::http::{header, HeaderValue};

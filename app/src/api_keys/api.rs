@@ -4,7 +4,7 @@ use super::types::{ApiKeyCreated, ApiKeysView};
 use crate::error::AppError;
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
-use {crate::model::Permission, crate::ssr::api_keys_service as svc, crate::ssr::require};
+use {super::ssr::api_keys_service as svc, crate::model::Permission, crate::ssr::require};
 
 #[server(prefix = "/sf", endpoint = "list_api_keys")]
 pub async fn list_api_keys() -> Result<ApiKeysView, AppError> {

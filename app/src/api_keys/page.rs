@@ -15,7 +15,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     );
     view! {
         <Title text="API keys"/>
-        <crate::stripe::SettingsTabs current="/settings/api-keys"/>
+        <crate::connections::SettingsTabs current="/settings/api-keys"/>
         <ActionError value=revoke.value()/>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {

@@ -1,11 +1,11 @@
+use super::types::AuditPage as AuditPageData;
 use crate::error::AppError;
-use crate::model::AuditPage as AuditPageData;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::model::{AuditFilter, Permission};
+use {super::ssr::audit_service, crate::ssr::require};
 #[cfg(feature = "ssr")]
-use crate::ssr::{audit_service, require};
+use {super::types::AuditFilter, crate::model::Permission};
 
 #[server(prefix = "/sf", endpoint = "list_audit")]
 pub async fn list_audit(

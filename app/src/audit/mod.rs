@@ -2,6 +2,9 @@
 
 mod api;
 mod page;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+pub mod types;
 
 pub use api::*;
 pub use page::AuditPage;

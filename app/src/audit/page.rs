@@ -1,7 +1,7 @@
 use super::api::list_audit;
+use super::types::{AuditEntry, AuditFilter};
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
 use crate::components::url::urlencode;
-use crate::model::{AuditEntry, AuditFilter};
 use crate::time_fmt::datetime_seconds;
 use leptos::prelude::*;
 use leptos_meta::Title;

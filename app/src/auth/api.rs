@@ -3,7 +3,10 @@ use crate::model::Me;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::ssr::{auth_service, caller, AppState};
+use {
+    super::ssr::auth_service,
+    crate::ssr::{caller, AppState},
+};
 
 /// Where to go after signing in: a path on this site, or `/`.
 ///
@@ -127,7 +130,7 @@ pub async fn switch_tenant(tenant_id: String) -> Result<(), AppError> {
 #[server(prefix = "/sf", endpoint = "create_tenant")]
 pub async fn create_tenant(name: String) -> Result<(), AppError> {
     let c = caller::signed_in_user().await?;
-    crate::ssr::tenants_service::create(&c, &name).await?;
+    super::ssr::tenants_service::create(&c, &name).await?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -136,7 +139,7 @@ pub async fn create_tenant(name: String) -> Result<(), AppError> {
 #[server(prefix = "/sf", endpoint = "rename_tenant")]
 pub async fn rename_tenant(name: String) -> Result<(), AppError> {
     let c = crate::ssr::require(crate::model::Permission::ManageTenant).await?;
-    crate::ssr::tenants_service::rename(&c, &name).await
+    super::ssr::tenants_service::rename(&c, &name).await
 }
 
 #[cfg(test)]

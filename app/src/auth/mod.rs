@@ -2,6 +2,8 @@
 
 mod api;
 mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
 
 pub use api::*;
 pub use pages::{LoginPage, SettingsPage, SignupPage};

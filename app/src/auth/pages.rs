@@ -127,7 +127,7 @@ pub fn SettingsPage() -> impl IntoView {
     });
     view! {
         <Title text="Settings"/>
-        <crate::stripe::SettingsTabs current="/settings"/>
+        <crate::connections::SettingsTabs current="/settings"/>
         <section class="panel">
             <h2>"Your account"</h2>
             <dl class="facts">

@@ -15,7 +15,10 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::model::Permission;
 #[cfg(feature = "ssr")]
-use crate::ssr::{locations_service, overview_service, readers_service, require};
+use {
+    super::ssr::{locations_service, overview_service, readers_service},
+    crate::ssr::require,
+};
 
 #[cfg(feature = "ssr")]
 fn location_form(

@@ -7,6 +7,8 @@ mod locations_page;
 mod overview_page;
 mod reader_page;
 mod readers_page;
+#[cfg(feature = "ssr")]
+pub mod ssr;
 pub mod types;
 mod widgets;
 

@@ -5,8 +5,9 @@ use crate::error::AppError;
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {
+    super::ssr::groups_service as svc,
     crate::model::Permission,
-    crate::ssr::{caller, groups_service as svc, require},
+    crate::ssr::{caller, require},
 };
 
 #[server(prefix = "/sf", endpoint = "list_store_groups")]

@@ -1,11 +1,14 @@
+use super::types::{InviteCreated, InviteInfo, MembersView};
 use crate::error::AppError;
-use crate::model::{InviteCreated, InviteInfo, MembersView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::model::Permission;
 #[cfg(feature = "ssr")]
-use crate::ssr::{caller, members_service, require, AppState};
+use {
+    super::ssr::members_service,
+    crate::ssr::{caller, require, AppState},
+};
 
 #[server(prefix = "/sf", endpoint = "list_members")]
 pub async fn list_members() -> Result<MembersView, AppError> {

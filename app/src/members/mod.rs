@@ -2,6 +2,9 @@
 
 mod api;
 mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+pub mod types;
 
 pub use api::*;
 pub use pages::{InvitePage, MembersPage};

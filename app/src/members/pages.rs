@@ -2,8 +2,9 @@ use super::api::{
     invite_details, list_members, AcceptInvite, ChangeMemberRole, InviteMember, RemoveMember,
     RevokeInvite,
 };
+use super::types::{Member, MembersView};
 use crate::components::feedback::{ActionError, ErrorView, Loading};
-use crate::model::{Member, MembersView, Role};
+use crate::model::Role;
 use crate::time_fmt::datetime;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -30,7 +31,7 @@ pub fn MembersPage() -> impl IntoView {
     );
     view! {
         <Title text="Members"/>
-        <crate::stripe::SettingsTabs current="/settings/members"/>
+        <crate::connections::SettingsTabs current="/settings/members"/>
         <ActionError value=change.value()/>
         <ActionError value=remove.value()/>
         <ActionError value=revoke.value()/>

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::model::Permission;
 #[cfg(feature = "ssr")]
-use crate::ssr::{payments_service as svc, require};
+use {super::ssr::payments_service as svc, crate::ssr::require};
 
 #[server(prefix = "/sf", endpoint = "start_test_charge")]
 pub async fn start_test_charge(
@@ -93,7 +93,7 @@ pub async fn list_webhook_events(
     #[server(default)] before: Option<String>,
 ) -> Result<EventsView, AppError> {
     let c = require(Permission::ViewAudit).await?;
-    crate::ssr::webhook_service::list(&c, kind.as_deref(), before.as_deref()).await
+    super::ssr::webhook_service::list(&c, kind.as_deref(), before.as_deref()).await
 }
 
 #[server(prefix = "/sf", endpoint = "reapply_webhook_event")]
@@ -102,5 +102,5 @@ pub async fn reapply_webhook_event(
     event_id: String,
 ) -> Result<(), AppError> {
     let c = require(Permission::ManageFleet).await?;
-    crate::ssr::webhook_service::reapply(&c, &connection_id, &event_id).await
+    super::ssr::webhook_service::reapply(&c, &connection_id, &event_id).await
 }

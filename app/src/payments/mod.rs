@@ -4,6 +4,8 @@ pub mod api;
 mod charge_panel;
 mod events_page;
 pub mod outcome;
+#[cfg(feature = "ssr")]
+pub mod ssr;
 mod transaction_page;
 mod transactions_page;
 pub mod types;

@@ -5,7 +5,6 @@
 //! from Stripe before anyone is told the payment failed: a customer who paid is never reported
 //! as not having paid.
 
-use super::types::PaymentView;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,17 +52,6 @@ pub struct Facts<'a> {
     pub gave_up: Option<&'a str>,
     /// A reader signal suggests it gave up, not yet confirmed with Stripe.
     pub doubt: bool,
-}
-
-impl<'a> Facts<'a> {
-    pub fn of(p: &'a PaymentView) -> Facts<'a> {
-        Facts {
-            status: &p.status,
-            failure_code: p.failure_code.as_deref(),
-            gave_up: p.gave_up.as_deref(),
-            doubt: p.reader_doubt,
-        }
-    }
 }
 
 pub fn outcome(facts: &Facts<'_>) -> Outcome {

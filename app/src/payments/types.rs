@@ -1,5 +1,6 @@
 //! What the payment pages and their server functions exchange, and how amounts are written.
 
+use super::outcome::{outcome, Facts, Outcome};
 use serde::{Deserialize, Serialize};
 
 /// Currencies without a minor unit (Stripe's list of zero-decimal currencies).
@@ -110,10 +111,22 @@ pub struct PaymentView {
     pub reader_doubt: bool,
 }
 
+/// The facts of a payment as the page and the server last saw it.
+impl<'a> From<&'a PaymentView> for Facts<'a> {
+    fn from(p: &'a PaymentView) -> Facts<'a> {
+        Facts {
+            status: &p.status,
+            failure_code: p.failure_code.as_deref(),
+            gave_up: p.gave_up.as_deref(),
+            doubt: p.reader_doubt,
+        }
+    }
+}
+
 impl PaymentView {
     /// Where the payment stands, from facts about this payment only.
-    pub fn outcome(&self) -> super::outcome::Outcome {
-        super::outcome::outcome(&super::outcome::Facts::of(self))
+    pub fn outcome(&self) -> Outcome {
+        outcome(&Facts::from(self))
     }
 
     pub fn amount_text(&self) -> String {

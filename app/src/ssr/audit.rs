@@ -1,7 +1,7 @@
 //! Writing audit entries. Callers pass their open transaction, so the entry commits or rolls back
 //! with the change it records.
 
-use super::caller::{Caller, ClientMeta};
+use super::client_meta::ClientMeta;
 use super::ids::{new_id, now_ms};
 use sqlx::AnyConnection;
 
@@ -19,17 +19,6 @@ pub struct Entry<'a> {
 }
 
 impl<'a> Entry<'a> {
-    /// An action by `caller` in their current tenant (an API key is named in `actor_email`).
-    pub fn by(caller: &'a Caller, action: &'a str) -> Self {
-        Entry {
-            tenant_id: Some(&caller.tenant_id),
-            actor_user_id: caller.person(),
-            actor_email: Some(&caller.email),
-            action,
-            ..Entry::default()
-        }
-    }
-
     pub fn target(mut self, kind: &'a str, id: &'a str) -> Self {
         self.target_type = Some(kind);
         self.target_id = Some(id);

@@ -1,21 +1,15 @@
 //! Who is calling: the session's user, the tenant they work in and their role there. Every server
 //! function starts here, so membership and role are checked on the server on every call.
 
+use super::audit::Entry;
+use super::client_meta::ClientMeta;
 use super::db::Db;
 use super::session_store::{TENANT_KEY, USER_KEY};
 use super::state::AppState;
+use super::support_access;
 use crate::error::{AppError, AppResult};
 use crate::model::{Permission, Role, TenantChoice};
 use tower_sessions::Session;
-
-/// Where a request came from; the server's middleware puts it in the request extensions.
-#[derive(Debug, Clone, Default)]
-pub struct ClientMeta {
-    pub ip: String,
-    pub user_agent: String,
-    /// The request's path, for the audit of support users' reading.
-    pub path: String,
-}
 
 /// A signed-in user in the tenant they are working in, with the permission already checked, or
 /// an API key acting in its tenant. Services take this as the tenant scope, so a query cannot
@@ -53,6 +47,21 @@ impl Caller {
     /// The user behind the call, for audit entries and foreign keys; `None` for an API key.
     pub fn person(&self) -> Option<&str> {
         self.api_key.is_none().then_some(self.user_id.as_str())
+    }
+}
+
+/// Audit entries made by a caller are started here, beside the caller, so that writing the
+/// audit log (`super::audit`) depends on nothing that resolves callers.
+impl<'a> Entry<'a> {
+    /// An action by `caller` in their current tenant (an API key is named in `actor_email`).
+    pub fn by(caller: &'a Caller, action: &'a str) -> Self {
+        Entry {
+            tenant_id: Some(&caller.tenant_id),
+            actor_user_id: caller.person(),
+            actor_email: Some(&caller.email),
+            action,
+            ..Entry::default()
+        }
     }
 }
 
@@ -137,7 +146,7 @@ pub async fn resolve(state: AppState, session: Session, meta: ClientMeta) -> App
         },
     };
     if tenant.support_until.is_some() {
-        super::support_service::audit_view(&state, &user_id, &email, &tenant.id, &meta).await;
+        support_access::audit_view(&state, &user_id, &email, &tenant.id, &meta).await;
     }
     Ok(Caller {
         user_id,
@@ -211,7 +220,7 @@ pub async fn tenants_of(db: &Db, user_id: &str) -> AppResult<Vec<TenantChoice>> 
         })
         .collect();
     // Support access: read-only, and only while a grant lasts (checked on every request).
-    for (id, name, until) in super::support_service::active_for(db, user_id).await? {
+    for (id, name, until) in support_access::active_for(db, user_id).await? {
         if !tenants.iter().any(|t| t.id == id) {
             tenants.push(TenantChoice {
                 id,

@@ -2,11 +2,21 @@
 //! key, with a random 24-byte nonce per value and the row's purpose as associated data, so a
 //! ciphertext copied into another row or column does not decrypt.
 
-use super::state::MasterKey;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, OsRng, Payload};
 use chacha20poly1305::{AeadCore, XChaCha20Poly1305, XNonce};
+
+/// The key secrets are sealed under (`FLEET_MASTER_KEY`): 32 bytes that must never be printed,
+/// so `Debug` shows nothing of them.
+#[derive(Clone)]
+pub struct MasterKey(pub [u8; 32]);
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(…)")
+    }
+}
 
 /// Stored values start with a version tag, so the scheme can change without guessing.
 const VERSION: &str = "v1";

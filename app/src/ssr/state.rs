@@ -1,4 +1,5 @@
 use super::db::Db;
+use super::secrets::MasterKey;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,16 +36,6 @@ pub struct Settings {
     pub limits: super::limits::Limits,
 }
 
-/// 32 bytes that must never be printed: `Debug` shows nothing of them.
-#[derive(Clone)]
-pub struct MasterKey(pub [u8; 32]);
-
-impl std::fmt::Debug for MasterKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MasterKey(…)")
-    }
-}
-
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -73,7 +64,7 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub bus: super::bus::Bus,
-    pub stripe: Arc<super::stripe_access::StripeClients>,
+    pub stripe: Arc<super::stripe_clients::StripeClients>,
     /// The cap on concurrent password hashes.
     pub hashing: super::passwords::Hashing,
     /// Long-polls per API key and exports per user running in this instance.

@@ -6,29 +6,7 @@ use super::secrets;
 use super::state::AppState;
 use crate::error::{AppError, AppResult};
 use crate::model::ConnectionKind;
-use fleet_stripe::{ClientConfig, Credentials, StripeClient, StripeError};
-
-/// The shared HTTP clients (one connection pool each), built once at start-up.
-#[derive(Debug, Clone)]
-pub struct StripeClients {
-    pub simulator: Option<StripeClient>,
-    pub api: StripeClient,
-}
-
-impl StripeClients {
-    pub fn new(simulator_url: Option<&str>, api_base: &str) -> Result<Self, StripeError> {
-        let build = |base_url: &str| {
-            StripeClient::new(ClientConfig {
-                base_url: base_url.to_string(),
-                ..ClientConfig::default()
-            })
-        };
-        Ok(StripeClients {
-            simulator: simulator_url.map(build).transpose()?,
-            api: build(api_base)?,
-        })
-    }
-}
+use fleet_stripe::{Credentials, StripeClient, StripeError};
 
 /// The client for a kind of connection.
 pub fn client(state: &AppState, kind: ConnectionKind) -> AppResult<StripeClient> {

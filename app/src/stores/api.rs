@@ -2,9 +2,9 @@
 
 use super::types::{StoresQuery, StoresView};
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-use crate::ssr::{caller, stores_service as svc};
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use {super::ssr::stores_service as svc, crate::ssr::caller};
 
 #[server(prefix = "/sf", endpoint = "all_stores")]
 pub async fn all_stores(#[server(default)] query: StoresQuery) -> Result<StoresView, AppError> {

@@ -2,6 +2,8 @@
 
 mod api;
 mod page;
+#[cfg(feature = "ssr")]
+pub mod ssr;
 pub mod types;
 
 pub use api::*;

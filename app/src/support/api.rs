@@ -5,8 +5,9 @@ use crate::error::AppError;
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {
+    super::ssr::support_service as svc,
     crate::model::Permission,
-    crate::ssr::{caller, require, support_service as svc},
+    crate::ssr::{caller, require},
 };
 
 #[server(prefix = "/sf", endpoint = "list_support_grants")]

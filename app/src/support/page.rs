@@ -15,7 +15,7 @@ pub fn SupportPage() -> impl IntoView {
     );
     view! {
         <Title text="Support access"/>
-        <crate::stripe::SettingsTabs current="/settings/support"/>
+        <crate::connections::SettingsTabs current="/settings/support"/>
         <ActionError value=revoke.value()/>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {

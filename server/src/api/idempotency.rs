@@ -84,7 +84,7 @@ where
             )
             .into_response();
         }
-        return reply(work(app::ssr::payments_service::new_operation()).await);
+        return reply(work(app::payments::ssr::payments_service::new_operation()).await);
     };
     match run(caller, &key, request, work).await {
         Ok(response) => response,

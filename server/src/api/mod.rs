@@ -10,9 +10,10 @@ mod payments;
 mod readers;
 mod types;
 
+use app::api_keys::ssr::api_keys_service;
 use app::api_keys::types::ApiScope;
 use app::ssr::audit::{record, Entry};
-use app::ssr::{api_keys_service, AppState, Caller, ClientMeta};
+use app::ssr::{AppState, Caller, ClientMeta};
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;

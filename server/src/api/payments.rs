@@ -7,8 +7,9 @@ use super::idempotency::{self, Answer};
 use super::types::Payment;
 use super::ApiCaller;
 use app::api_keys::types::ApiScope;
-use app::ssr::payments_service::{self, Charge};
-use app::ssr::{readers_service, Caller};
+use app::fleet::ssr::reader_views;
+use app::payments::ssr::payments_service::{self, Charge};
+use app::ssr::Caller;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -104,7 +105,7 @@ pub async fn create(
     let caller = api.caller.clone();
     idempotency::once(&api.caller, key, true, &request, |op| async move {
         let caller = &caller;
-        let reader = readers_service::find(caller, &body.reader)
+        let reader = reader_views::find(caller, &body.reader)
             .await
             .map_err(|e| match e {
                 app::error::AppError::NotFound(m) => ApiError {

@@ -5,8 +5,9 @@ use super::extract::{ApiPath, ApiQuery};
 use super::types::{Reader, ReaderList};
 use super::ApiCaller;
 use app::api_keys::types::ApiScope;
+use app::fleet::ssr::{reader_views, readers_service};
 use app::fleet::types::ReaderQuery;
-use app::ssr::{payments_service, readers_service};
+use app::payments::ssr::payments_service;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -75,7 +76,7 @@ pub async fn get(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Reader>> {
     api.need(ApiScope::Read)?;
-    Ok(Json(readers_service::find(&api.caller, &id).await?.into()))
+    Ok(Json(reader_views::find(&api.caller, &id).await?.into()))
 }
 
 pub async fn cancel_action(
@@ -84,7 +85,7 @@ pub async fn cancel_action(
 ) -> ApiResult<Json<Reader>> {
     api.need(ApiScope::Pos)?;
     readers_service::cancel_action(&api.caller, &id).await?;
-    Ok(Json(readers_service::find(&api.caller, &id).await?.into()))
+    Ok(Json(reader_views::find(&api.caller, &id).await?.into()))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -129,7 +130,7 @@ pub async fn present_payment_method(
                 }
                 e
             })?;
-        let reader: Reader = readers_service::find(&caller, &id).await?.into();
+        let reader: Reader = reader_views::find(&caller, &id).await?.into();
         Ok((
             StatusCode::OK,
             serde_json::to_value(reader).unwrap_or_default(),

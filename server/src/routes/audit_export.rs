@@ -2,9 +2,10 @@
 //! dates) as CSV, streamed page by page; the export itself is audited.
 
 use super::export::{csv_bytes, refuse};
-use app::model::{AuditEntry, AuditFilter, Permission};
+use app::audit::ssr::audit_service;
+use app::audit::types::{AuditEntry, AuditFilter};
+use app::model::Permission;
 use app::ssr::audit::{record, Entry};
-use app::ssr::audit_service;
 use app::ssr::caller::resolve;
 use app::ssr::{AppState, Caller, ClientMeta};
 use axum::extract::{Query, State};

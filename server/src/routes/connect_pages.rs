@@ -3,9 +3,10 @@
 //! resolves the member from the session like a page, acts, and lands on Settings → Stripe with
 //! a notice of what happened (kept in the session, never taken from the URL).
 
-use app::model::{ConnectNotice, Permission};
+use app::connections::ssr::connected_accounts::{self, OAuthAnswer};
+use app::connections::types::ConnectNotice;
+use app::model::Permission;
 use app::ssr::caller::resolve;
-use app::ssr::connected_accounts::{self, OAuthAnswer};
 use app::ssr::{AppState, Caller, ClientMeta};
 use axum::extract::{Path, Query, State};
 use axum::http::Uri;
@@ -44,7 +45,10 @@ async fn member(
 /// Leaves `notice` for the settings page and goes there.
 async fn settle(session: &Session, notice: ConnectNotice) -> Response {
     if let Err(err) = session
-        .insert(app::ssr::connections_service::NOTICE_KEY, notice)
+        .insert(
+            app::connections::ssr::connections_service::NOTICE_KEY,
+            notice,
+        )
         .await
     {
         tracing::warn!(error = %err, "could not keep the Connect notice");

@@ -2,10 +2,10 @@
 //! export of any size holds one page in memory. Same filters and scope as the Transactions page.
 
 use app::model::Permission;
+use app::payments::ssr::payments_service;
 use app::payments::types::{format_amount, PaymentView, TransactionQuery};
 use app::ssr::audit::{record, Entry};
 use app::ssr::caller::resolve;
-use app::ssr::payments_service;
 use app::ssr::{AppState, Caller, ClientMeta};
 use axum::body::Body;
 use axum::extract::{Query, State};

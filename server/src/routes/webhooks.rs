@@ -1,8 +1,8 @@
 //! `POST /webhooks/stripe/{connection}`: Stripe's events for one connection.
 
 use app::error::AppError;
+use app::payments::ssr::webhook_service::{receive, Received};
 use app::ssr::ids::new_id;
-use app::ssr::webhook_service::{receive, Received};
 use app::ssr::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};

@@ -3,10 +3,10 @@
 //! row — lets one instance sync a given connection at a time (another takes over when the lease
 //! of a dead instance expires).
 
+use app::fleet::ssr::sync::{self, SyncError, SyncReport};
 use app::model::ConnectionKind;
 use app::ssr::ids::new_id;
 use app::ssr::stripe_access::{self, SealedConnection, SEALED_COLUMNS};
-use app::ssr::sync::{self, SyncError, SyncReport};
 use app::ssr::AppState;
 use fleet_stripe::retry::RetryPolicy;
 use fleet_stripe::{ClientConfig, StripeClient};

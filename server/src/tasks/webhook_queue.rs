@@ -1,7 +1,7 @@
 //! Applies webhook events that were stored but not applied: after a crash between storing and
 //! applying, or when applying failed. Runs at start-up and then every few seconds.
 
-use app::ssr::webhook_service::apply_pending;
+use app::payments::ssr::webhook_service::apply_pending;
 use app::ssr::AppState;
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 
 use crate::fleet::{create_location, register};
 use crate::harness::{Browser, TestServer, PLATFORM_KEY};
-use app::model::{ConnectionView, ConnectionsView};
+use app::connections::types::{ConnectionView, ConnectionsView};
 use reqwest::header::LOCATION;
 use reqwest::{Client, StatusCode};
 
@@ -367,7 +367,8 @@ async fn racing_consents_and_assignments_leave_one_account_with_one_organisation
             let tenant = tenants[n % 2].clone();
             let account = other_account.clone();
             tokio::spawn(async move {
-                app::ssr::connected_accounts::assign(&state, &tenant, &account, None).await
+                app::connections::ssr::connected_accounts::assign(&state, &tenant, &account, None)
+                    .await
             })
         })
         .collect();

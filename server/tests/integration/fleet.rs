@@ -4,8 +4,8 @@
 
 use crate::harness::{message, on_postgres, Browser, TestServer};
 use crate::members::join;
+use app::connections::types::ConnectionsView;
 use app::fleet::types::{LocationDetail, LocationsView, OverviewView, ReaderDetail, ReadersView};
-use app::model::ConnectionsView;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;

@@ -575,7 +575,8 @@ async fn hostile_input_to_every_api_operation_is_never_a_server_error() {
     });
     let s = TestServer::start_with(Some(tweak)).await;
     let owner = s.user("owner@api-fuzz.example").await;
-    let connections: app::model::ConnectionsView = owner.ok("list_connections", &[]).await;
+    let connections: app::connections::types::ConnectionsView =
+        owner.ok("list_connections", &[]).await;
     let connection = connections
         .connections
         .first()

@@ -5,7 +5,8 @@
 
 use crate::harness::{Browser, TestServer};
 use crate::members::join;
-use app::model::{AuditPage, InviteCreated, MembersView};
+use app::audit::types::AuditPage;
+use app::members::types::{InviteCreated, MembersView};
 use reqwest::StatusCode;
 use std::collections::BTreeSet;
 
@@ -317,7 +318,7 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
         )
         .await;
     let b_me = b.me().await.expect("b");
-    let connections: app::model::ConnectionsView = b.ok("list_connections", &[]).await;
+    let connections: app::connections::types::ConnectionsView = b.ok("list_connections", &[]).await;
     let b_connection = connections
         .connections
         .first()
@@ -329,7 +330,7 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
     let b_connect =
         crate::connect::oauth_connect(&b, "B's franchise store", crate::connect::Consent::New)
             .await;
-    let b_op = app::ssr::payments_service::new_operation();
+    let b_op = app::payments::ssr::payments_service::new_operation();
     let b_payment = crate::payments::charge(&b, &b_reader, "5", "manual", &b_op).await;
     crate::payments::present(&b, &b_reader, "4242424242424242", &b_op).await;
     crate::fleet::eventually("B's events arrived", 10, || async {
@@ -432,7 +433,7 @@ async fn tenant_a_cannot_read_or_change_tenant_b() {
     // Reads scoped by session show A's data only.
     let members: MembersView = a.ok("list_members", &[]).await;
     assert_eq!(members.members.len(), 1);
-    let connections: app::model::ConnectionsView = a.ok("list_connections", &[]).await;
+    let connections: app::connections::types::ConnectionsView = a.ok("list_connections", &[]).await;
     assert!(connections
         .connections
         .iter()

@@ -3,7 +3,7 @@
 
 use crate::harness::{on_postgres, Browser, EventStream, Said, TestServer, PASSWORD};
 use crate::members::join;
-use app::model::InviteCreated;
+use app::members::types::InviteCreated;
 use std::time::{Duration, Instant};
 
 #[tokio::test]

@@ -1,5 +1,7 @@
 use crate::harness::{message, Browser, TestServer, PASSWORD};
-use app::model::{AuditPage, InviteCreated, InviteInfo, MembersView, Role};
+use app::audit::types::AuditPage;
+use app::members::types::{InviteCreated, InviteInfo, MembersView};
+use app::model::Role;
 use reqwest::StatusCode;
 
 /// Owner `owner` invites `email` as `role`; the invitee signs up and accepts. Returns the

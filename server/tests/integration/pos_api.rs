@@ -826,7 +826,7 @@ async fn the_audit_log_filters_by_target_and_exports_as_csv() {
     assert_eq!(refunded.status, StatusCode::OK, "{}", refunded.body);
 
     // Everything that happened to this payment, and nothing else.
-    let page: app::model::AuditPage = owner.ok("list_audit", &[("target", &pi)]).await;
+    let page: app::audit::types::AuditPage = owner.ok("list_audit", &[("target", &pi)]).await;
     let actions: BTreeSet<&str> = page.entries.iter().map(|e| e.action.as_str()).collect();
     assert!(
         actions.contains("payment.test_charge_started"),

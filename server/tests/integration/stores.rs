@@ -3,7 +3,7 @@
 
 use crate::fleet::{create_location, default_connection, eventually, register, sim};
 use crate::harness::{Browser, TestServer};
-use app::model::InviteCreated;
+use app::members::types::InviteCreated;
 use app::stores::types::StoresView;
 use reqwest::header::ACCEPT;
 use reqwest::StatusCode;
@@ -86,7 +86,7 @@ async fn a_franchise_operator_sees_every_store_live_and_opens_one() {
     assert_eq!(by_name_desc.stores[0].name, "Munich");
 
     // A payment in Munich shows as today's takings and the last payment.
-    let op = app::ssr::payments_service::new_operation();
+    let op = app::payments::ssr::payments_service::new_operation();
     let pi = crate::payments::charge(&bob, &munich_till, "12.50", "automatic", &op).await;
     crate::payments::present(&bob, &munich_till, "4242424242424242", &op).await;
     let view = stores(&fran, &[]).await;

@@ -3,7 +3,8 @@
 
 use crate::harness::{message, TestServer};
 use crate::members::join;
-use app::model::{ConnectionKind, ConnectionsView};
+use app::connections::types::ConnectionsView;
+use app::model::ConnectionKind;
 use reqwest::StatusCode;
 
 #[tokio::test]

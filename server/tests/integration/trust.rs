@@ -321,7 +321,7 @@ async fn removing_a_member_removes_their_grants_for_good() {
     assert_eq!(s.count(&grants).await, 0);
 
     // Invited again, they start from nothing.
-    let invite: app::model::InviteCreated = owner
+    let invite: app::members::types::InviteCreated = owner
         .ok(
             "invite_member",
             &[("email", "grantee@example.com"), ("role", "operator")],

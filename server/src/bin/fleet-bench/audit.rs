@@ -2,9 +2,10 @@
 //! tenant's log holding `rows` entries among other tenants' entries.
 
 use super::stats::summarise;
-use app::model::AuditFilter;
+use app::audit::ssr::audit_service;
+use app::audit::types::AuditFilter;
 use app::ssr::ids::{new_id, now_ms};
-use app::ssr::{audit_service, Db, StoreError};
+use app::ssr::{Db, StoreError};
 use std::time::Instant;
 
 const ACTIONS: [&str; 5] = [

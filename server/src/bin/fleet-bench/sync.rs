@@ -5,8 +5,9 @@
 
 use super::common::{setup, start, BenchError};
 use super::stats::summarise;
+use app::connections::ssr::connections_service;
+use app::ssr::ids;
 use app::ssr::stripe_access;
-use app::ssr::{connections_service, ids};
 use fleet_stripe::params::{AddressParams, CreateLocation, CreateReader};
 use fleet_stripe::IdempotencyKey;
 use futures::StreamExt;

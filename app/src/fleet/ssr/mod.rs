@@ -1,0 +1,9 @@
+//! The fleet's server half: locations, readers, the overview, and the sync that mirrors each
+//! connection's locations and readers from Stripe.
+
+pub mod locations_service;
+pub mod overview_service;
+pub mod reader_rows;
+pub mod reader_views;
+pub mod readers_service;
+pub mod sync;

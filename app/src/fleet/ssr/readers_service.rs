@@ -1,0 +1,419 @@
+//! Readers: the list (filters, search, sort, paging), detail with status history, and the
+//! changes (register, relabel, delete, cancel an action) that go to Stripe first.
+
+use super::reader_rows::{self, Mirror};
+use super::reader_views::{find, Row, SELECT};
+use crate::error::{quote, AppError, AppResult};
+use crate::fleet::types::{
+    ReaderDetail, ReaderQuery, ReaderView, ReadersView, StatusChange, READERS_PER_PAGE,
+};
+use crate::model::Permission;
+use crate::payments::ssr::payments_service;
+use crate::ssr::audit::{record, Entry};
+use crate::ssr::caller::Caller;
+use crate::ssr::fleet_scope::{escape_like, location_clause, sees_all};
+use crate::ssr::ids::{new_id, now_ms};
+use crate::ssr::stripe_access::{self, Access};
+use fleet_stripe::params::{CreateReader, UpdateReader};
+use fleet_stripe::{IdempotencyKey, Reader, StripeError};
+
+pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView> {
+    let mut conditions = vec![
+        "r.tenant_id = $1".to_string(),
+        location_clause("r.location_id"),
+    ];
+    let mut binds: Vec<String> = Vec::new();
+    let param = |value: String, binds: &mut Vec<String>| {
+        binds.push(value);
+        format!("${}", binds.len() + 3)
+    };
+    if let Some(location) = query.location.as_deref().filter(|s| !s.is_empty()) {
+        let p = param(location.to_string(), &mut binds);
+        conditions.push(format!("r.location_id = {p}"));
+    }
+    match query.status.as_deref().unwrap_or("") {
+        "online" => conditions.push("r.status = 'online'".into()),
+        "offline" => conditions.push("r.status = 'offline'".into()),
+        "busy" => conditions.push("r.status = 'online' AND r.action_status = 'in_progress'".into()),
+        "alert" => conditions.push("r.alert_since IS NOT NULL".into()),
+        "" => {}
+        other => {
+            return Err(AppError::invalid(
+                "status",
+                format!(
+                    "“{}” is not a status; choose online, offline, busy or alert.",
+                    quote(other)
+                ),
+            ))
+        }
+    }
+    if let Some(device) = query.device_type.as_deref().filter(|s| !s.is_empty()) {
+        let p = param(device.to_string(), &mut binds);
+        conditions.push(format!("r.device_type = {p}"));
+    }
+    if let Some(q) = query.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if q.chars().count() > 100 {
+            return Err(AppError::invalid("q", "Search for at most 100 characters."));
+        }
+        let p = param(format!("%{}%", escape_like(&q.to_lowercase())), &mut binds);
+        conditions.push(format!(
+            "(LOWER(r.label) LIKE {p} ESCAPE '\\' OR LOWER(r.serial_number) LIKE {p} ESCAPE '\\' OR LOWER(r.id) LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    let order = match query.sort.as_deref().unwrap_or("label") {
+        "label" => "LOWER(r.label)",
+        "status" => "r.status",
+        "location" => "COALESCE(l.display_name, '')",
+        "device" => "r.device_type",
+        "last_seen" => "COALESCE(r.last_seen_at, 0)",
+        other => {
+            return Err(AppError::invalid(
+                "sort",
+                format!("Readers cannot be sorted by “{}”.", quote(other)),
+            ))
+        }
+    };
+    let dir = match query.dir.as_deref().unwrap_or("asc") {
+        "desc" => "DESC",
+        _ => "ASC",
+    };
+    let filter = conditions.join(" AND ");
+
+    let count_sql = format!(
+        "SELECT COUNT(*) FROM readers r LEFT JOIN locations l
+         ON l.connection_id = r.connection_id AND l.id = r.location_id WHERE {filter}"
+    );
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql)
+        .bind(&caller.tenant_id)
+        .bind(&caller.user_id)
+        .bind(sees_all(caller));
+    for b in &binds {
+        count = count.bind(b);
+    }
+    let total = count.fetch_one(&caller.db().pool).await?;
+    let pages = ((total + READERS_PER_PAGE - 1) / READERS_PER_PAGE).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+
+    let sql = format!(
+        "{SELECT} WHERE {filter} ORDER BY {order} {dir}, r.id {dir} LIMIT {READERS_PER_PAGE} OFFSET {}",
+        (page - 1) * READERS_PER_PAGE
+    );
+    let mut rows = sqlx::query_as::<_, Row>(&sql)
+        .bind(&caller.tenant_id)
+        .bind(&caller.user_id)
+        .bind(sees_all(caller));
+    for b in &binds {
+        rows = rows.bind(b);
+    }
+    let readers = rows.fetch_all(&caller.db().pool).await?;
+
+    let locations: Vec<(String, String)> = sqlx::query_as(&format!(
+        "SELECT l.id, l.display_name FROM locations l WHERE l.tenant_id = $1 AND {}
+         ORDER BY l.display_name, l.id",
+        location_clause("l.id")
+    ))
+    .bind(&caller.tenant_id)
+    .bind(&caller.user_id)
+    .bind(sees_all(caller))
+    .fetch_all(&caller.db().pool)
+    .await?;
+    let device_types: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT DISTINCT r.device_type FROM readers r WHERE r.tenant_id = $1 AND {}
+         ORDER BY r.device_type",
+        location_clause("r.location_id")
+    ))
+    .bind(&caller.tenant_id)
+    .bind(&caller.user_id)
+    .bind(sees_all(caller))
+    .fetch_all(&caller.db().pool)
+    .await?;
+    let simulator: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM stripe_connections WHERE tenant_id = $1 AND kind = 'simulator'",
+    )
+    .bind(&caller.tenant_id)
+    .fetch_one(&caller.db().pool)
+    .await?;
+    Ok(ReadersView {
+        now: crate::ssr::ids::now_ms(),
+        readers: readers.into_iter().map(ReaderView::from).collect(),
+        total,
+        page,
+        pages,
+        locations,
+        device_types,
+        can_manage: caller.can(Permission::ManageFleet),
+        can_operate: caller.can(Permission::Charge),
+        simulator: simulator > 0,
+    })
+}
+
+/// Every reader at one location (already checked visible by the caller).
+pub async fn at_location(caller: &Caller, location_id: &str) -> AppResult<Vec<ReaderView>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE r.tenant_id = $1 AND {} AND r.location_id = $4
+         ORDER BY LOWER(r.label), r.id LIMIT 1000",
+        location_clause("r.location_id")
+    ))
+    .bind(&caller.tenant_id)
+    .bind(&caller.user_id)
+    .bind(sees_all(caller))
+    .bind(location_id)
+    .fetch_all(&caller.db().pool)
+    .await?;
+    Ok(rows.into_iter().map(ReaderView::from).collect())
+}
+
+/// Readers with a raised offline alert, longest first.
+pub async fn alerts(caller: &Caller) -> AppResult<Vec<ReaderView>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE r.tenant_id = $1 AND {} AND r.alert_since IS NOT NULL
+         ORDER BY r.alert_since, r.id LIMIT 200",
+        location_clause("r.location_id")
+    ))
+    .bind(&caller.tenant_id)
+    .bind(&caller.user_id)
+    .bind(sees_all(caller))
+    .fetch_all(&caller.db().pool)
+    .await?;
+    Ok(rows.into_iter().map(ReaderView::from).collect())
+}
+
+pub async fn detail(caller: &Caller, id: &str) -> AppResult<ReaderDetail> {
+    let reader = find(caller, id).await?;
+    let history: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, at FROM reader_status_events WHERE tenant_id = $1 AND reader_id = $2
+         ORDER BY at DESC, id DESC LIMIT 50",
+    )
+    .bind(&caller.tenant_id)
+    .bind(id)
+    .fetch_all(&caller.db().pool)
+    .await?;
+    let kind: Option<String> =
+        sqlx::query_scalar("SELECT kind FROM stripe_connections WHERE id = $1 AND tenant_id = $2")
+            .bind(&reader.connection_id)
+            .bind(&caller.tenant_id)
+            .fetch_optional(&caller.db().pool)
+            .await?;
+    let simulated = kind.as_deref() == Some("simulator");
+    let currency = payments_service::default_currency(caller, &reader.connection_id)
+        .await
+        .unwrap_or_else(|_| "usd".into());
+    let payments = payments_service::for_reader(caller, id).await?;
+    Ok(ReaderDetail {
+        payments,
+        currency,
+        op: payments_service::new_operation(),
+        test_cards: if simulated {
+            payments_service::TEST_CARDS
+                .iter()
+                .map(|(n, l)| (n.to_string(), l.to_string()))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        now: crate::ssr::ids::now_ms(),
+        reader,
+        history: history
+            .into_iter()
+            .map(|(status, at)| StatusChange {
+                online: status == "online",
+                at,
+            })
+            .collect(),
+        simulated,
+        can_manage: caller.can(Permission::ManageFleet),
+        can_operate: caller.can(Permission::Charge),
+    })
+}
+
+fn clean_label(raw: &str) -> AppResult<String> {
+    let label = raw.trim();
+    if label.chars().count() > 64 {
+        return Err(AppError::invalid(
+            "label",
+            "Keep the label under 64 characters.",
+        ));
+    }
+    if label.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "label",
+            "The label has a character that cannot be shown.",
+        ));
+    }
+    Ok(label.to_string())
+}
+
+/// Stores Stripe's answer about a reader and tells the tenant's pages.
+async fn store(
+    caller: &Caller,
+    access: &Access,
+    reader: &Reader,
+    action: &str,
+    detail: String,
+) -> AppResult<()> {
+    let fresh = Mirror::from_stripe(reader);
+    let mut tx = caller.db().begin_write().await?;
+    let old = reader_rows::load(&mut tx, &access.connection_id, &reader.id).await?;
+    reader_rows::apply(
+        &mut tx,
+        &caller.tenant_id,
+        &access.connection_id,
+        old.as_ref(),
+        &fresh,
+        now_ms(),
+    )
+    .await?;
+    record(
+        &mut tx,
+        &caller.meta,
+        Entry::by(caller, action)
+            .target("reader", &reader.id)
+            .detail(detail),
+    )
+    .await?;
+    tx.commit().await?;
+    caller
+        .state
+        .bus
+        .publish(&caller.tenant_id, "readers", Some(&reader.id))
+        .await;
+    Ok(())
+}
+
+fn refused(field: &str, err: StripeError) -> AppError {
+    stripe_access::refusal(field, err)
+}
+
+pub async fn register(
+    caller: &Caller,
+    location_id: &str,
+    code: &str,
+    label: &str,
+) -> AppResult<String> {
+    let code = code.trim();
+    if code.is_empty() {
+        return Err(AppError::invalid(
+            "registration_code",
+            "Enter the registration code the reader shows.",
+        ));
+    }
+    if code.chars().count() > 100 || code.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "registration_code",
+            "That is not a registration code: it is a few words joined by dashes, e.g. apple-banana-cherry.",
+        ));
+    }
+    let label = clean_label(label)?;
+    let connection: Option<(String, String)> = sqlx::query_as(&format!(
+        "SELECT l.connection_id, l.display_name FROM locations l
+         WHERE l.tenant_id = $1 AND {} AND l.id = $4",
+        location_clause("l.id")
+    ))
+    .bind(&caller.tenant_id)
+    .bind(&caller.user_id)
+    .bind(sees_all(caller))
+    .bind(location_id)
+    .fetch_optional(&caller.db().pool)
+    .await?;
+    let Some((connection_id, location_name)) = connection else {
+        return Err(AppError::not_found("location"));
+    };
+    let access = stripe_access::load(&caller.state, &caller.tenant_id, &connection_id).await?;
+    let reader = access
+        .client
+        .create_reader(
+            &access.creds,
+            &CreateReader {
+                registration_code: code.to_string(),
+                label: (!label.is_empty()).then(|| label.clone()),
+                location: Some(location_id.to_string()),
+                metadata: None,
+            },
+            &IdempotencyKey::new(new_id("op")),
+        )
+        .await
+        .map_err(|e| {
+            let field = match e.api().and_then(|a| a.param.as_deref()) {
+                Some("label") => "label",
+                Some("location") => "location",
+                _ => "registration_code",
+            };
+            refused(field, e)
+        })?;
+    let detail = format!(
+        "{} ({}) at {location_name}",
+        reader.label.clone().unwrap_or_default(),
+        reader.device_type.as_str()
+    );
+    store(caller, &access, &reader, "reader.registered", detail).await?;
+    Ok(reader.id)
+}
+
+async fn access_for(caller: &Caller, reader: &ReaderView) -> AppResult<Access> {
+    stripe_access::load(&caller.state, &caller.tenant_id, &reader.connection_id).await
+}
+
+pub async fn relabel(caller: &Caller, id: &str, label: &str) -> AppResult<()> {
+    let reader = find(caller, id).await?;
+    let label = clean_label(label)?;
+    let access = access_for(caller, &reader).await?;
+    let updated = access
+        .client
+        .update_reader(
+            &access.creds,
+            id,
+            &UpdateReader {
+                label: Some(label.clone()),
+                metadata: None,
+            },
+            &IdempotencyKey::new(new_id("op")),
+        )
+        .await
+        .map_err(|e| refused("label", e))?;
+    let detail = format!("“{}” → “{label}”", reader.label);
+    store(caller, &access, &updated, "reader.relabeled", detail).await
+}
+
+pub async fn delete(caller: &Caller, id: &str) -> AppResult<()> {
+    let reader = find(caller, id).await?;
+    let access = access_for(caller, &reader).await?;
+    match access.client.delete_reader(&access.creds, id).await {
+        Ok(_) => {}
+        Err(e) if e.api().is_some_and(|a| a.status == 404) => {}
+        Err(e) => return Err(refused("reader", e)),
+    }
+    let mut tx = caller.db().begin_write().await?;
+    reader_rows::remove(&mut tx, &access.connection_id, id).await?;
+    record(
+        &mut tx,
+        &caller.meta,
+        Entry::by(caller, "reader.deleted")
+            .target("reader", id)
+            .detail(format!("{} ({})", reader.label, reader.serial_number)),
+    )
+    .await?;
+    tx.commit().await?;
+    caller
+        .state
+        .bus
+        .publish(&caller.tenant_id, "readers", Some(id))
+        .await;
+    Ok(())
+}
+
+/// Stops what the reader is doing (a payment waiting for a card, a cart on screen).
+pub async fn cancel_action(caller: &Caller, id: &str) -> AppResult<()> {
+    let reader = find(caller, id).await?;
+    let access = access_for(caller, &reader).await?;
+    let updated = access
+        .client
+        .cancel_action(&access.creds, id, &IdempotencyKey::new(new_id("op")))
+        .await
+        .map_err(payments_service::refused)?;
+    let what = reader
+        .action
+        .as_ref()
+        .map(|a| a.kind.clone())
+        .unwrap_or_else(|| "no action".into());
+    store(caller, &access, &updated, "reader.action_canceled", what).await
+}

@@ -1,0 +1,460 @@
+//! Bringing one connection's locations and readers in step with Stripe. Stripe sends no event
+//! when a reader goes offline, so the sync task (server/src/tasks/reader_sync.rs) calls
+//! [`sync_connection`] on a schedule; connecting an account calls [`import`] once.
+//! A lease row makes sure one instance syncs a given connection at a time.
+
+use super::reader_rows::{self, Mirror, MIRROR_COLUMNS};
+use crate::error::AppError;
+use crate::payments::ssr::payment_doubts;
+use crate::payments::ssr::payment_rows;
+use crate::ssr::audit::{record, Entry};
+use crate::ssr::ids::now_ms;
+use crate::ssr::state::AppState;
+use crate::ssr::stripe_access::{self, Access};
+use fleet_stripe::params::{ListParams, ListReaders};
+use fleet_stripe::{Location, StripeClient, StripeError};
+use futures::TryStreamExt;
+use std::collections::HashMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("Stripe: {0}")]
+    Stripe(#[from] StripeError),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("{0}")]
+    App(#[from] AppError),
+}
+
+impl SyncError {
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, SyncError::Stripe(e) if e.is_rate_limited())
+    }
+
+    /// What the settings page shows about a failed sync.
+    pub fn user_message(&self) -> String {
+        match self {
+            SyncError::Stripe(e) => e.user_message(),
+            SyncError::Db(_) => "Could not save what Stripe reported; will retry.".into(),
+            SyncError::App(e) => e.to_string(),
+        }
+    }
+}
+
+/// What one sync of a connection did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Stripe API calls made.
+    pub calls: u32,
+    pub readers: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    pub transitions: usize,
+    pub alerts_raised: usize,
+}
+
+const PAGE: u8 = 100;
+
+/// Lists the connection's readers (and locations when `with_locations`) with `client` and stores
+/// what changed. `client` is the caller's: the sync task uses one that does not retry, so a 429
+/// reaches its scheduler, which backs off.
+pub async fn sync_connection(
+    state: &AppState,
+    access: &Access,
+    client: &StripeClient,
+    with_locations: bool,
+) -> Result<SyncReport, SyncError> {
+    let mut report = SyncReport::default();
+    if with_locations {
+        report.calls += sync_locations(state, access, client).await?;
+        report.calls += reconcile_payments(state, access, client).await?;
+    }
+    let params = ListReaders {
+        page: ListParams {
+            limit: Some(PAGE),
+            ..ListParams::default()
+        },
+        ..ListReaders::default()
+    };
+    // The list can only show what Stripe held after this moment.
+    let observed_at = now_ms();
+    let readers: Vec<fleet_stripe::Reader> = client
+        .all_readers(&access.creds, params)
+        .try_collect()
+        .await?;
+    report.calls += pages(readers.len());
+    report.readers = readers.len();
+
+    let mut conn = state.db.pool.acquire().await?;
+    let existing: Vec<Mirror> = sqlx::query_as(&format!(
+        "SELECT {MIRROR_COLUMNS} FROM readers WHERE connection_id = $1"
+    ))
+    .bind(&access.connection_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    drop(conn);
+    let mut existing: HashMap<String, Mirror> =
+        existing.into_iter().map(|m| (m.id.clone(), m)).collect();
+
+    let mut tx = state.db.begin_write().await?;
+    for reader in &readers {
+        let fresh = Mirror::from_stripe(reader);
+        let old = existing.remove(&fresh.id);
+        let applied = reader_rows::apply(
+            &mut tx,
+            &access.tenant_id,
+            &access.connection_id,
+            old.as_ref(),
+            &fresh,
+            observed_at,
+        )
+        .await?;
+        if applied.created {
+            report.created += 1;
+        } else if applied.changed {
+            report.updated += 1;
+        }
+        if applied.transition {
+            report.transitions += 1;
+        }
+    }
+    for gone in existing.keys() {
+        reader_rows::remove(&mut tx, &access.connection_id, gone).await?;
+        report.deleted += 1;
+    }
+    report.alerts_raised = raise_alerts(&mut tx, &access.tenant_id, &access.connection_id).await?;
+    sqlx::query("UPDATE stripe_connections SET synced_at = $1, sync_error = NULL WHERE id = $2")
+        .bind(now_ms())
+        .bind(&access.connection_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+
+    if report.created + report.updated + report.deleted + report.alerts_raised > 0 {
+        state.bus.publish(&access.tenant_id, "readers", None).await;
+    }
+    // Doubts the point-of-sale API did not settle on its own (nobody asked) are settled here,
+    // so pages move from "waiting" to what Stripe confirms.
+    report.calls += payment_doubts::settle_connection(state, access).await?;
+    Ok(report)
+}
+
+fn pages(items: usize) -> u32 {
+    u32::try_from(items / usize::from(PAGE) + 1).unwrap_or(u32::MAX)
+}
+
+/// Raises an alert (and an audit entry) for each reader of the connection offline for longer than
+/// the tenant's threshold, counted from the earliest evidence: when Stripe last saw it, or when
+/// we saw it go offline.
+async fn raise_alerts(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    connection_id: &str,
+) -> Result<usize, sqlx::Error> {
+    let now = now_ms();
+    let minutes: i64 =
+        sqlx::query_scalar("SELECT offline_alert_minutes FROM tenants WHERE id = $1")
+            .bind(tenant_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let cutoff = now - minutes * 60_000;
+    let due: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, label FROM readers
+         WHERE connection_id = $1 AND status = 'offline' AND alert_since IS NULL
+           AND CASE WHEN last_seen_at IS NOT NULL AND last_seen_at < status_since
+                    THEN last_seen_at ELSE status_since END <= $2",
+    )
+    .bind(connection_id)
+    .bind(cutoff)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (id, label) in &due {
+        sqlx::query("UPDATE readers SET alert_since = $1 WHERE connection_id = $2 AND id = $3")
+            .bind(now)
+            .bind(connection_id)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        let name = if label.is_empty() {
+            id.clone()
+        } else {
+            format!("{label} ({id})")
+        };
+        let entry = Entry {
+            tenant_id: Some(tenant_id),
+            action: "reader.offline_alert",
+            ..Entry::default()
+        }
+        .target("reader", id)
+        .detail(format!("{name} offline for more than {minutes} min"));
+        record(conn, &Default::default(), entry).await?;
+    }
+    Ok(due.len())
+}
+
+/// How far back the reconciliation looks for PaymentIntents a missed webhook left behind.
+const RECONCILE_WINDOW_SECS: i64 = 24 * 3600;
+
+/// Lists the last day's PaymentIntents and applies each in-person one we hold or should hold,
+/// so a webhook that never arrived (or arrived while the endpoint was misconfigured) leaves no
+/// payment stuck. Applying is forward-only, so repeating it is harmless.
+async fn reconcile_payments(
+    state: &AppState,
+    access: &Access,
+    client: &StripeClient,
+) -> Result<u32, SyncError> {
+    let params = fleet_stripe::params::ListPaymentIntents {
+        page: ListParams {
+            limit: Some(PAGE),
+            ..ListParams::default()
+        },
+        created: Some(fleet_stripe::params::CreatedFilter {
+            gte: Some(now_ms() / 1000 - RECONCILE_WINDOW_SECS),
+            ..Default::default()
+        }),
+        expand: Vec::new(),
+    };
+    let intents: Vec<fleet_stripe::PaymentIntent> = client
+        .all_payment_intents(&access.creds, params)
+        .try_collect()
+        .await?;
+    let calls = pages(intents.len());
+    let mut changed = Vec::new();
+    let mut tx = state.db.begin_write().await?;
+    for pi in intents.iter().filter(|pi| {
+        pi.payment_method_types
+            .iter()
+            .any(|t| t == "card_present" || t == "interac_present")
+    }) {
+        let applied = payment_rows::apply_intent(
+            &mut tx,
+            &access.tenant_id,
+            &access.connection_id,
+            pi,
+            &payment_rows::Context::default(),
+        )
+        .await?;
+        if applied.changed {
+            changed.push(pi.id.clone());
+        }
+    }
+    tx.commit().await?;
+    if !changed.is_empty() {
+        tracing::info!(connection = %access.connection_id, repaired = changed.len(), "reconciliation repaired payments");
+        state.bus.publish(&access.tenant_id, "payments", None).await;
+    }
+    Ok(calls)
+}
+
+/// Mirrors the connection's locations: Stripe's list is the truth, ours follows.
+async fn sync_locations(
+    state: &AppState,
+    access: &Access,
+    client: &StripeClient,
+) -> Result<u32, SyncError> {
+    let mut calls = 0;
+    let mut all: Vec<Location> = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = client
+            .list_locations(
+                &access.creds,
+                &ListParams {
+                    limit: Some(PAGE),
+                    starting_after: after.clone(),
+                    ending_before: None,
+                },
+            )
+            .await?;
+        calls += 1;
+        let more = page.has_more;
+        after = page.data.last().map(|l| l.id.clone());
+        all.extend(page.data);
+        if !more || after.is_none() {
+            break;
+        }
+    }
+    let now = now_ms();
+    let mut tx = state.db.begin_write().await?;
+    let known: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM locations WHERE connection_id = $1")
+            .bind(&access.connection_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    let mut changed = false;
+    for location in &all {
+        changed |= upsert_location(&mut tx, access, location, now).await?;
+    }
+    for id in known {
+        if !all.iter().any(|l| l.id == id) {
+            delete_location_row(&mut tx, &access.tenant_id, &access.connection_id, &id).await?;
+            changed = true;
+        }
+    }
+    tx.commit().await?;
+    if changed {
+        state
+            .bus
+            .publish(&access.tenant_id, "locations", None)
+            .await;
+    }
+    Ok(calls)
+}
+
+/// Stores Stripe's location; true when our row changed.
+pub async fn upsert_location(
+    conn: &mut sqlx::AnyConnection,
+    access: &Access,
+    location: &Location,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let a = &location.address;
+    let fields = (
+        location.display_name.clone(),
+        a.line1.clone().unwrap_or_default(),
+        a.line2.clone().filter(|s| !s.is_empty()),
+        a.city.clone().filter(|s| !s.is_empty()),
+        a.state.clone().filter(|s| !s.is_empty()),
+        a.postal_code.clone().filter(|s| !s.is_empty()),
+        a.country.clone().unwrap_or_default(),
+    );
+    type Fields = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+    );
+    let old: Option<Fields> = sqlx::query_as(
+        "SELECT display_name, line1, line2, city, state, postal_code, country
+         FROM locations WHERE connection_id = $1 AND id = $2",
+    )
+    .bind(&access.connection_id)
+    .bind(&location.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if old.as_ref() == Some(&fields) {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO locations (connection_id, id, tenant_id, display_name, line1, line2, city,
+         state, postal_code, country, synced_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (connection_id, id) DO UPDATE SET display_name = excluded.display_name,
+         line1 = excluded.line1, line2 = excluded.line2, city = excluded.city,
+         state = excluded.state, postal_code = excluded.postal_code, country = excluded.country,
+         synced_at = excluded.synced_at",
+    )
+    .bind(&access.connection_id)
+    .bind(&location.id)
+    .bind(&access.tenant_id)
+    .bind(fields.0)
+    .bind(fields.1)
+    .bind(fields.2)
+    .bind(fields.3)
+    .bind(fields.4)
+    .bind(fields.5)
+    .bind(fields.6)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
+}
+
+/// Forgets a location Stripe no longer has, with its grants; its readers lose their location
+/// (Stripe deletes them with it, and the next reader sync removes them).
+pub async fn delete_location_row(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    connection_id: &str,
+    id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM locations WHERE connection_id = $1 AND id = $2")
+        .bind(connection_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for table in ["location_grants", "store_group_locations"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE tenant_id = $1 AND location_id = $2"
+        ))
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE readers SET location_id = NULL WHERE connection_id = $1 AND location_id = $2",
+    )
+    .bind(connection_id)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The first sync of a new connection: its existing locations and readers.
+pub async fn import(
+    state: &AppState,
+    tenant_id: &str,
+    connection_id: &str,
+) -> Result<SyncReport, SyncError> {
+    let access = stripe_access::load(state, tenant_id, connection_id).await?;
+    let client = access.client.clone();
+    sync_connection(state, &access, &client, true).await
+}
+
+/// Records a failed sync on the connection, for its settings card.
+pub async fn record_failure(state: &AppState, connection_id: &str, err: &SyncError) {
+    let result = sqlx::query("UPDATE stripe_connections SET sync_error = $1 WHERE id = $2")
+        .bind(err.user_message())
+        .bind(connection_id)
+        .execute(&state.db.pool)
+        .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not record a sync failure");
+    }
+}
+
+/// Takes or renews the lease on `connection_id` for `holder` until `now + ttl_ms`; false when
+/// another live instance holds it.
+pub async fn take_lease(
+    state: &AppState,
+    connection_id: &str,
+    holder: &str,
+    ttl_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let now = now_ms();
+    let result = sqlx::query(
+        "INSERT INTO sync_leases (connection_id, holder, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (connection_id) DO UPDATE SET holder = excluded.holder,
+           expires_at = excluded.expires_at
+         WHERE sync_leases.holder = excluded.holder OR sync_leases.expires_at < $4",
+    )
+    .bind(connection_id)
+    .bind(holder)
+    .bind(now + ttl_ms)
+    .bind(now)
+    .execute(&state.db.pool)
+    .await;
+    match result {
+        Ok(done) => Ok(done.rows_affected() == 1),
+        // The connection was removed between listing and leasing.
+        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Lets another instance take over at once (on shutdown).
+pub async fn release_leases(state: &AppState, holder: &str) {
+    if let Err(e) = sqlx::query("DELETE FROM sync_leases WHERE holder = $1")
+        .bind(holder)
+        .execute(&state.db.pool)
+        .await
+    {
+        tracing::warn!(error = %e, "could not release sync leases");
+    }
+}

@@ -1,0 +1,3 @@
+//! Store groups' server half.
+
+pub mod groups_service;

@@ -1,0 +1,3 @@
+//! Members' server half: the members list, invitations and roles.
+
+pub mod members_service;

@@ -1,0 +1,7 @@
+//! Payments' server half: charges and their follow-ups, the payments mirror, doubts settled with
+//! Stripe, and Stripe's webhooks (received, queued and applied).
+
+pub mod payment_doubts;
+pub mod payment_rows;
+pub mod payments_service;
+pub mod webhook_service;

@@ -1,0 +1,304 @@
+//! Keeping payment rows in step with Stripe's PaymentIntents and charges. Webhooks arrive at
+//! least once and in any order, so a row only moves forward: a status of a lower rank than the
+//! stored one is ignored, so is one of the same rank that Stripe created before the answer the
+//! row already reflects, and refunded amounts only grow.
+
+use crate::ssr::ids::{new_id, now_ms};
+use fleet_stripe::{Charge, PaymentIntent};
+use sqlx::AnyConnection;
+
+/// How far along a PaymentIntent is; Stripe's states only move up this order (a decline returns
+/// to `requires_payment_method`, the same rank as before the card).
+pub fn rank(status: &str) -> i64 {
+    match status {
+        "requires_payment_method" | "requires_confirmation" | "requires_action" => 1,
+        "processing" => 2,
+        "requires_capture" => 3,
+        "canceled" | "succeeded" => 4,
+        _ => 0,
+    }
+}
+
+/// Who and what a new row is about, when we know it (our own test charges, reader actions).
+#[derive(Debug, Clone, Default)]
+pub struct Context<'a> {
+    pub reader_id: Option<&'a str>,
+    pub location_id: Option<&'a str>,
+    pub started_by: Option<&'a str>,
+    pub operation_id: Option<&'a str>,
+    /// When Stripe produced this view of the object (an event's `created`, in seconds); `None`
+    /// for an answer to our own call, which is as fresh as it gets.
+    pub as_of: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub created: bool,
+    pub changed: bool,
+    /// The new status, when it moved.
+    pub moved: bool,
+}
+
+/// What a stored row holds of the fields Stripe's answers can change.
+#[derive(sqlx::FromRow)]
+struct Stored {
+    status: String,
+    state_rank: i64,
+    amount: i64,
+    amount_capturable: i64,
+    amount_received: i64,
+    failure_code: Option<String>,
+    stripe_seen: i64,
+}
+
+async fn stored(
+    conn: &mut AnyConnection,
+    connection_id: &str,
+    id: &str,
+) -> Result<Option<Stored>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT status, state_rank, amount, amount_capturable, amount_received, failure_code,
+         stripe_seen FROM payments WHERE connection_id = $1 AND id = $2",
+    )
+    .bind(connection_id)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+}
+
+/// Stores Stripe's PaymentIntent over our row (or creates the row).
+pub async fn apply_intent(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    connection_id: &str,
+    pi: &PaymentIntent,
+    context: &Context<'_>,
+) -> Result<Applied, sqlx::Error> {
+    let now = now_ms();
+    let status = pi.status.as_str().to_string();
+    let new_rank = rank(&status);
+    let error = pi.last_payment_error.as_ref();
+    let failure_code = error.and_then(|e| e.decline_code.clone().or_else(|| e.code.clone()));
+    let failure_message = error.and_then(|e| e.message.clone());
+    let capture = pi
+        .capture_method
+        .as_ref()
+        .map(|c| c.as_str().to_string())
+        .unwrap_or_else(|| "automatic".into());
+    let as_of = context.as_of.unwrap_or(now / 1000);
+    let mut existing = stored(conn, connection_id, &pi.id).await?;
+    let mut applied = Applied::default();
+    if existing.is_none() {
+        {
+            let inserted = sqlx::query(
+                "INSERT INTO payments (connection_id, id, tenant_id, reader_id, location_id, amount,
+                 currency, description, capture_method, status, state_rank, amount_capturable,
+                 amount_received, failure_code, failure_message, started_by, operation_id,
+                 stripe_created, stripe_seen, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18, $20, $19, $19)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(connection_id)
+            .bind(&pi.id)
+            .bind(tenant_id)
+            .bind(context.reader_id)
+            .bind(context.location_id)
+            .bind(pi.amount)
+            .bind(&pi.currency)
+            .bind(&pi.description)
+            .bind(&capture)
+            .bind(&status)
+            .bind(new_rank)
+            .bind(pi.amount_capturable)
+            .bind(pi.amount_received)
+            .bind(&failure_code)
+            .bind(&failure_message)
+            .bind(context.started_by)
+            .bind(context.operation_id)
+            .bind(pi.created)
+            .bind(now)
+            .bind(as_of)
+            .execute(&mut *conn)
+            .await?;
+            if inserted.rows_affected() == 1 {
+                applied.created = true;
+                applied.changed = true;
+                applied.moved = true;
+            } else {
+                // Inserted meanwhile by the other path (webhook or our call), which committed
+                // while we waited on its row: apply ours over it like any stored row.
+                existing = stored(conn, connection_id, &pi.id).await?;
+            }
+        }
+    }
+    match existing {
+        None => {}
+        Some(Stored {
+            status: old_status,
+            state_rank: old_rank,
+            amount,
+            amount_capturable: capturable,
+            amount_received: received,
+            failure_code: old_failure,
+            stripe_seen: seen,
+        }) => {
+            // Stripe's webhook may have created the row before our own call stored who started
+            // the payment on which reader: what we know fills what is missing.
+            applied.changed |= fill_context(conn, connection_id, &pi.id, context).await?;
+            // An older state arriving late changes nothing.
+            if new_rank < old_rank || (new_rank == old_rank && as_of < seen) {
+                return Ok(applied);
+            }
+            let same = old_status == status
+                && amount == pi.amount
+                && capturable == pi.amount_capturable
+                && received == pi.amount_received
+                && old_failure == failure_code;
+            if !same {
+                sqlx::query(
+                    "UPDATE payments SET status = $3, state_rank = $4, amount = $5,
+                     amount_capturable = $6, amount_received = $7, failure_code = $8,
+                     failure_message = $9, updated_at = $10,
+                     stripe_seen = CASE WHEN $11 > stripe_seen THEN $11 ELSE stripe_seen END
+                     WHERE connection_id = $1 AND id = $2",
+                )
+                .bind(connection_id)
+                .bind(&pi.id)
+                .bind(&status)
+                .bind(new_rank)
+                .bind(pi.amount)
+                .bind(pi.amount_capturable)
+                .bind(pi.amount_received)
+                .bind(&failure_code)
+                .bind(&failure_message)
+                .bind(now)
+                .bind(as_of)
+                .execute(&mut *conn)
+                .await?;
+                applied.changed = true;
+                applied.moved = old_status != status;
+            } else if as_of > seen {
+                sqlx::query(
+                    "UPDATE payments SET stripe_seen = $3 WHERE connection_id = $1 AND id = $2",
+                )
+                .bind(connection_id)
+                .bind(&pi.id)
+                .bind(as_of)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+    }
+    if applied.moved {
+        let detail = match (&status[..], failure_message.as_deref()) {
+            ("requires_payment_method", Some(reason)) => Some(reason.to_string()),
+            _ => None,
+        };
+        timeline(
+            conn,
+            tenant_id,
+            &pi.id,
+            "stripe",
+            &format!("Status: {}", status.replace('_', " ")),
+            detail.as_deref(),
+        )
+        .await?;
+    }
+    Ok(applied)
+}
+
+/// Fills the reader, location, starter and operation of a row that lacks them; true if it did.
+async fn fill_context(
+    conn: &mut AnyConnection,
+    connection_id: &str,
+    id: &str,
+    context: &Context<'_>,
+) -> Result<bool, sqlx::Error> {
+    let knows = context.reader_id.is_some()
+        || context.location_id.is_some()
+        || context.started_by.is_some()
+        || context.operation_id.is_some();
+    if !knows {
+        return Ok(false);
+    }
+    let filled = sqlx::query(
+        "UPDATE payments SET reader_id = COALESCE(reader_id, $3),
+         location_id = COALESCE(location_id, $4), started_by = COALESCE(started_by, $5),
+         operation_id = COALESCE(operation_id, $6)
+         WHERE connection_id = $1 AND id = $2
+           AND ((reader_id IS NULL AND $3 IS NOT NULL)
+             OR (location_id IS NULL AND $4 IS NOT NULL)
+             OR (started_by IS NULL AND $5 IS NOT NULL)
+             OR (operation_id IS NULL AND $6 IS NOT NULL))",
+    )
+    .bind(connection_id)
+    .bind(id)
+    .bind(context.reader_id)
+    .bind(context.location_id)
+    .bind(context.started_by)
+    .bind(context.operation_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(filled.rows_affected() > 0)
+}
+
+/// Card details and refunds, from a charge of a payment we hold; true when the row changed.
+pub async fn apply_charge(
+    conn: &mut AnyConnection,
+    connection_id: &str,
+    charge: &Charge,
+) -> Result<bool, sqlx::Error> {
+    let Some(intent) = charge.payment_intent.as_deref() else {
+        return Ok(false);
+    };
+    let card = charge
+        .payment_method_details
+        .as_ref()
+        .and_then(|d| d.card_present.as_ref());
+    let done = sqlx::query(
+        "UPDATE payments SET
+           card_brand = COALESCE($3, card_brand), card_last4 = COALESCE($4, card_last4),
+           read_method = COALESCE($5, read_method),
+           amount_refunded = CASE WHEN $6 > amount_refunded THEN $6 ELSE amount_refunded END,
+           updated_at = $7
+         WHERE connection_id = $1 AND id = $2
+           AND (card_last4 IS NULL OR amount_refunded < $6
+                OR (read_method IS NULL AND $5 IS NOT NULL))",
+    )
+    .bind(connection_id)
+    .bind(intent)
+    .bind(card.and_then(|c| c.brand.clone()))
+    .bind(card.and_then(|c| c.last4.clone()))
+    .bind(card.and_then(|c| c.read_method.clone()))
+    .bind(charge.amount_refunded)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Adds a line to a payment's timeline.
+pub async fn timeline(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    payment_id: &str,
+    source: &str,
+    what: &str,
+    detail: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO payment_timeline (id, tenant_id, payment_id, at, source, what, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(new_id("ptl"))
+    .bind(tenant_id)
+    .bind(payment_id)
+    .bind(now_ms())
+    .bind(source)
+    .bind(what)
+    .bind(detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,470 @@
+//! Stripe's webhooks for one connection: verified against the connection's signing secret,
+//! stored (once per event id) before they are acknowledged, then applied. Reader action events
+//! update the reader at once; the rest are kept for the payments work that reads them.
+
+use super::payment_rows;
+use crate::fleet::ssr::reader_rows::{self, Mirror};
+use crate::ssr::ids::now_ms;
+use crate::ssr::secrets;
+use crate::ssr::state::AppState;
+use crate::ssr::stripe_access::purpose;
+use fleet_stripe::webhook::{verify_header, DEFAULT_TOLERANCE_SECS};
+use fleet_stripe::{Charge, Event, PaymentIntent, Reader};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("No Stripe connection has this webhook URL.")]
+    UnknownConnection,
+    #[error("This connection has no webhook signing secret yet; add it in Settings → Stripe.")]
+    NoSecret,
+    #[error("The Stripe-Signature header is missing.")]
+    NoSignature,
+    #[error("The signature does not match: {0}")]
+    BadSignature(#[from] fleet_stripe::webhook::SignatureError),
+    #[error("The body is not a Stripe event: {0}")]
+    NotAnEvent(#[from] serde_json::Error),
+    #[error("The event is for account {0}, which is not this connection's.")]
+    WrongAccount(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("the signing secret could not be read")]
+    Secret,
+}
+
+impl WebhookError {
+    /// 4xx for what the sender can fix (Stripe retries those too, which is what we want while
+    /// a secret is being set up); 500 for our own failures so Stripe retries.
+    pub fn status(&self) -> u16 {
+        match self {
+            WebhookError::UnknownConnection => 404,
+            WebhookError::Db(_) | WebhookError::Secret => 500,
+            _ => 400,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    Stored,
+    /// Stripe delivered an event we already have (deliveries are at least once).
+    Duplicate,
+}
+
+pub async fn receive(
+    state: &AppState,
+    connection_id: &str,
+    signature: Option<&str>,
+    payload: &[u8],
+) -> Result<Received, WebhookError> {
+    let row: Option<(String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT tenant_id, account_id, webhook_secret, kind FROM stripe_connections WHERE id = $1",
+    )
+    .bind(connection_id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let (tenant_id, account_id, sealed, kind) = row.ok_or(WebhookError::UnknownConnection)?;
+    let sealed = sealed.ok_or(WebhookError::NoSecret)?;
+    let secret = secrets::open(
+        &state.settings.master_key,
+        &purpose(connection_id, "webhook_secret"),
+        &sealed,
+    )
+    .map_err(|e| {
+        tracing::error!(connection = connection_id, error = %e, "webhook secret unreadable");
+        WebhookError::Secret
+    })?;
+    let signature = signature.ok_or(WebhookError::NoSignature)?;
+    verify_header(
+        signature,
+        payload,
+        &secret,
+        now_ms() / 1000,
+        DEFAULT_TOLERANCE_SECS,
+    )?;
+    let event: Event = serde_json::from_slice(payload)?;
+    if kind == "connect" {
+        if let Some(account) = event.account.as_deref().filter(|a| *a != account_id) {
+            return Err(WebhookError::WrongAccount(account.to_string()));
+        }
+    }
+    let text = String::from_utf8_lossy(payload);
+    let inserted = sqlx::query(
+        "INSERT INTO webhook_events (connection_id, id, tenant_id, type, payload, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (connection_id, id) DO NOTHING",
+    )
+    .bind(connection_id)
+    .bind(&event.id)
+    .bind(&tenant_id)
+    .bind(&event.kind)
+    .bind(text.as_ref())
+    .bind(now_ms())
+    .execute(&state.db.pool)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(Received::Duplicate);
+    }
+    // Stored: Stripe gets its 2xx whatever applying does. A failure (or a crash right here)
+    // leaves the event unapplied, and the queue worker applies it later.
+    record_outcome(state, &tenant_id, connection_id, &event).await?;
+    Ok(Received::Stored)
+}
+
+/// Applies one stored event and records the outcome; it is marked processed unless applying
+/// failed (then it stays queued, up to [`MAX_ATTEMPTS`]).
+pub async fn process(
+    state: &AppState,
+    connection_id: &str,
+    event_id: &str,
+) -> Result<(), sqlx::Error> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT tenant_id, payload FROM webhook_events WHERE connection_id = $1 AND id = $2",
+    )
+    .bind(connection_id)
+    .bind(event_id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let Some((tenant_id, payload)) = row else {
+        return Ok(());
+    };
+    match serde_json::from_str::<Event>(&payload) {
+        Ok(event) => record_outcome(state, &tenant_id, connection_id, &event).await,
+        Err(e) => {
+            mark(
+                state,
+                connection_id,
+                event_id,
+                &format!("failed: unreadable ({e})"),
+                true,
+            )
+            .await
+        }
+    }
+}
+
+/// Applies an event already parsed (the receiver's, or one read back from the queue) and
+/// records what happened.
+async fn record_outcome(
+    state: &AppState,
+    tenant_id: &str,
+    connection_id: &str,
+    event: &Event,
+) -> Result<(), sqlx::Error> {
+    let (outcome, done) = match apply(state, tenant_id, connection_id, event).await {
+        Ok(true) => ("applied".to_string(), true),
+        Ok(false) => ("ignored".to_string(), true),
+        Err(e) => {
+            tracing::warn!(event = %event.id, error = %e, "webhook event stored but not applied yet");
+            (format!("failed: {e}"), false)
+        }
+    };
+    mark(state, connection_id, &event.id, &outcome, done).await
+}
+
+/// Records an outcome; a done event leaves the queue.
+async fn mark(
+    state: &AppState,
+    connection_id: &str,
+    event_id: &str,
+    outcome: &str,
+    done: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE webhook_events SET outcome = $1, attempts = attempts + 1,
+         processed_at = CASE WHEN $2 = 1 THEN $3 ELSE NULL END
+         WHERE connection_id = $4 AND id = $5",
+    )
+    .bind(outcome)
+    .bind(i64::from(done))
+    .bind(now_ms())
+    .bind(connection_id)
+    .bind(event_id)
+    .execute(&state.db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Attempts after which a failing event stays visible on the Events page but is not retried.
+pub const MAX_ATTEMPTS: i64 = 10;
+
+/// Applies events stored but not applied (a crash after storing, a database hiccup), oldest
+/// first; returns how many were tried.
+pub async fn apply_pending(state: &AppState, limit: i64) -> Result<usize, sqlx::Error> {
+    // Events younger than a few seconds are still being applied by the request that stored them.
+    let pending: Vec<(String, String)> = sqlx::query_as(
+        "SELECT connection_id, id FROM webhook_events
+         WHERE processed_at IS NULL AND attempts < $1 AND received_at < $3
+         ORDER BY received_at LIMIT $2",
+    )
+    .bind(MAX_ATTEMPTS)
+    .bind(limit)
+    .bind(now_ms() - 5_000)
+    .fetch_all(&state.db.pool)
+    .await?;
+    for (connection, id) in &pending {
+        process(state, connection, id).await?;
+    }
+    Ok(pending.len())
+}
+
+/// Applies an event; false when it is not one the dashboard acts on.
+async fn apply(
+    state: &AppState,
+    tenant_id: &str,
+    connection_id: &str,
+    event: &Event,
+) -> Result<bool, sqlx::Error> {
+    if event.kind.starts_with("payment_intent.") {
+        let Ok(pi) = event.object::<PaymentIntent>() else {
+            tracing::warn!(event = %event.id, "payment event without a readable PaymentIntent");
+            return Ok(false);
+        };
+        // Only in-person payments belong on the dashboard.
+        let in_person = pi
+            .payment_method_types
+            .iter()
+            .any(|t| t == "card_present" || t == "interac_present");
+        if !in_person {
+            return Ok(false);
+        }
+        {
+            let mut tx = state.db.begin_write().await?;
+            let applied = payment_rows::apply_intent(
+                &mut tx,
+                tenant_id,
+                connection_id,
+                &pi,
+                &payment_rows::Context {
+                    as_of: Some(event.created),
+                    ..payment_rows::Context::default()
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            if applied.changed {
+                state.bus.publish(tenant_id, "payments", Some(&pi.id)).await;
+            }
+        }
+        return Ok(true);
+    }
+    if event.kind.starts_with("charge.") && event.object_type() == Some("charge") {
+        let Ok(charge) = event.object::<Charge>() else {
+            return Ok(false);
+        };
+        let mut tx = state.db.begin_write().await?;
+        let changed = payment_rows::apply_charge(&mut tx, connection_id, &charge).await?;
+        tx.commit().await?;
+        if let (true, Some(pi)) = (changed, charge.payment_intent.as_deref()) {
+            state.bus.publish(tenant_id, "payments", Some(pi)).await;
+        }
+        return Ok(true);
+    }
+    if event.kind.starts_with("terminal.reader.") {
+        let Ok(reader) = event.object::<Reader>() else {
+            tracing::warn!(event = %event.id, "reader event without a readable reader");
+            return Ok(false);
+        };
+        let fresh = Mirror::from_stripe(&reader);
+        let mut tx = state.db.begin_write().await?;
+        reader_rows::apply_view(
+            &mut tx,
+            tenant_id,
+            connection_id,
+            &reader,
+            event.created.saturating_mul(1000),
+        )
+        .await?;
+        // A payment handed to this reader (by us or by point-of-sale software) is this reader's
+        // and its location's.
+        if let Some(pi) = reader
+            .action
+            .as_ref()
+            .and_then(|a| a.process_payment_intent.as_ref())
+            .map(|p| p.payment_intent.id().to_string())
+        {
+            sqlx::query(
+                "UPDATE payments SET reader_id = COALESCE(reader_id, $3),
+                 location_id = COALESCE(location_id, $4)
+                 WHERE connection_id = $1 AND id = $2",
+            )
+            .bind(connection_id)
+            .bind(&pi)
+            .bind(&reader.id)
+            .bind(fresh.location_id.as_deref())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        state
+            .bus
+            .publish(tenant_id, "readers", Some(&reader.id))
+            .await;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// The Events page: the tenant's stored events, newest first, optionally of one type.
+pub async fn list(
+    caller: &crate::ssr::caller::Caller,
+    kind: Option<&str>,
+    before: Option<&str>,
+) -> crate::error::AppResult<crate::payments::types::EventsView> {
+    use crate::error::AppError;
+    use crate::payments::types::{EventView, EventsView};
+    let cursor = match before.filter(|b| !b.is_empty()) {
+        Some(b) => {
+            let mut parts = b.splitn(3, ':');
+            match (
+                parts.next().and_then(|t| t.parse::<i64>().ok()),
+                parts.next(),
+                parts.next(),
+            ) {
+                (Some(at), Some(connection), Some(id)) => {
+                    Some((at, connection.to_string(), id.to_string()))
+                }
+                _ => return Err(AppError::BadRequest("the page cursor is not valid".into())),
+            }
+        }
+        None => None,
+    };
+    let kind = kind.map(str::trim).filter(|k| !k.is_empty());
+    let mut sql = String::from(
+        "SELECT e.id, e.connection_id, c.name, e.type, e.received_at, e.processed_at, e.outcome,
+                e.attempts, e.payload
+         FROM webhook_events e JOIN stripe_connections c ON c.id = e.connection_id
+         WHERE e.tenant_id = $1",
+    );
+    if kind.is_some() {
+        sql.push_str(" AND e.type = $2");
+    } else {
+        sql.push_str(" AND $2 = ''");
+    }
+    if cursor.is_some() {
+        sql.push_str(" AND (e.received_at, e.connection_id, e.id) < ($3, $4, $5)");
+    }
+    sql.push_str(" ORDER BY e.received_at DESC, e.connection_id DESC, e.id DESC LIMIT 51");
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        Option<String>,
+        i64,
+        String,
+    );
+    let mut query = sqlx::query_as::<_, Row>(&sql)
+        .bind(&caller.tenant_id)
+        .bind(kind.unwrap_or(""));
+    if let Some((at, connection, id)) = &cursor {
+        query = query.bind(*at).bind(connection).bind(id);
+    }
+    let rows = query.fetch_all(&caller.db().pool).await?;
+    let mut events: Vec<EventView> = rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                connection_id,
+                connection_name,
+                kind,
+                received_at,
+                processed_at,
+                outcome,
+                attempts,
+                payload,
+            )| {
+                let object_id = serde_json::from_str::<serde_json::Value>(&payload)
+                    .ok()
+                    .and_then(|v| v["data"]["object"]["id"].as_str().map(str::to_string));
+                // Shown to people: secrets inside Stripe's objects (a PaymentIntent's client
+                // secret) are masked; an unreadable payload is not shown at all.
+                let pretty = serde_json::from_str::<serde_json::Value>(&payload)
+                    .ok()
+                    .map(|mut v| {
+                        mask_secrets(&mut v);
+                        v
+                    })
+                    .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                    .unwrap_or_else(|| "(not valid JSON)".into());
+                EventView {
+                    id,
+                    connection_id,
+                    connection_name,
+                    kind,
+                    object_id,
+                    received_at,
+                    processed_at,
+                    outcome,
+                    attempts,
+                    payload: pretty,
+                }
+            },
+        )
+        .collect();
+    let next = if events.len() > 50 {
+        events.truncate(50);
+        events
+            .last()
+            .map(|e| format!("{}:{}:{}", e.received_at, e.connection_id, e.id))
+    } else {
+        None
+    };
+    Ok(EventsView {
+        events,
+        next,
+        can_reapply: caller.can(crate::model::Permission::ManageFleet),
+    })
+}
+
+/// Applies a stored event again (after fixing what made it fail, or to repair a row).
+pub async fn reapply(
+    caller: &crate::ssr::caller::Caller,
+    connection_id: &str,
+    event_id: &str,
+) -> crate::error::AppResult<()> {
+    let exists: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM webhook_events WHERE tenant_id = $1 AND connection_id = $2 AND id = $3",
+    )
+    .bind(&caller.tenant_id)
+    .bind(connection_id)
+    .bind(event_id)
+    .fetch_optional(&caller.db().pool)
+    .await?;
+    if exists.is_none() {
+        return Err(crate::error::AppError::not_found("event"));
+    }
+    process(&caller.state, connection_id, event_id).await?;
+    let mut tx = caller.db().begin_write().await?;
+    crate::ssr::audit::record(
+        &mut tx,
+        &caller.meta,
+        crate::ssr::audit::Entry::by(caller, "webhook.reapplied").target("event", event_id),
+    )
+    .await?;
+    tx.commit().await?;
+    caller
+        .state
+        .bus
+        .publish(&caller.tenant_id, "events", Some(event_id))
+        .await;
+    Ok(())
+}
+
+/// Replaces the value of every `client_secret` (and other `*_secret`) field with a mask.
+fn mask_secrets(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if key.ends_with("secret") && v.is_string() {
+                    *v = serde_json::Value::String("•••• (hidden)".into());
+                } else {
+                    mask_secrets(v);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(mask_secrets),
+        _ => {}
+    }
+}

@@ -1,0 +1,292 @@
+//! All stores: every location of every organisation the user belongs to, with its readers,
+//! alerts, today's takings and last payment. Each organisation is seen with the user's role in
+//! it, so an operator sees only the stores granted to them there.
+
+use crate::auth::ssr::auth_service;
+use crate::error::{AppError, AppResult};
+use crate::ssr::caller::Caller;
+use crate::ssr::fleet_scope::member_sees;
+use crate::ssr::ids::now_ms;
+use crate::stores::types::{StoreLastPayment, StoreRow, StoresQuery, StoresTotals, StoresView};
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(sqlx::FromRow)]
+struct Store {
+    tenant_id: String,
+    tenant_name: String,
+    connection_id: String,
+    connection_name: String,
+    id: String,
+    display_name: String,
+    city: Option<String>,
+    state: Option<String>,
+    country: String,
+    last_id: Option<String>,
+    last_amount: Option<i64>,
+    last_currency: Option<String>,
+    last_status: Option<String>,
+    last_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Counts {
+    tenant_id: String,
+    location_id: String,
+    online: i64,
+    offline: i64,
+    busy: i64,
+    alerts: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Takings {
+    tenant_id: String,
+    location_id: String,
+    currency: String,
+    count: i64,
+    volume: i64,
+}
+
+/// Midnight UTC of the day `now_ms` falls in.
+fn day_start(now_ms: i64) -> i64 {
+    now_ms - now_ms.rem_euclid(86_400_000)
+}
+
+pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<StoresView> {
+    let db = caller.db();
+    let now = now_ms();
+    // The last payment comes from one index probe per store (payments_tenant_location), which
+    // stays fast however many payments the stores have taken; the CTE is materialised so the
+    // probe runs once per store, not once per candidate payment of the join.
+    let stores: Vec<Store> = sqlx::query_as(&format!(
+        "WITH visible AS MATERIALIZED (
+           SELECT l.tenant_id, t.name AS tenant_name, l.connection_id, c.name AS connection_name,
+             l.id, l.display_name, l.city, l.state, l.country,
+             (SELECT p.id FROM payments p WHERE p.tenant_id = l.tenant_id AND p.location_id = l.id
+              ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS last_id
+           FROM locations l
+           JOIN memberships m ON m.tenant_id = l.tenant_id AND m.user_id = $1
+           JOIN tenants t ON t.id = l.tenant_id
+           JOIN stripe_connections c ON c.id = l.connection_id
+           WHERE {})
+         SELECT v.tenant_id, v.tenant_name, v.connection_id, v.connection_name, v.id,
+           v.display_name, v.city, v.state, v.country, v.last_id, lp.amount AS last_amount,
+           lp.currency AS last_currency, lp.status AS last_status, lp.created_at AS last_at
+         FROM visible v
+         LEFT JOIN payments lp ON lp.tenant_id = v.tenant_id AND lp.id = v.last_id",
+        member_sees("m.role", "l.tenant_id", "l.id")
+    ))
+    .bind(&caller.user_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let counts: Vec<Counts> = sqlx::query_as(
+        "SELECT r.tenant_id, r.location_id,
+           CAST(SUM(CASE WHEN r.status = 'online' THEN 1 ELSE 0 END) AS BIGINT) AS online,
+           CAST(SUM(CASE WHEN r.status = 'offline' THEN 1 ELSE 0 END) AS BIGINT) AS offline,
+           CAST(SUM(CASE WHEN r.action_status = 'in_progress' THEN 1 ELSE 0 END) AS BIGINT) AS busy,
+           CAST(SUM(CASE WHEN r.alert_since IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS alerts
+         FROM readers r
+         WHERE r.tenant_id IN (SELECT m.tenant_id FROM memberships m WHERE m.user_id = $1)
+           AND r.location_id IS NOT NULL
+         GROUP BY r.tenant_id, r.location_id",
+    )
+    .bind(&caller.user_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let takings: Vec<Takings> = sqlx::query_as(
+        "SELECT p.tenant_id, p.location_id, p.currency, COUNT(*) AS count,
+           CAST(SUM(p.amount_received - p.amount_refunded) AS BIGINT) AS volume
+         FROM payments p
+         WHERE p.tenant_id IN (SELECT m.tenant_id FROM memberships m WHERE m.user_id = $1)
+           AND p.created_at >= $2 AND p.status = 'succeeded' AND p.location_id IS NOT NULL
+         GROUP BY p.tenant_id, p.location_id, p.currency",
+    )
+    .bind(&caller.user_id)
+    .bind(day_start(now))
+    .fetch_all(&db.pool)
+    .await?;
+    let counts: HashMap<(String, String), Counts> = counts
+        .into_iter()
+        .map(|c| ((c.tenant_id.clone(), c.location_id.clone()), c))
+        .collect();
+    let mut takings_by: HashMap<(String, String), Vec<Takings>> = HashMap::new();
+    for t in takings {
+        takings_by
+            .entry((t.tenant_id.clone(), t.location_id.clone()))
+            .or_default()
+            .push(t);
+    }
+    let mut rows: Vec<StoreRow> = stores
+        .into_iter()
+        .map(|s| {
+            let key = (s.tenant_id.clone(), s.id.clone());
+            let c = counts.get(&key);
+            let money = takings_by.remove(&key).unwrap_or_default();
+            let last_payment = match (s.last_id, s.last_amount, s.last_currency, s.last_status) {
+                (Some(id), Some(amount), Some(currency), Some(status)) => Some(StoreLastPayment {
+                    id,
+                    amount,
+                    currency,
+                    status,
+                    at: s.last_at.unwrap_or_default(),
+                }),
+                _ => None,
+            };
+            StoreRow {
+                tenant_id: s.tenant_id,
+                tenant_name: s.tenant_name,
+                connection_id: s.connection_id,
+                connection_name: s.connection_name,
+                location_id: s.id,
+                name: s.display_name,
+                city: s.city,
+                region: s.state,
+                country: s.country,
+                online: c.map_or(0, |c| c.online),
+                offline: c.map_or(0, |c| c.offline),
+                busy: c.map_or(0, |c| c.busy),
+                alerts: c.map_or(0, |c| c.alerts),
+                today_count: money.iter().map(|t| t.count).sum(),
+                today_volume: money.into_iter().map(|t| (t.currency, t.volume)).collect(),
+                last_payment,
+            }
+        })
+        .collect();
+    let totals = totals(&rows);
+    let mut tenants: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r.tenant_id.clone(), r.tenant_name.clone()))
+        .chain(
+            caller
+                .tenants
+                .iter()
+                .map(|t| (t.id.clone(), t.name.clone())),
+        )
+        .collect::<BTreeMap<_, _>>()
+        .into_iter()
+        .collect();
+    tenants.sort_by_key(|t| t.1.to_lowercase());
+    let mut connections: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.connection_id.clone(),
+                (r.connection_name.clone(), r.tenant_name.clone()),
+            )
+        })
+        .collect::<BTreeMap<_, _>>()
+        .into_iter()
+        .map(|(id, (name, tenant))| (id, name, tenant))
+        .collect();
+    connections.sort_by(|a, b| (&a.2, &a.1).cmp(&(&b.2, &b.1)));
+    rows.retain(|r| keep(r, query));
+    sort(&mut rows, query);
+    Ok(StoresView {
+        now,
+        stores: rows,
+        totals,
+        tenants,
+        connections,
+    })
+}
+
+fn totals(rows: &[StoreRow]) -> StoresTotals {
+    let mut volume: BTreeMap<String, i64> = BTreeMap::new();
+    for (currency, amount) in rows.iter().flat_map(|r| r.today_volume.iter()) {
+        *volume.entry(currency.clone()).or_default() += amount;
+    }
+    StoresTotals {
+        stores: rows.len() as i64,
+        online: rows.iter().map(|r| r.online).sum(),
+        offline: rows.iter().map(|r| r.offline).sum(),
+        busy: rows.iter().map(|r| r.busy).sum(),
+        alerts: rows.iter().map(|r| r.alerts).sum(),
+        today_count: rows.iter().map(|r| r.today_count).sum(),
+        today_volume: volume.into_iter().collect(),
+    }
+}
+
+fn keep(r: &StoreRow, q: &StoresQuery) -> bool {
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().filter(|s| !s.trim().is_empty())
+    }
+    if given(&q.tenant).is_some_and(|t| t != r.tenant_id) {
+        return false;
+    }
+    if given(&q.connection).is_some_and(|c| c != r.connection_id) {
+        return false;
+    }
+    if let Some(text) = given(&q.q) {
+        let text = text.trim().to_lowercase();
+        let hay = [
+            Some(r.name.as_str()),
+            r.city.as_deref(),
+            r.region.as_deref(),
+            Some(r.country.as_str()),
+            Some(r.tenant_name.as_str()),
+        ];
+        if !hay
+            .into_iter()
+            .flatten()
+            .any(|h| h.to_lowercase().contains(&text))
+        {
+            return false;
+        }
+    }
+    match given(&q.status) {
+        Some("attention") => r.offline > 0 || r.alerts > 0,
+        Some("alerts") => r.alerts > 0,
+        Some("busy") => r.busy > 0,
+        _ => true,
+    }
+}
+
+fn sort(rows: &mut [StoreRow], q: &StoresQuery) {
+    let name = |r: &StoreRow| (r.name.to_lowercase(), r.tenant_name.to_lowercase());
+    match q.sort.as_deref().unwrap_or("name") {
+        "organisation" => rows.sort_by_key(|r| (r.tenant_name.to_lowercase(), name(r))),
+        "city" => {
+            rows.sort_by_key(|r| (r.city.clone().unwrap_or_default().to_lowercase(), name(r)))
+        }
+        "online" => rows.sort_by_key(|r| (r.online, name(r))),
+        "offline" => rows.sort_by_key(|r| (r.offline, name(r))),
+        "alerts" => rows.sort_by_key(|r| (r.alerts, name(r))),
+        "volume" => rows.sort_by_key(|r| (r.volume_for_sort(), name(r))),
+        "last" => rows.sort_by_key(|r| (r.last_payment.as_ref().map_or(0, |p| p.at), name(r))),
+        _ => rows.sort_by_key(name),
+    }
+    if q.dir.as_deref() == Some("desc") {
+        rows.reverse();
+    }
+}
+
+/// Switches the session to `tenant_id` (audited, like the header's switcher) when the user may
+/// see the store there, and answers the store's page.
+pub async fn open_store(caller: &Caller, tenant_id: &str, location_id: &str) -> AppResult<String> {
+    let Some(tenant) = caller.tenants.iter().find(|t| t.id == tenant_id) else {
+        return Err(AppError::not_found("store"));
+    };
+    let visible: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT l.id FROM locations l
+         JOIN memberships m ON m.tenant_id = l.tenant_id AND m.user_id = $1
+         WHERE l.tenant_id = $2 AND l.id = $3 AND {}",
+        member_sees("m.role", "l.tenant_id", "l.id")
+    ))
+    .bind(&caller.user_id)
+    .bind(&tenant.id)
+    .bind(location_id)
+    .fetch_optional(&caller.db().pool)
+    .await?;
+    let Some(location) = visible else {
+        return Err(AppError::not_found("store"));
+    };
+    if caller.tenant_id != tenant.id {
+        auth_service::switch_tenant_because(
+            caller,
+            &tenant.id,
+            Some(format!("from All stores, to open {location}")),
+        )
+        .await?;
+    }
+    Ok(format!("/locations/{location}"))
+}
