@@ -1,22 +1,7 @@
-use crate::harness::{message, Browser, TestServer, PASSWORD};
+use crate::harness::members::{invite_token, join};
+use crate::harness::{message, TestServer, PASSWORD};
 use app::model::{AuditPage, InviteCreated, InviteInfo, MembersView, Role};
 use reqwest::StatusCode;
-
-/// Owner `owner` invites `email` as `role`; the invitee signs up and accepts. Returns the
-/// invitee's client, now working in the owner's tenant.
-pub async fn join(s: &TestServer, owner: &Browser, email: &str, role: &str) -> Browser {
-    let invite: InviteCreated = owner
-        .ok("invite_member", &[("email", email), ("role", role)])
-        .await;
-    let token = invite.link.rsplit('/').next().expect("token").to_string();
-    let b = s.user(email).await;
-    let () = b.ok("accept_invite", &[("token", &token)]).await;
-    b
-}
-
-fn token_of(invite: &InviteCreated) -> String {
-    invite.link.rsplit('/').next().expect("token").to_string()
-}
 
 #[tokio::test]
 async fn invite_link_works_once_for_the_invited_email_and_switches_tenant() {
@@ -34,7 +19,7 @@ async fn invite_link_works_once_for_the_invited_email_and_switches_tenant() {
         "{}",
         invite.link
     );
-    let token = token_of(&invite);
+    let token = invite_token(&invite);
     // Only the hash is stored.
     assert_eq!(
         s.count(&format!(
@@ -100,7 +85,9 @@ async fn expired_and_withdrawn_invites_do_not_work() {
         .await
         .expect("expire");
     let late = s.user("late@example.com").await;
-    let (status, err) = late.err("accept_invite", &[("token", &token_of(&a))]).await;
+    let (status, err) = late
+        .err("accept_invite", &[("token", &invite_token(&a))])
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(message(&err).contains("expired"));
 
@@ -111,7 +98,9 @@ async fn expired_and_withdrawn_invites_do_not_work() {
         )
         .await;
     let () = owner.ok("revoke_invite", &[("invite_id", &b.id)]).await;
-    let (status, err) = late.err("accept_invite", &[("token", &token_of(&b))]).await;
+    let (status, err) = late
+        .err("accept_invite", &[("token", &invite_token(&b))])
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(message(&err).contains("withdrawn"));
     assert_eq!(late.me().await.expect("me").tenants.len(), 1);

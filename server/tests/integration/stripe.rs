@@ -1,8 +1,8 @@
 //! Settings → Stripe: the default simulator connection, keys checked with Stripe before they
 //! are saved, sealed at rest and never sent back, rotation, webhook secrets, roles.
 
+use crate::harness::members::join;
 use crate::harness::{message, TestServer};
-use crate::members::join;
 use app::model::{ConnectionKind, ConnectionsView};
 use reqwest::StatusCode;
 

@@ -1,15 +1,16 @@
 //! Support access: time-limited, read-only, audited page by page, revocable, and gone by itself
 //! at its expiry.
 
+use crate::harness::fleet::owner_with_reader;
+use crate::harness::members::join;
 use crate::harness::TestServer;
-use crate::payments::setup;
 use app::support::types::SupportView;
 use reqwest::StatusCode;
 
 #[tokio::test]
 async fn support_reads_for_a_while_changes_nothing_and_is_audited() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "owner-support@example.com").await;
+    let (owner, reader) = owner_with_reader(&s, "owner-support@example.com").await;
     let tenant = owner.me().await.expect("owner").tenant.id;
     let helper = s.user("helper@support.example").await;
 
@@ -29,7 +30,7 @@ async fn support_reads_for_a_while_changes_nothing_and_is_audited() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{email} {hours}");
         assert_eq!(err["Invalid"]["field"], field, "{err}");
     }
-    let admin = crate::members::join(&s, &owner, "admin-support@example.com", "admin").await;
+    let admin = join(&s, &owner, "admin-support@example.com", "admin").await;
     let (status, _) = admin
         .err(
             "grant_support_access",
