@@ -94,7 +94,11 @@ async fn onboarding_through_us_creates_the_account_and_stripe_hosts_its_onboardi
         format!("{}/connect/onboarding/{}/refresh", owner.base, store.id)
     );
     let fresh = back_from_stripe(&owner, &refresh).await;
-    assert!(fresh.starts_with(&format!("{}/setup/s/", s.stand_in())) && fresh != link);
+    assert!(
+        fresh.starts_with(&format!("{}/setup/s/", s.stand_in())),
+        "the refresh leads to {fresh}, not Stripe's hosted onboarding"
+    );
+    assert_ne!(fresh, link, "the refresh gives a new link");
     // The refresh page is the organisation's own too.
     let theirs = back_from_stripe(&outsider, &refresh).await;
     assert_eq!(theirs, "/settings/stripe");
@@ -378,9 +382,11 @@ async fn the_operator_assigns_and_releases_accounts_from_the_command_line() {
     );
     let view = connections(&owner).await;
     let depot = connect_of(&view)[0].clone();
+    assert_eq!(depot.name, "Depot", "the assigned connection's name");
     assert_eq!(
-        (depot.name.as_str(), depot.proof.as_deref()),
-        ("Depot", Some("operator"))
+        depot.proof.as_deref(),
+        Some("operator"),
+        "the assigned connection's proof"
     );
     assert_eq!(depot.account_id, account);
     let released = run(&["release-account", "--account", &account])

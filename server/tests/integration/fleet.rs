@@ -75,10 +75,12 @@ async fn locations_and_readers_go_to_stripe_first_and_follow_its_answer() {
     let view = readers(&owner, &[]).await;
     assert_eq!(view.total, 1);
     let r = &view.readers[0];
-    assert_eq!((r.id.as_str(), r.online), (reader.as_str(), true));
+    assert_eq!(r.id, reader, "the listed reader's id");
+    assert!(r.online, "{} online", r.id);
     assert_eq!(r.device_type, "simulated_wisepos_e");
     assert_eq!(r.location_name.as_deref(), Some("Downtown"));
-    assert!(!r.serial_number.is_empty() && r.ip_address.is_some());
+    assert!(!r.serial_number.is_empty(), "{}: empty serial_number", r.id);
+    assert!(r.ip_address.is_some(), "{}: no ip_address", r.id);
 
     let () = owner
         .ok("relabel_reader", &[("id", &reader), ("label", "Till 1")])
@@ -338,7 +340,11 @@ async fn operators_see_and_use_only_the_locations_they_are_granted() {
     // Nothing granted yet: nothing visible.
     assert_eq!(readers(&operator, &[]).await.total, 0);
     let l: LocationsView = operator.ok("list_locations", &[]).await;
-    assert!(l.locations.is_empty() && l.connections.is_empty());
+    assert_eq!(
+        (l.locations.len(), l.connections.len()),
+        (0, 0),
+        "(locations, connections) an operator sees with no grant"
+    );
 
     let () = owner
         .ok(
@@ -351,17 +357,29 @@ async fn operators_see_and_use_only_the_locations_they_are_granted() {
         )
         .await;
     let detail: LocationDetail = owner.ok("location_detail", &[("id", &north)]).await;
-    assert!(detail
-        .operators
-        .iter()
-        .any(|o| o.user_id == op_id && o.granted));
+    assert!(
+        detail
+            .operators
+            .iter()
+            .any(|o| o.user_id == op_id && o.granted),
+        "{op_id} not granted North; operators (user_id, granted): {:?}",
+        detail
+            .operators
+            .iter()
+            .map(|o| (&o.user_id, o.granted))
+            .collect::<Vec<_>>()
+    );
     let v = readers(&operator, &[]).await;
     assert_eq!(v.total, 1);
     assert_eq!(v.readers[0].id, north_reader);
     let l: LocationsView = operator.ok("list_locations", &[]).await;
     assert_eq!(l.locations.len(), 1);
     let o: OverviewView = operator.ok("fleet_overview", &[]).await;
-    assert_eq!((o.totals.total(), o.locations.len()), (1, 1));
+    assert_eq!(
+        (o.totals.total(), o.locations.len()),
+        (1, 1),
+        "(readers, locations) on the operator's overview"
+    );
     for (name, args) in [
         ("reader_detail", vec![("id", south_reader.as_str())]),
         ("location_detail", vec![("id", south.as_str())]),

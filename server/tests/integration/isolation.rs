@@ -435,11 +435,16 @@ async fn tenant_a_cannot_read_or_change_tenant_b() {
     let members: MembersView = a.ok("list_members", &[]).await;
     assert_eq!(members.members.len(), 1);
     let connections: app::model::ConnectionsView = a.ok("list_connections", &[]).await;
-    assert!(connections
-        .connections
-        .iter()
-        .all(|c| c.id != w.b_connection));
-    assert!(members.members.iter().all(|m| m.email == "ann@a.example"));
+    assert!(
+        connections
+            .connections
+            .iter()
+            .all(|c| c.id != w.b_connection),
+        "B's connection {} is listed to A",
+        w.b_connection
+    );
+    let emails: Vec<&str> = members.members.iter().map(|m| m.email.as_str()).collect();
+    assert_eq!(emails, ["ann@a.example"], "A's members");
     let audit: AuditPage = a.ok("list_audit", &[]).await;
     assert!(!audit.entries.is_empty());
     // Only A's own entries: its member's actions and the system's (the default connection).

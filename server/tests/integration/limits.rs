@@ -178,7 +178,7 @@ async fn an_organisation_owns_a_bounded_number_of_keys_invites_and_groups() {
     let r = owner
         .call("revoke_api_key", &[("id", first.as_str())])
         .await;
-    assert!(r.status().is_success());
+    assert!(r.status().is_success(), "revoke_api_key: {}", r.status());
     let r = owner
         .call(
             "create_api_key",

@@ -129,7 +129,11 @@ async fn sign_out_stops_the_stream_within_a_second() {
         Said::Message(m) if m["id"] == "tmr_1"
     ));
     let r = a.call("sign_out", &[]).await;
-    assert!(r.status().is_success() || r.status().is_redirection());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "sign_out: {}",
+        r.status()
+    );
     stops(&mut stream, Instant::now(), "signed_out").await;
 }
 
@@ -285,7 +289,11 @@ async fn switching_organisation_in_another_tab_moves_every_tab() {
     let mut first_tab = member.events().await;
     let mut second_tab = member.events().await;
     let r = member.call("switch_tenant", &[("tenant_id", &own)]).await;
-    assert!(r.status().is_success() || r.status().is_redirection());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "switch_tenant: {}",
+        r.status()
+    );
     let since = Instant::now();
     stops(&mut first_tab, since, "tenant_changed").await;
     stops(&mut second_tab, since, "tenant_changed").await;
@@ -306,7 +314,11 @@ async fn switching_organisation_in_another_tab_moves_every_tab() {
     let r = member
         .call("create_tenant", &[("name", "Third shop")])
         .await;
-    assert!(r.status().is_success() || r.status().is_redirection());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "create_tenant: {}",
+        r.status()
+    );
     stops(&mut stream, Instant::now(), "tenant_changed").await;
 }
 
@@ -340,7 +352,11 @@ async fn opening_a_store_of_another_organisation_moves_the_stream() {
             &[("tenant_id", &tenant), ("location_id", &store.location_id)],
         )
         .await;
-    assert!(r.status().is_success() || r.status().is_redirection());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "open_store: {}",
+        r.status()
+    );
     stops(&mut stream, Instant::now(), "tenant_changed").await;
 }
 

@@ -65,8 +65,10 @@ async fn invite_link_works_once_for_the_invited_email_and_switches_tenant() {
     let () = aud.ok("switch_tenant", &[("tenant_id", &own)]).await;
     assert_eq!(aud.me().await.expect("me").tenant.id, own);
     let audit: AuditPage = owner.ok("list_audit", &[]).await;
-    assert!(audit.entries.iter().any(|e| e.action == "member.joined"));
-    assert!(audit.entries.iter().any(|e| e.action == "member.invited"));
+    let actions: Vec<&str> = audit.entries.iter().map(|e| e.action.as_str()).collect();
+    for action in ["member.joined", "member.invited"] {
+        assert!(actions.contains(&action), "{action} not in {actions:?}");
+    }
 }
 
 #[tokio::test]
@@ -238,10 +240,14 @@ async fn auditors_and_operators_cannot_write_members() {
     }
     let view: MembersView = owner.ok("list_members", &[]).await;
     assert_eq!(view.invites.len(), 1);
-    assert!(view
-        .members
-        .iter()
-        .any(|m| m.user_id == victim_id && m.role == Role::Operator));
+    assert_eq!(
+        view.members
+            .iter()
+            .find(|m| m.user_id == victim_id)
+            .map(|m| m.role),
+        Some(Role::Operator),
+        "{victim_id}'s role after the refused changes"
+    );
     // Auditors read the audit log; operators do not.
     let auditor = s.client();
     let _ = auditor

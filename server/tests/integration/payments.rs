@@ -32,7 +32,8 @@ async fn a_test_charge_is_approved_found_in_transactions_and_refunded() {
     let detail = payment_detail(&owner, &pi).await;
     let p = &detail.payment;
     assert_eq!(p.status_label(), "Succeeded");
-    assert_eq!((p.amount, p.amount_received), (1250, 1250));
+    assert_eq!(p.amount, 1250, "amount");
+    assert_eq!(p.amount_received, 1250, "amount_received");
     assert_eq!(p.card_last4.as_deref(), Some("4242"));
     assert_eq!(p.reader_id.as_deref(), Some(reader.as_str()));
     assert_eq!(p.started_by.as_deref(), Some("charge@example.com"));
@@ -42,7 +43,11 @@ async fn a_test_charge_is_approved_found_in_transactions_and_refunded() {
     assert_eq!(list.payments.len(), 1);
     let totals: Vec<app::payments::types::CurrencyTotal> =
         owner.ok("transaction_totals", &[]).await;
-    assert_eq!((totals[0].count, totals[0].received), (1, 1250));
+    assert_eq!(totals[0].count, 1, "count of the first currency's total");
+    assert_eq!(
+        totals[0].received, 1250,
+        "received of the first currency's total"
+    );
     let list: TransactionsView = owner
         .ok(
             "list_transactions",
@@ -350,16 +355,23 @@ async fn the_webhook_queue_applies_what_a_crash_left_and_refuses_what_stripe_did
 
     // The Events page lists them; an admin applies one again.
     let events: app::payments::types::EventsView = owner.ok("list_webhook_events", &[]).await;
-    assert!(events.events.iter().any(|e| e.id == "evt_unknown"));
+    let ids: Vec<&str> = events.events.iter().map(|e| e.id.as_str()).collect();
+    assert!(ids.contains(&"evt_unknown"), "evt_unknown not in {ids:?}");
     // A PaymentIntent's client secret is in Stripe's payload, never on the page.
-    assert!(events
-        .events
-        .iter()
-        .any(|e| e.payload.contains("client_secret")));
-    assert!(events
-        .events
-        .iter()
-        .all(|e| !e.payload.contains("_secret_")));
+    assert!(
+        events
+            .events
+            .iter()
+            .any(|e| e.payload.contains("client_secret")),
+        "no payload of {ids:?} has a client_secret field"
+    );
+    for e in &events.events {
+        assert!(
+            !e.payload.contains("_secret_"),
+            "{}: a client secret's value is on the page",
+            e.id
+        );
+    }
     let () = owner
         .ok(
             "reapply_webhook_event",

@@ -45,7 +45,11 @@ async fn keys_are_shown_once_scoped_and_revocable() {
         .text()
         .await
         .expect("page");
-    assert!(page.contains("Till 1") && !page.contains(&created.secret));
+    assert!(page.contains("Till 1"), "the key's name is not on its page");
+    assert!(
+        !page.contains(&created.secret),
+        "the key's secret is on its page"
+    );
     assert_eq!(
         s.count(&format!(
             "SELECT COUNT(*) FROM api_keys WHERE secret_hash = '{}' OR prefix = '{}'",

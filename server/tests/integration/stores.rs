@@ -54,7 +54,11 @@ async fn a_franchise_operator_sees_every_store_live_and_opens_one() {
     let r = fran
         .call("switch_tenant", &[("tenant_id", &own_tenant)])
         .await;
-    assert!(r.status().is_success() || r.status().is_redirection());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "switch_tenant: {}",
+        r.status()
+    );
     assert_eq!(fran.me().await.expect("me").tenant.id, own_tenant);
 
     // Her own store and the one granted to her in Bob's organisation; not Berlin.

@@ -122,15 +122,22 @@ async fn own_keys_connect_rotate_and_disconnect() {
         )
         .await;
     let view: ConnectionsView = owner.ok("list_connections", &[]).await;
-    assert!(view
-        .connections
-        .iter()
-        .any(|c| c.id == id && c.webhook_configured));
+    assert_eq!(
+        view.connections
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.webhook_configured),
+        Some(true),
+        "{id}: webhook_configured"
+    );
     let () = owner
         .ok("remove_connection", &[("connection_id", &id)])
         .await;
     let view: ConnectionsView = owner.ok("list_connections", &[]).await;
-    assert!(view.connections.iter().all(|c| c.id != id));
+    assert!(
+        view.connections.iter().all(|c| c.id != id),
+        "{id} still listed after its removal"
+    );
     for action in [
         "stripe.connected",
         "stripe.key_rotated",

@@ -64,7 +64,11 @@ async fn support_reads_for_a_while_changes_nothing_and_is_audited() {
     let r = helper
         .call("switch_tenant", &[("tenant_id", &tenant)])
         .await;
-    assert!(r.status().is_success() || r.status().is_redirection());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "switch_tenant: {}",
+        r.status()
+    );
 
     // Reads work; changes do not.
     let readers: app::fleet::types::ReadersView = helper.ok("list_readers", &[]).await;
@@ -105,7 +109,10 @@ async fn support_reads_for_a_while_changes_nothing_and_is_audited() {
         )
         .await;
     let me = helper.me().await.expect("helper");
-    assert!(me.tenants.iter().all(|t| t.id != tenant));
+    assert!(
+        me.tenants.iter().all(|t| t.id != tenant),
+        "{tenant} still among the helper's organisations after the revoke"
+    );
     assert_ne!(me.tenant.id, tenant);
     let readers: app::fleet::types::ReadersView = helper.ok("list_readers", &[]).await;
     assert_eq!(readers.total, 0);
@@ -121,25 +128,31 @@ async fn support_reads_for_a_while_changes_nothing_and_is_audited() {
             ],
         )
         .await;
-    assert!(helper
-        .me()
-        .await
-        .expect("helper")
-        .tenants
-        .iter()
-        .any(|t| t.id == tenant));
+    assert!(
+        helper
+            .me()
+            .await
+            .expect("helper")
+            .tenants
+            .iter()
+            .any(|t| t.id == tenant),
+        "{tenant} not among the helper's organisations after the new grant"
+    );
     sqlx::query("UPDATE support_grants SET expires_at = $1 WHERE revoked_at IS NULL")
         .bind(app::ssr::ids::now_ms() - 1)
         .execute(&s.state.db.pool)
         .await
         .expect("expire");
-    assert!(helper
-        .me()
-        .await
-        .expect("helper")
-        .tenants
-        .iter()
-        .all(|t| t.id != tenant));
+    assert!(
+        helper
+            .me()
+            .await
+            .expect("helper")
+            .tenants
+            .iter()
+            .all(|t| t.id != tenant),
+        "{tenant} still among the helper's organisations after the grant expired"
+    );
     let audit = s
         .count(
             "SELECT COUNT(*) FROM audit_log WHERE action IN ('support.granted', 'support.revoked')",
