@@ -2,7 +2,9 @@
 
 pub mod api;
 mod charge_panel;
+pub mod charge_rules;
 mod events_page;
+pub mod forward;
 pub mod outcome;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -122,7 +122,7 @@ async fn login_logout_and_session_cookie_flags() {
             &[("email", "dana@example.com"), ("password", PASSWORD)],
         )
         .await;
-    assert!(r.status().is_success());
+    assert!(r.status().is_success(), "sign_in: {}", r.status());
     let cookie = r
         .headers()
         .get_all("set-cookie")
@@ -187,7 +187,7 @@ async fn session_id_is_cycled_at_login_and_the_old_one_is_dead() {
             &[("email", "eve@example.com"), ("password", PASSWORD)],
         )
         .await;
-    assert!(r.status().is_success());
+    assert!(r.status().is_success(), "sign_in: {}", r.status());
     let after = session_cookie(&r).expect("cookie at sign-in");
     assert_ne!(before, after, "the session id must change at login");
     // A client holding only the old cookie is signed out.
@@ -308,7 +308,7 @@ async fn password_change_revokes_every_other_session() {
             &[("email", "ivy@example.com"), ("password", PASSWORD)],
         )
         .await;
-    assert!(r.status().is_success());
+    assert!(r.status().is_success(), "sign_in: {}", r.status());
     assert!(phone.me().await.is_some());
     let (status, err) = laptop
         .err(
@@ -355,7 +355,7 @@ async fn password_change_revokes_every_other_session() {
             ],
         )
         .await;
-    assert!(r.status().is_success());
+    assert!(r.status().is_success(), "sign_in: {}", r.status());
 }
 
 #[tokio::test]

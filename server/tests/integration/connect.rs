@@ -2,80 +2,14 @@
 //! hosted onboarding), Connect OAuth, or a platform operator's assignment. Typing an id is not
 //! proof; one account belongs to one organisation whatever races.
 
-use crate::fleet::{create_location, register};
+use crate::harness::connect::{
+    back_from_stripe, connections, consent, holder_at_stripe, location, Consent,
+};
+use crate::harness::fleet::{create_location, register};
+use crate::harness::stripe::{account_of_key, stand_in_client};
 use crate::harness::{Browser, TestServer, PLATFORM_KEY};
 use app::connections::types::{ConnectionView, ConnectionsView};
-use reqwest::header::LOCATION;
-use reqwest::{Client, StatusCode};
-
-/// The account holder's own browser at Stripe: no cookies of ours, no redirect following.
-fn at_stripe() -> Client {
-    Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// How the holder answers Stripe's consent page.
-#[derive(Clone, Copy)]
-pub enum Consent<'a> {
-    /// Signs in to the account of this secret key.
-    Existing(&'a str),
-    /// "Skip this form": a new, ready test account.
-    New,
-    Deny,
-}
-
-/// Answers the consent page at `url` as the holder; returns where Stripe sends them back.
-pub async fn consent(url: &str, answer: Consent<'_>) -> String {
-    let http = at_stripe();
-    let page = http.get(url).send().await.expect("consent page");
-    assert_eq!(page.status(), StatusCode::OK, "consent page {url}");
-    assert!(page
-        .text()
-        .await
-        .unwrap_or_default()
-        .contains("Connect your Stripe account"));
-    let parsed = url::Url::parse(url).expect("url");
-    let mut form: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
-    let choice = match answer {
-        Consent::Existing(key) => {
-            form.push(("key".into(), key.into()));
-            "existing"
-        }
-        Consent::New => "new",
-        Consent::Deny => "deny",
-    };
-    form.push(("choice".into(), choice.into()));
-    let mut action = parsed.clone();
-    action.set_query(None);
-    let r = http.post(action).form(&form).send().await.expect("consent");
-    assert!(
-        r.status().is_redirection(),
-        "consent answered {}",
-        r.status()
-    );
-    location(&r)
-}
-
-/// Follows Stripe's redirect back to us in `b`'s browser; returns where we sent them.
-pub async fn back_from_stripe(b: &Browser, url: &str) -> String {
-    let r = b.http.get(url).send().await.expect("back from Stripe");
-    assert!(r.status().is_redirection(), "{url} answered {}", r.status());
-    location(&r)
-}
-
-pub async fn connections(b: &Browser) -> ConnectionsView {
-    b.ok("list_connections", &[]).await
-}
+use reqwest::StatusCode;
 
 fn connect_of(view: &ConnectionsView) -> Vec<&ConnectionView> {
     view.connections
@@ -84,44 +18,9 @@ fn connect_of(view: &ConnectionsView) -> Vec<&ConnectionView> {
         .collect()
 }
 
-/// Connects `b`'s organisation to an account through Connect OAuth, as its holder would;
-/// returns the connection's id.
-pub async fn oauth_connect(b: &Browser, name: &str, answer: Consent<'_>) -> String {
-    let url: String = b.ok("connect_with_stripe", &[("name", name)]).await;
-    let back = consent(&url, answer).await;
-    assert_eq!(back_from_stripe(b, &back).await, "/settings/stripe");
-    let view = connections(b).await;
-    let notice = view.notice.clone().expect("a notice");
-    assert!(notice.ok, "{}", notice.text);
-    view.connections
-        .iter()
-        .find(|c| c.name == name)
-        .map(|c| c.id.clone())
-        .expect("the new connection")
-}
-
-/// The account id of a test key, as Stripe (the stand-in) knows it.
-async fn account_of(s: &TestServer, key: &str) -> String {
-    let client = fleet_stripe::StripeClient::new(fleet_stripe::ClientConfig {
-        base_url: s.stand_in(),
-        ..Default::default()
-    })
-    .expect("client");
-    client
-        .retrieve_own_account(&fleet_stripe::Credentials::key(key))
-        .await
-        .expect("account")
-        .id
-}
-
 /// Whether the platform may still act on `account` at Stripe.
 async fn platform_reaches(s: &TestServer, account: &str) -> bool {
-    let client = fleet_stripe::StripeClient::new(fleet_stripe::ClientConfig {
-        base_url: s.stand_in(),
-        ..Default::default()
-    })
-    .expect("client");
-    client
+    stand_in_client(s)
         .retrieve_account(&fleet_stripe::Credentials::key(PLATFORM_KEY), account)
         .await
         .is_ok()
@@ -179,7 +78,7 @@ async fn onboarding_through_us_creates_the_account_and_stripe_hosts_its_onboardi
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let http = at_stripe();
+    let http = holder_at_stripe();
     let page = http.get(&link).send().await.expect("onboarding page");
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page
@@ -195,7 +94,11 @@ async fn onboarding_through_us_creates_the_account_and_stripe_hosts_its_onboardi
         format!("{}/connect/onboarding/{}/refresh", owner.base, store.id)
     );
     let fresh = back_from_stripe(&owner, &refresh).await;
-    assert!(fresh.starts_with(&format!("{}/setup/s/", s.stand_in())) && fresh != link);
+    assert!(
+        fresh.starts_with(&format!("{}/setup/s/", s.stand_in())),
+        "the refresh leads to {fresh}, not Stripe's hosted onboarding"
+    );
+    assert_ne!(fresh, link, "the refresh gives a new link");
     // The refresh page is the organisation's own too.
     let theirs = back_from_stripe(&outsider, &refresh).await;
     assert_eq!(theirs, "/settings/stripe");
@@ -248,7 +151,7 @@ async fn oauth_connects_an_existing_account_for_the_member_who_asked_only() {
     let owner = s.user("holder@example.com").await;
     let other = s.user("other-org@example.com").await;
     let holder_key = "sk_test_store_holder_own_key_1";
-    let account = account_of(&s, holder_key).await;
+    let account = account_of_key(&s, holder_key).await;
     assert!(!platform_reaches(&s, &account).await);
 
     // Signed out, the callback asks for sign-in and comes back to itself.
@@ -328,7 +231,7 @@ async fn racing_consents_and_assignments_leave_one_account_with_one_organisation
     let first = s.user("race-one@example.com").await;
     let second = s.user("race-two@example.com").await;
     let holder_key = "sk_test_raced_holder_key_22";
-    let account = account_of(&s, holder_key).await;
+    let account = account_of_key(&s, holder_key).await;
     // Each organisation's member finishes several consents for the same account; all their
     // answers reach us at once.
     let mut answers = Vec::new();
@@ -355,7 +258,7 @@ async fn racing_consents_and_assignments_leave_one_account_with_one_organisation
         1
     );
     // Twenty operator assignments of another account to two organisations at once: one wins.
-    let other_account = account_of(&s, "sk_test_assigned_holder_key_3").await;
+    let other_account = account_of_key(&s, "sk_test_assigned_holder_key_3").await;
     consent_for_platform(&s, &first, "sk_test_assigned_holder_key_3").await;
     let tenants: Vec<String> = sqlx::query_scalar("SELECT id FROM tenants ORDER BY name")
         .fetch_all(&s.state.db.pool)
@@ -410,12 +313,7 @@ async fn consent_for_platform(s: &TestServer, b: &Browser, key: &str) {
         .find(|(k, _)| k == "code")
         .map(|(_, v)| v.into_owned())
         .expect("code");
-    let client = fleet_stripe::StripeClient::new(fleet_stripe::ClientConfig {
-        base_url: s.stand_in(),
-        ..Default::default()
-    })
-    .expect("client");
-    client
+    stand_in_client(s)
         .oauth_token(
             &s.stand_in(),
             &fleet_stripe::SecretKey::new(PLATFORM_KEY),
@@ -430,7 +328,7 @@ async fn the_operator_assigns_and_releases_accounts_from_the_command_line() {
     let s = TestServer::start().await;
     let owner = s.user("assigned@example.com").await;
     let key = "sk_test_operator_assigned_9";
-    let account = account_of(&s, key).await;
+    let account = account_of_key(&s, key).await;
     let tenant: String = sqlx::query_scalar("SELECT id FROM tenants")
         .fetch_one(&s.state.db.pool)
         .await
@@ -485,9 +383,11 @@ async fn the_operator_assigns_and_releases_accounts_from_the_command_line() {
     );
     let view = connections(&owner).await;
     let depot = connect_of(&view)[0].clone();
+    assert_eq!(depot.name, "Depot", "the assigned connection's name");
     assert_eq!(
-        (depot.name.as_str(), depot.proof.as_deref()),
-        ("Depot", Some("operator"))
+        depot.proof.as_deref(),
+        Some("operator"),
+        "the assigned connection's proof"
     );
     assert_eq!(depot.account_id, account);
     let released = run(&["release-account", "--account", &account])

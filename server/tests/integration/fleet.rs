@@ -2,91 +2,22 @@
 //! first, the sync task mirrors changes made at Stripe (creates, updates, deletes, on/offline
 //! transitions), backs off under 429s, and operators see only the locations they are granted.
 
-use crate::harness::{message, on_postgres, Browser, TestServer};
-use crate::members::join;
+use crate::harness::fleet::{
+    create_location, default_connection, is_online, reader_detail, readers, register,
+};
+use crate::harness::members::join;
+use crate::harness::payments::charge_at_stripe;
+use crate::harness::stripe::{
+    account_of_connection, clear_faults, set_reader_state, sim, stand_in_client, stripe_access,
+};
+use crate::harness::wait::eventually;
+use crate::harness::webhooks::{deliver, webhook_url};
+use crate::harness::{message, on_postgres, TestServer};
+use app::fleet::types::{LocationDetail, LocationsView, OverviewView};
 use app::connections::types::ConnectionsView;
-use app::fleet::types::{LocationDetail, LocationsView, OverviewView, ReaderDetail, ReadersView};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::Duration;
-
-pub async fn default_connection(b: &Browser) -> String {
-    let view: ConnectionsView = b.ok("list_connections", &[]).await;
-    view.connections
-        .first()
-        .expect("default connection")
-        .id
-        .clone()
-}
-
-pub async fn create_location(b: &Browser, connection: &str, name: &str) -> String {
-    b.ok(
-        "create_location",
-        &[
-            ("connection_id", connection),
-            ("display_name", name),
-            ("line1", "1 Market St"),
-            ("city", "San Francisco"),
-            ("state", "CA"),
-            ("postal_code", "94105"),
-            ("country", "US"),
-        ],
-    )
-    .await
-}
-
-pub async fn register(b: &Browser, location: &str, code: &str, label: &str) -> String {
-    b.ok(
-        "register_reader",
-        &[
-            ("location", location),
-            ("registration_code", code),
-            ("label", label),
-        ],
-    )
-    .await
-}
-
-pub async fn readers(b: &Browser, filters: &[(&str, &str)]) -> ReadersView {
-    let args: Vec<(String, &str)> = filters
-        .iter()
-        .map(|(k, v)| (format!("query[{k}]"), *v))
-        .collect();
-    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    b.ok("list_readers", &args).await
-}
-
-/// Polls `check` until it holds or `seconds` pass.
-pub async fn eventually<F, Fut>(what: &str, seconds: u64, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for: {what}");
-}
-
-pub async fn sim(base: &str, path: &str, body: Value) -> Value {
-    let r = reqwest::Client::new()
-        .post(format!("{base}{path}"))
-        .json(&body)
-        .send()
-        .await
-        .expect("simulator");
-    assert!(r.status().is_success(), "{path}: {}", r.status());
-    r.json().await.unwrap_or(Value::Null)
-}
-
-async fn reader_online(b: &Browser, id: &str) -> Option<bool> {
-    let detail: ReaderDetail = b.ok("reader_detail", &[("id", id)]).await;
-    Some(detail.reader.online)
-}
 
 #[tokio::test]
 async fn locations_and_readers_go_to_stripe_first_and_follow_its_answer() {
@@ -144,43 +75,35 @@ async fn locations_and_readers_go_to_stripe_first_and_follow_its_answer() {
     let view = readers(&owner, &[]).await;
     assert_eq!(view.total, 1);
     let r = &view.readers[0];
-    assert_eq!((r.id.as_str(), r.online), (reader.as_str(), true));
+    assert_eq!(r.id, reader, "the listed reader's id");
+    assert!(r.online, "{} online", r.id);
     assert_eq!(r.device_type, "simulated_wisepos_e");
     assert_eq!(r.location_name.as_deref(), Some("Downtown"));
-    assert!(!r.serial_number.is_empty() && r.ip_address.is_some());
+    assert!(!r.serial_number.is_empty(), "{}: empty serial_number", r.id);
+    assert!(r.ip_address.is_some(), "{}: no ip_address", r.id);
 
     let () = owner
         .ok("relabel_reader", &[("id", &reader), ("label", "Till 1")])
         .await;
-    let detail: ReaderDetail = owner.ok("reader_detail", &[("id", &reader)]).await;
+    let detail = reader_detail(&owner, &reader).await;
     assert_eq!(detail.reader.label, "Till 1");
     assert_eq!(detail.history.len(), 1);
 
     // Offline at Stripe → the sync notices, records the transition, and back.
-    sim(
-        &s.simulator(),
-        &format!("/_sim/readers/{reader}/offline"),
-        json!({}),
-    )
-    .await;
+    set_reader_state(&s, &reader, "offline").await;
     eventually("reader offline", 10, || async {
-        reader_online(&owner, &reader).await == Some(false)
+        !is_online(&owner, &reader).await
     })
     .await;
     let offline = readers(&owner, &[("status", "offline")]).await;
     assert_eq!(offline.total, 1);
     assert_eq!(readers(&owner, &[("status", "online")]).await.total, 0);
-    sim(
-        &s.simulator(),
-        &format!("/_sim/readers/{reader}/online"),
-        json!({}),
-    )
-    .await;
+    set_reader_state(&s, &reader, "online").await;
     eventually("reader online", 10, || async {
-        reader_online(&owner, &reader).await == Some(true)
+        is_online(&owner, &reader).await
     })
     .await;
-    let detail: ReaderDetail = owner.ok("reader_detail", &[("id", &reader)]).await;
+    let detail = reader_detail(&owner, &reader).await;
     let history: Vec<bool> = detail.history.iter().map(|h| h.online).collect();
     assert_eq!(history, vec![true, false, true], "newest first");
 
@@ -206,10 +129,7 @@ async fn the_sync_mirrors_changes_made_at_stripe() {
     let s = TestServer::start().await;
     let owner = s.user("mirror@example.com").await;
     let connection = default_connection(&owner).await;
-    let me = owner.me().await.expect("me");
-    let access = app::ssr::stripe_access::load(&s.state, &me.tenant.id, &connection)
-        .await
-        .expect("access");
+    let access = stripe_access(&s, &owner, &connection).await;
     let key = |n: &str| fleet_stripe::IdempotencyKey::new(format!("test-{n}"));
 
     // Made in Stripe's dashboard, not here.
@@ -285,12 +205,7 @@ async fn the_sync_mirrors_changes_made_at_stripe() {
         .delete_reader(&access.creds, &ids[1])
         .await
         .expect("delete");
-    sim(
-        &s.simulator(),
-        &format!("/_sim/readers/{}/offline", ids[2]),
-        json!({}),
-    )
-    .await;
+    set_reader_state(&s, &ids[2], "offline").await;
     eventually("update, delete and transition mirrored", 10, || async {
         let v = readers(&owner, &[("sort", "label")]).await;
         v.total == 2
@@ -335,18 +250,13 @@ async fn an_offline_reader_raises_an_alert_that_clears_when_it_returns() {
     let (status, _) = owner.err("set_alert_threshold", &[("minutes", "0")]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let () = owner.ok("set_alert_threshold", &[("minutes", "1")]).await;
-    sim(
-        &s.simulator(),
-        &format!("/_sim/readers/{reader}/offline"),
-        json!({}),
-    )
-    .await;
+    set_reader_state(&s, &reader, "offline").await;
     eventually("offline", 10, || async {
-        reader_online(&owner, &reader).await == Some(false)
+        !is_online(&owner, &reader).await
     })
     .await;
     // Not yet: it has been offline for seconds, not a minute.
-    let detail: ReaderDetail = owner.ok("reader_detail", &[("id", &reader)]).await;
+    let detail = reader_detail(&owner, &reader).await;
     assert!(detail.reader.alert_since.is_none());
     // Two minutes later (in our records: move back the time we saw it go offline).
     sqlx::query("UPDATE readers SET status_since = status_since - 120000 WHERE id = $1")
@@ -364,12 +274,7 @@ async fn an_offline_reader_raises_an_alert_that_clears_when_it_returns() {
             .await,
         1
     );
-    sim(
-        &s.simulator(),
-        &format!("/_sim/readers/{reader}/online"),
-        json!({}),
-    )
-    .await;
+    set_reader_state(&s, &reader, "online").await;
     eventually("alert cleared", 10, || async {
         let o: OverviewView = owner.ok("fleet_overview", &[]).await;
         o.totals.alerts == 0 && o.totals.online == 1
@@ -387,21 +292,17 @@ async fn the_sync_backs_off_when_stripe_answers_429() {
     let s = TestServer::start().await;
     let owner = s.user("slow@example.com").await;
     let connection = default_connection(&owner).await;
-    let account: String =
-        sqlx::query_scalar("SELECT account_id FROM stripe_connections WHERE id = $1")
-            .bind(&connection)
-            .fetch_one(&s.state.db.pool)
-            .await
-            .expect("account");
+    let account = account_of_connection(&s, &connection).await;
     let stats = s.running.sync.as_ref().expect("sync runs").stats.clone();
     eventually("first syncs", 10, || async { stats.get(&stats.syncs) >= 2 }).await;
     sim(
-        &s.simulator(),
+        &s,
         "/_sim/faults",
         json!({"status": 429, "rate": 1.0, "account": account, "path_prefix": "/v1/terminal/readers", "method": "GET"}),
     )
     .await;
     let limited_before = stats.get(&stats.rate_limited);
+    // The sleep is what is measured: how many attempts the sync makes in a stretch of time.
     tokio::time::sleep(Duration::from_secs(4)).await;
     let limited = stats.get(&stats.rate_limited) - limited_before;
     // At the 250 ms interval 16 attempts would fit in 4 s; backing off (0.5, 1, 2 s … with
@@ -415,12 +316,7 @@ async fn the_sync_backs_off_when_stripe_answers_429() {
         view.connections[0].sync_error.is_some(),
         "the failure is shown"
     );
-    let r = reqwest::Client::new()
-        .delete(format!("{}/_sim/faults", s.simulator()))
-        .send()
-        .await
-        .expect("clear");
-    assert!(r.status().is_success());
+    clear_faults(&s).await;
     eventually("recovered", 20, || async {
         let view: ConnectionsView = owner.ok("list_connections", &[]).await;
         view.connections[0].sync_error.is_none()
@@ -444,7 +340,11 @@ async fn operators_see_and_use_only_the_locations_they_are_granted() {
     // Nothing granted yet: nothing visible.
     assert_eq!(readers(&operator, &[]).await.total, 0);
     let l: LocationsView = operator.ok("list_locations", &[]).await;
-    assert!(l.locations.is_empty() && l.connections.is_empty());
+    assert_eq!(
+        (l.locations.len(), l.connections.len()),
+        (0, 0),
+        "(locations, connections) an operator sees with no grant"
+    );
 
     let () = owner
         .ok(
@@ -457,17 +357,29 @@ async fn operators_see_and_use_only_the_locations_they_are_granted() {
         )
         .await;
     let detail: LocationDetail = owner.ok("location_detail", &[("id", &north)]).await;
-    assert!(detail
-        .operators
-        .iter()
-        .any(|o| o.user_id == op_id && o.granted));
+    assert!(
+        detail
+            .operators
+            .iter()
+            .any(|o| o.user_id == op_id && o.granted),
+        "{op_id} not granted North; operators (user_id, granted): {:?}",
+        detail
+            .operators
+            .iter()
+            .map(|o| (&o.user_id, o.granted))
+            .collect::<Vec<_>>()
+    );
     let v = readers(&operator, &[]).await;
     assert_eq!(v.total, 1);
     assert_eq!(v.readers[0].id, north_reader);
     let l: LocationsView = operator.ok("list_locations", &[]).await;
     assert_eq!(l.locations.len(), 1);
     let o: OverviewView = operator.ok("fleet_overview", &[]).await;
-    assert_eq!((o.totals.total(), o.locations.len()), (1, 1));
+    assert_eq!(
+        (o.totals.total(), o.locations.len()),
+        (1, 1),
+        "(readers, locations) on the operator's overview"
+    );
     for (name, args) in [
         ("reader_detail", vec![("id", south_reader.as_str())]),
         ("location_detail", vec![("id", south.as_str())]),
@@ -589,20 +501,30 @@ async fn two_instances_share_the_lease_and_one_takes_over_when_the_other_dies() 
     };
     eventually("a lease is held", 10, || async { lease().await.is_some() }).await;
     let first = lease().await.expect("holder");
-    // One instance syncs the connection; the other is refused the lease while it lives.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(
-        lease().await.as_deref(),
-        Some(first.as_str()),
-        "the lease stays put"
+    assert!(
+        first == holder_a || first == holder_b,
+        "the lease is held by {first}, neither instance"
     );
     let (survivor, dead) = if first == holder_a {
         (&b, &a)
     } else {
         (&a, &b)
     };
-    assert!(first == holder_a || first == holder_b);
+    // One instance syncs the connection; the other is refused the lease while it lives: time
+    // after time, over more than one lease's lifetime (8 refusals at the 250 ms interval).
     let not_leased = survivor.running.sync.as_ref().expect("sync").stats.clone();
+    let refused_before = not_leased.get(&not_leased.not_leased);
+    eventually(
+        "the other instance refused the lease again and again",
+        20,
+        || async { not_leased.get(&not_leased.not_leased) >= refused_before + 8 },
+    )
+    .await;
+    assert_eq!(
+        lease().await.as_deref(),
+        Some(first.as_str()),
+        "the lease stays put"
+    );
     assert!(
         not_leased.get(&not_leased.not_leased) > 0,
         "the other instance was refused"
@@ -611,26 +533,12 @@ async fn two_instances_share_the_lease_and_one_takes_over_when_the_other_dies() 
     // A browser on the survivor hears what the holder's sync publishes (PostgreSQL crosses
     // instances with NOTIFY; on SQLite each instance has its own bus).
     let mut events = if on_postgres() {
-        let browser = survivor.client();
-        let () = browser
-            .ok(
-                "sign_in",
-                &[
-                    ("email", "lease@example.com"),
-                    ("password", crate::harness::PASSWORD),
-                ],
-            )
-            .await;
+        let browser = survivor.signed_in("lease@example.com").await;
         Some(browser.events().await)
     } else {
         None
     };
-    sim(
-        &a.simulator(),
-        &format!("/_sim/readers/{reader}/offline"),
-        json!({}),
-    )
-    .await;
+    set_reader_state(&a, &reader, "offline").await;
     if let Some(events) = events.as_mut() {
         let mut heard = false;
         for _ in 0..20 {
@@ -645,7 +553,7 @@ async fn two_instances_share_the_lease_and_one_takes_over_when_the_other_dies() 
         assert!(heard, "the survivor's browser heard the holder's sync");
     }
     eventually("offline seen", 10, || async {
-        reader_online(&owner, &reader).await == Some(false)
+        !is_online(&owner, &reader).await
     })
     .await;
 
@@ -656,24 +564,10 @@ async fn two_instances_share_the_lease_and_one_takes_over_when_the_other_dies() 
         lease().await.as_deref() == Some(survivor_holder.as_str())
     })
     .await;
-    sim(
-        &a.simulator(),
-        &format!("/_sim/readers/{reader}/online"),
-        json!({}),
-    )
-    .await;
-    let survivor_browser = survivor.client();
-    let () = survivor_browser
-        .ok(
-            "sign_in",
-            &[
-                ("email", "lease@example.com"),
-                ("password", crate::harness::PASSWORD),
-            ],
-        )
-        .await;
+    set_reader_state(&a, &reader, "online").await;
+    let survivor_browser = survivor.signed_in("lease@example.com").await;
     eventually("online again via the survivor", 10, || async {
-        reader_online(&survivor_browser, &reader).await == Some(true)
+        is_online(&survivor_browser, &reader).await
     })
     .await;
 }
@@ -685,61 +579,21 @@ async fn reader_action_webhooks_are_verified_stored_once_and_applied_at_once() {
     let connection = default_connection(&owner).await;
     let location = create_location(&owner, &connection, "Cafe").await;
     let reader = register(&owner, &location, "simulated-wpe", "Cafe till").await;
-    let me = owner.me().await.expect("me");
-    let access = app::ssr::stripe_access::load(&s.state, &me.tenant.id, &connection)
-        .await
-        .expect("access");
-    let key = |n: &str| fleet_stripe::IdempotencyKey::new(format!("hook-{n}"));
-    let intent = access
-        .client
-        .create_payment_intent(
-            &access.creds,
-            &fleet_stripe::params::CreatePaymentIntent {
-                amount: 1250,
-                currency: "usd".into(),
-                payment_method_types: vec!["card_present".into()],
-                ..Default::default()
-            },
-            &key("pi"),
-        )
-        .await
-        .expect("intent");
-    access
-        .client
-        .process_payment_intent(
-            &access.creds,
-            &reader,
-            &fleet_stripe::params::ProcessPaymentIntent {
-                payment_intent: intent.id.clone(),
-                process_config: None,
-            },
-            &key("process"),
-        )
-        .await
-        .expect("process");
-    // The sync (or our own call) shows the reader busy; the card then completes the action and
-    // only the webhook says so before the next sync.
-    access
-        .client
-        .present_payment_method(
-            &access.creds,
-            &reader,
-            &fleet_stripe::params::PresentPaymentMethod::default(),
-            &key("present"),
-        )
-        .await
-        .expect("present");
+    // The card completes the reader's action; the sync (or our own call) showed the reader
+    // busy, and only the webhook says it is done before the next sync.
+    let access = stripe_access(&s, &owner, &connection).await;
+    charge_at_stripe(&access, &reader, 1250, "hook").await;
     eventually("action_succeeded stored and applied", 10, || async {
         let stored = s
             .count("SELECT COUNT(*) FROM webhook_events WHERE type = 'terminal.reader.action_succeeded' AND processed_at IS NOT NULL")
             .await;
-        let detail: ReaderDetail = owner.ok("reader_detail", &[("id", &reader)]).await;
+        let detail = reader_detail(&owner, &reader).await;
         stored == 1 && detail.reader.action.as_ref().is_some_and(|a| a.status == "succeeded")
     })
     .await;
 
     // The receiver refuses what Stripe did not sign, and stores a redelivery once.
-    let url = format!("{}/webhooks/stripe/{connection}", s.base);
+    let url = webhook_url(&s.base, &connection);
     let http = reqwest::Client::new();
     let body = r#"{"id":"evt_forged","object":"event","type":"terminal.reader.action_failed","created":1,"data":{"object":{}}}"#;
     let r = http
@@ -753,7 +607,7 @@ async fn reader_action_webhooks_are_verified_stored_once_and_applied_at_once() {
     let r = http.post(&url).body(body).send().await.expect("post");
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "no signature");
     let r = http
-        .post(format!("{}/webhooks/stripe/con_nobody", s.base))
+        .post(webhook_url(&s.base, "con_nobody"))
         .body(body)
         .send()
         .await
@@ -770,17 +624,7 @@ async fn reader_action_webhooks_are_verified_stored_once_and_applied_at_once() {
     .fetch_one(&s.state.db.pool)
     .await
     .expect("event");
-    let now = app::ssr::ids::now_ms() / 1000;
-    let r = http
-        .post(&url)
-        .header(
-            "stripe-signature",
-            crate::payments::signed(&s, &connection, &payload, now).await,
-        )
-        .body(payload.clone())
-        .send()
-        .await
-        .expect("redeliver");
+    let r = deliver(&s, &connection, payload).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.text().await.unwrap_or_default(), "already received");
     assert_eq!(
@@ -797,11 +641,7 @@ async fn connecting_an_account_imports_its_locations_and_readers_at_once() {
     let s = TestServer::start().await;
     let owner = s.user("import@example.com").await;
     let key = "sk_test_existing_fleet_0042";
-    let stripe = fleet_stripe::StripeClient::new(fleet_stripe::ClientConfig {
-        base_url: s.stand_in(),
-        ..Default::default()
-    })
-    .expect("client");
+    let stripe = stand_in_client(&s);
     let creds = fleet_stripe::Credentials::key(key);
     let location = stripe
         .create_location(

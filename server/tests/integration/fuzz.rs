@@ -3,7 +3,7 @@
 //! encodings, empty and oversized bodies, signed in and signed out. A person's bad input is a 4xx
 //! with a short message; nothing is ever a 5xx, an empty error, a dropped connection or a panic.
 
-use crate::access::{plausible, registered, rule};
+use crate::harness::server_fns::{plausible, plausible_args, registered, rule};
 use crate::harness::{Browser, TestServer};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, REFERER};
 use reqwest::{Method, StatusCode};
@@ -583,9 +583,10 @@ async fn hostile_input_to_every_api_operation_is_never_a_server_error() {
         .expect("connection")
         .id
         .clone();
-    let location = crate::fleet::create_location(&owner, &connection, "Fuzz St").await;
-    let reader = crate::fleet::register(&owner, &location, "simulated-wpe", "Fuzz till").await;
-    let key = crate::pos_api::create_key(&owner, "fuzz", "payments")
+    let location = crate::harness::fleet::create_location(&owner, &connection, "Fuzz St").await;
+    let reader =
+        crate::harness::fleet::register(&owner, &location, "simulated-wpe", "Fuzz till").await;
+    let key = crate::harness::pos::create_key(&owner, "fuzz", "payments")
         .await
         .secret;
 
@@ -689,7 +690,7 @@ async fn a_66000_character_field_is_a_400_with_a_short_message() {
         ("grant_support_access", "email"),
         ("grant_support_access", "hours"),
     ] {
-        let mut args = crate::access::plausible_args(name);
+        let mut args = plausible_args(name);
         for arg in args.iter_mut().filter(|(f, _)| *f == field) {
             arg.1 = &long;
         }

@@ -3,8 +3,9 @@
 //! server function; `every_server_function_is_in_the_isolation_table` fails when one is added
 //! without joining it.
 
+use crate::harness::connect::{oauth_connect, Consent};
+use crate::harness::members::join;
 use crate::harness::{Browser, TestServer};
-use crate::members::join;
 use app::audit::types::AuditPage;
 use app::members::types::{InviteCreated, MembersView};
 use reqwest::StatusCode;
@@ -325,15 +326,14 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
         .expect("B's default simulator connection")
         .id
         .clone();
-    let b_location = crate::fleet::create_location(&b, &b_connection, "B's store").await;
-    let b_reader = crate::fleet::register(&b, &b_location, "simulated-wpe", "B's till").await;
-    let b_connect =
-        crate::connect::oauth_connect(&b, "B's franchise store", crate::connect::Consent::New)
-            .await;
+    let b_location = crate::harness::fleet::create_location(&b, &b_connection, "B's store").await;
+    let b_reader =
+        crate::harness::fleet::register(&b, &b_location, "simulated-wpe", "B's till").await;
+    let b_connect = oauth_connect(&b, "B's franchise store", Consent::New).await;
     let b_op = app::payments::ssr::payments_service::new_operation();
-    let b_payment = crate::payments::charge(&b, &b_reader, "5", "manual", &b_op).await;
-    crate::payments::present(&b, &b_reader, "4242424242424242", &b_op).await;
-    crate::fleet::eventually("B's events arrived", 10, || async {
+    let b_payment = crate::harness::payments::charge(&b, &b_reader, "5", "manual", &b_op).await;
+    crate::harness::payments::present(&b, &b_reader, "4242424242424242", &b_op).await;
+    crate::harness::wait::eventually("B's events arrived", 10, || async {
         s.count("SELECT COUNT(*) FROM webhook_events").await > 0
     })
     .await;
@@ -343,7 +343,9 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
             .fetch_one(&s.state.db.pool)
             .await
             .expect("B's event");
-    let b_api_key = crate::pos_api::create_key(&b, "B's till", "pos").await.id;
+    let b_api_key = crate::harness::pos::create_key(&b, "B's till", "pos")
+        .await
+        .id;
     let b_group: String = b.ok("create_store_group", &[("name", "B's region")]).await;
     let () = b
         .ok(
@@ -434,11 +436,16 @@ async fn tenant_a_cannot_read_or_change_tenant_b() {
     let members: MembersView = a.ok("list_members", &[]).await;
     assert_eq!(members.members.len(), 1);
     let connections: app::connections::types::ConnectionsView = a.ok("list_connections", &[]).await;
-    assert!(connections
-        .connections
-        .iter()
-        .all(|c| c.id != w.b_connection));
-    assert!(members.members.iter().all(|m| m.email == "ann@a.example"));
+    assert!(
+        connections
+            .connections
+            .iter()
+            .all(|c| c.id != w.b_connection),
+        "B's connection {} is listed to A",
+        w.b_connection
+    );
+    let emails: Vec<&str> = members.members.iter().map(|m| m.email.as_str()).collect();
+    assert_eq!(emails, ["ann@a.example"], "A's members");
     let audit: AuditPage = a.ok("list_audit", &[]).await;
     assert!(!audit.entries.is_empty());
     // Only A's own entries: its member's actions and the system's (the default connection).

@@ -2,9 +2,10 @@
 //! keys, pending invites and store groups per organisation, each refused with a 429 that says
 //! why, and exact under concurrency.
 
+use crate::harness::fleet::owner_with_reader;
+use crate::harness::pos::create_key;
+use crate::harness::wait::eventually;
 use crate::harness::{message, Browser, TestServer, Tweak};
-use crate::payments::setup;
-use crate::pos_api::create_key;
 use app::ssr::limits::Limits;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -29,7 +30,7 @@ fn tight() -> Limits {
 #[tokio::test]
 async fn an_api_key_holds_a_bounded_number_of_waits() {
     let s = TestServer::start_with(with_limits(tight())).await;
-    let (owner, reader) = setup(&s, "waits@example.com").await;
+    let (owner, reader) = owner_with_reader(&s, "waits@example.com").await;
     let key = create_key(&owner, "Till", "pos").await;
     let http = reqwest::Client::new();
     let api = format!("{}/api/v1", s.base);
@@ -60,7 +61,7 @@ async fn an_api_key_holds_a_bounded_number_of_waits() {
                 .status()
         })
     };
-    crate::fleet::eventually("the first wait is held", 5, || async {
+    eventually("the first wait is held", 5, || async {
         s.state.in_flight.long_polls.held(&key.id) == 1
     })
     .await;
@@ -177,7 +178,7 @@ async fn an_organisation_owns_a_bounded_number_of_keys_invites_and_groups() {
     let r = owner
         .call("revoke_api_key", &[("id", first.as_str())])
         .await;
-    assert!(r.status().is_success());
+    assert!(r.status().is_success(), "revoke_api_key: {}", r.status());
     let r = owner
         .call(
             "create_api_key",

@@ -1,8 +1,9 @@
 //! The live bus and the SSE stream: changes reach the tenant's browsers, only theirs, and on
 //! PostgreSQL across server instances.
 
+use crate::harness::members::{join, support_in};
+use crate::harness::wait::eventually;
 use crate::harness::{on_postgres, Browser, EventStream, Said, TestServer, PASSWORD};
-use crate::members::join;
 use app::members::types::InviteCreated;
 use std::time::{Duration, Instant};
 
@@ -61,17 +62,7 @@ async fn on_postgres_the_bus_crosses_instances() {
     let two = one.another_instance().await;
     let owner = one.user("multi@example.com").await;
     // The same account, signed in on the other instance: sessions live in the database.
-    let other = two.client();
-    let r = other
-        .call(
-            "sign_in",
-            &[
-                ("email", "multi@example.com"),
-                ("password", crate::harness::PASSWORD),
-            ],
-        )
-        .await;
-    assert!(r.status().is_success());
+    let other = two.signed_in("multi@example.com").await;
     let mut stream = other.events().await;
     let _member = join(&one, &owner, "joiner@example.com", "operator").await;
     let message = stream
@@ -138,7 +129,11 @@ async fn sign_out_stops_the_stream_within_a_second() {
         Said::Message(m) if m["id"] == "tmr_1"
     ));
     let r = a.call("sign_out", &[]).await;
-    assert!(r.status().is_success() || r.status().is_redirection());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "sign_out: {}",
+        r.status()
+    );
     stops(&mut stream, Instant::now(), "signed_out").await;
 }
 
@@ -146,14 +141,7 @@ async fn sign_out_stops_the_stream_within_a_second() {
 async fn a_password_change_stops_the_other_sessions_streams() {
     let s = TestServer::start().await;
     let a = s.user("pw@example.com").await;
-    let elsewhere = s.client();
-    let r = elsewhere
-        .call(
-            "sign_in",
-            &[("email", "pw@example.com"), ("password", PASSWORD)],
-        )
-        .await;
-    assert!(r.status().is_success() || r.status().is_redirection());
+    let elsewhere = s.signed_in("pw@example.com").await;
     let mut stream = elsewhere.events().await;
     let () = a
         .ok(
@@ -251,29 +239,11 @@ async fn a_new_role_rescopes_the_stream_within_a_second() {
     }
 }
 
-/// Grants `helper` support access to `owner`'s organisation and switches them into it.
-async fn support_in(s: &TestServer, owner: &Browser, email: &str) -> (Browser, String) {
-    let tenant = tenant_id(owner).await;
-    let helper = s.user(email).await;
-    let () = owner
-        .ok(
-            "grant_support_access",
-            &[("email", email), ("hours", "1"), ("reason", "Ticket 1")],
-        )
-        .await;
-    let r = helper
-        .call("switch_tenant", &[("tenant_id", &tenant)])
-        .await;
-    assert!(r.status().is_success() || r.status().is_redirection());
-    assert_eq!(tenant_id(&helper).await, tenant);
-    (helper, tenant)
-}
-
 #[tokio::test]
 async fn revoking_support_access_stops_the_helpers_stream() {
     let s = TestServer::start().await;
     let owner = s.user("sup-owner@example.com").await;
-    let (helper, _) = support_in(&s, &owner, "sup-helper@example.com").await;
+    let (helper, _) = support_in(&s, &owner, "sup-helper@example.com", "1").await;
     let mut stream = helper.events().await;
     let grants: app::support::types::SupportView = owner.ok("list_support_grants", &[]).await;
     let () = owner
@@ -289,7 +259,7 @@ async fn revoking_support_access_stops_the_helpers_stream() {
 async fn support_access_running_out_stops_the_helpers_stream() {
     let s = TestServer::start().await;
     let owner = s.user("exp-owner@example.com").await;
-    let (helper, _) = support_in(&s, &owner, "exp-helper@example.com").await;
+    let (helper, _) = support_in(&s, &owner, "exp-helper@example.com", "1").await;
     let mut stream = helper.events().await;
     // Time passing: nobody announces an expiry, so only the stream's own re-checks see it.
     sqlx::query("UPDATE support_grants SET expires_at = $1")
@@ -319,7 +289,11 @@ async fn switching_organisation_in_another_tab_moves_every_tab() {
     let mut first_tab = member.events().await;
     let mut second_tab = member.events().await;
     let r = member.call("switch_tenant", &[("tenant_id", &own)]).await;
-    assert!(r.status().is_success() || r.status().is_redirection());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "switch_tenant: {}",
+        r.status()
+    );
     let since = Instant::now();
     stops(&mut first_tab, since, "tenant_changed").await;
     stops(&mut second_tab, since, "tenant_changed").await;
@@ -340,14 +314,19 @@ async fn switching_organisation_in_another_tab_moves_every_tab() {
     let r = member
         .call("create_tenant", &[("name", "Third shop")])
         .await;
-    assert!(r.status().is_success() || r.status().is_redirection());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "create_tenant: {}",
+        r.status()
+    );
     stops(&mut stream, Instant::now(), "tenant_changed").await;
 }
 
 #[tokio::test]
 async fn opening_a_store_of_another_organisation_moves_the_stream() {
     let s = TestServer::start().await;
-    let (owner, _reader) = crate::payments::setup(&s, "open-owner@example.com").await;
+    let (owner, _reader) =
+        crate::harness::fleet::owner_with_reader(&s, "open-owner@example.com").await;
     let member = join(&s, &owner, "open-member@example.com", "admin").await;
     let tenant = tenant_id(&owner).await;
     let own = member
@@ -373,7 +352,11 @@ async fn opening_a_store_of_another_organisation_moves_the_stream() {
             &[("tenant_id", &tenant), ("location_id", &store.location_id)],
         )
         .await;
-    assert!(r.status().is_success() || r.status().is_redirection());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "open_store: {}",
+        r.status()
+    );
     stops(&mut stream, Instant::now(), "tenant_changed").await;
 }
 
@@ -397,19 +380,16 @@ async fn one_person_may_hold_only_so_many_streams() {
     let _theirs = b.events().await;
     // A closed tab gives its place back.
     drop(first);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    eventually("the closed stream's place comes back", 20, || async {
         let r = a.open_events("/events").await;
-        if r.status() == 200 {
-            break;
-        }
-        assert_eq!(r.status(), 429);
         assert!(
-            Instant::now() < deadline,
-            "the closed stream's place never came back"
+            r.status() == 200 || r.status() == 429,
+            "another stream answered {}",
+            r.status()
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        r.status() == 200
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -420,14 +400,7 @@ async fn on_postgres_a_change_on_one_instance_stops_a_stream_on_another() {
     let one = TestServer::start().await;
     let two = one.another_instance().await;
     let a = one.user("multi-out@example.com").await;
-    let on_two = two.client();
-    let r = on_two
-        .call(
-            "sign_in",
-            &[("email", "multi-out@example.com"), ("password", PASSWORD)],
-        )
-        .await;
-    assert!(r.status().is_success());
+    let on_two = two.signed_in("multi-out@example.com").await;
     let mut stream = on_two.events().await;
     // A password change through the first instance signs the second one's session out.
     let () = a

@@ -1,24 +1,9 @@
-use crate::harness::{message, Browser, TestServer, PASSWORD};
+use crate::harness::members::{invite_token, join};
+use crate::harness::{message, TestServer, PASSWORD};
 use app::audit::types::AuditPage;
 use app::members::types::{InviteCreated, InviteInfo, MembersView};
 use app::model::Role;
 use reqwest::StatusCode;
-
-/// Owner `owner` invites `email` as `role`; the invitee signs up and accepts. Returns the
-/// invitee's client, now working in the owner's tenant.
-pub async fn join(s: &TestServer, owner: &Browser, email: &str, role: &str) -> Browser {
-    let invite: InviteCreated = owner
-        .ok("invite_member", &[("email", email), ("role", role)])
-        .await;
-    let token = invite.link.rsplit('/').next().expect("token").to_string();
-    let b = s.user(email).await;
-    let () = b.ok("accept_invite", &[("token", &token)]).await;
-    b
-}
-
-fn token_of(invite: &InviteCreated) -> String {
-    invite.link.rsplit('/').next().expect("token").to_string()
-}
 
 #[tokio::test]
 async fn invite_link_works_once_for_the_invited_email_and_switches_tenant() {
@@ -36,7 +21,7 @@ async fn invite_link_works_once_for_the_invited_email_and_switches_tenant() {
         "{}",
         invite.link
     );
-    let token = token_of(&invite);
+    let token = invite_token(&invite);
     // Only the hash is stored.
     assert_eq!(
         s.count(&format!(
@@ -82,8 +67,10 @@ async fn invite_link_works_once_for_the_invited_email_and_switches_tenant() {
     let () = aud.ok("switch_tenant", &[("tenant_id", &own)]).await;
     assert_eq!(aud.me().await.expect("me").tenant.id, own);
     let audit: AuditPage = owner.ok("list_audit", &[]).await;
-    assert!(audit.entries.iter().any(|e| e.action == "member.joined"));
-    assert!(audit.entries.iter().any(|e| e.action == "member.invited"));
+    let actions: Vec<&str> = audit.entries.iter().map(|e| e.action.as_str()).collect();
+    for action in ["member.joined", "member.invited"] {
+        assert!(actions.contains(&action), "{action} not in {actions:?}");
+    }
 }
 
 #[tokio::test]
@@ -102,7 +89,9 @@ async fn expired_and_withdrawn_invites_do_not_work() {
         .await
         .expect("expire");
     let late = s.user("late@example.com").await;
-    let (status, err) = late.err("accept_invite", &[("token", &token_of(&a))]).await;
+    let (status, err) = late
+        .err("accept_invite", &[("token", &invite_token(&a))])
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(message(&err).contains("expired"));
 
@@ -113,7 +102,9 @@ async fn expired_and_withdrawn_invites_do_not_work() {
         )
         .await;
     let () = owner.ok("revoke_invite", &[("invite_id", &b.id)]).await;
-    let (status, err) = late.err("accept_invite", &[("token", &token_of(&b))]).await;
+    let (status, err) = late
+        .err("accept_invite", &[("token", &invite_token(&b))])
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(message(&err).contains("withdrawn"));
     assert_eq!(late.me().await.expect("me").tenants.len(), 1);
@@ -251,10 +242,14 @@ async fn auditors_and_operators_cannot_write_members() {
     }
     let view: MembersView = owner.ok("list_members", &[]).await;
     assert_eq!(view.invites.len(), 1);
-    assert!(view
-        .members
-        .iter()
-        .any(|m| m.user_id == victim_id && m.role == Role::Operator));
+    assert_eq!(
+        view.members
+            .iter()
+            .find(|m| m.user_id == victim_id)
+            .map(|m| m.role),
+        Some(Role::Operator),
+        "{victim_id}'s role after the refused changes"
+    );
     // Auditors read the audit log; operators do not.
     let auditor = s.client();
     let _ = auditor

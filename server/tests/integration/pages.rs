@@ -1,7 +1,7 @@
 //! Server-rendered pages: redirects, statuses and what a person sees before any JavaScript runs.
 
+use crate::harness::members::join;
 use crate::harness::TestServer;
-use crate::members::join;
 use reqwest::StatusCode;
 
 #[tokio::test]

@@ -2,70 +2,38 @@
 //! capture, cancel, refund, idempotent buttons, declines in plain words, and the transactions
 //! list, detail and totals.
 
-use crate::fleet::{create_location, default_connection, register, sim};
-use crate::harness::{message, Browser, TestServer};
-use app::fleet::types::ReaderDetail;
-use app::payments::types::{PaymentDetail, TransactionsView};
+use crate::harness::fleet::{default_connection, owner_with_reader, reader_detail};
+use crate::harness::members::join;
+use crate::harness::payments::{charge, charge_at_stripe, payment_detail, present};
+use crate::harness::process::serve;
+use crate::harness::stripe::{
+    account_of_connection, clear_faults, intents_at_stripe, set_reader_state, sim, stripe_access,
+};
+use crate::harness::wait::{self, eventually};
+use crate::harness::webhooks::{deliver, deliver_at, now, signed, webhook_url};
+use crate::harness::{message, TestServer, PASSWORD};
+use app::payments::types::TransactionsView;
 use reqwest::StatusCode;
 use serde_json::json;
-
-async fn reader_page(b: &Browser, reader: &str) -> ReaderDetail {
-    b.ok("reader_detail", &[("id", reader)]).await
-}
-
-pub async fn charge(b: &Browser, reader: &str, amount: &str, capture: &str, op: &str) -> String {
-    b.ok(
-        "start_test_charge",
-        &[
-            ("reader_id", reader),
-            ("amount", amount),
-            ("currency", "usd"),
-            ("description", "Coffee"),
-            ("capture", capture),
-            ("op", op),
-        ],
-    )
-    .await
-}
-
-pub async fn present(b: &Browser, reader: &str, card: &str, op: &str) {
-    let () = b
-        .ok(
-            "present_test_card",
-            &[("reader_id", reader), ("card", card), ("op", op)],
-        )
-        .await;
-}
-
-async fn payment(b: &Browser, id: &str) -> PaymentDetail {
-    b.ok("payment_detail", &[("id", id)]).await
-}
-
-pub async fn setup(s: &TestServer, email: &str) -> (Browser, String) {
-    let owner = s.user(email).await;
-    let connection = default_connection(&owner).await;
-    let location = create_location(&owner, &connection, "Cafe").await;
-    let reader = register(&owner, &location, "simulated-wpe", "Till").await;
-    (owner, reader)
-}
 
 #[tokio::test]
 async fn a_test_charge_is_approved_found_in_transactions_and_refunded() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "charge@example.com").await;
-    let page = reader_page(&owner, &reader).await;
+    let (owner, reader) = owner_with_reader(&s, "charge@example.com").await;
+    let page = reader_detail(&owner, &reader).await;
     assert_eq!(page.currency, "usd");
     assert!(!page.test_cards.is_empty());
     let pi = charge(&owner, &reader, "12.50", "automatic", &page.op).await;
     assert!(pi.starts_with("pi_"));
-    let page = reader_page(&owner, &reader).await;
+    let page = reader_detail(&owner, &reader).await;
     assert!(page.reader.busy(), "the reader waits for the card");
     assert_eq!(page.payments[0].status_label(), "Waiting for card");
     present(&owner, &reader, "4242424242424242", &page.op).await;
-    let detail = payment(&owner, &pi).await;
+    let detail = payment_detail(&owner, &pi).await;
     let p = &detail.payment;
     assert_eq!(p.status_label(), "Succeeded");
-    assert_eq!((p.amount, p.amount_received), (1250, 1250));
+    assert_eq!(p.amount, 1250, "amount");
+    assert_eq!(p.amount_received, 1250, "amount_received");
     assert_eq!(p.card_last4.as_deref(), Some("4242"));
     assert_eq!(p.reader_id.as_deref(), Some(reader.as_str()));
     assert_eq!(p.started_by.as_deref(), Some("charge@example.com"));
@@ -75,7 +43,11 @@ async fn a_test_charge_is_approved_found_in_transactions_and_refunded() {
     assert_eq!(list.payments.len(), 1);
     let totals: Vec<app::payments::types::CurrencyTotal> =
         owner.ok("transaction_totals", &[]).await;
-    assert_eq!((totals[0].count, totals[0].received), (1, 1250));
+    assert_eq!(totals[0].count, 1, "count of the first currency's total");
+    assert_eq!(
+        totals[0].received, 1250,
+        "received of the first currency's total"
+    );
     let list: TransactionsView = owner
         .ok(
             "list_transactions",
@@ -101,13 +73,13 @@ async fn a_test_charge_is_approved_found_in_transactions_and_refunded() {
             &[("id", &pi), ("amount", "5"), ("op", &detail.op)],
         )
         .await;
-    let detail = payment(&owner, &pi).await;
+    let detail = payment_detail(&owner, &pi).await;
     assert_eq!(detail.payment.amount_refunded, 500);
     assert_eq!(detail.payment.status_label(), "Partly refunded");
     let () = owner
         .ok("refund_payment", &[("id", &pi), ("op", &detail.op)])
         .await;
-    let detail = payment(&owner, &pi).await;
+    let detail = payment_detail(&owner, &pi).await;
     assert_eq!(detail.payment.amount_refunded, 1250);
     let (status, _) = owner
         .err("refund_payment", &[("id", &pi), ("op", &detail.op)])
@@ -123,8 +95,8 @@ async fn a_test_charge_is_approved_found_in_transactions_and_refunded() {
 #[tokio::test]
 async fn a_double_click_charges_once_and_declines_say_why() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "double@example.com").await;
-    let op = reader_page(&owner, &reader).await.op;
+    let (owner, reader) = owner_with_reader(&s, "double@example.com").await;
+    let op = reader_detail(&owner, &reader).await.op;
     let first = charge(&owner, &reader, "9.99", "automatic", &op).await;
     let second = charge(&owner, &reader, "9.99", "automatic", &op).await;
     assert_eq!(
@@ -134,7 +106,7 @@ async fn a_double_click_charges_once_and_declines_say_why() {
     assert_eq!(s.count("SELECT COUNT(*) FROM payments").await, 1);
 
     present(&owner, &reader, "4000000000009995", &op).await;
-    let detail = payment(&owner, &first).await;
+    let detail = payment_detail(&owner, &first).await;
     assert_eq!(detail.payment.status_label(), "Declined");
     assert_eq!(
         detail.payment.failure_code.as_deref(),
@@ -150,17 +122,17 @@ async fn a_double_click_charges_once_and_declines_say_why() {
 #[tokio::test]
 async fn manual_capture_cancel_and_an_offline_reader() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "manual@example.com").await;
-    let op = reader_page(&owner, &reader).await.op;
+    let (owner, reader) = owner_with_reader(&s, "manual@example.com").await;
+    let op = reader_detail(&owner, &reader).await.op;
     let pi = charge(&owner, &reader, "40", "manual", &op).await;
     present(&owner, &reader, "5555555555554444", &op).await;
-    let detail = payment(&owner, &pi).await;
+    let detail = payment_detail(&owner, &pi).await;
     assert_eq!(detail.payment.status_label(), "Authorised");
     assert_eq!(detail.payment.amount_capturable, 4000);
     let () = owner
         .ok("capture_payment", &[("id", &pi), ("op", &detail.op)])
         .await;
-    let detail = payment(&owner, &pi).await;
+    let detail = payment_detail(&owner, &pi).await;
     assert_eq!(detail.payment.status_label(), "Succeeded");
     let (status, err) = owner
         .err("cancel_payment", &[("id", &pi), ("op", &detail.op)])
@@ -168,25 +140,23 @@ async fn manual_capture_cancel_and_an_offline_reader() {
     assert_eq!(status, StatusCode::CONFLICT, "{err}");
 
     // Cancel one still waiting for a card.
-    let op = reader_page(&owner, &reader).await.op;
+    let op = reader_detail(&owner, &reader).await.op;
     let waiting = charge(&owner, &reader, "3", "automatic", &op).await;
-    let detail = payment(&owner, &waiting).await;
+    let detail = payment_detail(&owner, &waiting).await;
     let () = owner
         .ok("cancel_payment", &[("id", &waiting), ("op", &detail.op)])
         .await;
     assert_eq!(
-        payment(&owner, &waiting).await.payment.status_label(),
+        payment_detail(&owner, &waiting)
+            .await
+            .payment
+            .status_label(),
         "Canceled"
     );
 
     // An offline reader: Stripe's reason with a next step, and no PaymentIntent left waiting.
-    sim(
-        &s.simulator(),
-        &format!("/_sim/readers/{reader}/offline"),
-        json!({}),
-    )
-    .await;
-    let op = reader_page(&owner, &reader).await.op;
+    set_reader_state(&s, &reader, "offline").await;
+    let op = reader_detail(&owner, &reader).await.op;
     let (status, err) = owner
         .err(
             "start_test_charge",
@@ -229,11 +199,11 @@ async fn manual_capture_cancel_and_an_offline_reader() {
 #[tokio::test]
 async fn webhooks_never_move_a_payment_backwards() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "order@example.com").await;
-    let op = reader_page(&owner, &reader).await.op;
+    let (owner, reader) = owner_with_reader(&s, "order@example.com").await;
+    let op = reader_detail(&owner, &reader).await.op;
     let pi = charge(&owner, &reader, "7", "automatic", &op).await;
     present(&owner, &reader, "4242424242424242", &op).await;
-    crate::fleet::eventually("the events arrived", 10, || async {
+    eventually("the events arrived", 10, || async {
         s.count(&format!("SELECT COUNT(*) FROM webhook_events WHERE type = 'payment_intent.succeeded' AND payload LIKE '%{pi}%'")).await == 1
     })
     .await;
@@ -250,19 +220,10 @@ async fn webhooks_never_move_a_payment_backwards() {
     } else {
         replay
     };
-    let r = reqwest::Client::new()
-        .post(format!("{}/webhooks/stripe/{connection}", s.base))
-        .header(
-            "stripe-signature",
-            signed(&s, &connection, &replay, app::ssr::ids::now_ms() / 1000).await,
-        )
-        .body(replay)
-        .send()
-        .await
-        .expect("post");
+    let r = deliver(&s, &connection, replay).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
-        payment(&owner, &pi).await.payment.status_label(),
+        payment_detail(&owner, &pi).await.payment.status_label(),
         "Succeeded"
     );
 }
@@ -270,15 +231,15 @@ async fn webhooks_never_move_a_payment_backwards() {
 #[tokio::test]
 async fn an_older_event_of_the_same_state_does_not_undo_a_decline() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "late@example.com").await;
-    let op = reader_page(&owner, &reader).await.op;
+    let (owner, reader) = owner_with_reader(&s, "late@example.com").await;
+    let op = reader_detail(&owner, &reader).await.op;
     let pi = charge(&owner, &reader, "9", "automatic", &op).await;
     present(&owner, &reader, "4000000000009995", &op).await;
-    crate::fleet::eventually("the decline arrived", 10, || async {
+    eventually("the decline arrived", 10, || async {
         s.count(&format!("SELECT COUNT(*) FROM webhook_events WHERE type = 'payment_intent.payment_failed' AND payload LIKE '%{pi}%'")).await == 1
     })
     .await;
-    let declined = payment(&owner, &pi).await.payment;
+    let declined = payment_detail(&owner, &pi).await.payment;
     assert_eq!(declined.failure_code.as_deref(), Some("insufficient_funds"));
     let failed_at: String = sqlx::query_scalar(
         "SELECT payload FROM webhook_events WHERE type = 'payment_intent.payment_failed'",
@@ -304,22 +265,10 @@ async fn an_older_event_of_the_same_state_does_not_undo_a_decline() {
     let post = |body: String| {
         let s = &s;
         let connection = connection.clone();
-        async move {
-            reqwest::Client::new()
-                .post(format!("{}/webhooks/stripe/{connection}", s.base))
-                .header(
-                    "stripe-signature",
-                    signed(s, &connection, &body, app::ssr::ids::now_ms() / 1000).await,
-                )
-                .body(body)
-                .send()
-                .await
-                .expect("post")
-                .status()
-        }
+        async move { deliver(s, &connection, body).await.status() }
     };
     assert_eq!(post(late).await, StatusCode::OK);
-    let after = payment(&owner, &pi).await.payment;
+    let after = payment_detail(&owner, &pi).await.payment;
     assert_eq!(after.failure_code.as_deref(), Some("insufficient_funds"));
     assert_eq!(after.failure_message, declined.failure_message);
 
@@ -328,36 +277,17 @@ async fn an_older_event_of_the_same_state_does_not_undo_a_decline() {
     newer["id"] = json!("evt_newer_created");
     newer["created"] = json!(failed_at + 5);
     assert_eq!(post(newer.to_string()).await, StatusCode::OK);
-    assert_eq!(payment(&owner, &pi).await.payment.failure_code, None);
-}
-
-/// Signs `payload` with the connection's webhook secret, as Stripe does, at `timestamp`.
-pub async fn signed(s: &TestServer, connection: &str, payload: &str, timestamp: i64) -> String {
-    let sealed: String =
-        sqlx::query_scalar("SELECT webhook_secret FROM stripe_connections WHERE id = $1")
-            .bind(connection)
-            .fetch_one(&s.state.db.pool)
-            .await
-            .expect("secret");
-    let secret = app::ssr::secrets::open(
-        &s.state.settings.master_key,
-        &app::ssr::stripe_access::purpose(connection, "webhook_secret"),
-        &sealed,
-    )
-    .expect("open");
-    fleet_stripe::webhook::sign_header(&secret, timestamp, payload.as_bytes())
+    assert_eq!(payment_detail(&owner, &pi).await.payment.failure_code, None);
 }
 
 #[tokio::test]
 async fn the_webhook_queue_applies_what_a_crash_left_and_refuses_what_stripe_did_not_send() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "queue@example.com").await;
+    let (owner, reader) = owner_with_reader(&s, "queue@example.com").await;
     let connection = default_connection(&owner).await;
-    let op = reader_page(&owner, &reader).await.op;
+    let op = reader_detail(&owner, &reader).await.op;
     let pi = charge(&owner, &reader, "8", "manual", &op).await;
-    let url = format!("{}/webhooks/stripe/{connection}", s.base);
-    let http = reqwest::Client::new();
-    let now = app::ssr::ids::now_ms() / 1000;
+    let now = now();
 
     // An event stored but never applied (the process died in between): the queue applies it.
     let me = owner.me().await.expect("me");
@@ -384,43 +314,25 @@ async fn the_webhook_queue_applies_what_a_crash_left_and_refuses_what_stripe_did
     .execute(&s.state.db.pool)
     .await
     .expect("stored");
-    crate::fleet::eventually("the queue applied it", 10, || async {
+    eventually("the queue applied it", 10, || async {
         s.count("SELECT COUNT(*) FROM webhook_events WHERE id = 'evt_crashed_before_apply' AND outcome = 'applied'").await == 1
     })
     .await;
     assert_eq!(
-        payment(&owner, &pi).await.payment.status_label(),
+        payment_detail(&owner, &pi).await.payment.status_label(),
         "Canceled"
     );
 
     // A stale signature, an unknown event type, a body over the limit.
     let stale = json!({"id": "evt_stale", "object": "event", "type": "payment_intent.created", "created": now, "data": {"object": {}}}).to_string();
-    let r = http
-        .post(&url)
-        .header(
-            "stripe-signature",
-            signed(&s, &connection, &stale, now - 3600).await,
-        )
-        .body(stale)
-        .send()
-        .await
-        .expect("post");
+    let r = deliver_at(&s, &connection, stale, now - 3600).await;
     assert_eq!(
         r.status(),
         StatusCode::BAD_REQUEST,
         "a signature an hour old"
     );
     let unknown = json!({"id": "evt_unknown", "object": "event", "type": "issuing_card.created", "created": now, "data": {"object": {"id": "ic_1", "object": "issuing.card"}}}).to_string();
-    let r = http
-        .post(&url)
-        .header(
-            "stripe-signature",
-            signed(&s, &connection, &unknown, now).await,
-        )
-        .body(unknown)
-        .send()
-        .await
-        .expect("post");
+    let r = deliver_at(&s, &connection, unknown, now).await;
     assert_eq!(
         r.status(),
         StatusCode::OK,
@@ -433,16 +345,7 @@ async fn the_webhook_queue_applies_what_a_crash_left_and_refuses_what_stripe_did
             .expect("outcome");
     assert_eq!(outcome.as_deref(), Some("ignored"));
     let huge = "x".repeat(2 * 1024 * 1024);
-    let r = http
-        .post(&url)
-        .header(
-            "stripe-signature",
-            signed(&s, &connection, &huge, now).await,
-        )
-        .body(huge)
-        .send()
-        .await
-        .expect("post");
+    let r = deliver_at(&s, &connection, huge, now).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(
         s.count("SELECT COUNT(*) FROM webhook_events WHERE id = 'evt_stale'")
@@ -452,16 +355,23 @@ async fn the_webhook_queue_applies_what_a_crash_left_and_refuses_what_stripe_did
 
     // The Events page lists them; an admin applies one again.
     let events: app::payments::types::EventsView = owner.ok("list_webhook_events", &[]).await;
-    assert!(events.events.iter().any(|e| e.id == "evt_unknown"));
+    let ids: Vec<&str> = events.events.iter().map(|e| e.id.as_str()).collect();
+    assert!(ids.contains(&"evt_unknown"), "evt_unknown not in {ids:?}");
     // A PaymentIntent's client secret is in Stripe's payload, never on the page.
-    assert!(events
-        .events
-        .iter()
-        .any(|e| e.payload.contains("client_secret")));
-    assert!(events
-        .events
-        .iter()
-        .all(|e| !e.payload.contains("_secret_")));
+    assert!(
+        events
+            .events
+            .iter()
+            .any(|e| e.payload.contains("client_secret")),
+        "no payload of {ids:?} has a client_secret field"
+    );
+    for e in &events.events {
+        assert!(
+            !e.payload.contains("_secret_"),
+            "{}: a client secret's value is on the page",
+            e.id
+        );
+    }
     let () = owner
         .ok(
             "reapply_webhook_event",
@@ -480,7 +390,7 @@ async fn the_webhook_queue_applies_what_a_crash_left_and_refuses_what_stripe_did
 #[tokio::test]
 async fn reconciliation_repairs_what_missed_webhooks_left_behind() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "reconcile@example.com").await;
+    let (owner, reader) = owner_with_reader(&s, "reconcile@example.com").await;
     let connection = default_connection(&owner).await;
     // Webhooks stop reaching us (the secret is gone, so every delivery is refused).
     sqlx::query("UPDATE stripe_connections SET webhook_secret = NULL WHERE id = $1")
@@ -489,49 +399,9 @@ async fn reconciliation_repairs_what_missed_webhooks_left_behind() {
         .await
         .expect("break webhooks");
     // Point-of-sale software charges on the reader directly through Stripe.
-    let me = owner.me().await.expect("me");
-    let access = app::ssr::stripe_access::load(&s.state, &me.tenant.id, &connection)
-        .await
-        .expect("access");
-    let key = |n: &str| fleet_stripe::IdempotencyKey::new(format!("pos-{n}"));
-    let pi = access
-        .client
-        .create_payment_intent(
-            &access.creds,
-            &fleet_stripe::params::CreatePaymentIntent {
-                amount: 2200,
-                currency: "usd".into(),
-                payment_method_types: vec!["card_present".into()],
-                ..Default::default()
-            },
-            &key("pi"),
-        )
-        .await
-        .expect("intent");
-    access
-        .client
-        .process_payment_intent(
-            &access.creds,
-            &reader,
-            &fleet_stripe::params::ProcessPaymentIntent {
-                payment_intent: pi.id.clone(),
-                process_config: None,
-            },
-            &key("process"),
-        )
-        .await
-        .expect("process");
-    access
-        .client
-        .present_payment_method(
-            &access.creds,
-            &reader,
-            &fleet_stripe::params::PresentPaymentMethod::default(),
-            &key("present"),
-        )
-        .await
-        .expect("present");
-    crate::fleet::eventually("the backfill found the payment", 20, || async {
+    let access = stripe_access(&s, &owner, &connection).await;
+    let pi = charge_at_stripe(&access, &reader, 2200, "pos").await;
+    eventually("the backfill found the payment", 20, || async {
         s.count(&format!(
             "SELECT COUNT(*) FROM payments WHERE id = '{}' AND status = 'succeeded'",
             pi.id
@@ -550,9 +420,9 @@ async fn reconciliation_repairs_what_missed_webhooks_left_behind() {
 #[tokio::test]
 async fn transactions_export_as_csv_with_the_page_filters_and_scope() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "export@example.com").await;
+    let (owner, reader) = owner_with_reader(&s, "export@example.com").await;
     for (n, amount) in ["4.00", "6.50", "11.00"].iter().enumerate() {
-        let op = reader_page(&owner, &reader).await.op;
+        let op = reader_detail(&owner, &reader).await.op;
         charge(&owner, &reader, amount, "automatic", &op).await;
         let card = if n == 1 {
             "4000000000000002"
@@ -642,23 +512,18 @@ async fn transactions_export_as_csv_with_the_page_filters_and_scope() {
 #[tokio::test]
 async fn two_hundred_charges_under_injected_faults_make_exactly_two_hundred_payments() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "faults@example.com").await;
+    let (owner, reader) = owner_with_reader(&s, "faults@example.com").await;
     let connection = default_connection(&owner).await;
-    let account: String =
-        sqlx::query_scalar("SELECT account_id FROM stripe_connections WHERE id = $1")
-            .bind(&connection)
-            .fetch_one(&s.state.db.pool)
-            .await
-            .expect("account");
+    let account = account_of_connection(&s, &connection).await;
     // One call in twenty fails (500) and one in twenty hangs 300 ms, on every POST of the account.
     sim(
-        &s.simulator(),
+        &s,
         "/_sim/faults",
         json!({"status": 500, "rate": 0.05, "account": account, "method": "POST"}),
     )
     .await;
     sim(
-        &s.simulator(),
+        &s,
         "/_sim/faults",
         json!({"status": 0, "rate": 0.05, "hang_ms": 300, "account": account, "method": "POST"}),
     )
@@ -687,17 +552,13 @@ async fn two_hundred_charges_under_injected_faults_make_exactly_two_hundred_paym
                 .unwrap_or_default()
         };
         outcomes.push((op, body));
-        // Two writes per charge: stay under the simulator's 25 writes/s of test mode.
+        // Pacing, not waiting: two writes per charge stay under the simulator's 25 writes/s
+        // of test mode, whose 429s are not what this test is about.
         tokio::time::sleep(std::time::Duration::from_millis(90)).await;
     }
-    let r = reqwest::Client::new()
-        .delete(format!("{}/_sim/faults", s.simulator()))
-        .send()
-        .await
-        .expect("clear");
-    assert!(r.status().is_success());
+    clear_faults(&s).await;
     // Stripe holds exactly one PaymentIntent per operation, and so do we.
-    let intents = crate::till::at_stripe(&s, &owner).await;
+    let intents = intents_at_stripe(&s, &owner).await;
     let mut ops: Vec<String> = intents
         .values()
         .filter_map(|pi| pi.metadata.get("terminal_fleet_operation").cloned())
@@ -723,90 +584,26 @@ async fn two_hundred_charges_under_injected_faults_make_exactly_two_hundred_paym
     );
 }
 
-/// A `terminal-fleet serve` process on the test's database, on a free port.
-pub struct Process {
-    pub child: tokio::process::Child,
-    pub base: String,
-    _data: tempfile::TempDir,
-}
-
-async fn serve(database_url: &str) -> Process {
-    serve_with(database_url, &[]).await
-}
-
-/// A `terminal-fleet serve` process with extra environment (e.g. a shared simulator).
-pub async fn serve_with(database_url: &str, env: &[(&str, String)]) -> Process {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let data = tempfile::tempdir().expect("tempdir");
-    let base = format!("http://127.0.0.1:{port}");
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_terminal-fleet"))
-        .arg("serve")
-        .env("DATABASE_URL", database_url)
-        .env("FLEET_LISTEN", format!("127.0.0.1:{port}"))
-        .env("FLEET_PUBLIC_URL", &base)
-        .env("FLEET_DATA_DIR", data.path())
-        // The harness's key, so the test can read what the process seals.
-        .env("FLEET_MASTER_KEY", "09".repeat(32))
-        .env("FLEET_SYNC", "false")
-        .env("RUST_LOG", "error")
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .kill_on_drop(true)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn terminal-fleet");
-    let http = reqwest::Client::new();
-    for _ in 0..100 {
-        if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
-            if r.status().is_success() {
-                return Process {
-                    child,
-                    base,
-                    _data: data,
-                };
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("terminal-fleet did not start on {base}");
-}
-
 #[tokio::test]
 async fn a_server_killed_with_sigkill_mid_burst_loses_no_event_and_applies_each_once() {
     // The harness's server only provides the database (and drops it after); real processes run.
     let s = TestServer::start().await;
     s.running.kill();
     let mut first = serve(&s.database_url).await;
-    let owner = Browser {
-        http: reqwest::Client::builder()
-            .cookie_store(true)
-            .default_headers({
-                let mut h = reqwest::header::HeaderMap::new();
-                h.insert(
-                    reqwest::header::ORIGIN,
-                    reqwest::header::HeaderValue::from_str(&first.base).expect("origin"),
-                );
-                h
-            })
-            .build()
-            .expect("client"),
-        base: first.base.clone(),
-    };
+    let owner = first.client();
     let r = owner
         .call(
             "sign_up",
             &[
                 ("email", "burst@example.com"),
-                ("password", crate::harness::PASSWORD),
+                ("password", PASSWORD),
                 ("organisation", "Burst"),
             ],
         )
         .await;
     assert!(r.status().is_success(), "sign up: {}", r.status());
     let connection = default_connection(&owner).await;
-    let now = app::ssr::ids::now_ms() / 1000;
+    let now = now();
     let total = 200usize;
     let mut events = Vec::new();
     for n in 0..total {
@@ -828,7 +625,7 @@ async fn a_server_killed_with_sigkill_mid_burst_loses_no_event_and_applies_each_
     }
     let events = std::sync::Arc::new(events);
     // The burst goes to the first process, which is killed (SIGKILL) part-way through.
-    let url = format!("{}/webhooks/stripe/{connection}", first.base);
+    let url = webhook_url(&first.base, &connection);
     let mut senders = Vec::new();
     for lane in 0..8 {
         let (events, url) = (events.clone(), url.clone());
@@ -852,7 +649,19 @@ async fn a_server_killed_with_sigkill_mid_burst_loses_no_event_and_applies_each_
             acknowledged
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+    // Killed as soon as the burst is under way: once its first event is stored.
+    wait::until(
+        "the burst under way",
+        10,
+        std::time::Duration::from_millis(5),
+        || async {
+            let stored = s
+                .count("SELECT COUNT(*) FROM webhook_events WHERE id LIKE 'evt_burst%'")
+                .await;
+            (stored > 0).then_some(())
+        },
+    )
+    .await;
     first.child.kill().await.expect("kill -9");
     let mut acknowledged = 0;
     for sender in senders {
@@ -864,7 +673,7 @@ async fn a_server_killed_with_sigkill_mid_burst_loses_no_event_and_applies_each_
     );
     // Restart; Stripe redelivers what was not acknowledged (here: everything, duplicates too).
     let second = serve(&s.database_url).await;
-    let url = format!("{}/webhooks/stripe/{connection}", second.base);
+    let url = webhook_url(&second.base, &connection);
     let http = reqwest::Client::new();
     for (body, signature) in events.iter() {
         let r = http
@@ -876,7 +685,7 @@ async fn a_server_killed_with_sigkill_mid_burst_loses_no_event_and_applies_each_
             .expect("redeliver");
         assert_eq!(r.status(), StatusCode::OK);
     }
-    crate::fleet::eventually("every event applied", 30, || async {
+    eventually("every event applied", 30, || async {
         s.count("SELECT COUNT(*) FROM webhook_events WHERE id LIKE 'evt_burst%' AND outcome = 'applied'")
             .await
             == total as i64
@@ -904,12 +713,12 @@ async fn a_server_killed_with_sigkill_mid_burst_loses_no_event_and_applies_each_
 #[tokio::test]
 async fn auditors_only_read_and_operators_charge_only_where_granted() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "roles-pay@example.com").await;
-    let op = reader_page(&owner, &reader).await.op;
+    let (owner, reader) = owner_with_reader(&s, "roles-pay@example.com").await;
+    let op = reader_detail(&owner, &reader).await.op;
     let pi = charge(&owner, &reader, "2", "manual", &op).await;
     present(&owner, &reader, "4242424242424242", &op).await;
-    let auditor = crate::members::join(&s, &owner, "aud-pay@example.com", "auditor").await;
-    let operator = crate::members::join(&s, &owner, "op-pay@example.com", "operator").await;
+    let auditor = join(&s, &owner, "aud-pay@example.com", "auditor").await;
+    let operator = join(&s, &owner, "op-pay@example.com", "operator").await;
     let connection = default_connection(&owner).await;
     for (name, args) in [
         (
@@ -976,7 +785,7 @@ async fn auditors_only_read_and_operators_charge_only_where_granted() {
     let (status, _) = operator.err("list_webhook_events", &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Given the location, the operator captures the payment.
-    let detail: ReaderDetail = owner.ok("reader_detail", &[("id", &reader)]).await;
+    let detail = reader_detail(&owner, &reader).await;
     let location = detail.reader.location_id.expect("location");
     let operator_id = operator.me().await.expect("op").user_id;
     let () = owner
@@ -990,7 +799,7 @@ async fn auditors_only_read_and_operators_charge_only_where_granted() {
         )
         .await;
     // Capturing moves money: an owner's or admin's call until the organisation lets operators.
-    let detail = payment(&operator, &pi).await;
+    let detail = payment_detail(&operator, &pi).await;
     assert!(!detail.can_refund, "the page offers no capture or refund");
     let (status, err) = operator
         .err("capture_payment", &[("id", &pi), ("op", &detail.op)])
@@ -1000,13 +809,13 @@ async fn auditors_only_read_and_operators_charge_only_where_granted() {
     let () = owner
         .ok("set_refund_rule", &[("operators_may", "yes")])
         .await;
-    let detail = payment(&operator, &pi).await;
+    let detail = payment_detail(&operator, &pi).await;
     assert!(detail.can_refund);
     let () = operator
         .ok("capture_payment", &[("id", &pi), ("op", &detail.op)])
         .await;
     assert_eq!(
-        payment(&owner, &pi).await.payment.status_label(),
+        payment_detail(&owner, &pi).await.payment.status_label(),
         "Succeeded"
     );
     // Taken back: refunds are the owner's again, and the change is audited.

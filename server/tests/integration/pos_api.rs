@@ -2,89 +2,16 @@
 //! payment start under retries, the long-poll outcome, errors, the rate limit, the audit trail,
 //! and the OpenAPI document checked against what every documented path answers.
 
-use crate::fleet::{default_connection, sim};
-use crate::harness::{message, Browser, TestServer};
-use crate::payments::setup;
-use app::api_keys::types::{ApiKeyCreated, ApiKeysView};
-use futures::TryStreamExt;
-use reqwest::header::HeaderMap;
+use crate::harness::fleet::owner_with_reader;
+use crate::harness::members::join;
+use crate::harness::pos::{create_key, Answer, Till};
+use crate::harness::stripe::{intents_at_stripe, set_reader_state};
+use crate::harness::wait::eventually;
+use crate::harness::{message, TestServer};
+use app::api_keys::types::ApiKeysView;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-
-pub async fn create_key(b: &Browser, name: &str, scope: &str) -> ApiKeyCreated {
-    b.ok("create_api_key", &[("name", name), ("scope", scope)])
-        .await
-}
-
-/// A till: an HTTP client holding one API key.
-#[derive(Clone)]
-pub struct Till {
-    http: reqwest::Client,
-    base: String,
-    secret: Option<String>,
-}
-
-pub struct Answer {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Value,
-}
-
-impl Till {
-    pub fn new(s: &TestServer, secret: &str) -> Till {
-        Till {
-            http: reqwest::Client::new(),
-            base: format!("{}/api/v1", s.base),
-            secret: Some(secret.to_string()),
-        }
-    }
-
-    fn anonymous(s: &TestServer) -> Till {
-        Till {
-            secret: None,
-            ..Till::new(s, "")
-        }
-    }
-
-    pub async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        key: Option<&str>,
-        body: Option<Value>,
-    ) -> Answer {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(secret) = &self.secret {
-            request = request.bearer_auth(secret);
-        }
-        if let Some(key) = key {
-            request = request.header("Idempotency-Key", key);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let r = request.send().await.expect("request");
-        let status = r.status();
-        let headers = r.headers().clone();
-        let text = r.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    pub async fn get(&self, path: &str) -> Answer {
-        self.send(reqwest::Method::GET, path, None, None).await
-    }
-
-    pub async fn post(&self, path: &str, key: Option<&str>, body: Value) -> Answer {
-        self.send(reqwest::Method::POST, path, key, Some(body))
-            .await
-    }
-}
 
 fn code(a: &Answer) -> &str {
     a.body["error"]["code"].as_str().unwrap_or("")
@@ -103,7 +30,7 @@ async fn start(till: &Till, reader: &str, amount: i64, capture: &str, key: &str)
 #[tokio::test]
 async fn keys_are_shown_once_scoped_and_revocable() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "keys@example.com").await;
+    let (owner, reader) = owner_with_reader(&s, "keys@example.com").await;
     let created = create_key(&owner, "Till 1", "pos").await;
     assert!(created.secret.starts_with("tfk_"), "{}", created.secret);
 
@@ -118,7 +45,11 @@ async fn keys_are_shown_once_scoped_and_revocable() {
         .text()
         .await
         .expect("page");
-    assert!(page.contains("Till 1") && !page.contains(&created.secret));
+    assert!(page.contains("Till 1"), "the key's name is not on its page");
+    assert!(
+        !page.contains(&created.secret),
+        "the key's secret is on its page"
+    );
     assert_eq!(
         s.count(&format!(
             "SELECT COUNT(*) FROM api_keys WHERE secret_hash = '{}' OR prefix = '{}'",
@@ -158,7 +89,7 @@ async fn keys_are_shown_once_scoped_and_revocable() {
     assert_eq!(s.count("SELECT COUNT(*) FROM payments").await, 0);
 
     // Only admins create and revoke keys; auditors may see the list.
-    let auditor = crate::members::join(&s, &owner, "keys-auditor@example.com", "auditor").await;
+    let auditor = join(&s, &owner, "keys-auditor@example.com", "auditor").await;
     let seen: ApiKeysView = auditor.ok("list_api_keys", &[]).await;
     assert_eq!(seen.keys.len(), 2);
     assert!(!seen.can_manage);
@@ -168,7 +99,7 @@ async fn keys_are_shown_once_scoped_and_revocable() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = auditor.err("revoke_api_key", &[("id", &created.id)]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let operator = crate::members::join(&s, &owner, "keys-operator@example.com", "operator").await;
+    let operator = join(&s, &owner, "keys-operator@example.com", "operator").await;
     let (status, _) = operator.err("list_api_keys", &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
@@ -198,8 +129,8 @@ async fn keys_are_shown_once_scoped_and_revocable() {
 #[tokio::test]
 async fn a_key_of_one_tenant_sees_and_changes_nothing_of_another() {
     let s = TestServer::start().await;
-    let (alice, alice_reader) = setup(&s, "alice-api@example.com").await;
-    let (bob, bob_reader) = setup(&s, "bob-api@example.com").await;
+    let (alice, alice_reader) = owner_with_reader(&s, "alice-api@example.com").await;
+    let (bob, bob_reader) = owner_with_reader(&s, "bob-api@example.com").await;
     let alice_till = Till::new(&s, &create_key(&alice, "A", "payments").await.secret);
     let bob_till = Till::new(&s, &create_key(&bob, "B", "payments").await.secret);
     let bob_payment = start(&bob_till, &bob_reader, 900, "automatic", "bob-1").await;
@@ -273,7 +204,7 @@ async fn a_key_of_one_tenant_sees_and_changes_nothing_of_another() {
 #[tokio::test]
 async fn retries_of_one_payment_make_one_payment_intent() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "retry@example.com").await;
+    let (owner, reader) = owner_with_reader(&s, "retry@example.com").await;
     let till = Till::new(&s, &create_key(&owner, "Till", "pos").await.secret);
 
     // Five copies at once (a till retrying on a timeout) and two afterwards.
@@ -306,17 +237,7 @@ async fn retries_of_one_payment_make_one_payment_intent() {
     assert_eq!(created.len(), 1, "{created:?}");
     assert_eq!(s.count("SELECT COUNT(*) FROM payments").await, 1);
     let pi = created.into_iter().next().expect("one");
-    let me = owner.me().await.expect("me");
-    let connection = default_connection(&owner).await;
-    let access = app::ssr::stripe_access::load(&s.state, &me.tenant.id, &connection)
-        .await
-        .expect("access");
-    let at_stripe: Vec<fleet_stripe::PaymentIntent> = access
-        .client
-        .all_payment_intents(&access.creds, Default::default())
-        .try_collect()
-        .await
-        .expect("list");
+    let at_stripe = intents_at_stripe(&s, &owner).await;
     assert_eq!(at_stripe.len(), 1, "one PaymentIntent at Stripe");
 
     // The same key for another request is refused; no key at all is refused.
@@ -355,8 +276,9 @@ async fn retries_of_one_payment_make_one_payment_intent() {
 #[tokio::test]
 async fn a_till_waits_for_the_outcome_and_refunds() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "wait@example.com").await;
-    let till = Till::new(&s, &create_key(&owner, "Till", "payments").await.secret);
+    let (owner, reader) = owner_with_reader(&s, "wait@example.com").await;
+    let key = create_key(&owner, "Till", "payments").await;
+    let till = Till::new(&s, &key.secret);
     let started = start(&till, &reader, 2500, "automatic", "w-1").await;
     assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
     assert_eq!(started.body["outcome"], "pending");
@@ -373,7 +295,10 @@ async fn a_till_waits_for_the_outcome_and_refunds() {
         let pi = pi.clone();
         tokio::spawn(async move { till.get(&format!("/payments/{pi}?wait=30s")).await })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    eventually("the till's wait is held", 5, || async {
+        s.state.in_flight.long_polls.held(&key.id) == 1
+    })
+    .await;
     assert!(!waiting.is_finished(), "the wait returned before the card");
     // As in the README's curl walk-through: a bare POST, no body.
     let tapped = till
@@ -434,7 +359,7 @@ async fn a_till_waits_for_the_outcome_and_refunds() {
 #[tokio::test]
 async fn bad_requests_get_clear_errors_and_every_call_is_audited() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "errors@example.com").await;
+    let (owner, reader) = owner_with_reader(&s, "errors@example.com").await;
     let till = Till::new(&s, &create_key(&owner, "Till", "pos").await.secret);
     let cases: Vec<(Answer, StatusCode, &str, Option<&str>)> = vec![
         (
@@ -546,12 +471,7 @@ async fn bad_requests_get_clear_errors_and_every_call_is_audited() {
         );
     }
     // An offline reader: Stripe's code and reason, and nothing left waiting.
-    sim(
-        &s.simulator(),
-        &format!("/_sim/readers/{reader}/offline"),
-        json!({}),
-    )
-    .await;
+    set_reader_state(&s, &reader, "offline").await;
     let offline = start(&till, &reader, 500, "automatic", "e7").await;
     assert_eq!(offline.status, StatusCode::CONFLICT, "{}", offline.body);
     assert_eq!(code(&offline), "terminal_reader_offline");
@@ -581,7 +501,7 @@ async fn a_key_that_calls_too_fast_is_slowed_down() {
         c
     })))
     .await;
-    let (owner, _) = setup(&s, "rate@example.com").await;
+    let (owner, _) = owner_with_reader(&s, "rate@example.com").await;
     let till = Till::new(&s, &create_key(&owner, "Busy till", "read").await.secret);
     let other = Till::new(&s, &create_key(&owner, "Calm till", "read").await.secret);
     let mut limited = None;
@@ -681,7 +601,7 @@ async fn the_openapi_document_matches_what_every_path_answers() {
         exercised: BTreeSet::new(),
     };
 
-    let (owner, reader) = setup(&s, "openapi@example.com").await;
+    let (owner, reader) = owner_with_reader(&s, "openapi@example.com").await;
     let till = Till::new(&s, &create_key(&owner, "Till", "payments").await.secret);
     let reader_path = format!("/readers/{reader}");
     d.check("GET", "/readers", &till.get("/readers?status=online").await);
@@ -806,7 +726,7 @@ async fn the_openapi_document_matches_what_every_path_answers() {
 #[tokio::test]
 async fn the_audit_log_filters_by_target_and_exports_as_csv() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "audit-target@example.com").await;
+    let (owner, reader) = owner_with_reader(&s, "audit-target@example.com").await;
     let till = Till::new(&s, &create_key(&owner, "Till", "payments").await.secret);
     let started = start(&till, &reader, 1000, "automatic", "a-1").await;
     let pi = started.body["id"].as_str().expect("id").to_string();
@@ -867,7 +787,7 @@ async fn the_audit_log_filters_by_target_and_exports_as_csv() {
             .await,
         2
     );
-    let operator = crate::members::join(&s, &owner, "audit-op@example.com", "operator").await;
+    let operator = join(&s, &owner, "audit-op@example.com", "operator").await;
     assert_eq!(
         operator.get("/audit.csv").await.status(),
         StatusCode::FORBIDDEN

@@ -1,32 +1,18 @@
 //! All stores: one view across a user's organisations, each seen with the user's role there,
 //! live across organisations, and a drill-down that switches organisation (audited).
 
-use crate::fleet::{create_location, default_connection, eventually, register, sim};
+use crate::harness::fleet::{create_location, default_connection, register};
+use crate::harness::members::{join, join_as_existing};
+use crate::harness::payments::{charge, present};
+use crate::harness::stripe::set_reader_state;
+use crate::harness::wait::eventually;
 use crate::harness::{Browser, TestServer};
-use app::members::types::InviteCreated;
 use app::stores::types::StoresView;
 use reqwest::header::ACCEPT;
 use reqwest::StatusCode;
-use serde_json::json;
 
 async fn stores(b: &Browser, filters: &[(&str, &str)]) -> StoresView {
-    // No filter at all sends nothing, as the hydrated page does.
-    let form: Vec<(String, String)> = filters
-        .iter()
-        .map(|(k, v)| (format!("query[{k}]"), v.to_string()))
-        .collect();
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    b.ok("all_stores", &form).await
-}
-
-/// `member` (already signed up) joins `owner`'s organisation with `role`.
-async fn invite_existing(owner: &Browser, member: &Browser, email: &str, role: &str) {
-    let invite: InviteCreated = owner
-        .ok("invite_member", &[("email", email), ("role", role)])
-        .await;
-    let token = invite.link.rsplit('/').next().expect("token").to_string();
-    let r = member.call("accept_invite", &[("token", &token)]).await;
-    assert!(r.status().is_success(), "accept: {}", r.status());
+    b.list("all_stores", filters).await
 }
 
 #[tokio::test]
@@ -43,7 +29,7 @@ async fn a_franchise_operator_sees_every_store_live_and_opens_one() {
     let berlin = create_location(&bob, &bobs, "Berlin").await;
     let munich_till = register(&bob, &munich, "simulated-wpe", "Munich till").await;
     register(&bob, &berlin, "simulated-wpe", "Berlin till").await;
-    invite_existing(&bob, &fran, "fran@example.com", "operator").await;
+    join_as_existing(&bob, &fran, "fran@example.com", "operator").await;
     let fran_id = fran.me().await.expect("me").user_id;
     let () = bob
         .ok(
@@ -68,7 +54,11 @@ async fn a_franchise_operator_sees_every_store_live_and_opens_one() {
     let r = fran
         .call("switch_tenant", &[("tenant_id", &own_tenant)])
         .await;
-    assert!(r.status().is_success() || r.status().is_redirection());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "switch_tenant: {}",
+        r.status()
+    );
     assert_eq!(fran.me().await.expect("me").tenant.id, own_tenant);
 
     // Her own store and the one granted to her in Bob's organisation; not Berlin.
@@ -87,8 +77,8 @@ async fn a_franchise_operator_sees_every_store_live_and_opens_one() {
 
     // A payment in Munich shows as today's takings and the last payment.
     let op = app::payments::ssr::payments_service::new_operation();
-    let pi = crate::payments::charge(&bob, &munich_till, "12.50", "automatic", &op).await;
-    crate::payments::present(&bob, &munich_till, "4242424242424242", &op).await;
+    let pi = charge(&bob, &munich_till, "12.50", "automatic", &op).await;
+    present(&bob, &munich_till, "4242424242424242", &op).await;
     let view = stores(&fran, &[]).await;
     let m = view
         .stores
@@ -114,12 +104,7 @@ async fn a_franchise_operator_sees_every_store_live_and_opens_one() {
         .expect("events");
     assert_eq!(response.status(), StatusCode::OK);
     let mut stream = crate::harness::EventStream::from_response(response);
-    sim(
-        &s.simulator(),
-        &format!("/_sim/readers/{munich_till}/offline"),
-        json!({}),
-    )
-    .await;
+    set_reader_state(&s, &munich_till, "offline").await;
     let mut saw = None;
     for _ in 0..20 {
         match stream.next_message(std::time::Duration::from_secs(5)).await {
@@ -191,8 +176,8 @@ async fn an_operator_granted_a_store_group_uses_every_store_in_it() {
     register(&owner, &north, "simulated-wpe", "N1").await;
     register(&owner, &north2, "simulated-wpe", "N2").await;
     register(&owner, &south, "simulated-wpe", "S").await;
-    let operator = crate::members::join(&s, &owner, "region-op@example.com", "operator").await;
-    let auditor = crate::members::join(&s, &owner, "region-aud@example.com", "auditor").await;
+    let operator = join(&s, &owner, "region-op@example.com", "operator").await;
+    let auditor = join(&s, &owner, "region-aud@example.com", "auditor").await;
     let op_id = operator.me().await.expect("op").user_id;
     let aud_id = auditor.me().await.expect("aud").user_id;
 

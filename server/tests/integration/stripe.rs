@@ -1,8 +1,8 @@
 //! Settings → Stripe: the default simulator connection, keys checked with Stripe before they
 //! are saved, sealed at rest and never sent back, rotation, webhook secrets, roles.
 
+use crate::harness::members::join;
 use crate::harness::{message, TestServer};
-use crate::members::join;
 use app::connections::types::ConnectionsView;
 use app::model::ConnectionKind;
 use reqwest::StatusCode;
@@ -123,15 +123,22 @@ async fn own_keys_connect_rotate_and_disconnect() {
         )
         .await;
     let view: ConnectionsView = owner.ok("list_connections", &[]).await;
-    assert!(view
-        .connections
-        .iter()
-        .any(|c| c.id == id && c.webhook_configured));
+    assert_eq!(
+        view.connections
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.webhook_configured),
+        Some(true),
+        "{id}: webhook_configured"
+    );
     let () = owner
         .ok("remove_connection", &[("connection_id", &id)])
         .await;
     let view: ConnectionsView = owner.ok("list_connections", &[]).await;
-    assert!(view.connections.iter().all(|c| c.id != id));
+    assert!(
+        view.connections.iter().all(|c| c.id != id),
+        "{id} still listed after its removal"
+    );
     for action in [
         "stripe.connected",
         "stripe.key_rotated",

@@ -1,15 +1,16 @@
 //! Support access: time-limited, read-only, audited page by page, revocable, and gone by itself
 //! at its expiry.
 
+use crate::harness::fleet::owner_with_reader;
+use crate::harness::members::join;
 use crate::harness::TestServer;
-use crate::payments::setup;
 use app::support::types::SupportView;
 use reqwest::StatusCode;
 
 #[tokio::test]
 async fn support_reads_for_a_while_changes_nothing_and_is_audited() {
     let s = TestServer::start().await;
-    let (owner, reader) = setup(&s, "owner-support@example.com").await;
+    let (owner, reader) = owner_with_reader(&s, "owner-support@example.com").await;
     let tenant = owner.me().await.expect("owner").tenant.id;
     let helper = s.user("helper@support.example").await;
 
@@ -29,7 +30,7 @@ async fn support_reads_for_a_while_changes_nothing_and_is_audited() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{email} {hours}");
         assert_eq!(err["Invalid"]["field"], field, "{err}");
     }
-    let admin = crate::members::join(&s, &owner, "admin-support@example.com", "admin").await;
+    let admin = join(&s, &owner, "admin-support@example.com", "admin").await;
     let (status, _) = admin
         .err(
             "grant_support_access",
@@ -63,7 +64,11 @@ async fn support_reads_for_a_while_changes_nothing_and_is_audited() {
     let r = helper
         .call("switch_tenant", &[("tenant_id", &tenant)])
         .await;
-    assert!(r.status().is_success() || r.status().is_redirection());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "switch_tenant: {}",
+        r.status()
+    );
 
     // Reads work; changes do not.
     let readers: app::fleet::types::ReadersView = helper.ok("list_readers", &[]).await;
@@ -104,7 +109,10 @@ async fn support_reads_for_a_while_changes_nothing_and_is_audited() {
         )
         .await;
     let me = helper.me().await.expect("helper");
-    assert!(me.tenants.iter().all(|t| t.id != tenant));
+    assert!(
+        me.tenants.iter().all(|t| t.id != tenant),
+        "{tenant} still among the helper's organisations after the revoke"
+    );
     assert_ne!(me.tenant.id, tenant);
     let readers: app::fleet::types::ReadersView = helper.ok("list_readers", &[]).await;
     assert_eq!(readers.total, 0);
@@ -120,25 +128,31 @@ async fn support_reads_for_a_while_changes_nothing_and_is_audited() {
             ],
         )
         .await;
-    assert!(helper
-        .me()
-        .await
-        .expect("helper")
-        .tenants
-        .iter()
-        .any(|t| t.id == tenant));
+    assert!(
+        helper
+            .me()
+            .await
+            .expect("helper")
+            .tenants
+            .iter()
+            .any(|t| t.id == tenant),
+        "{tenant} not among the helper's organisations after the new grant"
+    );
     sqlx::query("UPDATE support_grants SET expires_at = $1 WHERE revoked_at IS NULL")
         .bind(app::ssr::ids::now_ms() - 1)
         .execute(&s.state.db.pool)
         .await
         .expect("expire");
-    assert!(helper
-        .me()
-        .await
-        .expect("helper")
-        .tenants
-        .iter()
-        .all(|t| t.id != tenant));
+    assert!(
+        helper
+            .me()
+            .await
+            .expect("helper")
+            .tenants
+            .iter()
+            .all(|t| t.id != tenant),
+        "{tenant} still among the helper's organisations after the grant expired"
+    );
     let audit = s
         .count(
             "SELECT COUNT(*) FROM audit_log WHERE action IN ('support.granted', 'support.revoked')",

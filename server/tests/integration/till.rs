@@ -3,73 +3,27 @@
 //! and hangs, when webhooks are dropped and delayed, and when the instance a till was talking
 //! to dies in the middle of its request.
 
-use crate::fleet::{create_location, default_connection, eventually, register, sim};
-use crate::harness::{on_postgres, Browser, TestServer};
-use crate::payments::{serve_with, signed, Process};
-use crate::pos_api::create_key;
+use crate::harness::fleet::{create_location, default_connection, register};
+use crate::harness::pos::{create_key, Answer, Till};
+use crate::harness::process::instance;
+use crate::harness::stripe::{account_of_connection, clear_faults, faults, intents_at_stripe, sim};
+use crate::harness::wait::{eventually, until};
+use crate::harness::webhooks::deliver_at;
+use crate::harness::{on_postgres, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const APPROVED: &str = "4242424242424242";
 const DECLINED: &str = "4000000000000002";
 
-/// One till's HTTP client and key, able to talk to any instance.
-#[derive(Clone)]
-struct Till {
-    http: reqwest::Client,
-    secret: String,
-}
-
-struct Answer {
-    status: StatusCode,
-    body: Value,
-}
-
-impl Till {
-    fn new(secret: &str) -> Till {
-        Till {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .expect("client"),
-            secret: secret.to_string(),
-        }
-    }
-
-    /// `None` when the instance could not be reached or hung up (killed, restarting).
-    async fn send(
-        &self,
-        base: &str,
-        path: &str,
-        key: Option<&str>,
-        body: Option<Value>,
-    ) -> Option<Answer> {
-        let url = format!("{base}/api/v1{path}");
-        let mut request = match body {
-            Some(body) => self.http.post(url).json(&body),
-            None => self.http.get(url),
-        };
-        request = request.bearer_auth(&self.secret);
-        if let Some(key) = key {
-            request = request.header("Idempotency-Key", key);
-        }
-        let r = request.send().await.ok()?;
-        let status = r.status();
-        let text = r.text().await.ok()?;
-        Some(Answer {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        })
-    }
-}
-
 /// The instances a till may talk to (a load balancer's view): the live ones, in turn.
 #[derive(Clone)]
 struct Balancer {
     bases: Arc<Mutex<Vec<String>>>,
-    next: Arc<std::sync::atomic::AtomicUsize>,
+    next: Arc<AtomicUsize>,
 }
 
 impl Balancer {
@@ -82,7 +36,7 @@ impl Balancer {
 
     fn pick(&self) -> String {
         let bases = self.bases.lock().expect("bases");
-        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
         bases[n % bases.len()].clone()
     }
 
@@ -103,22 +57,15 @@ async fn until_answered(
     body: Option<Value>,
     seconds: u64,
 ) -> Answer {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
-    loop {
-        if let Some(a) = till.send(&lb.pick(), path, key, body.clone()).await {
-            let retry = a.status.is_server_error()
-                || a.status == StatusCode::CONFLICT
-                || a.status == StatusCode::TOO_MANY_REQUESTS;
-            if !retry {
-                return a;
-            }
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{path}: no answer within {seconds} s"
-        );
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
+    let what = format!("{path}: an answer");
+    until(&what, seconds, Duration::from_millis(150), || async {
+        let a = till.try_at(&lb.pick(), path, key, body.clone()).await?;
+        let retry = a.status.is_server_error()
+            || a.status == StatusCode::CONFLICT
+            || a.status == StatusCode::TOO_MANY_REQUESTS;
+        (!retry).then_some(a)
+    })
+    .await
 }
 
 /// A sale as the till saw it.
@@ -198,46 +145,6 @@ async fn ring_up(till: Till, lb: Balancer, reader: String, lane: usize, sales: u
     done
 }
 
-/// Stripe's PaymentIntents of the owner's default connection, by id.
-pub async fn at_stripe(
-    s: &TestServer,
-    owner: &Browser,
-) -> std::collections::HashMap<String, fleet_stripe::PaymentIntent> {
-    let me = owner.me().await.expect("me");
-    let connection = default_connection(owner).await;
-    let access = app::ssr::stripe_access::load(&s.state, &me.tenant.id, &connection)
-        .await
-        .expect("access");
-    let intents: Vec<fleet_stripe::PaymentIntent> = futures::TryStreamExt::try_collect(
-        access
-            .client
-            .all_payment_intents(&access.creds, Default::default()),
-    )
-    .await
-    .expect("list");
-    intents.into_iter().map(|pi| (pi.id.clone(), pi)).collect()
-}
-
-async fn account_of(s: &TestServer, connection: &str) -> String {
-    sqlx::query_scalar("SELECT account_id FROM stripe_connections WHERE id = $1")
-        .bind(connection)
-        .fetch_one(&s.state.db.pool)
-        .await
-        .expect("account")
-}
-
-/// A `terminal-fleet serve` process on the server's database and simulator.
-async fn instance(s: &TestServer) -> Process {
-    serve_with(
-        &s.database_url,
-        &[
-            ("FLEET_SIMULATOR_URL", s.simulator()),
-            ("FLEET_STRIPE_API_BASE", s.stand_in()),
-        ],
-    )
-    .await
-}
-
 #[tokio::test]
 async fn a_late_event_about_the_previous_sale_never_fails_the_current_one() {
     let s = TestServer::start().await;
@@ -245,7 +152,7 @@ async fn a_late_event_about_the_previous_sale_never_fails_the_current_one() {
     let connection = default_connection(&owner).await;
     let location = create_location(&owner, &connection, "Cafe").await;
     let reader = register(&owner, &location, "simulated-wpe", "Till").await;
-    let till = Till::new(&create_key(&owner, "Till", "pos").await.secret);
+    let till = Till::new(&s, &create_key(&owner, "Till", "pos").await.secret);
     let lb = Balancer::new(vec![s.base.clone()]);
 
     // The previous sale: paid.
@@ -293,19 +200,10 @@ async fn a_late_event_about_the_previous_sale_never_fails_the_current_one() {
             }}
         })
         .to_string();
-        let r = reqwest::Client::new()
-            .post(format!("{}/webhooks/stripe/{connection}", s.base))
-            .header(
-                "stripe-signature",
-                signed(&s, &connection, &body, created).await,
-            )
-            .body(body)
-            .send()
-            .await
-            .expect("deliver");
+        let r = deliver_at(&s, &connection, body, created).await;
         assert_eq!(r.status(), StatusCode::OK, "{kind}");
         let now = till
-            .send(&s.base, &format!("/payments/{current}"), None, None)
+            .try_at(&s.base, &format!("/payments/{current}"), None, None)
             .await
             .expect("answer");
         assert_eq!(
@@ -314,7 +212,7 @@ async fn a_late_event_about_the_previous_sale_never_fails_the_current_one() {
             now.body
         );
         let on_reader = till
-            .send(&s.base, &format!("/readers/{reader}"), None, None)
+            .try_at(&s.base, &format!("/readers/{reader}"), None, None)
             .await
             .expect("answer");
         assert_eq!(
@@ -325,7 +223,7 @@ async fn a_late_event_about_the_previous_sale_never_fails_the_current_one() {
     }
     // The customer pays: the till hears it.
     let tapped = till
-        .send(
+        .try_at(
             &s.base,
             &format!("/test_helpers/readers/{reader}/present_payment_method"),
             Some("next-tap"),
@@ -335,7 +233,7 @@ async fn a_late_event_about_the_previous_sale_never_fails_the_current_one() {
         .expect("tap");
     assert!(tapped.status.is_success(), "{}", tapped.body);
     let paid = till
-        .send(
+        .try_at(
             &s.base,
             &format!("/payments/{current}?wait=20s"),
             None,
@@ -353,26 +251,29 @@ async fn a_sale_whose_instance_died_is_taken_over_within_seconds() {
     let connection = default_connection(&owner).await;
     let location = create_location(&owner, &connection, "Cafe").await;
     let reader = register(&owner, &location, "simulated-wpe", "Till").await;
-    let till = Till::new(&create_key(&owner, "Till", "pos").await.secret);
+    let till = Till::new(&s, &create_key(&owner, "Till", "pos").await.secret);
     let mut doomed = instance(&s).await;
     // Stripe hangs on the first PaymentIntent, so the request is still running when its
     // instance is killed.
     sim(
-        &s.simulator(),
+        &s,
         "/_sim/faults",
         json!({"status": 0, "count": 1, "hang_ms": 3000, "path_prefix": "/v1/payment_intents",
-               "method": "POST", "account": account_of(&s, &connection).await}),
+               "method": "POST", "account": account_of_connection(&s, &connection).await}),
     )
     .await;
     let sale = json!({"reader": reader, "amount": 1250});
     let first = {
         let (till, base, sale) = (till.clone(), doomed.base.clone(), sale.clone());
         tokio::spawn(async move {
-            till.send(&base, "/payments", Some("sale-dead"), Some(sale))
+            till.try_at(&base, "/payments", Some("sale-dead"), Some(sale))
                 .await
         })
     };
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    eventually("Stripe hangs on the sale's PaymentIntent", 10, || async {
+        faults(&s).await.is_empty()
+    })
+    .await;
     doomed.child.kill().await.expect("kill -9");
     let killed = tokio::time::Instant::now();
     assert!(
@@ -380,32 +281,33 @@ async fn a_sale_whose_instance_died_is_taken_over_within_seconds() {
         "the killed instance answered"
     );
 
-    // The till retries on the instance that is left, with the same key.
-    let mut conflicts = 0;
-    let answer = loop {
-        let a = till
-            .send(&s.base, "/payments", Some("sale-dead"), Some(sale.clone()))
-            .await
-            .expect("answer");
-        if a.status != StatusCode::CONFLICT {
-            break a;
-        }
-        assert_eq!(
-            a.body["error"]["code"], "idempotency_in_progress",
-            "{}",
-            a.body
-        );
-        conflicts += 1;
-        assert!(
-            killed.elapsed() < Duration::from_secs(15),
-            "still in progress {:?} after its instance died",
-            killed.elapsed()
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    // The till retries on the instance that is left, with the same key, every 250 ms.
+    let conflicts = AtomicUsize::new(0);
+    let answer = until(
+        "the sale taken over after its instance died",
+        15,
+        Duration::from_millis(250),
+        || async {
+            let a = till
+                .try_at(&s.base, "/payments", Some("sale-dead"), Some(sale.clone()))
+                .await
+                .expect("answer");
+            if a.status != StatusCode::CONFLICT {
+                return Some(a);
+            }
+            assert_eq!(
+                a.body["error"]["code"], "idempotency_in_progress",
+                "{}",
+                a.body
+            );
+            conflicts.fetch_add(1, Ordering::Relaxed);
+            None
+        },
+    )
+    .await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
     assert!(
-        conflicts > 0,
+        conflicts.load(Ordering::Relaxed) > 0,
         "the dead instance's claim was honoured for a moment"
     );
     let waited = killed.elapsed();
@@ -413,7 +315,7 @@ async fn a_sale_whose_instance_died_is_taken_over_within_seconds() {
         waited <= Duration::from_secs(12),
         "the till waited {waited:?}"
     );
-    let intents = at_stripe(&s, &owner).await;
+    let intents = intents_at_stripe(&s, &owner).await;
     assert_eq!(
         intents.len(),
         1,
@@ -452,29 +354,25 @@ async fn a_busy_store_under_faults_tells_every_till_the_truth() {
     bases.extend(doomed.as_ref().map(|p| p.base.clone()));
     let lb = Balancer::new(bases);
 
-    let account = account_of(&s, &connection).await;
+    let account = account_of_connection(&s, &connection).await;
     sim(
-        &s.simulator(),
+        &s,
         "/_sim/faults",
         json!({"status": 500, "rate": 0.05, "account": account}),
     )
     .await;
     sim(
-        &s.simulator(),
+        &s,
         "/_sim/faults",
         json!({"status": 0, "rate": 0.05, "hang_ms": 2000, "account": account}),
     )
     .await;
-    sim(
-        &s.simulator(),
-        "/_sim/webhooks",
-        json!({"delay_ms": 200, "drop": 20}),
-    )
-    .await;
+    sim(&s, "/_sim/webhooks", json!({"delay_ms": 200, "drop": 20})).await;
 
     let mut tills = Vec::new();
     for (lane, reader) in readers.iter().enumerate() {
         let till = Till::new(
+            &s,
             &create_key(&owner, &format!("Till {lane}"), "pos")
                 .await
                 .secret,
@@ -495,6 +393,8 @@ async fn a_busy_store_under_faults_tells_every_till_the_truth() {
         .await;
         process.child.kill().await.expect("kill -9");
         lb.replace(&process.base, None);
+        // The sleep is the outage itself: the instance stays down a while, as a real restart
+        // does, with the claims of the sales it held left behind.
         tokio::time::sleep(Duration::from_millis(500)).await;
         let back = instance(&s).await;
         lb.replace("", Some(back.base.clone()));
@@ -504,16 +404,11 @@ async fn a_busy_store_under_faults_tells_every_till_the_truth() {
     for till in tills {
         sales.extend(till.await.expect("till"));
     }
-    let r = reqwest::Client::new()
-        .delete(format!("{}/_sim/faults", s.simulator()))
-        .send()
-        .await
-        .expect("clear faults");
-    assert!(r.status().is_success());
+    clear_faults(&s).await;
     assert_eq!(sales.len(), lanes * per_lane);
 
     // Every till was told what Stripe did, and the database agrees once the faults clear.
-    let intents = at_stripe(&s, &owner).await;
+    let intents = intents_at_stripe(&s, &owner).await;
     assert_eq!(
         intents.len(),
         sales.len(),

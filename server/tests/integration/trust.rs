@@ -1,13 +1,16 @@
 //! What the server believes from outside: forwarded addresses, `next` after sign-in, text that
 //! ends up in CSV exports, Host headers, and where the simulator's control API listens.
 
-use crate::fleet::{create_location, default_connection, eventually, register};
+use crate::harness::fleet::{create_location, default_connection, register};
+use crate::harness::members::join;
+use crate::harness::payments::{charge, present};
+use crate::harness::wait::eventually;
+use crate::harness::webhooks::deliver_at;
 use crate::harness::{message, Browser, TestServer, Tweak, PASSWORD};
-use crate::members::join;
-use crate::payments::{charge, present, signed};
 use reqwest::header::{ACCEPT, HOST, LOCATION, ORIGIN, USER_AGENT};
 use reqwest::StatusCode;
 use server::middleware::client_meta::TrustedProxies;
+use std::time::Duration;
 
 fn behind_proxies(trusted: TrustedProxies) -> Option<Tweak> {
     Some(Box::new(move |config| server::config::Config {
@@ -392,16 +395,7 @@ async fn webhook_failures_on_our_side_say_nothing_internal() {
     let body = format!(
         r#"{{"id":"evt_internal","object":"event","type":"terminal.reader.action_failed","created":{now},"livemode":false,"pending_webhooks":1,"data":{{"object":{{}}}}}}"#
     );
-    let r = reqwest::Client::new()
-        .post(format!("{}/webhooks/stripe/{connection}", s.base))
-        .header(
-            "stripe-signature",
-            signed(&s, &connection, &body, now).await,
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("post");
+    let r = deliver_at(&s, &connection, body, now).await;
     assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let text = r.text().await.expect("body");
     assert!(text.contains("reference err_"), "{text}");
@@ -462,44 +456,48 @@ async fn the_development_origin_rule_needs_a_loopback_listener() {
 #[tokio::test]
 async fn the_simulator_control_api_stays_on_loopback_unless_allowed() {
     let bin = env!("CARGO_BIN_EXE_terminal-fleet");
+    // Dropped (a failed assertion, a timeout), a child is killed, not left listening.
     let run = |args: &[&str]| {
-        std::process::Command::new(bin)
+        tokio::process::Command::new(bin)
             .args(args)
             .env_remove("FLEET_SIMULATOR_ALLOW_REMOTE_CONTROL")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
             .spawn()
             .expect("spawn")
     };
-    let mut refused = run(&["stripe-sim", "--listen", "0.0.0.0:0"]);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = refused.try_wait().expect("wait") {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = refused.kill();
-            panic!("the simulator started on 0.0.0.0 without --allow-remote-control");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
-    assert!(!status.success());
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(refused.stderr.as_mut().expect("stderr"), &mut stderr)
-        .expect("stderr");
+    let refused = run(&["stripe-sim", "--listen", "0.0.0.0:0"]);
+    let output = tokio::time::timeout(Duration::from_secs(20), refused.wait_with_output())
+        .await
+        .expect("the simulator started on 0.0.0.0 without --allow-remote-control")
+        .expect("wait");
+    assert!(!output.status.success(), "exit status {}", output.status);
+    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--allow-remote-control"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 
+    let port = std::net::TcpListener::bind("0.0.0.0:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
     let mut allowed = run(&[
         "stripe-sim",
         "--listen",
-        "0.0.0.0:0",
+        &format!("0.0.0.0:{port}"),
         "--allow-remote-control",
     ]);
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    // Told to, it listens on 0.0.0.0: it answers there (through loopback) and keeps running.
+    let http = reqwest::Client::new();
+    eventually("the simulator answers on 0.0.0.0", 20, || async {
+        http.get(format!("http://127.0.0.1:{port}/_sim/faults"))
+            .send()
+            .await
+            .is_ok()
+    })
+    .await;
     let still_running = allowed.try_wait().expect("wait").is_none();
-    let _ = allowed.kill();
-    let _ = allowed.wait();
+    let _ = allowed.kill().await;
     assert!(still_running, "told to, it listens on 0.0.0.0");
 
     // The library refuses too, and so does the simulator built into the server.

@@ -4,20 +4,9 @@
 //! row already reflects, and refunded amounts only grow.
 
 use crate::ssr::ids::{new_id, now_ms};
+use crate::payments::forward::{self, rank, Decision};
 use fleet_stripe::{Charge, PaymentIntent};
 use sqlx::AnyConnection;
-
-/// How far along a PaymentIntent is; Stripe's states only move up this order (a decline returns
-/// to `requires_payment_method`, the same rank as before the card).
-pub fn rank(status: &str) -> i64 {
-    match status {
-        "requires_payment_method" | "requires_confirmation" | "requires_action" => 1,
-        "processing" => 2,
-        "requires_capture" => 3,
-        "canceled" | "succeeded" => 4,
-        _ => 0,
-    }
-}
 
 /// Who and what a new row is about, when we know it (our own test charges, reader actions).
 #[derive(Debug, Clone, Default)]
@@ -147,15 +136,27 @@ pub async fn apply_intent(
             // the payment on which reader: what we know fills what is missing.
             applied.changed |= fill_context(conn, connection_id, &pi.id, context).await?;
             // An older state arriving late changes nothing.
-            if new_rank < old_rank || (new_rank == old_rank && as_of < seen) {
-                return Ok(applied);
-            }
-            let same = old_status == status
-                && amount == pi.amount
-                && capturable == pi.amount_capturable
-                && received == pi.amount_received
-                && old_failure == failure_code;
-            if !same {
+            let decision = forward::decide(
+                &forward::View {
+                    status: &old_status,
+                    rank: old_rank,
+                    amount,
+                    amount_capturable: capturable,
+                    amount_received: received,
+                    failure_code: old_failure.as_deref(),
+                    as_of: seen,
+                },
+                &forward::View {
+                    status: &status,
+                    rank: new_rank,
+                    amount: pi.amount,
+                    amount_capturable: pi.amount_capturable,
+                    amount_received: pi.amount_received,
+                    failure_code: failure_code.as_deref(),
+                    as_of,
+                },
+            );
+            if let Decision::Write { moved } = decision {
                 sqlx::query(
                     "UPDATE payments SET status = $3, state_rank = $4, amount = $5,
                      amount_capturable = $6, amount_received = $7, failure_code = $8,
@@ -177,8 +178,8 @@ pub async fn apply_intent(
                 .execute(&mut *conn)
                 .await?;
                 applied.changed = true;
-                applied.moved = old_status != status;
-            } else if as_of > seen {
+                applied.moved = moved;
+            } else if decision == Decision::NoteSeen {
                 sqlx::query(
                     "UPDATE payments SET stripe_seen = $3 WHERE connection_id = $1 AND id = $2",
                 )

@@ -7,10 +7,11 @@ use crate::error::{quote, AppError, AppResult};
 use crate::fleet::ssr::reader_rows::{self, Mirror};
 use crate::fleet::ssr::reader_views;
 use crate::model::Permission;
+use crate::payments::charge_rules;
 use crate::payments::outcome::{needs_check, Facts};
 use crate::payments::types::{
     format_amount, parse_amount, CurrencyTotal, PaymentDetail, PaymentView, TimelineItem,
-    TransactionQuery, TransactionsView, CURRENCIES, TRANSACTIONS_PER_PAGE,
+    TransactionQuery, TransactionsView, TRANSACTIONS_PER_PAGE,
 };
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::caller::Caller;
@@ -29,8 +30,7 @@ pub fn new_operation() -> String {
 }
 
 fn check_operation(op: &str) -> AppResult<()> {
-    let ok = (8..=64).contains(&op.len()) && op.chars().all(|c| c.is_ascii_alphanumeric());
-    if ok {
+    if charge_rules::operation_is_valid(op) {
         Ok(())
     } else {
         Err(AppError::BadRequest(
@@ -347,15 +347,7 @@ pub async fn test_charge(
 }
 
 fn check_currency(currency: &str) -> AppResult<String> {
-    let currency = currency.trim().to_ascii_lowercase();
-    if CURRENCIES.contains(&currency.as_str()) {
-        Ok(currency)
-    } else {
-        Err(AppError::invalid(
-            "currency",
-            "Choose a currency from the list.",
-        ))
-    }
+    charge_rules::currency(currency).map_err(AppError::from)
 }
 
 /// Starts a charge: a `card_present` PaymentIntent handed to the reader.
@@ -363,32 +355,10 @@ pub async fn start_charge(caller: &Caller, charge: &Charge<'_>) -> AppResult<Str
     let op = charge.op;
     check_operation(op)?;
     let currency = check_currency(charge.currency)?;
-    let minor = charge.amount;
-    if minor < 1 {
-        return Err(AppError::invalid(
-            "amount",
-            "The amount must be at least 1 (in the currency's smallest unit).",
-        ));
-    }
+    let minor = charge_rules::amount(charge.amount)?;
     let reader = reader_views::find(caller, charge.reader_id).await?;
-    let capture = charge.capture;
-    let description = charge.description.trim();
-    if description.chars().count() > 200 {
-        return Err(AppError::invalid(
-            "description",
-            "Keep the description under 200 characters.",
-        ));
-    }
-    let capture = match capture {
-        "manual" => "manual",
-        "automatic" | "" => "automatic",
-        _ => {
-            return Err(AppError::invalid(
-                "capture",
-                "Choose automatic or manual capture.",
-            ))
-        }
-    };
+    let description = charge_rules::description(charge.description)?;
+    let capture = charge_rules::capture(charge.capture)?;
     let access =
         stripe_access::load(&caller.state, &caller.tenant_id, &reader.connection_id).await?;
     let mut metadata = std::collections::BTreeMap::new();

@@ -1,9 +1,7 @@
-//! Starts a server per test and talks to it like a browser would.
+//! A real server per test, on a fresh database: a temporary SQLite file, or a fresh PostgreSQL
+//! database when FLEET_TEST_DB=postgres.
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, ORIGIN};
-use reqwest::{Client, Response, StatusCode};
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use super::Browser;
 use server::config::{Config, Environment};
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -124,20 +122,7 @@ impl TestServer {
     }
 
     pub fn client_with_origin(&self, origin: Option<&str>) -> Browser {
-        let mut headers = HeaderMap::new();
-        if let Some(origin) = origin {
-            headers.insert(ORIGIN, HeaderValue::from_str(origin).expect("origin"));
-        }
-        let http = Client::builder()
-            .cookie_store(true)
-            .default_headers(headers)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        Browser {
-            http,
-            base: self.base.clone(),
-        }
+        Browser::new(&self.base, origin)
     }
 
     /// Signs up a new user (with their own tenant) and returns their signed-in client.
@@ -159,6 +144,15 @@ impl TestServer {
             r.status(),
             r.text().await.unwrap_or_default()
         );
+        b
+    }
+
+    /// A new browser in which `email` (signed up before, on this or another instance) signs in.
+    pub async fn signed_in(&self, email: &str) -> Browser {
+        let b = self.client();
+        let () = b
+            .ok("sign_in", &[("email", email), ("password", PASSWORD)])
+            .await;
         b
     }
 
@@ -212,84 +206,6 @@ impl Drop for TestServer {
     }
 }
 
-#[derive(Clone)]
-pub struct Browser {
-    pub http: Client,
-    pub base: String,
-}
-
-impl Browser {
-    /// Calls a server function the way the hydrated app does (form-encoded POST).
-    pub async fn call(&self, name: &str, form: &[(&str, &str)]) -> Response {
-        self.http
-            .post(format!("{}/sf/{name}", self.base))
-            .header(ACCEPT, "application/json")
-            .form(form)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    /// Calls a server function and decodes its successful answer.
-    pub async fn ok<T: DeserializeOwned>(&self, name: &str, form: &[(&str, &str)]) -> T {
-        let r = self.call(name, form).await;
-        let status = r.status();
-        let body = r.text().await.expect("body");
-        assert!(status.is_success(), "{name} failed: {status} {body}");
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{name}: {e}: {body}"))
-    }
-
-    /// Calls a server function expecting an error; returns the status and the error JSON.
-    pub async fn err(&self, name: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
-        let r = self.call(name, form).await;
-        let status = r.status();
-        let body = r.text().await.expect("body");
-        assert!(
-            !status.is_success(),
-            "{name} unexpectedly succeeded: {body}"
-        );
-        (
-            status,
-            serde_json::from_str(&body).unwrap_or(Value::String(body)),
-        )
-    }
-
-    /// Loads a page as a browser does (`Accept: text/html`).
-    pub async fn get(&self, path: &str) -> Response {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .header(ACCEPT, "text/html,application/xhtml+xml")
-            .send()
-            .await
-            .expect("request")
-    }
-
-    pub async fn me(&self) -> Option<app::model::Me> {
-        self.ok("current_user", &[]).await
-    }
-}
-
-/// The message inside an error JSON such as `{"Invalid":{"field":…,"message":…}}`.
-pub fn message(err: &Value) -> String {
-    match err {
-        Value::Object(map) => map
-            .values()
-            .next()
-            .map(|v| match v {
-                Value::String(s) => s.clone(),
-                Value::Object(o) => o
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                other => other.to_string(),
-            })
-            .unwrap_or_default(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// The configuration every test server starts from: development, loopback, a random port, the
 /// built-in simulator and a stand-in for api.stripe.com.
 pub async fn test_config(database_url: String, data_dir: std::path::PathBuf) -> Config {
@@ -331,109 +247,4 @@ async fn stand_in_stripe() -> String {
         fleet_stripe_sim::Simulator::new(fleet_stripe_sim::SimConfig::default()).serve(listener),
     );
     url
-}
-
-/// An open `/events` stream.
-pub struct EventStream {
-    response: Response,
-    buffer: String,
-}
-
-impl Browser {
-    pub async fn events(&self) -> EventStream {
-        self.events_at("/events").await
-    }
-
-    /// Opens a live stream at `path` (such as `/events?all=1`), which must be granted.
-    pub async fn events_at(&self, path: &str) -> EventStream {
-        let response = self.open_events(path).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        EventStream {
-            response,
-            buffer: String::new(),
-        }
-    }
-
-    /// Asks for a live stream at `path`, whatever the answer.
-    pub async fn open_events(&self, path: &str) -> Response {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .header(ACCEPT, "text/event-stream")
-            .send()
-            .await
-            .expect("events")
-    }
-}
-
-/// What an open stream says next.
-#[derive(Debug)]
-pub enum Said {
-    /// A named event other than `ready` (such as `session`), with its data.
-    Event(String, Value),
-    /// A plain message.
-    Message(Value),
-    /// The server ended the stream.
-    Ended,
-    /// Nothing within the wait.
-    Nothing,
-}
-
-impl EventStream {
-    pub fn from_response(response: Response) -> EventStream {
-        EventStream {
-            response,
-            buffer: String::new(),
-        }
-    }
-
-    /// The next thing the stream says within `wait`; keep-alives and `ready` are skipped.
-    pub async fn next_said(&mut self, wait: std::time::Duration) -> Said {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            while let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let field = |name: &str| {
-                    block
-                        .lines()
-                        .find_map(|l| l.strip_prefix(name))
-                        .map(|v| v.trim().to_string())
-                };
-                let data =
-                    field("data:").map(|d| serde_json::from_str(&d).unwrap_or(Value::String(d)));
-                match (field("event:"), data) {
-                    (Some(name), _) if name == "ready" => continue,
-                    (Some(name), Some(data)) => return Said::Event(name, data),
-                    (None, Some(data)) => return Said::Message(data),
-                    _ => continue,
-                }
-            }
-            match tokio::time::timeout_at(deadline, self.response.chunk()).await {
-                Err(_) => return Said::Nothing,
-                Ok(Ok(Some(bytes))) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
-                Ok(Ok(None)) | Ok(Err(_)) => return Said::Ended,
-            }
-        }
-    }
-
-    /// The next `data:` payload of a plain message (named events such as `ready` are skipped),
-    /// or `None` after `wait` without one.
-    pub async fn next_message(&mut self, wait: std::time::Duration) -> Option<Value> {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            while let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                if block.lines().any(|l| l.starts_with("event:")) {
-                    continue;
-                }
-                if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data:")) {
-                    return serde_json::from_str(data.trim()).ok();
-                }
-            }
-            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
-                .await
-                .ok()?;
-            let bytes = chunk.ok()??;
-            self.buffer.push_str(&String::from_utf8_lossy(&bytes));
-        }
-    }
 }
