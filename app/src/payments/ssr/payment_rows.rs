@@ -3,8 +3,8 @@
 //! stored one is ignored, so is one of the same rank that Stripe created before the answer the
 //! row already reflects, and refunded amounts only grow.
 
-use crate::ssr::ids::{new_id, now_ms};
 use crate::payments::forward::{self, rank, Decision};
+use crate::ssr::ids::{new_id, now_ms};
 use fleet_stripe::{Charge, PaymentIntent};
 use sqlx::AnyConnection;
 
