@@ -13,8 +13,8 @@ use crate::harness::stripe::{
 use crate::harness::wait::eventually;
 use crate::harness::webhooks::{deliver, webhook_url};
 use crate::harness::{message, on_postgres, TestServer};
-use app::fleet::types::{LocationDetail, LocationsView, OverviewView};
 use app::connections::types::ConnectionsView;
+use app::fleet::types::{LocationDetail, LocationsView, OverviewView};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;

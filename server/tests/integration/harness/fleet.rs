@@ -1,8 +1,8 @@
 //! Locations and readers, made the way a person makes them on the pages.
 
 use super::{Browser, TestServer};
-use app::fleet::types::{ReaderDetail, ReadersView};
 use app::connections::types::ConnectionsView;
+use app::fleet::types::{ReaderDetail, ReadersView};
 
 /// The organisation's first Stripe connection (the simulator one every new organisation has).
 pub async fn default_connection(b: &Browser) -> String {
