@@ -32,6 +32,14 @@ pub fn spawn(db: Db) -> tokio::task::JoinHandle<()> {
             {
                 tracing::warn!(error = %err, "could not prune sign-up attempts");
             }
+            // A Connect consent nobody came back from within an hour is only clutter.
+            if let Err(err) = sqlx::query("DELETE FROM connect_flows WHERE created_at < $1")
+                .bind(now - 3600 * 1000)
+                .execute(&db.pool)
+                .await
+            {
+                tracing::warn!(error = %err, "could not prune Connect consents");
+            }
             // Like Stripe, an Idempotency-Key is remembered for 24 hours.
             if let Err(err) = sqlx::query("DELETE FROM api_idempotency WHERE created_at < $1")
                 .bind(now - 24 * 3600 * 1000)
