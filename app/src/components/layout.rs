@@ -127,11 +127,14 @@ fn TenantSwitcher(me: Me) -> impl IntoView {
 fn UserMenu(email: String) -> impl IntoView {
     view! {
         <details class="user-menu">
-            <summary aria-label="Account menu">
+            // The name starts with the visible email (WCAG 2.5.3, label in name) and says what
+            // the control opens; on narrow screens, where the email is hidden, only the latter.
+            <summary>
                 <span class="avatar" aria-hidden="true">
                     {email.chars().next().map(|c| c.to_ascii_uppercase()).unwrap_or('?').to_string()}
                 </span>
                 <span class="user-email">{email.clone()}</span>
+                <span class="visually-hidden">" — account menu"</span>
             </summary>
             <div class="menu">
                 <a href="/settings">"Account settings"</a>
