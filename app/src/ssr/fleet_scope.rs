@@ -46,14 +46,20 @@ pub fn escape_like(text: &str) -> String {
         .replace('_', "\\_")
 }
 
-/// For queries across the user's organisations (user id bound as `$1`, memberships joined):
-/// the condition that the member, with the role in `role_column`, may see `location_column`.
-pub fn member_sees(role_column: &str, tenant_column: &str, location_column: &str) -> String {
+/// For queries across the user's organisations (memberships joined): the condition that the
+/// member, with the role in `role_column`, may see `location_column`; `user` is the placeholder
+/// the user's id is bound to.
+pub fn member_sees(
+    user: &str,
+    role_column: &str,
+    tenant_column: &str,
+    location_column: &str,
+) -> String {
     format!(
         "({role_column} <> 'operator' OR {location_column} IN (SELECT g.location_id
-          FROM location_grants g WHERE g.tenant_id = {tenant_column} AND g.user_id = $1)
+          FROM location_grants g WHERE g.tenant_id = {tenant_column} AND g.user_id = {user})
           OR {location_column} IN (SELECT gl.location_id FROM store_group_locations gl
           JOIN group_grants gg ON gg.group_id = gl.group_id
-          WHERE gg.tenant_id = {tenant_column} AND gg.user_id = $1))"
+          WHERE gg.tenant_id = {tenant_column} AND gg.user_id = {user}))"
     )
 }
