@@ -56,8 +56,7 @@ impl<'q> Binds<'q> {
         format!("${}", self.values.len())
     }
 
-    pub fn query<'s>(&'s self, sql: &'s str) -> Query<'s, Any, AnyArguments<'s>>
-    {
+    pub fn query<'s>(&'s self, sql: &'s str) -> Query<'s, Any, AnyArguments<'s>> {
         self.values
             .iter()
             .fold(sqlx::query(sql), |q, value| match value {

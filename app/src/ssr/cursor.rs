@@ -79,11 +79,16 @@ mod tests {
 
     #[test]
     fn a_cursor_reads_back_what_it_wrote() {
-        let cursor = Cursor::new(1_764_480_000_000, ["conn:1".to_string(), "evt_1".to_string()]);
+        let cursor = Cursor::new(
+            1_764_480_000_000,
+            ["conn:1".to_string(), "evt_1".to_string()],
+        );
         assert_eq!(Cursor::<2>::decode(&cursor.encode()).unwrap(), cursor);
         let one = Cursor::new(-5, [String::from("pi_ä/?&=")]);
         let text = one.encode();
-        assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_eq!(Cursor::<1>::parse(Some(&text)).unwrap(), Some(one));
     }
 

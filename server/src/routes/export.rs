@@ -1,9 +1,9 @@
 //! `GET /transactions.csv?…`: the filtered transactions as CSV, streamed page by page so an
 //! export of any size holds one page in memory. Same filters and scope as the Transactions page.
 
+use app::error::AppResult;
 use app::model::Permission;
 use app::payments::ssr::payments_service;
-use app::error::AppResult;
 use app::payments::types::{format_amount, PaymentView, TransactionQuery, TransactionsView};
 use app::ssr::audit::{record, Entry};
 use app::ssr::caller::resolve;

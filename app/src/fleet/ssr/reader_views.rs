@@ -4,8 +4,8 @@
 
 use crate::error::{AppError, AppResult};
 use crate::fleet::types::{ActionView, ReaderView};
-use crate::ssr::caller::Caller;
 use crate::ssr::binds::Binds;
+use crate::ssr::caller::Caller;
 use crate::ssr::fleet_scope::LocationScope;
 
 /// A reader row joined with its location's name, as [`SELECT`] reads it.
@@ -72,13 +72,13 @@ pub(super) const SELECT: &str = "SELECT r.id, r.connection_id, r.label, r.locati
 /// One reader the caller may see.
 pub async fn find(caller: &Caller, id: &str) -> AppResult<ReaderView> {
     let mut binds = Binds::new();
-    let scope = LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
+    let scope =
+        LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
     let id_param = binds.add(id);
-    let row: Option<Row> = binds.query_as(&format!(
-        "{SELECT} WHERE {scope} AND r.id = {id_param}"
-    ))
-    .fetch_optional(&caller.db().pool)
-    .await?;
+    let row: Option<Row> = binds
+        .query_as(&format!("{SELECT} WHERE {scope} AND r.id = {id_param}"))
+        .fetch_optional(&caller.db().pool)
+        .await?;
     row.map(ReaderView::from)
         .ok_or_else(|| AppError::not_found("reader"))
 }

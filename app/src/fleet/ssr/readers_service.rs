@@ -10,8 +10,8 @@ use crate::fleet::types::{
 use crate::model::Permission;
 use crate::payments::ssr::payments_service;
 use crate::ssr::audit::{record, Entry};
-use crate::ssr::caller::Caller;
 use crate::ssr::binds::Binds;
+use crate::ssr::caller::Caller;
 use crate::ssr::fleet_scope::{escape_like, LocationScope};
 use crate::ssr::ids::{new_id, now_ms};
 use crate::ssr::stripe_access::{self, Access};
@@ -96,20 +96,23 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
 
     let mut binds = Binds::new();
     let scope = LocationScope::for_caller(caller).clause(&mut binds, "l.tenant_id", "l.id");
-    let locations: Vec<(String, String)> = binds.query_as(&format!(
-        "SELECT l.id, l.display_name FROM locations l WHERE {scope}
+    let locations: Vec<(String, String)> = binds
+        .query_as(&format!(
+            "SELECT l.id, l.display_name FROM locations l WHERE {scope}
          ORDER BY l.display_name, l.id"
-    ))
-    .fetch_all(&caller.db().pool)
-    .await?;
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     let mut binds = Binds::new();
-    let scope = LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
-    let device_types: Vec<String> = binds.query_scalar(&format!(
-        "SELECT DISTINCT r.device_type FROM readers r WHERE {scope}
+    let scope =
+        LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
+    let device_types: Vec<String> = binds
+        .query_scalar(&format!(
+            "SELECT DISTINCT r.device_type FROM readers r WHERE {scope}
          ORDER BY r.device_type"
-    ))
-    .fetch_all(&caller.db().pool)
-    .await?;
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     let simulator: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM stripe_connections WHERE tenant_id = $1 AND kind = 'simulator'",
     )
@@ -133,27 +136,31 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
 /// Every reader at one location (already checked visible by the caller).
 pub async fn at_location(caller: &Caller, location_id: &str) -> AppResult<Vec<ReaderView>> {
     let mut binds = Binds::new();
-    let scope = LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
+    let scope =
+        LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
     let location_id_param = binds.add(location_id);
-    let rows: Vec<Row> = binds.query_as(&format!(
-        "{SELECT} WHERE {scope} AND r.location_id = {location_id_param}
+    let rows: Vec<Row> = binds
+        .query_as(&format!(
+            "{SELECT} WHERE {scope} AND r.location_id = {location_id_param}
          ORDER BY LOWER(r.label), r.id LIMIT 1000"
-    ))
-    .fetch_all(&caller.db().pool)
-    .await?;
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     Ok(rows.into_iter().map(ReaderView::from).collect())
 }
 
 /// Readers with a raised offline alert, longest first.
 pub async fn alerts(caller: &Caller) -> AppResult<Vec<ReaderView>> {
     let mut binds = Binds::new();
-    let scope = LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
-    let rows: Vec<Row> = binds.query_as(&format!(
-        "{SELECT} WHERE {scope} AND r.alert_since IS NOT NULL
+    let scope =
+        LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
+    let rows: Vec<Row> = binds
+        .query_as(&format!(
+            "{SELECT} WHERE {scope} AND r.alert_since IS NOT NULL
          ORDER BY r.alert_since, r.id LIMIT 200"
-    ))
-    .fetch_all(&caller.db().pool)
-    .await?;
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     Ok(rows.into_iter().map(ReaderView::from).collect())
 }
 
@@ -286,12 +293,13 @@ pub async fn register(
     let mut binds = Binds::new();
     let scope = LocationScope::for_caller(caller).clause(&mut binds, "l.tenant_id", "l.id");
     let location_id_param = binds.add(location_id);
-    let connection: Option<(String, String)> = binds.query_as(&format!(
-        "SELECT l.connection_id, l.display_name FROM locations l
+    let connection: Option<(String, String)> = binds
+        .query_as(&format!(
+            "SELECT l.connection_id, l.display_name FROM locations l
          WHERE {scope} AND l.id = {location_id_param}"
-    ))
-    .fetch_optional(&caller.db().pool)
-    .await?;
+        ))
+        .fetch_optional(&caller.db().pool)
+        .await?;
     let Some((connection_id, location_name)) = connection else {
         return Err(AppError::not_found("location"));
     };

@@ -14,8 +14,8 @@ use crate::payments::types::{
     TransactionQuery, TransactionsView, TRANSACTIONS_PER_PAGE,
 };
 use crate::ssr::audit::{record, Entry};
-use crate::ssr::caller::Caller;
 use crate::ssr::binds::Binds;
+use crate::ssr::caller::Caller;
 use crate::ssr::cursor::Cursor;
 use crate::ssr::fleet_scope::{escape_like, LocationScope};
 use crate::ssr::ids::{new_token, now_ms};
@@ -132,13 +132,13 @@ const SELECT: &str = "SELECT p.id, p.connection_id, p.reader_id, r.label AS read
 /// One payment the caller may see, with the connection it belongs to.
 async fn find(caller: &Caller, id: &str) -> AppResult<(PaymentView, String)> {
     let mut binds = Binds::new();
-    let scope = LocationScope::for_caller(caller).clause(&mut binds, "p.tenant_id", "p.location_id");
+    let scope =
+        LocationScope::for_caller(caller).clause(&mut binds, "p.tenant_id", "p.location_id");
     let id_param = binds.add(id);
-    let row: Option<Row> = binds.query_as(&format!(
-        "{SELECT} WHERE {scope} AND p.id = {id_param}"
-    ))
-    .fetch_optional(&caller.db().pool)
-    .await?;
+    let row: Option<Row> = binds
+        .query_as(&format!("{SELECT} WHERE {scope} AND p.id = {id_param}"))
+        .fetch_optional(&caller.db().pool)
+        .await?;
     let row = row.ok_or_else(|| AppError::not_found("payment"))?;
     let connection = row.connection_id.clone();
     Ok((row.view(), connection))
@@ -753,14 +753,16 @@ pub async fn refund_minor(
 /// The newest payments on one reader.
 pub async fn for_reader(caller: &Caller, reader_id: &str) -> AppResult<Vec<PaymentView>> {
     let mut binds = Binds::new();
-    let scope = LocationScope::for_caller(caller).clause(&mut binds, "p.tenant_id", "p.location_id");
+    let scope =
+        LocationScope::for_caller(caller).clause(&mut binds, "p.tenant_id", "p.location_id");
     let reader_id_param = binds.add(reader_id);
-    let rows: Vec<Row> = binds.query_as(&format!(
-        "{SELECT} WHERE {scope} AND p.reader_id = {reader_id_param}
+    let rows: Vec<Row> = binds
+        .query_as(&format!(
+            "{SELECT} WHERE {scope} AND p.reader_id = {reader_id_param}
          ORDER BY p.created_at DESC, p.id DESC LIMIT 10"
-    ))
-    .fetch_all(&caller.db().pool)
-    .await?;
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     Ok(rows.into_iter().map(Row::view).collect())
 }
 
@@ -769,14 +771,16 @@ pub async fn last_per_location(
     caller: &Caller,
 ) -> AppResult<std::collections::HashMap<String, PaymentView>> {
     let mut binds = Binds::new();
-    let scope = LocationScope::for_caller(caller).clause(&mut binds, "p.tenant_id", "p.location_id");
-    let rows: Vec<Row> = binds.query_as(&format!(
-        "{SELECT} WHERE {scope} AND p.location_id IS NOT NULL
+    let scope =
+        LocationScope::for_caller(caller).clause(&mut binds, "p.tenant_id", "p.location_id");
+    let rows: Vec<Row> = binds
+        .query_as(&format!(
+            "{SELECT} WHERE {scope} AND p.location_id IS NOT NULL
            AND p.created_at = (SELECT MAX(q.created_at) FROM payments q
                                WHERE q.tenant_id = p.tenant_id AND q.location_id = p.location_id)"
-    ))
-    .fetch_all(&caller.db().pool)
-    .await?;
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
@@ -795,7 +799,11 @@ fn day_start(date: &str, field: &str) -> AppResult<i64> {
 
 /// A transactions filter as SQL conditions on `p`, tenant and scope first, its values added to
 /// `binds`.
-fn filter<'c>(caller: &'c Caller, query: &TransactionQuery, binds: &mut Binds<'c>) -> AppResult<String> {
+fn filter<'c>(
+    caller: &'c Caller,
+    query: &TransactionQuery,
+    binds: &mut Binds<'c>,
+) -> AppResult<String> {
     let mut conditions =
         vec![LocationScope::for_caller(caller).clause(binds, "p.tenant_id", "p.location_id")];
     let some = |v: &Option<String>| {
@@ -910,12 +918,13 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
 
     let mut binds = Binds::new();
     let scope = LocationScope::for_caller(caller).clause(&mut binds, "l.tenant_id", "l.id");
-    let locations: Vec<(String, String)> = binds.query_as(&format!(
-        "SELECT l.id, l.display_name FROM locations l WHERE {scope}
+    let locations: Vec<(String, String)> = binds
+        .query_as(&format!(
+            "SELECT l.id, l.display_name FROM locations l WHERE {scope}
          ORDER BY l.display_name, l.id"
-    ))
-    .fetch_all(&caller.db().pool)
-    .await?;
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     Ok(TransactionsView {
         payments,
         next,

@@ -327,11 +327,7 @@ pub async fn list(
     }
     if let Some(cursor) = &cursor {
         sql.push_str(" AND ");
-        sql.push_str(&cursor.older_than(
-            &mut binds,
-            "e.received_at",
-            ["e.connection_id", "e.id"],
-        ));
+        sql.push_str(&cursor.older_than(&mut binds, "e.received_at", ["e.connection_id", "e.id"]));
     }
     sql.push_str(" ORDER BY e.received_at DESC, e.connection_id DESC, e.id DESC LIMIT 51");
     type Row = (

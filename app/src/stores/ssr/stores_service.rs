@@ -4,8 +4,8 @@
 
 use crate::auth::ssr::auth_service;
 use crate::error::{AppError, AppResult};
-use crate::ssr::caller::Caller;
 use crate::ssr::binds::Binds;
+use crate::ssr::caller::Caller;
 use crate::ssr::fleet_scope::member_sees;
 use crate::ssr::ids::now_ms;
 use crate::stores::types::{StoreLastPayment, StoreRow, StoresQuery, StoresTotals, StoresView};
@@ -62,8 +62,9 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
     let mut binds = Binds::new();
     let user = binds.add(&caller.user_id);
     let sees = member_sees(&user, "m.role", "l.tenant_id", "l.id");
-    let stores: Vec<Store> = binds.query_as(&format!(
-        "WITH visible AS MATERIALIZED (
+    let stores: Vec<Store> = binds
+        .query_as(&format!(
+            "WITH visible AS MATERIALIZED (
            SELECT l.tenant_id, t.name AS tenant_name, l.connection_id, c.name AS connection_name,
              l.id, l.display_name, l.city, l.state, l.country,
              (SELECT p.id FROM payments p WHERE p.tenant_id = l.tenant_id AND p.location_id = l.id
@@ -78,9 +79,9 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
            lp.currency AS last_currency, lp.status AS last_status, lp.created_at AS last_at
          FROM visible v
          LEFT JOIN payments lp ON lp.tenant_id = v.tenant_id AND lp.id = v.last_id"
-    ))
-    .fetch_all(&db.pool)
-    .await?;
+        ))
+        .fetch_all(&db.pool)
+        .await?;
     let counts: Vec<Counts> = sqlx::query_as(
         "SELECT r.tenant_id, r.location_id,
            CAST(SUM(CASE WHEN r.status = 'online' THEN 1 ELSE 0 END) AS BIGINT) AS online,
@@ -273,13 +274,14 @@ pub async fn open_store(caller: &Caller, tenant_id: &str, location_id: &str) -> 
     let tenant_param = binds.add(&tenant.id);
     let location_param = binds.add(location_id);
     let sees = member_sees(&user, "m.role", "l.tenant_id", "l.id");
-    let visible: Option<String> = binds.query_scalar(&format!(
-        "SELECT l.id FROM locations l
+    let visible: Option<String> = binds
+        .query_scalar(&format!(
+            "SELECT l.id FROM locations l
          JOIN memberships m ON m.tenant_id = l.tenant_id AND m.user_id = {user}
          WHERE l.tenant_id = {tenant_param} AND l.id = {location_param} AND {sees}"
-    ))
-    .fetch_optional(&caller.db().pool)
-    .await?;
+        ))
+        .fetch_optional(&caller.db().pool)
+        .await?;
     let Some(location) = visible else {
         return Err(AppError::not_found("store"));
     };
