@@ -63,3 +63,24 @@ pub fn member_sees(
           WHERE gg.tenant_id = {tenant_column} AND gg.user_id = {user}))"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clause_numbers_its_placeholders_after_those_already_bound() {
+        let scope = LocationScope {
+            tenant_id: "t1",
+            user_id: "u1",
+            sees_all: false,
+        };
+        let mut binds = Binds::new();
+        assert_eq!(binds.add("first"), "$1");
+        let clause = scope.clause(&mut binds, "r.tenant_id", "r.location_id");
+        assert!(clause.starts_with("r.tenant_id = $2 AND ($4 = 1 OR r.location_id IN"));
+        assert!(clause.contains("g.tenant_id = $2 AND g.user_id = $3"));
+        assert!(clause.contains("gg.tenant_id = $2 AND gg.user_id = $3"));
+        assert_eq!(binds.add("next"), "$5");
+    }
+}
