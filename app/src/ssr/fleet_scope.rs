@@ -1,24 +1,42 @@
 //! Which locations a caller may see. Operators see only the locations they were granted, one
-//! by one or through a store group; every other role sees the whole tenant. Scoped queries bind the tenant as `$1`, the user as
-//! `$2` and "sees everything" as `$3`, then add [`location_clause`] for their location column.
+//! by one or through a store group; every other role sees the whole tenant. A scoped query adds
+//! [`LocationScope::clause`] for its tenant and location columns, which binds its own values.
 
+use super::binds::Binds;
 use super::caller::Caller;
 use crate::model::Role;
 
-/// `1` when the caller sees every location of the tenant.
-pub fn sees_all(caller: &Caller) -> i64 {
-    i64::from(caller.role != Role::Operator)
+/// The locations one caller may see, as a SQL condition.
+#[derive(Debug, Clone, Copy)]
+pub struct LocationScope<'c> {
+    tenant_id: &'c str,
+    user_id: &'c str,
+    sees_all: bool,
 }
 
-/// The SQL condition limiting `column` (a location id) to what the caller may see.
-pub fn location_clause(column: &str) -> String {
-    format!(
-        "($3 = 1 OR {column} IN (SELECT g.location_id FROM location_grants g
-          WHERE g.tenant_id = $1 AND g.user_id = $2)
+impl<'c> LocationScope<'c> {
+    pub fn for_caller(caller: &'c Caller) -> Self {
+        LocationScope {
+            tenant_id: &caller.tenant_id,
+            user_id: &caller.user_id,
+            sees_all: caller.role != Role::Operator,
+        }
+    }
+
+    /// The condition limiting rows to the caller's tenant (`tenant_column`) and to the
+    /// locations it may see (`column`, a location id); its values are added to `binds`.
+    pub fn clause(&self, binds: &mut Binds<'c>, tenant_column: &str, column: &str) -> String {
+        let tenant = binds.add(self.tenant_id);
+        let user = binds.add(self.user_id);
+        let all = binds.add(i64::from(self.sees_all));
+        format!(
+            "{tenant_column} = {tenant} AND ({all} = 1 OR {column} IN (SELECT g.location_id FROM location_grants g
+          WHERE g.tenant_id = {tenant} AND g.user_id = {user})
           OR {column} IN (SELECT gl.location_id FROM store_group_locations gl
           JOIN group_grants gg ON gg.group_id = gl.group_id
-          WHERE gg.tenant_id = $1 AND gg.user_id = $2))"
-    )
+          WHERE gg.tenant_id = {tenant} AND gg.user_id = {user}))"
+        )
+    }
 }
 
 /// `text` for a LIKE pattern with LIKE's own wildcards taken literally (with a backslash escape).
@@ -28,14 +46,41 @@ pub fn escape_like(text: &str) -> String {
         .replace('_', "\\_")
 }
 
-/// For queries across the user's organisations (user id bound as `$1`, memberships joined):
-/// the condition that the member, with the role in `role_column`, may see `location_column`.
-pub fn member_sees(role_column: &str, tenant_column: &str, location_column: &str) -> String {
+/// For queries across the user's organisations (memberships joined): the condition that the
+/// member, with the role in `role_column`, may see `location_column`; `user` is the placeholder
+/// the user's id is bound to.
+pub fn member_sees(
+    user: &str,
+    role_column: &str,
+    tenant_column: &str,
+    location_column: &str,
+) -> String {
     format!(
         "({role_column} <> 'operator' OR {location_column} IN (SELECT g.location_id
-          FROM location_grants g WHERE g.tenant_id = {tenant_column} AND g.user_id = $1)
+          FROM location_grants g WHERE g.tenant_id = {tenant_column} AND g.user_id = {user})
           OR {location_column} IN (SELECT gl.location_id FROM store_group_locations gl
           JOIN group_grants gg ON gg.group_id = gl.group_id
-          WHERE gg.tenant_id = {tenant_column} AND gg.user_id = $1))"
+          WHERE gg.tenant_id = {tenant_column} AND gg.user_id = {user}))"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clause_numbers_its_placeholders_after_those_already_bound() {
+        let scope = LocationScope {
+            tenant_id: "t1",
+            user_id: "u1",
+            sees_all: false,
+        };
+        let mut binds = Binds::new();
+        assert_eq!(binds.add("first"), "$1");
+        let clause = scope.clause(&mut binds, "r.tenant_id", "r.location_id");
+        assert!(clause.starts_with("r.tenant_id = $2 AND ($4 = 1 OR r.location_id IN"));
+        assert!(clause.contains("g.tenant_id = $2 AND g.user_id = $3"));
+        assert!(clause.contains("gg.tenant_id = $2 AND gg.user_id = $3"));
+        assert_eq!(binds.add("next"), "$5");
+    }
 }

@@ -4,9 +4,11 @@
 //! wasm bundle.
 
 pub mod audit;
+pub mod binds;
 pub mod bus;
 pub mod caller;
 pub mod client_meta;
+pub mod cursor;
 pub mod db;
 pub mod fleet_scope;
 pub mod ids;

@@ -1,15 +1,14 @@
 //! `GET /audit.csv?…`: the audit log with the Audit page's filters (actor, action, target,
 //! dates) as CSV, streamed page by page; the export itself is audited.
 
-use super::export::{csv_bytes, refuse};
+use super::export::{csv_download, refuse, CsvPage};
 use app::audit::ssr::audit_service;
-use app::audit::types::{AuditEntry, AuditFilter};
+use app::audit::types::{AuditEntry, AuditFilter, AuditPage};
 use app::model::Permission;
 use app::ssr::audit::{record, Entry};
 use app::ssr::caller::resolve;
 use app::ssr::{AppState, Caller, ClientMeta};
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use tower_sessions::Session;
@@ -40,9 +39,11 @@ fn row(e: &AuditEntry) -> [String; 9] {
     ]
 }
 
-fn encode(entries: &[AuditEntry], header: bool) -> Result<Vec<u8>, csv::Error> {
-    let rows: Vec<[String; 9]> = entries.iter().map(row).collect();
-    csv_bytes(header.then_some(&HEADER[..]), &rows)
+fn page(page: AuditPage) -> CsvPage<[String; 9]> {
+    CsvPage {
+        rows: page.entries.iter().map(row).collect(),
+        next: page.next,
+    }
 }
 
 pub async fn audit_csv(
@@ -68,43 +69,26 @@ pub async fn audit_csv(
     // The first page answers now, so a bad filter is a clear 400 rather than a broken file; the
     // export's own entry is written after it, so it is not in the file.
     let first = match audit_service::list(caller.db(), &caller.tenant_id, &filter).await {
-        Ok(page) => page,
+        Ok(first) => page(first),
         Err(err) => return refuse(err.status(), err.to_string()),
     };
     if let Err(err) = audit_export(&caller, &filter).await {
         return refuse(err.status(), err.to_string());
     }
-    let head = match encode(&first.entries, true) {
-        Ok(bytes) => bytes,
-        Err(err) => return refuse(500, format!("could not write CSV: {err}")),
-    };
-    let stream = futures::stream::unfold(
-        (caller, filter, first.next),
-        |(caller, mut filter, next)| async move {
-            filter.before = Some(next?);
-            match audit_service::list(caller.db(), &caller.tenant_id, &filter).await {
-                Ok(page) => {
-                    let bytes = encode(&page.entries, false).map_err(std::io::Error::other);
-                    Some((bytes, (caller, filter, page.next)))
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, "audit CSV export stopped");
-                    None
-                }
-            }
+    csv_download(
+        "audit-log.csv",
+        &HEADER,
+        first,
+        (caller, filter),
+        |(caller, mut filter), cursor| async move {
+            filter.before = Some(cursor);
+            let next = audit_service::list(caller.db(), &caller.tenant_id, &filter)
+                .await
+                .map(page);
+            ((caller, filter), next)
         },
-    );
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"audit-log.csv\"",
-            ),
-        ],
-        super::export::export_body(head, stream, held),
+        held,
     )
-        .into_response()
 }
 
 async fn audit_export(caller: &Caller, filter: &AuditFilter) -> Result<(), app::error::AppError> {

@@ -1,9 +1,10 @@
 //! `GET /transactions.csv?…`: the filtered transactions as CSV, streamed page by page so an
 //! export of any size holds one page in memory. Same filters and scope as the Transactions page.
 
+use app::error::AppResult;
 use app::model::Permission;
 use app::payments::ssr::payments_service;
-use app::payments::types::{format_amount, PaymentView, TransactionQuery};
+use app::payments::types::{format_amount, PaymentView, TransactionQuery, TransactionsView};
 use app::ssr::audit::{record, Entry};
 use app::ssr::caller::resolve;
 use app::ssr::{AppState, Caller, ClientMeta};
@@ -13,6 +14,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use std::borrow::Cow;
+use std::future::Future;
 use tower_sessions::Session;
 
 const HEADER: [&str; 15] = [
@@ -56,8 +58,11 @@ fn row(p: &PaymentView) -> [String; 15] {
     ]
 }
 
-fn encode(rows: &[[String; 15]], header: bool) -> Result<Vec<u8>, csv::Error> {
-    csv_bytes(header.then_some(&HEADER[..]), rows)
+fn page(view: TransactionsView) -> CsvPage<[String; 15]> {
+    CsvPage {
+        rows: view.payments.iter().map(row).collect(),
+        next: view.next,
+    }
 }
 
 /// CSV of `rows`, after `header` when given (the first chunk of a streamed export). Every
@@ -162,6 +167,63 @@ pub fn export_body(
     }))
 }
 
+/// One page of an export's rows, and the cursor of the page after it.
+pub struct CsvPage<R> {
+    pub rows: Vec<R>,
+    pub next: Option<String>,
+}
+
+/// A CSV download named `filename`: `header` and the `first` page, then each later page as
+/// `next_page` reads it (from `state` and the cursor the page before gave) while the browser
+/// takes the file. The first page is read before this is called so that a bad filter is a clear
+/// error rather than a broken file; a later error can only end the file early, and is logged.
+pub fn csv_download<S, R, F, Fut>(
+    filename: &'static str,
+    header: &[&str],
+    first: CsvPage<R>,
+    state: S,
+    next_page: F,
+    held: app::ssr::limits::Held,
+) -> Response
+where
+    S: Send + 'static,
+    R: AsRef<[String]> + Send + 'static,
+    F: FnMut(S, String) -> Fut + Send + 'static,
+    Fut: Future<Output = (S, AppResult<CsvPage<R>>)> + Send + 'static,
+{
+    let head = match csv_bytes(Some(header), &first.rows) {
+        Ok(bytes) => bytes,
+        Err(err) => return refuse(500, format!("could not write CSV: {err}")),
+    };
+    let rest = futures::stream::unfold(
+        (state, first.next, next_page),
+        move |(state, next, mut next_page)| async move {
+            let (state, page) = next_page(state, next?).await;
+            match page {
+                Ok(page) => {
+                    let bytes = csv_bytes(None, &page.rows).map_err(std::io::Error::other);
+                    Some((bytes, (state, page.next, next_page)))
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, export = filename, "CSV export stopped");
+                    None
+                }
+            }
+        },
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        export_body(head, rest, held),
+    )
+        .into_response()
+}
+
 pub async fn transactions_csv(
     State(state): State<AppState>,
     session: Session,
@@ -180,46 +242,24 @@ pub async fn transactions_csv(
     };
     // The first page answers now, so a bad filter is a clear 400 rather than a broken file.
     let first = match payments_service::list(&caller, &query).await {
-        Ok(page) => page,
+        Ok(view) => page(view),
         Err(err) => return refuse(err.status(), err.to_string()),
     };
     if let Err(err) = audit_export(&caller).await {
         return refuse(err.status(), err.to_string());
     }
-    let rows: Vec<[String; 15]> = first.payments.iter().map(row).collect();
-    let head = match encode(&rows, true) {
-        Ok(bytes) => bytes,
-        Err(err) => return refuse(500, format!("could not write CSV: {err}")),
-    };
-    let stream = futures::stream::unfold(
-        (caller, query, first.next),
-        |(caller, mut query, next)| async move {
-            let cursor = next?;
+    csv_download(
+        "transactions.csv",
+        &HEADER,
+        first,
+        (caller, query),
+        |(caller, mut query), cursor| async move {
             query.before = Some(cursor);
-            match payments_service::list(&caller, &query).await {
-                Ok(page) => {
-                    let rows: Vec<[String; 15]> = page.payments.iter().map(row).collect();
-                    let bytes = encode(&rows, false).map_err(std::io::Error::other);
-                    Some((bytes, (caller, query, page.next)))
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, "CSV export stopped");
-                    None
-                }
-            }
+            let next = payments_service::list(&caller, &query).await.map(page);
+            ((caller, query), next)
         },
-    );
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"transactions.csv\"",
-            ),
-        ],
-        export_body(head, stream, held),
+        held,
     )
-        .into_response()
 }
 
 async fn audit_export(caller: &Caller) -> Result<(), app::error::AppError> {

@@ -300,6 +300,16 @@ async fn audit_log_filters_and_pages() {
         .map(|e| e.id.clone())
         .collect();
     assert_eq!(all.len(), 60);
+    // A cursor from before the format changed (a tab left open) or a damaged one: a 400 saying
+    // to start again, never a 500.
+    for stale in [
+        format!("{}:{}", first.entries[49].at, first.entries[49].id),
+        "%%%".into(),
+    ] {
+        let (status, body) = owner.err("list_audit", &[("before", &stale)]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{stale}: {body}");
+        assert!(body.to_string().contains("first page"), "{body}");
+    }
     let by_actor: AuditPage = owner
         .ok("list_audit", &[("actor", "someone@else.com")])
         .await;

@@ -57,6 +57,13 @@ async fn a_test_charge_is_approved_found_in_transactions_and_refunded() {
     assert_eq!(list.payments.len(), 1);
     let list: TransactionsView = owner.ok("list_transactions", &[("query[min]", "20")]).await;
     assert!(list.payments.is_empty());
+    let (status, _) = owner
+        .err(
+            "list_transactions",
+            &[("query[before]", "1764480000000:pi_1")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an old-style cursor");
 
     // Partial refund, then the rest; nothing is left after.
     let (status, err) = owner

@@ -2,12 +2,12 @@
 
 use crate::audit::types::{AuditEntry, AuditFilter, AuditPage};
 use crate::error::{quote, AppError, AppResult};
+use crate::ssr::binds::Binds;
+use crate::ssr::cursor::Cursor;
 use crate::ssr::db::Db;
 use time::macros::format_description;
 
 pub const PAGE_SIZE: usize = 50;
-
-const VISIBLE: &str = "a.tenant_id = $1";
 
 fn day_start_ms(raw: &str, field: &str) -> AppResult<i64> {
     let format = format_description!("[year]-[month]-[day]");
@@ -25,66 +25,35 @@ fn non_empty(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// The cursor is `"{at}:{id}"` of the last entry shown.
-fn parse_cursor(raw: &str) -> AppResult<(i64, String)> {
-    raw.split_once(':')
-        .and_then(|(at, id)| Some((at.parse().ok()?, id.to_string())))
-        .ok_or_else(|| AppError::BadRequest("the page cursor is malformed".into()))
-}
-
-enum Arg {
-    Int(i64),
-    Text(String),
-}
-
 /// One page of the audit log of `tenant_id`, newest first.
 pub async fn list(db: &Db, tenant_id: &str, filter: &AuditFilter) -> AppResult<AuditPage> {
+    let mut binds = Binds::new();
     let mut sql = format!(
         "SELECT a.id, a.at, a.actor_email, a.action, a.target_type, a.target_id, a.detail, a.ip,
-         a.user_agent FROM audit_log a WHERE {VISIBLE}"
+         a.user_agent FROM audit_log a WHERE a.tenant_id = {}",
+        binds.add(tenant_id)
     );
-    let mut args: Vec<Arg> = vec![Arg::Text(tenant_id.to_string())];
-    let mut push = |sql: &mut String, clause: &str, arg: Arg| {
-        args.push(arg);
-        sql.push_str(&clause.replace("$?", &format!("${}", args.len())));
-    };
     if let Some(actor) = non_empty(&filter.actor) {
-        push(
-            &mut sql,
-            " AND a.actor_email = $?",
-            Arg::Text(actor.to_lowercase()),
-        );
+        let actor = binds.add(actor.to_lowercase());
+        sql.push_str(&format!(" AND a.actor_email = {actor}"));
     }
     if let Some(action) = non_empty(&filter.action) {
-        push(
-            &mut sql,
-            " AND a.action = $?",
-            Arg::Text(action.to_string()),
-        );
+        sql.push_str(&format!(" AND a.action = {}", binds.add(action)));
     }
     if let Some(target) = non_empty(&filter.target) {
-        push(
-            &mut sql,
-            " AND a.target_id = $?",
-            Arg::Text(target.to_string()),
-        );
+        sql.push_str(&format!(" AND a.target_id = {}", binds.add(target)));
     }
     if let Some(from) = non_empty(&filter.from) {
-        push(
-            &mut sql,
-            " AND a.at >= $?",
-            Arg::Int(day_start_ms(from, "from")?),
-        );
+        let start = day_start_ms(from, "from")?;
+        sql.push_str(&format!(" AND a.at >= {}", binds.add(start)));
     }
     if let Some(to) = non_empty(&filter.to) {
         let end = day_start_ms(to, "to")? + 24 * 3600 * 1000;
-        push(&mut sql, " AND a.at < $?", Arg::Int(end));
+        sql.push_str(&format!(" AND a.at < {}", binds.add(end)));
     }
-    if let Some(cursor) = non_empty(&filter.before) {
-        let (at, id) = parse_cursor(cursor)?;
-        // A row comparison, which both databases answer from the (tenant, at, id) index.
-        push(&mut sql, " AND (a.at, a.id) < ($?", Arg::Int(at));
-        push(&mut sql, ", $?)", Arg::Text(id));
+    if let Some(cursor) = Cursor::<1>::parse(filter.before.as_deref())? {
+        sql.push_str(" AND ");
+        sql.push_str(&cursor.older_than(&mut binds, "a.at", ["a.id"]));
     }
     sql.push_str(&format!(
         " ORDER BY a.at DESC, a.id DESC LIMIT {}",
@@ -102,14 +71,7 @@ pub async fn list(db: &Db, tenant_id: &str, filter: &AuditFilter) -> AppResult<A
         Option<String>,
         Option<String>,
     );
-    let mut query = sqlx::query_as::<_, Row>(&sql);
-    for arg in args {
-        query = match arg {
-            Arg::Int(v) => query.bind(v),
-            Arg::Text(v) => query.bind(v),
-        };
-    }
-    let rows = query.fetch_all(&db.pool).await?;
+    let rows = binds.query_as::<Row>(&sql).fetch_all(&db.pool).await?;
     let mut entries: Vec<AuditEntry> = rows
         .into_iter()
         .map(
@@ -130,7 +92,9 @@ pub async fn list(db: &Db, tenant_id: &str, filter: &AuditFilter) -> AppResult<A
         .collect();
     let next = if entries.len() > PAGE_SIZE {
         entries.truncate(PAGE_SIZE);
-        entries.last().map(|e| format!("{}:{}", e.at, e.id))
+        entries
+            .last()
+            .map(|e| Cursor::new(e.at, [e.id.clone()]).encode())
     } else {
         None
     };

@@ -9,8 +9,9 @@ use crate::fleet::types::{
 };
 use crate::model::{Permission, Role};
 use crate::ssr::audit::{record, Entry};
+use crate::ssr::binds::Binds;
 use crate::ssr::caller::Caller;
-use crate::ssr::fleet_scope::{location_clause, sees_all};
+use crate::ssr::fleet_scope::LocationScope;
 use crate::ssr::ids::{new_id, now_ms};
 use crate::ssr::stripe_access;
 use fleet_stripe::params::{AddressParams, CreateLocation, UpdateLocation};
@@ -67,21 +68,20 @@ const SELECT: &str =
 
 /// Reader counts per location id (`None`: readers without a location) for the caller's tenant.
 pub async fn counts(caller: &Caller) -> AppResult<HashMap<Option<String>, ReaderCounts>> {
-    let rows: Vec<(Option<String>, i64, i64, i64, i64)> = sqlx::query_as(&format!(
-        "SELECT location_id,
+    let mut binds = Binds::new();
+    let scope = LocationScope::for_caller(caller).clause(&mut binds, "tenant_id", "location_id");
+    let rows: Vec<(Option<String>, i64, i64, i64, i64)> = binds
+        .query_as(&format!(
+            "SELECT location_id,
             SUM(CASE WHEN status = 'online' THEN 1 ELSE 0 END),
             SUM(CASE WHEN status = 'offline' THEN 1 ELSE 0 END),
             SUM(CASE WHEN status = 'online' AND action_status = 'in_progress' THEN 1 ELSE 0 END),
             SUM(CASE WHEN alert_since IS NOT NULL THEN 1 ELSE 0 END)
-         FROM readers WHERE tenant_id = $1 AND {}
-         GROUP BY location_id",
-        location_clause("location_id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .fetch_all(&caller.db().pool)
-    .await?;
+         FROM readers WHERE {scope}
+         GROUP BY location_id"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|(location, online, offline, busy, alerts)| {
@@ -99,15 +99,14 @@ pub async fn counts(caller: &Caller) -> AppResult<HashMap<Option<String>, Reader
 }
 
 pub async fn list(caller: &Caller) -> AppResult<LocationsView> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE l.tenant_id = $1 AND {} ORDER BY l.display_name, l.id",
-        location_clause("l.id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .fetch_all(&caller.db().pool)
-    .await?;
+    let mut binds = Binds::new();
+    let scope = LocationScope::for_caller(caller).clause(&mut binds, "l.tenant_id", "l.id");
+    let rows: Vec<Row> = binds
+        .query_as(&format!(
+            "{SELECT} WHERE {scope} ORDER BY l.display_name, l.id"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     let counts = counts(caller).await?;
     let connections: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT id, name, kind FROM stripe_connections WHERE tenant_id = $1 ORDER BY created_at, id",
@@ -143,16 +142,13 @@ pub async fn list(caller: &Caller) -> AppResult<LocationsView> {
 
 /// One location the caller may see.
 async fn find(caller: &Caller, id: &str) -> AppResult<Row> {
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE l.tenant_id = $1 AND {} AND l.id = $4",
-        location_clause("l.id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .bind(id)
-    .fetch_optional(&caller.db().pool)
-    .await?;
+    let mut binds = Binds::new();
+    let scope = LocationScope::for_caller(caller).clause(&mut binds, "l.tenant_id", "l.id");
+    let id_param = binds.add(id);
+    let row: Option<Row> = binds
+        .query_as(&format!("{SELECT} WHERE {scope} AND l.id = {id_param}"))
+        .fetch_optional(&caller.db().pool)
+        .await?;
     row.ok_or_else(|| AppError::not_found("location"))
 }
 

@@ -5,33 +5,33 @@ use crate::error::AppResult;
 use crate::fleet::types::{LocationSummary, OverviewView, ReaderCounts, ReaderView};
 use crate::model::Permission;
 use crate::payments::ssr::payments_service;
+use crate::ssr::binds::Binds;
 use crate::ssr::caller::Caller;
-use crate::ssr::fleet_scope::{location_clause, sees_all};
+use crate::ssr::fleet_scope::LocationScope;
 
 pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
     let counts = counts(caller).await?;
-    let locations: Vec<(String, String, Option<String>)> = sqlx::query_as(&format!(
-        "SELECT l.id, l.display_name, l.city FROM locations l WHERE l.tenant_id = $1 AND {}
-         ORDER BY l.display_name, l.id",
-        location_clause("l.id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .fetch_all(&caller.db().pool)
-    .await?;
+    let mut binds = Binds::new();
+    let scope = LocationScope::for_caller(caller).clause(&mut binds, "l.tenant_id", "l.id");
+    let locations: Vec<(String, String, Option<String>)> = binds
+        .query_as(&format!(
+            "SELECT l.id, l.display_name, l.city FROM locations l WHERE {scope}
+         ORDER BY l.display_name, l.id"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     let alerts = super::readers_service::alerts(caller).await?;
-    let online: Vec<(String, String, Option<String>)> = sqlx::query_as(&format!(
-        "SELECT r.id, r.label, r.location_id FROM readers r
-         WHERE r.tenant_id = $1 AND {} AND r.status = 'online'
-         ORDER BY LOWER(r.label), r.id LIMIT 2000",
-        location_clause("r.location_id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .fetch_all(&caller.db().pool)
-    .await?;
+    let mut binds = Binds::new();
+    let scope =
+        LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
+    let online: Vec<(String, String, Option<String>)> = binds
+        .query_as(&format!(
+            "SELECT r.id, r.label, r.location_id FROM readers r
+         WHERE {scope} AND r.status = 'online'
+         ORDER BY LOWER(r.label), r.id LIMIT 2000"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     let mut last_payments = payments_service::last_per_location(caller).await?;
     let mut totals = ReaderCounts::default();
     for c in counts.values() {
@@ -105,20 +105,20 @@ const DAY_MS: i64 = 86_400_000;
 async fn volume(caller: &Caller) -> AppResult<(Vec<(i64, i64)>, Option<String>)> {
     let today = crate::ssr::ids::now_ms() / DAY_MS;
     let since = (today - 13) * DAY_MS;
-    let rows: Vec<(i64, String, i64)> = sqlx::query_as(&format!(
-        "SELECT p.created_at / {DAY_MS} AS day, p.currency,
+    let mut binds = Binds::new();
+    let scope =
+        LocationScope::for_caller(caller).clause(&mut binds, "p.tenant_id", "p.location_id");
+    let since_param = binds.add(since);
+    let rows: Vec<(i64, String, i64)> = binds
+        .query_as(&format!(
+            "SELECT p.created_at / {DAY_MS} AS day, p.currency,
                 CAST(SUM(p.amount_received - p.amount_refunded) AS BIGINT)
-         FROM payments p WHERE p.tenant_id = $1 AND {} AND p.created_at >= $4
+         FROM payments p WHERE {scope} AND p.created_at >= {since_param}
            AND p.status = 'succeeded'
-         GROUP BY p.created_at / {DAY_MS}, p.currency",
-        location_clause("p.location_id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .bind(since)
-    .fetch_all(&caller.db().pool)
-    .await?;
+         GROUP BY p.created_at / {DAY_MS}, p.currency"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     let mut by_currency: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
     for (_, currency, amount) in &rows {
         *by_currency.entry(currency.as_str()).or_default() += amount;

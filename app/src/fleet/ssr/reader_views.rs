@@ -4,8 +4,9 @@
 
 use crate::error::{AppError, AppResult};
 use crate::fleet::types::{ActionView, ReaderView};
+use crate::ssr::binds::Binds;
 use crate::ssr::caller::Caller;
-use crate::ssr::fleet_scope::{location_clause, sees_all};
+use crate::ssr::fleet_scope::LocationScope;
 
 /// A reader row joined with its location's name, as [`SELECT`] reads it.
 #[derive(sqlx::FromRow)]
@@ -61,7 +62,7 @@ impl From<Row> for ReaderView {
     }
 }
 
-/// The readers query; callers add a `WHERE` scoped with [`location_clause`].
+/// The readers query; callers add a `WHERE` scoped with [`LocationScope`].
 pub(super) const SELECT: &str = "SELECT r.id, r.connection_id, r.label, r.location_id,
     l.display_name AS location_name, r.device_type, r.serial_number, r.sw_version, r.ip_address,
     r.status, r.last_seen_at, r.status_since, r.action_type, r.action_status, r.action_detail,
@@ -70,16 +71,14 @@ pub(super) const SELECT: &str = "SELECT r.id, r.connection_id, r.label, r.locati
 
 /// One reader the caller may see.
 pub async fn find(caller: &Caller, id: &str) -> AppResult<ReaderView> {
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE r.tenant_id = $1 AND {} AND r.id = $4",
-        location_clause("r.location_id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .bind(id)
-    .fetch_optional(&caller.db().pool)
-    .await?;
+    let mut binds = Binds::new();
+    let scope =
+        LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
+    let id_param = binds.add(id);
+    let row: Option<Row> = binds
+        .query_as(&format!("{SELECT} WHERE {scope} AND r.id = {id_param}"))
+        .fetch_optional(&caller.db().pool)
+        .await?;
     row.map(ReaderView::from)
         .ok_or_else(|| AppError::not_found("reader"))
 }

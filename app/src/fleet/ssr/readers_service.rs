@@ -10,25 +10,20 @@ use crate::fleet::types::{
 use crate::model::Permission;
 use crate::payments::ssr::payments_service;
 use crate::ssr::audit::{record, Entry};
+use crate::ssr::binds::Binds;
 use crate::ssr::caller::Caller;
-use crate::ssr::fleet_scope::{escape_like, location_clause, sees_all};
+use crate::ssr::fleet_scope::{escape_like, LocationScope};
 use crate::ssr::ids::{new_id, now_ms};
 use crate::ssr::stripe_access::{self, Access};
 use fleet_stripe::params::{CreateReader, UpdateReader};
 use fleet_stripe::{IdempotencyKey, Reader, StripeError};
 
 pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView> {
-    let mut conditions = vec![
-        "r.tenant_id = $1".to_string(),
-        location_clause("r.location_id"),
-    ];
-    let mut binds: Vec<String> = Vec::new();
-    let param = |value: String, binds: &mut Vec<String>| {
-        binds.push(value);
-        format!("${}", binds.len() + 3)
-    };
+    let mut binds = Binds::new();
+    let mut conditions =
+        vec![LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id")];
     if let Some(location) = query.location.as_deref().filter(|s| !s.is_empty()) {
-        let p = param(location.to_string(), &mut binds);
+        let p = binds.add(location);
         conditions.push(format!("r.location_id = {p}"));
     }
     match query.status.as_deref().unwrap_or("") {
@@ -48,14 +43,14 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
         }
     }
     if let Some(device) = query.device_type.as_deref().filter(|s| !s.is_empty()) {
-        let p = param(device.to_string(), &mut binds);
+        let p = binds.add(device);
         conditions.push(format!("r.device_type = {p}"));
     }
     if let Some(q) = query.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         if q.chars().count() > 100 {
             return Err(AppError::invalid("q", "Search for at most 100 characters."));
         }
-        let p = param(format!("%{}%", escape_like(&q.to_lowercase())), &mut binds);
+        let p = binds.add(format!("%{}%", escape_like(&q.to_lowercase())));
         conditions.push(format!(
             "(LOWER(r.label) LIKE {p} ESCAPE '\\' OR LOWER(r.serial_number) LIKE {p} ESCAPE '\\' OR LOWER(r.id) LIKE {p} ESCAPE '\\')"
         ));
@@ -83,14 +78,10 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
         "SELECT COUNT(*) FROM readers r LEFT JOIN locations l
          ON l.connection_id = r.connection_id AND l.id = r.location_id WHERE {filter}"
     );
-    let mut count = sqlx::query_scalar::<_, i64>(&count_sql)
-        .bind(&caller.tenant_id)
-        .bind(&caller.user_id)
-        .bind(sees_all(caller));
-    for b in &binds {
-        count = count.bind(b);
-    }
-    let total = count.fetch_one(&caller.db().pool).await?;
+    let total = binds
+        .query_scalar::<i64>(&count_sql)
+        .fetch_one(&caller.db().pool)
+        .await?;
     let pages = ((total + READERS_PER_PAGE - 1) / READERS_PER_PAGE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
 
@@ -98,35 +89,30 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
         "{SELECT} WHERE {filter} ORDER BY {order} {dir}, r.id {dir} LIMIT {READERS_PER_PAGE} OFFSET {}",
         (page - 1) * READERS_PER_PAGE
     );
-    let mut rows = sqlx::query_as::<_, Row>(&sql)
-        .bind(&caller.tenant_id)
-        .bind(&caller.user_id)
-        .bind(sees_all(caller));
-    for b in &binds {
-        rows = rows.bind(b);
-    }
-    let readers = rows.fetch_all(&caller.db().pool).await?;
+    let readers = binds
+        .query_as::<Row>(&sql)
+        .fetch_all(&caller.db().pool)
+        .await?;
 
-    let locations: Vec<(String, String)> = sqlx::query_as(&format!(
-        "SELECT l.id, l.display_name FROM locations l WHERE l.tenant_id = $1 AND {}
-         ORDER BY l.display_name, l.id",
-        location_clause("l.id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .fetch_all(&caller.db().pool)
-    .await?;
-    let device_types: Vec<String> = sqlx::query_scalar(&format!(
-        "SELECT DISTINCT r.device_type FROM readers r WHERE r.tenant_id = $1 AND {}
-         ORDER BY r.device_type",
-        location_clause("r.location_id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .fetch_all(&caller.db().pool)
-    .await?;
+    let mut binds = Binds::new();
+    let scope = LocationScope::for_caller(caller).clause(&mut binds, "l.tenant_id", "l.id");
+    let locations: Vec<(String, String)> = binds
+        .query_as(&format!(
+            "SELECT l.id, l.display_name FROM locations l WHERE {scope}
+         ORDER BY l.display_name, l.id"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
+    let mut binds = Binds::new();
+    let scope =
+        LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
+    let device_types: Vec<String> = binds
+        .query_scalar(&format!(
+            "SELECT DISTINCT r.device_type FROM readers r WHERE {scope}
+         ORDER BY r.device_type"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     let simulator: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM stripe_connections WHERE tenant_id = $1 AND kind = 'simulator'",
     )
@@ -149,32 +135,32 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
 
 /// Every reader at one location (already checked visible by the caller).
 pub async fn at_location(caller: &Caller, location_id: &str) -> AppResult<Vec<ReaderView>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE r.tenant_id = $1 AND {} AND r.location_id = $4
-         ORDER BY LOWER(r.label), r.id LIMIT 1000",
-        location_clause("r.location_id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .bind(location_id)
-    .fetch_all(&caller.db().pool)
-    .await?;
+    let mut binds = Binds::new();
+    let scope =
+        LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
+    let location_id_param = binds.add(location_id);
+    let rows: Vec<Row> = binds
+        .query_as(&format!(
+            "{SELECT} WHERE {scope} AND r.location_id = {location_id_param}
+         ORDER BY LOWER(r.label), r.id LIMIT 1000"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     Ok(rows.into_iter().map(ReaderView::from).collect())
 }
 
 /// Readers with a raised offline alert, longest first.
 pub async fn alerts(caller: &Caller) -> AppResult<Vec<ReaderView>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE r.tenant_id = $1 AND {} AND r.alert_since IS NOT NULL
-         ORDER BY r.alert_since, r.id LIMIT 200",
-        location_clause("r.location_id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .fetch_all(&caller.db().pool)
-    .await?;
+    let mut binds = Binds::new();
+    let scope =
+        LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
+    let rows: Vec<Row> = binds
+        .query_as(&format!(
+            "{SELECT} WHERE {scope} AND r.alert_since IS NOT NULL
+         ORDER BY r.alert_since, r.id LIMIT 200"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     Ok(rows.into_iter().map(ReaderView::from).collect())
 }
 
@@ -304,17 +290,16 @@ pub async fn register(
         ));
     }
     let label = clean_label(label)?;
-    let connection: Option<(String, String)> = sqlx::query_as(&format!(
-        "SELECT l.connection_id, l.display_name FROM locations l
-         WHERE l.tenant_id = $1 AND {} AND l.id = $4",
-        location_clause("l.id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .bind(location_id)
-    .fetch_optional(&caller.db().pool)
-    .await?;
+    let mut binds = Binds::new();
+    let scope = LocationScope::for_caller(caller).clause(&mut binds, "l.tenant_id", "l.id");
+    let location_id_param = binds.add(location_id);
+    let connection: Option<(String, String)> = binds
+        .query_as(&format!(
+            "SELECT l.connection_id, l.display_name FROM locations l
+         WHERE {scope} AND l.id = {location_id_param}"
+        ))
+        .fetch_optional(&caller.db().pool)
+        .await?;
     let Some((connection_id, location_name)) = connection else {
         return Err(AppError::not_found("location"));
     };

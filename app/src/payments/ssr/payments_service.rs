@@ -14,8 +14,10 @@ use crate::payments::types::{
     TransactionQuery, TransactionsView, TRANSACTIONS_PER_PAGE,
 };
 use crate::ssr::audit::{record, Entry};
+use crate::ssr::binds::Binds;
 use crate::ssr::caller::Caller;
-use crate::ssr::fleet_scope::{escape_like, location_clause, sees_all};
+use crate::ssr::cursor::Cursor;
+use crate::ssr::fleet_scope::{escape_like, LocationScope};
 use crate::ssr::ids::{new_token, now_ms};
 use crate::ssr::stripe_access::{self, Access};
 use fleet_stripe::params::{
@@ -129,16 +131,14 @@ const SELECT: &str = "SELECT p.id, p.connection_id, p.reader_id, r.label AS read
 
 /// One payment the caller may see, with the connection it belongs to.
 async fn find(caller: &Caller, id: &str) -> AppResult<(PaymentView, String)> {
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE p.tenant_id = $1 AND {} AND p.id = $4",
-        location_clause("p.location_id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .bind(id)
-    .fetch_optional(&caller.db().pool)
-    .await?;
+    let mut binds = Binds::new();
+    let scope =
+        LocationScope::for_caller(caller).clause(&mut binds, "p.tenant_id", "p.location_id");
+    let id_param = binds.add(id);
+    let row: Option<Row> = binds
+        .query_as(&format!("{SELECT} WHERE {scope} AND p.id = {id_param}"))
+        .fetch_optional(&caller.db().pool)
+        .await?;
     let row = row.ok_or_else(|| AppError::not_found("payment"))?;
     let connection = row.connection_id.clone();
     Ok((row.view(), connection))
@@ -752,17 +752,17 @@ pub async fn refund_minor(
 
 /// The newest payments on one reader.
 pub async fn for_reader(caller: &Caller, reader_id: &str) -> AppResult<Vec<PaymentView>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE p.tenant_id = $1 AND {} AND p.reader_id = $4
-         ORDER BY p.created_at DESC, p.id DESC LIMIT 10",
-        location_clause("p.location_id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .bind(reader_id)
-    .fetch_all(&caller.db().pool)
-    .await?;
+    let mut binds = Binds::new();
+    let scope =
+        LocationScope::for_caller(caller).clause(&mut binds, "p.tenant_id", "p.location_id");
+    let reader_id_param = binds.add(reader_id);
+    let rows: Vec<Row> = binds
+        .query_as(&format!(
+            "{SELECT} WHERE {scope} AND p.reader_id = {reader_id_param}
+         ORDER BY p.created_at DESC, p.id DESC LIMIT 10"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     Ok(rows.into_iter().map(Row::view).collect())
 }
 
@@ -770,17 +770,17 @@ pub async fn for_reader(caller: &Caller, reader_id: &str) -> AppResult<Vec<Payme
 pub async fn last_per_location(
     caller: &Caller,
 ) -> AppResult<std::collections::HashMap<String, PaymentView>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE p.tenant_id = $1 AND {} AND p.location_id IS NOT NULL
+    let mut binds = Binds::new();
+    let scope =
+        LocationScope::for_caller(caller).clause(&mut binds, "p.tenant_id", "p.location_id");
+    let rows: Vec<Row> = binds
+        .query_as(&format!(
+            "{SELECT} WHERE {scope} AND p.location_id IS NOT NULL
            AND p.created_at = (SELECT MAX(q.created_at) FROM payments q
-                               WHERE q.tenant_id = p.tenant_id AND q.location_id = p.location_id)",
-        location_clause("p.location_id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .fetch_all(&caller.db().pool)
-    .await?;
+                               WHERE q.tenant_id = p.tenant_id AND q.location_id = p.location_id)"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
@@ -797,23 +797,15 @@ fn day_start(date: &str, field: &str) -> AppResult<i64> {
         .map_err(|_| AppError::invalid(field, "Use a date like 2026-11-24."))
 }
 
-/// A transactions filter as SQL: conditions on `p` (tenant and scope first, binding `$1`–`$3`),
-/// then its text and number binds in placeholder order.
-struct Filter {
-    sql: String,
-    text: Vec<String>,
-    numbers: Vec<i64>,
-}
-
-fn filter(query: &TransactionQuery) -> AppResult<Filter> {
-    let mut conditions = vec![
-        "p.tenant_id = $1".to_string(),
-        location_clause("p.location_id"),
-    ];
-    let mut text: Vec<String> = Vec::new();
-    let mut numbers: Vec<i64> = Vec::new();
-    // Text binds come first ($4…), numbers after; their placeholders are numbered at the end.
-    let mut number_slots: Vec<usize> = Vec::new();
+/// A transactions filter as SQL conditions on `p`, tenant and scope first, its values added to
+/// `binds`.
+fn filter<'c>(
+    caller: &'c Caller,
+    query: &TransactionQuery,
+    binds: &mut Binds<'c>,
+) -> AppResult<String> {
+    let mut conditions =
+        vec![LocationScope::for_caller(caller).clause(binds, "p.tenant_id", "p.location_id")];
     let some = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
@@ -838,127 +830,78 @@ fn filter(query: &TransactionQuery) -> AppResult<Filter> {
             ))
         }
     }
-    let mut push_text =
-        |value: String, conditions: &mut Vec<String>, sql: &dyn Fn(&str) -> String| {
-            text.push(value);
-            let slot = format!("${}", text.len() + 3);
-            conditions.push(sql(&slot));
-        };
     if let Some(location) = some(&query.location) {
-        push_text(location, &mut conditions, &|p| {
-            format!("p.location_id = {p}")
-        });
+        conditions.push(format!("p.location_id = {}", binds.add(location)));
     }
     if let Some(reader) = some(&query.reader) {
-        push_text(reader, &mut conditions, &|p| format!("p.reader_id = {p}"));
+        conditions.push(format!("p.reader_id = {}", binds.add(reader)));
     }
     if let Some(currency) = some(&query.currency) {
-        push_text(currency.to_ascii_lowercase(), &mut conditions, &|p| {
-            format!("p.currency = {p}")
-        });
+        conditions.push(format!(
+            "p.currency = {}",
+            binds.add(currency.to_ascii_lowercase())
+        ));
     }
     if let Some(card) = some(&query.card) {
         // Four digits are the last four (indexed); anything else is a brand.
         if card.len() == 4 && card.chars().all(|c| c.is_ascii_digit()) {
-            push_text(card, &mut conditions, &|p| format!("p.card_last4 = {p}"));
+            conditions.push(format!("p.card_last4 = {}", binds.add(card)));
         } else {
-            push_text(card.to_ascii_lowercase(), &mut conditions, &|p| {
-                format!("LOWER(p.card_brand) = {p}")
-            });
+            conditions.push(format!(
+                "LOWER(p.card_brand) = {}",
+                binds.add(card.to_ascii_lowercase())
+            ));
         }
     }
     if let Some(q) = some(&query.q) {
         if q.len() > 100 {
             return Err(AppError::invalid("q", "Search for at most 100 characters."));
         }
-        push_text(format!("{}%", escape_like(&q)), &mut conditions, &|p| {
-            format!("p.id LIKE {p} ESCAPE '\\'")
-        });
+        conditions.push(format!(
+            "p.id LIKE {} ESCAPE '\\'",
+            binds.add(format!("{}%", escape_like(&q)))
+        ));
     }
     let currency_for_amounts = some(&query.currency).unwrap_or_else(|| "usd".into());
     if let Some(from) = some(&query.from) {
-        numbers.push(day_start(&from, "from")?);
-        number_slots.push(conditions.len());
-        conditions.push("p.created_at >= #".into());
+        let start = day_start(&from, "from")?;
+        conditions.push(format!("p.created_at >= {}", binds.add(start)));
     }
     if let Some(to) = some(&query.to) {
-        numbers.push(day_start(&to, "to")? + 86_400_000);
-        number_slots.push(conditions.len());
-        conditions.push("p.created_at < #".into());
+        let end = day_start(&to, "to")? + 86_400_000;
+        conditions.push(format!("p.created_at < {}", binds.add(end)));
     }
     if let Some(min) = some(&query.min) {
-        numbers.push(
-            parse_amount(&min, &currency_for_amounts).map_err(|m| AppError::invalid("min", m))?,
-        );
-        number_slots.push(conditions.len());
-        conditions.push("p.amount >= #".into());
+        let min =
+            parse_amount(&min, &currency_for_amounts).map_err(|m| AppError::invalid("min", m))?;
+        conditions.push(format!("p.amount >= {}", binds.add(min)));
     }
     if let Some(max) = some(&query.max) {
-        numbers.push(
-            parse_amount(&max, &currency_for_amounts).map_err(|m| AppError::invalid("max", m))?,
-        );
-        number_slots.push(conditions.len());
-        conditions.push("p.amount <= #".into());
+        let max =
+            parse_amount(&max, &currency_for_amounts).map_err(|m| AppError::invalid("max", m))?;
+        conditions.push(format!("p.amount <= {}", binds.add(max)));
     }
-    let filter_only_len = conditions.len();
-    for (n, slot) in number_slots.iter().enumerate() {
-        let placeholder = format!("${}", 3 + text.len() + n + 1);
-        conditions[*slot] = conditions[*slot].replace('#', &placeholder);
-    }
-    let sql = conditions[..filter_only_len].join(" AND ");
-    Ok(Filter { sql, text, numbers })
+    Ok(conditions.join(" AND "))
 }
 
 pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<TransactionsView> {
-    let some = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    let Filter {
-        sql: filter,
-        text,
-        numbers,
-    } = filter(query)?;
-    let cursor = match some(&query.before) {
-        Some(c) => {
-            let (at, id) = c
-                .split_once(':')
-                .and_then(|(at, id)| at.parse::<i64>().ok().map(|at| (at, id.to_string())))
-                .ok_or_else(|| AppError::BadRequest("the page cursor is not valid".into()))?;
-            Some((at, id))
-        }
-        None => None,
-    };
-    let base_binds = 3 + text.len() + numbers.len();
+    let mut binds = Binds::new();
+    let filter = filter(caller, query, &mut binds)?;
+    let cursor = Cursor::parse(query.before.as_deref())?;
     let page_filter = match &cursor {
-        Some(_) => format!(
-            "{filter} AND (p.created_at, p.id) < (${}, ${})",
-            base_binds + 1,
-            base_binds + 2
+        Some(cursor) => format!(
+            "{filter} AND {}",
+            cursor.older_than(&mut binds, "p.created_at", ["p.id"])
         ),
-        None => filter.clone(),
+        None => filter,
     };
 
     let sql = format!(
         "{SELECT} WHERE {page_filter} ORDER BY p.created_at DESC, p.id DESC LIMIT {}",
         TRANSACTIONS_PER_PAGE + 1
     );
-    let mut rows = sqlx::query_as::<_, Row>(&sql)
-        .bind(&caller.tenant_id)
-        .bind(&caller.user_id)
-        .bind(sees_all(caller));
-    for t in &text {
-        rows = rows.bind(t);
-    }
-    for n in &numbers {
-        rows = rows.bind(*n);
-    }
-    if let Some((at, id)) = &cursor {
-        rows = rows.bind(*at).bind(id);
-    }
-    let mut payments: Vec<PaymentView> = rows
+    let mut payments: Vec<PaymentView> = binds
+        .query_as::<Row>(&sql)
         .fetch_all(&caller.db().pool)
         .await?
         .into_iter()
@@ -968,21 +911,20 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
         payments.truncate(TRANSACTIONS_PER_PAGE as usize);
         payments
             .last()
-            .map(|p| format!("{}:{}", p.created_at, p.id))
+            .map(|p| Cursor::new(p.created_at, [p.id.clone()]).encode())
     } else {
         None
     };
 
-    let locations: Vec<(String, String)> = sqlx::query_as(&format!(
-        "SELECT l.id, l.display_name FROM locations l WHERE l.tenant_id = $1 AND {}
-         ORDER BY l.display_name, l.id",
-        location_clause("l.id")
-    ))
-    .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
-    .bind(sees_all(caller))
-    .fetch_all(&caller.db().pool)
-    .await?;
+    let mut binds = Binds::new();
+    let scope = LocationScope::for_caller(caller).clause(&mut binds, "l.tenant_id", "l.id");
+    let locations: Vec<(String, String)> = binds
+        .query_as(&format!(
+            "SELECT l.id, l.display_name FROM locations l WHERE {scope}
+         ORDER BY l.display_name, l.id"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
     Ok(TransactionsView {
         payments,
         next,
@@ -994,26 +936,14 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
 /// Totals per currency for a filter: a pass over every matching row, so the page asks for them
 /// apart from the (indexed, keyset) page of rows and shows them when ready.
 pub async fn totals(caller: &Caller, query: &TransactionQuery) -> AppResult<Vec<CurrencyTotal>> {
-    let Filter {
-        sql: filter,
-        text,
-        numbers,
-    } = filter(query)?;
+    let mut binds = Binds::new();
+    let filter = filter(caller, query, &mut binds)?;
     let totals_sql = format!(
         "SELECT p.currency, COUNT(*), CAST(COALESCE(SUM(p.amount_received), 0) AS BIGINT),
                 CAST(COALESCE(SUM(p.amount_refunded), 0) AS BIGINT)
          FROM payments p WHERE {filter} GROUP BY p.currency ORDER BY p.currency"
     );
-    let mut totals = sqlx::query_as::<_, (String, i64, i64, i64)>(&totals_sql)
-        .bind(&caller.tenant_id)
-        .bind(&caller.user_id)
-        .bind(sees_all(caller));
-    for t in &text {
-        totals = totals.bind(t);
-    }
-    for n in &numbers {
-        totals = totals.bind(*n);
-    }
+    let totals = binds.query_as::<(String, i64, i64, i64)>(&totals_sql);
     let totals: Vec<CurrencyTotal> = totals
         .fetch_all(&caller.db().pool)
         .await?

@@ -309,38 +309,25 @@ pub async fn list(
     kind: Option<&str>,
     before: Option<&str>,
 ) -> crate::error::AppResult<crate::payments::types::EventsView> {
-    use crate::error::AppError;
     use crate::payments::types::{EventView, EventsView};
-    let cursor = match before.filter(|b| !b.is_empty()) {
-        Some(b) => {
-            let mut parts = b.splitn(3, ':');
-            match (
-                parts.next().and_then(|t| t.parse::<i64>().ok()),
-                parts.next(),
-                parts.next(),
-            ) {
-                (Some(at), Some(connection), Some(id)) => {
-                    Some((at, connection.to_string(), id.to_string()))
-                }
-                _ => return Err(AppError::BadRequest("the page cursor is not valid".into())),
-            }
-        }
-        None => None,
-    };
+    use crate::ssr::binds::Binds;
+    use crate::ssr::cursor::Cursor;
+    let cursor = Cursor::<2>::parse(before)?;
     let kind = kind.map(str::trim).filter(|k| !k.is_empty());
-    let mut sql = String::from(
+    let mut binds = Binds::new();
+    let mut sql = format!(
         "SELECT e.id, e.connection_id, c.name, e.type, e.received_at, e.processed_at, e.outcome,
                 e.attempts, e.payload
          FROM webhook_events e JOIN stripe_connections c ON c.id = e.connection_id
-         WHERE e.tenant_id = $1",
+         WHERE e.tenant_id = {}",
+        binds.add(&caller.tenant_id)
     );
-    if kind.is_some() {
-        sql.push_str(" AND e.type = $2");
-    } else {
-        sql.push_str(" AND $2 = ''");
+    if let Some(kind) = kind {
+        sql.push_str(&format!(" AND e.type = {}", binds.add(kind)));
     }
-    if cursor.is_some() {
-        sql.push_str(" AND (e.received_at, e.connection_id, e.id) < ($3, $4, $5)");
+    if let Some(cursor) = &cursor {
+        sql.push_str(" AND ");
+        sql.push_str(&cursor.older_than(&mut binds, "e.received_at", ["e.connection_id", "e.id"]));
     }
     sql.push_str(" ORDER BY e.received_at DESC, e.connection_id DESC, e.id DESC LIMIT 51");
     type Row = (
@@ -354,13 +341,10 @@ pub async fn list(
         i64,
         String,
     );
-    let mut query = sqlx::query_as::<_, Row>(&sql)
-        .bind(&caller.tenant_id)
-        .bind(kind.unwrap_or(""));
-    if let Some((at, connection, id)) = &cursor {
-        query = query.bind(*at).bind(connection).bind(id);
-    }
-    let rows = query.fetch_all(&caller.db().pool).await?;
+    let rows = binds
+        .query_as::<Row>(&sql)
+        .fetch_all(&caller.db().pool)
+        .await?;
     let mut events: Vec<EventView> = rows
         .into_iter()
         .map(
@@ -407,7 +391,7 @@ pub async fn list(
         events.truncate(50);
         events
             .last()
-            .map(|e| format!("{}:{}:{}", e.received_at, e.connection_id, e.id))
+            .map(|e| Cursor::new(e.received_at, [e.connection_id.clone(), e.id.clone()]).encode())
     } else {
         None
     };

@@ -4,6 +4,7 @@
 
 use crate::auth::ssr::auth_service;
 use crate::error::{AppError, AppResult};
+use crate::ssr::binds::Binds;
 use crate::ssr::caller::Caller;
 use crate::ssr::fleet_scope::member_sees;
 use crate::ssr::ids::now_ms;
@@ -58,27 +59,29 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
     // The last payment comes from one index probe per store (payments_tenant_location), which
     // stays fast however many payments the stores have taken; the CTE is materialised so the
     // probe runs once per store, not once per candidate payment of the join.
-    let stores: Vec<Store> = sqlx::query_as(&format!(
-        "WITH visible AS MATERIALIZED (
+    let mut binds = Binds::new();
+    let user = binds.add(&caller.user_id);
+    let sees = member_sees(&user, "m.role", "l.tenant_id", "l.id");
+    let stores: Vec<Store> = binds
+        .query_as(&format!(
+            "WITH visible AS MATERIALIZED (
            SELECT l.tenant_id, t.name AS tenant_name, l.connection_id, c.name AS connection_name,
              l.id, l.display_name, l.city, l.state, l.country,
              (SELECT p.id FROM payments p WHERE p.tenant_id = l.tenant_id AND p.location_id = l.id
               ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS last_id
            FROM locations l
-           JOIN memberships m ON m.tenant_id = l.tenant_id AND m.user_id = $1
+           JOIN memberships m ON m.tenant_id = l.tenant_id AND m.user_id = {user}
            JOIN tenants t ON t.id = l.tenant_id
            JOIN stripe_connections c ON c.id = l.connection_id
-           WHERE {})
+           WHERE {sees})
          SELECT v.tenant_id, v.tenant_name, v.connection_id, v.connection_name, v.id,
            v.display_name, v.city, v.state, v.country, v.last_id, lp.amount AS last_amount,
            lp.currency AS last_currency, lp.status AS last_status, lp.created_at AS last_at
          FROM visible v
-         LEFT JOIN payments lp ON lp.tenant_id = v.tenant_id AND lp.id = v.last_id",
-        member_sees("m.role", "l.tenant_id", "l.id")
-    ))
-    .bind(&caller.user_id)
-    .fetch_all(&db.pool)
-    .await?;
+         LEFT JOIN payments lp ON lp.tenant_id = v.tenant_id AND lp.id = v.last_id"
+        ))
+        .fetch_all(&db.pool)
+        .await?;
     let counts: Vec<Counts> = sqlx::query_as(
         "SELECT r.tenant_id, r.location_id,
            CAST(SUM(CASE WHEN r.status = 'online' THEN 1 ELSE 0 END) AS BIGINT) AS online,
@@ -266,17 +269,19 @@ pub async fn open_store(caller: &Caller, tenant_id: &str, location_id: &str) -> 
     let Some(tenant) = caller.tenants.iter().find(|t| t.id == tenant_id) else {
         return Err(AppError::not_found("store"));
     };
-    let visible: Option<String> = sqlx::query_scalar(&format!(
-        "SELECT l.id FROM locations l
-         JOIN memberships m ON m.tenant_id = l.tenant_id AND m.user_id = $1
-         WHERE l.tenant_id = $2 AND l.id = $3 AND {}",
-        member_sees("m.role", "l.tenant_id", "l.id")
-    ))
-    .bind(&caller.user_id)
-    .bind(&tenant.id)
-    .bind(location_id)
-    .fetch_optional(&caller.db().pool)
-    .await?;
+    let mut binds = Binds::new();
+    let user = binds.add(&caller.user_id);
+    let tenant_param = binds.add(&tenant.id);
+    let location_param = binds.add(location_id);
+    let sees = member_sees(&user, "m.role", "l.tenant_id", "l.id");
+    let visible: Option<String> = binds
+        .query_scalar(&format!(
+            "SELECT l.id FROM locations l
+         JOIN memberships m ON m.tenant_id = l.tenant_id AND m.user_id = {user}
+         WHERE l.tenant_id = {tenant_param} AND l.id = {location_param} AND {sees}"
+        ))
+        .fetch_optional(&caller.db().pool)
+        .await?;
     let Some(location) = visible else {
         return Err(AppError::not_found("store"));
     };
