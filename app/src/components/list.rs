@@ -316,7 +316,7 @@ mod tests {
         assert_eq!(sorted.without("q").href(), "/stores?sort=city&dir=desc");
         assert_eq!(
             url.with("before", Some("1:pi_1")).href(),
-            "/stores?q=lyon&before=1%3Api_1"
+            "/stores?q=lyon&before=1%3Api%5F1"
         );
     }
 
