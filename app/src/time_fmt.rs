@@ -1,6 +1,7 @@
 //! Times shown in pages. Rendered the same on the server and in the browser (UTC), so hydration
 //! never disagrees with the server's HTML.
 
+use crate::components::list::plural;
 use time::{macros::format_description, OffsetDateTime};
 
 /// `2026-11-24 22:03 UTC` for Unix milliseconds.
@@ -32,7 +33,7 @@ pub fn ago(then: i64, now: i64) -> String {
         3600..=86_399 => format!("{} h ago", seconds / 3600),
         _ => {
             let days = seconds / 86_400;
-            format!("{days} day{} ago", if days == 1 { "" } else { "s" })
+            format!("{} ago", plural(days, "day", "days"))
         }
     }
 }

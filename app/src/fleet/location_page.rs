@@ -3,6 +3,7 @@ use super::locations_page::{FormError, LocationFields};
 use super::types::LocationDetail;
 use super::widgets::{Counts, StatusBadge};
 use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
+use crate::components::list::plural;
 use crate::time_fmt::ago;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -153,7 +154,7 @@ fn Detail(detail: LocationDetail, actions: Actions) -> impl IntoView {
                 <section class="panel danger-zone" aria-labelledby="delete-location">
                     <h2 id="delete-location">"Delete this location"</h2>
                     <p>{if reader_count > 0 {
-                        format!("It has {reader_count} reader{}. Deleting the location in Stripe removes them too: they stop taking payments and must be registered again.", if reader_count == 1 { "" } else { "s" })
+                        format!("It has {}. Deleting the location in Stripe removes them too: they stop taking payments and must be registered again.", plural(reader_count, "reader", "readers"))
                     } else {
                         "It has no readers. Deleting it removes it from Stripe.".to_string()
                     }}</p>
@@ -162,7 +163,7 @@ fn Detail(detail: LocationDetail, actions: Actions) -> impl IntoView {
                         <input type="hidden" name="id" value=delete_id/>
                         {(reader_count > 0).then(|| view! {
                             <label class="checkbox"><input type="checkbox" name="confirm" value="yes"/>
-                                {format!(" Yes, delete it and its {reader_count} reader{}", if reader_count == 1 { "" } else { "s" })}</label>
+                                {format!(" Yes, delete it and its {}", plural(reader_count, "reader", "readers"))}</label>
                         })}
                         <div><button type="submit" class="button danger">"Delete location"</button></div>
                     </ActionForm>

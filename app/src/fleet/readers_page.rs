@@ -2,56 +2,29 @@ use super::api::{list_locations, list_readers, RegisterReader};
 use super::types::{device_name, ReaderQuery, ReadersView};
 use super::widgets::StatusBadge;
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
-use crate::components::url::urlencode;
+use crate::components::list::{
+    plural, use_list_query, EmptyList, FiltersForm, ListTable, Pager, PagerLink, QueryString,
+    ResultCount, Sorting,
+};
 use crate::time_fmt::ago;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
-fn query_string(q: &ReaderQuery, overrides: &[(&str, Option<String>)]) -> String {
-    let mut pairs: Vec<(&str, Option<String>)> = vec![
-        ("location", q.location.clone()),
-        ("status", q.status.clone()),
-        ("device_type", q.device_type.clone()),
-        ("q", q.q.clone()),
-        ("sort", q.sort.clone()),
-        ("dir", q.dir.clone()),
-        ("page", q.page.map(|p| p.to_string())),
-    ];
-    for (key, value) in overrides {
-        if let Some(pair) = pairs.iter_mut().find(|(k, _)| k == key) {
-            pair.1 = value.clone();
-        }
-    }
-    let parts: Vec<String> = pairs
-        .into_iter()
-        .filter_map(|(k, v)| {
-            v.filter(|v| !v.is_empty())
-                .map(|v| format!("{k}={}", urlencode(&v)))
-        })
-        .collect();
-    if parts.is_empty() {
-        "/readers".to_string()
-    } else {
-        format!("/readers?{}", parts.join("&"))
-    }
+/// The readers list at `q`; links change one parameter of it.
+fn url(q: &ReaderQuery) -> QueryString {
+    QueryString::new("/readers")
+        .with("location", q.location.as_ref())
+        .with("status", q.status.as_ref())
+        .with("device_type", q.device_type.as_ref())
+        .with("q", q.q.as_ref())
+        .with("sort", q.sort.as_ref())
+        .with("dir", q.dir.as_ref())
+        .with("page", q.page)
 }
 
 #[component]
 pub fn ReadersPage() -> impl IntoView {
-    let query_map = use_query_map();
-    let query = move || {
-        let q = query_map.read();
-        ReaderQuery {
-            location: q.get("location"),
-            status: q.get("status"),
-            device_type: q.get("device_type"),
-            q: q.get("q"),
-            sort: q.get("sort"),
-            dir: q.get("dir"),
-            page: q.get("page").and_then(|p| p.parse().ok()),
-        }
-    };
+    let query = use_list_query::<ReaderQuery>();
     let register = ServerAction::<RegisterReader>::new();
     let live = use_context::<crate::live::Live>();
     let readers_topic = live.map(|l| l.topic("readers"));
@@ -91,36 +64,25 @@ fn ReadersBody(view: ReadersView, q: ReaderQuery) -> impl IntoView {
     let now = view.now;
     let filtered =
         q.location.is_some() || q.status.is_some() || q.device_type.is_some() || q.q.is_some();
-    let sort_link = {
-        let q = q.clone();
-        move |key: &'static str, label: &'static str| {
-            let current = q.sort.as_deref().unwrap_or("label") == key;
-            let asc = q.dir.as_deref() != Some("desc");
-            let dir = if current && asc { "desc" } else { "asc" };
-            let href = query_string(
-                &q,
-                &[
-                    ("sort", Some(key.to_string())),
-                    ("dir", Some(dir.to_string())),
-                    ("page", None),
-                ],
-            );
-            let aria = current.then_some(if asc { "ascending" } else { "descending" });
-            let arrow = if current {
-                if asc {
-                    " ↑"
-                } else {
-                    " ↓"
-                }
-            } else {
-                ""
-            };
-            view! { <th scope="col" aria-sort=aria><a href=href>{label}{arrow}</a></th> }
-        }
-    };
+    let sorting = Sorting::new(url(&q), q.sort.as_deref(), q.dir.as_deref(), "label");
+    let pager = (view.pages > 1).then(|| {
+        let to = |page: i64| url(&q).with("page", Some(page)).href();
+        let back = (view.page > 1).then(|| PagerLink {
+            href: to(view.page - 1),
+            text: "← Previous",
+            rel: Some("prev"),
+        });
+        let forward = (view.page < view.pages).then(|| PagerLink {
+            href: to(view.page + 1),
+            text: "Next →",
+            rel: Some("next"),
+        });
+        let position = format!("Page {} of {}", view.page, view.pages);
+        view! { <Pager back forward position/> }
+    });
     let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     view! {
-        <form class="filters" method="get" action="/readers" role="search">
+        <FiltersForm action="/readers">
             <div class="field">
                 <label for="filter-q">"Search"</label>
                 <input id="filter-q" name="q" type="search" placeholder="Label, serial or id" value=q.q.clone().unwrap_or_default()/>
@@ -154,40 +116,27 @@ fn ReadersBody(view: ReadersView, q: ReaderQuery) -> impl IntoView {
             </div>
             <input type="hidden" name="sort" value=q.sort.clone().unwrap_or_default()/>
             <input type="hidden" name="dir" value=q.dir.clone().unwrap_or_default()/>
-            <div class="field end">
-                <button type="submit" class="button">"Apply"</button>
-                <a class="button subtle" href="/readers">"Clear"</a>
-            </div>
-        </form>
-        <p class="muted small" aria-live="polite">{format!("{} reader{}", view.total, if view.total == 1 { "" } else { "s" })}
-            {filtered.then_some(" match these filters")}</p>
+        </FiltersForm>
+        <ResultCount text=plural(view.total, "reader", "readers") filtered/>
         {if view.readers.is_empty() {
             view! {
-                <section class="panel">
-                    {if filtered {
-                        view! { <EmptyState title="No readers match" text="Change or clear the filters to see more."/> }.into_any()
-                    } else {
-                        view! { <EmptyState title="No readers yet" text="Register a reader below with the code shown on its screen."/> }.into_any()
-                    }}
-                </section>
+                <EmptyList filtered no_match="No readers match"
+                    title="No readers yet" text="Register a reader below with the code shown on its screen."/>
             }.into_any()
         } else {
+            let head = view! {
+                {sorting.header("status", "Status")}
+                {sorting.header("label", "Label")}
+                {sorting.header("location", "Location")}
+                {sorting.header("device", "Device")}
+                <th scope="col">"Serial"</th>
+                <th scope="col">"Software"</th>
+                <th scope="col">"IP"</th>
+                {sorting.header("last_seen", "Last seen")}
+                <th scope="col">"Action"</th>
+            }.into_any();
             view! {
-                <div class="table-wrap">
-                    <table class="readers">
-                        <caption class="visually-hidden">"Readers"</caption>
-                        <thead><tr>
-                            {sort_link("status", "Status")}
-                            {sort_link("label", "Label")}
-                            {sort_link("location", "Location")}
-                            {sort_link("device", "Device")}
-                            <th scope="col">"Serial"</th>
-                            <th scope="col">"Software"</th>
-                            <th scope="col">"IP"</th>
-                            {sort_link("last_seen", "Last seen")}
-                            <th scope="col">"Action"</th>
-                        </tr></thead>
-                        <tbody>
+                <ListTable class="readers" caption="Readers" head>
                             {view.readers.into_iter().map(|r| {
                                 let seen = if r.online { "Online now".to_string() } else {
                                     r.last_seen_at.map(|t| ago(t, now)).unwrap_or_else(|| "—".into())
@@ -207,20 +156,8 @@ fn ReadersBody(view: ReadersView, q: ReaderQuery) -> impl IntoView {
                                     </tr>
                                 }
                             }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-                {(view.pages > 1).then(|| {
-                    let prev = (view.page > 1).then(|| query_string(&q, &[("page", Some((view.page - 1).to_string()))]));
-                    let next = (view.page < view.pages).then(|| query_string(&q, &[("page", Some((view.page + 1).to_string()))]));
-                    view! {
-                        <nav class="pager" aria-label="Pages">
-                            {prev.map(|href| view! { <a class="button" href=href rel="prev">"← Previous"</a> })}
-                            <span class="muted">{format!("Page {} of {}", view.page, view.pages)}</span>
-                            {next.map(|href| view! { <a class="button" href=href rel="next">"Next →"</a> })}
-                        </nav>
-                    }
-                })}
+                </ListTable>
+                {pager}
             }.into_any()
         }}
     }

@@ -1,5 +1,6 @@
 //! What the fleet pages and their server functions exchange.
 
+use leptos_router::params::Params;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,7 +180,7 @@ pub fn device_name(device_type: &str) -> &str {
 
 /// Filters, search, sort and page of the readers list; each is a URL query parameter, so a
 /// filtered list can be bookmarked and works before the page hydrates.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, leptos::Params)]
 pub struct ReaderQuery {
     pub location: Option<String>,
     /// `online`, `offline`, `busy` or `alert`.

@@ -1,6 +1,7 @@
 //! Small pieces the fleet pages share: status badges and reader counts.
 
 use super::types::{ReaderCounts, ReaderView};
+use crate::components::list::plural;
 use leptos::prelude::*;
 
 /// Online / offline / busy, with words as well as colour.
@@ -29,7 +30,7 @@ pub fn Counts(counts: ReaderCounts) -> impl IntoView {
             <span class="count count-offline" title="Offline">{counts.offline}" offline"</span>
             <span class="count count-busy" title="Busy">{counts.busy}" busy"</span>
             {(counts.alerts > 0).then(|| view! {
-                <span class="count count-alert" title="Offline past the alert threshold">{counts.alerts}" alert"{if counts.alerts == 1 { "" } else { "s" }}</span>
+                <span class="count count-alert" title="Offline past the alert threshold">{plural(counts.alerts, "alert", "alerts")}</span>
             })}
         </span>
     }

@@ -1,6 +1,7 @@
 use super::api::{list_webhook_events, ReapplyWebhookEvent};
 use super::types::EventsView;
 use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
+use crate::components::list::plural;
 use crate::components::url::urlencode;
 use crate::time_fmt::datetime_seconds;
 use leptos::prelude::*;
@@ -85,7 +86,7 @@ fn Body(
                                 </div>
                                 <p class="muted small">{format!("{} · {} · received {}", e.id, e.connection_name, datetime_seconds(e.received_at))}
                                     {e.processed_at.map(|t| format!(" · applied {}", datetime_seconds(t)))}
-                                    {format!(" · {} attempt{}", e.attempts, if e.attempts == 1 { "" } else { "s" })}</p>
+                                    {format!(" · {}", plural(e.attempts, "attempt", "attempts"))}</p>
                                 <details>
                                     <summary>"Raw JSON"</summary>
                                     <pre class="json">{e.payload.clone()}</pre>

@@ -1,58 +1,32 @@
 use super::api::{list_transactions, transaction_totals};
 use super::types::{format_amount, CurrencyTotal, TransactionQuery, TransactionsView, CURRENCIES};
-use crate::components::feedback::{EmptyState, ErrorView, Loading};
-use crate::components::url::urlencode;
+use crate::components::feedback::{ErrorView, Loading};
+use crate::components::list::{
+    plural, use_list_query, EmptyList, FiltersForm, ListTable, Pager, PagerLink, QueryString,
+};
 use crate::time_fmt::datetime;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
-fn query_string(q: &TransactionQuery, before: Option<&str>) -> String {
-    let pairs = [
-        ("status", &q.status),
-        ("location", &q.location),
-        ("reader", &q.reader),
-        ("from", &q.from),
-        ("to", &q.to),
-        ("min", &q.min),
-        ("max", &q.max),
-        ("currency", &q.currency),
-        ("card", &q.card),
-        ("q", &q.q),
-    ];
-    let mut parts: Vec<String> = pairs
-        .iter()
-        .filter_map(|(k, v)| {
-            v.as_ref()
-                .filter(|v| !v.is_empty())
-                .map(|v| format!("{k}={}", urlencode(v)))
-        })
-        .collect();
-    if let Some(before) = before {
-        parts.push(format!("before={}", urlencode(before)));
-    }
-    format!("/transactions?{}", parts.join("&"))
+/// The transactions matching the filters of `q` at `path` (the list, or its CSV), from the
+/// newest; add `before` for an older page.
+fn url(path: &'static str, q: &TransactionQuery) -> QueryString {
+    QueryString::new(path)
+        .with("status", q.status.as_ref())
+        .with("location", q.location.as_ref())
+        .with("reader", q.reader.as_ref())
+        .with("from", q.from.as_ref())
+        .with("to", q.to.as_ref())
+        .with("min", q.min.as_ref())
+        .with("max", q.max.as_ref())
+        .with("currency", q.currency.as_ref())
+        .with("card", q.card.as_ref())
+        .with("q", q.q.as_ref())
 }
 
 #[component]
 pub fn TransactionsPage() -> impl IntoView {
-    let query_map = use_query_map();
-    let query = move || {
-        let q = query_map.read();
-        TransactionQuery {
-            status: q.get("status"),
-            location: q.get("location"),
-            reader: q.get("reader"),
-            from: q.get("from"),
-            to: q.get("to"),
-            min: q.get("min"),
-            max: q.get("max"),
-            currency: q.get("currency"),
-            card: q.get("card"),
-            q: q.get("q"),
-            before: q.get("before"),
-        }
-    };
+    let query = use_list_query::<TransactionQuery>();
     let live = use_context::<crate::live::Live>().map(|l| l.topic("payments"));
     let data = Resource::new(
         move || (query(), live.map(|t| t.get())),
@@ -93,9 +67,21 @@ fn Body(
 ) -> impl IntoView {
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let selected = |v: &Option<String>, option: &str| v.as_deref() == Some(option);
-    let filtered = query_string(&q, None) != "/transactions?";
+    let newest = url("/transactions", &q);
+    let filtered = !newest.is_empty();
+    let csv = url("/transactions.csv", &q).href();
+    let back = q.before.is_some().then(|| PagerLink {
+        href: newest.href(),
+        text: "Newest",
+        rel: None,
+    });
+    let forward = view.next.clone().map(|cursor| PagerLink {
+        href: newest.clone().with("before", Some(cursor)).href(),
+        text: "Older →",
+        rel: None,
+    });
     view! {
-        <form class="filters" method="get" action="/transactions" role="search">
+        <FiltersForm action="/transactions" csv>
             <div class="field">
                 <label for="tx-q">"PaymentIntent id"</label>
                 <input id="tx-q" name="q" type="search" placeholder="pi_…" value=value(&q.q)/>
@@ -146,12 +132,7 @@ fn Body(
                 <input id="tx-card" name="card" type="text" value=value(&q.card)/>
             </div>
             <input type="hidden" name="reader" value=value(&q.reader)/>
-            <div class="field end">
-                <button type="submit" class="button">"Apply"</button>
-                <a class="button subtle" href="/transactions">"Clear"</a>
-                <a class="button subtle" href=query_string(&q, None).replacen("/transactions?", "/transactions.csv?", 1) rel="external" download="transactions.csv">"Export CSV"</a>
-            </div>
-        </form>
+        </FiltersForm>
         <Transition fallback=|| view! { <div class="stats"><div class="stat"><span class="stat-label">"Adding up…"</span></div></div> }>
             {move || Suspend::new(async move {
                 match totals.await {
@@ -162,29 +143,21 @@ fn Body(
         </Transition>
         {if view.payments.is_empty() {
             view! {
-                <section class="panel">
-                    {if filtered {
-                        view! { <EmptyState title="No transactions match" text="Change or clear the filters to see more."/> }.into_any()
-                    } else {
-                        view! { <EmptyState title="No transactions yet" text="Payments taken on your readers appear here as soon as Stripe reports them. Start a test charge from a reader's page."/> }.into_any()
-                    }}
-                </section>
+                <EmptyList filtered no_match="No transactions match"
+                    title="No transactions yet" text="Payments taken on your readers appear here as soon as Stripe reports them. Start a test charge from a reader's page."/>
             }.into_any()
         } else {
+            let head = view! {
+                <th scope="col">"Time"</th>
+                <th scope="col">"Amount"</th>
+                <th scope="col">"Status"</th>
+                <th scope="col">"Card"</th>
+                <th scope="col">"Reader"</th>
+                <th scope="col">"Location"</th>
+                <th scope="col">"Description"</th>
+            }.into_any();
             view! {
-                <div class="table-wrap">
-                    <table class="transactions">
-                        <caption class="visually-hidden">"Transactions"</caption>
-                        <thead><tr>
-                            <th scope="col">"Time"</th>
-                            <th scope="col">"Amount"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Card"</th>
-                            <th scope="col">"Reader"</th>
-                            <th scope="col">"Location"</th>
-                            <th scope="col">"Description"</th>
-                        </tr></thead>
-                        <tbody>
+                <ListTable class="transactions" caption="Transactions" head>
                             {view.payments.into_iter().map(|p| view! {
                                 <tr data-payment=p.id.clone()>
                                     <td class="nowrap">{datetime(p.created_at)}</td>
@@ -196,13 +169,8 @@ fn Body(
                                     <td class="small">{p.description.clone().unwrap_or_default()}</td>
                                 </tr>
                             }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-                <nav class="pager" aria-label="Pages">
-                    {q.before.is_some().then(|| view! { <a class="button" href=query_string(&q, None)>"Newest"</a> })}
-                    {view.next.clone().map(|cursor| view! { <a class="button" href=query_string(&q, Some(&cursor))>"Older →"</a> })}
-                </nav>
+                </ListTable>
+                <Pager back forward/>
             }.into_any()
         }}
     }
@@ -218,7 +186,7 @@ fn Totals(totals: Vec<CurrencyTotal>) -> impl IntoView {
                 totals.iter().map(|t| view! {
                     <div class="stat">
                         <span class="stat-value">{format_amount(t.received - t.refunded, &t.currency)}</span>
-                        <span class="stat-label">{format!("{} payment{}, net of {} refunded", t.count, if t.count == 1 { "" } else { "s" }, format_amount(t.refunded, &t.currency))}</span>
+                        <span class="stat-label">{format!("{}, net of {} refunded", plural(t.count, "payment", "payments"), format_amount(t.refunded, &t.currency))}</span>
                     </div>
                 }).collect_view().into_any()
             }}

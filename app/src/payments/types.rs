@@ -1,6 +1,7 @@
 //! What the payment pages and their server functions exchange, and how amounts are written.
 
 use super::outcome::{outcome, Facts, Outcome};
+use leptos_router::params::Params;
 use serde::{Deserialize, Serialize};
 
 /// Currencies without a minor unit (Stripe's list of zero-decimal currencies).
@@ -204,7 +205,7 @@ fn capitalise(s: &str) -> String {
 }
 
 /// Filters of the transactions list; each is a URL query parameter.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, leptos::Params)]
 pub struct TransactionQuery {
     /// `succeeded`, `requires_capture`, `canceled`, `declined`, `waiting`, `refunded`.
     pub status: Option<String>,

@@ -1,39 +1,23 @@
 use super::api::all_stores;
 use super::types::{StoreRow, StoresQuery, StoresView};
-use crate::components::feedback::{EmptyState, ErrorView, Loading};
-use crate::components::url::urlencode;
+use crate::components::feedback::{ErrorView, Loading};
+use crate::components::list::{
+    plural, use_list_query, EmptyList, FiltersForm, ListTable, QueryString, ResultCount, Sorting,
+};
 use crate::payments::types::format_amount;
 use crate::time_fmt::ago;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
-fn query_string(q: &StoresQuery, overrides: &[(&str, Option<String>)]) -> String {
-    let mut pairs: Vec<(&str, Option<String>)> = vec![
-        ("tenant", q.tenant.clone()),
-        ("connection", q.connection.clone()),
-        ("q", q.q.clone()),
-        ("status", q.status.clone()),
-        ("sort", q.sort.clone()),
-        ("dir", q.dir.clone()),
-    ];
-    for (key, value) in overrides {
-        if let Some(pair) = pairs.iter_mut().find(|(k, _)| k == key) {
-            pair.1 = value.clone();
-        }
-    }
-    let parts: Vec<String> = pairs
-        .into_iter()
-        .filter_map(|(k, v)| {
-            v.filter(|v| !v.is_empty())
-                .map(|v| format!("{k}={}", urlencode(&v)))
-        })
-        .collect();
-    if parts.is_empty() {
-        "/stores".to_string()
-    } else {
-        format!("/stores?{}", parts.join("&"))
-    }
+/// The stores list at `q`; links change one parameter of it.
+fn url(q: &StoresQuery) -> QueryString {
+    QueryString::new("/stores")
+        .with("tenant", q.tenant.as_ref())
+        .with("connection", q.connection.as_ref())
+        .with("q", q.q.as_ref())
+        .with("status", q.status.as_ref())
+        .with("sort", q.sort.as_ref())
+        .with("dir", q.dir.as_ref())
 }
 
 fn money(volume: &[(String, i64)]) -> String {
@@ -50,18 +34,7 @@ fn money(volume: &[(String, i64)]) -> String {
 /// Every store of every organisation the user belongs to, live.
 #[component]
 pub fn StoresPage() -> impl IntoView {
-    let query_map = use_query_map();
-    let query = move || {
-        let q = query_map.read();
-        StoresQuery {
-            tenant: q.get("tenant"),
-            connection: q.get("connection"),
-            q: q.get("q"),
-            status: q.get("status"),
-            sort: q.get("sort"),
-            dir: q.get("dir"),
-        }
-    };
+    let query = use_list_query::<StoresQuery>();
     // This page listens to every organisation of the user, not only the current one.
     let live = crate::live::provide_live_at("/events?all=1");
     let readers = live.topic("readers");
@@ -105,28 +78,7 @@ fn StoresBody(view: StoresView, q: StoresQuery) -> impl IntoView {
     let filtered = [&q.tenant, &q.connection, &q.q, &q.status]
         .iter()
         .any(|v| v.as_deref().is_some_and(|s| !s.is_empty()));
-    let sort_link = {
-        let q = q.clone();
-        move |key: &'static str, label: &'static str| {
-            let current = q.sort.as_deref().unwrap_or("name") == key;
-            let asc = q.dir.as_deref() != Some("desc");
-            let dir = if current && asc { "desc" } else { "asc" };
-            let href = query_string(
-                &q,
-                &[
-                    ("sort", Some(key.to_string())),
-                    ("dir", Some(dir.to_string())),
-                ],
-            );
-            let aria = current.then_some(if asc { "ascending" } else { "descending" });
-            let arrow = match (current, asc) {
-                (true, true) => " ↑",
-                (true, false) => " ↓",
-                _ => "",
-            };
-            view! { <th scope="col" aria-sort=aria><a href=href>{label}{arrow}</a></th> }
-        }
-    };
+    let sorting = Sorting::new(url(&q), q.sort.as_deref(), q.dir.as_deref(), "name");
     let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     let shown = view.stores.len();
     view! {
@@ -136,9 +88,9 @@ fn StoresBody(view: StoresView, q: StoresQuery) -> impl IntoView {
             <div class="stat stat-offline" role="listitem"><span class="stat-value">{t.offline}</span><span class="stat-label">"Offline"</span></div>
             <div class="stat stat-busy" role="listitem"><span class="stat-value">{t.busy}</span><span class="stat-label">"Busy"</span></div>
             <div class="stat" role="listitem"><span class="stat-value">{t.alerts}</span><span class="stat-label">"Alerts"</span></div>
-            <div class="stat" role="listitem"><span class="stat-value">{money(&t.today_volume)}</span><span class="stat-label">{format!("Today (UTC), {} payment{}", t.today_count, if t.today_count == 1 { "" } else { "s" })}</span></div>
+            <div class="stat" role="listitem"><span class="stat-value">{money(&t.today_volume)}</span><span class="stat-label">{format!("Today (UTC), {}", plural(t.today_count, "payment", "payments"))}</span></div>
         </div>
-        <form class="filters" method="get" action="/stores" role="search">
+        <FiltersForm action="/stores">
             <div class="field">
                 <label for="stores-q">"Store, city or region"</label>
                 <input id="stores-q" name="q" type="search" placeholder="e.g. Lyon or Bavaria" value=q.q.clone().unwrap_or_default()/>
@@ -172,47 +124,30 @@ fn StoresBody(view: StoresView, q: StoresQuery) -> impl IntoView {
             </div>
             <input type="hidden" name="sort" value=q.sort.clone().unwrap_or_default()/>
             <input type="hidden" name="dir" value=q.dir.clone().unwrap_or_default()/>
-            <div class="field end">
-                <button type="submit" class="button">"Apply"</button>
-                <a class="button subtle" href="/stores">"Clear"</a>
-            </div>
-        </form>
-        <p class="muted small" aria-live="polite">
-            {format!("{shown} store{}", if shown == 1 { "" } else { "s" })}
-            {filtered.then_some(" match these filters")}
-        </p>
+        </FiltersForm>
+        <ResultCount text=plural(shown, "store", "stores") filtered/>
         {if view.stores.is_empty() {
             view! {
-                <section class="panel">
-                    {if filtered {
-                        view! { <EmptyState title="No stores match" text="Change or clear the filters to see more."/> }.into_any()
-                    } else {
-                        view! { <EmptyState title="No stores yet" text="Stores are the locations of your organisations. Add one under Locations."/> }.into_any()
-                    }}
-                </section>
+                <EmptyList filtered no_match="No stores match"
+                    title="No stores yet" text="Stores are the locations of your organisations. Add one under Locations."/>
             }.into_any()
         } else {
+            let head = view! {
+                {sorting.header("name", "Store")}
+                {sorting.header("organisation", "Organisation")}
+                {sorting.header("city", "Place")}
+                {sorting.header("online", "Online")}
+                {sorting.header("offline", "Offline")}
+                <th scope="col">"Busy"</th>
+                {sorting.header("alerts", "Alerts")}
+                {sorting.header("volume", "Today")}
+                {sorting.header("last", "Last payment")}
+                <th scope="col"><span class="visually-hidden">"Open"</span></th>
+            }.into_any();
             view! {
-                <div class="table-wrap">
-                    <table class="stores">
-                        <caption class="visually-hidden">"All stores"</caption>
-                        <thead><tr>
-                            {sort_link("name", "Store")}
-                            {sort_link("organisation", "Organisation")}
-                            {sort_link("city", "Place")}
-                            {sort_link("online", "Online")}
-                            {sort_link("offline", "Offline")}
-                            <th scope="col">"Busy"</th>
-                            {sort_link("alerts", "Alerts")}
-                            {sort_link("volume", "Today")}
-                            {sort_link("last", "Last payment")}
-                            <th scope="col"><span class="visually-hidden">"Open"</span></th>
-                        </tr></thead>
-                        <tbody>
-                            {view.stores.into_iter().map(|s| view! { <StoreLine s now/> }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                <ListTable class="stores" caption="All stores" head>
+                    {view.stores.into_iter().map(|s| view! { <StoreLine s now/> }).collect_view()}
+                </ListTable>
             }.into_any()
         }}
     }
@@ -247,7 +182,7 @@ fn StoreLine(s: StoreRow, now: i64) -> impl IntoView {
             <td class="num" data-col="alerts">
                 {if s.alerts > 0 { view! { <span class="badge alert">{s.alerts}</span> }.into_any() } else { view! { "0" }.into_any() }}
             </td>
-            <td>{money(&s.today_volume)} {(s.today_count > 0).then(|| view! { <div class="muted small">{format!("{} payment{}", s.today_count, if s.today_count == 1 { "" } else { "s" })}</div> })}</td>
+            <td>{money(&s.today_volume)} {(s.today_count > 0).then(|| view! { <div class="muted small">{plural(s.today_count, "payment", "payments")}</div> })}</td>
             <td>{last.unwrap_or_else(|| "—".into())}</td>
             <td class="actions">
                 // A plain form, like the header's switcher: opening a store of another

@@ -1,9 +1,10 @@
 //! The "All stores" view: every location of every organisation the user belongs to.
 
+use leptos_router::params::Params;
 use serde::{Deserialize, Serialize};
 
 /// Filters and sort of the All stores page; all in the URL, so a view can be bookmarked.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, leptos::Params)]
 pub struct StoresQuery {
     pub tenant: Option<String>,
     pub connection: Option<String>,

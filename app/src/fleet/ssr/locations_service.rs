@@ -356,9 +356,9 @@ pub async fn delete(caller: &Caller, id: &str, confirmed: bool) -> AppResult<()>
         return Err(AppError::invalid(
             "confirm",
             format!(
-                "{} has {readers} reader{}. Deleting it removes them from Stripe too; they must be registered again to take payments. Tick the box to confirm.",
+                "{} has {}. Deleting it removes them from Stripe too; they must be registered again to take payments. Tick the box to confirm.",
                 row.display_name,
-                if readers == 1 { "" } else { "s" }
+                crate::components::list::plural(readers, "reader", "readers")
             ),
         ));
     }
