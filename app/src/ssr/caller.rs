@@ -66,10 +66,9 @@ impl<'a> Entry<'a> {
 }
 
 pub async fn session() -> AppResult<Session> {
-    leptos_axum::extract::<Session>().await.map_err(|e| {
-        tracing::error!(error = %e, "session layer missing");
-        AppError::Internal("session".into())
-    })
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|e| AppError::internal_with("session layer missing", e))
 }
 
 pub async fn client_meta() -> ClientMeta {
@@ -81,8 +80,7 @@ pub async fn client_meta() -> ClientMeta {
 
 /// A session store failure: logged, answered as our fault.
 pub fn session_err(e: tower_sessions::session::Error) -> AppError {
-    tracing::error!(error = %e, "session store error");
-    AppError::Internal("session".into())
+    AppError::internal_with("session store error", e)
 }
 
 /// The signed-in user's id, if any.

@@ -48,26 +48,66 @@ pub fn purpose(connection: &str, what: &str) -> String {
     format!("stripe_connection:{connection}:{what}")
 }
 
-/// Logs a Stripe failure that is not the user's to fix and answers with a reference.
-pub fn internal(err: StripeError) -> AppError {
-    let reference = super::ids::new_id("err");
-    tracing::error!(%reference, error = %err, request_id = err.request_id().unwrap_or("-"), "Stripe call failed");
-    AppError::Internal(reference)
+/// Who a Stripe failure is answered to, and how: the one decision [`from_stripe`] needs.
+#[derive(Clone, Copy, Debug)]
+pub enum Asked<'a> {
+    /// Nothing the user gave is in question (an account's own setup, a read): every failure
+    /// is ours, logged under a reference.
+    Nothing,
+    /// A change the user asked for: Stripe's refusal (a 4xx other than 401 and 429) is theirs
+    /// to read, in plain words, on this form field.
+    Field(&'a str),
+    /// A reader or payment action: Stripe's refusal (offline, busy, timeout…) is a conflict
+    /// carrying Stripe's code for API clients.
+    Action,
+    /// Whether Stripe accepts something the user typed (a key, an account id): whatever goes
+    /// wrong, a network failure included, goes on this field, since nothing is saved and the
+    /// user can try again.
+    Check(&'a str),
+    /// Confirming a connection Stripe started (OAuth): any failure is a conflict, in Stripe's
+    /// own words when it gives some, after this sentence.
+    Confirm(&'a str),
 }
 
-/// Stripe's answer to a change the user asked for: refusals (4xx) are theirs to read, in plain
-/// words, on `field`; anything else is ours.
-pub fn refusal(field: &str, err: StripeError) -> AppError {
-    match err.api() {
-        Some(api) if api.status < 500 && api.status != 401 && api.status != 429 => {
-            tracing::info!(error = %err, request_id = err.request_id().unwrap_or("-"), "Stripe refused");
-            AppError::invalid(field, err.user_message())
+/// Stripe's failure as our error, answered as `asked` says.
+pub fn from_stripe(err: StripeError, asked: Asked<'_>) -> AppError {
+    let request_id = err.request_id().unwrap_or("-").to_string();
+    match asked {
+        Asked::Nothing => {}
+        Asked::Check(field) => {
+            tracing::info!(error = %err, %request_id, "Stripe did not accept what was checked");
+            return AppError::invalid(field, err.user_message());
         }
-        Some(api) if api.status == 429 => AppError::TooManyRequests(
-            "Stripe is asking us to slow down for this account. Try again in a few seconds.".into(),
-        ),
-        _ => internal(err),
+        Asked::Confirm(sentence) => {
+            tracing::info!(error = %err, %request_id, "Stripe did not confirm");
+            let why = err
+                .api()
+                .and_then(|a| a.message.clone())
+                .unwrap_or_else(|| err.user_message());
+            return AppError::Conflict(format!("{sentence}: {why}"));
+        }
+        Asked::Field(_) | Asked::Action => match err.api() {
+            Some(api) if api.status < 500 && api.status != 401 && api.status != 429 => {
+                tracing::info!(error = %err, %request_id, "Stripe refused");
+                return match asked {
+                    Asked::Field(field) => AppError::invalid(field, err.user_message()),
+                    _ => AppError::Refused {
+                        code: api.code.clone().unwrap_or_else(|| "stripe_refused".into()),
+                        message: err.user_message(),
+                    },
+                };
+            }
+            Some(api) if api.status == 429 => return AppError::TooManyRequests(
+                "Stripe is asking us to slow down for this account. Try again in a few seconds."
+                    .into(),
+            ),
+            _ => {}
+        },
     }
+    AppError::internal_with(
+        "Stripe call failed",
+        format_args!("{err} (request_id {request_id})"),
+    )
 }
 
 pub fn open(state: &AppState, row: &SealedConnection) -> AppResult<Access> {
@@ -106,9 +146,7 @@ pub fn open(state: &AppState, row: &SealedConnection) -> AppResult<Access> {
 }
 
 fn internal_msg(what: &str) -> AppError {
-    let reference = super::ids::new_id("err");
-    tracing::error!(%reference, what, "Stripe connection unusable");
-    AppError::Internal(reference)
+    AppError::internal_with("Stripe connection unusable", what)
 }
 
 /// The caller's tenant's connection `id`, ready to call Stripe.

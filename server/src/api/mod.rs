@@ -202,11 +202,11 @@ async fn authenticate(State(api): State<ApiState>, mut request: Request, next: N
     });
     match work.await {
         Ok(response) => response,
-        Err(err) => {
-            let reference = app::ssr::ids::new_id("err");
-            tracing::error!(%reference, error = %err, "API request task failed");
-            ApiError::from(app::error::AppError::Internal(reference)).into_response()
-        }
+        Err(err) => ApiError::from(app::error::AppError::internal_with(
+            "API request task failed",
+            err,
+        ))
+        .into_response(),
     }
 }
 

@@ -21,11 +21,7 @@ fn hash_err(e: passwords::HashError) -> AppError {
                 .into(),
             retry_after_secs,
         },
-        passwords::HashError::Failed(_) => {
-            let reference = new_id("err");
-            tracing::error!(%reference, error = %e, "password hashing failed");
-            AppError::Internal(reference)
-        }
+        passwords::HashError::Failed(_) => AppError::internal_with("password hashing failed", e),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::ssr::caller::Caller;
 use crate::ssr::ids::{new_id, now_ms};
 use crate::ssr::secrets;
 use crate::ssr::state::AppState;
-use crate::ssr::stripe_access::{self, internal as stripe_internal, purpose};
+use crate::ssr::stripe_access::{self, from_stripe, purpose, Asked};
 use fleet_stripe::params::CreateWebhookEndpoint;
 use fleet_stripe::{Account, Credentials, IdempotencyKey};
 
@@ -102,7 +102,7 @@ pub(super) async fn insert(
                 &IdempotencyKey::new(format!("{id}:webhook")),
             )
             .await
-            .map_err(stripe_internal)?;
+            .map_err(|e| from_stripe(e, Asked::Nothing))?;
         if let Some(secret) = endpoint.secret {
             webhook = Some((
                 endpoint.id,

@@ -12,7 +12,7 @@ use crate::ssr::caller::Caller;
 use crate::ssr::ids::now_ms;
 use crate::ssr::secrets;
 use crate::ssr::state::AppState;
-use crate::ssr::stripe_access::{self, internal as stripe_internal, purpose};
+use crate::ssr::stripe_access::{self, from_stripe, purpose, Asked};
 use fleet_stripe::Credentials;
 
 /// Where the Connect pages leave their notice for Settings → Stripe, in the session.
@@ -105,7 +105,7 @@ pub async fn connect_simulator_for(
     let account = client
         .retrieve_own_account(&Credentials::key(key.clone()))
         .await
-        .map_err(stripe_internal)?;
+        .map_err(|e| from_stripe(e, Asked::Nothing))?;
     insert(
         state,
         caller,
@@ -137,13 +137,6 @@ pub async fn connect_simulator(caller: &Caller, name: &str) -> AppResult<String>
     connect_simulator_for(&caller.state, Some(caller), &caller.tenant_id, name).await
 }
 
-/// Why Stripe would not take a key, on the key field: Stripe's own words for a refusal, plain
-/// words for a network failure (the key may be fine, so nothing is saved and the user can retry).
-fn key_refused(err: &fleet_stripe::StripeError) -> AppError {
-    tracing::info!(error = %err, request_id = err.request_id().unwrap_or("-"), "Stripe did not accept a key");
-    AppError::invalid("secret_key", err.user_message())
-}
-
 fn check_key_shape(key: &str) -> AppResult<()> {
     let ok = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"]
         .iter()
@@ -166,7 +159,7 @@ pub async fn connect_key(caller: &Caller, name: &str, key: &str) -> AppResult<St
     let account = client
         .retrieve_own_account(&Credentials::key(key.clone()))
         .await
-        .map_err(|e| key_refused(&e))?;
+        .map_err(|e| from_stripe(e, Asked::Check("secret_key")))?;
     let livemode = fleet_stripe::SecretKey::new(key.clone()).is_live();
     insert(
         &caller.state,
@@ -255,7 +248,7 @@ pub async fn rotate_key(caller: &Caller, id: &str, key: &str) -> AppResult<()> {
     let account = client
         .retrieve_own_account(&Credentials::key(key.clone()))
         .await
-        .map_err(|e| key_refused(&e))?;
+        .map_err(|e| from_stripe(e, Asked::Check("secret_key")))?;
     if account.id != account_id {
         return Err(AppError::invalid(
             "secret_key",

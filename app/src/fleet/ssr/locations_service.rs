@@ -12,7 +12,7 @@ use crate::ssr::audit::{record, Entry};
 use crate::ssr::caller::Caller;
 use crate::ssr::fleet_scope::{location_clause, sees_all};
 use crate::ssr::ids::{new_id, now_ms};
-use crate::ssr::stripe_access;
+use crate::ssr::stripe_access::{self, from_stripe, Asked};
 use fleet_stripe::params::{AddressParams, CreateLocation, UpdateLocation};
 use fleet_stripe::{IdempotencyKey, StripeError};
 use std::collections::HashMap;
@@ -256,7 +256,7 @@ fn refused(err: StripeError) -> AppError {
         }
         _ => "display_name",
     };
-    stripe_access::refusal(field, err)
+    from_stripe(err, Asked::Field(field))
 }
 
 pub async fn create(

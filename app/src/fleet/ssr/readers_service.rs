@@ -13,9 +13,9 @@ use crate::ssr::audit::{record, Entry};
 use crate::ssr::caller::Caller;
 use crate::ssr::fleet_scope::{escape_like, location_clause, sees_all};
 use crate::ssr::ids::{new_id, now_ms};
-use crate::ssr::stripe_access::{self, Access};
+use crate::ssr::stripe_access::{self, from_stripe, Access, Asked};
 use fleet_stripe::params::{CreateReader, UpdateReader};
-use fleet_stripe::{IdempotencyKey, Reader, StripeError};
+use fleet_stripe::{IdempotencyKey, Reader};
 
 pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView> {
     let mut conditions = vec![
@@ -280,10 +280,6 @@ async fn store(
     Ok(())
 }
 
-fn refused(field: &str, err: StripeError) -> AppError {
-    stripe_access::refusal(field, err)
-}
-
 pub async fn register(
     caller: &Caller,
     location_id: &str,
@@ -338,7 +334,7 @@ pub async fn register(
                 Some("location") => "location",
                 _ => "registration_code",
             };
-            refused(field, e)
+            from_stripe(e, Asked::Field(field))
         })?;
     let detail = format!(
         "{} ({}) at {location_name}",
@@ -369,7 +365,7 @@ pub async fn relabel(caller: &Caller, id: &str, label: &str) -> AppResult<()> {
             &IdempotencyKey::new(new_id("op")),
         )
         .await
-        .map_err(|e| refused("label", e))?;
+        .map_err(|e| from_stripe(e, Asked::Field("label")))?;
     let detail = format!("“{}” → “{label}”", reader.label);
     store(caller, &access, &updated, "reader.relabeled", detail).await
 }
@@ -380,7 +376,7 @@ pub async fn delete(caller: &Caller, id: &str) -> AppResult<()> {
     match access.client.delete_reader(&access.creds, id).await {
         Ok(_) => {}
         Err(e) if e.api().is_some_and(|a| a.status == 404) => {}
-        Err(e) => return Err(refused("reader", e)),
+        Err(e) => return Err(from_stripe(e, Asked::Field("reader"))),
     }
     let mut tx = caller.db().begin_write().await?;
     reader_rows::remove(&mut tx, &access.connection_id, id).await?;
@@ -409,7 +405,7 @@ pub async fn cancel_action(caller: &Caller, id: &str) -> AppResult<()> {
         .client
         .cancel_action(&access.creds, id, &IdempotencyKey::new(new_id("op")))
         .await
-        .map_err(payments_service::refused)?;
+        .map_err(|e| from_stripe(e, Asked::Action))?;
     let what = reader
         .action
         .as_ref()

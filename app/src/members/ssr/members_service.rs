@@ -363,7 +363,7 @@ async fn live_invite(state: &AppState, token: &str) -> AppResult<InviteRow> {
     }
     let role = role
         .parse()
-        .map_err(|_| AppError::Internal("invite role".into()))?;
+        .map_err(|_| AppError::internal(format_args!("invite {id} has an unknown role")))?;
     Ok(InviteRow {
         id,
         tenant_id,

@@ -10,7 +10,7 @@ use crate::error::AppResult;
 use crate::fleet::ssr::reader_rows;
 use crate::ssr::ids::now_ms;
 use crate::ssr::state::AppState;
-use crate::ssr::stripe_access::Access;
+use crate::ssr::stripe_access::{from_stripe, Access, Asked};
 use fleet_stripe::{PaymentIntent, Reader};
 
 /// What Stripe's reader, read after the doubt arose, says about the payment.
@@ -82,7 +82,7 @@ pub async fn settle(
         Some(id) => match access.client.retrieve_reader(&access.creds, id).await {
             Ok(reader) => Some(reader),
             Err(err) if err.is_not_found() => None,
-            Err(err) => return Err(crate::ssr::stripe_access::refusal("payment", err)),
+            Err(err) => return Err(from_stripe(err, Asked::Field("payment"))),
         },
         None => None,
     };
@@ -90,7 +90,7 @@ pub async fn settle(
         .client
         .retrieve_payment_intent(&access.creds, payment_id, &Default::default())
         .await
-        .map_err(|e| crate::ssr::stripe_access::refusal("payment", e))?;
+        .map_err(|e| from_stripe(e, Asked::Field("payment")))?;
     let now = match (&reader, reader_id) {
         (Some(reader), _) => ReaderNow::Shown(reader),
         (None, Some(_)) => ReaderNow::Gone,

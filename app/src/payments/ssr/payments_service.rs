@@ -17,12 +17,12 @@ use crate::ssr::audit::{record, Entry};
 use crate::ssr::caller::Caller;
 use crate::ssr::fleet_scope::{escape_like, location_clause, sees_all};
 use crate::ssr::ids::{new_token, now_ms};
-use crate::ssr::stripe_access::{self, Access};
+use crate::ssr::stripe_access::{self, from_stripe, Access, Asked};
 use fleet_stripe::params::{
     CancelPaymentIntent, CapturePaymentIntent, CardPresentParams, CreatePaymentIntent,
     CreateRefund, PresentPaymentMethod, ProcessPaymentIntent,
 };
-use fleet_stripe::{IdempotencyKey, PaymentIntent, Reader, StripeError};
+use fleet_stripe::{IdempotencyKey, PaymentIntent, Reader};
 
 /// A new operation id for a page's buttons.
 pub fn new_operation() -> String {
@@ -42,21 +42,6 @@ fn check_operation(op: &str) -> AppResult<()> {
 /// Idempotency key of one step of one of our operations.
 fn key(op: &str, step: &str) -> IdempotencyKey {
     IdempotencyKey::new(format!("fleet:{op}:{step}"))
-}
-
-/// Stripe's refusal of a reader or payment action in plain words (offline, busy, timeout… each
-/// with a next step), with Stripe's code kept for API clients.
-pub fn refused(err: StripeError) -> AppError {
-    match err.api() {
-        Some(api) if api.status < 500 && api.status != 401 && api.status != 429 => {
-            tracing::info!(error = %err, request_id = err.request_id().unwrap_or("-"), "Stripe refused");
-            AppError::Refused {
-                code: api.code.clone().unwrap_or_else(|| "stripe_refused".into()),
-                message: err.user_message(),
-            }
-        }
-        _ => stripe_access::refusal("payment", err),
-    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -381,9 +366,9 @@ pub async fn start_charge(caller: &Caller, charge: &Charge<'_>) -> AppResult<Str
         )
         .await
         .map_err(|e| match e.api().and_then(|a| a.param.as_deref()) {
-            Some("amount") => stripe_access::refusal("amount", e),
-            Some("currency") => stripe_access::refusal("currency", e),
-            _ => refused(e),
+            Some("amount") => from_stripe(e, Asked::Field("amount")),
+            Some("currency") => from_stripe(e, Asked::Field("currency")),
+            _ => from_stripe(e, Asked::Action),
         })?;
     let context = Context {
         reader_id: Some(&reader.id),
@@ -454,7 +439,7 @@ pub async fn start_charge(caller: &Caller, charge: &Charge<'_>) -> AppResult<Str
                 format!("{detail}: {reason}"),
             )
             .await?;
-            Err(refused(err))
+            Err(from_stripe(err, Asked::Action))
         }
     }
 }
@@ -527,7 +512,7 @@ pub async fn present_card(
             &key(op, "present"),
         )
         .await
-        .map_err(refused)?;
+        .map_err(|e| from_stripe(e, Asked::Action))?;
     // Stripe's answer about the payment itself comes by webhook; ask now too, so the page does
     // not depend on webhooks being set up.
     if let Some(pi_id) = waiting {
@@ -582,27 +567,35 @@ pub async fn present_card(
     Ok(())
 }
 
-/// Card details and refunds live on the charge.
+/// Card details and refunds live on the charge. Best effort: the payment itself is already
+/// stored, and the next webhook or look brings the charge, so a failure is logged, not answered.
 async fn refresh_charge(caller: &Caller, access: &Access, pi: &PaymentIntent) {
     let Some(charge_id) = pi.latest_charge.as_ref().map(|c| c.id().to_string()) else {
         return;
     };
-    let Ok(charge) = access
-        .client
-        .retrieve_charge(&access.creds, &charge_id)
-        .await
-    else {
-        return;
-    };
-    if let Ok(mut tx) = caller.db().begin_write().await {
-        let _ = payment_rows::apply_charge(&mut tx, &access.connection_id, &charge).await;
-        let _ = tx.commit().await;
+    if let Err(err) = store_charge(caller, access, &charge_id).await {
+        tracing::warn!(payment = %pi.id, charge = %charge_id, error = %err, "could not refresh a payment's charge");
     }
     caller
         .state
         .bus
         .publish(&caller.tenant_id, "payments", Some(&pi.id))
         .await;
+}
+
+async fn store_charge(
+    caller: &Caller,
+    access: &Access,
+    charge_id: &str,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let charge = access
+        .client
+        .retrieve_charge(&access.creds, charge_id)
+        .await?;
+    let mut tx = caller.db().begin_write().await?;
+    payment_rows::apply_charge(&mut tx, &access.connection_id, &charge).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn payment_access(caller: &Caller, id: &str) -> AppResult<(PaymentView, Access)> {
@@ -624,7 +617,7 @@ pub async fn capture(caller: &Caller, id: &str, op: &str) -> AppResult<()> {
             &key(op, "capture"),
         )
         .await
-        .map_err(refused)?;
+        .map_err(|e| from_stripe(e, Asked::Action))?;
     store(
         caller,
         &access,
@@ -654,7 +647,7 @@ pub async fn cancel(caller: &Caller, id: &str, op: &str) -> AppResult<()> {
             &key(op, "cancel"),
         )
         .await
-        .map_err(refused)?;
+        .map_err(|e| from_stripe(e, Asked::Action))?;
     store(
         caller,
         &access,
@@ -729,12 +722,12 @@ pub async fn refund_minor(
             &key(op, "refund"),
         )
         .await
-        .map_err(refused)?;
+        .map_err(|e| from_stripe(e, Asked::Action))?;
     let pi = access
         .client
         .retrieve_payment_intent(&access.creds, id, &Default::default())
         .await
-        .map_err(refused)?;
+        .map_err(|e| from_stripe(e, Asked::Action))?;
     store(
         caller,
         &access,
