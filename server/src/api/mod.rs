@@ -172,7 +172,7 @@ async fn authenticate(State(api): State<ApiState>, mut request: Request, next: N
         }
         Err(err) => return ApiError::from(err).into_response(),
     };
-    let key_id = caller.api_key.clone().unwrap_or_default();
+    let key_id = caller.principal.id().to_string();
     if let Err(not_until) = api.limiter.check_key(&key_id) {
         let wait = not_until
             .wait_time_from(governor::clock::Clock::now(

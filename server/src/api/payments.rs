@@ -168,7 +168,7 @@ pub async fn get(
         return Ok(Json(load(caller, &id).await?));
     };
     let cap = caller.state.settings.limits.long_polls_per_key;
-    let key = caller.api_key.as_deref().unwrap_or(&caller.user_id);
+    let key = caller.principal.id();
     let _held = caller
         .state
         .in_flight

@@ -65,7 +65,11 @@ pub async fn events(
             role: caller.role,
         }
     };
-    let ticket = match watch.open(session_id, &caller.user_id, Standing::of_caller(&caller)) {
+    let ticket = match watch.open(
+        session_id,
+        caller.principal.id(),
+        Standing::of_caller(&caller),
+    ) {
         Ok(ticket) => ticket,
         Err(too_many) => {
             return (

@@ -14,7 +14,7 @@ use super::connection_rows::{clean_name, insert, owned, NewConnection};
 use crate::error::{AppError, AppResult};
 use crate::model::ConnectionKind;
 use crate::ssr::audit::{record, Entry};
-use crate::ssr::caller::Caller;
+use crate::ssr::caller::{Caller, Principal};
 use crate::ssr::ids::{new_id, new_token, now_ms};
 use crate::ssr::state::AppState;
 use crate::ssr::stripe_access::{self, from_stripe, Asked};
@@ -140,7 +140,7 @@ pub async fn create_account(caller: &Caller, name: &str, country: &str) -> AppRe
             &CreateAccount {
                 kind: Some("standard".into()),
                 country: Some(country),
-                email: Some(caller.email.clone()),
+                email: Some(caller.member()?.1.to_string()),
                 business_profile: Some(AccountProfile { name: name.clone() }),
             },
             &IdempotencyKey::new(new_id("acct")),
@@ -270,9 +270,9 @@ pub async fn start_oauth(caller: &Caller, name: &str) -> AppResult<String> {
 
 /// The signed-in member (not an API key) a consent belongs to.
 fn member(caller: &Caller) -> AppResult<&str> {
-    match caller.api_key {
-        None => Ok(&caller.user_id),
-        Some(_) => Err(AppError::Forbidden(
+    match &caller.principal {
+        Principal::Member { user_id, .. } => Ok(user_id),
+        Principal::ApiKey { .. } => Err(AppError::Forbidden(
             "Only a signed-in member can connect a Stripe account.".into(),
         )),
     }

@@ -78,7 +78,7 @@ pub async fn counts(caller: &Caller) -> AppResult<HashMap<Option<String>, Reader
         location_clause("location_id")
     ))
     .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(sees_all(caller))
     .fetch_all(&caller.db().pool)
     .await?;
@@ -104,7 +104,7 @@ pub async fn list(caller: &Caller) -> AppResult<LocationsView> {
         location_clause("l.id")
     ))
     .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(sees_all(caller))
     .fetch_all(&caller.db().pool)
     .await?;
@@ -148,7 +148,7 @@ async fn find(caller: &Caller, id: &str) -> AppResult<Row> {
         location_clause("l.id")
     ))
     .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(sees_all(caller))
     .bind(id)
     .fetch_optional(&caller.db().pool)

@@ -16,7 +16,7 @@ pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
         location_clause("l.id")
     ))
     .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(sees_all(caller))
     .fetch_all(&caller.db().pool)
     .await?;
@@ -28,7 +28,7 @@ pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
         location_clause("r.location_id")
     ))
     .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(sees_all(caller))
     .fetch_all(&caller.db().pool)
     .await?;
@@ -114,7 +114,7 @@ async fn volume(caller: &Caller) -> AppResult<(Vec<(i64, i64)>, Option<String>)>
         location_clause("p.location_id")
     ))
     .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(sees_all(caller))
     .bind(since)
     .fetch_all(&caller.db().pool)

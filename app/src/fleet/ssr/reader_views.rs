@@ -75,7 +75,7 @@ pub async fn find(caller: &Caller, id: &str) -> AppResult<ReaderView> {
         location_clause("r.location_id")
     ))
     .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(sees_all(caller))
     .bind(id)
     .fetch_optional(&caller.db().pool)

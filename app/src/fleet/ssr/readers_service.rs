@@ -85,7 +85,7 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
     );
     let mut count = sqlx::query_scalar::<_, i64>(&count_sql)
         .bind(&caller.tenant_id)
-        .bind(&caller.user_id)
+        .bind(caller.principal.id())
         .bind(sees_all(caller));
     for b in &binds {
         count = count.bind(b);
@@ -100,7 +100,7 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
     );
     let mut rows = sqlx::query_as::<_, Row>(&sql)
         .bind(&caller.tenant_id)
-        .bind(&caller.user_id)
+        .bind(caller.principal.id())
         .bind(sees_all(caller));
     for b in &binds {
         rows = rows.bind(b);
@@ -113,7 +113,7 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
         location_clause("l.id")
     ))
     .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(sees_all(caller))
     .fetch_all(&caller.db().pool)
     .await?;
@@ -123,7 +123,7 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
         location_clause("r.location_id")
     ))
     .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(sees_all(caller))
     .fetch_all(&caller.db().pool)
     .await?;
@@ -155,7 +155,7 @@ pub async fn at_location(caller: &Caller, location_id: &str) -> AppResult<Vec<Re
         location_clause("r.location_id")
     ))
     .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(sees_all(caller))
     .bind(location_id)
     .fetch_all(&caller.db().pool)
@@ -171,7 +171,7 @@ pub async fn alerts(caller: &Caller) -> AppResult<Vec<ReaderView>> {
         location_clause("r.location_id")
     ))
     .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(sees_all(caller))
     .fetch_all(&caller.db().pool)
     .await?;
@@ -306,7 +306,7 @@ pub async fn register(
         location_clause("l.id")
     ))
     .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(sees_all(caller))
     .bind(location_id)
     .fetch_optional(&caller.db().pool)

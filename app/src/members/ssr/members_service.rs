@@ -26,7 +26,7 @@ pub async fn list(caller: &Caller) -> AppResult<MembersView> {
         .filter_map(|(user_id, email, role, joined_at)| {
             let role = role.parse().ok()?;
             Some(Member {
-                is_you: user_id == caller.user_id,
+                is_you: caller.person() == Some(user_id.as_str()),
                 user_id,
                 email,
                 role,
@@ -125,7 +125,7 @@ pub async fn invite(caller: &Caller, email: &str, role: &str) -> AppResult<Invit
     .bind(&email)
     .bind(role.as_str())
     .bind(token_hash(&token))
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(now)
     .bind(expires_at)
     .execute(&mut *tx)
@@ -214,7 +214,7 @@ const LAST_OWNER: &str =
 /// other left, so neither can leave the organisation without an owner.
 async fn acting_role(conn: &mut AnyConnection, caller: &Caller) -> AppResult<Role> {
     crate::ssr::db::lock_tenant(conn, &caller.tenant_id).await?;
-    role_of(conn, &caller.tenant_id, &caller.user_id)
+    role_of(conn, &caller.tenant_id, caller.principal.id())
         .await?
         .filter(|role| role.allows(Permission::ManageMembers))
         .ok_or_else(AppError::forbidden)

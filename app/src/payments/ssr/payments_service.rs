@@ -119,7 +119,7 @@ async fn find(caller: &Caller, id: &str) -> AppResult<(PaymentView, String)> {
         location_clause("p.location_id")
     ))
     .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(sees_all(caller))
     .bind(id)
     .fetch_optional(&caller.db().pool)
@@ -142,7 +142,7 @@ pub async fn operators_may_refund(caller: &Caller) -> AppResult<bool> {
 /// Capturing and refunding move money: an owner's or admin's call, an operator's only when the
 /// organisation says so, and an API key's when its scope allows (checked by the API).
 pub async fn may_move_money(caller: &Caller) -> AppResult<bool> {
-    if caller.api_key.is_some() || caller.can(Permission::ManageFleet) {
+    if caller.principal.api_key().is_some() || caller.can(Permission::ManageFleet) {
         return Ok(true);
     }
     if !caller.can(Permission::Charge) {
@@ -373,7 +373,7 @@ pub async fn start_charge(caller: &Caller, charge: &Charge<'_>) -> AppResult<Str
     let context = Context {
         reader_id: Some(&reader.id),
         location_id: reader.location_id.as_deref(),
-        started_by: Some(&caller.user_id),
+        started_by: Some(caller.principal.id()),
         operation_id: Some(op),
         as_of: None,
     };
@@ -751,7 +751,7 @@ pub async fn for_reader(caller: &Caller, reader_id: &str) -> AppResult<Vec<Payme
         location_clause("p.location_id")
     ))
     .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(sees_all(caller))
     .bind(reader_id)
     .fetch_all(&caller.db().pool)
@@ -770,7 +770,7 @@ pub async fn last_per_location(
         location_clause("p.location_id")
     ))
     .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(sees_all(caller))
     .fetch_all(&caller.db().pool)
     .await?;
@@ -940,7 +940,7 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
     );
     let mut rows = sqlx::query_as::<_, Row>(&sql)
         .bind(&caller.tenant_id)
-        .bind(&caller.user_id)
+        .bind(caller.principal.id())
         .bind(sees_all(caller));
     for t in &text {
         rows = rows.bind(t);
@@ -972,7 +972,7 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
         location_clause("l.id")
     ))
     .bind(&caller.tenant_id)
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(sees_all(caller))
     .fetch_all(&caller.db().pool)
     .await?;
@@ -999,7 +999,7 @@ pub async fn totals(caller: &Caller, query: &TransactionQuery) -> AppResult<Vec<
     );
     let mut totals = sqlx::query_as::<_, (String, i64, i64, i64)>(&totals_sql)
         .bind(&caller.tenant_id)
-        .bind(&caller.user_id)
+        .bind(caller.principal.id())
         .bind(sees_all(caller));
     for t in &text {
         totals = totals.bind(t);

@@ -76,7 +76,7 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
          LEFT JOIN payments lp ON lp.tenant_id = v.tenant_id AND lp.id = v.last_id",
         member_sees("m.role", "l.tenant_id", "l.id")
     ))
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .fetch_all(&db.pool)
     .await?;
     let counts: Vec<Counts> = sqlx::query_as(
@@ -90,7 +90,7 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
            AND r.location_id IS NOT NULL
          GROUP BY r.tenant_id, r.location_id",
     )
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .fetch_all(&db.pool)
     .await?;
     let takings: Vec<Takings> = sqlx::query_as(
@@ -101,7 +101,7 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
            AND p.created_at >= $2 AND p.status = 'succeeded' AND p.location_id IS NOT NULL
          GROUP BY p.tenant_id, p.location_id, p.currency",
     )
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(day_start(now))
     .fetch_all(&db.pool)
     .await?;
@@ -272,7 +272,7 @@ pub async fn open_store(caller: &Caller, tenant_id: &str, location_id: &str) -> 
          WHERE l.tenant_id = $2 AND l.id = $3 AND {}",
         member_sees("m.role", "l.tenant_id", "l.id")
     ))
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(&tenant.id)
     .bind(location_id)
     .fetch_optional(&caller.db().pool)
