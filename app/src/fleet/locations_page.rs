@@ -4,6 +4,7 @@ use super::types::{AddressView, LocationsView};
 use super::widgets::Counts;
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
 use crate::error::AppError;
+use crate::live::Topic;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -14,8 +15,8 @@ pub fn LocationsPage() -> impl IntoView {
     // user is correcting) as they are.
     let created = Memo::new(move |_| create.value().get().and_then(Result::ok));
     let live = use_context::<crate::live::Live>();
-    let locations_topic = live.map(|l| l.topic("locations"));
-    let readers_topic = live.map(|l| l.topic("readers"));
+    let locations_topic = live.map(|l| l.topic(Topic::Locations));
+    let readers_topic = live.map(|l| l.topic(Topic::Readers));
     let data = Resource::new(
         move || {
             (

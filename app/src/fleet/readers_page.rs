@@ -3,6 +3,7 @@ use super::types::{device_name, ReaderQuery, ReadersView};
 use super::widgets::StatusBadge;
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
 use crate::components::url::urlencode;
+use crate::live::Topic;
 use crate::time_fmt::ago;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -54,8 +55,8 @@ pub fn ReadersPage() -> impl IntoView {
     };
     let register = ServerAction::<RegisterReader>::new();
     let live = use_context::<crate::live::Live>();
-    let readers_topic = live.map(|l| l.topic("readers"));
-    let locations_topic = live.map(|l| l.topic("locations"));
+    let readers_topic = live.map(|l| l.topic(Topic::Readers));
+    let locations_topic = live.map(|l| l.topic(Topic::Locations));
     let data = Resource::new(
         move || {
             (
@@ -228,7 +229,7 @@ fn ReadersBody(view: ReadersView, q: ReaderQuery) -> impl IntoView {
 
 #[component]
 fn RegisterForm(register: ServerAction<RegisterReader>) -> impl IntoView {
-    let live = use_context::<crate::live::Live>().map(|l| l.topic("locations"));
+    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Locations));
     let locations = Resource::new(move || live.map(|t| t.get()), |_| list_locations());
     let error_for = move |field: &'static str| {
         move || {

@@ -2,6 +2,7 @@ use super::api::{list_transactions, transaction_totals};
 use super::types::{format_amount, CurrencyTotal, TransactionQuery, TransactionsView, CURRENCIES};
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
 use crate::components::url::urlencode;
+use crate::live::Topic;
 use crate::time_fmt::datetime;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -53,7 +54,7 @@ pub fn TransactionsPage() -> impl IntoView {
             before: q.get("before"),
         }
     };
-    let live = use_context::<crate::live::Live>().map(|l| l.topic("payments"));
+    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Payments));
     let data = Resource::new(
         move || (query(), live.map(|t| t.get())),
         |(q, _)| list_transactions(q),

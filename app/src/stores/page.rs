@@ -2,6 +2,7 @@ use super::api::all_stores;
 use super::types::{StoreRow, StoresQuery, StoresView};
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
 use crate::components::url::urlencode;
+use crate::live::Topic;
 use crate::payments::types::format_amount;
 use crate::time_fmt::ago;
 use leptos::prelude::*;
@@ -64,10 +65,10 @@ pub fn StoresPage() -> impl IntoView {
     };
     // This page listens to every organisation of the user, not only the current one.
     let live = crate::live::provide_live_at("/events?all=1");
-    let readers = live.topic("readers");
-    let payments = live.topic("payments");
-    let locations = live.topic("locations");
-    let resync = live.topic("resync");
+    let readers = live.topic(Topic::Readers);
+    let payments = live.topic(Topic::Payments);
+    let locations = live.topic(Topic::Locations);
+    let resync = live.topic(Topic::Resync);
     let data = Resource::new(
         move || {
             (

@@ -12,6 +12,7 @@
 
 use super::connection_rows::{clean_name, insert, owned, NewConnection};
 use crate::error::{AppError, AppResult};
+use crate::live::Topic;
 use crate::model::ConnectionKind;
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::caller::{Caller, Principal};
@@ -218,7 +219,7 @@ pub async fn finish_onboarding(caller: &Caller, id: &str) -> AppResult<bool> {
         caller
             .state
             .bus
-            .publish(&caller.tenant_id, "connections", Some(id))
+            .publish(&caller.tenant_id, Topic::Connections, Some(id))
             .await;
     }
     Ok(account.details_submitted)
@@ -440,9 +441,9 @@ pub async fn release(state: &AppState, account_id: &str) -> AppResult<Option<Str
     tx.commit().await?;
     state
         .bus
-        .publish(&tenant_id, "connections", Some(&id))
+        .publish(&tenant_id, Topic::Connections, Some(&id))
         .await;
-    state.bus.publish(&tenant_id, "readers", None).await;
+    state.bus.publish(&tenant_id, Topic::Readers, None).await;
     Ok(Some(tenant_id))
 }
 

@@ -4,6 +4,7 @@
 
 use crate::error::{AppError, AppResult};
 use crate::fleet::ssr::sync;
+use crate::live::Topic;
 use crate::model::ConnectionKind;
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::caller::Caller;
@@ -166,7 +167,10 @@ pub(super) async fn insert(
     )
     .await?;
     tx.commit().await?;
-    state.bus.publish(tenant_id, "connections", Some(&id)).await;
+    state
+        .bus
+        .publish(tenant_id, Topic::Connections, Some(&id))
+        .await;
     // The account's existing locations and readers appear at once; a failure here is not the
     // connection's: the sync task retries on its own schedule.
     if let Err(err) = sync::import(state, tenant_id, &id).await {

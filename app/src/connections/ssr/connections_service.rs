@@ -5,6 +5,7 @@ use super::connected_accounts;
 use super::connection_rows::{clean_name, insert, owned, webhook_url, NewConnection};
 use crate::connections::types::{ConnectNotice, ConnectionView, ConnectionsView};
 use crate::error::{AppError, AppResult};
+use crate::live::Topic;
 use crate::model::{ConnectionKind, Permission};
 use crate::payments::ssr::payments_service;
 use crate::ssr::audit::{record, Entry};
@@ -229,7 +230,7 @@ async fn set_tenant_number(
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "connections", None)
+        .publish(&caller.tenant_id, Topic::Connections, None)
         .await;
     Ok(())
 }
@@ -282,12 +283,12 @@ pub async fn rotate_key(caller: &Caller, id: &str, key: &str) -> AppResult<()> {
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "connections", Some(id))
+        .publish(&caller.tenant_id, Topic::Connections, Some(id))
         .await;
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "readers", None)
+        .publish(&caller.tenant_id, Topic::Readers, None)
         .await;
     Ok(())
 }
@@ -356,12 +357,12 @@ pub async fn remove(caller: &Caller, id: &str) -> AppResult<()> {
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "connections", Some(id))
+        .publish(&caller.tenant_id, Topic::Connections, Some(id))
         .await;
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "readers", None)
+        .publish(&caller.tenant_id, Topic::Readers, None)
         .await;
     Ok(())
 }

@@ -7,6 +7,7 @@ use crate::fleet::types::{
     AddressView, ConnectionChoice, LocationDetail, LocationView, LocationsView, OperatorAccess,
     ReaderCounts,
 };
+use crate::live::Topic;
 use crate::model::{Permission, Role};
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::caller::Caller;
@@ -293,7 +294,7 @@ pub async fn create(
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "locations", Some(&location.id))
+        .publish(&caller.tenant_id, Topic::Locations, Some(&location.id))
         .await;
     Ok(location.id)
 }
@@ -339,7 +340,7 @@ pub async fn update(caller: &Caller, id: &str, form: &LocationForm) -> AppResult
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "locations", Some(id))
+        .publish(&caller.tenant_id, Topic::Locations, Some(id))
         .await;
     Ok(())
 }
@@ -393,12 +394,12 @@ pub async fn delete(caller: &Caller, id: &str, confirmed: bool) -> AppResult<()>
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "locations", Some(id))
+        .publish(&caller.tenant_id, Topic::Locations, Some(id))
         .await;
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "readers", None)
+        .publish(&caller.tenant_id, Topic::Readers, None)
         .await;
     Ok(())
 }
@@ -459,7 +460,7 @@ pub async fn set_grant(
             caller
                 .state
                 .bus
-                .publish(&caller.tenant_id, "locations", Some(location_id))
+                .publish(&caller.tenant_id, Topic::Locations, Some(location_id))
                 .await;
             Ok(())
         }

@@ -7,6 +7,7 @@ use crate::error::{quote, AppError, AppResult};
 use crate::fleet::types::{
     ReaderDetail, ReaderQuery, ReaderView, ReadersView, StatusChange, READERS_PER_PAGE,
 };
+use crate::live::Topic;
 use crate::model::Permission;
 use crate::payments::ssr::payments_service;
 use crate::ssr::audit::{record, Entry};
@@ -275,7 +276,7 @@ async fn store(
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "readers", Some(&reader.id))
+        .publish(&caller.tenant_id, Topic::Readers, Some(&reader.id))
         .await;
     Ok(())
 }
@@ -392,7 +393,7 @@ pub async fn delete(caller: &Caller, id: &str) -> AppResult<()> {
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "readers", Some(id))
+        .publish(&caller.tenant_id, Topic::Readers, Some(id))
         .await;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! role changes and removals, with the rule that a tenant always keeps an owner.
 
 use crate::error::{AppError, AppResult};
+use crate::live::Topic;
 use crate::members::types::{InviteCreated, InviteInfo, Member, MembersView, PendingInvite};
 use crate::model::{Permission, Role};
 use crate::ssr::audit::{record, Entry};
@@ -142,7 +143,7 @@ pub async fn invite(caller: &Caller, email: &str, role: &str) -> AppResult<Invit
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "members", None)
+        .publish(&caller.tenant_id, Topic::Members, None)
         .await;
     let base = caller.state.settings.public_url.trim_end_matches('/');
     Ok(InviteCreated {
@@ -178,7 +179,7 @@ pub async fn revoke_invite(caller: &Caller, invite_id: &str) -> AppResult<()> {
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "members", None)
+        .publish(&caller.tenant_id, Topic::Members, None)
         .await;
     Ok(())
 }
@@ -262,7 +263,7 @@ pub async fn change_role(caller: &Caller, user_id: &str, role: &str) -> AppResul
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "members", None)
+        .publish(&caller.tenant_id, Topic::Members, None)
         .await;
     caller.state.bus.publish_session_change(user_id).await;
     Ok(())
@@ -305,7 +306,7 @@ pub async fn remove(caller: &Caller, user_id: &str) -> AppResult<()> {
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "members", None)
+        .publish(&caller.tenant_id, Topic::Members, None)
         .await;
     caller.state.bus.publish_session_change(user_id).await;
     Ok(())
@@ -456,7 +457,10 @@ pub async fn accept(
     )
     .await?;
     tx.commit().await?;
-    state.bus.publish(&invite.tenant_id, "members", None).await;
+    state
+        .bus
+        .publish(&invite.tenant_id, Topic::Members, None)
+        .await;
     crate::ssr::caller::enter_tenant(state, session, user_id, &invite.tenant_id).await?;
     Ok(invite.tenant_id)
 }

@@ -8,6 +8,7 @@
 use super::payment_rows::{self, Context};
 use crate::error::AppResult;
 use crate::fleet::ssr::reader_rows;
+use crate::live::Topic;
 use crate::ssr::ids::now_ms;
 use crate::ssr::state::AppState;
 use crate::ssr::stripe_access::{from_stripe, Access, Asked};
@@ -141,12 +142,12 @@ pub async fn settle(
     tx.commit().await?;
     state
         .bus
-        .publish(tenant_id, "payments", Some(payment_id))
+        .publish(tenant_id, Topic::Payments, Some(payment_id))
         .await;
     if let Some(reader) = &reader {
         state
             .bus
-            .publish(tenant_id, "readers", Some(&reader.id))
+            .publish(tenant_id, Topic::Readers, Some(&reader.id))
             .await;
     }
     Ok(verdict)

@@ -6,6 +6,7 @@ use super::payment_rows::{self, Context};
 use crate::error::{quote, AppError, AppResult};
 use crate::fleet::ssr::reader_rows::{self, Mirror};
 use crate::fleet::ssr::reader_views;
+use crate::live::Topic;
 use crate::model::Permission;
 use crate::payments::charge_rules;
 use crate::payments::outcome::{needs_check, Facts};
@@ -246,10 +247,10 @@ async fn store(
     .await?;
     tx.commit().await?;
     let bus = &caller.state.bus;
-    bus.publish(&caller.tenant_id, "payments", Some(&pi.id))
+    bus.publish(&caller.tenant_id, Topic::Payments, Some(&pi.id))
         .await;
     if let Some(reader) = reader {
-        bus.publish(&caller.tenant_id, "readers", Some(&reader.id))
+        bus.publish(&caller.tenant_id, Topic::Readers, Some(&reader.id))
             .await;
     }
     Ok(())
@@ -562,7 +563,7 @@ pub async fn present_card(
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "readers", Some(&updated.id))
+        .publish(&caller.tenant_id, Topic::Readers, Some(&updated.id))
         .await;
     Ok(())
 }
@@ -579,7 +580,7 @@ async fn refresh_charge(caller: &Caller, access: &Access, pi: &PaymentIntent) {
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "payments", Some(&pi.id))
+        .publish(&caller.tenant_id, Topic::Payments, Some(&pi.id))
         .await;
 }
 
