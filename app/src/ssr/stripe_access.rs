@@ -72,11 +72,13 @@ pub enum Asked<'a> {
 /// Stripe's failure as our error, answered as `asked` says.
 pub fn from_stripe(err: StripeError, asked: Asked<'_>) -> AppError {
     let request_id = err.request_id().unwrap_or("-").to_string();
+    let status = err.status();
+    // What the user asked is refused; 401 (our key) and 429 (our pace) are not about the ask.
+    let refused = status.is_some_and(|s| s < 500 && s != 401 && s != 429);
     match asked {
-        Asked::Nothing => {}
         Asked::Check(field) => {
             tracing::info!(error = %err, %request_id, "Stripe did not accept what was checked");
-            return AppError::invalid(field, err.user_message());
+            AppError::invalid(field, err.user_message())
         }
         Asked::Confirm(sentence) => {
             tracing::info!(error = %err, %request_id, "Stripe did not confirm");
@@ -84,30 +86,30 @@ pub fn from_stripe(err: StripeError, asked: Asked<'_>) -> AppError {
                 .api()
                 .and_then(|a| a.message.clone())
                 .unwrap_or_else(|| err.user_message());
-            return AppError::Conflict(format!("{sentence}: {why}"));
+            AppError::Conflict(format!("{sentence}: {why}"))
         }
-        Asked::Field(_) | Asked::Action => match err.api() {
-            Some(api) if api.status < 500 && api.status != 401 && api.status != 429 => {
-                tracing::info!(error = %err, %request_id, "Stripe refused");
-                return match asked {
-                    Asked::Field(field) => AppError::invalid(field, err.user_message()),
-                    _ => AppError::Refused {
-                        code: api.code.clone().unwrap_or_else(|| "stripe_refused".into()),
-                        message: err.user_message(),
-                    },
-                };
+        Asked::Field(field) if refused => {
+            tracing::info!(error = %err, %request_id, "Stripe refused");
+            AppError::invalid(field, err.user_message())
+        }
+        Asked::Action if refused => {
+            tracing::info!(error = %err, %request_id, "Stripe refused");
+            AppError::Refused {
+                code: err
+                    .api()
+                    .and_then(|a| a.code.clone())
+                    .unwrap_or_else(|| "stripe_refused".into()),
+                message: err.user_message(),
             }
-            Some(api) if api.status == 429 => return AppError::TooManyRequests(
-                "Stripe is asking us to slow down for this account. Try again in a few seconds."
-                    .into(),
-            ),
-            _ => {}
-        },
+        }
+        Asked::Field(_) | Asked::Action if status == Some(429) => AppError::TooManyRequests(
+            "Stripe is asking us to slow down for this account. Try again in a few seconds.".into(),
+        ),
+        _ => AppError::internal_with(
+            "Stripe call failed",
+            format_args!("{err} (request_id {request_id})"),
+        ),
     }
-    AppError::internal_with(
-        "Stripe call failed",
-        format_args!("{err} (request_id {request_id})"),
-    )
 }
 
 pub fn open(state: &AppState, row: &SealedConnection) -> AppResult<Access> {
