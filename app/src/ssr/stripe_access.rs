@@ -163,3 +163,53 @@ pub async fn load(state: &AppState, tenant_id: &str, id: &str) -> AppResult<Acce
     let row = row.ok_or_else(|| AppError::not_found("Stripe connection"))?;
     open(state, &row)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fleet_stripe::ApiError;
+
+    fn answered(status: u16, code: &str) -> StripeError {
+        StripeError::Api(Box::new(ApiError {
+            status,
+            code: Some(code.into()),
+            message: Some("Stripe's words".into()),
+            ..ApiError::default()
+        }))
+    }
+
+    #[test]
+    fn a_refusal_is_the_users_and_anything_else_ours() {
+        let offline = || answered(400, "terminal_reader_offline");
+        assert_eq!(
+            from_stripe(offline(), Asked::Field("reader")).field(),
+            Some("reader")
+        );
+        assert!(matches!(
+            from_stripe(offline(), Asked::Action),
+            AppError::Refused { code, .. } if code == "terminal_reader_offline"
+        ));
+        assert!(matches!(
+            from_stripe(offline(), Asked::Nothing),
+            AppError::Internal(reference) if reference.starts_with("err_")
+        ));
+        assert!(matches!(
+            from_stripe(answered(429, "rate_limit"), Asked::Action),
+            AppError::TooManyRequests(_)
+        ));
+        for status in [401, 500] {
+            assert!(matches!(
+                from_stripe(answered(status, "x"), Asked::Field("reader")),
+                AppError::Internal(_)
+            ));
+        }
+        assert_eq!(
+            from_stripe(answered(401, "x"), Asked::Check("secret_key")).field(),
+            Some("secret_key")
+        );
+        assert_eq!(
+            from_stripe(answered(400, "x"), Asked::Confirm("Stripe did not confirm")),
+            AppError::Conflict("Stripe did not confirm: Stripe's words".into())
+        );
+    }
+}
