@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 /// The most characters of one message (or field name) an error carries on the wire. Messages
 /// quote what the user sent ("'…' is not a scope"); unbounded, a 70 KB field made an answer
-/// larger than the status middleware reads, and the 400 became an empty 500.
+/// larger than the status middleware then read, and the 400 became an empty 500.
 pub const MAX_MESSAGE_CHARS: usize = 300;
 /// The most per-field errors one answer lists; a form has far fewer fields.
 const MAX_FIELD_ERRORS: usize = 32;
@@ -81,8 +81,26 @@ pub enum AppError {
     },
     #[error("The request could not be read: {0}")]
     BadRequest(String),
+    /// Our own failure. It carries only the reference under which the cause was logged: make
+    /// it with [`AppError::internal`] or [`AppError::internal_with`], never by hand.
     #[error("Something went wrong on our side. Please try again; if it keeps happening, quote reference {0} to support.")]
     Internal(String),
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// Our own failure: logs `err` under a new reference and answers with that reference, so
+    /// the person can quote it and the log holds the cause.
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        Self::internal_with("internal error", err)
+    }
+
+    /// [`AppError::internal`] with a sentence saying what failed (`"database error"`).
+    pub fn internal_with(context: &str, err: impl std::fmt::Display) -> Self {
+        let reference = crate::ssr::ids::new_id("err");
+        tracing::error!(%reference, error = %err, "{context}");
+        AppError::Internal(reference)
+    }
 }
 
 impl AppError {
@@ -170,9 +188,11 @@ impl AppError {
         }
     }
 
-    /// The error as a server function's answer carries it (clipped JSON).
+    /// The error as a server function's answer carries it (clipped JSON). It cannot fail,
+    /// since a failing error path is an empty 500.
     pub fn to_json(&self) -> Bytes {
-        FromServerFnError::ser(self)
+        <JsonEncoding as Encodes<AppError>>::encode(&self.bounded())
+            .unwrap_or_else(|_| Bytes::from_static(br#"{"Internal":"unencodable-error"}"#))
     }
 
     /// The HTTP status this error is answered with.
@@ -214,16 +234,58 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Request(msg) => {
                 AppError::BadRequest(format!("the server could not be reached ({msg})"))
             }
+            #[cfg(feature = "ssr")]
+            other => AppError::internal_with("server function failed", other),
+            // The browser has no log to quote a reference from, so it keeps the cause.
+            #[cfg(not(feature = "ssr"))]
             other => AppError::Internal(format!("{other}")),
         }
     }
 
     /// Every error a server function answers is encoded here (the body, and the URL of a
-    /// plain form's redirect), so this is where it is kept small; it cannot fail, since a
-    /// failing error path is an empty 500.
+    /// plain form's redirect), so this is where it is kept small, and where the answer gets
+    /// this error's own status.
     fn ser(&self) -> Bytes {
-        <JsonEncoding as Encodes<AppError>>::encode(&self.bounded())
-            .unwrap_or_else(|_| Bytes::from_static(br#"{"Internal":"unencodable-error"}"#))
+        #[cfg(feature = "ssr")]
+        self.set_response_status();
+        self.to_json()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// Server functions answer every error with 500; this gives the answer this error's status
+    /// (400 for a bad field, 403, 404, 429, 503…) and its `Retry-After`, so a user's mistake is
+    /// never reported as the server's fault. `leptos_axum` applies `ResponseOptions` to the
+    /// response after the server function has run, and `ser` runs inside it.
+    fn set_response_status(&self) {
+        use leptos::prelude::use_context;
+        let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+            return;
+        };
+        // A plain form post is answered with a redirect carrying the error in its URL, and a
+        // status set here would replace the redirect's.
+        let form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        });
+        // A status already chosen (a redirect) stands.
+        let chosen = response
+            .0
+            .read()
+            .map_or(true, |parts| parts.status.is_some());
+        if form_post || chosen {
+            return;
+        }
+        if let Ok(status) = http::StatusCode::from_u16(self.status()) {
+            response.set_status(status);
+        }
+        if let Some(seconds) = self.retry_after_secs() {
+            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        }
     }
 }
 

@@ -4,11 +4,47 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// What a live message is about. The bus publishes it and pages listen for it; on the wire
+/// (SSE, NOTIFY) it is the lowercase word, e.g. `readers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Topic {
+    Readers,
+    Payments,
+    Locations,
+    Connections,
+    Members,
+    /// Webhook events (a reapplied event), for the Events page.
+    Events,
+    /// Messages were missed (the stream lagged or reconnected): refetch everything shown.
+    Resync,
+    /// A user's sessions may grant something else now (signed out, password changed, removed,
+    /// new role, support ended, another organisation chosen): every instance re-checks that
+    /// user's open streams at once. Addressed to no tenant, so never forwarded to a browser.
+    Session,
+}
+
+impl Topic {
+    /// The wire word, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::Readers => "readers",
+            Topic::Payments => "payments",
+            Topic::Locations => "locations",
+            Topic::Connections => "connections",
+            Topic::Members => "members",
+            Topic::Events => "events",
+            Topic::Resync => "resync",
+            Topic::Session => "session",
+        }
+    }
+}
+
 /// One change pushed to the browsers of a tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveMessage {
-    /// What changed, e.g. `members` or `reader`.
-    pub topic: String,
+    /// What changed.
+    pub topic: Topic,
     /// The changed object's id, when there is one.
     pub id: Option<String>,
 }
@@ -31,7 +67,7 @@ pub struct Live {
 
 impl Live {
     /// A signal that changes whenever a message on `topic` arrives.
-    pub fn topic(self, topic: &'static str) -> Memo<u64> {
+    pub fn topic(self, topic: Topic) -> Memo<u64> {
         let seen = StoredValue::new(0u64);
         Memo::new(move |_| {
             self.version.track();
@@ -137,7 +173,7 @@ fn connect(live: Live, url: &'static str, shown: Shown, owner: Option<Owner>) {
 
 #[cfg(feature = "hydrate")]
 mod session {
-    use super::{connect, Live, LiveMessage, Shown};
+    use super::{connect, Live, LiveMessage, Shown, Topic};
     use leptos::prelude::*;
     use std::cell::Cell;
     use std::time::Duration;
@@ -192,7 +228,7 @@ mod session {
                     if same {
                         // Whatever happened while no stream was open is refetched.
                         live.last.set(Some(LiveMessage {
-                            topic: "resync".into(),
+                            topic: Topic::Resync,
                             id: None,
                         }));
                         live.version.update(|v| *v += 1);

@@ -201,7 +201,7 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
                 .with_state(state.clone()),
         )
         .layer(axum::middleware::from_fn(
-            crate::middleware::sf_status::error_status,
+            crate::middleware::sf_status::bound_body,
         ))
         .merge(health)
         .layer(axum::middleware::from_fn_with_state(

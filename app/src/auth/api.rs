@@ -30,21 +30,24 @@ pub fn safe_next(next: Option<&str>) -> String {
 #[server(prefix = "/sf", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<Me>, AppError> {
     match caller::signed_in_user().await {
-        Ok(c) => Ok(Some(Me {
-            user_id: c.user_id,
-            email: c.email,
-            tenant: crate::model::TenantChoice {
-                support_until: c
-                    .tenants
-                    .iter()
-                    .find(|t| t.id == c.tenant_id)
-                    .and_then(|t| t.support_until),
-                id: c.tenant_id,
-                name: c.tenant_name,
-                role: c.role,
-            },
-            tenants: c.tenants,
-        })),
+        Ok(c) => {
+            let (user_id, email) = c.member().map(|(u, e)| (u.to_string(), e.to_string()))?;
+            Ok(Some(Me {
+                user_id,
+                email,
+                tenant: crate::model::TenantChoice {
+                    support_until: c
+                        .tenants
+                        .iter()
+                        .find(|t| t.id == c.tenant_id)
+                        .and_then(|t| t.support_until),
+                    id: c.tenant_id,
+                    name: c.tenant_name,
+                    role: c.role,
+                },
+                tenants: c.tenants,
+            }))
+        }
         Err(AppError::Unauthenticated) => Ok(None),
         Err(e) => Err(e),
     }

@@ -5,6 +5,7 @@ use super::api::{
 };
 use super::types::{ConnectionView, ConnectionsView};
 use crate::components::feedback::{field_error, ActionError, EmptyState, ErrorView, Loading};
+use crate::live::Topic;
 use crate::model::ConnectionKind;
 use crate::time_fmt::datetime;
 use crate::time_fmt::datetime_seconds;
@@ -56,7 +57,7 @@ pub fn StripeSettingsPage() -> impl IntoView {
         threshold: ServerAction::<SetAlertThreshold>::new(),
         refund_rule: ServerAction::<SetRefundRule>::new(),
     };
-    let live = use_context::<crate::live::Live>().map(|l| l.topic("connections"));
+    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Connections));
     let data = Resource::new(
         move || {
             (

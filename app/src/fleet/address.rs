@@ -72,22 +72,37 @@ pub const COUNTRIES: &[(&str, &str)] = &[
     ("US", "United States"),
 ];
 
-/// The labels the form should show for the state and postal-code fields in a country, e.g.
-/// ("State", "ZIP code") for US, ("Province", "Postal code") for CA, ("County", "Eircode") for
-/// IE, ("Prefecture", "Postal code") for JP, and whether each is required: returns (state_label,
-/// state_required, postal_label, postal_required, city_required).
-pub fn field_rules(country: &str) -> (&'static str, bool, &'static str, bool, bool) {
+/// What the address form shows for a country: the labels of its state and postal-code fields,
+/// e.g. "State" and "ZIP code" for US, "Province" and "Postal code" for CA, "County" and
+/// "Eircode" for IE, "Prefecture" and "Postal code" for JP, and which fields are required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldRules {
+    pub state_label: &'static str,
+    pub state_required: bool,
+    pub postal_label: &'static str,
+    pub postal_required: bool,
+    pub city_required: bool,
+}
+
+/// The form's [`FieldRules`] for a country (its code, any case).
+pub fn field_rules(country: &str) -> FieldRules {
     match find_country(country).and_then(rules_for) {
-        Some(rules) => (
-            rules.state_label,
-            !matches!(rules.state, State::Optional),
-            rules.postal_label,
-            rules.postal_required,
-            rules.city_required,
-        ),
+        Some(rules) => FieldRules {
+            state_label: rules.state_label,
+            state_required: !matches!(rules.state, State::Optional),
+            postal_label: rules.postal_label,
+            postal_required: rules.postal_required,
+            city_required: rules.city_required,
+        },
         // `validate` enforces only line1 until a supported country is chosen, so the form must
         // not mark anything else as required either.
-        None => ("State or region", false, "Postal code", false, false),
+        None => FieldRules {
+            state_label: "State or region",
+            state_required: false,
+            postal_label: "Postal code",
+            postal_required: false,
+            city_required: false,
+        },
     }
 }
 
@@ -1526,40 +1541,77 @@ mod tests {
         }
     }
 
+    /// The rules the brief gives a country, in the form's order.
+    fn rules(
+        state_label: &'static str,
+        state_required: bool,
+        postal_label: &'static str,
+        postal_required: bool,
+        city_required: bool,
+    ) -> FieldRules {
+        FieldRules {
+            state_label,
+            state_required,
+            postal_label,
+            postal_required,
+            city_required,
+        }
+    }
+
     #[test]
     fn field_rules_match_the_brief() {
-        assert_eq!(field_rules("US"), ("State", true, "ZIP code", true, true));
-        assert_eq!(field_rules("us"), ("State", true, "ZIP code", true, true));
+        assert_eq!(
+            field_rules("US"),
+            rules("State", true, "ZIP code", true, true)
+        );
+        assert_eq!(
+            field_rules("us"),
+            rules("State", true, "ZIP code", true, true)
+        );
         assert_eq!(
             field_rules("CA"),
-            ("Province", true, "Postal code", true, true)
+            rules("Province", true, "Postal code", true, true)
         );
-        assert_eq!(field_rules("IE"), ("County", true, "Eircode", false, true));
+        assert_eq!(
+            field_rules("IE"),
+            rules("County", true, "Eircode", false, true)
+        );
         assert_eq!(
             field_rules("JP"),
-            ("Prefecture", true, "Postal code", true, true)
+            rules("Prefecture", true, "Postal code", true, true)
         );
-        assert_eq!(field_rules("AU"), ("State", true, "Postcode", true, true));
-        assert_eq!(field_rules("GB"), ("County", false, "Postcode", true, true));
+        assert_eq!(
+            field_rules("AU"),
+            rules("State", true, "Postcode", true, true)
+        );
+        assert_eq!(
+            field_rules("GB"),
+            rules("County", false, "Postcode", true, true)
+        );
         assert_eq!(
             field_rules("HK"),
-            ("Area", false, "Postal code", false, false)
+            rules("Area", false, "Postal code", false, false)
         );
-        assert!(!field_rules("SG").4);
+        assert!(!field_rules("SG").city_required);
         assert_eq!(
             field_rules("ZZ"),
-            ("State or region", false, "Postal code", false, false)
+            rules("State or region", false, "Postal code", false, false)
         );
         assert_eq!(
             field_rules(""),
-            ("State or region", false, "Postal code", false, false)
+            rules("State or region", false, "Postal code", false, false)
         );
     }
 
     #[test]
     fn field_rules_agree_with_validate() {
         for (code, _) in COUNTRIES {
-            let (_, state_required, _, postal_required, city_required) = field_rules(code);
+            let FieldRules {
+                state_required,
+                postal_required,
+                city_required,
+                ..
+            } = field_rules(code);
             let reported = match validate(&input("1 Main St", "", "", "", code)) {
                 Ok(_) => Vec::new(),
                 Err(errors) => fields(&errors),

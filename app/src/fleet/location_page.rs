@@ -4,6 +4,7 @@ use super::types::LocationDetail;
 use super::widgets::{Counts, StatusBadge};
 use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
 use crate::components::list::plural;
+use crate::live::Topic;
 use crate::time_fmt::ago;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -35,8 +36,8 @@ pub fn LocationPage() -> impl IntoView {
         }
     });
     let live = use_context::<crate::live::Live>();
-    let locations_topic = live.map(|l| l.topic("locations"));
-    let readers_topic = live.map(|l| l.topic("readers"));
+    let locations_topic = live.map(|l| l.topic(Topic::Locations));
+    let readers_topic = live.map(|l| l.topic(Topic::Readers));
     let data = Resource::new(
         move || {
             (

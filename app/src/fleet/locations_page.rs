@@ -4,6 +4,7 @@ use super::types::{AddressView, LocationsView};
 use super::widgets::Counts;
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
 use crate::error::AppError;
+use crate::live::Topic;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -14,8 +15,8 @@ pub fn LocationsPage() -> impl IntoView {
     // user is correcting) as they are.
     let created = Memo::new(move |_| create.value().get().and_then(Result::ok));
     let live = use_context::<crate::live::Live>();
-    let locations_topic = live.map(|l| l.topic("locations"));
-    let readers_topic = live.map(|l| l.topic("readers"));
+    let locations_topic = live.map(|l| l.topic(Topic::Locations));
+    let readers_topic = live.map(|l| l.topic(Topic::Readers));
     let data = Resource::new(
         move || {
             (
@@ -234,9 +235,9 @@ pub fn LocationFields(
             </div>
             {field("line1", Signal::derive(|| "Address line 1".to_string()), address.line1.clone(), Signal::derive(|| true), "address-line1")}
             {field("line2", Signal::derive(|| "Address line 2".to_string()), address.line2.clone().unwrap_or_default(), Signal::derive(|| false), "address-line2")}
-            {field("city", Signal::derive(|| "City".to_string()), address.city.clone().unwrap_or_default(), Signal::derive(move || rules().4), "address-level2")}
-            {field("state", Signal::derive(move || rules().0.to_string()), address.state.clone().unwrap_or_default(), Signal::derive(move || rules().1), "address-level1")}
-            {field("postal_code", Signal::derive(move || rules().2.to_string()), address.postal_code.clone().unwrap_or_default(), Signal::derive(move || rules().3), "postal-code")}
+            {field("city", Signal::derive(|| "City".to_string()), address.city.clone().unwrap_or_default(), Signal::derive(move || rules().city_required), "address-level2")}
+            {field("state", Signal::derive(move || rules().state_label.to_string()), address.state.clone().unwrap_or_default(), Signal::derive(move || rules().state_required), "address-level1")}
+            {field("postal_code", Signal::derive(move || rules().postal_label.to_string()), address.postal_code.clone().unwrap_or_default(), Signal::derive(move || rules().postal_required), "postal-code")}
         </div>
     }
 }

@@ -2,6 +2,7 @@ use super::api::fleet_overview;
 use super::types::OverviewView;
 use super::widgets::Counts;
 use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
+use crate::live::Topic;
 use crate::payments::api::StartTestCharge;
 use crate::time_fmt::ago;
 use leptos::prelude::*;
@@ -20,8 +21,8 @@ pub fn OverviewPage() -> impl IntoView {
         }
     });
     let live = use_context::<crate::live::Live>();
-    let readers = live.map(|l| l.topic("readers"));
-    let locations = live.map(|l| l.topic("locations"));
+    let readers = live.map(|l| l.topic(Topic::Readers));
+    let locations = live.map(|l| l.topic(Topic::Locations));
     let data = Resource::new(
         move || (readers.map(|t| t.get()), locations.map(|t| t.get())),
         |_| fleet_overview(),

@@ -2,6 +2,7 @@ use super::api::{load_reader, CancelReaderAction, DeleteReader, RelabelReader};
 use super::types::ReaderDetail;
 use super::widgets::StatusBadge;
 use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
+use crate::live::Topic;
 use crate::payments::api::{PresentTestCard, StartTestCharge};
 use crate::payments::{ChargePanel, PaymentList};
 use crate::time_fmt::{ago, datetime_seconds};
@@ -30,8 +31,8 @@ pub fn ReaderPage() -> impl IntoView {
         present: ServerAction::new(),
     };
     let live_context = use_context::<crate::live::Live>();
-    let live = live_context.map(|l| l.topic("readers"));
-    let payments = live_context.map(|l| l.topic("payments"));
+    let live = live_context.map(|l| l.topic(Topic::Readers));
+    let payments = live_context.map(|l| l.topic(Topic::Payments));
     // Successful charges and cards refetch (with a new operation id); refused ones keep the
     // form as the user filled it.
     let done = Memo::new(move |previous: Option<&usize>| {

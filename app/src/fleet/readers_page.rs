@@ -6,6 +6,7 @@ use crate::components::list::{
     plural, use_list_query, EmptyList, FiltersForm, ListTable, Pager, PagerLink, QueryString,
     ResultCount, Sorting,
 };
+use crate::live::Topic;
 use crate::time_fmt::ago;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -27,8 +28,8 @@ pub fn ReadersPage() -> impl IntoView {
     let query = use_list_query::<ReaderQuery>();
     let register = ServerAction::<RegisterReader>::new();
     let live = use_context::<crate::live::Live>();
-    let readers_topic = live.map(|l| l.topic("readers"));
-    let locations_topic = live.map(|l| l.topic("locations"));
+    let readers_topic = live.map(|l| l.topic(Topic::Readers));
+    let locations_topic = live.map(|l| l.topic(Topic::Locations));
     let data = Resource::new(
         move || {
             (
@@ -165,7 +166,7 @@ fn ReadersBody(view: ReadersView, q: ReaderQuery) -> impl IntoView {
 
 #[component]
 fn RegisterForm(register: ServerAction<RegisterReader>) -> impl IntoView {
-    let live = use_context::<crate::live::Live>().map(|l| l.topic("locations"));
+    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Locations));
     let locations = Resource::new(move || live.map(|t| t.get()), |_| list_locations());
     let error_for = move |field: &'static str| {
         move || {

@@ -3,6 +3,7 @@ use super::api::{
 };
 use super::types::{StoreGroupView, StoreGroupsView};
 use crate::components::feedback::{field_error, ActionError, EmptyState, ErrorView, Loading};
+use crate::live::Topic;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -22,7 +23,7 @@ pub fn StoreGroupsPage() -> impl IntoView {
         location: ServerAction::<SetGroupLocation>::new(),
         grant: ServerAction::<SetGroupGrant>::new(),
     };
-    let live = use_context::<crate::live::Live>().map(|l| l.topic("locations"));
+    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Locations));
     let data = Resource::new(
         move || {
             (

@@ -45,7 +45,7 @@ pub async fn remove_member(user_id: String) -> Result<(), AppError> {
 pub async fn invite_details(token: String) -> Result<InviteInfo, AppError> {
     let state = AppState::current()?;
     let signed_in_as = match caller::signed_in().await {
-        Ok(c) => Some(c.email),
+        Ok(c) => Some(c.member()?.1.to_string()),
         Err(AppError::Unauthenticated) => None,
         Err(AppError::Forbidden(_)) => None,
         Err(e) => return Err(e),

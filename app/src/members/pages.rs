@@ -4,6 +4,7 @@ use super::api::{
 };
 use super::types::{Member, MembersView};
 use crate::components::feedback::{ActionError, ErrorView, Loading};
+use crate::live::Topic;
 use crate::model::Role;
 use crate::time_fmt::datetime;
 use leptos::prelude::*;
@@ -16,7 +17,7 @@ pub fn MembersPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeInvite>::new();
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
-    let live = use_context::<crate::live::Live>().map(|l| l.topic("members"));
+    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Members));
     let view_data = Resource::new(
         move || {
             (

@@ -3,6 +3,7 @@ use super::types::EventsView;
 use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
 use crate::components::list::plural;
 use crate::components::url::urlencode;
+use crate::live::Topic;
 use crate::time_fmt::datetime_seconds;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,14 +20,17 @@ pub fn EventsPage() -> impl IntoView {
     };
     let reapply = ServerAction::<ReapplyWebhookEvent>::new();
     let live = use_context::<crate::live::Live>();
-    let payments = live.map(|l| l.topic("payments"));
-    let readers = live.map(|l| l.topic("readers"));
+    let payments = live.map(|l| l.topic(Topic::Payments));
+    let readers = live.map(|l| l.topic(Topic::Readers));
+    // An event reapplied in another browser.
+    let events = live.map(|l| l.topic(Topic::Events));
     let data = Resource::new(
         move || {
             (
                 filter(),
                 payments.map(|t| t.get()),
                 readers.map(|t| t.get()),
+                events.map(|t| t.get()),
                 reapply.version().get(),
             )
         },

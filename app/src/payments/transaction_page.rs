@@ -1,6 +1,7 @@
 use super::api::{load_payment, CancelPayment, CapturePayment, RefundPayment};
 use super::types::{format_amount, PaymentDetail};
 use crate::components::feedback::{ActionError, ErrorView, Loading};
+use crate::live::Topic;
 use crate::time_fmt::{ago, datetime_seconds};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -22,7 +23,7 @@ pub fn TransactionPage() -> impl IntoView {
         cancel: ServerAction::new(),
         refund: ServerAction::new(),
     };
-    let live = use_context::<crate::live::Live>().map(|l| l.topic("payments"));
+    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Payments));
     let data = Resource::new(
         move || {
             (

@@ -4,6 +4,7 @@ use crate::components::feedback::{ErrorView, Loading};
 use crate::components::list::{
     plural, use_list_query, EmptyList, FiltersForm, ListTable, Pager, PagerLink, QueryString,
 };
+use crate::live::Topic;
 use crate::time_fmt::datetime;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -27,7 +28,7 @@ fn url(path: &'static str, q: &TransactionQuery) -> QueryString {
 #[component]
 pub fn TransactionsPage() -> impl IntoView {
     let query = use_list_query::<TransactionQuery>();
-    let live = use_context::<crate::live::Live>().map(|l| l.topic("payments"));
+    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Payments));
     let data = Resource::new(
         move || (query(), live.map(|t| t.get())),
         |(q, _)| list_transactions(q),

@@ -3,7 +3,7 @@
 //! every publish goes through NOTIFY and each instance rebroadcasts what it hears, so browsers
 //! connected to any instance see changes made on any other.
 
-use crate::live::LiveMessage;
+use crate::live::{LiveMessage, Topic};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyPool;
 use tokio::sync::broadcast;
@@ -11,11 +11,6 @@ use tokio::sync::broadcast;
 const CHANNEL: &str = "fleet_live";
 /// PostgreSQL refuses NOTIFY payloads of 8000 bytes or more.
 const MAX_PAYLOAD: usize = 7900;
-
-/// The topic of a message that is addressed to no tenant but says a user's sessions may grant
-/// something else now (signed out, password changed, removed, new role, support ended, another
-/// organisation chosen): every instance re-checks that user's open streams at once.
-pub const SESSION_TOPIC: &str = "session";
 
 /// A message addressed to one tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,7 +23,7 @@ impl Envelope {
     /// The user whose sessions changed, when this is such a message. It has no tenant, so no
     /// stream ever forwards it to a browser.
     pub fn session_change(&self) -> Option<&str> {
-        if self.tenant_id.is_empty() && self.message.topic == SESSION_TOPIC {
+        if self.tenant_id.is_empty() && self.message.topic == Topic::Session {
             self.message.id.as_deref()
         } else {
             None
@@ -95,11 +90,11 @@ impl Bus {
 
     /// Publishes to the tenant's browsers. A failure is logged, not returned: the change it
     /// announces is already committed, and pages also refresh on their own.
-    pub async fn publish(&self, tenant_id: &str, topic: &str, id: Option<&str>) {
+    pub async fn publish(&self, tenant_id: &str, topic: Topic, id: Option<&str>) {
         let envelope = Envelope {
             tenant_id: tenant_id.to_string(),
             message: LiveMessage {
-                topic: topic.to_string(),
+                topic,
                 id: id.map(str::to_string),
             },
         };
@@ -112,7 +107,10 @@ impl Bus {
                     return;
                 };
                 if payload.len() > MAX_PAYLOAD {
-                    tracing::warn!(topic, "live message too large for NOTIFY; dropped");
+                    tracing::warn!(
+                        topic = topic.as_str(),
+                        "live message too large for NOTIFY; dropped"
+                    );
                     return;
                 }
                 // Wrapped so the statement returns a type every driver decodes (pg_notify returns void).
@@ -132,7 +130,7 @@ impl Bus {
     /// Tells every instance that what `user_id`'s sessions grant may have changed, so their open
     /// streams are checked now rather than at the next poll. Call it after the change is stored.
     pub async fn publish_session_change(&self, user_id: &str) {
-        self.publish("", SESSION_TOPIC, Some(user_id)).await;
+        self.publish("", Topic::Session, Some(user_id)).await;
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Envelope> {

@@ -11,13 +11,57 @@ use crate::error::{AppError, AppResult};
 use crate::model::{Permission, Role, TenantChoice};
 use tower_sessions::Session;
 
+/// Who is behind a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A person signed in through the browser.
+    Member { user_id: String, email: String },
+    /// An API key acting in its tenant: the key's id, and how the audit log names it
+    /// (`API key <name>`).
+    ApiKey { id: String, label: String },
+}
+
+impl Principal {
+    /// The member's or the key's id: what is held per principal (exports, long polls,
+    /// idempotency keys) and what location grants are looked up by (a key holds none).
+    pub fn id(&self) -> &str {
+        match self {
+            Principal::Member { user_id, .. } => user_id,
+            Principal::ApiKey { id, .. } => id,
+        }
+    }
+
+    /// How the audit log names the actor: the member's email or the key's label.
+    pub fn name(&self) -> &str {
+        match self {
+            Principal::Member { email, .. } => email,
+            Principal::ApiKey { label, .. } => label,
+        }
+    }
+
+    /// The user behind the call; `None` for an API key.
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Principal::Member { user_id, .. } => Some(user_id),
+            Principal::ApiKey { .. } => None,
+        }
+    }
+
+    /// The API key's id, when a key is calling.
+    pub fn api_key(&self) -> Option<&str> {
+        match self {
+            Principal::Member { .. } => None,
+            Principal::ApiKey { id, .. } => Some(id),
+        }
+    }
+}
+
 /// A signed-in user in the tenant they are working in, with the permission already checked, or
 /// an API key acting in its tenant. Services take this as the tenant scope, so a query cannot
 /// forget which tenant it serves.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub user_id: String,
-    pub email: String,
+    pub principal: Principal,
     pub tenant_id: String,
     pub tenant_name: String,
     pub role: Role,
@@ -26,8 +70,6 @@ pub struct Caller {
     pub state: AppState,
     /// The browser session; `None` for an API key.
     pub session: Option<Session>,
-    /// Set when an API key is calling: then `user_id` is the key's id and `email` names the key.
-    pub api_key: Option<String>,
 }
 
 impl Caller {
@@ -46,7 +88,16 @@ impl Caller {
 
     /// The user behind the call, for audit entries and foreign keys; `None` for an API key.
     pub fn person(&self) -> Option<&str> {
-        self.api_key.is_none().then_some(self.user_id.as_str())
+        self.principal.user_id()
+    }
+
+    /// The signed-in member's user id and email, for what only a person does (their password,
+    /// their organisations); an API key is refused.
+    pub fn member(&self) -> AppResult<(&str, &str)> {
+        match &self.principal {
+            Principal::Member { user_id, email } => Ok((user_id, email)),
+            Principal::ApiKey { .. } => Err(AppError::forbidden()),
+        }
     }
 }
 
@@ -58,7 +109,7 @@ impl<'a> Entry<'a> {
         Entry {
             tenant_id: Some(&caller.tenant_id),
             actor_user_id: caller.person(),
-            actor_email: Some(&caller.email),
+            actor_email: Some(caller.principal.name()),
             action,
             ..Entry::default()
         }
@@ -66,10 +117,9 @@ impl<'a> Entry<'a> {
 }
 
 pub async fn session() -> AppResult<Session> {
-    leptos_axum::extract::<Session>().await.map_err(|e| {
-        tracing::error!(error = %e, "session layer missing");
-        AppError::Internal("session".into())
-    })
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|e| AppError::internal_with("session layer missing", e))
 }
 
 pub async fn client_meta() -> ClientMeta {
@@ -81,8 +131,7 @@ pub async fn client_meta() -> ClientMeta {
 
 /// A session store failure: logged, answered as our fault.
 pub fn session_err(e: tower_sessions::session::Error) -> AppError {
-    tracing::error!(error = %e, "session store error");
-    AppError::Internal("session".into())
+    AppError::internal_with("session store error", e)
 }
 
 /// The signed-in user's id, if any.
@@ -149,8 +198,7 @@ pub async fn resolve(state: AppState, session: Session, meta: ClientMeta) -> App
         support_access::audit_view(&state, &user_id, &email, &tenant.id, &meta).await;
     }
     Ok(Caller {
-        user_id,
-        email,
+        principal: Principal::Member { user_id, email },
         tenant_id: tenant.id,
         tenant_name: tenant.name,
         role: tenant.role,
@@ -158,7 +206,6 @@ pub async fn resolve(state: AppState, session: Session, meta: ClientMeta) -> App
         meta,
         state,
         session: Some(session),
-        api_key: None,
     })
 }
 

@@ -106,9 +106,7 @@ impl From<StoreError> for crate::error::AppError {
             tracing::info!(error = %err, "the database refused a value of the request");
             return crate::error::AppError::BadRequest(why.into());
         }
-        let reference = super::ids::new_id("err");
-        tracing::error!(%reference, error = %err, "database error");
-        crate::error::AppError::Internal(reference)
+        crate::error::AppError::internal_with("database error", err)
     }
 }
 

@@ -18,7 +18,7 @@ impl<'c> LocationScope<'c> {
     pub fn for_caller(caller: &'c Caller) -> Self {
         LocationScope {
             tenant_id: &caller.tenant_id,
-            user_id: &caller.user_id,
+            user_id: caller.principal.id(),
             sees_all: caller.role != Role::Operator,
         }
     }

@@ -82,8 +82,7 @@ impl AppState {
     /// provides, so its absence is a wiring bug, reported rather than panicking.
     pub fn current() -> Result<AppState, crate::error::AppError> {
         leptos::prelude::use_context::<AppState>().ok_or_else(|| {
-            tracing::error!("AppState missing from the Leptos context");
-            crate::error::AppError::Internal("state".into())
+            crate::error::AppError::internal("AppState missing from the Leptos context")
         })
     }
 }

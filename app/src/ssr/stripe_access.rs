@@ -48,25 +48,67 @@ pub fn purpose(connection: &str, what: &str) -> String {
     format!("stripe_connection:{connection}:{what}")
 }
 
-/// Logs a Stripe failure that is not the user's to fix and answers with a reference.
-pub fn internal(err: StripeError) -> AppError {
-    let reference = super::ids::new_id("err");
-    tracing::error!(%reference, error = %err, request_id = err.request_id().unwrap_or("-"), "Stripe call failed");
-    AppError::Internal(reference)
+/// Who a Stripe failure is answered to, and how: the one decision [`from_stripe`] needs.
+#[derive(Clone, Copy, Debug)]
+pub enum Asked<'a> {
+    /// Nothing the user gave is in question (an account's own setup, a read): every failure
+    /// is ours, logged under a reference.
+    Nothing,
+    /// A change the user asked for: Stripe's refusal (a 4xx other than 401 and 429) is theirs
+    /// to read, in plain words, on this form field.
+    Field(&'a str),
+    /// A reader or payment action: Stripe's refusal (offline, busy, timeout…) is a conflict
+    /// carrying Stripe's code for API clients.
+    Action,
+    /// Whether Stripe accepts something the user typed (a key, an account id): whatever goes
+    /// wrong, a network failure included, goes on this field, since nothing is saved and the
+    /// user can try again.
+    Check(&'a str),
+    /// Confirming a connection Stripe started (OAuth): any failure is a conflict, in Stripe's
+    /// own words when it gives some, after this sentence.
+    Confirm(&'a str),
 }
 
-/// Stripe's answer to a change the user asked for: refusals (4xx) are theirs to read, in plain
-/// words, on `field`; anything else is ours.
-pub fn refusal(field: &str, err: StripeError) -> AppError {
-    match err.api() {
-        Some(api) if api.status < 500 && api.status != 401 && api.status != 429 => {
-            tracing::info!(error = %err, request_id = err.request_id().unwrap_or("-"), "Stripe refused");
+/// Stripe's failure as our error, answered as `asked` says.
+pub fn from_stripe(err: StripeError, asked: Asked<'_>) -> AppError {
+    let request_id = err.request_id().unwrap_or("-").to_string();
+    let status = err.status();
+    // What the user asked is refused; 401 (our key) and 429 (our pace) are not about the ask.
+    let refused = status.is_some_and(|s| s < 500 && s != 401 && s != 429);
+    match asked {
+        Asked::Check(field) => {
+            tracing::info!(error = %err, %request_id, "Stripe did not accept what was checked");
             AppError::invalid(field, err.user_message())
         }
-        Some(api) if api.status == 429 => AppError::TooManyRequests(
+        Asked::Confirm(sentence) => {
+            tracing::info!(error = %err, %request_id, "Stripe did not confirm");
+            let why = err
+                .api()
+                .and_then(|a| a.message.clone())
+                .unwrap_or_else(|| err.user_message());
+            AppError::Conflict(format!("{sentence}: {why}"))
+        }
+        Asked::Field(field) if refused => {
+            tracing::info!(error = %err, %request_id, "Stripe refused");
+            AppError::invalid(field, err.user_message())
+        }
+        Asked::Action if refused => {
+            tracing::info!(error = %err, %request_id, "Stripe refused");
+            AppError::Refused {
+                code: err
+                    .api()
+                    .and_then(|a| a.code.clone())
+                    .unwrap_or_else(|| "stripe_refused".into()),
+                message: err.user_message(),
+            }
+        }
+        Asked::Field(_) | Asked::Action if status == Some(429) => AppError::TooManyRequests(
             "Stripe is asking us to slow down for this account. Try again in a few seconds.".into(),
         ),
-        _ => internal(err),
+        _ => AppError::internal_with(
+            "Stripe call failed",
+            format_args!("{err} (request_id {request_id})"),
+        ),
     }
 }
 
@@ -106,9 +148,7 @@ pub fn open(state: &AppState, row: &SealedConnection) -> AppResult<Access> {
 }
 
 fn internal_msg(what: &str) -> AppError {
-    let reference = super::ids::new_id("err");
-    tracing::error!(%reference, what, "Stripe connection unusable");
-    AppError::Internal(reference)
+    AppError::internal_with("Stripe connection unusable", what)
 }
 
 /// The caller's tenant's connection `id`, ready to call Stripe.
@@ -122,4 +162,54 @@ pub async fn load(state: &AppState, tenant_id: &str, id: &str) -> AppResult<Acce
     .await?;
     let row = row.ok_or_else(|| AppError::not_found("Stripe connection"))?;
     open(state, &row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fleet_stripe::ApiError;
+
+    fn answered(status: u16, code: &str) -> StripeError {
+        StripeError::Api(Box::new(ApiError {
+            status,
+            code: Some(code.into()),
+            message: Some("Stripe's words".into()),
+            ..ApiError::default()
+        }))
+    }
+
+    #[test]
+    fn a_refusal_is_the_users_and_anything_else_ours() {
+        let offline = || answered(400, "terminal_reader_offline");
+        assert_eq!(
+            from_stripe(offline(), Asked::Field("reader")).field(),
+            Some("reader")
+        );
+        assert!(matches!(
+            from_stripe(offline(), Asked::Action),
+            AppError::Refused { code, .. } if code == "terminal_reader_offline"
+        ));
+        assert!(matches!(
+            from_stripe(offline(), Asked::Nothing),
+            AppError::Internal(reference) if reference.starts_with("err_")
+        ));
+        assert!(matches!(
+            from_stripe(answered(429, "rate_limit"), Asked::Action),
+            AppError::TooManyRequests(_)
+        ));
+        for status in [401, 500] {
+            assert!(matches!(
+                from_stripe(answered(status, "x"), Asked::Field("reader")),
+                AppError::Internal(_)
+            ));
+        }
+        assert_eq!(
+            from_stripe(answered(401, "x"), Asked::Check("secret_key")).field(),
+            Some("secret_key")
+        );
+        assert_eq!(
+            from_stripe(answered(400, "x"), Asked::Confirm("Stripe did not confirm")),
+            AppError::Conflict("Stripe did not confirm: Stripe's words".into())
+        );
+    }
 }

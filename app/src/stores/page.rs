@@ -4,6 +4,7 @@ use crate::components::feedback::{ErrorView, Loading};
 use crate::components::list::{
     plural, use_list_query, EmptyList, FiltersForm, ListTable, QueryString, ResultCount, Sorting,
 };
+use crate::live::Topic;
 use crate::payments::types::format_amount;
 use crate::time_fmt::ago;
 use leptos::prelude::*;
@@ -37,10 +38,10 @@ pub fn StoresPage() -> impl IntoView {
     let query = use_list_query::<StoresQuery>();
     // This page listens to every organisation of the user, not only the current one.
     let live = crate::live::provide_live_at("/events?all=1");
-    let readers = live.topic("readers");
-    let payments = live.topic("payments");
-    let locations = live.topic("locations");
-    let resync = live.topic("resync");
+    let readers = live.topic(Topic::Readers);
+    let payments = live.topic(Topic::Payments);
+    let locations = live.topic(Topic::Locations);
+    let resync = live.topic(Topic::Resync);
     let data = Resource::new(
         move || {
             (

@@ -97,7 +97,7 @@ where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = ApiResult<Answer>>,
 {
-    let api_key = caller.api_key.as_deref().unwrap_or(&caller.user_id);
+    let api_key = caller.principal.id();
     let op = operation_of(api_key, key);
     let fingerprint = token_hash(request);
     let db = &caller.state.db;

@@ -172,7 +172,7 @@ async fn authenticate(State(api): State<ApiState>, mut request: Request, next: N
         }
         Err(err) => return ApiError::from(err).into_response(),
     };
-    let key_id = caller.api_key.clone().unwrap_or_default();
+    let key_id = caller.principal.id().to_string();
     if let Err(not_until) = api.limiter.check_key(&key_id) {
         let wait = not_until
             .wait_time_from(governor::clock::Clock::now(
@@ -202,11 +202,11 @@ async fn authenticate(State(api): State<ApiState>, mut request: Request, next: N
     });
     match work.await {
         Ok(response) => response,
-        Err(err) => {
-            let reference = app::ssr::ids::new_id("err");
-            tracing::error!(%reference, error = %err, "API request task failed");
-            ApiError::from(app::error::AppError::Internal(reference)).into_response()
-        }
+        Err(err) => ApiError::from(app::error::AppError::internal_with(
+            "API request task failed",
+            err,
+        ))
+        .into_response(),
     }
 }
 

@@ -8,6 +8,7 @@ use super::types::Payment;
 use super::ApiCaller;
 use app::api_keys::types::ApiScope;
 use app::fleet::ssr::reader_views;
+use app::live::Topic;
 use app::payments::ssr::payments_service::{self, Charge};
 use app::ssr::Caller;
 use axum::body::Bytes;
@@ -168,7 +169,7 @@ pub async fn get(
         return Ok(Json(load(caller, &id).await?));
     };
     let cap = caller.state.settings.limits.long_polls_per_key;
-    let key = caller.api_key.as_deref().unwrap_or(&caller.user_id);
+    let key = caller.principal.id();
     let _held = caller
         .state
         .in_flight
@@ -199,8 +200,8 @@ pub async fn get(
                     Ok(envelope)
                         if envelope.tenant_id == caller.tenant_id
                             && matches!(
-                                envelope.message.topic.as_str(),
-                                "payments" | "readers"
+                                envelope.message.topic,
+                                Topic::Payments | Topic::Readers
                             ) =>
                     {
                         return;

@@ -1,9 +1,7 @@
-//! Server functions answer every error with 500 and the error as JSON; this gives each
-//! [`AppError`] its own status (400 for a bad field, 403, 404, 429, 503…), so a user's mistake
-//! is never reported as the server's fault, and a refusal that passes with time its
-//! `Retry-After`. Plain form posts are redirects and pass untouched.
-//! It also bounds what a server function may be sent: a form is a few kilobytes, and a body of
+//! Bounds what a server function may be sent: a form is a few kilobytes, and a body of
 //! megabytes is either a mistake or an attempt to make the server parse it.
+//! (Each error's own HTTP status is set where it is encoded, `AppError::ser`, through
+//! `leptos_axum::ResponseOptions`; nothing here reads answers back.)
 
 use app::error::AppError;
 use axum::body::{to_bytes, Body};
@@ -15,49 +13,14 @@ use axum::response::Response;
 /// The largest body a server function is sent; the largest form is far below it.
 pub const MAX_REQUEST_BODY: usize = 256 * 1024;
 
-/// Errors are clipped when encoded (`AppError::ser`), so a real one is a few kilobytes.
-const MAX_ERROR_BODY: usize = 64 * 1024;
-
-pub async fn error_status(req: Request, next: Next) -> Response {
+pub async fn bound_body(req: Request, next: Next) -> Response {
     if !req.uri().path().starts_with("/sf/") {
         return next.run(req).await;
     }
-    let req = match bounded(req).await {
-        Ok(req) => req,
-        Err(refusal) => return refusal,
-    };
-    let response = next.run(req).await;
-    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
-        return response;
+    match bounded(req).await {
+        Ok(req) => next.run(req).await,
+        Err(refusal) => refusal,
     }
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !is_json {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_ERROR_BODY).await else {
-        // The error could not be read back, so its status is unknown; an answer without a
-        // body would leave the person with nothing to act on.
-        let reference = app::ssr::ids::new_id("err");
-        tracing::error!(%reference, path = ?parts.headers.get("serverfnerror"), "a server function's error was too large to answer");
-        parts.headers.remove(header::CONTENT_LENGTH);
-        return Response::from_parts(parts, Body::from(AppError::Internal(reference).to_json()));
-    };
-    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
-        if let Ok(status) = StatusCode::from_u16(error.status()) {
-            parts.status = status;
-        }
-        if let Some(seconds) = error.retry_after_secs() {
-            parts
-                .headers
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
-    }
-    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// The request with its body read, or the answer refusing it: 413 for a body over

@@ -7,6 +7,7 @@
 //! shows, so header, data and stream stay on one organisation.
 
 use super::stream_watch::{Standing, StreamWatch, Ticket};
+use app::live::{LiveMessage, Topic};
 use app::model::Role;
 use app::ssr::bus::Envelope;
 use app::ssr::caller::resolve;
@@ -65,7 +66,11 @@ pub async fn events(
             role: caller.role,
         }
     };
-    let ticket = match watch.open(session_id, &caller.user_id, Standing::of_caller(&caller)) {
+    let ticket = match watch.open(
+        session_id,
+        caller.principal.id(),
+        Standing::of_caller(&caller),
+    ) {
         Ok(ticket) => ticket,
         Err(too_many) => {
             return (
@@ -215,7 +220,11 @@ fn tenant_stream(
                         Event::default().data(data)
                     }
                     Err(RecvError::Lagged(_)) => {
-                        Event::default().data(r#"{"topic":"resync","id":null}"#)
+                        let resync = LiveMessage {
+                            topic: Topic::Resync,
+                            id: None,
+                        };
+                        Event::default().data(serde_json::to_string(&resync).unwrap_or_default())
                     }
                     Err(RecvError::Closed) => return None,
                 },

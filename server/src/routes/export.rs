@@ -129,7 +129,7 @@ pub fn hold_export(caller: &Caller) -> Result<app::ssr::limits::Held, ExportsBus
         .state
         .in_flight
         .exports
-        .try_hold(&caller.user_id, cap)
+        .try_hold(caller.principal.id(), cap)
         .ok_or(ExportsBusy(cap))
 }
 

@@ -2,7 +2,6 @@
 
 use app::error::AppError;
 use app::payments::ssr::webhook_service::{receive, Received};
-use app::ssr::ids::new_id;
 use app::ssr::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -27,9 +26,11 @@ pub async fn stripe(
             if status.is_server_error() {
                 // Our own failure (the database, an unreadable secret): the details are for
                 // the log; the sender gets a reference to quote, and retries.
-                let reference = new_id("err");
-                tracing::error!(%reference, connection = %connection, error = %err, "webhook not stored");
-                let message = AppError::Internal(reference).to_string();
+                let message = AppError::internal_with(
+                    "webhook not stored",
+                    format_args!("connection {connection}: {err}"),
+                )
+                .to_string();
                 return (status, message).into_response();
             }
             tracing::info!(connection = %connection, error = %err, "webhook refused");

@@ -4,6 +4,7 @@
 use crate::harness::members::{join, support_in};
 use crate::harness::wait::eventually;
 use crate::harness::{on_postgres, Browser, EventStream, Said, TestServer, PASSWORD};
+use app::live::Topic;
 use app::members::types::InviteCreated;
 use std::time::{Duration, Instant};
 
@@ -123,7 +124,10 @@ async fn sign_out_stops_the_stream_within_a_second() {
     let a = s.user("out@example.com").await;
     let tenant = tenant_id(&a).await;
     let mut stream = a.events().await;
-    s.state.bus.publish(&tenant, "readers", Some("tmr_1")).await;
+    s.state
+        .bus
+        .publish(&tenant, Topic::Readers, Some("tmr_1"))
+        .await;
     assert!(matches!(
         stream.next_said(Duration::from_secs(5)).await,
         Said::Message(m) if m["id"] == "tmr_1"
@@ -158,7 +162,7 @@ async fn a_password_change_stops_the_other_sessions_streams() {
     let mut own = a.events().await;
     s.state
         .bus
-        .publish(&tenant_id(&a).await, "readers", None)
+        .publish(&tenant_id(&a).await, Topic::Readers, None)
         .await;
     assert!(matches!(
         own.next_said(Duration::from_secs(5)).await,
@@ -191,11 +195,11 @@ async fn removing_a_member_stops_their_streams_of_that_organisation() {
     told(&mut all, since, "tenants_changed").await;
     s.state
         .bus
-        .publish(&tenant, "readers", Some("tmr_gone"))
+        .publish(&tenant, Topic::Readers, Some("tmr_gone"))
         .await;
     s.state
         .bus
-        .publish(&own_tenant, "readers", Some("tmr_own"))
+        .publish(&own_tenant, Topic::Readers, Some("tmr_own"))
         .await;
     match all.next_said(Duration::from_secs(5)).await {
         Said::Message(m) => assert_eq!(m["id"], "tmr_own", "{m}"),
@@ -211,7 +215,10 @@ async fn a_new_role_rescopes_the_stream_within_a_second() {
     let member = join(&s, &owner, "role-member@example.com", "admin").await;
     let member_id = user_id(&member).await;
     let mut stream = member.events().await;
-    s.state.bus.publish(&tenant, "readers", Some("tmr_1")).await;
+    s.state
+        .bus
+        .publish(&tenant, Topic::Readers, Some("tmr_1"))
+        .await;
     match stream.next_said(Duration::from_secs(5)).await {
         Said::Message(m) => assert_eq!(m["id"], "tmr_1"),
         other => panic!("{other:?}"),
@@ -225,7 +232,10 @@ async fn a_new_role_rescopes_the_stream_within_a_second() {
     told(&mut stream, Instant::now(), "role_changed").await;
     // An operator is told what kind of thing changed, never which one. (The role change's own
     // `members` message may still be on its way: it carries no id either.)
-    s.state.bus.publish(&tenant, "readers", Some("tmr_2")).await;
+    s.state
+        .bus
+        .publish(&tenant, Topic::Readers, Some("tmr_2"))
+        .await;
     loop {
         match stream.next_said(Duration::from_secs(5)).await {
             Said::Message(m) => {
@@ -301,9 +311,12 @@ async fn switching_organisation_in_another_tab_moves_every_tab() {
     let mut reopened = member.events().await;
     s.state
         .bus
-        .publish(&tenant, "readers", Some("tmr_old"))
+        .publish(&tenant, Topic::Readers, Some("tmr_old"))
         .await;
-    s.state.bus.publish(&own, "readers", Some("tmr_new")).await;
+    s.state
+        .bus
+        .publish(&own, Topic::Readers, Some("tmr_new"))
+        .await;
     match reopened.next_said(Duration::from_secs(5)).await {
         Said::Message(m) => assert_eq!(m["id"], "tmr_new", "{m}"),
         other => panic!("{other:?}"),

@@ -5,7 +5,7 @@ use crate::api_keys::types::{ApiKeyCreated, ApiKeyView, ApiKeysView, ApiScope};
 use crate::error::{AppError, AppResult};
 use crate::model::{Permission, Role, TenantChoice};
 use crate::ssr::audit::{record, Entry};
-use crate::ssr::caller::Caller;
+use crate::ssr::caller::{Caller, Principal};
 use crate::ssr::client_meta::ClientMeta;
 use crate::ssr::ids::{new_id, new_token, now_ms, token_hash};
 use crate::ssr::state::AppState;
@@ -220,8 +220,10 @@ pub async fn authenticate(
     let role = Role::Auditor;
     Ok(Some((
         Caller {
-            user_id: id.clone(),
-            email: format!("API key {name}"),
+            principal: Principal::ApiKey {
+                id,
+                label: format!("API key {name}"),
+            },
             tenants: vec![TenantChoice {
                 id: tenant_id.clone(),
                 name: tenant_name.clone(),
@@ -234,7 +236,6 @@ pub async fn authenticate(
             meta,
             state: state.clone(),
             session: None,
-            api_key: Some(id),
         },
         scope,
     )))

@@ -21,11 +21,7 @@ fn hash_err(e: passwords::HashError) -> AppError {
                 .into(),
             retry_after_secs,
         },
-        passwords::HashError::Failed(_) => {
-            let reference = new_id("err");
-            tracing::error!(%reference, error = %e, "password hashing failed");
-            AppError::Internal(reference)
-        }
+        passwords::HashError::Failed(_) => AppError::internal_with("password hashing failed", e),
     }
 }
 
@@ -337,34 +333,32 @@ pub async fn sign_in(
 }
 
 pub async fn sign_out(caller: &Caller) -> AppResult<()> {
+    let (user_id, email) = caller.member()?;
     let mut conn = caller.db().pool.acquire().await?;
     record(
         &mut conn,
         &caller.meta,
         Entry {
-            actor_user_id: Some(&caller.user_id),
-            actor_email: Some(&caller.email),
+            actor_user_id: Some(user_id),
+            actor_email: Some(email),
             action: "user.signed_out",
             target_type: Some("user"),
-            target_id: Some(&caller.user_id),
+            target_id: Some(user_id),
             ..Entry::default()
         },
     )
     .await?;
     caller.session()?.flush().await.map_err(session_err)?;
-    caller
-        .state
-        .bus
-        .publish_session_change(&caller.user_id)
-        .await;
+    caller.state.bus.publish_session_change(user_id).await;
     Ok(())
 }
 
 /// Changes the password after checking the current one, then revokes every other session of the
 /// user and gives this one a new id.
 pub async fn change_password(caller: &Caller, current: String, new: String) -> AppResult<()> {
+    let (user_id, email) = caller.member()?;
     let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-        .bind(&caller.user_id)
+        .bind(user_id)
         .fetch_one(&caller.db().pool)
         .await?;
     let state = &caller.state;
@@ -379,7 +373,7 @@ pub async fn change_password(caller: &Caller, current: String, new: String) -> A
             "Your current password is not correct.",
         ));
     }
-    validate::new_password(&new, &caller.email)?;
+    validate::new_password(&new, email)?;
     let hash = state.hashing.hash(new).await.map_err(hash_err)?;
     let current_session = caller
         .session()?
@@ -391,11 +385,11 @@ pub async fn change_password(caller: &Caller, current: String, new: String) -> A
     sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
         .bind(&hash)
         .bind(now_ms())
-        .bind(&caller.user_id)
+        .bind(user_id)
         .execute(&mut *tx)
         .await?;
     let revoked = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
-        .bind(&caller.user_id)
+        .bind(user_id)
         .bind(&current_session)
         .execute(&mut *tx)
         .await?
@@ -404,11 +398,11 @@ pub async fn change_password(caller: &Caller, current: String, new: String) -> A
         &mut tx,
         &caller.meta,
         Entry {
-            actor_user_id: Some(&caller.user_id),
-            actor_email: Some(&caller.email),
+            actor_user_id: Some(user_id),
+            actor_email: Some(email),
             action: "user.password_changed",
             target_type: Some("user"),
-            target_id: Some(&caller.user_id),
+            target_id: Some(user_id),
             detail: Some(format!("{revoked} other session(s) signed out")),
             ..Entry::default()
         },
@@ -416,11 +410,7 @@ pub async fn change_password(caller: &Caller, current: String, new: String) -> A
     .await?;
     tx.commit().await?;
     caller.session()?.cycle_id().await.map_err(session_err)?;
-    caller
-        .state
-        .bus
-        .publish_session_change(&caller.user_id)
-        .await;
+    caller.state.bus.publish_session_change(user_id).await;
     Ok(())
 }
 
@@ -435,13 +425,14 @@ pub async fn switch_tenant_because(
     tenant_id: &str,
     why: Option<String>,
 ) -> AppResult<()> {
+    let (user_id, email) = caller.member()?;
     let Some(target) = caller.tenants.iter().find(|t| t.id == tenant_id) else {
         return Err(AppError::not_found("organisation"));
     };
     let mut tx = caller.db().begin_write().await?;
     sqlx::query("UPDATE users SET last_tenant_id = $1 WHERE id = $2")
         .bind(&target.id)
-        .bind(&caller.user_id)
+        .bind(user_id)
         .execute(&mut *tx)
         .await?;
     record(
@@ -449,8 +440,8 @@ pub async fn switch_tenant_because(
         &caller.meta,
         Entry {
             tenant_id: Some(&target.id),
-            actor_user_id: Some(&caller.user_id),
-            actor_email: Some(&caller.email),
+            actor_user_id: Some(user_id),
+            actor_email: Some(email),
             action: "tenant.switched",
             target_type: Some("tenant"),
             target_id: Some(&target.id),
@@ -459,11 +450,5 @@ pub async fn switch_tenant_because(
     )
     .await?;
     tx.commit().await?;
-    crate::ssr::caller::enter_tenant(
-        &caller.state,
-        caller.session()?,
-        &caller.user_id,
-        &target.id,
-    )
-    .await
+    crate::ssr::caller::enter_tenant(&caller.state, caller.session()?, user_id, &target.id).await
 }

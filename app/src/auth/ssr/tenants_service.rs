@@ -50,6 +50,7 @@ pub async fn insert_owned(
 
 /// Creates an organisation owned by the caller and makes it their current one.
 pub async fn create(caller: &Caller, name: &str) -> AppResult<String> {
+    let (user_id, _) = caller.member()?;
     let name = clean_name(name)?;
     let id = new_id("ten");
     let now = now_ms();
@@ -57,13 +58,13 @@ pub async fn create(caller: &Caller, name: &str) -> AppResult<String> {
     // Touching the user's row first holds it until commit (on PostgreSQL), so two creations
     // racing each other count one another's organisation.
     sqlx::query("UPDATE users SET last_tenant_id = last_tenant_id WHERE id = $1")
-        .bind(&caller.user_id)
+        .bind(user_id)
         .execute(&mut *tx)
         .await?;
     let owned: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM memberships WHERE user_id = $1 AND role = 'owner'",
     )
-    .bind(&caller.user_id)
+    .bind(user_id)
     .fetch_one(&mut *tx)
     .await?;
     let cap = caller.state.settings.organisations_per_user;
@@ -73,10 +74,10 @@ pub async fn create(caller: &Caller, name: &str) -> AppResult<String> {
             "You already own {owned} organisations; one account may own at most {cap}."
         )));
     }
-    insert_owned(&mut tx, &id, &name, &caller.user_id, now).await?;
+    insert_owned(&mut tx, &id, &name, user_id, now).await?;
     sqlx::query("UPDATE users SET last_tenant_id = $1 WHERE id = $2")
         .bind(&id)
-        .bind(&caller.user_id)
+        .bind(user_id)
         .execute(&mut *tx)
         .await?;
     record(
@@ -92,8 +93,7 @@ pub async fn create(caller: &Caller, name: &str) -> AppResult<String> {
     .await?;
     tx.commit().await?;
     connections_service::connect_default_simulator(&caller.state, &id).await;
-    crate::ssr::caller::enter_tenant(&caller.state, caller.session()?, &caller.user_id, &id)
-        .await?;
+    crate::ssr::caller::enter_tenant(&caller.state, caller.session()?, user_id, &id).await?;
     Ok(id)
 }
 

@@ -12,12 +12,13 @@
 
 use super::connection_rows::{clean_name, insert, owned, NewConnection};
 use crate::error::{AppError, AppResult};
+use crate::live::Topic;
 use crate::model::ConnectionKind;
 use crate::ssr::audit::{record, Entry};
-use crate::ssr::caller::Caller;
+use crate::ssr::caller::{Caller, Principal};
 use crate::ssr::ids::{new_id, new_token, now_ms};
 use crate::ssr::state::AppState;
-use crate::ssr::stripe_access::{self, internal as stripe_internal};
+use crate::ssr::stripe_access::{self, from_stripe, Asked};
 use fleet_stripe::params::{AccountProfile, CreateAccount, CreateAccountLink};
 use fleet_stripe::{Account, Credentials, IdempotencyKey, SecretKey};
 
@@ -69,7 +70,7 @@ async fn client_id(state: &AppState) -> AppResult<String> {
     let platform = client
         .retrieve_own_account(&Credentials::key(key.expose()))
         .await
-        .map_err(stripe_internal)?;
+        .map_err(|e| from_stripe(e, Asked::Nothing))?;
     Ok(format!("ca_{}", platform.id.trim_start_matches("acct_")))
 }
 
@@ -123,7 +124,7 @@ async fn onboarding_url(state: &AppState, id: &str, account: &str) -> AppResult<
             &IdempotencyKey::new(new_id("link")),
         )
         .await
-        .map_err(stripe_internal)?;
+        .map_err(|e| from_stripe(e, Asked::Nothing))?;
     Ok(link.url)
 }
 
@@ -140,13 +141,13 @@ pub async fn create_account(caller: &Caller, name: &str, country: &str) -> AppRe
             &CreateAccount {
                 kind: Some("standard".into()),
                 country: Some(country),
-                email: Some(caller.email.clone()),
+                email: Some(caller.member()?.1.to_string()),
                 business_profile: Some(AccountProfile { name: name.clone() }),
             },
             &IdempotencyKey::new(new_id("acct")),
         )
         .await
-        .map_err(|e| stripe_access::refusal("country", e))?;
+        .map_err(|e| from_stripe(e, Asked::Field("country")))?;
     let account_id = account.id.clone();
     let id = insert(
         &caller.state,
@@ -189,7 +190,7 @@ pub async fn finish_onboarding(caller: &Caller, id: &str) -> AppResult<bool> {
     let account = client
         .retrieve_account(&Credentials::key(key.expose()), &account_id)
         .await
-        .map_err(stripe_internal)?;
+        .map_err(|e| from_stripe(e, Asked::Nothing))?;
     let mut tx = caller.db().begin_write().await?;
     let changed = sqlx::query(
         "UPDATE stripe_connections SET onboarded = $1, account_name = $2, updated_at = $3
@@ -218,7 +219,7 @@ pub async fn finish_onboarding(caller: &Caller, id: &str) -> AppResult<bool> {
         caller
             .state
             .bus
-            .publish(&caller.tenant_id, "connections", Some(id))
+            .publish(&caller.tenant_id, Topic::Connections, Some(id))
             .await;
     }
     Ok(account.details_submitted)
@@ -270,9 +271,9 @@ pub async fn start_oauth(caller: &Caller, name: &str) -> AppResult<String> {
 
 /// The signed-in member (not an API key) a consent belongs to.
 fn member(caller: &Caller) -> AppResult<&str> {
-    match caller.api_key {
-        None => Ok(&caller.user_id),
-        Some(_) => Err(AppError::Forbidden(
+    match &caller.principal {
+        Principal::Member { user_id, .. } => Ok(user_id),
+        Principal::ApiKey { .. } => Err(AppError::Forbidden(
             "Only a signed-in member can connect a Stripe account.".into(),
         )),
     }
@@ -333,15 +334,7 @@ pub async fn finish_oauth(caller: &Caller, answer: OAuthAnswer) -> AppResult<Str
     let token = client
         .oauth_token(&caller.state.settings.connect_base, &key, &code)
         .await
-        .map_err(|e| {
-            tracing::info!(error = %e, "Stripe refused an OAuth code");
-            AppError::Conflict(format!(
-                "Stripe did not confirm the connection: {}",
-                e.api()
-                    .and_then(|a| a.message.clone())
-                    .unwrap_or_else(|| e.user_message())
-            ))
-        })?;
+        .map_err(|e| from_stripe(e, Asked::Confirm("Stripe did not confirm the connection")))?;
     let account = verified_account(&caller.state, &key, &token.stripe_user_id).await?;
     let name = clean_name(&name, &account.display_name())?;
     insert(
@@ -366,10 +359,7 @@ async fn verified_account(state: &AppState, key: &SecretKey, account: &str) -> A
     client
         .retrieve_account(&Credentials::key(key.expose()), account)
         .await
-        .map_err(|e| {
-            tracing::info!(error = %e, "Stripe refused a connected account");
-            AppError::invalid("account_id", e.user_message())
-        })
+        .map_err(|e| from_stripe(e, Asked::Check("account_id")))
 }
 
 /// A platform operator's assignment (`terminal-fleet assign-account`): the operator vouches
@@ -451,9 +441,9 @@ pub async fn release(state: &AppState, account_id: &str) -> AppResult<Option<Str
     tx.commit().await?;
     state
         .bus
-        .publish(&tenant_id, "connections", Some(&id))
+        .publish(&tenant_id, Topic::Connections, Some(&id))
         .await;
-    state.bus.publish(&tenant_id, "readers", None).await;
+    state.bus.publish(&tenant_id, Topic::Readers, None).await;
     Ok(Some(tenant_id))
 }
 

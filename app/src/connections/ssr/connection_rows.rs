@@ -4,13 +4,14 @@
 
 use crate::error::{AppError, AppResult};
 use crate::fleet::ssr::sync;
+use crate::live::Topic;
 use crate::model::ConnectionKind;
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::caller::Caller;
 use crate::ssr::ids::{new_id, now_ms};
 use crate::ssr::secrets;
 use crate::ssr::state::AppState;
-use crate::ssr::stripe_access::{self, internal as stripe_internal, purpose};
+use crate::ssr::stripe_access::{self, from_stripe, purpose, Asked};
 use fleet_stripe::params::CreateWebhookEndpoint;
 use fleet_stripe::{Account, Credentials, IdempotencyKey};
 
@@ -102,7 +103,7 @@ pub(super) async fn insert(
                 &IdempotencyKey::new(format!("{id}:webhook")),
             )
             .await
-            .map_err(stripe_internal)?;
+            .map_err(|e| from_stripe(e, Asked::Nothing))?;
         if let Some(secret) = endpoint.secret {
             webhook = Some((
                 endpoint.id,
@@ -166,7 +167,10 @@ pub(super) async fn insert(
     )
     .await?;
     tx.commit().await?;
-    state.bus.publish(tenant_id, "connections", Some(&id)).await;
+    state
+        .bus
+        .publish(tenant_id, Topic::Connections, Some(&id))
+        .await;
     // The account's existing locations and readers appear at once; a failure here is not the
     // connection's: the sync task retries on its own schedule.
     if let Err(err) = sync::import(state, tenant_id, &id).await {

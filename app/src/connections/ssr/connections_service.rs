@@ -5,6 +5,7 @@ use super::connected_accounts;
 use super::connection_rows::{clean_name, insert, owned, webhook_url, NewConnection};
 use crate::connections::types::{ConnectNotice, ConnectionView, ConnectionsView};
 use crate::error::{AppError, AppResult};
+use crate::live::Topic;
 use crate::model::{ConnectionKind, Permission};
 use crate::payments::ssr::payments_service;
 use crate::ssr::audit::{record, Entry};
@@ -12,7 +13,7 @@ use crate::ssr::caller::Caller;
 use crate::ssr::ids::now_ms;
 use crate::ssr::secrets;
 use crate::ssr::state::AppState;
-use crate::ssr::stripe_access::{self, internal as stripe_internal, purpose};
+use crate::ssr::stripe_access::{self, from_stripe, purpose, Asked};
 use fleet_stripe::Credentials;
 
 /// Where the Connect pages leave their notice for Settings → Stripe, in the session.
@@ -105,7 +106,7 @@ pub async fn connect_simulator_for(
     let account = client
         .retrieve_own_account(&Credentials::key(key.clone()))
         .await
-        .map_err(stripe_internal)?;
+        .map_err(|e| from_stripe(e, Asked::Nothing))?;
     insert(
         state,
         caller,
@@ -137,13 +138,6 @@ pub async fn connect_simulator(caller: &Caller, name: &str) -> AppResult<String>
     connect_simulator_for(&caller.state, Some(caller), &caller.tenant_id, name).await
 }
 
-/// Why Stripe would not take a key, on the key field: Stripe's own words for a refusal, plain
-/// words for a network failure (the key may be fine, so nothing is saved and the user can retry).
-fn key_refused(err: &fleet_stripe::StripeError) -> AppError {
-    tracing::info!(error = %err, request_id = err.request_id().unwrap_or("-"), "Stripe did not accept a key");
-    AppError::invalid("secret_key", err.user_message())
-}
-
 fn check_key_shape(key: &str) -> AppResult<()> {
     let ok = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"]
         .iter()
@@ -166,7 +160,7 @@ pub async fn connect_key(caller: &Caller, name: &str, key: &str) -> AppResult<St
     let account = client
         .retrieve_own_account(&Credentials::key(key.clone()))
         .await
-        .map_err(|e| key_refused(&e))?;
+        .map_err(|e| from_stripe(e, Asked::Check("secret_key")))?;
     let livemode = fleet_stripe::SecretKey::new(key.clone()).is_live();
     insert(
         &caller.state,
@@ -236,7 +230,7 @@ async fn set_tenant_number(
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "connections", None)
+        .publish(&caller.tenant_id, Topic::Connections, None)
         .await;
     Ok(())
 }
@@ -255,7 +249,7 @@ pub async fn rotate_key(caller: &Caller, id: &str, key: &str) -> AppResult<()> {
     let account = client
         .retrieve_own_account(&Credentials::key(key.clone()))
         .await
-        .map_err(|e| key_refused(&e))?;
+        .map_err(|e| from_stripe(e, Asked::Check("secret_key")))?;
     if account.id != account_id {
         return Err(AppError::invalid(
             "secret_key",
@@ -289,12 +283,12 @@ pub async fn rotate_key(caller: &Caller, id: &str, key: &str) -> AppResult<()> {
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "connections", Some(id))
+        .publish(&caller.tenant_id, Topic::Connections, Some(id))
         .await;
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "readers", None)
+        .publish(&caller.tenant_id, Topic::Readers, None)
         .await;
     Ok(())
 }
@@ -363,12 +357,12 @@ pub async fn remove(caller: &Caller, id: &str) -> AppResult<()> {
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "connections", Some(id))
+        .publish(&caller.tenant_id, Topic::Connections, Some(id))
         .await;
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "readers", None)
+        .publish(&caller.tenant_id, Topic::Readers, None)
         .await;
     Ok(())
 }

@@ -7,13 +7,14 @@ use crate::fleet::types::{
     AddressView, ConnectionChoice, LocationDetail, LocationView, LocationsView, OperatorAccess,
     ReaderCounts,
 };
+use crate::live::Topic;
 use crate::model::{Permission, Role};
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::binds::Binds;
 use crate::ssr::caller::Caller;
 use crate::ssr::fleet_scope::LocationScope;
 use crate::ssr::ids::{new_id, now_ms};
-use crate::ssr::stripe_access;
+use crate::ssr::stripe_access::{self, from_stripe, Asked};
 use fleet_stripe::params::{AddressParams, CreateLocation, UpdateLocation};
 use fleet_stripe::{IdempotencyKey, StripeError};
 use std::collections::HashMap;
@@ -252,7 +253,7 @@ fn refused(err: StripeError) -> AppError {
         }
         _ => "display_name",
     };
-    stripe_access::refusal(field, err)
+    from_stripe(err, Asked::Field(field))
 }
 
 pub async fn create(
@@ -289,7 +290,7 @@ pub async fn create(
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "locations", Some(&location.id))
+        .publish(&caller.tenant_id, Topic::Locations, Some(&location.id))
         .await;
     Ok(location.id)
 }
@@ -335,7 +336,7 @@ pub async fn update(caller: &Caller, id: &str, form: &LocationForm) -> AppResult
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "locations", Some(id))
+        .publish(&caller.tenant_id, Topic::Locations, Some(id))
         .await;
     Ok(())
 }
@@ -389,12 +390,12 @@ pub async fn delete(caller: &Caller, id: &str, confirmed: bool) -> AppResult<()>
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "locations", Some(id))
+        .publish(&caller.tenant_id, Topic::Locations, Some(id))
         .await;
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "readers", None)
+        .publish(&caller.tenant_id, Topic::Readers, None)
         .await;
     Ok(())
 }
@@ -455,7 +456,7 @@ pub async fn set_grant(
             caller
                 .state
                 .bus
-                .publish(&caller.tenant_id, "locations", Some(location_id))
+                .publish(&caller.tenant_id, Topic::Locations, Some(location_id))
                 .await;
             Ok(())
         }

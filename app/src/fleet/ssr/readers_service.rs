@@ -7,6 +7,7 @@ use crate::error::{quote, AppError, AppResult};
 use crate::fleet::types::{
     ReaderDetail, ReaderQuery, ReaderView, ReadersView, StatusChange, READERS_PER_PAGE,
 };
+use crate::live::Topic;
 use crate::model::Permission;
 use crate::payments::ssr::payments_service;
 use crate::ssr::audit::{record, Entry};
@@ -14,9 +15,9 @@ use crate::ssr::binds::Binds;
 use crate::ssr::caller::Caller;
 use crate::ssr::fleet_scope::{escape_like, LocationScope};
 use crate::ssr::ids::{new_id, now_ms};
-use crate::ssr::stripe_access::{self, Access};
+use crate::ssr::stripe_access::{self, from_stripe, Access, Asked};
 use fleet_stripe::params::{CreateReader, UpdateReader};
-use fleet_stripe::{IdempotencyKey, Reader, StripeError};
+use fleet_stripe::{IdempotencyKey, Reader};
 
 pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView> {
     let mut binds = Binds::new();
@@ -261,13 +262,9 @@ async fn store(
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "readers", Some(&reader.id))
+        .publish(&caller.tenant_id, Topic::Readers, Some(&reader.id))
         .await;
     Ok(())
-}
-
-fn refused(field: &str, err: StripeError) -> AppError {
-    stripe_access::refusal(field, err)
 }
 
 pub async fn register(
@@ -323,7 +320,7 @@ pub async fn register(
                 Some("location") => "location",
                 _ => "registration_code",
             };
-            refused(field, e)
+            from_stripe(e, Asked::Field(field))
         })?;
     let detail = format!(
         "{} ({}) at {location_name}",
@@ -354,7 +351,7 @@ pub async fn relabel(caller: &Caller, id: &str, label: &str) -> AppResult<()> {
             &IdempotencyKey::new(new_id("op")),
         )
         .await
-        .map_err(|e| refused("label", e))?;
+        .map_err(|e| from_stripe(e, Asked::Field("label")))?;
     let detail = format!("“{}” → “{label}”", reader.label);
     store(caller, &access, &updated, "reader.relabeled", detail).await
 }
@@ -365,7 +362,7 @@ pub async fn delete(caller: &Caller, id: &str) -> AppResult<()> {
     match access.client.delete_reader(&access.creds, id).await {
         Ok(_) => {}
         Err(e) if e.api().is_some_and(|a| a.status == 404) => {}
-        Err(e) => return Err(refused("reader", e)),
+        Err(e) => return Err(from_stripe(e, Asked::Field("reader"))),
     }
     let mut tx = caller.db().begin_write().await?;
     reader_rows::remove(&mut tx, &access.connection_id, id).await?;
@@ -381,7 +378,7 @@ pub async fn delete(caller: &Caller, id: &str) -> AppResult<()> {
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "readers", Some(id))
+        .publish(&caller.tenant_id, Topic::Readers, Some(id))
         .await;
     Ok(())
 }
@@ -394,7 +391,7 @@ pub async fn cancel_action(caller: &Caller, id: &str) -> AppResult<()> {
         .client
         .cancel_action(&access.creds, id, &IdempotencyKey::new(new_id("op")))
         .await
-        .map_err(payments_service::refused)?;
+        .map_err(|e| from_stripe(e, Asked::Action))?;
     let what = reader
         .action
         .as_ref()

@@ -5,6 +5,7 @@
 
 use super::reader_rows::{self, Mirror, MIRROR_COLUMNS};
 use crate::error::AppError;
+use crate::live::Topic;
 use crate::payments::ssr::payment_doubts;
 use crate::payments::ssr::payment_rows;
 use crate::ssr::audit::{record, Entry};
@@ -132,7 +133,10 @@ pub async fn sync_connection(
     tx.commit().await?;
 
     if report.created + report.updated + report.deleted + report.alerts_raised > 0 {
-        state.bus.publish(&access.tenant_id, "readers", None).await;
+        state
+            .bus
+            .publish(&access.tenant_id, Topic::Readers, None)
+            .await;
     }
     // Doubts the point-of-sale API did not settle on its own (nobody asked) are settled here,
     // so pages move from "waiting" to what Stripe confirms.
@@ -242,7 +246,10 @@ async fn reconcile_payments(
     tx.commit().await?;
     if !changed.is_empty() {
         tracing::info!(connection = %access.connection_id, repaired = changed.len(), "reconciliation repaired payments");
-        state.bus.publish(&access.tenant_id, "payments", None).await;
+        state
+            .bus
+            .publish(&access.tenant_id, Topic::Payments, None)
+            .await;
     }
     Ok(calls)
 }
@@ -296,7 +303,7 @@ async fn sync_locations(
     if changed {
         state
             .bus
-            .publish(&access.tenant_id, "locations", None)
+            .publish(&access.tenant_id, Topic::Locations, None)
             .await;
     }
     Ok(calls)

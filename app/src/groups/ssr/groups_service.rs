@@ -3,6 +3,7 @@
 
 use crate::error::{AppError, AppResult};
 use crate::groups::types::{StoreGroupView, StoreGroupsView};
+use crate::live::Topic;
 use crate::model::Permission;
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::caller::Caller;
@@ -92,7 +93,7 @@ async fn changed(caller: &Caller) {
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "locations", None)
+        .publish(&caller.tenant_id, Topic::Locations, None)
         .await;
 }
 

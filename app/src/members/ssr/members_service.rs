@@ -2,6 +2,7 @@
 //! role changes and removals, with the rule that a tenant always keeps an owner.
 
 use crate::error::{AppError, AppResult};
+use crate::live::Topic;
 use crate::members::types::{InviteCreated, InviteInfo, Member, MembersView, PendingInvite};
 use crate::model::{Permission, Role};
 use crate::ssr::audit::{record, Entry};
@@ -26,7 +27,7 @@ pub async fn list(caller: &Caller) -> AppResult<MembersView> {
         .filter_map(|(user_id, email, role, joined_at)| {
             let role = role.parse().ok()?;
             Some(Member {
-                is_you: user_id == caller.user_id,
+                is_you: caller.person() == Some(user_id.as_str()),
                 user_id,
                 email,
                 role,
@@ -125,7 +126,7 @@ pub async fn invite(caller: &Caller, email: &str, role: &str) -> AppResult<Invit
     .bind(&email)
     .bind(role.as_str())
     .bind(token_hash(&token))
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(now)
     .bind(expires_at)
     .execute(&mut *tx)
@@ -142,7 +143,7 @@ pub async fn invite(caller: &Caller, email: &str, role: &str) -> AppResult<Invit
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "members", None)
+        .publish(&caller.tenant_id, Topic::Members, None)
         .await;
     let base = caller.state.settings.public_url.trim_end_matches('/');
     Ok(InviteCreated {
@@ -178,7 +179,7 @@ pub async fn revoke_invite(caller: &Caller, invite_id: &str) -> AppResult<()> {
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "members", None)
+        .publish(&caller.tenant_id, Topic::Members, None)
         .await;
     Ok(())
 }
@@ -214,7 +215,7 @@ const LAST_OWNER: &str =
 /// other left, so neither can leave the organisation without an owner.
 async fn acting_role(conn: &mut AnyConnection, caller: &Caller) -> AppResult<Role> {
     crate::ssr::db::lock_tenant(conn, &caller.tenant_id).await?;
-    role_of(conn, &caller.tenant_id, &caller.user_id)
+    role_of(conn, &caller.tenant_id, caller.principal.id())
         .await?
         .filter(|role| role.allows(Permission::ManageMembers))
         .ok_or_else(AppError::forbidden)
@@ -262,7 +263,7 @@ pub async fn change_role(caller: &Caller, user_id: &str, role: &str) -> AppResul
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "members", None)
+        .publish(&caller.tenant_id, Topic::Members, None)
         .await;
     caller.state.bus.publish_session_change(user_id).await;
     Ok(())
@@ -305,7 +306,7 @@ pub async fn remove(caller: &Caller, user_id: &str) -> AppResult<()> {
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "members", None)
+        .publish(&caller.tenant_id, Topic::Members, None)
         .await;
     caller.state.bus.publish_session_change(user_id).await;
     Ok(())
@@ -363,7 +364,7 @@ async fn live_invite(state: &AppState, token: &str) -> AppResult<InviteRow> {
     }
     let role = role
         .parse()
-        .map_err(|_| AppError::Internal("invite role".into()))?;
+        .map_err(|_| AppError::internal(format_args!("invite {id} has an unknown role")))?;
     Ok(InviteRow {
         id,
         tenant_id,
@@ -456,7 +457,10 @@ pub async fn accept(
     )
     .await?;
     tx.commit().await?;
-    state.bus.publish(&invite.tenant_id, "members", None).await;
+    state
+        .bus
+        .publish(&invite.tenant_id, Topic::Members, None)
+        .await;
     crate::ssr::caller::enter_tenant(state, session, user_id, &invite.tenant_id).await?;
     Ok(invite.tenant_id)
 }

@@ -8,9 +8,10 @@
 use super::payment_rows::{self, Context};
 use crate::error::AppResult;
 use crate::fleet::ssr::reader_rows;
+use crate::live::Topic;
 use crate::ssr::ids::now_ms;
 use crate::ssr::state::AppState;
-use crate::ssr::stripe_access::Access;
+use crate::ssr::stripe_access::{from_stripe, Access, Asked};
 use fleet_stripe::{PaymentIntent, Reader};
 
 /// What Stripe's reader, read after the doubt arose, says about the payment.
@@ -82,7 +83,7 @@ pub async fn settle(
         Some(id) => match access.client.retrieve_reader(&access.creds, id).await {
             Ok(reader) => Some(reader),
             Err(err) if err.is_not_found() => None,
-            Err(err) => return Err(crate::ssr::stripe_access::refusal("payment", err)),
+            Err(err) => return Err(from_stripe(err, Asked::Field("payment"))),
         },
         None => None,
     };
@@ -90,7 +91,7 @@ pub async fn settle(
         .client
         .retrieve_payment_intent(&access.creds, payment_id, &Default::default())
         .await
-        .map_err(|e| crate::ssr::stripe_access::refusal("payment", e))?;
+        .map_err(|e| from_stripe(e, Asked::Field("payment")))?;
     let now = match (&reader, reader_id) {
         (Some(reader), _) => ReaderNow::Shown(reader),
         (None, Some(_)) => ReaderNow::Gone,
@@ -141,12 +142,12 @@ pub async fn settle(
     tx.commit().await?;
     state
         .bus
-        .publish(tenant_id, "payments", Some(payment_id))
+        .publish(tenant_id, Topic::Payments, Some(payment_id))
         .await;
     if let Some(reader) = &reader {
         state
             .bus
-            .publish(tenant_id, "readers", Some(&reader.id))
+            .publish(tenant_id, Topic::Readers, Some(&reader.id))
             .await;
     }
     Ok(verdict)

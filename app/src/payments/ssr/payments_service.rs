@@ -6,6 +6,7 @@ use super::payment_rows::{self, Context};
 use crate::error::{quote, AppError, AppResult};
 use crate::fleet::ssr::reader_rows::{self, Mirror};
 use crate::fleet::ssr::reader_views;
+use crate::live::Topic;
 use crate::model::Permission;
 use crate::payments::charge_rules;
 use crate::payments::outcome::{needs_check, Facts};
@@ -19,12 +20,12 @@ use crate::ssr::caller::Caller;
 use crate::ssr::cursor::Cursor;
 use crate::ssr::fleet_scope::{escape_like, LocationScope};
 use crate::ssr::ids::{new_token, now_ms};
-use crate::ssr::stripe_access::{self, Access};
+use crate::ssr::stripe_access::{self, from_stripe, Access, Asked};
 use fleet_stripe::params::{
     CancelPaymentIntent, CapturePaymentIntent, CardPresentParams, CreatePaymentIntent,
     CreateRefund, PresentPaymentMethod, ProcessPaymentIntent,
 };
-use fleet_stripe::{IdempotencyKey, PaymentIntent, Reader, StripeError};
+use fleet_stripe::{IdempotencyKey, PaymentIntent, Reader};
 
 /// A new operation id for a page's buttons.
 pub fn new_operation() -> String {
@@ -44,21 +45,6 @@ fn check_operation(op: &str) -> AppResult<()> {
 /// Idempotency key of one step of one of our operations.
 fn key(op: &str, step: &str) -> IdempotencyKey {
     IdempotencyKey::new(format!("fleet:{op}:{step}"))
-}
-
-/// Stripe's refusal of a reader or payment action in plain words (offline, busy, timeout… each
-/// with a next step), with Stripe's code kept for API clients.
-pub fn refused(err: StripeError) -> AppError {
-    match err.api() {
-        Some(api) if api.status < 500 && api.status != 401 && api.status != 429 => {
-            tracing::info!(error = %err, request_id = err.request_id().unwrap_or("-"), "Stripe refused");
-            AppError::Refused {
-                code: api.code.clone().unwrap_or_else(|| "stripe_refused".into()),
-                message: err.user_message(),
-            }
-        }
-        _ => stripe_access::refusal("payment", err),
-    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -157,7 +143,7 @@ pub async fn operators_may_refund(caller: &Caller) -> AppResult<bool> {
 /// Capturing and refunding move money: an owner's or admin's call, an operator's only when the
 /// organisation says so, and an API key's when its scope allows (checked by the API).
 pub async fn may_move_money(caller: &Caller) -> AppResult<bool> {
-    if caller.api_key.is_some() || caller.can(Permission::ManageFleet) {
+    if caller.principal.api_key().is_some() || caller.can(Permission::ManageFleet) {
         return Ok(true);
     }
     if !caller.can(Permission::Charge) {
@@ -261,10 +247,10 @@ async fn store(
     .await?;
     tx.commit().await?;
     let bus = &caller.state.bus;
-    bus.publish(&caller.tenant_id, "payments", Some(&pi.id))
+    bus.publish(&caller.tenant_id, Topic::Payments, Some(&pi.id))
         .await;
     if let Some(reader) = reader {
-        bus.publish(&caller.tenant_id, "readers", Some(&reader.id))
+        bus.publish(&caller.tenant_id, Topic::Readers, Some(&reader.id))
             .await;
     }
     Ok(())
@@ -381,14 +367,14 @@ pub async fn start_charge(caller: &Caller, charge: &Charge<'_>) -> AppResult<Str
         )
         .await
         .map_err(|e| match e.api().and_then(|a| a.param.as_deref()) {
-            Some("amount") => stripe_access::refusal("amount", e),
-            Some("currency") => stripe_access::refusal("currency", e),
-            _ => refused(e),
+            Some("amount") => from_stripe(e, Asked::Field("amount")),
+            Some("currency") => from_stripe(e, Asked::Field("currency")),
+            _ => from_stripe(e, Asked::Action),
         })?;
     let context = Context {
         reader_id: Some(&reader.id),
         location_id: reader.location_id.as_deref(),
-        started_by: Some(&caller.user_id),
+        started_by: Some(caller.principal.id()),
         operation_id: Some(op),
         as_of: None,
     };
@@ -454,7 +440,7 @@ pub async fn start_charge(caller: &Caller, charge: &Charge<'_>) -> AppResult<Str
                 format!("{detail}: {reason}"),
             )
             .await?;
-            Err(refused(err))
+            Err(from_stripe(err, Asked::Action))
         }
     }
 }
@@ -527,7 +513,7 @@ pub async fn present_card(
             &key(op, "present"),
         )
         .await
-        .map_err(refused)?;
+        .map_err(|e| from_stripe(e, Asked::Action))?;
     // Stripe's answer about the payment itself comes by webhook; ask now too, so the page does
     // not depend on webhooks being set up.
     if let Some(pi_id) = waiting {
@@ -577,32 +563,40 @@ pub async fn present_card(
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "readers", Some(&updated.id))
+        .publish(&caller.tenant_id, Topic::Readers, Some(&updated.id))
         .await;
     Ok(())
 }
 
-/// Card details and refunds live on the charge.
+/// Card details and refunds live on the charge. Best effort: the payment itself is already
+/// stored, and the next webhook or look brings the charge, so a failure is logged, not answered.
 async fn refresh_charge(caller: &Caller, access: &Access, pi: &PaymentIntent) {
     let Some(charge_id) = pi.latest_charge.as_ref().map(|c| c.id().to_string()) else {
         return;
     };
-    let Ok(charge) = access
-        .client
-        .retrieve_charge(&access.creds, &charge_id)
-        .await
-    else {
-        return;
-    };
-    if let Ok(mut tx) = caller.db().begin_write().await {
-        let _ = payment_rows::apply_charge(&mut tx, &access.connection_id, &charge).await;
-        let _ = tx.commit().await;
+    if let Err(err) = store_charge(caller, access, &charge_id).await {
+        tracing::warn!(payment = %pi.id, charge = %charge_id, error = %err, "could not refresh a payment's charge");
     }
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "payments", Some(&pi.id))
+        .publish(&caller.tenant_id, Topic::Payments, Some(&pi.id))
         .await;
+}
+
+async fn store_charge(
+    caller: &Caller,
+    access: &Access,
+    charge_id: &str,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let charge = access
+        .client
+        .retrieve_charge(&access.creds, charge_id)
+        .await?;
+    let mut tx = caller.db().begin_write().await?;
+    payment_rows::apply_charge(&mut tx, &access.connection_id, &charge).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn payment_access(caller: &Caller, id: &str) -> AppResult<(PaymentView, Access)> {
@@ -624,7 +618,7 @@ pub async fn capture(caller: &Caller, id: &str, op: &str) -> AppResult<()> {
             &key(op, "capture"),
         )
         .await
-        .map_err(refused)?;
+        .map_err(|e| from_stripe(e, Asked::Action))?;
     store(
         caller,
         &access,
@@ -654,7 +648,7 @@ pub async fn cancel(caller: &Caller, id: &str, op: &str) -> AppResult<()> {
             &key(op, "cancel"),
         )
         .await
-        .map_err(refused)?;
+        .map_err(|e| from_stripe(e, Asked::Action))?;
     store(
         caller,
         &access,
@@ -729,12 +723,12 @@ pub async fn refund_minor(
             &key(op, "refund"),
         )
         .await
-        .map_err(refused)?;
+        .map_err(|e| from_stripe(e, Asked::Action))?;
     let pi = access
         .client
         .retrieve_payment_intent(&access.creds, id, &Default::default())
         .await
-        .map_err(refused)?;
+        .map_err(|e| from_stripe(e, Asked::Action))?;
     store(
         caller,
         &access,

@@ -4,6 +4,7 @@
 
 use super::payment_rows;
 use crate::fleet::ssr::reader_rows::{self, Mirror};
+use crate::live::Topic;
 use crate::ssr::ids::now_ms;
 use crate::ssr::secrets;
 use crate::ssr::state::AppState;
@@ -241,7 +242,10 @@ async fn apply(
             .await?;
             tx.commit().await?;
             if applied.changed {
-                state.bus.publish(tenant_id, "payments", Some(&pi.id)).await;
+                state
+                    .bus
+                    .publish(tenant_id, Topic::Payments, Some(&pi.id))
+                    .await;
             }
         }
         return Ok(true);
@@ -254,7 +258,10 @@ async fn apply(
         let changed = payment_rows::apply_charge(&mut tx, connection_id, &charge).await?;
         tx.commit().await?;
         if let (true, Some(pi)) = (changed, charge.payment_intent.as_deref()) {
-            state.bus.publish(tenant_id, "payments", Some(pi)).await;
+            state
+                .bus
+                .publish(tenant_id, Topic::Payments, Some(pi))
+                .await;
         }
         return Ok(true);
     }
@@ -296,7 +303,7 @@ async fn apply(
         tx.commit().await?;
         state
             .bus
-            .publish(tenant_id, "readers", Some(&reader.id))
+            .publish(tenant_id, Topic::Readers, Some(&reader.id))
             .await;
         return Ok(true);
     }
@@ -431,7 +438,7 @@ pub async fn reapply(
     caller
         .state
         .bus
-        .publish(&caller.tenant_id, "events", Some(event_id))
+        .publish(&caller.tenant_id, Topic::Events, Some(event_id))
         .await;
     Ok(())
 }

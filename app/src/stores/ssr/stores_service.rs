@@ -60,7 +60,7 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
     // stays fast however many payments the stores have taken; the CTE is materialised so the
     // probe runs once per store, not once per candidate payment of the join.
     let mut binds = Binds::new();
-    let user = binds.add(&caller.user_id);
+    let user = binds.add(caller.principal.id());
     let sees = member_sees(&user, "m.role", "l.tenant_id", "l.id");
     let stores: Vec<Store> = binds
         .query_as(&format!(
@@ -93,7 +93,7 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
            AND r.location_id IS NOT NULL
          GROUP BY r.tenant_id, r.location_id",
     )
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .fetch_all(&db.pool)
     .await?;
     let takings: Vec<Takings> = sqlx::query_as(
@@ -104,7 +104,7 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
            AND p.created_at >= $2 AND p.status = 'succeeded' AND p.location_id IS NOT NULL
          GROUP BY p.tenant_id, p.location_id, p.currency",
     )
-    .bind(&caller.user_id)
+    .bind(caller.principal.id())
     .bind(day_start(now))
     .fetch_all(&db.pool)
     .await?;
@@ -270,7 +270,7 @@ pub async fn open_store(caller: &Caller, tenant_id: &str, location_id: &str) -> 
         return Err(AppError::not_found("store"));
     };
     let mut binds = Binds::new();
-    let user = binds.add(&caller.user_id);
+    let user = binds.add(caller.principal.id());
     let tenant_param = binds.add(&tenant.id);
     let location_param = binds.add(location_id);
     let sees = member_sees(&user, "m.role", "l.tenant_id", "l.id");
