@@ -10,7 +10,7 @@
 //! Typing an account id proves nothing and is no longer accepted. A unique index keeps one
 //! account with one organisation, whatever races.
 
-use super::connection_rows::{clean_name, insert, owned, NewConnection};
+use super::connection_rows::{self, clean_name, insert, owned, NewConnection};
 use crate::error::{AppError, AppResult};
 use crate::live::Topic;
 use crate::model::ConnectionKind;
@@ -412,20 +412,7 @@ pub async fn release(state: &AppState, account_id: &str) -> AppResult<Option<Str
     let Some((id, tenant_id)) = held else {
         return Ok(None);
     };
-    for table in ["location_grants", "store_group_locations"] {
-        sqlx::query(&format!(
-            "DELETE FROM {table} WHERE tenant_id = $1 AND location_id IN
-             (SELECT id FROM locations WHERE connection_id = $2 AND tenant_id = $1)"
-        ))
-        .bind(&tenant_id)
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    sqlx::query("DELETE FROM stripe_connections WHERE id = $1")
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
+    connection_rows::delete(&mut tx, &tenant_id, &id).await?;
     record(
         &mut tx,
         &Default::default(),

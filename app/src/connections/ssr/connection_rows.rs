@@ -211,3 +211,29 @@ pub(super) async fn owned(caller: &Caller, id: &str) -> AppResult<(String, Strin
     .await?;
     row.ok_or_else(|| AppError::not_found("Stripe connection"))
 }
+
+/// Deletes connection `id` of `tenant_id` inside `tx`: its locations, readers and payments go
+/// with it (foreign keys), and so do the grants and group memberships of those locations, which
+/// do not cascade.
+pub(super) async fn delete(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant_id: &str,
+    id: &str,
+) -> AppResult<()> {
+    for table in ["location_grants", "store_group_locations"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE tenant_id = $1 AND location_id IN
+             (SELECT id FROM locations WHERE connection_id = $2 AND tenant_id = $1)"
+        ))
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query("DELETE FROM stripe_connections WHERE id = $1 AND tenant_id = $2")
+        .bind(id)
+        .bind(tenant_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -2,7 +2,7 @@
 //! saved once Stripe has accepted it), secrets are sealed at rest and never leave the server.
 
 use super::connected_accounts;
-use super::connection_rows::{clean_name, insert, owned, webhook_url, NewConnection};
+use super::connection_rows::{self, clean_name, insert, owned, webhook_url, NewConnection};
 use crate::connections::types::{ConnectNotice, ConnectionView, ConnectionsView};
 use crate::error::{AppError, AppResult};
 use crate::live::Topic;
@@ -334,21 +334,7 @@ pub async fn remove(caller: &Caller, id: &str) -> AppResult<()> {
         connected_accounts::release_at_stripe(caller, id, &account_id).await;
     }
     let mut tx = caller.db().begin_write().await?;
-    for table in ["location_grants", "store_group_locations"] {
-        sqlx::query(&format!(
-            "DELETE FROM {table} WHERE tenant_id = $1 AND location_id IN
-             (SELECT id FROM locations WHERE connection_id = $2 AND tenant_id = $1)"
-        ))
-        .bind(&caller.tenant_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    sqlx::query("DELETE FROM stripe_connections WHERE id = $1 AND tenant_id = $2")
-        .bind(id)
-        .bind(&caller.tenant_id)
-        .execute(&mut *tx)
-        .await?;
+    connection_rows::delete(&mut tx, &caller.tenant_id, id).await?;
     record(
         &mut tx,
         &caller.meta,
