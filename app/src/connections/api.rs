@@ -1,4 +1,4 @@
-use super::types::{ConnectNotice, ConnectionsView};
+use super::types::ConnectionsView;
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -11,13 +11,6 @@ use {super::ssr::connections_service as svc, crate::ssr::require};
 pub async fn list_connections() -> Result<ConnectionsView, AppError> {
     let c = require(Permission::View).await?;
     svc::list(&c).await
-}
-
-/// What happened when Stripe last sent this member back (Connect OAuth, onboarding), once.
-#[server(prefix = "/sf", endpoint = "take_connect_notice")]
-pub async fn take_connect_notice() -> Result<Option<ConnectNotice>, AppError> {
-    let c = require(Permission::View).await?;
-    Ok(svc::take_notice(&c).await)
 }
 
 #[server(prefix = "/sf", endpoint = "connect_simulator")]

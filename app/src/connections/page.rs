@@ -1,7 +1,7 @@
 use super::api::{
-    list_connections, take_connect_notice, ConnectSimulator, ConnectStripeKey, ConnectWithStripe,
-    ContinueOnboarding, CreateStripeAccount, RemoveConnection, RotateStripeKey, SetAlertThreshold,
-    SetRefundRule, SetWebhookSecret,
+    list_connections, ConnectSimulator, ConnectStripeKey, ConnectWithStripe, ContinueOnboarding,
+    CreateStripeAccount, RemoveConnection, RotateStripeKey, SetAlertThreshold, SetRefundRule,
+    SetWebhookSecret,
 };
 use super::types::{ConnectionView, ConnectionsView};
 use crate::components::feedback::{field_error, ActionError, EmptyState, ErrorView, Loading};
@@ -58,7 +58,6 @@ pub fn StripeSettingsPage() -> impl IntoView {
         refund_rule: ServerAction::<SetRefundRule>::new(),
     };
     let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Connections));
-    let notice = Resource::new(|| (), |_| take_connect_notice());
     let data = Resource::new(
         move || {
             (
@@ -83,14 +82,6 @@ pub fn StripeSettingsPage() -> impl IntoView {
         <ActionError value=actions.remove.value()/>
         <ActionError value=actions.oauth.value()/>
         <ActionError value=actions.onboarding.value()/>
-        <Suspense>
-            {move || Suspend::new(async move {
-                notice.await.ok().flatten().map(|n| {
-                    let (class, role) = if n.ok { ("flash flash-ok", "status") } else { ("flash flash-error", "alert") };
-                    view! { <div class=class role=role>{n.text}</div> }
-                })
-            })}
-        </Suspense>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {
@@ -108,6 +99,10 @@ fn Connections(view: ConnectionsView, actions: Actions) -> impl IntoView {
     let simulator = view.simulator_available;
     let empty = view.connections.is_empty();
     view! {
+        {view.notice.map(|n| {
+            let (class, role) = if n.ok { ("flash flash-ok", "status") } else { ("flash flash-error", "alert") };
+            view! { <div class=class role=role>{n.text}</div> }
+        })}
         {empty.then(|| view! {
             <section class="panel">
                 <EmptyState title="Not connected to Stripe"

@@ -42,6 +42,8 @@ pub struct ConnectionsView {
     pub alert_minutes: i64,
     /// Operators may capture and refund (otherwise only owners and admins).
     pub operators_may_refund: bool,
+    /// What happened when Stripe last sent this member back (Connect OAuth, onboarding).
+    pub notice: Option<ConnectNotice>,
 }
 
 /// The outcome of a trip to Stripe's pages, shown once on Settings → Stripe.

@@ -3,7 +3,7 @@
 //! proof; one account belongs to one organisation whatever races.
 
 use crate::harness::connect::{
-    back_from_stripe, connections, consent, holder_at_stripe, location, notice, Consent,
+    back_from_stripe, connections, consent, holder_at_stripe, location, Consent,
 };
 use crate::harness::fleet::{create_location, register};
 use crate::harness::stripe::{account_of_key, stand_in_client};
@@ -102,7 +102,7 @@ async fn onboarding_through_us_creates_the_account_and_stripe_hosts_its_onboardi
     // The refresh page is the organisation's own too.
     let theirs = back_from_stripe(&outsider, &refresh).await;
     assert_eq!(theirs, "/settings/stripe");
-    assert!(!notice(&outsider).await.expect("notice").ok);
+    assert!(!connections(&outsider).await.notice.expect("notice").ok);
 
     let open = http.get(&fresh).send().await.expect("fresh link");
     assert_eq!(open.status(), StatusCode::OK);
@@ -130,7 +130,7 @@ async fn onboarding_through_us_creates_the_account_and_stripe_hosts_its_onboardi
     );
     assert_eq!(back_from_stripe(&owner, &back).await, "/settings/stripe");
     let view = connections(&owner).await;
-    assert!(notice(&owner).await.expect("notice").ok);
+    assert!(view.notice.clone().expect("notice").ok);
     let store = connect_of(&view)[0].clone();
     assert!(store.onboarded);
     assert_eq!(store.account_name.as_deref(), Some("Airport store Ltd"));
@@ -168,11 +168,11 @@ async fn oauth_connects_an_existing_account_for_the_member_who_asked_only() {
     );
     // Another organisation's member cannot use an answer meant for someone else.
     assert_eq!(back_from_stripe(&other, &back).await, "/settings/stripe");
-    let said = notice(&other).await.expect("notice");
+    let notice = connections(&other).await.notice.expect("notice");
     assert!(
-        !said.ok && said.text.contains("does not match"),
+        !notice.ok && notice.text.contains("does not match"),
         "{}",
-        said.text
+        notice.text
     );
     assert_eq!(
         s.count("SELECT COUNT(*) FROM stripe_connections WHERE kind = 'connect'")
@@ -182,14 +182,14 @@ async fn oauth_connects_an_existing_account_for_the_member_who_asked_only() {
     // The member who asked gets the account Stripe vouches for.
     assert_eq!(back_from_stripe(&owner, &back).await, "/settings/stripe");
     let view = connections(&owner).await;
-    assert!(notice(&owner).await.expect("notice").ok);
+    assert!(view.notice.clone().expect("notice").ok);
     let harbour = connect_of(&view)[0].clone();
     assert_eq!(harbour.account_id, account);
     assert_eq!(harbour.proof.as_deref(), Some("oauth"));
     assert!(platform_reaches(&s, &account).await);
     // The same answer cannot be replayed.
     back_from_stripe(&owner, &back).await;
-    assert!(!notice(&owner).await.expect("notice").ok);
+    assert!(!connections(&owner).await.notice.expect("notice").ok);
     assert_eq!(
         s.count("SELECT COUNT(*) FROM stripe_connections WHERE kind = 'connect'")
             .await,
@@ -199,11 +199,11 @@ async fn oauth_connects_an_existing_account_for_the_member_who_asked_only() {
     let theirs: String = other.ok("connect_with_stripe", &[("name", "Mine")]).await;
     let back = consent(&theirs, Consent::Existing(holder_key)).await;
     back_from_stripe(&other, &back).await;
-    let said = notice(&other).await.expect("notice");
+    let notice = connections(&other).await.notice.expect("notice");
     assert!(
-        !said.ok && said.text.contains("another organisation"),
+        !notice.ok && notice.text.contains("another organisation"),
         "{}",
-        said.text
+        notice.text
     );
 
     // A holder who says no connects nothing.
@@ -211,8 +211,12 @@ async fn oauth_connects_an_existing_account_for_the_member_who_asked_only() {
     let back = consent(&url, Consent::Deny).await;
     assert!(back.contains("error=access_denied"), "{back}");
     back_from_stripe(&owner, &back).await;
-    let said = notice(&owner).await.expect("notice");
-    assert!(!said.ok && said.text.contains("denied"), "{}", said.text);
+    let notice = connections(&owner).await.notice.expect("notice");
+    assert!(
+        !notice.ok && notice.text.contains("denied"),
+        "{}",
+        notice.text
+    );
 
     // Disconnecting gives the platform's access up at Stripe too.
     let _: () = owner

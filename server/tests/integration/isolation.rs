@@ -26,7 +26,6 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "create_tenant",
     "rename_tenant",
     "list_connections",
-    "take_connect_notice",
     "connect_simulator",
     "connect_stripe_key",
     "create_stripe_account",

@@ -19,17 +19,6 @@ use fleet_stripe::Credentials;
 /// Where the Connect pages leave their notice for Settings → Stripe, in the session.
 pub const NOTICE_KEY: &str = "connect_notice";
 
-/// The notice the Connect pages left, once: read apart from the list, which live updates
-/// refetch, so a refetch does not take it off the page.
-pub async fn take_notice(caller: &Caller) -> Option<ConnectNotice> {
-    let session = caller.session.as_ref()?;
-    session
-        .remove::<ConnectNotice>(NOTICE_KEY)
-        .await
-        .ok()
-        .flatten()
-}
-
 #[derive(sqlx::FromRow)]
 struct Row {
     id: String,
@@ -82,7 +71,16 @@ pub async fn list(caller: &Caller) -> AppResult<ConnectionsView> {
             })
         })
         .collect();
+    let notice = match &caller.session {
+        Some(session) => session
+            .remove::<ConnectNotice>(NOTICE_KEY)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
     Ok(ConnectionsView {
+        notice,
         connections,
         can_manage: caller.can(Permission::ManageFleet),
         simulator_available: caller.state.settings.stripe_simulator_url.is_some(),

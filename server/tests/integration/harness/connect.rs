@@ -72,11 +72,6 @@ pub async fn back_from_stripe(b: &Browser, url: &str) -> String {
     location(&r)
 }
 
-/// The notice the Connect pages left for Settings → Stripe (taken: a second read is `None`).
-pub async fn notice(b: &Browser) -> Option<app::connections::types::ConnectNotice> {
-    b.ok("take_connect_notice", &[]).await
-}
-
 pub async fn connections(b: &Browser) -> ConnectionsView {
     b.ok("list_connections", &[]).await
 }
@@ -87,9 +82,9 @@ pub async fn oauth_connect(b: &Browser, name: &str, answer: Consent<'_>) -> Stri
     let url: String = b.ok("connect_with_stripe", &[("name", name)]).await;
     let back = consent(&url, answer).await;
     assert_eq!(back_from_stripe(b, &back).await, "/settings/stripe");
-    let notice = notice(b).await.expect("a notice");
-    assert!(notice.ok, "{}", notice.text);
     let view = connections(b).await;
+    let notice = view.notice.clone().expect("a notice");
+    assert!(notice.ok, "{}", notice.text);
     view.connections
         .iter()
         .find(|c| c.name == name)

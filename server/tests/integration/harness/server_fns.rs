@@ -83,7 +83,6 @@ pub const RULES: &[(&str, Need, &[&str])] = &[
     ("revoke_api_key", Any(&[ManageFleet]), &["id"]),
     // Stripe connections
     ("list_connections", Any(&[View]), &[]),
-    ("take_connect_notice", Any(&[View]), &[]),
     ("connect_simulator", Any(&[ManageFleet]), &["name"]),
     (
         "connect_stripe_key",
