@@ -3,7 +3,7 @@ use super::api::{
     CreateStripeAccount, RemoveConnection, RotateStripeKey, SetAlertThreshold, SetRefundRule,
     SetWebhookSecret,
 };
-use super::types::{ConnectionView, ConnectionsView};
+use super::types::{ConnectNotice, ConnectionView, ConnectionsView};
 use crate::components::feedback::{field_error, ActionError, EmptyState, ErrorView, Loading};
 use crate::live::Topic;
 use crate::model::ConnectionKind;
@@ -58,6 +58,7 @@ pub fn StripeSettingsPage() -> impl IntoView {
         refund_rule: ServerAction::<SetRefundRule>::new(),
     };
     let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Connections));
+    let kept = RwSignal::new(None::<ConnectNotice>);
     let data = Resource::new(
         move || {
             (
@@ -85,7 +86,13 @@ pub fn StripeSettingsPage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view) => view! { <Connections view actions/> }.into_any(),
+                    Ok(view) => {
+                        // The notice is taken once; a live refetch must not take it off the page.
+                        if view.notice.is_some() {
+                            kept.set(view.notice.clone());
+                        }
+                        view! { <Connections view actions kept/> }.into_any()
+                    }
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
@@ -94,12 +101,16 @@ pub fn StripeSettingsPage() -> impl IntoView {
 }
 
 #[component]
-fn Connections(view: ConnectionsView, actions: Actions) -> impl IntoView {
+fn Connections(
+    view: ConnectionsView,
+    actions: Actions,
+    kept: RwSignal<Option<ConnectNotice>>,
+) -> impl IntoView {
     let can_manage = view.can_manage;
     let simulator = view.simulator_available;
     let empty = view.connections.is_empty();
     view! {
-        {view.notice.map(|n| {
+        {move || kept.get().map(|n| {
             let (class, role) = if n.ok { ("flash flash-ok", "status") } else { ("flash flash-error", "alert") };
             view! { <div class=class role=role>{n.text}</div> }
         })}

@@ -401,3 +401,32 @@ async fn the_operator_assigns_and_releases_accounts_from_the_command_line() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_settings_page_shows_what_stripe_sent_the_member_back_with_once() {
+    let s = TestServer::start().await;
+    let owner = s.user("notice@example.com").await;
+    let url: String = owner.ok("connect_with_stripe", &[("name", "Pier")]).await;
+    let back = consent(&url, Consent::New).await;
+    assert_eq!(back_from_stripe(&owner, &back).await, "/settings/stripe");
+    let html = owner
+        .get("/settings/stripe")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        html.contains("Stripe confirmed the account is yours"),
+        "the notice is on the page"
+    );
+    let again = owner
+        .get("/settings/stripe")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        !again.contains("Stripe confirmed the account is yours"),
+        "shown once"
+    );
+}
