@@ -90,6 +90,12 @@ pub fn settings(config: &Config) -> Settings {
         stripe_api_base: config.stripe_api_base.clone(),
         platform_key: config.platform_key.clone(),
         connect_base: config.connect.base_for(&config.stripe_api_base),
+        connect_origin: config
+            .platform_key
+            .as_ref()
+            .and_then(|_| url::Url::parse(&config.connect.base_for(&config.stripe_api_base)).ok())
+            .map(|url| url.origin().ascii_serialization())
+            .filter(|origin| origin != "null"),
         connect_client_id: config.connect.client_id.clone(),
         limits: config.limits,
         throttle_per_email: limits.sign_in_failures_per_email,

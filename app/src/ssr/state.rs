@@ -30,6 +30,9 @@ pub struct Settings {
     /// Where Connect OAuth and hosted onboarding live (`https://connect.stripe.com`; the
     /// simulator's address when it stands in for Stripe).
     pub connect_base: String,
+    /// `scheme://host[:port]` of `connect_base` when connected accounts are on (a platform key
+    /// is set): pages allow forms to lead there. Worked out once, not on every page.
+    pub connect_origin: Option<String>,
     /// The platform's Connect client id (`ca_…`, `FLEET_CONNECT_CLIENT_ID`).
     pub connect_client_id: Option<String>,
     /// What one principal may hold open or own.
@@ -52,6 +55,7 @@ impl Default for Settings {
             stripe_api_base: "https://api.stripe.com".into(),
             platform_key: None,
             connect_base: "https://connect.stripe.com".into(),
+            connect_origin: None,
             connect_client_id: None,
             limits: super::limits::Limits::default(),
         }

@@ -37,12 +37,12 @@ pub fn page_policy(nonce: &str, connect_origin: Option<&str>) -> String {
     )
 }
 
-/// `scheme://host[:port]` of Connect's pages, when this server connects accounts.
+/// Where Connect's pages live, when this server connects accounts (see `Settings`).
 fn connect_origin() -> Option<String> {
-    let state = use_context::<app::ssr::AppState>()?;
-    state.settings.platform_key.as_ref()?;
-    let url = url::Url::parse(&state.settings.connect_base).ok()?;
-    Some(url.origin().ascii_serialization()).filter(|o| o != "null")
+    use_context::<app::ssr::AppState>()?
+        .settings
+        .connect_origin
+        .clone()
 }
 
 /// Everything that is not a page (JSON, CSV, events) runs nothing and is framed by nobody.

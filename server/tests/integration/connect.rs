@@ -430,3 +430,30 @@ async fn the_settings_page_shows_what_stripe_sent_the_member_back_with_once() {
         "shown once"
     );
 }
+
+#[tokio::test]
+async fn an_organisation_creates_only_a_few_accounts_it_has_not_onboarded() {
+    let s = TestServer::start().await;
+    let owner = s.user("many-accounts@example.com").await;
+    for n in 0..3 {
+        let _: String = owner
+            .ok(
+                "create_stripe_account",
+                &[("name", &format!("Store {n}")), ("country", "US")],
+            )
+            .await;
+    }
+    let (status, err) = owner
+        .err(
+            "create_stripe_account",
+            &[("name", "Store 3"), ("country", "US")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{err}");
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM stripe_connections WHERE kind = 'connect'")
+            .await,
+        3,
+        "the refused request created no account"
+    );
+}

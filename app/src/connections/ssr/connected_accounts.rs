@@ -26,6 +26,9 @@ use fleet_stripe::{Account, Credentials, IdempotencyKey, SecretKey};
 const FLOW_TTL_MS: i64 = 15 * 60 * 1000;
 /// Consents one member may have in progress; older ones are dropped first.
 const FLOWS_PER_USER: i64 = 5;
+/// Accounts an organisation may have created and not yet onboarded: each one is a real Stripe
+/// account of the platform, so a caller cannot create them without end.
+const UNFINISHED_ACCOUNTS: i64 = 3;
 
 pub const PROOF_ONBOARDING: &str = "onboarding";
 pub const PROOF_OAUTH: &str = "oauth";
@@ -134,6 +137,18 @@ pub async fn create_account(caller: &Caller, name: &str, country: &str) -> AppRe
     let name = clean_name(name, "Stripe account")?;
     let country = check_country(country)?;
     let key = platform_key(&caller.state)?;
+    let unfinished: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM stripe_connections
+         WHERE tenant_id = $1 AND kind = 'connect' AND onboarded = 0",
+    )
+    .bind(&caller.tenant_id)
+    .fetch_one(&caller.db().pool)
+    .await?;
+    if unfinished >= UNFINISHED_ACCOUNTS {
+        return Err(AppError::TooManyRequests(format!(
+            "This organisation already has {unfinished} Stripe accounts waiting for onboarding: finish or disconnect one first."
+        )));
+    }
     let client = stripe_access::client(&caller.state, ConnectionKind::Connect)?;
     let account = client
         .create_account(
