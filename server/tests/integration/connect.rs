@@ -457,3 +457,39 @@ async fn an_organisation_creates_only_a_few_accounts_it_has_not_onboarded() {
         "the refused request created no account"
     );
 }
+
+#[tokio::test]
+async fn the_pages_stripe_sends_members_back_to_need_an_owner_or_admin() {
+    let s = TestServer::start().await;
+    let owner = s.user("connect-roles@example.com").await;
+    let link: String = owner
+        .ok(
+            "create_stripe_account",
+            &[("name", "Roles store"), ("country", "US")],
+        )
+        .await;
+    let id = connections(&owner)
+        .await
+        .connections
+        .iter()
+        .find(|c| c.name == "Roles store")
+        .map(|c| c.id.clone())
+        .expect("connection");
+    assert!(link.contains("/setup/s/"));
+    let operator =
+        crate::harness::members::join(&s, &owner, "connect-op@example.com", "operator").await;
+    for page in ["refresh", "return"] {
+        let url = format!("{}/connect/onboarding/{id}/{page}", owner.base);
+        assert_eq!(
+            back_from_stripe(&operator, &url).await,
+            "/settings/stripe",
+            "{page} sends an operator back to settings, not to Stripe"
+        );
+        let said = connections(&operator).await.notice.expect("notice");
+        assert!(
+            !said.ok && said.text.contains("owners and admins"),
+            "{page}: {}",
+            said.text
+        );
+    }
+}
