@@ -9,7 +9,7 @@ use crate::members::{InvitePage, MembersPage};
 use crate::pages::{ForbiddenPage, NotFound};
 use crate::payments::{EventsPage, TransactionPage, TransactionsPage};
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -23,6 +23,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
+                // Named with its content hash in a release build, so browsers keep it for good.
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -37,7 +39,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/terminal-fleet.css"/>
         <Title formatter=|text: String| {
             if text.is_empty() { "Terminal Fleet".to_string() } else { format!("{text} · Terminal Fleet") }
         }/>

@@ -19,8 +19,7 @@ function watchErrors(page: Page): string[] {
 
 /** Waits until the wasm has hydrated the page, so clicks go through Leptos, not plain HTML. */
 async function hydrated(page: Page) {
-  await page.waitForFunction(() => (window as any).__leptos_hydrated === true || performance.getEntriesByType('resource').some((r) => r.name.endsWith('.wasm')));
-  await page.waitForLoadState('networkidle');
+  await page.waitForSelector('html[data-hydrated]', { state: 'attached' });
 }
 
 async function signUp(page: Page, email: string, organisation?: string) {
@@ -169,4 +168,35 @@ test('pages run under a nonce Content-Security-Policy and still hydrate and go l
   // Hydrated (the live stream connects from the wasm) under the policy; the fixture fails the
   // test on any violation Chromium reports.
   await expect(page.getByText('Live', { exact: true })).toBeVisible();
+});
+
+test('the wasm, JS and CSS carry content hashes, arrive compressed and are kept: a repeat visit fetches none', async ({ page }) => {
+  const assets: { url: string; headers: Record<string, string> }[] = [];
+  page.on('response', (r) => {
+    if (r.url().includes('/pkg/')) assets.push({ url: r.url(), headers: r.headers() });
+  });
+  const response = await page.goto('/login');
+  await hydrated(page);
+  // The page itself: compressed on the fly, never cached.
+  expect(['br', 'gzip']).toContain(response?.headers()['content-encoding']);
+  expect(response?.headers()['cache-control']).toBe('no-store');
+  expect(assets.map((a) => a.url.split('.').pop()).sort()).toEqual(['css', 'js', 'wasm']);
+  for (const asset of assets) {
+    expect(asset.url).toMatch(/\/pkg\/terminal-fleet\.[A-Za-z0-9_-]+\.(css|js|wasm)$/);
+    expect(asset.headers['cache-control'], asset.url).toBe('public, max-age=31536000, immutable');
+    // Precompressed at build time: Chromium asks for brotli over https and gzip over http.
+    expect(['br', 'gzip'], asset.url).toContain(asset.headers['content-encoding']);
+  }
+
+  // A repeat visit takes all three from the browser's cache: no byte of them on the wire.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  const urls = new Map<string, string>();
+  const wire = new Map<string, number>();
+  cdp.on('Network.responseReceived', (e: any) => urls.set(e.requestId, e.response.url));
+  cdp.on('Network.loadingFinished', (e: any) => wire.set(e.requestId, e.encodedDataLength));
+  await page.goto('/login');
+  await hydrated(page);
+  const fetched = [...wire].filter(([id, bytes]) => (urls.get(id) ?? '').includes('/pkg/') && bytes > 0);
+  expect(fetched.map(([id, bytes]) => `${urls.get(id)}: ${bytes} bytes`)).toEqual([]);
 });

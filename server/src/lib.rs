@@ -2,6 +2,7 @@
 //! `main.rs` is only the command line; tests start the same server through [`start`].
 
 pub mod api;
+pub mod assets;
 pub mod config;
 pub mod middleware;
 pub mod router;

@@ -2,13 +2,15 @@
 //! scripts, the inline hydration script by its per-response nonce, and the wasm; nothing may
 //! frame them), HSTS behind https, and `Cache-Control: no-store` on everything that is not a
 //! static asset, so a shared or back-button cache never keeps a signed-in page, a server
-//! function's answer or an export.
+//! function's answer or an export. Static assets with a content hash in their name are kept a
+//! year (`immutable`); other static files are revalidated.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use leptos::prelude::use_context;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The session cookie's name: with `Secure` cookies the `__Host-` prefix makes browsers refuse
@@ -63,10 +65,13 @@ pub fn provide_page_policy() {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct HeaderPolicy {
     /// The public URL is https: browsers are told to use nothing else.
     pub hsts: bool,
+    /// URL paths whose name carries their content's hash (see `crate::assets`): cached for a
+    /// year without asking again.
+    pub immutable: HashSet<String>,
 }
 
 /// Static assets Leptos serves (hashed or versioned by the build), which may be cached.
@@ -79,7 +84,9 @@ pub async fn security_headers(
     request: Request,
     next: Next,
 ) -> Response {
-    let asset = is_asset(request.uri().path());
+    let path = request.uri().path();
+    let asset = is_asset(path);
+    let immutable = policy.immutable.contains(path);
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
@@ -94,9 +101,16 @@ pub async fn security_headers(
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    if !asset {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
+    let cache = if immutable {
+        "public, max-age=31536000, immutable"
+    } else if asset {
+        // An unhashed asset (the favicon, a development build) may change under the same
+        // name: kept, but checked (Last-Modified) before each use.
+        "no-cache"
+    } else {
+        "no-store"
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     response
 }
 

@@ -4,6 +4,7 @@
 
 mod audit;
 mod common;
+mod first_load;
 mod hashing;
 mod payments;
 mod readers_page;
@@ -68,6 +69,15 @@ enum Bench {
         requests: usize,
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// First load in Chromium: bytes and time until interactive for /login, /readers and
+    /// /stores, unthrottled, at 10 Mbps / 40 ms and at Fast 3G, first and repeat visit. Needs
+    /// a release build of the site and end2end/node_modules.
+    FirstLoad {
+        #[arg(long, default_value_t = 1_000)]
+        readers: usize,
         #[arg(long)]
         database_url: Option<String>,
     },
@@ -226,6 +236,15 @@ async fn bench(which: &Bench) -> ExitCode {
                     concurrency: (*concurrency).max(1),
                 };
                 stores::run(&url, &dir, shape).await
+            })
+            .await
+        }
+        Bench::FirstLoad {
+            readers,
+            database_url,
+        } => {
+            with_database(database_url, |url, dir| async move {
+                first_load::run(&url, &dir, *readers).await
             })
             .await
         }

@@ -73,51 +73,7 @@ pub async fn run(
 ) -> Result<(), BenchError> {
     let running = start(database_url, data_dir, false).await?;
     let (cookie, tenant) = signed_in_user(&running, "page-bench@example.com").await?;
-    let db = &running.state.db.pool;
-    // The new tenant's simulator connection holds the fleet; rows are written directly, as the
-    // sync would, so the figure is the page's and not Stripe's.
-    let connection: String =
-        sqlx::query_scalar("SELECT id FROM stripe_connections WHERE tenant_id = $1")
-            .bind(&tenant)
-            .fetch_one(db)
-            .await
-            .map_err(setup)?;
-    let now = now_ms();
-    let mut tx = running.state.db.begin_write().await.map_err(setup)?;
-    let locations: Vec<String> = (0..20).map(|_| new_id("tml")).collect();
-    for (n, id) in locations.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO locations (connection_id, id, tenant_id, display_name, line1, city, state,
-             postal_code, country, synced_at) VALUES ($1, $2, $3, $4, '1 Market St', 'San Francisco', 'CA', '94105', 'US', $5)",
-        )
-        .bind(&connection)
-        .bind(id)
-        .bind(&tenant)
-        .bind(format!("Store {n:02}"))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(setup)?;
-    }
-    for n in 0..readers {
-        sqlx::query(
-            "INSERT INTO readers (connection_id, id, tenant_id, label, location_id, device_type,
-             serial_number, sw_version, ip_address, status, last_seen_at, status_since, synced_at)
-             VALUES ($1, $2, $3, $4, $5, 'bbpos_wisepos_e', $6, '2.31.1.0', '10.0.0.12', $7, $8, $8, $8)",
-        )
-        .bind(&connection)
-        .bind(new_id("tmr"))
-        .bind(&tenant)
-        .bind(format!("Till {n:04}"))
-        .bind(&locations[n % locations.len()])
-        .bind(format!("WPE-{n:08}"))
-        .bind(if n % 7 == 0 { "offline" } else { "online" })
-        .bind(now - (n as i64) * 1000)
-        .execute(&mut *tx)
-        .await
-        .map_err(setup)?;
-    }
-    tx.commit().await.map_err(setup)?;
+    seed_readers(&running, &tenant, readers).await?;
 
     // A bare handler on its own port, for the floor.
     let bare = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -171,5 +127,59 @@ pub async fn run(
         s.p50_ms, s.p99_ms
     );
     running.kill();
+    Ok(())
+}
+
+/// Gives `tenant`'s simulator connection 20 locations and `readers` readers, written directly
+/// as the sync would, so a figure is the page's and not Stripe's.
+pub(crate) async fn seed_readers(
+    running: &server::Running,
+    tenant: &str,
+    readers: usize,
+) -> Result<(), BenchError> {
+    let db = &running.state.db.pool;
+    // The new tenant's simulator connection holds the fleet.
+    let connection: String =
+        sqlx::query_scalar("SELECT id FROM stripe_connections WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_one(db)
+            .await
+            .map_err(setup)?;
+    let now = now_ms();
+    let mut tx = running.state.db.begin_write().await.map_err(setup)?;
+    let locations: Vec<String> = (0..20).map(|_| new_id("tml")).collect();
+    for (n, id) in locations.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO locations (connection_id, id, tenant_id, display_name, line1, city, state,
+             postal_code, country, synced_at) VALUES ($1, $2, $3, $4, '1 Market St', 'San Francisco', 'CA', '94105', 'US', $5)",
+        )
+        .bind(&connection)
+        .bind(id)
+        .bind(tenant)
+        .bind(format!("Store {n:02}"))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(setup)?;
+    }
+    for n in 0..readers {
+        sqlx::query(
+            "INSERT INTO readers (connection_id, id, tenant_id, label, location_id, device_type,
+             serial_number, sw_version, ip_address, status, last_seen_at, status_since, synced_at)
+             VALUES ($1, $2, $3, $4, $5, 'bbpos_wisepos_e', $6, '2.31.1.0', '10.0.0.12', $7, $8, $8, $8)",
+        )
+        .bind(&connection)
+        .bind(new_id("tmr"))
+        .bind(tenant)
+        .bind(format!("Till {n:04}"))
+        .bind(&locations[n % locations.len()])
+        .bind(format!("WPE-{n:08}"))
+        .bind(if n % 7 == 0 { "offline" } else { "online" })
+        .bind(now - (n as i64) * 1000)
+        .execute(&mut *tx)
+        .await
+        .map_err(setup)?;
+    }
+    tx.commit().await.map_err(setup)?;
     Ok(())
 }

@@ -24,6 +24,9 @@ impl Browser {
             .cookie_store(true)
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
+            // A page or call that never answers fails its test, naming the request, instead of
+            // holding the whole suite.
+            .timeout(std::time::Duration::from_secs(60))
             .build()
             .expect("client");
         Browser {
@@ -74,7 +77,7 @@ impl Browser {
             .header(ACCEPT, "text/html,application/xhtml+xml")
             .send()
             .await
-            .expect("request")
+            .unwrap_or_else(|e| panic!("GET {path}: {e:?}"))
     }
 
     /// Calls a list's server function with `query[…]` filters, as its page's filter form does
