@@ -98,3 +98,55 @@ async fn a_plain_form_post_signs_in_and_redirects() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn pages_and_answers_are_compressed_but_live_streams_are_not() {
+    let s = TestServer::start().await;
+    let owner = s.user("compress@example.com").await;
+    let page = owner
+        .http
+        .get(format!("{}/readers", s.base))
+        .header("accept", "text/html")
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["content-encoding"], "br");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let html = page.bytes().await.expect("body");
+    let mut plain = Vec::new();
+    brotli_decompress(&html, &mut plain);
+    assert!(String::from_utf8_lossy(&plain).contains("<h1>Readers</h1>"));
+
+    let answer = owner
+        .http
+        .post(format!("{}/sf/list_readers", s.base))
+        .header("accept", "application/json")
+        .header("accept-encoding", "gzip")
+        .form(&Vec::<(String, String)>::new())
+        .send()
+        .await
+        .expect("server function");
+    assert!(answer.status().is_success(), "{}", answer.status());
+    assert_eq!(answer.headers()["content-encoding"], "gzip");
+    let gz = answer.bytes().await.expect("body");
+    assert_eq!(&gz[..2], &[0x1f, 0x8b], "a gzip stream");
+
+    // Each live message must reach the browser at once, not when a compressor's buffer fills.
+    let stream = owner
+        .http
+        .get(format!("{}/events", s.base))
+        .header("accept", "text/event-stream")
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(stream.headers().get("content-encoding").is_none());
+}
+
+fn brotli_decompress(input: &[u8], out: &mut Vec<u8>) {
+    let mut reader = brotli::Decompressor::new(input, 4096);
+    std::io::Read::read_to_end(&mut reader, out).expect("brotli");
+}
