@@ -7,10 +7,11 @@ use crate::model::Permission;
 #[cfg(feature = "ssr")]
 use {super::ssr::connections_service as svc, crate::ssr::require};
 
+/// `notice` is the id in the page's URL of what Stripe's pages came back with, if any.
 #[server(prefix = "/sf", endpoint = "list_connections")]
-pub async fn list_connections() -> Result<ConnectionsView, AppError> {
+pub async fn list_connections(notice: Option<String>) -> Result<ConnectionsView, AppError> {
     let c = require(Permission::View).await?;
-    svc::list(&c).await
+    svc::list(&c, notice.as_deref()).await
 }
 
 #[server(prefix = "/sf", endpoint = "connect_simulator")]

@@ -3,7 +3,7 @@ use super::api::{
     CreateStripeAccount, RemoveConnection, RotateStripeKey, SetAlertThreshold, SetRefundRule,
     SetWebhookSecret,
 };
-use super::types::{ConnectNotice, ConnectionView, ConnectionsView};
+use super::types::{ConnectionView, ConnectionsView};
 use crate::components::feedback::{field_error, ActionError, EmptyState, ErrorView, Loading};
 use crate::live::Topic;
 use crate::model::ConnectionKind;
@@ -11,6 +11,7 @@ use crate::time_fmt::datetime;
 use crate::time_fmt::datetime_seconds;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 #[derive(Clone, Copy)]
 struct Actions {
@@ -58,10 +59,13 @@ pub fn StripeSettingsPage() -> impl IntoView {
         refund_rule: ServerAction::<SetRefundRule>::new(),
     };
     let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Connections));
-    let kept = RwSignal::new(None::<ConnectNotice>);
+    // What Stripe's pages came back with, named by the URL (`?notice=…`), kept by the session.
+    let query = use_query_map();
+    let notice = move || query.read().get("notice");
     let data = Resource::new(
         move || {
             (
+                notice(),
                 live.map(|t| t.get()),
                 actions.simulator.version().get(),
                 actions.key.version().get(),
@@ -73,7 +77,7 @@ pub fn StripeSettingsPage() -> impl IntoView {
                 actions.refund_rule.version().get(),
             )
         },
-        |_| list_connections(),
+        |(notice, ..)| list_connections(notice),
     );
     view! {
         <Title text="Stripe"/>
@@ -86,13 +90,7 @@ pub fn StripeSettingsPage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view) => {
-                        // The notice is taken once; a live refetch must not take it off the page.
-                        if view.notice.is_some() {
-                            kept.set(view.notice.clone());
-                        }
-                        view! { <Connections view actions kept/> }.into_any()
-                    }
+                    Ok(view) => view! { <Connections view actions/> }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
@@ -101,16 +99,12 @@ pub fn StripeSettingsPage() -> impl IntoView {
 }
 
 #[component]
-fn Connections(
-    view: ConnectionsView,
-    actions: Actions,
-    kept: RwSignal<Option<ConnectNotice>>,
-) -> impl IntoView {
+fn Connections(view: ConnectionsView, actions: Actions) -> impl IntoView {
     let can_manage = view.can_manage;
     let simulator = view.simulator_available;
     let empty = view.connections.is_empty();
     view! {
-        {move || kept.get().map(|n| {
+        {view.notice.map(|n| {
             let (class, role) = if n.ok { ("flash flash-ok", "status") } else { ("flash flash-error", "alert") };
             view! { <div class=class role=role>{n.text}</div> }
         })}

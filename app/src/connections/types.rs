@@ -46,7 +46,7 @@ pub struct ConnectionsView {
     pub notice: Option<ConnectNotice>,
 }
 
-/// The outcome of a trip to Stripe's pages, shown once on Settings → Stripe.
+/// The outcome of a trip to Stripe's pages, shown on Settings → Stripe when its URL names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectNotice {
     pub ok: bool,
@@ -67,4 +67,14 @@ impl ConnectNotice {
             text: text.into(),
         }
     }
+}
+
+/// A notice as the session keeps it: the page that shows it is `/settings/stripe?notice=<id>`.
+/// Reading it does not remove it, so every render of that page (a page's data may be fetched
+/// more than once while the server renders it, and again when it hydrates or goes live) shows
+/// the same thing; the next notice replaces it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptNotice {
+    pub id: String,
+    pub notice: ConnectNotice,
 }

@@ -1,10 +1,11 @@
 //! Where Stripe sends a member back during Connect: the OAuth callback and the return and
 //! refresh URLs of hosted onboarding. Each is a browser navigation from Stripe's pages, so each
 //! resolves the member from the session like a page, acts, and lands on Settings → Stripe with
-//! a notice of what happened (kept in the session, never taken from the URL).
+//! a notice of what happened. The notice stays in the session; the URL carries only its random
+//! id (`?notice=…`), so no link can put words on the page.
 
 use app::connections::ssr::connected_accounts::{self, OAuthAnswer};
-use app::connections::types::ConnectNotice;
+use app::connections::types::{ConnectNotice, KeptNotice};
 use app::model::Permission;
 use app::ssr::caller::resolve;
 use app::ssr::{AppState, Caller, ClientMeta};
@@ -44,16 +45,19 @@ async fn member(
 
 /// Leaves `notice` for the settings page and goes there.
 async fn settle(session: &Session, notice: ConnectNotice) -> Response {
+    let id = app::ssr::ids::new_id("ntc");
+    let kept = KeptNotice {
+        id: id.clone(),
+        notice,
+    };
     if let Err(err) = session
-        .insert(
-            app::connections::ssr::connections_service::NOTICE_KEY,
-            notice,
-        )
+        .insert(app::connections::ssr::connections_service::NOTICE_KEY, kept)
         .await
     {
         tracing::warn!(error = %err, "could not keep the Connect notice");
+        return Redirect::to(SETTINGS).into_response();
     }
-    Redirect::to(SETTINGS).into_response()
+    Redirect::to(&format!("{SETTINGS}?notice={id}")).into_response()
 }
 
 #[derive(Deserialize)]

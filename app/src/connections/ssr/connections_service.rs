@@ -3,7 +3,7 @@
 
 use super::connected_accounts;
 use super::connection_rows::{self, clean_name, insert, owned, webhook_url, NewConnection};
-use crate::connections::types::{ConnectNotice, ConnectionView, ConnectionsView};
+use crate::connections::types::{ConnectionView, ConnectionsView, KeptNotice};
 use crate::error::{AppError, AppResult};
 use crate::live::Topic;
 use crate::model::{ConnectionKind, Permission};
@@ -36,7 +36,7 @@ struct Row {
     onboarded: i64,
 }
 
-pub async fn list(caller: &Caller) -> AppResult<ConnectionsView> {
+pub async fn list(caller: &Caller, notice_id: Option<&str>) -> AppResult<ConnectionsView> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, kind, name, account_id, account_name, livemode, key_hint, webhook_secret,
                 created_at, synced_at, sync_error, proof, onboarded
@@ -71,13 +71,15 @@ pub async fn list(caller: &Caller) -> AppResult<ConnectionsView> {
             })
         })
         .collect();
-    let notice = match &caller.session {
-        Some(session) => session
-            .remove::<ConnectNotice>(NOTICE_KEY)
+    let notice = match (&caller.session, notice_id) {
+        (Some(session), Some(id)) => session
+            .get::<KeptNotice>(NOTICE_KEY)
             .await
             .ok()
-            .flatten(),
-        None => None,
+            .flatten()
+            .filter(|kept| kept.id == id)
+            .map(|kept| kept.notice),
+        _ => None,
     };
     Ok(ConnectionsView {
         notice,

@@ -10,6 +10,9 @@ use serde_json::Value;
 pub struct Browser {
     pub http: Client,
     pub base: String,
+    /// The notice id of the last trip back from Stripe's pages (`/settings/stripe?notice=…`),
+    /// which the settings page passes on as its URL does.
+    pub notice: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Browser {
@@ -32,6 +35,7 @@ impl Browser {
         Browser {
             http,
             base: base.to_string(),
+            notice: Default::default(),
         }
     }
 

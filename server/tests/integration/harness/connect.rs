@@ -65,15 +65,28 @@ pub async fn consent(url: &str, answer: Consent<'_>) -> String {
     location(&r)
 }
 
-/// Follows Stripe's redirect back to us in `b`'s browser; returns where we sent them.
+/// Follows Stripe's redirect back to us in `b`'s browser; returns where we sent them, less the
+/// notice id of a landing on the settings page (kept in `b` for [`connections`]).
 pub async fn back_from_stripe(b: &Browser, url: &str) -> String {
     let r = b.http.get(url).send().await.expect("back from Stripe");
     assert!(r.status().is_redirection(), "{url} answered {}", r.status());
-    location(&r)
+    let to = location(&r);
+    match to.split_once("?notice=") {
+        Some((page, id)) => {
+            *b.notice.lock().expect("notice") = Some(id.to_string());
+            page.to_string()
+        }
+        None => to,
+    }
 }
 
+/// Settings → Stripe's data, as the page at the browser's last landing URL asks for it.
 pub async fn connections(b: &Browser) -> ConnectionsView {
-    b.ok("list_connections", &[]).await
+    let notice = b.notice.lock().expect("notice").clone();
+    match notice {
+        Some(id) => b.ok("list_connections", &[("notice", &id)]).await,
+        None => b.ok("list_connections", &[]).await,
+    }
 }
 
 /// Connects `b`'s organisation to an account through Connect OAuth, as its holder would;
