@@ -157,10 +157,11 @@ pub fn export_body(
     rest: impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static,
     held: app::ssr::limits::Held,
 ) -> Body {
-    let body = futures::StreamExt::chain(
+    // Fused: a compressing layer may ask once more after the end, which `unfold` forbids.
+    let body = futures::StreamExt::fuse(futures::StreamExt::chain(
         futures::stream::once(async move { Ok::<Vec<u8>, std::io::Error>(head) }),
         rest,
-    );
+    ));
     Body::from_stream(futures::StreamExt::map(body, move |chunk| {
         let _held = &held;
         chunk

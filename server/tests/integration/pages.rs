@@ -133,6 +133,21 @@ async fn pages_and_answers_are_compressed_but_live_streams_are_not() {
     let gz = answer.bytes().await.expect("body");
     assert_eq!(&gz[..2], &[0x1f, 0x8b], "a gzip stream");
 
+    // A streamed export ends cleanly through the compressor too.
+    let export = owner
+        .http
+        .get(format!("{}/audit.csv", s.base))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(export.status(), StatusCode::OK);
+    assert_eq!(export.headers()["content-encoding"], "br");
+    let csv = export.bytes().await.expect("the whole export");
+    let mut plain = Vec::new();
+    brotli_decompress(&csv, &mut plain);
+    assert!(String::from_utf8_lossy(&plain).contains("tenant.created"));
+
     // Each live message must reach the browser at once, not when a compressor's buffer fills.
     let stream = owner
         .http
