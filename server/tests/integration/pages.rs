@@ -103,21 +103,9 @@ async fn a_plain_form_post_signs_in_and_redirects() {
 async fn pages_and_answers_are_compressed_but_live_streams_are_not() {
     let s = TestServer::start().await;
     let owner = s.user("compress@example.com").await;
-    let page = owner
-        .http
-        .get(format!("{}/readers", s.base))
-        .header("accept", "text/html")
-        .header("accept-encoding", "br")
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(page.status(), StatusCode::OK);
-    assert_eq!(page.headers()["content-encoding"], "br");
-    assert_eq!(page.headers()["cache-control"], "no-store");
-    let html = page.bytes().await.expect("body");
-    let mut plain = Vec::new();
-    brotli_decompress(&html, &mut plain);
-    assert!(String::from_utf8_lossy(&plain).contains("<h1>Readers</h1>"));
+    let (headers, html) = brotli_get(&owner, "/readers", "text/html").await;
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(html.contains("<h1>Readers</h1>"));
 
     let answer = owner
         .http
@@ -134,19 +122,8 @@ async fn pages_and_answers_are_compressed_but_live_streams_are_not() {
     assert_eq!(&gz[..2], &[0x1f, 0x8b], "a gzip stream");
 
     // A streamed export ends cleanly through the compressor too.
-    let export = owner
-        .http
-        .get(format!("{}/audit.csv", s.base))
-        .header("accept-encoding", "br")
-        .send()
-        .await
-        .expect("export");
-    assert_eq!(export.status(), StatusCode::OK);
-    assert_eq!(export.headers()["content-encoding"], "br");
-    let csv = export.bytes().await.expect("the whole export");
-    let mut plain = Vec::new();
-    brotli_decompress(&csv, &mut plain);
-    assert!(String::from_utf8_lossy(&plain).contains("tenant.created"));
+    let (_, csv) = brotli_get(&owner, "/audit.csv", "text/csv").await;
+    assert!(csv.contains("tenant.created"));
 
     // Each live message must reach the browser at once, not when a compressor's buffer fills.
     let stream = owner
@@ -161,7 +138,27 @@ async fn pages_and_answers_are_compressed_but_live_streams_are_not() {
     assert!(stream.headers().get("content-encoding").is_none());
 }
 
-fn brotli_decompress(input: &[u8], out: &mut Vec<u8>) {
-    let mut reader = brotli::Decompressor::new(input, 4096);
-    std::io::Read::read_to_end(&mut reader, out).expect("brotli");
+/// GETs `path` asking for brotli; asserts a 200 that came brotli-encoded and returns its headers
+/// and the decoded text (read to the end, so a body that breaks off fails here).
+async fn brotli_get(
+    b: &crate::harness::Browser,
+    path: &str,
+    accept: &str,
+) -> (reqwest::header::HeaderMap, String) {
+    let r = b
+        .http
+        .get(format!("{}{path}", b.base))
+        .header("accept", accept)
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .expect(path);
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    assert_eq!(r.headers()["content-encoding"], "br", "{path}");
+    let headers = r.headers().clone();
+    let body = r.bytes().await.expect("the whole body");
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(&mut brotli::Decompressor::new(&body[..], 4096), &mut plain)
+        .expect("brotli");
+    (headers, String::from_utf8_lossy(&plain).into_owned())
 }
