@@ -98,7 +98,7 @@ pub fn provide_live_at(url: &'static str) -> Live {
     #[cfg(feature = "hydrate")]
     {
         // What this page shows, to tell a stale page from a stream that only needs reopening.
-        let shown = use_context::<crate::model::Me>().map(|me| (me.tenant.id, me.tenant.role));
+        let shown = Shown(use_context::<crate::components::layout::CurrentUser>());
         session::watch_leaving();
         connect(live, url, shown, Owner::current());
     }
@@ -118,9 +118,20 @@ pub fn load_afresh(path: &str) {
     let _ = path;
 }
 
-/// The organisation and role a page was rendered for.
+/// The user the page was rendered for, whose organisation and role tell a stale page.
 #[cfg(feature = "hydrate")]
-type Shown = Option<(String, crate::model::Role)>;
+#[derive(Clone, Copy)]
+struct Shown(Option<crate::components::layout::CurrentUser>);
+
+#[cfg(feature = "hydrate")]
+impl Shown {
+    /// The organisation and role on screen; read when asked, as the page loads the user
+    /// after its stream opens.
+    fn now(self) -> Option<(String, crate::model::Role)> {
+        let me = self.0?.0.try_get_untracked()??.ok().flatten()?;
+        Some((me.tenant.id, me.tenant.role))
+    }
+}
 
 #[cfg(feature = "hydrate")]
 fn connect(live: Live, url: &'static str, shown: Shown, owner: Option<Owner>) {
@@ -153,7 +164,7 @@ fn connect(live: Live, url: &'static str, shown: Shown, owner: Option<Owner>) {
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
             source.close();
             live.status.set(LiveStatus::Reconnecting);
-            session::recheck(live, url, shown.clone(), owner.clone());
+            session::recheck(live, url, shown, owner.clone());
         })
     };
     source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
@@ -218,9 +229,9 @@ mod session {
                 leptos::task::spawn_local(async move {
                     let current = crate::auth::current_user().await;
                     let same = match &current {
-                        Ok(Some(me)) => shown.as_ref().is_some_and(|(id, role)| {
-                            me.tenant.id == *id && me.tenant.role == *role
-                        }),
+                        Ok(Some(me)) => shown
+                            .now()
+                            .is_some_and(|(id, role)| me.tenant.id == id && me.tenant.role == role),
                         Ok(None) => false,
                         // Unreachable server: reopen, and let the stream's own retries cope.
                         Err(_) => true,

@@ -165,6 +165,7 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
             routes,
             move || {
                 provide_context(page_state.clone());
+                provide_context(app::ssr::caller::CallerMemo::default());
                 crate::middleware::headers::provide_page_policy();
             },
             {

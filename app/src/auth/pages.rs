@@ -1,5 +1,6 @@
 use super::api::{current_user, ChangePassword, CreateTenant, RenameTenant, SignIn, SignUp};
-use crate::components::feedback::{field_error, ActionError};
+use crate::components::feedback::{field_error, ActionError, Loading};
+use crate::components::layout::CurrentUser;
 use crate::validate::MIN_PASSWORD_CHARS;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -110,14 +111,7 @@ pub fn SettingsPage() -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
     let rename = ServerAction::<RenameTenant>::new();
     let create = ServerAction::<CreateTenant>::new();
-    let me = use_context::<crate::model::Me>();
-    let is_owner = me
-        .as_ref()
-        .is_some_and(|m| m.can(crate::model::Permission::ManageTenant));
-    let org_name = me
-        .as_ref()
-        .map(|m| m.tenant.name.clone())
-        .unwrap_or_default();
+    let me = use_context::<CurrentUser>();
     let renamed = move || matches!(rename.value().get(), Some(Ok(())));
     let done = move || matches!(action.value().get(), Some(Ok(())));
     Effect::new(move |_| {
@@ -128,17 +122,12 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <Title text="Settings"/>
         <crate::connections::SettingsTabs current="/settings"/>
-        <section class="panel">
-            <h2>"Your account"</h2>
-            <dl class="facts">
-                <dt>"Email"</dt>
-                <dd>{me.as_ref().map(|m| m.email.clone())}</dd>
-                <dt>"Organisation"</dt>
-                <dd>{me.as_ref().map(|m| m.tenant.name.clone())}</dd>
-                <dt>"Your role"</dt>
-                <dd>{me.as_ref().map(|m| m.tenant.role.label())}</dd>
-            </dl>
-        </section>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let me = CurrentUser::get(me).await;
+                view! { <AccountFacts me/> }
+            })}
+        </Suspense>
         <section class="panel">
             <h2>"Change password"</h2>
             <p class="muted">"Changing your password signs you out everywhere else."</p>
@@ -157,20 +146,27 @@ pub fn SettingsPage() -> impl IntoView {
                 <button type="submit" class="button primary">"Change password"</button>
             </ActionForm>
         </section>
-        {is_owner.then(|| view! {
-            <section class="panel">
-                <h2>"Organisation"</h2>
-                <ActionError value=rename.value()/>
-                <Show when=renamed>
-                    <div class="flash flash-ok" role="status">"Renamed. Reload to see the new name in the header."</div>
-                </Show>
-                <ActionForm action=rename attr:class="stack narrow">
-                    <label for="org-name">"Organisation name"</label>
-                    <input id="org-name" type="text" name="name" required value=org_name.clone()/>
-                    <button type="submit" class="button">"Rename"</button>
-                </ActionForm>
-            </section>
-        })}
+        <Suspense>
+            {move || Suspend::new(async move {
+                let me = CurrentUser::get(me).await;
+                let is_owner = me.as_ref().is_some_and(|m| m.can(crate::model::Permission::ManageTenant));
+                let org_name = me.map(|m| m.tenant.name).unwrap_or_default();
+                is_owner.then(|| view! {
+                    <section class="panel">
+                        <h2>"Organisation"</h2>
+                        <ActionError value=rename.value()/>
+                        <Show when=renamed>
+                            <div class="flash flash-ok" role="status">"Renamed. Reload to see the new name in the header."</div>
+                        </Show>
+                        <ActionForm action=rename attr:class="stack narrow">
+                            <label for="org-name">"Organisation name"</label>
+                            <input id="org-name" type="text" name="name" required value=org_name/>
+                            <button type="submit" class="button">"Rename"</button>
+                        </ActionForm>
+                    </section>
+                })
+            })}
+        </Suspense>
         <section class="panel">
             <h2>"Another organisation"</h2>
             <p class="muted">"Run several businesses or franchises? Each organisation has its own Stripe connection, readers and members; switch between them from the header."</p>
@@ -180,6 +176,24 @@ pub fn SettingsPage() -> impl IntoView {
                 <input id="new-org" type="text" name="name" required/>
                 <button type="submit" class="button">"Create organisation"</button>
             </ActionForm>
+        </section>
+    }
+}
+
+/// The signed-in user's email, organisation and role.
+#[component]
+fn AccountFacts(me: Option<crate::model::Me>) -> impl IntoView {
+    view! {
+        <section class="panel">
+            <h2>"Your account"</h2>
+            <dl class="facts">
+                <dt>"Email"</dt>
+                <dd>{me.as_ref().map(|m| m.email.clone())}</dd>
+                <dt>"Organisation"</dt>
+                <dd>{me.as_ref().map(|m| m.tenant.name.clone())}</dd>
+                <dt>"Your role"</dt>
+                <dd>{me.as_ref().map(|m| m.tenant.role.label())}</dd>
+            </dl>
         </section>
     }
 }

@@ -4,7 +4,8 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 /// Shows an error in place of a page's content. On the server it also sets the HTTP status, so a
-/// forbidden or missing page answers 403/404 rather than 200.
+/// forbidden or missing page answers 403/404 rather than 200; a redirect already chosen (the
+/// frame sending a signed-out visitor to sign in) stands.
 #[component]
 pub fn ErrorView(error: AppError) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -13,7 +14,13 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
             use_context::<leptos_axum::ResponseOptions>(),
             http::StatusCode::from_u16(error.status()),
         ) {
-            options.set_status(status);
+            let redirecting = options
+                .0
+                .read()
+                .is_ok_and(|parts| parts.status.is_some_and(|s| s.is_redirection()));
+            if !redirecting {
+                options.set_status(status);
+            }
         }
     }
     let (title, hint) = match &error {

@@ -2,41 +2,79 @@
 
 use crate::auth::{current_user, CreateTenant};
 use crate::components::feedback::ActionError;
-use crate::components::feedback::{ErrorView, Loading};
+use crate::components::feedback::ErrorView;
+use crate::error::AppError;
 use crate::model::{Me, Permission};
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_location;
 
+/// The signed-in user as the frame loaded them. Pages that need the user await this one
+/// resource instead of asking the server again.
+#[derive(Clone, Copy)]
+pub struct CurrentUser(pub Resource<Result<Option<Me>, AppError>>);
+
+impl CurrentUser {
+    /// The user, once loaded: `None` outside the frame, signed out, or when loading failed.
+    pub async fn get(cx: Option<CurrentUser>) -> Option<Me> {
+        match cx {
+            Some(CurrentUser(me)) => me.await.ok().flatten(),
+            None => None,
+        }
+    }
+}
+
+/// The page (the `Outlet`) sits outside the `Suspense` that waits for the user. A `Suspense`
+/// runs its children again once what it waits for has arrived, so a page created inside it
+/// would be created twice while the server renders it, and load its data twice.
 #[component]
 pub fn Frame() -> impl IntoView {
     let location = use_location();
     let me = Resource::new(|| (), |_| current_user());
+    provide_context(CurrentUser(me));
+    crate::live::provide_live();
     view! {
-        <Suspense fallback=Loading>
+        <Suspense fallback=|| view! { <header class="topbar" aria-busy="true"></header> }>
             {move || Suspend::new(async move {
                 match me.await {
                     Ok(Some(me)) if me.tenants.is_empty() => view! { <NoOrganisation/> }.into_any(),
-                    Ok(Some(me)) => {
-                        provide_context(me.clone());
-                        view! { <SignedIn me/> }.into_any()
-                    }
+                    Ok(Some(me)) => view! { <Topbar me/> }.into_any(),
                     Ok(None) => {
                         let here = location.pathname.get_untracked();
                         let next = if here == "/" { String::new() } else { format!("?next={here}") };
                         view! { <Redirect path=format!("/login{next}")/> }.into_any()
                     }
-                    Err(error) => view! { <main class="page"><ErrorView error/></main> }.into_any(),
+                    Err(error) => view! { <div class="page"><ErrorView error/></div> }.into_any(),
                 }
             })}
         </Suspense>
+        <div class="frame">
+            <nav class="sidebar" aria-label="Main">
+                <A href="/" exact=true>"Overview"</A>
+                <A href="/stores">"All stores"</A>
+                <A href="/locations">"Locations"</A>
+                <A href="/readers">"Readers"</A>
+                <A href="/transactions">"Transactions"</A>
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        let can_audit = matches!(me.await, Ok(Some(me)) if me.can(Permission::ViewAudit));
+                        can_audit.then(|| view! {
+                            <A href="/webhook-events">"Events"</A>
+                            <A href="/audit">"Audit"</A>
+                        })
+                    })}
+                </Suspense>
+                <A href="/settings">"Settings"</A>
+            </nav>
+            <main id="main" class="page">
+                <Outlet/>
+            </main>
+        </div>
     }
 }
 
 #[component]
-fn SignedIn(me: Me) -> impl IntoView {
-    let can_audit = me.can(Permission::ViewAudit);
-    crate::live::provide_live();
+fn Topbar(me: Me) -> impl IntoView {
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
@@ -48,21 +86,6 @@ fn SignedIn(me: Me) -> impl IntoView {
             <crate::live::LiveIndicator/>
             <UserMenu email=me.email.clone()/>
         </header>
-        <div class="frame">
-            <nav class="sidebar" aria-label="Main">
-                <A href="/" exact=true>"Overview"</A>
-                <A href="/stores">"All stores"</A>
-                <A href="/locations">"Locations"</A>
-                <A href="/readers">"Readers"</A>
-                <A href="/transactions">"Transactions"</A>
-                {can_audit.then(|| view! { <A href="/webhook-events">"Events"</A> })}
-                {can_audit.then(|| view! { <A href="/audit">"Audit"</A> })}
-                <A href="/settings">"Settings"</A>
-            </nav>
-            <main id="main" class="page">
-                <Outlet/>
-            </main>
-        </div>
     }
 }
 
@@ -148,7 +171,7 @@ fn UserMenu(email: String) -> impl IntoView {
 }
 
 /// A signed-in user who belongs to no organisation (the last one removed them): they can start
-/// their own or wait for an invite.
+/// their own or wait for an invite. The stylesheet hides the frame that follows it.
 #[component]
 fn NoOrganisation() -> impl IntoView {
     let create = ServerAction::<CreateTenant>::new();
@@ -158,7 +181,7 @@ fn NoOrganisation() -> impl IntoView {
         }
     });
     view! {
-        <main class="auth-page">
+        <main class="auth-page no-organisation">
             <div class="auth-card">
                 <h1>"No organisation"</h1>
                 <p>"You do not belong to any organisation any more. Open an invite link from an owner, or start your own."</p>

@@ -150,10 +150,23 @@ pub async fn signed_in() -> AppResult<Caller> {
     Ok(caller)
 }
 
+/// Who is calling, worked out once per page render: the frame and the page's data each ask,
+/// and a page is one request of one session, so the second asking gets the first answer.
+/// Only pages carry one (`server::router` provides it); every server-function request, which
+/// may change the session, resolves its caller afresh.
+#[derive(Clone, Default)]
+pub struct CallerMemo(std::sync::Arc<tokio::sync::OnceCell<Caller>>);
+
 /// The signed-in user even when they belong to no tenant (then `tenant_id` is empty and the
 /// role is the least privileged): only for acting on the account itself.
 pub async fn signed_in_user() -> AppResult<Caller> {
-    resolve(AppState::current()?, session().await?, client_meta().await).await
+    let memo = leptos::prelude::use_context::<CallerMemo>();
+    let state = AppState::current()?;
+    let resolve_now = || async { resolve(state, session().await?, client_meta().await).await };
+    match memo {
+        Some(CallerMemo(memo)) => memo.get_or_try_init(resolve_now).await.cloned(),
+        None => resolve_now().await,
+    }
 }
 
 /// Resolves the caller from explicit parts, for handlers outside Leptos (the SSE stream).

@@ -75,10 +75,8 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
     };
     let filter = conditions.join(" AND ");
 
-    let count_sql = format!(
-        "SELECT COUNT(*) FROM readers r LEFT JOIN locations l
-         ON l.connection_id = r.connection_id AND l.id = r.location_id WHERE {filter}"
-    );
+    // The filter reads only the reader's own columns, so counting needs no join.
+    let count_sql = format!("SELECT COUNT(*) FROM readers r WHERE {filter}");
     let total = binds
         .query_scalar::<i64>(&count_sql)
         .fetch_one(&caller.db().pool)
