@@ -192,6 +192,16 @@ async fn roles_change_and_the_last_owner_stays() {
     assert!(message(&err).contains("no longer belong"), "{err}");
     let me = owner.me().await.expect("still signed in");
     assert!(me.tenants.is_empty());
+    // Pages answer 403 and show only the card that says so and offers a new organisation: the
+    // frame after it (with the page's own refusal) is hidden by the stylesheet.
+    let r = owner.get("/readers").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains(r#"class="auth-page no-organisation""#),
+        "{html}"
+    );
+    assert!(html.contains("No organisation"), "{html}");
     // …until they start a new organisation of their own.
     let () = owner
         .ok("create_tenant", &[("name", "Boss Again Ltd")])

@@ -50,6 +50,20 @@ async fn unknown_pages_are_404_and_forbidden_pages_are_403() {
 }
 
 #[tokio::test]
+async fn a_page_is_rendered_once_with_its_data_sent_once() {
+    let s = TestServer::start().await;
+    let owner = s.user("once@example.com").await;
+    let html = owner.get("/readers").await.text().await.expect("html");
+    // The page's data travels to the browser for hydration once: a page created twice while
+    // rendering (inside the frame's Suspense) sent it twice, and fetched it twice.
+    assert_eq!(html.matches("device_types").count(), 1, "{html}");
+    // Settings shows who is signed in from the frame's one load of the user.
+    let html = owner.get("/settings").await.text().await.expect("html");
+    assert!(html.contains("<dd>once@example.com</dd>"), "{html}");
+    assert!(html.contains(r#"id="org-name""#), "an owner may rename");
+}
+
+#[tokio::test]
 async fn a_plain_form_post_signs_in_and_redirects() {
     let s = TestServer::start().await;
     s.user("form@example.com").await;
