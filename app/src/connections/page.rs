@@ -126,7 +126,7 @@ fn proof_text(proof: Option<&str>) -> &'static str {
         Some("onboarding") => "Created for this organisation and onboarded through Terminal Fleet",
         Some("oauth") => "Its holder signed in with Stripe and granted access",
         Some("operator") => "Assigned by the platform operator",
-        _ => "Unverified: claimed by account id before proof was required. Ask the platform operator to confirm it.",
+        _ => "Unverified, so not in use: it was claimed by typing its id before proof was required. Connect it again with Stripe, or ask the platform operator to assign it.",
     }
 }
 

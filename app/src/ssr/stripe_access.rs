@@ -40,9 +40,16 @@ pub struct SealedConnection {
     pub kind: String,
     pub account_id: String,
     pub secret_key: Option<String>,
+    /// How the organisation proved control of a connected account; `None` for one claimed by
+    /// typing its id before proof was required.
+    pub proof: Option<String>,
 }
 
-pub const SEALED_COLUMNS: &str = "id, tenant_id, kind, account_id, secret_key";
+pub const SEALED_COLUMNS: &str = "id, tenant_id, kind, account_id, secret_key, proof";
+
+/// Refused for a connected account claimed by typing its id before proof of control was
+/// required: typing an id proves nothing, so such a claim reaches nothing at Stripe.
+pub const UNVERIFIED: &str = "This connected account was claimed by typing its id, which does not prove the organisation controls it, so Terminal Fleet does not use it. Connect it again with \"Connect with Stripe\" (its holder grants access at Stripe), or ask the platform operator to assign it.";
 
 pub fn purpose(connection: &str, what: &str) -> String {
     format!("stripe_connection:{connection}:{what}")
@@ -127,6 +134,9 @@ pub fn open(state: &AppState, row: &SealedConnection) -> AppResult<Access> {
             )
             .map_err(|e| internal_msg(&e.to_string()))?;
             Credentials::key(key)
+        }
+        ConnectionKind::Connect if row.proof.is_none() => {
+            return Err(AppError::Conflict(UNVERIFIED.into()));
         }
         ConnectionKind::Connect => {
             let platform = state.settings.platform_key.as_ref().ok_or_else(|| {

@@ -3,7 +3,7 @@
 //! proof; one account belongs to one organisation whatever races.
 
 use crate::harness::connect::{
-    back_from_stripe, connections, consent, holder_at_stripe, location, Consent,
+    back_from_stripe, connections, consent, holder_at_stripe, location, oauth_connect, Consent,
 };
 use crate::harness::fleet::{create_location, register};
 use crate::harness::stripe::{account_of_key, stand_in_client};
@@ -494,4 +494,124 @@ async fn the_pages_stripe_sends_members_back_to_need_an_owner_or_admin() {
             said.text
         );
     }
+}
+
+#[tokio::test]
+async fn parallel_creations_make_no_more_accounts_than_the_cap() {
+    let s = TestServer::start().await;
+    let owner = s.user("racing-creator@example.com").await;
+    let attempts = (0..8).map(|n| {
+        let owner = &owner;
+        async move {
+            let name = format!("Racer {n}");
+            owner
+                .call(
+                    "create_stripe_account",
+                    &[("name", name.as_str()), ("country", "US")],
+                )
+                .await
+                .status()
+        }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    let created = statuses.iter().filter(|s| s.is_success()).count();
+    assert_eq!(created, 3, "exactly the cap succeeds: {statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s.is_success() || *s == StatusCode::TOO_MANY_REQUESTS),
+        "the rest are told to finish one first: {statuses:?}"
+    );
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM stripe_connections WHERE kind = 'connect'")
+            .await,
+        3
+    );
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM account_creations").await,
+        0,
+        "every reservation is given back"
+    );
+}
+
+#[tokio::test]
+async fn a_claim_made_by_typing_an_id_reaches_nothing_and_gives_way_to_proof() {
+    let s = TestServer::start().await;
+    let squatter = s.user("legacy-squatter@example.com").await;
+    let holder = s.user("legacy-holder@example.com").await;
+    let key = "sk_test_legacy_claimed_holder_7";
+    let account = account_of_key(&s, key).await;
+    // A claim as one made by typing the id, before proof was required, is stored.
+    let claimed = oauth_connect(&squatter, "Claimed", Consent::Existing(key)).await;
+    sqlx::query("UPDATE stripe_connections SET proof = NULL WHERE id = $1")
+        .bind(&claimed)
+        .execute(&s.state.db.pool)
+        .await
+        .expect("unverify");
+    let view = connections(&squatter).await;
+    assert_eq!(connect_of(&view)[0].proof, None, "shown as unverified");
+
+    // Nothing reaches Stripe through it, and its webhooks are not taken.
+    let (status, err) = squatter
+        .err(
+            "create_location",
+            &[
+                ("connection_id", claimed.as_str()),
+                ("display_name", "Borrowed"),
+                ("line1", "1 Market St"),
+                ("city", "San Francisco"),
+                ("state", "CA"),
+                ("postal_code", "94105"),
+                ("country", "US"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    assert!(
+        err.to_string().contains("claimed by typing its id"),
+        "{err}"
+    );
+    let hook = s
+        .client()
+        .http
+        .post(format!("{}/webhooks/stripe/{claimed}", squatter.base))
+        .header("stripe-signature", "t=1,v1=00")
+        .body("{}")
+        .send()
+        .await
+        .expect("webhook");
+    assert_eq!(hook.status(), StatusCode::FORBIDDEN);
+
+    // The holder proves control: the typed claim gives way, audited where it was.
+    let mine = oauth_connect(&holder, "Mine", Consent::Existing(key)).await;
+    assert!(connect_of(&connections(&squatter).await).is_empty());
+    let held: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT id, proof FROM stripe_connections WHERE account_id = $1 AND kind = 'connect'",
+    )
+    .bind(&account)
+    .fetch_all(&s.state.db.pool)
+    .await
+    .expect("rows");
+    assert_eq!(held, vec![(mine.clone(), Some("oauth".to_string()))]);
+    assert_eq!(
+        s.count(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'stripe.unverified_claim_superseded'"
+        )
+        .await,
+        1
+    );
+
+    // An organisation's own typed claim becomes proven in place, and usable.
+    sqlx::query("UPDATE stripe_connections SET proof = NULL WHERE id = $1")
+        .bind(&mine)
+        .execute(&s.state.db.pool)
+        .await
+        .expect("unverify");
+    let again = oauth_connect(&holder, "Mine", Consent::Existing(key)).await;
+    assert_eq!(again, mine, "the same connection, now proven");
+    assert_eq!(
+        connect_of(&connections(&holder).await)[0].proof.as_deref(),
+        Some("oauth")
+    );
+    create_location(&holder, &mine, "Proven store").await;
 }

@@ -29,6 +29,9 @@ const FLOWS_PER_USER: i64 = 5;
 /// Accounts an organisation may have created and not yet onboarded: each one is a real Stripe
 /// account of the platform, so a caller cannot create them without end.
 const UNFINISHED_ACCOUNTS: i64 = 3;
+/// A reservation for an account being created outlives any Stripe call; an older one was left
+/// by a crash.
+const CREATION_TTL_MS: i64 = 5 * 60 * 1000;
 
 pub const PROOF_ONBOARDING: &str = "onboarding";
 pub const PROOF_OAUTH: &str = "oauth";
@@ -137,32 +140,100 @@ pub async fn create_account(caller: &Caller, name: &str, country: &str) -> AppRe
     let name = clean_name(name, "Stripe account")?;
     let country = check_country(country)?;
     let key = platform_key(&caller.state)?;
+    let creation = reserve_creation(caller).await?;
+    let stored = async {
+        let account = create_at_stripe(caller, &key, &name, country).await?;
+        // From here the reservation counts only until the connection holding the account is
+        // stored, so no moment counts the account twice.
+        sqlx::query("UPDATE account_creations SET account_id = $1 WHERE id = $2")
+            .bind(&account.id)
+            .bind(&creation)
+            .execute(&caller.db().pool)
+            .await?;
+        store_created(caller, &key, name, account).await
+    }
+    .await;
+    // Stored or failed, the reservation goes.
+    if let Err(err) = sqlx::query("DELETE FROM account_creations WHERE id = $1")
+        .bind(&creation)
+        .execute(&caller.db().pool)
+        .await
+    {
+        tracing::warn!(error = %err, "could not release an account creation");
+    }
+    let (id, account_id) = stored?;
+    onboarding_url(&caller.state, &id, &account_id).await
+}
+
+/// Takes one of the organisation's places for accounts not yet onboarded, before Stripe is
+/// called: counted with the organisation's row locked, so parallel requests queue and the
+/// last place goes to one of them. Returns the reservation's id.
+async fn reserve_creation(caller: &Caller) -> AppResult<String> {
+    let now = now_ms();
+    let mut tx = caller.db().begin_write().await?;
+    crate::ssr::db::lock_tenant(&mut tx, &caller.tenant_id).await?;
+    sqlx::query("DELETE FROM account_creations WHERE tenant_id = $1 AND created_at < $2")
+        .bind(&caller.tenant_id)
+        .bind(now - CREATION_TTL_MS)
+        .execute(&mut *tx)
+        .await?;
     let unfinished: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM stripe_connections
-         WHERE tenant_id = $1 AND kind = 'connect' AND onboarded = 0",
+        "SELECT (SELECT COUNT(*) FROM stripe_connections
+                 WHERE tenant_id = $1 AND kind = 'connect' AND onboarded = 0)
+              + (SELECT COUNT(*) FROM account_creations a WHERE a.tenant_id = $1
+                 AND NOT EXISTS (SELECT 1 FROM stripe_connections c
+                                 WHERE c.tenant_id = a.tenant_id AND c.account_id = a.account_id))",
     )
     .bind(&caller.tenant_id)
-    .fetch_one(&caller.db().pool)
+    .fetch_one(&mut *tx)
     .await?;
     if unfinished >= UNFINISHED_ACCOUNTS {
         return Err(AppError::TooManyRequests(format!(
             "This organisation already has {unfinished} Stripe accounts waiting for onboarding: finish or disconnect one first."
         )));
     }
+    let id = new_id("acr");
+    sqlx::query("INSERT INTO account_creations (id, tenant_id, created_at) VALUES ($1, $2, $3)")
+        .bind(&id)
+        .bind(&caller.tenant_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn create_at_stripe(
+    caller: &Caller,
+    key: &SecretKey,
+    name: &str,
+    country: String,
+) -> AppResult<Account> {
     let client = stripe_access::client(&caller.state, ConnectionKind::Connect)?;
-    let account = client
+    client
         .create_account(
             &Credentials::key(key.expose()),
             &CreateAccount {
                 kind: Some("standard".into()),
                 country: Some(country),
                 email: Some(caller.member()?.1.to_string()),
-                business_profile: Some(AccountProfile { name: name.clone() }),
+                business_profile: Some(AccountProfile {
+                    name: name.to_string(),
+                }),
             },
             &IdempotencyKey::new(new_id("acct")),
         )
         .await
-        .map_err(|e| from_stripe(e, Asked::Field("country")))?;
+        .map_err(|e| from_stripe(e, Asked::Field("country")))
+}
+
+/// Stores the account Stripe created; returns the connection's id and the account's.
+async fn store_created(
+    caller: &Caller,
+    key: &SecretKey,
+    name: String,
+    account: Account,
+) -> AppResult<(String, String)> {
     let account_id = account.id.clone();
     let id = insert(
         &caller.state,
@@ -178,7 +249,7 @@ pub async fn create_account(caller: &Caller, name: &str, country: &str) -> AppRe
         },
     )
     .await?;
-    onboarding_url(&caller.state, &id, &account_id).await
+    Ok((id, account_id))
 }
 
 /// A fresh onboarding link for a connection whose holder has not finished (the return and

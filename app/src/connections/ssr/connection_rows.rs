@@ -58,6 +58,13 @@ pub(super) async fn insert(
     tenant_id: &str,
     new: NewConnection,
 ) -> AppResult<String> {
+    if let Some(proof) = new.proof.filter(|_| new.kind == ConnectionKind::Connect) {
+        if let Some(id) =
+            supersede_unverified(state, caller, tenant_id, &new.account.id, proof).await?
+        {
+            return Ok(id);
+        }
+    }
     let id = new_id("con");
     let now = now_ms();
     let key_hint = new
@@ -151,19 +158,12 @@ pub(super) async fn insert(
         new.kind.as_str(),
         new.account.id
     );
-    let entry = match caller {
-        Some(c) => Entry::by(c, "stripe.connected"),
-        None => Entry {
-            tenant_id: Some(tenant_id),
-            action: "stripe.connected",
-            ..Entry::default()
-        },
-    };
-    let meta = caller.map(|c| c.meta.clone()).unwrap_or_default();
     record(
         &mut tx,
-        &meta,
-        entry.target("stripe_connection", &id).detail(detail),
+        &meta_of(caller),
+        entry_for(caller, tenant_id, "stripe.connected")
+            .target("stripe_connection", &id)
+            .detail(detail),
     )
     .await?;
     tx.commit().await?;
@@ -177,6 +177,88 @@ pub(super) async fn insert(
         tracing::warn!(connection = %id, error = %err, "first import failed; the sync task will retry");
     }
     Ok(id)
+}
+
+/// The audit entry of a change made by `caller`, or by the platform operator when `None`.
+fn entry_for<'a>(caller: Option<&'a Caller>, tenant_id: &'a str, action: &'a str) -> Entry<'a> {
+    match caller {
+        Some(c) => Entry::by(c, action),
+        None => Entry {
+            tenant_id: Some(tenant_id),
+            action,
+            ..Entry::default()
+        },
+    }
+}
+
+fn meta_of(caller: Option<&Caller>) -> crate::ssr::client_meta::ClientMeta {
+    caller.map(|c| c.meta.clone()).unwrap_or_default()
+}
+
+/// A claim of `account` made by typing its id, before proof was required, gives way to a
+/// proven one: the same organisation's claim becomes proven (and usable) in place; another
+/// organisation's is removed, audited there, since typing an id never made it theirs. Returns
+/// the connection's id when the claim was the same organisation's.
+async fn supersede_unverified(
+    state: &AppState,
+    caller: Option<&Caller>,
+    tenant_id: &str,
+    account: &str,
+    proof: &'static str,
+) -> AppResult<Option<String>> {
+    let mut tx = state.db.begin_write().await?;
+    let held: Option<(String, String)> = sqlx::query_as(
+        "SELECT id, tenant_id FROM stripe_connections
+         WHERE kind = 'connect' AND account_id = $1 AND proof IS NULL",
+    )
+    .bind(account)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((id, holder)) = held else {
+        return Ok(None);
+    };
+    let same = holder == tenant_id;
+    if same {
+        sqlx::query("UPDATE stripe_connections SET proof = $1, updated_at = $2 WHERE id = $3")
+            .bind(proof)
+            .bind(now_ms())
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            &meta_of(caller),
+            entry_for(caller, tenant_id, "stripe.proven")
+                .target("stripe_connection", &id)
+                .detail(format!("account {account}: {proof}")),
+        )
+        .await?;
+    } else {
+        delete(&mut tx, &holder, &id).await?;
+        record(
+            &mut tx,
+            &Default::default(),
+            Entry {
+                tenant_id: Some(&holder),
+                action: "stripe.unverified_claim_superseded",
+                ..Entry::default()
+            }
+            .target("stripe_connection", &id)
+            .detail(format!(
+                "account {account}: another organisation proved control"
+            )),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state
+        .bus
+        .publish(&holder, Topic::Connections, Some(&id))
+        .await;
+    if !same {
+        state.bus.publish(&holder, Topic::Readers, None).await;
+    }
+    Ok(same.then_some(id))
 }
 
 /// Whether Stripe can deliver webhooks to our public URL, so the endpoint can be created for

@@ -26,6 +26,10 @@ pub enum WebhookError {
     NotAnEvent(#[from] serde_json::Error),
     #[error("The event is for account {0}, which is not this connection's.")]
     WrongAccount(String),
+    #[error(
+        "This connected account was claimed without proof of control; its events are not taken."
+    )]
+    Unverified,
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
     #[error("the signing secret could not be read")]
@@ -38,6 +42,7 @@ impl WebhookError {
     pub fn status(&self) -> u16 {
         match self {
             WebhookError::UnknownConnection => 404,
+            WebhookError::Unverified => 403,
             WebhookError::Db(_) | WebhookError::Secret => 500,
             _ => 400,
         }
@@ -57,13 +62,20 @@ pub async fn receive(
     signature: Option<&str>,
     payload: &[u8],
 ) -> Result<Received, WebhookError> {
-    let row: Option<(String, String, Option<String>, String)> = sqlx::query_as(
-        "SELECT tenant_id, account_id, webhook_secret, kind FROM stripe_connections WHERE id = $1",
+    let row: Option<(String, String, Option<String>, String, Option<String>)> = sqlx::query_as(
+        "SELECT tenant_id, account_id, webhook_secret, kind, proof
+         FROM stripe_connections WHERE id = $1",
     )
     .bind(connection_id)
     .fetch_optional(&state.db.pool)
     .await?;
-    let (tenant_id, account_id, sealed, kind) = row.ok_or(WebhookError::UnknownConnection)?;
+    let (tenant_id, account_id, sealed, kind, proof) =
+        row.ok_or(WebhookError::UnknownConnection)?;
+    // An account claimed by typing its id may be somebody else's: its payments are not ours
+    // to read (stripe_access::UNVERIFIED).
+    if kind == "connect" && proof.is_none() {
+        return Err(WebhookError::Unverified);
+    }
     let sealed = sealed.ok_or(WebhookError::NoSecret)?;
     let secret = secrets::open(
         &state.settings.master_key,
