@@ -226,7 +226,7 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
                 .with_state(state.clone()),
         )
         .layer(axum::middleware::from_fn(
-            crate::middleware::sf_status::bound_body,
+            crate::middleware::sf_body_limit::bound_body,
         ))
         .merge(health)
         .layer(axum::middleware::from_fn_with_state(

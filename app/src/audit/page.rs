@@ -1,28 +1,27 @@
 use super::api::list_audit;
 use super::types::{AuditEntry, AuditFilter};
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
-use crate::components::url::urlencode;
+use crate::components::list::{use_list_query, Pager, PagerLink, QueryString};
 use crate::time_fmt::datetime_seconds;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+
+/// The entries matching the filters of `f` at `path` (the page, or its CSV: every page of it),
+/// from the newest; add `before` for an older page.
+fn url(path: &'static str, f: &AuditFilter) -> QueryString {
+    QueryString::new(path)
+        .with("actor", f.actor.as_ref())
+        .with("action", f.action.as_ref())
+        .with("target", f.target.as_ref())
+        .with("from", f.from.as_ref())
+        .with("to", f.to.as_ref())
+}
 
 /// Filters live in the URL (a GET form), so a filtered view can be bookmarked and works
 /// without JavaScript.
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let query = use_query_map();
-    let filter = move || {
-        let q = query.read();
-        AuditFilter {
-            actor: q.get("actor"),
-            action: q.get("action"),
-            target: q.get("target"),
-            from: q.get("from"),
-            to: q.get("to"),
-            before: q.get("before"),
-        }
-    };
+    let filter = use_list_query::<AuditFilter>();
     let page = Resource::new(filter, |f| {
         list_audit(f.actor, f.action, f.target, f.from, f.to, f.before)
     });
@@ -68,52 +67,23 @@ pub fn AuditPage() -> impl IntoView {
                             <div class="field end">
                                 <button type="submit" class="button">"Filter"</button>
                                 <a class="button subtle" href="/audit">"Clear"</a>
-                                <a class="button" href=export_href(&f) download>"Export CSV"</a>
+                                <a class="button" href=url("/audit.csv", &f).href() download>"Export CSV"</a>
                             </div>
                         </form>
                         <AuditTable entries=data.entries/>
                         {data.next.map(|cursor| {
-                            let mut params = vec![];
-                            for (k, v) in [("actor", &f.actor), ("action", &f.action), ("target", &f.target), ("from", &f.from), ("to", &f.to)] {
-                                if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
-                                    params.push(format!("{k}={}", urlencode(v)));
-                                }
-                            }
-                            params.push(format!("before={}", urlencode(&cursor)));
-                            view! {
-                                <nav class="pager" aria-label="Pages">
-                                    <a class="button" href="/audit">"Newest"</a>
-                                    <a class="button" href=format!("/audit?{}", params.join("&"))>"Older entries →"</a>
-                                </nav>
-                            }
+                            let back = Some(PagerLink { href: "/audit".into(), text: "Newest", rel: None });
+                            let forward = Some(PagerLink {
+                                href: url("/audit", &f).with("before", Some(cursor)).href(),
+                                text: "Older entries →",
+                                rel: None,
+                            });
+                            view! { <Pager back forward/> }
                         })}
                     }.into_any(),
                 }
             })}
         </Suspense>
-    }
-}
-
-/// The CSV export of the same filter (every page, not only this one).
-fn export_href(f: &AuditFilter) -> String {
-    let params: Vec<String> = [
-        ("actor", &f.actor),
-        ("action", &f.action),
-        ("target", &f.target),
-        ("from", &f.from),
-        ("to", &f.to),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| {
-        v.as_ref()
-            .filter(|v| !v.is_empty())
-            .map(|v| format!("{k}={}", urlencode(v)))
-    })
-    .collect();
-    if params.is_empty() {
-        "/audit.csv".into()
-    } else {
-        format!("/audit.csv?{}", params.join("&"))
     }
 }
 
@@ -146,7 +116,7 @@ fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
                             <td><code>{e.action}</code></td>
                             <td>{match (e.target_type, e.target_id) {
                                 (Some(t), Some(id)) => {
-                                    let href = format!("/audit?target={}", urlencode(&id));
+                                    let href = QueryString::new("/audit").with("target", Some(&id)).href();
                                     let label = format!("Everything about {t} {id}");
                                     view! { {t} " " <a href=href title=label.clone() aria-label=label><code class="id">{id}</code></a> }.into_any()
                                 }

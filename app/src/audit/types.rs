@@ -1,5 +1,6 @@
 //! The audit log as its page and export see it.
 
+use leptos_router::params::Params;
 use serde::{Deserialize, Serialize};
 
 /// Every action the audit log records, for the filter; each feature adds its own.
@@ -66,7 +67,8 @@ pub struct AuditEntry {
     pub user_agent: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Filters of the audit log; each is a URL query parameter of the page and of its CSV.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, leptos::Params)]
 pub struct AuditFilter {
     pub actor: Option<String>,
     pub action: Option<String>,

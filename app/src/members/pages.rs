@@ -4,6 +4,7 @@ use super::api::{
 };
 use super::types::{Member, MembersView};
 use crate::components::feedback::{ActionError, ErrorView, Loading};
+use crate::components::url::urlencode;
 use crate::live::Topic;
 use crate::model::Role;
 use crate::time_fmt::datetime;
@@ -206,7 +207,7 @@ pub fn InvitePage() -> impl IntoView {
                             Ok(info) => {
                                 let here = format!("/invite/{}", token());
                                 let login = format!("/login?next={here}");
-                                let signup = format!("/signup?next={here}&email={}", info.email);
+                                let signup = format!("/signup?next={here}&email={}", urlencode(&info.email));
                                 view! {
                                     <h1>{format!("Join {}", info.tenant_name)}</h1>
                                     <p>

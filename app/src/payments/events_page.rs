@@ -1,23 +1,17 @@
 use super::api::{list_webhook_events, ReapplyWebhookEvent};
-use super::types::EventsView;
+use super::types::{EventsQuery, EventsView};
 use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
-use crate::components::list::plural;
-use crate::components::url::urlencode;
+use crate::components::list::{plural, use_list_query, Pager, PagerLink, QueryString};
 use crate::live::Topic;
 use crate::time_fmt::datetime_seconds;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 /// Every webhook event Stripe sent this organisation: what it was, when it arrived and was
 /// applied, with what outcome, and its raw JSON.
 #[component]
 pub fn EventsPage() -> impl IntoView {
-    let query = use_query_map();
-    let filter = move || {
-        let q = query.read();
-        (q.get("kind"), q.get("before"))
-    };
+    let query = use_list_query::<EventsQuery>();
     let reapply = ServerAction::<ReapplyWebhookEvent>::new();
     let live = use_context::<crate::live::Live>();
     let payments = live.map(|l| l.topic(Topic::Payments));
@@ -27,14 +21,14 @@ pub fn EventsPage() -> impl IntoView {
     let data = Resource::new(
         move || {
             (
-                filter(),
+                query(),
                 payments.map(|t| t.get()),
                 readers.map(|t| t.get()),
                 events.map(|t| t.get()),
                 reapply.version().get(),
             )
         },
-        |((kind, before), ..)| list_webhook_events(kind, before),
+        |(q, ..)| list_webhook_events(q.kind, q.before),
     );
     view! {
         <Title text="Events"/>
@@ -45,9 +39,9 @@ pub fn EventsPage() -> impl IntoView {
         <ActionError value=reapply.value()/>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
-                let (kind, _) = filter();
+                let q = query();
                 match data.await {
-                    Ok(view) => view! { <Body view kind reapply/> }.into_any(),
+                    Ok(view) => view! { <Body view q reapply/> }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
@@ -58,7 +52,7 @@ pub fn EventsPage() -> impl IntoView {
 #[component]
 fn Body(
     view: EventsView,
-    kind: Option<String>,
+    q: EventsQuery,
     reapply: ServerAction<ReapplyWebhookEvent>,
 ) -> impl IntoView {
     let can_reapply = view.can_reapply;
@@ -66,7 +60,7 @@ fn Body(
         <form class="filters" method="get" action="/webhook-events">
             <div class="field">
                 <label for="event-kind">"Type"</label>
-                <input id="event-kind" name="kind" type="text" placeholder="payment_intent.succeeded" value=kind.clone().unwrap_or_default()/>
+                <input id="event-kind" name="kind" type="text" placeholder="payment_intent.succeeded" value=q.kind.clone().unwrap_or_default()/>
             </div>
             <div class="field end">
                 <button type="submit" class="button">"Filter"</button>
@@ -107,13 +101,16 @@ fn Body(
                     }).collect_view()}
                 </ul>
                 {view.next.map(|cursor| {
-                    let kind_part = kind.clone().map(|k| format!("kind={}&", urlencode(&k))).unwrap_or_default();
-                    view! {
-                        <nav class="pager" aria-label="Pages">
-                            <a class="button" href="/webhook-events">"Newest"</a>
-                            <a class="button" href=format!("/webhook-events?{kind_part}before={}", urlencode(&cursor))>"Older →"</a>
-                        </nav>
-                    }
+                    let back = Some(PagerLink { href: "/webhook-events".into(), text: "Newest", rel: None });
+                    let forward = Some(PagerLink {
+                        href: QueryString::new("/webhook-events")
+                            .with("kind", q.kind.as_ref())
+                            .with("before", Some(cursor))
+                            .href(),
+                        text: "Older →",
+                        rel: None,
+                    });
+                    view! { <Pager back forward/> }
                 })}
             }.into_any()
         }}

@@ -282,6 +282,15 @@ pub struct EventView {
     pub payload: String,
 }
 
+/// Filters of the Events page; each is a URL query parameter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, leptos::Params)]
+pub struct EventsQuery {
+    /// An event type, e.g. `payment_intent.succeeded`.
+    pub kind: Option<String>,
+    /// Keyset cursor: `received_at:connection_id:id` of the last event of the previous page.
+    pub before: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventsView {
     pub events: Vec<EventView>,

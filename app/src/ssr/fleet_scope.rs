@@ -1,6 +1,7 @@
 //! Which locations a caller may see. Operators see only the locations they were granted, one
 //! by one or through a store group; every other role sees the whole tenant. A scoped query adds
-//! [`LocationScope::clause`] for its tenant and location columns, which binds its own values.
+//! [`LocationScope::clause`] for its tenant and location columns, which binds its own values; a
+//! query across all the user's organisations adds [`MemberScope::clause`] the same way.
 
 use super::binds::Binds;
 use super::caller::Caller;
@@ -46,22 +47,40 @@ pub fn escape_like(text: &str) -> String {
         .replace('_', "\\_")
 }
 
-/// For queries across the user's organisations (memberships joined): the condition that the
-/// member, with the role in `role_column`, may see `location_column`; `user` is the placeholder
-/// the user's id is bound to.
-pub fn member_sees(
-    user: &str,
-    role_column: &str,
-    tenant_column: &str,
-    location_column: &str,
-) -> String {
-    format!(
-        "({role_column} <> 'operator' OR {location_column} IN (SELECT g.location_id
+/// For queries across every organisation a user belongs to (memberships joined): the
+/// locations the member may see in each, with the role they hold there.
+#[derive(Debug, Clone, Copy)]
+pub struct MemberScope<'c> {
+    user_id: &'c str,
+}
+
+impl<'c> MemberScope<'c> {
+    pub fn for_caller(caller: &'c Caller) -> Self {
+        MemberScope {
+            user_id: caller.principal.id(),
+        }
+    }
+
+    /// The condition limiting the joined memberships (alias `membership`) to the caller's, and
+    /// the rows to the locations (`location_column`, of the organisation in `tenant_column`) the
+    /// member may see there; its values are added to `binds`.
+    pub fn clause(
+        &self,
+        binds: &mut Binds<'c>,
+        membership: &str,
+        tenant_column: &str,
+        location_column: &str,
+    ) -> String {
+        let user = binds.add(self.user_id);
+        format!(
+            "{membership}.user_id = {user} AND ({membership}.role <> 'operator'
+          OR {location_column} IN (SELECT g.location_id
           FROM location_grants g WHERE g.tenant_id = {tenant_column} AND g.user_id = {user})
           OR {location_column} IN (SELECT gl.location_id FROM store_group_locations gl
           JOIN group_grants gg ON gg.group_id = gl.group_id
           WHERE gg.tenant_id = {tenant_column} AND gg.user_id = {user}))"
-    )
+        )
+    }
 }
 
 #[cfg(test)]
@@ -82,5 +101,17 @@ mod tests {
         assert!(clause.contains("g.tenant_id = $2 AND g.user_id = $3"));
         assert!(clause.contains("gg.tenant_id = $2 AND gg.user_id = $3"));
         assert_eq!(binds.add("next"), "$5");
+    }
+
+    #[test]
+    fn the_member_clause_binds_the_user_once_after_what_is_bound() {
+        let scope = MemberScope { user_id: "u1" };
+        let mut binds = Binds::new();
+        assert_eq!(binds.add("first"), "$1");
+        let clause = scope.clause(&mut binds, "m", "l.tenant_id", "l.id");
+        assert!(clause.starts_with("m.user_id = $2 AND (m.role <> 'operator'"));
+        assert!(clause.contains("g.tenant_id = l.tenant_id AND g.user_id = $2"));
+        assert!(clause.contains("gg.tenant_id = l.tenant_id AND gg.user_id = $2"));
+        assert_eq!(binds.add("next"), "$3");
     }
 }

@@ -1,7 +1,8 @@
 //! Layers every request passes through: the cross-origin check, security headers, the client's
-//! address and user agent, and server functions' error statuses and body limit.
+//! address and user agent, and the size limit of a server function's body. (Compression is
+//! tower-http's `CompressionLayer`, set in `router.rs`.)
 
 pub mod client_meta;
 pub mod csrf;
 pub mod headers;
-pub mod sf_status;
+pub mod sf_body_limit;

@@ -1,15 +1,13 @@
 //! `GET /audit.csv?…`: the audit log with the Audit page's filters (actor, action, target,
 //! dates) as CSV, streamed page by page; the export itself is audited.
 
-use super::export::{csv_download, refuse, CsvPage};
+use super::export::{start_export, CsvPage, ExportRecord};
 use app::audit::ssr::audit_service;
 use app::audit::types::{AuditEntry, AuditFilter, AuditPage};
 use app::model::Permission;
-use app::ssr::audit::{record, Entry};
-use app::ssr::caller::resolve;
-use app::ssr::{AppState, Caller, ClientMeta};
+use app::ssr::{AppState, ClientMeta};
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Extension;
 use tower_sessions::Session;
 
@@ -52,46 +50,46 @@ pub async fn audit_csv(
     meta: Option<Extension<ClientMeta>>,
     Query(filter): Query<AuditFilter>,
 ) -> Response {
-    let meta = meta.map(|Extension(m)| m).unwrap_or_default();
-    let caller = match resolve(state, session, meta).await {
-        Ok(c) if !c.tenant_id.is_empty() && c.can(Permission::ViewAudit) => c,
-        Ok(_) => return refuse(403, app::error::AppError::forbidden().to_string()),
-        Err(err) => return refuse(err.status(), err.to_string()),
-    };
-    let held = match super::export::hold_export(&caller) {
-        Ok(held) => held,
-        Err(busy) => return busy.into_response(),
-    };
     let filter = AuditFilter {
         before: None,
         ..filter
     };
-    // The first page answers now, so a bad filter is a clear 400 rather than a broken file; the
-    // export's own entry is written after it, so it is not in the file.
-    let first = match audit_service::list(caller.db(), &caller.tenant_id, &filter).await {
-        Ok(first) => page(first),
-        Err(err) => return refuse(err.status(), err.to_string()),
+    let record = ExportRecord {
+        action: "audit.exported",
+        detail: Some(described(&filter)),
     };
-    if let Err(err) = audit_export(&caller, &filter).await {
-        return refuse(err.status(), err.to_string());
-    }
-    csv_download(
-        "audit-log.csv",
-        &HEADER,
-        first,
-        (caller, filter),
-        |(caller, mut filter), cursor| async move {
-            filter.before = Some(cursor);
-            let next = audit_service::list(caller.db(), &caller.tenant_id, &filter)
+    let started = start_export(
+        state,
+        session,
+        meta,
+        Permission::ViewAudit,
+        record,
+        async |caller| {
+            audit_service::list(caller.db(), &caller.tenant_id, &filter)
                 .await
-                .map(page);
-            ((caller, filter), next)
+                .map(page)
         },
-        held,
     )
+    .await;
+    match started {
+        Ok(export) => export.download(
+            "audit-log.csv",
+            &HEADER,
+            filter,
+            |(caller, mut filter), cursor| async move {
+                filter.before = Some(cursor);
+                let next = audit_service::list(caller.db(), &caller.tenant_id, &filter)
+                    .await
+                    .map(page);
+                ((caller, filter), next)
+            },
+        ),
+        Err(refused) => refused,
+    }
 }
 
-async fn audit_export(caller: &Caller, filter: &AuditFilter) -> Result<(), app::error::AppError> {
+/// The filters of an export as its audit entry says them: `actor=…, from=…`, or "everything".
+fn described(filter: &AuditFilter) -> String {
     let described: Vec<String> = [
         ("actor", &filter.actor),
         ("action", &filter.action),
@@ -106,17 +104,9 @@ async fn audit_export(caller: &Caller, filter: &AuditFilter) -> Result<(), app::
             .map(|v| format!("{k}={v}"))
     })
     .collect();
-    let mut tx = caller.db().begin_write().await?;
-    record(
-        &mut tx,
-        &caller.meta,
-        Entry::by(caller, "audit.exported").detail(if described.is_empty() {
-            "everything".to_string()
-        } else {
-            described.join(", ")
-        }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    if described.is_empty() {
+        "everything".to_string()
+    } else {
+        described.join(", ")
+    }
 }

@@ -1,7 +1,9 @@
 //! `GET /transactions.csv?…`: the filtered transactions as CSV, streamed page by page so an
 //! export of any size holds one page in memory. Same filters and scope as the Transactions page.
+//! What every export shares (who may start one, the slot it holds, its audit entry, the streamed
+//! file) lives here too.
 
-use app::error::AppResult;
+use app::error::{AppError, AppResult};
 use app::model::Permission;
 use app::payments::ssr::payments_service;
 use app::payments::types::{format_amount, PaymentView, TransactionQuery, TransactionsView};
@@ -178,7 +180,7 @@ pub struct CsvPage<R> {
 /// `next_page` reads it (from `state` and the cursor the page before gave) while the browser
 /// takes the file. The first page is read before this is called so that a bad filter is a clear
 /// error rather than a broken file; a later error can only end the file early, and is logged.
-pub fn csv_download<S, R, F, Fut>(
+fn csv_download<S, R, F, Fut>(
     filename: &'static str,
     header: &[&str],
     first: CsvPage<R>,
@@ -225,49 +227,122 @@ where
         .into_response()
 }
 
+/// What an export writes in the audit log when it starts: its action and, for a filtered
+/// export, what it was filtered by.
+pub struct ExportRecord {
+    pub action: &'static str,
+    pub detail: Option<String>,
+}
+
+/// An export allowed to start: who asked, the slot they hold and its first page.
+pub struct StartedExport<R> {
+    caller: Caller,
+    held: app::ssr::limits::Held,
+    first: CsvPage<R>,
+}
+
+impl<R: AsRef<[String]> + Send + 'static> StartedExport<R> {
+    /// The export as a CSV download named `filename`: its first page, then each later page as
+    /// `next_page` reads it from the caller, `query` and the cursor the page before gave.
+    pub fn download<Q, F, Fut>(
+        self,
+        filename: &'static str,
+        header: &[&str],
+        query: Q,
+        next_page: F,
+    ) -> Response
+    where
+        Q: Send + 'static,
+        F: FnMut((Caller, Q), String) -> Fut + Send + 'static,
+        Fut: Future<Output = ((Caller, Q), AppResult<CsvPage<R>>)> + Send + 'static,
+    {
+        csv_download(
+            filename,
+            header,
+            self.first,
+            (self.caller, query),
+            next_page,
+            self.held,
+        )
+    }
+}
+
+/// What every CSV export does before its first byte: the caller from the session, refused
+/// without `permission`; one of the caller's export slots; the first page (`first_page`), read
+/// now so that a bad filter is a clear error rather than a broken file; then the audit entry
+/// `audit`, written after that page so the export's own entry is not in an audit export.
+/// `Err` is the answer refusing the export.
+pub async fn start_export<R>(
+    state: AppState,
+    session: Session,
+    meta: Option<Extension<ClientMeta>>,
+    permission: Permission,
+    audit: ExportRecord,
+    first_page: impl AsyncFnOnce(&Caller) -> AppResult<CsvPage<R>>,
+) -> Result<StartedExport<R>, Response> {
+    let meta = meta.map(|Extension(m)| m).unwrap_or_default();
+    let caller = match resolve(state, session, meta).await {
+        Ok(c) if !c.tenant_id.is_empty() && c.can(permission) => c,
+        Ok(_) => return Err(refuse(403, AppError::forbidden().to_string())),
+        Err(err) => return Err(refuse(err.status(), err.to_string())),
+    };
+    let held = hold_export(&caller).map_err(IntoResponse::into_response)?;
+    let first = first_page(&caller)
+        .await
+        .map_err(|err| refuse(err.status(), err.to_string()))?;
+    audit_export(&caller, audit)
+        .await
+        .map_err(|err| refuse(err.status(), err.to_string()))?;
+    Ok(StartedExport {
+        caller,
+        held,
+        first,
+    })
+}
+
+async fn audit_export(caller: &Caller, export: ExportRecord) -> AppResult<()> {
+    let mut entry = Entry::by(caller, export.action);
+    if let Some(detail) = export.detail {
+        entry = entry.detail(detail);
+    }
+    let mut tx = caller.db().begin_write().await?;
+    record(&mut tx, &caller.meta, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn transactions_csv(
     State(state): State<AppState>,
     session: Session,
     meta: Option<Extension<ClientMeta>>,
     Query(query): Query<TransactionQuery>,
 ) -> Response {
-    let meta = meta.map(|Extension(m)| m).unwrap_or_default();
-    let caller = match resolve(state, session, meta).await {
-        Ok(c) if !c.tenant_id.is_empty() && c.can(Permission::View) => c,
-        Ok(_) => return refuse(403, app::error::AppError::forbidden().to_string()),
-        Err(err) => return refuse(err.status(), err.to_string()),
+    let record = ExportRecord {
+        action: "payment.exported",
+        detail: None,
     };
-    let held = match hold_export(&caller) {
-        Ok(held) => held,
-        Err(busy) => return busy.into_response(),
-    };
-    // The first page answers now, so a bad filter is a clear 400 rather than a broken file.
-    let first = match payments_service::list(&caller, &query).await {
-        Ok(view) => page(view),
-        Err(err) => return refuse(err.status(), err.to_string()),
-    };
-    if let Err(err) = audit_export(&caller).await {
-        return refuse(err.status(), err.to_string());
-    }
-    csv_download(
-        "transactions.csv",
-        &HEADER,
-        first,
-        (caller, query),
-        |(caller, mut query), cursor| async move {
-            query.before = Some(cursor);
-            let next = payments_service::list(&caller, &query).await.map(page);
-            ((caller, query), next)
-        },
-        held,
+    let started = start_export(
+        state,
+        session,
+        meta,
+        Permission::View,
+        record,
+        async |caller| payments_service::list(caller, &query).await.map(page),
     )
-}
-
-async fn audit_export(caller: &Caller) -> Result<(), app::error::AppError> {
-    let mut tx = caller.db().begin_write().await?;
-    record(&mut tx, &caller.meta, Entry::by(caller, "payment.exported")).await?;
-    tx.commit().await?;
-    Ok(())
+    .await;
+    match started {
+        Ok(export) => export.download(
+            "transactions.csv",
+            &HEADER,
+            query,
+            |(caller, mut query), cursor| async move {
+                query.before = Some(cursor);
+                let next = payments_service::list(&caller, &query).await.map(page);
+                ((caller, query), next)
+            },
+        ),
+        Err(refused) => refused,
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Server-rendered pages: redirects, statuses and what a person sees before any JavaScript runs.
 
+use crate::harness::fleet::default_connection;
 use crate::harness::members::join;
-use crate::harness::TestServer;
+use crate::harness::{Browser, TestServer};
+use app::members::types::InviteCreated;
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -150,6 +152,152 @@ async fn pages_and_answers_are_compressed_but_live_streams_are_not() {
         .expect("events");
     assert_eq!(stream.status(), StatusCode::OK);
     assert!(stream.headers().get("content-encoding").is_none());
+}
+
+#[tokio::test]
+async fn the_audit_pages_link_keeps_the_filters_on_the_next_page() {
+    let s = TestServer::start().await;
+    // A `+` in the filter must survive the round trip through the link.
+    let owner = s.user("pager+audit@example.com").await;
+    let me = owner.me().await.expect("me");
+    let now = app::ssr::ids::now_ms();
+    // 55 entries the filter keeps, and newer ones it leaves out (another actor, another action).
+    for (i, (actor, action)) in
+        std::iter::repeat_n(("pager+audit@example.com", "reader.relabeled"), 55)
+            .chain(std::iter::repeat_n(
+                ("other@example.com", "reader.relabeled"),
+                3,
+            ))
+            .chain(std::iter::repeat_n(
+                ("pager+audit@example.com", "reader.deleted"),
+                3,
+            ))
+            .enumerate()
+    {
+        sqlx::query(
+            "INSERT INTO audit_log (id, tenant_id, actor_email, action, target_type, target_id, at)
+             VALUES ($1, $2, $3, $4, 'reader', $5, $6)",
+        )
+        .bind(format!("aud_pager_{i:02}"))
+        .bind(&me.tenant.id)
+        .bind(actor)
+        .bind(action)
+        .bind(format!("tmr_{i}"))
+        .bind(now - 100_000 + i as i64)
+        .execute(&s.state.db.pool)
+        .await
+        .expect("audit entry");
+    }
+    let filtered = "/audit?actor=pager%2Baudit%40example%2Ecom&action=reader%2Erelabeled";
+    let first = page(&owner, filtered).await;
+    assert_eq!(first.matches("<code>reader.relabeled</code>").count(), 50);
+    assert!(!first.contains("other@example.com"), "the actor filter");
+    assert!(
+        first.contains(
+            r#"href="/audit.csv?actor=pager%2Baudit%40example%2Ecom&action=reader%2Erelabeled""#
+        ),
+        "the export keeps the filters"
+    );
+    assert!(first.contains(r#"href="/audit" class="button">Newest</a>"#));
+    let older = link(&first, &format!("{filtered}&before=")).expect("a link to older entries");
+    let second = page(&owner, &older).await;
+    assert_eq!(second.matches("<code>reader.relabeled</code>").count(), 5);
+    assert!(
+        !second.contains("other@example.com"),
+        "the actor filter is kept"
+    );
+    assert!(second.contains(r#"value="pager+audit@example.com""#));
+    assert!(link(&second, "/audit?actor=").is_none(), "the last page");
+}
+
+#[tokio::test]
+async fn the_events_pages_link_keeps_the_type_on_the_next_page() {
+    let s = TestServer::start().await;
+    let owner = s.user("pager-events@example.com").await;
+    let me = owner.me().await.expect("me");
+    let connection = default_connection(&owner).await;
+    let now = app::ssr::ids::now_ms();
+    // Applied already, so the webhook queue leaves them alone; the newest are of another type.
+    for i in 0..58 {
+        let kind = if i < 55 {
+            "payment_intent.succeeded"
+        } else {
+            "charge.refunded"
+        };
+        sqlx::query(
+            "INSERT INTO webhook_events (connection_id, id, tenant_id, type, payload, received_at,
+               processed_at, outcome, attempts)
+             VALUES ($1, $2, $3, $4, '{}', $5, $5, 'ignored', 1)",
+        )
+        .bind(&connection)
+        .bind(format!("evt_pager_{i:02}"))
+        .bind(&me.tenant.id)
+        .bind(kind)
+        .bind(now - 100_000 + i)
+        .execute(&s.state.db.pool)
+        .await
+        .expect("event");
+    }
+    // As the link encodes it: every character but letters and digits.
+    let filtered = "/webhook-events?kind=payment%5Fintent%2Esucceeded";
+    let first = page(&owner, filtered).await;
+    assert_eq!(
+        first
+            .matches("<code>payment_intent.succeeded</code>")
+            .count(),
+        50
+    );
+    assert!(!first.contains("charge.refunded"), "the type filter");
+    assert!(first.contains(r#"href="/webhook-events" class="button">Newest</a>"#));
+    let older = link(&first, &format!("{filtered}&before=")).expect("a link to older events");
+    let second = page(&owner, &older).await;
+    assert_eq!(
+        second
+            .matches("<code>payment_intent.succeeded</code>")
+            .count(),
+        5
+    );
+    assert!(
+        !second.contains("charge.refunded"),
+        "the type filter is kept"
+    );
+    assert!(second.contains(r#"value="payment_intent.succeeded""#));
+    assert!(
+        link(&second, "/webhook-events?kind=").is_none(),
+        "the last page"
+    );
+}
+
+#[tokio::test]
+async fn an_invites_sign_up_link_carries_the_address_encoded() {
+    let s = TestServer::start().await;
+    let owner = s.user("inviter@example.com").await;
+    let invite: InviteCreated = owner
+        .ok(
+            "invite_member",
+            &[("email", "new+member@example.com"), ("role", "operator")],
+        )
+        .await;
+    let path = invite.link.trim_start_matches(&s.base).to_string();
+    let html = page(&s.client(), &path).await;
+    assert!(
+        html.contains("&email=new%2Bmember%40example%2Ecom\""),
+        "{html}"
+    );
+}
+
+/// The page at `path`, a 200, with attribute escapes undone so links read as typed.
+async fn page(b: &Browser, path: &str) -> String {
+    let r = b.get(path).await;
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.text().await.expect("html").replace("&amp;", "&")
+}
+
+/// The first link on `html` that starts with `prefix`.
+fn link(html: &str, prefix: &str) -> Option<String> {
+    let start = html.find(&format!(r#"href="{prefix}"#))? + r#"href=""#.len();
+    let len = html[start..].find('"')?;
+    Some(html[start..start + len].to_string())
 }
 
 /// GETs `path` asking for brotli; asserts a 200 that came brotli-encoded and returns its headers

@@ -6,7 +6,7 @@ use crate::auth::ssr::auth_service;
 use crate::error::{AppError, AppResult};
 use crate::ssr::binds::Binds;
 use crate::ssr::caller::Caller;
-use crate::ssr::fleet_scope::member_sees;
+use crate::ssr::fleet_scope::MemberScope;
 use crate::ssr::ids::now_ms;
 use crate::stores::types::{StoreLastPayment, StoreRow, StoresQuery, StoresTotals, StoresView};
 use std::collections::{BTreeMap, HashMap};
@@ -60,8 +60,7 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
     // stays fast however many payments the stores have taken; the CTE is materialised so the
     // probe runs once per store, not once per candidate payment of the join.
     let mut binds = Binds::new();
-    let user = binds.add(caller.principal.id());
-    let sees = member_sees(&user, "m.role", "l.tenant_id", "l.id");
+    let sees = MemberScope::for_caller(caller).clause(&mut binds, "m", "l.tenant_id", "l.id");
     let stores: Vec<Store> = binds
         .query_as(&format!(
             "WITH visible AS MATERIALIZED (
@@ -70,7 +69,7 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
              (SELECT p.id FROM payments p WHERE p.tenant_id = l.tenant_id AND p.location_id = l.id
               ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS last_id
            FROM locations l
-           JOIN memberships m ON m.tenant_id = l.tenant_id AND m.user_id = {user}
+           JOIN memberships m ON m.tenant_id = l.tenant_id
            JOIN tenants t ON t.id = l.tenant_id
            JOIN stripe_connections c ON c.id = l.connection_id
            WHERE {sees})
@@ -270,14 +269,13 @@ pub async fn open_store(caller: &Caller, tenant_id: &str, location_id: &str) -> 
         return Err(AppError::not_found("store"));
     };
     let mut binds = Binds::new();
-    let user = binds.add(caller.principal.id());
     let tenant_param = binds.add(&tenant.id);
     let location_param = binds.add(location_id);
-    let sees = member_sees(&user, "m.role", "l.tenant_id", "l.id");
+    let sees = MemberScope::for_caller(caller).clause(&mut binds, "m", "l.tenant_id", "l.id");
     let visible: Option<String> = binds
         .query_scalar(&format!(
             "SELECT l.id FROM locations l
-         JOIN memberships m ON m.tenant_id = l.tenant_id AND m.user_id = {user}
+         JOIN memberships m ON m.tenant_id = l.tenant_id
          WHERE l.tenant_id = {tenant_param} AND l.id = {location_param} AND {sees}"
         ))
         .fetch_optional(&caller.db().pool)
