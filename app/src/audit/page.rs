@@ -71,15 +71,20 @@ pub fn AuditPage() -> impl IntoView {
                             </div>
                         </form>
                         <AuditTable entries=data.entries/>
-                        {data.next.map(|cursor| {
-                            let back = Some(PagerLink { href: "/audit".into(), text: "Newest", rel: None });
-                            let forward = Some(PagerLink {
+                        {
+                            // "Newest" keeps the filters, and is there on the last page too.
+                            let back = f.before.is_some().then(|| PagerLink {
+                                href: url("/audit", &f).href(),
+                                text: "Newest",
+                                rel: None,
+                            });
+                            let forward = data.next.map(|cursor| PagerLink {
                                 href: url("/audit", &f).with("before", Some(cursor)).href(),
                                 text: "Older entries →",
                                 rel: None,
                             });
-                            view! { <Pager back forward/> }
-                        })}
+                            (back.is_some() || forward.is_some()).then(|| view! { <Pager back forward/> })
+                        }
                     }.into_any(),
                 }
             })}

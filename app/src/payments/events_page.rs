@@ -100,18 +100,21 @@ fn Body(
                         }
                     }).collect_view()}
                 </ul>
-                {view.next.map(|cursor| {
-                    let back = Some(PagerLink { href: "/webhook-events".into(), text: "Newest", rel: None });
-                    let forward = Some(PagerLink {
-                        href: QueryString::new("/webhook-events")
-                            .with("kind", q.kind.as_ref())
-                            .with("before", Some(cursor))
-                            .href(),
+                {
+                    // "Newest" keeps the filter, and is there on the last page too.
+                    let newest = QueryString::new("/webhook-events").with("kind", q.kind.as_ref());
+                    let back = q.before.is_some().then(|| PagerLink {
+                        href: newest.href(),
+                        text: "Newest",
+                        rel: None,
+                    });
+                    let forward = view.next.map(|cursor| PagerLink {
+                        href: newest.clone().with("before", Some(cursor)).href(),
                         text: "Older →",
                         rel: None,
                     });
-                    view! { <Pager back forward/> }
-                })}
+                    (back.is_some() || forward.is_some()).then(|| view! { <Pager back forward/> })
+                }
             }.into_any()
         }}
     }
