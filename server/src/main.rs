@@ -1,7 +1,8 @@
 //! `terminal-fleet`: the command line of the Terminal Fleet server.
 
-use clap::{Parser, Subcommand};
-use server::config::Config;
+use clap::{CommandFactory, Parser, Subcommand};
+use server::config::{Config, ConfigArgs};
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -10,21 +11,22 @@ use std::process::ExitCode;
     version,
     about = "Terminal Fleet: a dashboard and POS backend for Stripe Terminal smart readers.",
     long_about = "Terminal Fleet: a dashboard and POS backend for Stripe Terminal smart readers.\n\n\
-                  Configuration comes from environment variables (and an optional .env file); \
-                  see README.md. With no subcommand, `serve` runs."
+                  Configuration comes from environment variables (and an optional .env file), \
+                  or the matching options; `terminal-fleet serve --help` lists them. \
+                  With no subcommand, `serve` runs."
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Serve the web app, server functions and webhooks (the default). Applies pending
     /// migrations first.
-    Serve,
+    Serve(ConfigArgs),
     /// Apply pending database migrations to DATABASE_URL and exit.
-    Migrate,
+    Migrate(ConfigArgs),
     /// Run the Stripe simulator alone (Terminal, PaymentIntents, refunds, webhooks, Connect),
     /// for SDKs, curl or another Terminal Fleet to talk to. See server/stripe-sim/SIMULATOR.md.
     StripeSim {
@@ -36,7 +38,12 @@ enum Command {
         no_rate_limit: bool,
         /// Listen on a non-loopback address although anyone who reaches it can drive the
         /// credential-less /_sim control API (reset it, take readers offline, inject faults).
-        #[arg(long, env = "FLEET_SIMULATOR_ALLOW_REMOTE_CONTROL")]
+        // The variable takes the spellings it takes for `serve` (1, yes, on, …).
+        #[arg(
+            long,
+            env = "FLEET_SIMULATOR_ALLOW_REMOTE_CONTROL",
+            value_parser = clap::builder::BoolishValueParser::new()
+        )]
         allow_remote_control: bool,
     },
     /// As the platform operator, give an organisation a connected account (Connect), once
@@ -51,12 +58,16 @@ enum Command {
         /// The connection's name (default: the account's business name).
         #[arg(long)]
         name: Option<String>,
+        #[command(flatten)]
+        config: ConfigArgs,
     },
     /// As the platform operator, take a connected account back from the organisation that
     /// holds it; its locations, readers and payments there go with it.
     ReleaseAccount {
         #[arg(long)]
         account: String,
+        #[command(flatten)]
+        config: ConfigArgs,
     },
 }
 
@@ -67,33 +78,62 @@ fn init_tracing() {
     tracing_subscriber::fmt().with_env_filter(filter).init();
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_tracing();
-    if let Some(Command::StripeSim {
-        listen,
-        no_rate_limit,
-        allow_remote_control,
-    }) = &cli.command
-    {
-        return stripe_sim(*listen, *no_rate_limit, *allow_remote_control).await;
+fn main() -> ExitCode {
+    // Before the runtime starts its threads: this changes the process environment, from which
+    // clap then reads the settings.
+    if let Err(err) = server::config::prepare_environment(&Cli::command()) {
+        eprintln!("terminal-fleet: configuration error: {err}");
+        return ExitCode::from(2);
     }
-    let config = match Config::from_env() {
-        Ok(config) => config,
+    let cli = Cli::parse_from(serve_by_default(std::env::args_os().collect()));
+    init_tracing();
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(run(cli.command)),
         Err(err) => {
-            eprintln!("terminal-fleet: configuration error: {err}");
-            return ExitCode::from(2);
+            eprintln!("terminal-fleet: could not start the async runtime: {err}");
+            ExitCode::FAILURE
         }
-    };
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config).await,
-        Command::StripeSim { .. } => ExitCode::SUCCESS,
+    }
+}
+
+/// The arguments with `serve` added when there are none, so a bare `terminal-fleet` serves and
+/// reads serve's settings from the environment.
+fn serve_by_default(mut args: Vec<OsString>) -> Vec<OsString> {
+    if args.len() <= 1 {
+        args.push("serve".into());
+    }
+    args
+}
+
+/// The configuration, or the exit status after saying what to fix.
+fn load(args: ConfigArgs) -> Result<Config, ExitCode> {
+    Config::load(args).map_err(|err| {
+        eprintln!("terminal-fleet: configuration error: {err}");
+        ExitCode::from(2)
+    })
+}
+
+async fn run(command: Command) -> ExitCode {
+    match command {
+        Command::StripeSim {
+            listen,
+            no_rate_limit,
+            allow_remote_control,
+        } => stripe_sim(listen, no_rate_limit, allow_remote_control).await,
+        Command::Serve(args) => match load(args) {
+            Ok(config) => serve(config).await,
+            Err(code) => code,
+        },
         Command::AssignAccount {
             organisation,
             account,
             name,
+            config,
         } => {
+            let config = match load(config) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
             operator(&config, |state| async move {
                 let id = app::connections::ssr::connected_accounts::assign(
                     &state,
@@ -106,7 +146,11 @@ async fn main() -> ExitCode {
             })
             .await
         }
-        Command::ReleaseAccount { account } => {
+        Command::ReleaseAccount { account, config } => {
+            let config = match load(config) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
             operator(&config, |state| async move {
                 let held =
                     app::connections::ssr::connected_accounts::release(&state, account.trim())
@@ -120,16 +164,22 @@ async fn main() -> ExitCode {
             })
             .await
         }
-        Command::Migrate => match server::router::open_database(&config).await {
-            Ok(_) => {
-                println!("Migrations applied.");
-                ExitCode::SUCCESS
+        Command::Migrate(args) => {
+            let config = match load(args) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            match server::router::open_database(&config).await {
+                Ok(_) => {
+                    println!("Migrations applied.");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("terminal-fleet: {err}");
+                    ExitCode::FAILURE
+                }
             }
-            Err(err) => {
-                eprintln!("terminal-fleet: {err}");
-                ExitCode::FAILURE
-            }
-        },
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use axum::extract::FromRef;
 use axum::http::{header, HeaderValue};
 use axum::routing::get;
 use axum::Router;
+use leptos::config::errors::LeptosConfigError;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -50,6 +51,8 @@ pub enum StartError {
     Hashing(std::io::Error),
     #[error("could not build the Stripe client: {0}")]
     Stripe(#[from] fleet_stripe::StripeError),
+    #[error("the LEPTOS_… settings are invalid: {0}")]
+    Leptos(#[from] LeptosConfigError),
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -57,31 +60,17 @@ pub enum StartError {
     },
 }
 
-/// Leptos' options: from cargo-leptos' environment when it runs us, else the defaults of a
-/// release build run from the repository root.
-pub fn leptos_options(listen: SocketAddr) -> LeptosOptions {
-    let env_or =
-        |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_string());
-    let hash_file = env_or("LEPTOS_HASH_FILE_NAME", "hash.txt");
-    LeptosOptions::builder()
-        .output_name(env_or("LEPTOS_OUTPUT_NAME", "terminal-fleet"))
-        .site_root(env_or("LEPTOS_SITE_ROOT", "target/site"))
-        .site_pkg_dir(env_or("LEPTOS_SITE_PKG_DIR", "pkg"))
-        .site_addr(listen)
-        .reload_port(
-            std::env::var("LEPTOS_RELOAD_PORT")
-                .ok()
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(3001),
-        )
-        .hash_files(
-            std::env::var("LEPTOS_HASH_FILES")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| crate::assets::hash_file_path(&hash_file).exists()),
-        )
-        .hash_file(Arc::from(hash_file))
-        .build()
+/// Leptos' options: read by Leptos from cargo-leptos' variables (`LEPTOS_SITE_ROOT`, …) when it
+/// runs us, else the defaults of a release build run from the repository root.
+pub fn leptos_options(listen: SocketAddr) -> Result<LeptosOptions, LeptosConfigError> {
+    let mut options = leptos::config::get_configuration(None)?.leptos_options;
+    options.site_addr = listen;
+    // Leptos' default is off; a release binary run without cargo-leptos finds the names of its
+    // hashed files beside it, and must use them or ask for files that do not exist.
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        options.hash_files = crate::assets::hash_file_path(&options.hash_file).exists();
+    }
+    Ok(options)
 }
 
 /// Connects to the database and applies pending migrations.
@@ -126,8 +115,8 @@ fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
 }
 
 /// The whole HTTP application.
-pub fn build_router(config: &Config, state: AppState) -> Router {
-    let leptos = leptos_options(config.listen);
+pub fn build_router(config: &Config, state: AppState) -> Result<Router, StartError> {
+    let leptos = leptos_options(config.listen)?;
     let routes = page_routes();
     let server_state = ServerState {
         leptos: leptos.clone(),
@@ -159,7 +148,7 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .with_state(state.db.clone());
 
-    Router::new()
+    let router = Router::new()
         .leptos_routes_with_context(
             &server_state,
             routes,
@@ -266,7 +255,8 @@ pub fn build_router(config: &Config, state: AppState) -> Router {
                 .br(true)
                 .gzip(true)
                 .quality(CompressionLevel::Precise(4)),
-        )
+        );
+    Ok(router)
 }
 
 /// A server that is listening, with the address it got (tests bind port 0).
@@ -355,7 +345,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         }),
         ..state
     };
-    let router = build_router(&config, state.clone());
+    let router = build_router(&config, state.clone())?;
     housekeeping::spawn(db);
     let queue = crate::tasks::webhook_queue::spawn(state.clone());
     let sync = config

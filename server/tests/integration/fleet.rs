@@ -17,7 +17,7 @@ use app::connections::types::ConnectionsView;
 use app::fleet::types::{LocationDetail, LocationsView, OverviewView};
 use reqwest::StatusCode;
 use serde_json::json;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn locations_and_readers_go_to_stripe_first_and_follow_its_answer() {
@@ -295,21 +295,29 @@ async fn the_sync_backs_off_when_stripe_answers_429() {
     let account = account_of_connection(&s, &connection).await;
     let stats = s.running.sync.as_ref().expect("sync runs").stats.clone();
     eventually("first syncs", 10, || async { stats.get(&stats.syncs) >= 2 }).await;
+    // Read before the fault, so that every 429 counted from here is one of the fault's, and each
+    // comes after `faulted`.
+    let limited_before = stats.get(&stats.rate_limited);
+    let faulted = Instant::now();
     sim(
         &s,
         "/_sim/faults",
         json!({"status": 429, "rate": 1.0, "account": account, "path_prefix": "/v1/terminal/readers", "method": "GET"}),
     )
     .await;
-    let limited_before = stats.get(&stats.rate_limited);
-    // The sleep is what is measured: how many attempts the sync makes in a stretch of time.
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    let limited = stats.get(&stats.rate_limited) - limited_before;
-    // At the 250 ms interval 16 attempts would fit in 4 s; backing off (0.5, 1, 2 s … with
-    // jitter) allows at most 5.
+    let attempts = 4;
+    eventually("four rate-limited attempts", 20, || async {
+        stats.get(&stats.rate_limited) - limited_before >= attempts
+    })
+    .await;
+    // Between the first attempt and the fourth the sync waited at least half of each doubled
+    // back-off (0.5, 1, 2 s, less up to half for jitter): 1.75 s. At its 250 ms interval,
+    // without backing off, the four would have come within about a second. Seeing the fourth
+    // late only lengthens `took`, so the bound needs no margin.
+    let took = faulted.elapsed();
     assert!(
-        (1..=5).contains(&limited),
-        "{limited} rate-limited attempts in 4 s"
+        took >= Duration::from_millis(250 + 500 + 1000),
+        "{attempts} rate-limited attempts came within {took:?}"
     );
     let view: ConnectionsView = owner.ok("list_connections", &[]).await;
     assert!(

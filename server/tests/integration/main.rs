@@ -15,6 +15,7 @@ mod members;
 mod pages;
 mod payments;
 mod pos_api;
+mod settings;
 mod sign_in_cost;
 mod stores;
 mod stripe;

@@ -17,10 +17,12 @@ pub async fn run(
     let running = start(database_url, data_dir, false).await?;
     let (cookie, tenant) = signed_in_user(&running, "first-load@example.com").await?;
     seed_readers(&running, &tenant, readers).await?;
-    let site = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
-    if !std::path::Path::new(&site).join("pkg").exists() {
+    let options = server::router::leptos_options(running.addr).map_err(setup)?;
+    let pkg = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+    if !pkg.exists() {
         return Err(setup(format!(
-            "no built site at {site}/pkg: run `cargo leptos build --release --precompress` first"
+            "no built site at {}: run `cargo leptos build --release --precompress` first",
+            pkg.display()
         )));
     }
     println!("First load ({readers} readers on /readers), Chromium, served by this build:");

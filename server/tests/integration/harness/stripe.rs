@@ -17,6 +17,17 @@ pub async fn sim(s: &TestServer, path: &str, body: Value) -> Value {
     r.json().await.unwrap_or(Value::Null)
 }
 
+/// A simulator of its own on a free port, e.g. without Stripe's rate limits for a test that
+/// a server reaches through `simulator_url`; returns its base URL.
+pub async fn start_simulator(config: fleet_stripe_sim::SimConfig) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(fleet_stripe_sim::Simulator::new(config).serve(listener));
+    url
+}
+
 /// Sets a simulated reader `offline`, `online`, `busy` or `idle` at Stripe.
 pub async fn set_reader_state(s: &TestServer, reader: &str, state: &str) {
     sim(

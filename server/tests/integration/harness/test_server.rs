@@ -239,12 +239,5 @@ pub async fn test_config(database_url: String, data_dir: std::path::PathBuf) -> 
 
 /// A simulator playing api.stripe.com for tenants' own keys.
 async fn stand_in_stripe() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(
-        fleet_stripe_sim::Simulator::new(fleet_stripe_sim::SimConfig::default()).serve(listener),
-    );
-    url
+    super::stripe::start_simulator(fleet_stripe_sim::SimConfig::default()).await
 }
