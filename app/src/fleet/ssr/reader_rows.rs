@@ -369,7 +369,7 @@ async fn write(
     let observed_at = action_at.unwrap_or(now);
     match existing {
         None => {
-            sqlx::query(
+            let inserted = sqlx::query(
                 "INSERT INTO readers (connection_id, id, tenant_id, label, location_id, device_type,
                  serial_number, sw_version, ip_address, status, last_seen_at, status_since,
                  action_type, action_status, action_detail, alert_since, synced_at,
@@ -397,6 +397,11 @@ async fn write(
             .bind(observed_at)
             .execute(&mut *conn)
             .await?;
+            // Two writers that both found no row (our call and the sync, say) both insert; the
+            // one the database turned away must not record the reader's first status again.
+            if inserted.rows_affected() == 0 {
+                return Ok(());
+            }
             record_status(conn, tenant_id, &fresh.id, &fresh.status, now).await?;
             applied.created = true;
             applied.changed = true;
