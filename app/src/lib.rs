@@ -11,6 +11,7 @@ pub mod components;
 pub mod connections;
 pub mod error;
 pub mod fleet;
+pub mod frame;
 pub mod groups;
 pub mod live;
 pub mod members;
@@ -21,6 +22,7 @@ pub mod shell;
 pub mod stores;
 pub mod support;
 pub mod time_fmt;
+pub mod topic;
 pub mod validate;
 
 #[cfg(feature = "ssr")]

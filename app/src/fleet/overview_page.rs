@@ -2,9 +2,9 @@ use super::api::fleet_overview;
 use super::types::OverviewView;
 use super::widgets::Counts;
 use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
-use crate::live::Topic;
 use crate::payments::api::StartTestCharge;
 use crate::time_fmt::ago;
+use crate::topic::Topic;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

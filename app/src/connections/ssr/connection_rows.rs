@@ -4,7 +4,6 @@
 
 use crate::error::{AppError, AppResult};
 use crate::fleet::ssr::sync;
-use crate::live::Topic;
 use crate::model::ConnectionKind;
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::caller::Caller;
@@ -12,6 +11,7 @@ use crate::ssr::ids::{new_id, now_ms};
 use crate::ssr::secrets;
 use crate::ssr::state::AppState;
 use crate::ssr::stripe_access::{self, from_stripe, purpose, Asked};
+use crate::topic::Topic;
 use fleet_stripe::params::CreateWebhookEndpoint;
 use fleet_stripe::{Account, Credentials, IdempotencyKey};
 

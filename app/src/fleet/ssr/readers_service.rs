@@ -7,7 +7,6 @@ use crate::error::{quote, AppError, AppResult};
 use crate::fleet::types::{
     ReaderDetail, ReaderQuery, ReaderView, ReadersView, StatusChange, READERS_PER_PAGE,
 };
-use crate::live::Topic;
 use crate::model::Permission;
 use crate::payments::ssr::payments_service;
 use crate::ssr::audit::{record, Entry};
@@ -16,6 +15,7 @@ use crate::ssr::caller::Caller;
 use crate::ssr::fleet_scope::{escape_like, LocationScope};
 use crate::ssr::ids::{new_id, now_ms};
 use crate::ssr::stripe_access::{self, from_stripe, Access, Asked};
+use crate::topic::Topic;
 use fleet_stripe::params::{CreateReader, UpdateReader};
 use fleet_stripe::{IdempotencyKey, Reader};
 

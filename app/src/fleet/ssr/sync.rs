@@ -5,13 +5,13 @@
 
 use super::reader_rows::{self, Mirror, MIRROR_COLUMNS};
 use crate::error::AppError;
-use crate::live::Topic;
 use crate::payments::ssr::payment_doubts;
 use crate::payments::ssr::payment_rows;
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::ids::now_ms;
 use crate::ssr::state::AppState;
 use crate::ssr::stripe_access::{self, Access};
+use crate::topic::Topic;
 use fleet_stripe::params::{ListParams, ListReaders};
 use fleet_stripe::{Location, StripeClient, StripeError};
 use futures::TryStreamExt;
