@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod components;
 pub mod connections;
+pub mod dashboard;
 pub mod error;
 pub mod fleet;
 pub mod frame;
