@@ -9,8 +9,10 @@ pub mod audit;
 pub mod auth;
 pub mod components;
 pub mod connections;
+pub mod dashboard;
 pub mod error;
 pub mod fleet;
+pub mod frame;
 pub mod groups;
 pub mod live;
 pub mod members;
@@ -21,6 +23,7 @@ pub mod shell;
 pub mod stores;
 pub mod support;
 pub mod time_fmt;
+pub mod topic;
 pub mod validate;
 
 #[cfg(feature = "ssr")]

@@ -1,53 +1,8 @@
-//! Live updates: what the server pushes over Server-Sent Events, and the browser side that
-//! listens and shows a "live" / "reconnecting" indicator.
+//! Live updates in the browser: listening to what the server pushes over Server-Sent Events
+//! (the messages themselves are in `topic.rs`) and the "live" / "reconnecting" indicator.
 
+use crate::topic::{LiveMessage, Topic};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// What a live message is about. The bus publishes it and pages listen for it; on the wire
-/// (SSE, NOTIFY) it is the lowercase word, e.g. `readers`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Topic {
-    Readers,
-    Payments,
-    Locations,
-    Connections,
-    Members,
-    /// Webhook events (a reapplied event), for the Events page.
-    Events,
-    /// Messages were missed (the stream lagged or reconnected): refetch everything shown.
-    Resync,
-    /// A user's sessions may grant something else now (signed out, password changed, removed,
-    /// new role, support ended, another organisation chosen): every instance re-checks that
-    /// user's open streams at once. Addressed to no tenant, so never forwarded to a browser.
-    Session,
-}
-
-impl Topic {
-    /// The wire word, as serialised.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Topic::Readers => "readers",
-            Topic::Payments => "payments",
-            Topic::Locations => "locations",
-            Topic::Connections => "connections",
-            Topic::Members => "members",
-            Topic::Events => "events",
-            Topic::Resync => "resync",
-            Topic::Session => "session",
-        }
-    }
-}
-
-/// One change pushed to the browsers of a tenant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LiveMessage {
-    /// What changed.
-    pub topic: Topic,
-    /// The changed object's id, when there is one.
-    pub id: Option<String>,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LiveStatus {
@@ -98,7 +53,10 @@ pub fn provide_live_at(url: &'static str) -> Live {
     #[cfg(feature = "hydrate")]
     {
         // What this page shows, to tell a stale page from a stream that only needs reopening.
-        let shown = Shown(use_context::<crate::components::layout::CurrentUser>());
+        let shown = Shown {
+            user: use_context::<crate::components::current_user::CurrentUser>(),
+            ask: use_context::<crate::components::current_user::AskCurrentUser>(),
+        };
         session::watch_leaving();
         connect(live, url, shown, Owner::current());
     }
@@ -107,28 +65,21 @@ pub fn provide_live_at(url: &'static str) -> Live {
     live
 }
 
-/// Loads `path` as a new page. For actions that change the session's organisation: a client-side
-/// navigation would keep the old header, role and live stream around the new organisation's data.
-pub fn load_afresh(path: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = window().location().assign(path);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = path;
-}
-
 /// The user the page was rendered for, whose organisation and role tell a stale page.
 #[cfg(feature = "hydrate")]
 #[derive(Clone, Copy)]
-struct Shown(Option<crate::components::layout::CurrentUser>);
+struct Shown {
+    user: Option<crate::components::current_user::CurrentUser>,
+    /// How to ask the server who the session is now, from the frame (the auth feature's).
+    ask: Option<crate::components::current_user::AskCurrentUser>,
+}
 
 #[cfg(feature = "hydrate")]
 impl Shown {
     /// The organisation and role on screen; read when asked, as the page loads the user
     /// after its stream opens.
     fn now(self) -> Option<(String, crate::model::Role)> {
-        let me = self.0?.0.try_get_untracked()??.ok().flatten()?;
+        let me = self.user?.0.try_get_untracked()??.ok().flatten()?;
         Some((me.tenant.id, me.tenant.role))
     }
 }
@@ -185,6 +136,7 @@ fn connect(live: Live, url: &'static str, shown: Shown, owner: Option<Owner>) {
 #[cfg(feature = "hydrate")]
 mod session {
     use super::{connect, Live, LiveMessage, Shown, Topic};
+    use crate::components::current_user::AskCurrentUser;
     use leptos::prelude::*;
     use std::cell::Cell;
     use std::time::Duration;
@@ -227,14 +179,17 @@ mod session {
                     return;
                 }
                 leptos::task::spawn_local(async move {
-                    let current = crate::auth::current_user().await;
-                    let same = match &current {
-                        Ok(Some(me)) => shown
-                            .now()
-                            .is_some_and(|(id, role)| me.tenant.id == id && me.tenant.role == role),
-                        Ok(None) => false,
-                        // Unreachable server: reopen, and let the stream's own retries cope.
-                        Err(_) => true,
+                    let same = match shown.ask {
+                        Some(AskCurrentUser(ask)) => match ask().await {
+                            Ok(Some(me)) => shown.now().is_some_and(|(id, role)| {
+                                me.tenant.id == id && me.tenant.role == role
+                            }),
+                            Ok(None) => false,
+                            // Unreachable server: reopen, and let the stream's own retries cope.
+                            Err(_) => true,
+                        },
+                        // Nobody to ask (no frame around the page): reopen, as if unreachable.
+                        None => true,
                     };
                     if same {
                         // Whatever happened while no stream was open is refetched.

@@ -2,9 +2,10 @@
 
 use crate::audit::AuditPage;
 use crate::auth::{LoginPage, SettingsPage, SignupPage};
-use crate::components::layout::Frame;
 use crate::connections::StripeSettingsPage;
-use crate::fleet::{LocationPage, LocationsPage, OverviewPage, ReaderPage, ReadersPage};
+use crate::dashboard::{OverviewPage, ReaderPage};
+use crate::fleet::{LocationPage, LocationsPage, ReadersPage};
+use crate::frame::Frame;
 use crate::members::{InvitePage, MembersPage};
 use crate::pages::{ForbiddenPage, NotFound};
 use crate::payments::{EventsPage, TransactionPage, TransactionsPage};

@@ -1,6 +1,7 @@
 use super::api::{current_user, ChangePassword, CreateTenant, RenameTenant, SignIn, SignUp};
+use crate::components::current_user::CurrentUser;
 use crate::components::feedback::{field_error, ActionError, Loading};
-use crate::components::layout::CurrentUser;
+use crate::components::url::load_afresh;
 use crate::validate::MIN_PASSWORD_CHARS;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -116,7 +117,7 @@ pub fn SettingsPage() -> impl IntoView {
     let done = move || matches!(action.value().get(), Some(Ok(())));
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(()))) {
-            crate::live::load_afresh("/");
+            load_afresh("/");
         }
     });
     view! {

@@ -1,4 +1,4 @@
+pub mod current_user;
 pub mod feedback;
-pub mod layout;
 pub mod list;
 pub mod url;

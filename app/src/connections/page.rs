@@ -5,10 +5,10 @@ use super::api::{
 };
 use super::types::{ConnectionView, ConnectionsView};
 use crate::components::feedback::{field_error, ActionError, EmptyState, ErrorView, Loading};
-use crate::live::Topic;
 use crate::model::ConnectionKind;
 use crate::time_fmt::datetime;
 use crate::time_fmt::datetime_seconds;
+use crate::topic::Topic;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -6,9 +6,7 @@
 // ActionForm posts them), so it has more than clippy's default of seven.
 #![allow(clippy::too_many_arguments)]
 
-use super::types::{
-    LocationDetail, LocationsView, OverviewView, ReaderDetail, ReaderQuery, ReadersView,
-};
+use super::types::{LocationDetail, LocationsView, ReaderQuery, ReadersView};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -16,7 +14,7 @@ use leptos::prelude::*;
 use crate::model::Permission;
 #[cfg(feature = "ssr")]
 use {
-    super::ssr::{locations_service, overview_service, readers_service},
+    super::ssr::{locations_service, readers_service},
     crate::ssr::require,
 };
 
@@ -130,12 +128,6 @@ pub async fn list_readers(#[server(default)] query: ReaderQuery) -> Result<Reade
     readers_service::list(&c, &query).await
 }
 
-#[server(prefix = "/sf", endpoint = "reader_detail")]
-pub async fn load_reader(id: String) -> Result<ReaderDetail, AppError> {
-    let c = require(Permission::View).await?;
-    readers_service::detail(&c, &id).await
-}
-
 #[server(prefix = "/sf", endpoint = "register_reader")]
 pub async fn register_reader(
     location: String,
@@ -164,10 +156,4 @@ pub async fn delete_reader(id: String) -> Result<(), AppError> {
 pub async fn cancel_reader_action(id: String) -> Result<(), AppError> {
     let c = require(Permission::Charge).await?;
     readers_service::cancel_action(&c, &id).await
-}
-
-#[server(prefix = "/sf", endpoint = "fleet_overview")]
-pub async fn fleet_overview() -> Result<OverviewView, AppError> {
-    let c = require(Permission::View).await?;
-    overview_service::overview(&c).await
 }

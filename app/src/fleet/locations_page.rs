@@ -4,7 +4,7 @@ use super::types::{AddressView, LocationsView};
 use super::widgets::Counts;
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
 use crate::error::AppError;
-use crate::live::Topic;
+use crate::topic::Topic;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

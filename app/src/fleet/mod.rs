@@ -1,19 +1,17 @@
-//! The fleet: locations, readers and their live status, and the overview.
+//! The fleet: locations, readers and their live status. It knows nothing of payments (a payment
+//! happens on a reader, so `payments` depends on the fleet); the pages that show both are in
+//! `dashboard`.
 
 pub mod address;
 pub mod api;
 mod location_page;
 mod locations_page;
-mod overview_page;
-mod reader_page;
 mod readers_page;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod types;
-mod widgets;
+pub mod widgets;
 
 pub use location_page::LocationPage;
 pub use locations_page::LocationsPage;
-pub use overview_page::OverviewPage;
-pub use reader_page::ReaderPage;
 pub use readers_page::ReadersPage;

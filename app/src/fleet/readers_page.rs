@@ -6,8 +6,8 @@ use crate::components::list::{
     plural, use_list_query, EmptyList, FiltersForm, ListTable, Pager, PagerLink, QueryString,
     ResultCount, Sorting,
 };
-use crate::live::Topic;
 use crate::time_fmt::ago;
+use crate::topic::Topic;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -3,7 +3,7 @@ use super::api::{
 };
 use super::types::{StoreGroupView, StoreGroupsView};
 use crate::components::feedback::{field_error, ActionError, EmptyState, ErrorView, Loading};
-use crate::live::Topic;
+use crate::topic::Topic;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

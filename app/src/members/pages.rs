@@ -5,9 +5,9 @@ use super::api::{
 use super::types::{Member, MembersView};
 use crate::components::feedback::{ActionError, ErrorView, Loading};
 use crate::components::url::urlencode;
-use crate::live::Topic;
 use crate::model::Role;
 use crate::time_fmt::datetime;
+use crate::topic::Topic;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;

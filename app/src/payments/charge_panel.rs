@@ -2,22 +2,33 @@
 
 use super::api::{PresentTestCard, StartTestCharge};
 use super::types::{PaymentView, CURRENCIES};
-use crate::fleet::types::ReaderDetail;
 use crate::time_fmt::ago;
 use leptos::prelude::*;
 
+/// What the charge panels need to know of a reader and its account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeTarget {
+    pub reader_id: String,
+    pub online: bool,
+    /// The reader is collecting a card for a PaymentIntent, so a test card can be presented.
+    pub waiting_for_card: bool,
+    /// On the simulator, where test cards complete a charge and no real money moves.
+    pub simulated: bool,
+    /// The page's operation id (double clicks reuse it).
+    pub op: String,
+    /// The account's currency, preselected.
+    pub currency: String,
+    /// Stripe's test cards (number, what it does); empty on real readers.
+    pub test_cards: Vec<(String, String)>,
+}
+
 #[component]
 pub fn ChargePanel(
-    detail: ReaderDetail,
+    target: ChargeTarget,
     charge: ServerAction<StartTestCharge>,
     present: ServerAction<PresentTestCard>,
 ) -> impl IntoView {
-    let reader = detail.reader.clone();
-    let waiting = reader.busy()
-        && reader
-            .action
-            .as_ref()
-            .is_some_and(|a| a.kind == "process_payment_intent");
+    let waiting = target.waiting_for_card;
     let charge_error = move || {
         charge
             .value()
@@ -33,17 +44,18 @@ pub fn ChargePanel(
             .map(|e| e.to_string())
     };
     let (rid, rid2, op, op2) = (
-        reader.id.clone(),
-        reader.id.clone(),
-        detail.op.clone(),
-        detail.op.clone(),
+        target.reader_id.clone(),
+        target.reader_id,
+        target.op.clone(),
+        target.op,
     );
-    let currency = detail.currency.clone();
-    let cards = detail.test_cards.clone();
+    let currency = target.currency;
+    let cards = target.test_cards;
+    let online = target.online;
     view! {
         <section class="panel" aria-labelledby="test-charge">
             <h2 id="test-charge">"Test charge"</h2>
-            <p class="help">{if detail.simulated {
+            <p class="help">{if target.simulated {
                 "Creates an in-person PaymentIntent and sends it to this reader; present a test card below to complete it. No real money moves."
             } else {
                 "Creates an in-person PaymentIntent and sends it to this reader: tap or insert a card on the reader to complete it."
@@ -76,10 +88,10 @@ pub fn ChargePanel(
                     </select>
                 </div>
                 <div class="field end">
-                    <button type="submit" class="button primary" disabled=!reader.online>"Charge on this reader"</button>
+                    <button type="submit" class="button primary" disabled=!online>"Charge on this reader"</button>
                 </div>
             </ActionForm>
-            {(!reader.online).then(|| view! { <p class="help">"The reader is offline: bring it back online to charge."</p> })}
+            {(!online).then(|| view! { <p class="help">"The reader is offline: bring it back online to charge."</p> })}
         </section>
         {(!cards.is_empty()).then(|| view! {
             <section class="panel" aria-labelledby="present-card">

@@ -2,8 +2,8 @@ use super::api::{list_webhook_events, ReapplyWebhookEvent};
 use super::types::{EventsQuery, EventsView};
 use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
 use crate::components::list::{plural, use_list_query, Pager, PagerLink, QueryString};
-use crate::live::Topic;
 use crate::time_fmt::datetime_seconds;
+use crate::topic::Topic;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

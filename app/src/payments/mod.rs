@@ -12,7 +12,7 @@ mod transaction_page;
 mod transactions_page;
 pub mod types;
 
-pub use charge_panel::{ChargePanel, PaymentList};
+pub use charge_panel::{ChargePanel, ChargeTarget, PaymentList};
 pub use events_page::EventsPage;
 pub use transaction_page::TransactionPage;
 pub use transactions_page::TransactionsPage;

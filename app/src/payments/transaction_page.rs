@@ -1,8 +1,8 @@
 use super::api::{load_payment, CancelPayment, CapturePayment, RefundPayment};
 use super::types::{format_amount, PaymentDetail};
 use crate::components::feedback::{ActionError, ErrorView, Loading};
-use crate::live::Topic;
 use crate::time_fmt::{ago, datetime_seconds};
+use crate::topic::Topic;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;

@@ -4,8 +4,8 @@ use crate::components::feedback::{ErrorView, Loading};
 use crate::components::list::{
     plural, use_list_query, EmptyList, FiltersForm, ListTable, Pager, PagerLink, QueryString,
 };
-use crate::live::Topic;
 use crate::time_fmt::datetime;
+use crate::topic::Topic;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -3,7 +3,7 @@
 //! every publish goes through NOTIFY and each instance rebroadcasts what it hears, so browsers
 //! connected to any instance see changes made on any other.
 
-use crate::live::{LiveMessage, Topic};
+use crate::topic::{LiveMessage, Topic};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyPool;
 use tokio::sync::broadcast;

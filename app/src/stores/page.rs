@@ -4,9 +4,9 @@ use crate::components::feedback::{ErrorView, Loading};
 use crate::components::list::{
     plural, use_list_query, EmptyList, FiltersForm, ListTable, QueryString, ResultCount, Sorting,
 };
-use crate::live::Topic;
 use crate::payments::types::format_amount;
 use crate::time_fmt::ago;
+use crate::topic::Topic;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

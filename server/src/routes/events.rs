@@ -7,11 +7,11 @@
 //! shows, so header, data and stream stay on one organisation.
 
 use super::stream_watch::{Standing, StreamWatch, Ticket};
-use app::live::{LiveMessage, Topic};
 use app::model::Role;
 use app::ssr::bus::Envelope;
 use app::ssr::caller::resolve;
 use app::ssr::{AppState, ClientMeta};
+use app::topic::{LiveMessage, Topic};
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};

@@ -5,6 +5,7 @@
 
 use app::fleet::ssr::sync::{self, SyncError, SyncReport};
 use app::model::ConnectionKind;
+use app::payments::ssr::reconcile::ReconcilePayments;
 use app::ssr::ids::new_id;
 use app::ssr::stripe_access::{self, SealedConnection, SEALED_COLUMNS};
 use app::ssr::AppState;
@@ -264,7 +265,15 @@ impl Job {
             )));
         };
         let started = std::time::Instant::now();
-        match sync::sync_connection(&self.state, &access, &client, self.with_locations).await {
+        match sync::sync_connection(
+            &self.state,
+            &access,
+            &client,
+            self.with_locations,
+            &ReconcilePayments,
+        )
+        .await
+        {
             Ok(report) => Outcome::Synced(report, started.elapsed()),
             Err(err) => {
                 sync::record_failure(&self.state, &row.id, &err).await;

@@ -469,7 +469,7 @@ async fn tenant_a_cannot_read_or_change_tenant_b() {
         transactions.payments.is_empty(),
         "A sees none of B's payments"
     );
-    let overview: app::fleet::types::OverviewView = a.ok("fleet_overview", &[]).await;
+    let overview: app::dashboard::types::OverviewView = a.ok("fleet_overview", &[]).await;
     assert_eq!(overview.totals.total(), 0);
     let keys: app::api_keys::types::ApiKeysView = a.ok("list_api_keys", &[]).await;
     assert!(keys.keys.is_empty(), "A sees none of B's API keys");

@@ -4,8 +4,8 @@
 use crate::harness::members::{join, support_in};
 use crate::harness::wait::eventually;
 use crate::harness::{on_postgres, Browser, EventStream, Said, TestServer, PASSWORD};
-use app::live::Topic;
 use app::members::types::InviteCreated;
+use app::topic::Topic;
 use std::time::{Duration, Instant};
 
 #[tokio::test]

@@ -198,7 +198,10 @@ async fn the_audit_pages_link_keeps_the_filters_on_the_next_page() {
         ),
         "the export keeps the filters"
     );
-    assert!(!first.contains(">Newest</a>"), "the first page is the newest");
+    assert!(
+        !first.contains(">Newest</a>"),
+        "the first page is the newest"
+    );
     let older = link(&first, &format!("{filtered}&before=")).expect("a link to older entries");
     let second = page(&owner, &older).await;
     assert_eq!(second.matches("<code>reader.relabeled</code>").count(), 5);
@@ -255,7 +258,10 @@ async fn the_events_pages_link_keeps_the_type_on_the_next_page() {
         50
     );
     assert!(!first.contains("charge.refunded"), "the type filter");
-    assert!(!first.contains(">Newest</a>"), "the first page is the newest");
+    assert!(
+        !first.contains(">Newest</a>"),
+        "the first page is the newest"
+    );
     let older = link(&first, &format!("{filtered}&before=")).expect("a link to older events");
     let second = page(&owner, &older).await;
     assert_eq!(

@@ -238,7 +238,7 @@ async fn csv_exports_neutralise_formulas_from_outsiders() {
     let connection = default_connection(&owner).await;
     let location = create_location(&owner, &connection, "@SUM(1+1)").await;
     let reader = register(&owner, &location, "simulated-wpe", "+cmd|' /C calc'!A0").await;
-    let detail: app::fleet::types::ReaderDetail =
+    let detail: app::dashboard::types::ReaderDetail =
         owner.ok("reader_detail", &[("id", &reader)]).await;
     let pi = charge(&owner, &reader, "5", "automatic", &detail.op).await;
     present(&owner, &reader, "4242424242424242", &detail.op).await;

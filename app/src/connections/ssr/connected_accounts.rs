@@ -12,13 +12,13 @@
 
 use super::connection_rows::{self, clean_name, insert, owned, NewConnection};
 use crate::error::{AppError, AppResult};
-use crate::live::Topic;
 use crate::model::ConnectionKind;
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::caller::{Caller, Principal};
 use crate::ssr::ids::{new_id, new_token, now_ms};
 use crate::ssr::state::AppState;
 use crate::ssr::stripe_access::{self, from_stripe, Asked};
+use crate::topic::Topic;
 use fleet_stripe::params::{AccountProfile, CreateAccount, CreateAccountLink};
 use fleet_stripe::{Account, Credentials, IdempotencyKey, SecretKey};
 

@@ -4,14 +4,15 @@
 
 use crate::error::{AppError, AppResult};
 use crate::fleet::ssr::sync;
-use crate::live::Topic;
 use crate::model::ConnectionKind;
+use crate::payments::ssr::reconcile::ReconcilePayments;
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::caller::Caller;
 use crate::ssr::ids::{new_id, now_ms};
 use crate::ssr::secrets;
 use crate::ssr::state::AppState;
 use crate::ssr::stripe_access::{self, from_stripe, purpose, Asked};
+use crate::topic::Topic;
 use fleet_stripe::params::CreateWebhookEndpoint;
 use fleet_stripe::{Account, Credentials, IdempotencyKey};
 
@@ -173,7 +174,7 @@ pub(super) async fn insert(
         .await;
     // The account's existing locations and readers appear at once; a failure here is not the
     // connection's: the sync task retries on its own schedule.
-    if let Err(err) = sync::import(state, tenant_id, &id).await {
+    if let Err(err) = sync::import(state, tenant_id, &id, &ReconcilePayments).await {
         tracing::warn!(connection = %id, error = %err, "first import failed; the sync task will retry");
     }
     Ok(id)

@@ -5,7 +5,6 @@ use super::connected_accounts;
 use super::connection_rows::{self, clean_name, insert, owned, webhook_url, NewConnection};
 use crate::connections::types::{ConnectionView, ConnectionsView, KeptNotice};
 use crate::error::{AppError, AppResult};
-use crate::live::Topic;
 use crate::model::{ConnectionKind, Permission};
 use crate::payments::ssr::payments_service;
 use crate::ssr::audit::{record, Entry};
@@ -14,6 +13,7 @@ use crate::ssr::ids::now_ms;
 use crate::ssr::secrets;
 use crate::ssr::state::AppState;
 use crate::ssr::stripe_access::{self, from_stripe, purpose, Asked};
+use crate::topic::Topic;
 use fleet_stripe::Credentials;
 
 /// Where the Connect pages leave their notice for Settings → Stripe, in the session.

@@ -7,7 +7,6 @@ use crate::fleet::types::{
     AddressView, ConnectionChoice, LocationDetail, LocationView, LocationsView, OperatorAccess,
     ReaderCounts,
 };
-use crate::live::Topic;
 use crate::model::{Permission, Role};
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::binds::Binds;
@@ -15,6 +14,7 @@ use crate::ssr::caller::Caller;
 use crate::ssr::fleet_scope::LocationScope;
 use crate::ssr::ids::{new_id, now_ms};
 use crate::ssr::stripe_access::{self, from_stripe, Asked};
+use crate::topic::Topic;
 use fleet_stripe::params::{AddressParams, CreateLocation, UpdateLocation};
 use fleet_stripe::{IdempotencyKey, StripeError};
 use std::collections::HashMap;

@@ -1,8 +1,7 @@
-//! The fleet's server half: locations, readers, the overview, and the sync that mirrors each
+//! The fleet's server half: locations, readers, and the sync that mirrors each
 //! connection's locations and readers from Stripe.
 
 pub mod locations_service;
-pub mod overview_service;
 pub mod reader_rows;
 pub mod reader_views;
 pub mod readers_service;

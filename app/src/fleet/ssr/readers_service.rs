@@ -1,21 +1,19 @@
-//! Readers: the list (filters, search, sort, paging), detail with status history, and the
+//! Readers: the list (filters, search, sort, paging), the readers of a location and those with
+//! an alert, and the
 //! changes (register, relabel, delete, cancel an action) that go to Stripe first.
 
 use super::reader_rows::{self, Mirror};
 use super::reader_views::{find, Row, SELECT};
 use crate::error::{quote, AppError, AppResult};
-use crate::fleet::types::{
-    ReaderDetail, ReaderQuery, ReaderView, ReadersView, StatusChange, READERS_PER_PAGE,
-};
-use crate::live::Topic;
+use crate::fleet::types::{ReaderQuery, ReaderView, ReadersView, READERS_PER_PAGE};
 use crate::model::Permission;
-use crate::payments::ssr::payments_service;
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::binds::Binds;
 use crate::ssr::caller::Caller;
 use crate::ssr::fleet_scope::{escape_like, LocationScope};
 use crate::ssr::ids::{new_id, now_ms};
 use crate::ssr::stripe_access::{self, from_stripe, Access, Asked};
+use crate::topic::Topic;
 use fleet_stripe::params::{CreateReader, UpdateReader};
 use fleet_stripe::{IdempotencyKey, Reader};
 
@@ -161,54 +159,6 @@ pub async fn alerts(caller: &Caller) -> AppResult<Vec<ReaderView>> {
         .fetch_all(&caller.db().pool)
         .await?;
     Ok(rows.into_iter().map(ReaderView::from).collect())
-}
-
-pub async fn detail(caller: &Caller, id: &str) -> AppResult<ReaderDetail> {
-    let reader = find(caller, id).await?;
-    let history: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT status, at FROM reader_status_events WHERE tenant_id = $1 AND reader_id = $2
-         ORDER BY at DESC, id DESC LIMIT 50",
-    )
-    .bind(&caller.tenant_id)
-    .bind(id)
-    .fetch_all(&caller.db().pool)
-    .await?;
-    let kind: Option<String> =
-        sqlx::query_scalar("SELECT kind FROM stripe_connections WHERE id = $1 AND tenant_id = $2")
-            .bind(&reader.connection_id)
-            .bind(&caller.tenant_id)
-            .fetch_optional(&caller.db().pool)
-            .await?;
-    let simulated = kind.as_deref() == Some("simulator");
-    let currency = payments_service::default_currency(caller, &reader.connection_id)
-        .await
-        .unwrap_or_else(|_| "usd".into());
-    let payments = payments_service::for_reader(caller, id).await?;
-    Ok(ReaderDetail {
-        payments,
-        currency,
-        op: payments_service::new_operation(),
-        test_cards: if simulated {
-            payments_service::TEST_CARDS
-                .iter()
-                .map(|(n, l)| (n.to_string(), l.to_string()))
-                .collect()
-        } else {
-            Vec::new()
-        },
-        now: crate::ssr::ids::now_ms(),
-        reader,
-        history: history
-            .into_iter()
-            .map(|(status, at)| StatusChange {
-                online: status == "online",
-                at,
-            })
-            .collect(),
-        simulated,
-        can_manage: caller.can(Permission::ManageFleet),
-        can_operate: caller.can(Permission::Charge),
-    })
 }
 
 fn clean_label(raw: &str) -> AppResult<String> {

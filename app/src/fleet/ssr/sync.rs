@@ -5,13 +5,11 @@
 
 use super::reader_rows::{self, Mirror, MIRROR_COLUMNS};
 use crate::error::AppError;
-use crate::live::Topic;
-use crate::payments::ssr::payment_doubts;
-use crate::payments::ssr::payment_rows;
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::ids::now_ms;
 use crate::ssr::state::AppState;
 use crate::ssr::stripe_access::{self, Access};
+use crate::topic::Topic;
 use fleet_stripe::params::{ListParams, ListReaders};
 use fleet_stripe::{Location, StripeClient, StripeError};
 use futures::TryStreamExt;
@@ -55,7 +53,27 @@ pub struct SyncReport {
     pub alerts_raised: usize,
 }
 
-const PAGE: u8 = 100;
+/// Items asked for per page of a Stripe list.
+pub const PAGE: u8 = 100;
+
+/// What a sync does for the payments taken on the connection's readers. The fleet knows nothing
+/// of payments (payments depend on the fleet, not the other way), so whoever starts a sync passes
+/// the payments feature's (`payments::ssr::reconcile::ReconcilePayments`), and the sync calls it
+/// where the steps belong: recent payments after the locations, doubts after the readers.
+#[async_trait::async_trait]
+pub trait PaymentsSync: Sync {
+    /// Repairs what missed webhooks left behind; returns the Stripe calls made.
+    async fn reconcile(
+        &self,
+        state: &AppState,
+        access: &Access,
+        client: &StripeClient,
+    ) -> Result<u32, SyncError>;
+
+    /// Settles doubts about payments' outcomes, once the readers are mirrored; returns the
+    /// Stripe calls made.
+    async fn settle_doubts(&self, state: &AppState, access: &Access) -> Result<u32, SyncError>;
+}
 
 /// Lists the connection's readers (and locations when `with_locations`) with `client` and stores
 /// what changed. `client` is the caller's: the sync task uses one that does not retry, so a 429
@@ -65,11 +83,12 @@ pub async fn sync_connection(
     access: &Access,
     client: &StripeClient,
     with_locations: bool,
+    payments: &dyn PaymentsSync,
 ) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
     if with_locations {
         report.calls += sync_locations(state, access, client).await?;
-        report.calls += reconcile_payments(state, access, client).await?;
+        report.calls += payments.reconcile(state, access, client).await?;
     }
     let params = ListReaders {
         page: ListParams {
@@ -140,11 +159,12 @@ pub async fn sync_connection(
     }
     // Doubts the point-of-sale API did not settle on its own (nobody asked) are settled here,
     // so pages move from "waiting" to what Stripe confirms.
-    report.calls += payment_doubts::settle_connection(state, access).await?;
+    report.calls += payments.settle_doubts(state, access).await?;
     Ok(report)
 }
 
-fn pages(items: usize) -> u32 {
+/// The Stripe calls a list of `items` took, one per page.
+pub fn pages(items: usize) -> u32 {
     u32::try_from(items / usize::from(PAGE) + 1).unwrap_or(u32::MAX)
 }
 
@@ -195,63 +215,6 @@ async fn raise_alerts(
         record(conn, &Default::default(), entry).await?;
     }
     Ok(due.len())
-}
-
-/// How far back the reconciliation looks for PaymentIntents a missed webhook left behind.
-const RECONCILE_WINDOW_SECS: i64 = 24 * 3600;
-
-/// Lists the last day's PaymentIntents and applies each in-person one we hold or should hold,
-/// so a webhook that never arrived (or arrived while the endpoint was misconfigured) leaves no
-/// payment stuck. Applying is forward-only, so repeating it is harmless.
-async fn reconcile_payments(
-    state: &AppState,
-    access: &Access,
-    client: &StripeClient,
-) -> Result<u32, SyncError> {
-    let params = fleet_stripe::params::ListPaymentIntents {
-        page: ListParams {
-            limit: Some(PAGE),
-            ..ListParams::default()
-        },
-        created: Some(fleet_stripe::params::CreatedFilter {
-            gte: Some(now_ms() / 1000 - RECONCILE_WINDOW_SECS),
-            ..Default::default()
-        }),
-        expand: Vec::new(),
-    };
-    let intents: Vec<fleet_stripe::PaymentIntent> = client
-        .all_payment_intents(&access.creds, params)
-        .try_collect()
-        .await?;
-    let calls = pages(intents.len());
-    let mut changed = Vec::new();
-    let mut tx = state.db.begin_write().await?;
-    for pi in intents.iter().filter(|pi| {
-        pi.payment_method_types
-            .iter()
-            .any(|t| t == "card_present" || t == "interac_present")
-    }) {
-        let applied = payment_rows::apply_intent(
-            &mut tx,
-            &access.tenant_id,
-            &access.connection_id,
-            pi,
-            &payment_rows::Context::default(),
-        )
-        .await?;
-        if applied.changed {
-            changed.push(pi.id.clone());
-        }
-    }
-    tx.commit().await?;
-    if !changed.is_empty() {
-        tracing::info!(connection = %access.connection_id, repaired = changed.len(), "reconciliation repaired payments");
-        state
-            .bus
-            .publish(&access.tenant_id, Topic::Payments, None)
-            .await;
-    }
-    Ok(calls)
 }
 
 /// Mirrors the connection's locations: Stripe's list is the truth, ours follows.
@@ -408,10 +371,11 @@ pub async fn import(
     state: &AppState,
     tenant_id: &str,
     connection_id: &str,
+    payments: &dyn PaymentsSync,
 ) -> Result<SyncReport, SyncError> {
     let access = stripe_access::load(state, tenant_id, connection_id).await?;
     let client = access.client.clone();
-    sync_connection(state, &access, &client, true).await
+    sync_connection(state, &access, &client, true, payments).await
 }
 
 /// Records a failed sync on the connection, for its settings card.

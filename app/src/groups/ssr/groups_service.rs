@@ -3,11 +3,11 @@
 
 use crate::error::{AppError, AppResult};
 use crate::groups::types::{StoreGroupView, StoreGroupsView};
-use crate::live::Topic;
 use crate::model::Permission;
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::caller::Caller;
 use crate::ssr::ids::{new_id, now_ms};
+use crate::topic::Topic;
 use std::collections::HashMap;
 
 pub async fn list(caller: &Caller) -> AppResult<StoreGroupsView> {

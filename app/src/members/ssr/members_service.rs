@@ -2,7 +2,6 @@
 //! role changes and removals, with the rule that a tenant always keeps an owner.
 
 use crate::error::{AppError, AppResult};
-use crate::live::Topic;
 use crate::members::types::{InviteCreated, InviteInfo, Member, MembersView, PendingInvite};
 use crate::model::{Permission, Role};
 use crate::ssr::audit::{record, Entry};
@@ -10,6 +9,7 @@ use crate::ssr::caller::Caller;
 use crate::ssr::client_meta::ClientMeta;
 use crate::ssr::ids::{new_id, new_token, now_ms, token_hash};
 use crate::ssr::state::AppState;
+use crate::topic::Topic;
 use crate::validate;
 use sqlx::AnyConnection;
 use tower_sessions::Session;

@@ -1,7 +1,8 @@
 //! Payments' server half: charges and their follow-ups, the payments mirror, doubts settled with
-//! Stripe, and Stripe's webhooks (received, queued and applied).
+//! Stripe, the reconciliation a sync runs, and Stripe's webhooks (received, queued and applied).
 
 pub mod payment_doubts;
 pub mod payment_rows;
 pub mod payments_service;
+pub mod reconcile;
 pub mod webhook_service;

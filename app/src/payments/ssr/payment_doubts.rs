@@ -8,10 +8,10 @@
 use super::payment_rows::{self, Context};
 use crate::error::AppResult;
 use crate::fleet::ssr::reader_rows;
-use crate::live::Topic;
 use crate::ssr::ids::now_ms;
 use crate::ssr::state::AppState;
 use crate::ssr::stripe_access::{from_stripe, Access, Asked};
+use crate::topic::Topic;
 use fleet_stripe::{PaymentIntent, Reader};
 
 /// What Stripe's reader, read after the doubt arose, says about the payment.

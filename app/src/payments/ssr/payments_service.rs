@@ -6,7 +6,6 @@ use super::payment_rows::{self, Context};
 use crate::error::{quote, AppError, AppResult};
 use crate::fleet::ssr::reader_rows::{self, Mirror};
 use crate::fleet::ssr::reader_views;
-use crate::live::Topic;
 use crate::model::Permission;
 use crate::payments::charge_rules;
 use crate::payments::outcome::{needs_check, Facts};
@@ -21,6 +20,7 @@ use crate::ssr::cursor::Cursor;
 use crate::ssr::fleet_scope::{escape_like, LocationScope};
 use crate::ssr::ids::{new_token, now_ms};
 use crate::ssr::stripe_access::{self, from_stripe, Access, Asked};
+use crate::topic::Topic;
 use fleet_stripe::params::{
     CancelPaymentIntent, CapturePaymentIntent, CardPresentParams, CreatePaymentIntent,
     CreateRefund, PresentPaymentMethod, ProcessPaymentIntent,

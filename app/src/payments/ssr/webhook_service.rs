@@ -4,11 +4,11 @@
 
 use super::payment_rows;
 use crate::fleet::ssr::reader_rows::{self, Mirror};
-use crate::live::Topic;
 use crate::ssr::ids::now_ms;
 use crate::ssr::secrets;
 use crate::ssr::state::AppState;
 use crate::ssr::stripe_access::purpose;
+use crate::topic::Topic;
 use fleet_stripe::webhook::{verify_header, DEFAULT_TOLERANCE_SECS};
 use fleet_stripe::{Charge, Event, PaymentIntent, Reader};
 
@@ -56,13 +56,16 @@ pub enum Received {
     Duplicate,
 }
 
+/// A connection as a webhook needs it: tenant, account, sealed signing secret, kind and proof.
+type WebhookConnection = (String, String, Option<String>, String, Option<String>);
+
 pub async fn receive(
     state: &AppState,
     connection_id: &str,
     signature: Option<&str>,
     payload: &[u8],
 ) -> Result<Received, WebhookError> {
-    let row: Option<(String, String, Option<String>, String, Option<String>)> = sqlx::query_as(
+    let row: Option<WebhookConnection> = sqlx::query_as(
         "SELECT tenant_id, account_id, webhook_secret, kind, proof
          FROM stripe_connections WHERE id = $1",
     )

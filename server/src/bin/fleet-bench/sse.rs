@@ -75,7 +75,7 @@ pub async fn run(
         running
             .state
             .bus
-            .publish(&tenant, app::live::Topic::Readers, Some(&n.to_string()))
+            .publish(&tenant, app::topic::Topic::Readers, Some(&n.to_string()))
             .await;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

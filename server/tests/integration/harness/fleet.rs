@@ -2,7 +2,8 @@
 
 use super::{Browser, TestServer};
 use app::connections::types::ConnectionsView;
-use app::fleet::types::{ReaderDetail, ReadersView};
+use app::dashboard::types::ReaderDetail;
+use app::fleet::types::ReadersView;
 
 /// The organisation's first Stripe connection (the simulator one every new organisation has).
 pub async fn default_connection(b: &Browser) -> String {

@@ -1,11 +1,12 @@
-use super::api::{load_reader, CancelReaderAction, DeleteReader, RelabelReader};
+use super::api::load_reader;
 use super::types::ReaderDetail;
-use super::widgets::StatusBadge;
 use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
-use crate::live::Topic;
+use crate::fleet::api::{CancelReaderAction, DeleteReader, RelabelReader};
+use crate::fleet::widgets::StatusBadge;
 use crate::payments::api::{PresentTestCard, StartTestCharge};
-use crate::payments::{ChargePanel, PaymentList};
+use crate::payments::{ChargePanel, ChargeTarget, PaymentList};
 use crate::time_fmt::{ago, datetime_seconds};
+use crate::topic::Topic;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -144,7 +145,7 @@ fn Detail(detail: ReaderDetail, actions: Actions) -> impl IntoView {
                 }}
             </section>
         </div>
-        {detail.can_operate.then(|| view! { <ChargePanel detail=detail.clone() charge=actions.charge present=actions.present/> })}
+        {detail.can_operate.then(|| view! { <ChargePanel target=charge_target(&detail) charge=actions.charge present=actions.present/> })}
         <section class="panel" aria-labelledby="reader-payments">
             <div class="row-between">
                 <h2 id="reader-payments">"Recent payments"</h2>
@@ -192,5 +193,21 @@ fn Detail(detail: ReaderDetail, actions: Actions) -> impl IntoView {
                 </ActionForm>
             </section>
         })}
+    }
+}
+
+fn charge_target(detail: &ReaderDetail) -> ChargeTarget {
+    let r = &detail.reader;
+    ChargeTarget {
+        reader_id: r.id.clone(),
+        online: r.online,
+        waiting_for_card: r.busy()
+            && r.action
+                .as_ref()
+                .is_some_and(|a| a.kind == "process_payment_intent"),
+        simulated: detail.simulated,
+        op: detail.op.clone(),
+        currency: detail.currency.clone(),
+        test_cards: detail.test_cards.clone(),
     }
 }

@@ -1,8 +1,11 @@
-//! The overview: per location, readers online/offline/busy and alerts; totals for the tenant.
+//! The overview: per location, readers online/offline/busy, alerts and the last payment; totals
+//! for the tenant and the last 14 days' payment volume.
 
-use super::locations_service::counts;
+use crate::dashboard::types::{LocationSummary, OverviewView};
 use crate::error::AppResult;
-use crate::fleet::types::{LocationSummary, OverviewView, ReaderCounts, ReaderView};
+use crate::fleet::ssr::locations_service::counts;
+use crate::fleet::ssr::readers_service;
+use crate::fleet::types::{ReaderCounts, ReaderView};
 use crate::model::Permission;
 use crate::payments::ssr::payments_service;
 use crate::ssr::binds::Binds;
@@ -20,7 +23,7 @@ pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
         ))
         .fetch_all(&caller.db().pool)
         .await?;
-    let alerts = super::readers_service::alerts(caller).await?;
+    let alerts = readers_service::alerts(caller).await?;
     let mut binds = Binds::new();
     let scope =
         LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");

@@ -1,28 +1,15 @@
-//! The signed-in frame: header with tenant switcher and user menu, navigation, and the page.
+//! The signed-in frame around every page of the app: header with tenant switcher, live
+//! indicator and user menu, navigation, and the page. The app's shell, so it may use any
+//! feature (auth for the user, live for the stream); no feature uses it.
 
 use crate::auth::{current_user, CreateTenant};
-use crate::components::feedback::ActionError;
-use crate::components::feedback::ErrorView;
-use crate::error::AppError;
+use crate::components::current_user::{AskCurrentUser, CurrentUser};
+use crate::components::feedback::{ActionError, ErrorView};
+use crate::components::url::load_afresh;
 use crate::model::{Me, Permission};
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_location;
-
-/// The signed-in user as the frame loaded them. Pages that need the user await this one
-/// resource instead of asking the server again.
-#[derive(Clone, Copy)]
-pub struct CurrentUser(pub Resource<Result<Option<Me>, AppError>>);
-
-impl CurrentUser {
-    /// The user, once loaded: `None` outside the frame, signed out, or when loading failed.
-    pub async fn get(cx: Option<CurrentUser>) -> Option<Me> {
-        match cx {
-            Some(CurrentUser(me)) => me.await.ok().flatten(),
-            None => None,
-        }
-    }
-}
 
 /// The page (the `Outlet`) sits outside the `Suspense` that waits for the user. A `Suspense`
 /// runs its children again once what it waits for has arrived, so a page created inside it
@@ -32,6 +19,7 @@ pub fn Frame() -> impl IntoView {
     let location = use_location();
     let me = Resource::new(|| (), |_| current_user());
     provide_context(CurrentUser(me));
+    provide_context(AskCurrentUser(|| Box::pin(current_user())));
     crate::live::provide_live();
     view! {
         <Suspense fallback=|| view! { <header class="topbar" aria-busy="true"></header> }>
@@ -177,7 +165,7 @@ fn NoOrganisation() -> impl IntoView {
     let create = ServerAction::<CreateTenant>::new();
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(()))) {
-            crate::live::load_afresh("/");
+            load_afresh("/");
         }
     });
     view! {

@@ -1,10 +1,10 @@
 use super::api::fleet_overview;
 use super::types::OverviewView;
-use super::widgets::Counts;
 use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
-use crate::live::Topic;
+use crate::fleet::widgets::Counts;
 use crate::payments::api::StartTestCharge;
 use crate::time_fmt::ago;
+use crate::topic::Topic;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
