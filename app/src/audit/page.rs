@@ -1,7 +1,7 @@
 use super::api::list_audit;
 use super::types::{AuditEntry, AuditFilter};
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
-use crate::components::list::{use_list_query, Pager, PagerLink, QueryString};
+use crate::components::list::{use_list_query, CursorPager, QueryString};
 use crate::time_fmt::datetime_seconds;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -71,20 +71,7 @@ pub fn AuditPage() -> impl IntoView {
                             </div>
                         </form>
                         <AuditTable entries=data.entries/>
-                        {
-                            // "Newest" keeps the filters, and is there on the last page too.
-                            let back = f.before.is_some().then(|| PagerLink {
-                                href: url("/audit", &f).href(),
-                                text: "Newest",
-                                rel: None,
-                            });
-                            let forward = data.next.map(|cursor| PagerLink {
-                                href: url("/audit", &f).with("before", Some(cursor)).href(),
-                                text: "Older entries →",
-                                rel: None,
-                            });
-                            (back.is_some() || forward.is_some()).then(|| view! { <Pager back forward/> })
-                        }
+                        <CursorPager newest=url("/audit", &f) older_page=f.before.is_some() next=data.next older="Older entries →"/>
                     }.into_any(),
                 }
             })}

@@ -275,6 +275,31 @@ pub fn Pager(
     }
 }
 
+/// The pager of a list read newest first by cursor (`before`): "Newest" goes back to the same
+/// filters and shows on any older page; the next link continues after this page's last row
+/// (`next`, when there are more). Nothing at all when there is only one page.
+#[component]
+pub fn CursorPager(
+    /// The list with its filters, without `before`.
+    newest: QueryString,
+    /// Whether this page is an older one (the URL carried `before`).
+    older_page: bool,
+    next: Option<String>,
+    #[prop(default = "Older →")] older: &'static str,
+) -> impl IntoView {
+    let back = older_page.then(|| PagerLink {
+        href: newest.href(),
+        text: "Newest",
+        rel: None,
+    });
+    let forward = next.map(|cursor| PagerLink {
+        href: newest.with("before", Some(cursor)).href(),
+        text: older,
+        rel: None,
+    });
+    (back.is_some() || forward.is_some()).then(|| view! { <Pager back forward/> })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 use super::api::{list_webhook_events, ReapplyWebhookEvent};
 use super::types::{EventsQuery, EventsView};
 use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
-use crate::components::list::{plural, use_list_query, Pager, PagerLink, QueryString};
+use crate::components::list::{plural, use_list_query, CursorPager, QueryString};
 use crate::time_fmt::datetime_seconds;
 use crate::topic::Topic;
 use leptos::prelude::*;
@@ -100,21 +100,11 @@ fn Body(
                         }
                     }).collect_view()}
                 </ul>
-                {
-                    // "Newest" keeps the filter, and is there on the last page too.
-                    let newest = QueryString::new("/webhook-events").with("kind", q.kind.as_ref());
-                    let back = q.before.is_some().then(|| PagerLink {
-                        href: newest.href(),
-                        text: "Newest",
-                        rel: None,
-                    });
-                    let forward = view.next.map(|cursor| PagerLink {
-                        href: newest.clone().with("before", Some(cursor)).href(),
-                        text: "Older →",
-                        rel: None,
-                    });
-                    (back.is_some() || forward.is_some()).then(|| view! { <Pager back forward/> })
-                }
+                <CursorPager
+                    newest=QueryString::new("/webhook-events").with("kind", q.kind.as_ref())
+                    older_page=q.before.is_some()
+                    next=view.next
+                />
             }.into_any()
         }}
     }

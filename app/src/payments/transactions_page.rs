@@ -2,7 +2,7 @@ use super::api::{list_transactions, transaction_totals};
 use super::types::{format_amount, CurrencyTotal, TransactionQuery, TransactionsView, CURRENCIES};
 use crate::components::feedback::{ErrorView, Loading};
 use crate::components::list::{
-    plural, use_list_query, EmptyList, FiltersForm, ListTable, Pager, PagerLink, QueryString,
+    plural, use_list_query, CursorPager, EmptyList, FiltersForm, ListTable, QueryString,
 };
 use crate::time_fmt::datetime;
 use crate::topic::Topic;
@@ -71,16 +71,6 @@ fn Body(
     let newest = url("/transactions", &q);
     let filtered = !newest.is_empty();
     let csv = url("/transactions.csv", &q).href();
-    let back = q.before.is_some().then(|| PagerLink {
-        href: newest.href(),
-        text: "Newest",
-        rel: None,
-    });
-    let forward = view.next.clone().map(|cursor| PagerLink {
-        href: newest.clone().with("before", Some(cursor)).href(),
-        text: "Older →",
-        rel: None,
-    });
     view! {
         <FiltersForm action="/transactions" csv>
             <div class="field">
@@ -171,7 +161,7 @@ fn Body(
                                 </tr>
                             }).collect_view()}
                 </ListTable>
-                <Pager back forward/>
+                <CursorPager newest older_page=q.before.is_some() next=view.next.clone()/>
             }.into_any()
         }}
     }
