@@ -5,7 +5,7 @@
 use crate::harness::connect::{
     back_from_stripe, connections, consent, holder_at_stripe, location, oauth_connect, Consent,
 };
-use crate::harness::fleet::{create_location, register};
+use crate::harness::fleet::{create_location, location_form, register};
 use crate::harness::stripe::{account_of_key, stand_in_client};
 use crate::harness::{Browser, TestServer, PLATFORM_KEY};
 use app::connections::types::{ConnectionView, ConnectionsView};
@@ -553,18 +553,7 @@ async fn a_claim_made_by_typing_an_id_reaches_nothing_and_gives_way_to_proof() {
 
     // Nothing reaches Stripe through it, and its webhooks are not taken.
     let (status, err) = squatter
-        .err(
-            "create_location",
-            &[
-                ("connection_id", claimed.as_str()),
-                ("display_name", "Borrowed"),
-                ("line1", "1 Market St"),
-                ("city", "San Francisco"),
-                ("state", "CA"),
-                ("postal_code", "94105"),
-                ("country", "US"),
-            ],
-        )
+        .err("create_location", &location_form(&claimed, "Borrowed"))
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{err}");
     assert!(

@@ -16,19 +16,21 @@ pub async fn default_connection(b: &Browser) -> String {
 }
 
 pub async fn create_location(b: &Browser, connection: &str, name: &str) -> String {
-    b.ok(
-        "create_location",
-        &[
-            ("connection_id", connection),
-            ("display_name", name),
-            ("line1", "1 Market St"),
-            ("city", "San Francisco"),
-            ("state", "CA"),
-            ("postal_code", "94105"),
-            ("country", "US"),
-        ],
-    )
-    .await
+    b.ok("create_location", &location_form(connection, name))
+        .await
+}
+
+/// `create_location`'s form for a San Francisco store, for tests that expect a refusal.
+pub fn location_form<'a>(connection: &'a str, name: &'a str) -> [(&'a str, &'a str); 7] {
+    [
+        ("connection_id", connection),
+        ("display_name", name),
+        ("line1", "1 Market St"),
+        ("city", "San Francisco"),
+        ("state", "CA"),
+        ("postal_code", "94105"),
+        ("country", "US"),
+    ]
 }
 
 pub async fn register(b: &Browser, location: &str, code: &str, label: &str) -> String {
