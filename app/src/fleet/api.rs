@@ -6,7 +6,7 @@
 // ActionForm posts them), so it has more than clippy's default of seven.
 #![allow(clippy::too_many_arguments)]
 
-use super::types::{LocationDetail, LocationsView, ReaderQuery, ReadersView};
+use super::types::{LocationDetail, LocationsView, ReaderQuery, ReadersView, RegisterOptions};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -126,6 +126,13 @@ pub async fn set_location_grant(
 pub async fn list_readers(#[server(default)] query: ReaderQuery) -> Result<ReadersView, AppError> {
     let c = require(Permission::View).await?;
     readers_service::list(&c, &query).await
+}
+
+/// Where the caller may register a reader, for the register form.
+#[server(prefix = "/sf", endpoint = "reader_register_options")]
+pub async fn reader_register_options() -> Result<RegisterOptions, AppError> {
+    let c = require(Permission::View).await?;
+    readers_service::register_options(&c).await
 }
 
 #[server(prefix = "/sf", endpoint = "register_reader")]

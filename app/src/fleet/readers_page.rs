@@ -1,4 +1,4 @@
-use super::api::{list_locations, list_readers, RegisterReader};
+use super::api::{list_readers, reader_register_options, RegisterReader};
 use super::types::{device_name, ReaderQuery, ReadersView};
 use super::widgets::StatusBadge;
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
@@ -92,8 +92,8 @@ fn ReadersBody(view: ReadersView, q: ReaderQuery) -> impl IntoView {
                 <label for="filter-location">"Location"</label>
                 <select id="filter-location" name="location">
                     <option value="">"All locations"</option>
-                    {view.locations.iter().map(|(id, name)| view! {
-                        <option value=id.clone() selected=selected(&q.location, id)>{name.clone()}</option>
+                    {view.locations.iter().map(|l| view! {
+                        <option value=l.id.clone() selected=selected(&q.location, &l.id)>{l.name.clone()}</option>
                     }).collect_view()}
                 </select>
             </div>
@@ -167,7 +167,7 @@ fn ReadersBody(view: ReadersView, q: ReaderQuery) -> impl IntoView {
 #[component]
 fn RegisterForm(register: ServerAction<RegisterReader>) -> impl IntoView {
     let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Locations));
-    let locations = Resource::new(move || live.map(|t| t.get()), |_| list_locations());
+    let locations = Resource::new(move || live.map(|t| t.get()), |_| reader_register_options());
     let error_for = move |field: &'static str| {
         move || {
             register
@@ -244,7 +244,7 @@ fn RegisterForm(register: ServerAction<RegisterReader>) -> impl IntoView {
                                 <label for="reg-location">"Location"</label>
                                 <select id="reg-location" name="location" aria-describedby="reg-location-error">
                                     {data.locations.iter().map(|l| view! {
-                                        <option value=l.id.clone()>{l.display_name.clone()}{l.simulated.then_some(" (simulated)")}</option>
+                                        <option value=l.id.clone()>{l.name.clone()}{l.simulated.then_some(" (simulated)")}</option>
                                     }).collect_view()}
                                 </select>
                                 <span class="field-error" id="reg-location-error" role="alert">{error_for("location")}</span>

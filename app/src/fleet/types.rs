@@ -206,12 +206,26 @@ pub struct ReadersView {
     pub total: i64,
     pub page: i64,
     pub pages: i64,
-    pub locations: Vec<(String, String)>,
+    pub locations: Vec<LocationChoice>,
     pub device_types: Vec<String>,
     pub can_manage: bool,
     pub can_operate: bool,
-    /// Some location is on the simulator, so the simulated registration codes work.
-    pub simulator: bool,
+}
+
+/// A location offered in a filter or a form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocationChoice {
+    pub id: String,
+    pub name: String,
+    /// On the simulator, so the simulated registration codes work there.
+    pub simulated: bool,
+}
+
+/// What the register form needs: where the caller may register readers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterOptions {
+    pub locations: Vec<LocationChoice>,
+    pub can_manage: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

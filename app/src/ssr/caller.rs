@@ -174,16 +174,11 @@ pub async fn resolve(state: AppState, session: Session, meta: ClientMeta) -> App
     let Some(user_id) = current_user_id(&session).await? else {
         return Err(AppError::Unauthenticated);
     };
-    let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
-        .bind(&user_id)
-        .fetch_optional(&state.db.pool)
-        .await?;
-    let Some(email) = email else {
+    let Some(Identity { email, tenants }) = identity(&state.db, &user_id).await? else {
         // The user was deleted while signed in.
         session.flush().await.map_err(session_err)?;
         return Err(AppError::Unauthenticated);
     };
-    let tenants = tenants_of(&state.db, &user_id).await?;
     let wanted: Option<String> = session.get(TENANT_KEY).await.map_err(session_err)?;
     // The session's tenant must still be one the user belongs to; membership can be revoked
     // at any time, so it is looked up on every call rather than trusted from the session.
@@ -260,35 +255,71 @@ pub async fn require(permission: Permission) -> AppResult<Caller> {
     Ok(caller)
 }
 
+/// A user as every request needs them: their email, and the organisations they may work in.
+pub struct Identity {
+    pub email: String,
+    pub tenants: Vec<TenantChoice>,
+}
+
+/// The organisations `user_id` may work in: their memberships in the order they joined, then the
+/// organisations they have live support access to (read-only, while a grant lasts), by name.
 pub async fn tenants_of(db: &Db, user_id: &str) -> AppResult<Vec<TenantChoice>> {
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT t.id, t.name, m.role FROM memberships m JOIN tenants t ON t.id = m.tenant_id
-         WHERE m.user_id = $1 ORDER BY m.created_at, t.id",
+    Ok(identity(db, user_id)
+        .await?
+        .map(|identity| identity.tenants)
+        .unwrap_or_default())
+}
+
+/// The user's email and [`tenants_of`] in one query, since every call resolves both; `None`
+/// when the user no longer exists.
+pub async fn identity(db: &Db, user_id: &str) -> AppResult<Option<Identity>> {
+    type Row = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+    );
+    // A support grant never shadows a membership of the same organisation: membership rows
+    // sort first and the second sighting of an id is skipped below.
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT u.email, x.id, x.name, x.role, x.support_until FROM users u
+         LEFT JOIN (
+           SELECT m.user_id AS user_id, t.id, t.name, m.role,
+                  CAST(NULL AS BIGINT) AS support_until, 0 AS source, m.created_at AS position,
+                  t.id AS tie
+           FROM memberships m JOIN tenants t ON t.id = m.tenant_id WHERE m.user_id = $1
+           UNION ALL
+           SELECT s.user_id, t.id, t.name, 'auditor', MAX(s.expires_at), 1, 0, t.name
+           FROM support_grants s JOIN tenants t ON t.id = s.tenant_id
+           WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
+           GROUP BY s.user_id, t.id, t.name
+         ) x ON x.user_id = u.id
+         WHERE u.id = $1
+         ORDER BY x.source, x.position, x.tie",
     )
     .bind(user_id)
+    .bind(super::ids::now_ms())
     .fetch_all(&db.pool)
     .await?;
-    let mut tenants: Vec<TenantChoice> = rows
-        .into_iter()
-        .filter_map(|(id, name, role)| {
-            role.parse().ok().map(|role| TenantChoice {
-                id,
-                name,
-                role,
-                support_until: None,
-            })
-        })
-        .collect();
-    // Support access: read-only, and only while a grant lasts (checked on every request).
-    for (id, name, until) in support_access::active_for(db, user_id).await? {
-        if !tenants.iter().any(|t| t.id == id) {
-            tenants.push(TenantChoice {
-                id,
-                name,
-                role: Role::Auditor,
-                support_until: Some(until),
-            });
+    let Some(email) = rows.first().map(|row| row.0.clone()) else {
+        return Ok(None);
+    };
+    let mut tenants: Vec<TenantChoice> = Vec::with_capacity(rows.len());
+    for (_, id, name, role, support_until) in rows {
+        let (Some(id), Some(name), Some(role)) = (id, name, role) else {
+            continue;
+        };
+        let Ok(role) = role.parse() else { continue };
+        if tenants.iter().any(|t| t.id == id) {
+            continue;
         }
+        tenants.push(TenantChoice {
+            id,
+            name,
+            role,
+            support_until,
+        });
     }
-    Ok(tenants)
+    Ok(Some(Identity { email, tenants }))
 }

@@ -1,13 +1,11 @@
-//! Support access as every request sees it: which organisations a support user may read right
-//! now, and the audit entry for each page they read. Caller resolution needs both on every call;
-//! granting and revoking access belongs to the support feature.
+//! The audit entry for each page a support user reads. Which organisations they may read right
+//! now is part of caller resolution (`super::caller::identity`); granting and revoking access
+//! belongs to the support feature.
 
 use super::audit::{record, Entry};
 use super::client_meta::ClientMeta;
-use super::db::Db;
 use super::ids::now_ms;
 use super::state::AppState;
-use crate::error::AppResult;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
@@ -16,20 +14,6 @@ type ViewKey = (String, String, String);
 
 /// The same page read again within this long by the same support user is one audit entry.
 const SAME_VIEW_MS: i64 = 5_000;
-
-/// Organisations `user_id` has live support access to: id, name and when access ends.
-pub async fn active_for(db: &Db, user_id: &str) -> AppResult<Vec<(String, String, i64)>> {
-    Ok(sqlx::query_as(
-        "SELECT t.id, t.name, MAX(s.expires_at) FROM support_grants s
-         JOIN tenants t ON t.id = s.tenant_id
-         WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
-         GROUP BY t.id, t.name ORDER BY t.name",
-    )
-    .bind(user_id)
-    .bind(now_ms())
-    .fetch_all(&db.pool)
-    .await?)
-}
 
 /// Records that a support user read `meta.path` in `tenant_id`. SSR renders a page with several
 /// reads in one request, so repeats of one path within a few seconds are one entry.

@@ -239,6 +239,24 @@ async fn the_sync_mirrors_changes_made_at_stripe() {
         (1, 1),
         "an out-of-range page shows the last one"
     );
+    assert_eq!(v.readers.len(), 2, "and its readers");
+    // The filters offer the visible locations and the device types among the readers.
+    assert!(
+        v.locations
+            .iter()
+            .any(|l| l.id == location.id && l.simulated),
+        "{:?}",
+        v.locations
+    );
+    assert!(
+        v.device_types.iter().any(|d| d == "simulated_wisepos_e"),
+        "{:?}",
+        v.device_types
+    );
+    let options: app::fleet::types::RegisterOptions =
+        owner.ok("reader_register_options", &[]).await;
+    assert!(options.can_manage);
+    assert!(options.locations.iter().any(|l| l.id == location.id));
 }
 
 #[tokio::test]
@@ -381,6 +399,12 @@ async fn operators_see_and_use_only_the_locations_they_are_granted() {
     let v = readers(&operator, &[]).await;
     assert_eq!(v.total, 1);
     assert_eq!(v.readers[0].id, north_reader);
+    let offered: Vec<&str> = v.locations.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(offered, [north.as_str()], "the operator's location filter");
+    // An operator does not register readers, so their form offers nothing.
+    let options: app::fleet::types::RegisterOptions =
+        operator.ok("reader_register_options", &[]).await;
+    assert!(!options.can_manage && options.locations.is_empty());
     let l: LocationsView = operator.ok("list_locations", &[]).await;
     assert_eq!(l.locations.len(), 1);
     let o: OverviewView = operator.ok("fleet_overview", &[]).await;

@@ -34,6 +34,7 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "set_refund_rule",
     "list_locations",
     "list_readers",
+    "reader_register_options",
     "fleet_overview",
     "list_transactions",
     "list_webhook_events",
@@ -462,6 +463,15 @@ async fn tenant_a_cannot_read_or_change_tenant_b() {
     );
     let readers: app::fleet::types::ReadersView = a.ok("list_readers", &[]).await;
     assert_eq!(readers.total, 0, "A sees none of B's readers");
+    assert!(
+        readers.locations.iter().all(|l| l.id != w.b_location),
+        "B's location is offered to A's filter"
+    );
+    let options: app::fleet::types::RegisterOptions = a.ok("reader_register_options", &[]).await;
+    assert!(
+        options.locations.iter().all(|l| l.id != w.b_location),
+        "B's location is offered to A's register form"
+    );
     let locations: app::fleet::types::LocationsView = a.ok("list_locations", &[]).await;
     assert!(locations.locations.is_empty());
     let transactions: app::payments::types::TransactionsView = a.ok("list_transactions", &[]).await;

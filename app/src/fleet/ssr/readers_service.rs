@@ -3,9 +3,11 @@
 //! changes (register, relabel, delete, cancel an action) that go to Stripe first.
 
 use super::reader_rows::{self, Mirror};
-use super::reader_views::{find, Row, SELECT};
+use super::reader_views::{find, Row, SELECT, SELECT_COUNTED};
 use crate::error::{quote, AppError, AppResult};
-use crate::fleet::types::{ReaderQuery, ReaderView, ReadersView, READERS_PER_PAGE};
+use crate::fleet::types::{
+    LocationChoice, ReaderQuery, ReaderView, ReadersView, RegisterOptions, READERS_PER_PAGE,
+};
 use crate::model::Permission;
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::binds::Binds;
@@ -73,52 +75,47 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
     };
     let filter = conditions.join(" AND ");
 
-    // The filter reads only the reader's own columns, so counting needs no join.
-    let count_sql = format!("SELECT COUNT(*) FROM readers r WHERE {filter}");
-    let total = binds
-        .query_scalar::<i64>(&count_sql)
-        .fetch_one(&caller.db().pool)
+    // The total rides on the page's rows (a window over the filtered rows, before LIMIT), so
+    // the common case is one query; only a page past the end (readers deleted meanwhile)
+    // counts on its own and reads the last page instead.
+    let page_sql = |page: i64| {
+        format!(
+            "{SELECT_COUNTED} WHERE {filter}
+             ORDER BY {order} {dir}, r.id {dir} LIMIT {READERS_PER_PAGE} OFFSET {}",
+            (page - 1) * READERS_PER_PAGE
+        )
+    };
+    let mut page = query.page.unwrap_or(1).max(1);
+    let mut rows: Vec<CountedRow> = binds
+        .query_as(&page_sql(page))
+        .fetch_all(&caller.db().pool)
         .await?;
-    let pages = ((total + READERS_PER_PAGE - 1) / READERS_PER_PAGE).max(1);
-    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let total = match rows.first() {
+        Some(row) => row.total,
+        None if page == 1 => 0,
+        None => {
+            let count_sql = format!("SELECT COUNT(*) FROM readers r WHERE {filter}");
+            let total = binds
+                .query_scalar::<i64>(&count_sql)
+                .fetch_one(&caller.db().pool)
+                .await?;
+            page = pages_for(total);
+            if total > 0 {
+                rows = binds
+                    .query_as(&page_sql(page))
+                    .fetch_all(&caller.db().pool)
+                    .await?;
+            }
+            total
+        }
+    };
+    let pages = pages_for(total);
+    page = page.min(pages);
 
-    let sql = format!(
-        "{SELECT} WHERE {filter} ORDER BY {order} {dir}, r.id {dir} LIMIT {READERS_PER_PAGE} OFFSET {}",
-        (page - 1) * READERS_PER_PAGE
-    );
-    let readers = binds
-        .query_as::<Row>(&sql)
-        .fetch_all(&caller.db().pool)
-        .await?;
-
-    let mut binds = Binds::new();
-    let scope = LocationScope::for_caller(caller).clause(&mut binds, "l.tenant_id", "l.id");
-    let locations: Vec<(String, String)> = binds
-        .query_as(&format!(
-            "SELECT l.id, l.display_name FROM locations l WHERE {scope}
-         ORDER BY l.display_name, l.id"
-        ))
-        .fetch_all(&caller.db().pool)
-        .await?;
-    let mut binds = Binds::new();
-    let scope =
-        LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
-    let device_types: Vec<String> = binds
-        .query_scalar(&format!(
-            "SELECT DISTINCT r.device_type FROM readers r WHERE {scope}
-         ORDER BY r.device_type"
-        ))
-        .fetch_all(&caller.db().pool)
-        .await?;
-    let simulator: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM stripe_connections WHERE tenant_id = $1 AND kind = 'simulator'",
-    )
-    .bind(&caller.tenant_id)
-    .fetch_one(&caller.db().pool)
-    .await?;
+    let (locations, device_types) = filter_choices(caller).await?;
     Ok(ReadersView {
         now: crate::ssr::ids::now_ms(),
-        readers: readers.into_iter().map(ReaderView::from).collect(),
+        readers: rows.into_iter().map(|r| ReaderView::from(r.row)).collect(),
         total,
         page,
         pages,
@@ -126,7 +123,85 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
         device_types,
         can_manage: caller.can(Permission::ManageFleet),
         can_operate: caller.can(Permission::Charge),
-        simulator: simulator > 0,
+    })
+}
+
+/// A page's reader rows with the number of readers the filter matches.
+#[derive(sqlx::FromRow)]
+struct CountedRow {
+    #[sqlx(flatten)]
+    row: Row,
+    total: i64,
+}
+
+fn pages_for(total: i64) -> i64 {
+    ((total + READERS_PER_PAGE - 1) / READERS_PER_PAGE).max(1)
+}
+
+/// What the filters offer: the locations the caller may see (with whether each is simulated,
+/// for the register form) and the device types among their readers, in one query.
+async fn filter_choices(caller: &Caller) -> AppResult<(Vec<LocationChoice>, Vec<String>)> {
+    let mut binds = Binds::new();
+    let locations = LocationScope::for_caller(caller).clause(&mut binds, "l.tenant_id", "l.id");
+    let readers =
+        LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
+    let rows: Vec<(i64, String, String, String)> = binds
+        .query_as(&format!(
+            "SELECT CAST(0 AS BIGINT), l.id, l.display_name, c.kind
+             FROM locations l JOIN stripe_connections c ON c.id = l.connection_id
+             WHERE {locations}
+             UNION ALL
+             SELECT DISTINCT CAST(1 AS BIGINT), r.device_type, r.device_type, ''
+             FROM readers r WHERE {readers}
+             ORDER BY 1, 3, 2"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
+    let mut choices = Vec::new();
+    let mut device_types = Vec::new();
+    for (part, id, name, kind) in rows {
+        if part == 0 {
+            choices.push(LocationChoice {
+                id,
+                name,
+                simulated: kind == "simulator",
+            });
+        } else {
+            device_types.push(id);
+        }
+    }
+    Ok((choices, device_types))
+}
+
+/// What the register form offers: the locations the caller may register a reader at.
+pub async fn register_options(caller: &Caller) -> AppResult<RegisterOptions> {
+    let can_manage = caller.can(Permission::ManageFleet);
+    if !can_manage {
+        return Ok(RegisterOptions {
+            locations: Vec::new(),
+            can_manage,
+        });
+    }
+    let mut binds = Binds::new();
+    let scope = LocationScope::for_caller(caller).clause(&mut binds, "l.tenant_id", "l.id");
+    let rows: Vec<(String, String, String)> = binds
+        .query_as(&format!(
+            "SELECT l.id, l.display_name, c.kind
+             FROM locations l JOIN stripe_connections c ON c.id = l.connection_id
+             WHERE {scope} ORDER BY l.display_name, l.id"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
+    Ok(RegisterOptions {
+        locations: rows
+            .into_iter()
+            .map(|(id, name, kind)| LocationChoice {
+                id,
+                name,
+                simulated: kind == "simulator",
+            })
+            .collect(),
+        can_manage,
     })
 }
 

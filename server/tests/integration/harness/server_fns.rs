@@ -164,6 +164,7 @@ pub const RULES: &[(&str, Need, &[&str])] = &[
         ],
     ),
     ("reader_detail", Any(&[View]), &["id"]),
+    ("reader_register_options", Any(&[View]), &[]),
     (
         "register_reader",
         Any(&[ManageFleet]),
