@@ -36,6 +36,24 @@ pub async fn start_with(config: SimConfig) -> Sim {
     }
 }
 
+/// A simulator and the handle to its Rust API.
+pub async fn start_keeping() -> (Sim, Simulator) {
+    let simulator = Simulator::new(SimConfig {
+        rate_limit: None,
+        ..SimConfig::default()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(simulator.clone().serve(listener));
+    let sim = Sim {
+        base,
+        http: reqwest::Client::new(),
+    };
+    (sim, simulator)
+}
+
 /// A fresh test key: a fresh account.
 pub fn new_key() -> String {
     format!("sk_test_{}", rand_suffix())
