@@ -317,6 +317,18 @@ fn int_field(v: &Value, name: &str) -> SimResult<i64> {
 /// `cart{currency, line_items[]{amount, description, quantity}, tax, total}`, typed.
 fn cart(p: &Params) -> SimResult<Value> {
     let cart = p.get("cart").ok_or_else(|| SimError::missing("cart"))?;
+    if let Some(fields) = cart.as_object() {
+        let mut keys: Vec<&String> = fields.keys().collect();
+        keys.sort();
+        if let Some(k) = keys
+            .into_iter()
+            .find(|k| !["currency", "line_items", "tax", "total"].contains(&k.as_str()))
+        {
+            return Err(SimError::unknown(&format!("cart[{k}]")));
+        }
+    } else {
+        return Err(SimError::bad_request("Invalid hash").param("cart"));
+    }
     let currency = cart
         .get("currency")
         .and_then(Value::as_str)
@@ -343,6 +355,12 @@ fn cart(p: &Params) -> SimResult<Value> {
     let mut items = Vec::new();
     for (i, item) in given.iter().enumerate() {
         let field = |f: &str| format!("cart[line_items][{i}][{f}]");
+        if let Some(k) = item.as_object().and_then(|o| {
+            o.keys()
+                .find(|k| !["amount", "description", "quantity"].contains(&k.as_str()))
+        }) {
+            return Err(SimError::unknown(&field(k)));
+        }
         let need = |f: &str| item.get(f).ok_or_else(|| SimError::missing(&field(f)));
         let amount = int_field(need("amount")?, &field("amount"))?;
         let quantity = int_field(need("quantity")?, &field("quantity"))?;
