@@ -98,6 +98,7 @@ fn client(base: String) -> StripeClient {
             base_delay: Duration::from_millis(10),
             max_delay: Duration::from_millis(40),
         },
+        upload_base_url: None,
     })
     .expect("client")
 }
