@@ -235,8 +235,8 @@ fn is_multipart(headers: &HeaderMap) -> bool {
 /// A multipart body (file uploads): its text parts as a form, and the part named `file`.
 async fn multipart(headers: &HeaderMap, body: &Bytes) -> SimResult<(String, Option<Upload>)> {
     let bad = |e: multer::Error| SimError::bad_request(format!("Invalid multipart body: {e}"));
-    let boundary = multer::parse_boundary(header(headers, "content-type").unwrap_or_default())
-        .map_err(bad)?;
+    let boundary =
+        multer::parse_boundary(header(headers, "content-type").unwrap_or_default()).map_err(bad)?;
     let body = body.clone();
     let stream = futures::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
     let mut parts = multer::Multipart::new(stream, boundary);

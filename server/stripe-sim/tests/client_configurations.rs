@@ -34,7 +34,10 @@ async fn client() -> (StripeClient, Credentials) {
         upload_base_url: None,
     })
     .expect("client");
-    (client, Credentials::key(format!("sk_test_client15{}", unique())))
+    (
+        client,
+        Credentials::key(format!("sk_test_client15{}", unique())),
+    )
 }
 
 fn unique() -> u64 {
@@ -98,7 +101,11 @@ async fn configurations_through_the_client() {
     assert_eq!(default.is_account_default, Some(true));
 
     let file = c
-        .upload_file(&creds, &UploadFile::splashscreen("splash.png", png()), &idem())
+        .upload_file(
+            &creds,
+            &UploadFile::splashscreen("splash.png", png()),
+            &idem(),
+        )
         .await
         .expect("upload");
     assert_eq!(file.purpose, "terminal_reader_splashscreen");
@@ -178,12 +185,18 @@ async fn configurations_through_the_client() {
         .set_location_configuration(&creds, &location, Some(&created.id), &idem())
         .await
         .expect("override");
-    assert_eq!(loc.configuration_overrides.as_deref(), Some(created.id.as_str()));
+    assert_eq!(
+        loc.configuration_overrides.as_deref(),
+        Some(created.id.as_str())
+    );
     let err = c
         .set_location_configuration(&creds, &location, Some("tmc_nope"), &idem())
         .await
         .expect_err("unknown configuration");
-    assert_eq!(err.api().and_then(|e| e.code.as_deref()), Some("resource_missing"));
+    assert_eq!(
+        err.api().and_then(|e| e.code.as_deref()),
+        Some("resource_missing")
+    );
     let loc = c
         .set_location_configuration(&creds, &location, None, &idem())
         .await
@@ -263,7 +276,10 @@ async fn a_tipped_payment_and_the_till_screen() {
         .expect("display");
     let action = shown.action.expect("action");
     assert_eq!(action.kind, ActionType::SetReaderDisplay);
-    assert_eq!(action.set_reader_display.expect("cart")["cart"]["total"], 1000);
+    assert_eq!(
+        action.set_reader_display.expect("cart")["cart"]["total"],
+        1000
+    );
 
     let pi = c
         .create_payment_intent(
@@ -379,7 +395,10 @@ async fn collect_inputs_through_the_client() {
     assert!(inputs[0].answer().is_some_and(|a| a.contains('@')));
     assert_eq!(inputs[1].answer(), Some("small"));
     assert_eq!(
-        inputs[0].toggles.as_ref().and_then(|t| t[0].value.as_deref()),
+        inputs[0]
+            .toggles
+            .as_ref()
+            .and_then(|t| t[0].value.as_deref()),
         Some("disabled")
     );
 
@@ -397,7 +416,12 @@ async fn collect_inputs_through_the_client() {
         )
         .await
         .expect("answered");
-    let inputs = skipped.action.expect("action").collect_inputs.expect("inputs").inputs;
+    let inputs = skipped
+        .action
+        .expect("action")
+        .collect_inputs
+        .expect("inputs")
+        .inputs;
     assert!(inputs[0].skipped && inputs[0].answer().is_none());
 
     c.collect_inputs(&creds, &reader, &p, &idem())
@@ -409,7 +433,10 @@ async fn collect_inputs_through_the_client() {
         .expect("timeout");
     let action = timed_out.action.expect("action");
     assert_eq!(action.status, ActionStatus::Failed);
-    assert_eq!(action.failure_code.as_deref(), Some("terminal_reader_timeout"));
+    assert_eq!(
+        action.failure_code.as_deref(),
+        Some("terminal_reader_timeout")
+    );
 
     c.collect_inputs(&creds, &reader, &p, &idem())
         .await

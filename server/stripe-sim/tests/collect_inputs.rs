@@ -10,7 +10,10 @@ fn form<'a>() -> Vec<(&'a str, &'a str)> {
     vec![
         ("inputs[0][type]", "email"),
         ("inputs[0][custom_text][title]", "Receipt by email?"),
-        ("inputs[0][custom_text][description]", "We send nothing else"),
+        (
+            "inputs[0][custom_text][description]",
+            "We send nothing else",
+        ),
         ("inputs[0][custom_text][submit_button]", "Send"),
         ("inputs[0][custom_text][skip_button]", "No thanks"),
         ("inputs[1][type]", "phone"),
@@ -62,7 +65,9 @@ async fn inputs_are_collected_and_webhooked() {
     let action = &started["action"];
     assert_eq!(action["type"], "collect_inputs");
     assert_eq!(action["status"], "in_progress");
-    let inputs = action["collect_inputs"]["inputs"].as_array().expect("inputs");
+    let inputs = action["collect_inputs"]["inputs"]
+        .as_array()
+        .expect("inputs");
     assert_eq!(inputs.len(), 5);
     assert_eq!(
         inputs[0]["custom_text"],
@@ -74,7 +79,10 @@ async fn inputs_are_collected_and_webhooked() {
     assert!(inputs[2]["selection"]["id"].is_null());
     assert_eq!(inputs[3]["toggles"][0]["default_value"], "enabled");
     assert!(inputs[3]["toggles"][1]["default_value"].is_null());
-    assert_eq!(action["collect_inputs"]["metadata"], json!({ "order": "42" }));
+    assert_eq!(
+        action["collect_inputs"]["metadata"],
+        json!({ "order": "42" })
+    );
 
     let done = api
         .post(&helper(&reader, "succeed_input_collection"), &[])
@@ -82,9 +90,15 @@ async fn inputs_are_collected_and_webhooked() {
         .ok();
     let action = &done["action"];
     assert_eq!(action["status"], "succeeded");
-    let inputs = action["collect_inputs"]["inputs"].as_array().expect("inputs");
-    assert!(inputs[0]["email"]["value"].as_str().is_some_and(|v| v.contains('@')));
-    assert!(inputs[1]["phone"]["value"].as_str().is_some_and(|v| v.starts_with('+')));
+    let inputs = action["collect_inputs"]["inputs"]
+        .as_array()
+        .expect("inputs");
+    assert!(inputs[0]["email"]["value"]
+        .as_str()
+        .is_some_and(|v| v.contains('@')));
+    assert!(inputs[1]["phone"]["value"]
+        .as_str()
+        .is_some_and(|v| v.starts_with('+')));
     assert_eq!(inputs[2]["selection"]["id"], "small");
     assert_eq!(inputs[2]["selection"]["text"], "Small");
     let signature = inputs[3]["signature"]["value"].as_str().expect("signature");
@@ -139,7 +153,9 @@ async fn optional_inputs_can_be_skipped() {
         assert_eq!(input["skipped"], !required, "{input:#}");
         let kind = input["type"].as_str().unwrap_or_default();
         if !required {
-            assert!(input.get(kind).is_none_or(|v| v.is_null() || kind == "selection"));
+            assert!(input
+                .get(kind)
+                .is_none_or(|v| v.is_null() || kind == "selection"));
         }
     }
     assert!(inputs[1]["phone"]["value"].is_string());
@@ -192,7 +208,8 @@ async fn timeouts_and_cancels() {
     assert_eq!(r.status, 400);
 
     // Left waiting, it times out with the simulated clock.
-    sim.control("/clock/advance", json!({ "seconds": 400 })).await;
+    sim.control("/clock/advance", json!({ "seconds": 400 }))
+        .await;
     let shown = api
         .get(&format!("/v1/terminal/readers/{reader}"), &[])
         .await
@@ -205,11 +222,17 @@ async fn timeouts_and_cancels() {
         .ok();
     assert_eq!(events["data"].as_array().map(Vec::len), Some(2));
     let cancel_events = api
-        .get("/v1/events", &[("type", "terminal.reader.action_succeeded")])
+        .get(
+            "/v1/events",
+            &[("type", "terminal.reader.action_succeeded")],
+        )
         .await
         .ok();
     assert_eq!(cancel_events["data"].as_array().map(Vec::len), Some(0));
 }
+
+/// A form, the error code it gets and the parameter the error names.
+type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
 
 #[tokio::test]
 async fn stripes_errors_for_bad_inputs() {
@@ -220,7 +243,7 @@ async fn stripes_errors_for_bad_inputs() {
     let title = ("inputs[0][custom_text][title]", "T");
     let long_submit = "x".repeat(31);
     let long_skip = "x".repeat(15);
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (vec![], "parameter_missing", "inputs"),
         (vec![("colour", "red")], "parameter_unknown", "colour"),
         (vec![title], "parameter_missing", "inputs[0][type]"),
@@ -235,7 +258,11 @@ async fn stripes_errors_for_bad_inputs() {
             "inputs[0][type]",
         ),
         (
-            vec![("inputs[0][type]", "email"), title, ("inputs[0][shade]", "x")],
+            vec![
+                ("inputs[0][type]", "email"),
+                title,
+                ("inputs[0][shade]", "x"),
+            ],
             "parameter_unknown",
             "inputs[0][shade]",
         ),
@@ -265,7 +292,11 @@ async fn stripes_errors_for_bad_inputs() {
             "inputs[0][selection][choices][0][style]",
         ),
         (
-            vec![("inputs[0][type]", "email"), title, ("inputs[0][required]", "yes")],
+            vec![
+                ("inputs[0][type]", "email"),
+                title,
+                ("inputs[0][required]", "yes"),
+            ],
             "parameter_invalid_boolean",
             "inputs[0][required]",
         ),
@@ -305,7 +336,12 @@ async fn stripes_errors_for_bad_inputs() {
     // Six inputs are one too many.
     let mut six = Vec::new();
     let keys: Vec<(String, String)> = (0..6)
-        .map(|i| (format!("inputs[{i}][type]"), format!("inputs[{i}][custom_text][title]")))
+        .map(|i| {
+            (
+                format!("inputs[{i}][type]"),
+                format!("inputs[{i}][custom_text][title]"),
+            )
+        })
         .collect();
     for (t, c) in &keys {
         six.push((t.as_str(), "text"));
@@ -316,28 +352,43 @@ async fn stripes_errors_for_bad_inputs() {
     assert_eq!(r.body["error"]["param"], "inputs");
 
     // Readers that cannot take it, and helpers on readers that are not collecting.
-    let r = api.post("/v1/terminal/readers/tmr_nope/collect_inputs", &form()).await;
+    let r = api
+        .post("/v1/terminal/readers/tmr_nope/collect_inputs", &form())
+        .await;
     assert_eq!((r.status, r.code()), (404, "resource_missing"));
-    sim.control(&format!("/readers/{reader}/offline"), json!({})).await;
+    sim.control(&format!("/readers/{reader}/offline"), json!({}))
+        .await;
     let r = api.post(&path, &form()).await;
     assert_eq!(r.code(), "terminal_reader_offline");
-    sim.control(&format!("/readers/{reader}/online"), json!({})).await;
-    let r = api.post(&helper(&reader, "succeed_input_collection"), &[]).await;
+    sim.control(&format!("/readers/{reader}/online"), json!({}))
+        .await;
+    let r = api
+        .post(&helper(&reader, "succeed_input_collection"), &[])
+        .await;
     assert_eq!(r.status, 400);
-    let r = api.post(&helper("tmr_nope", "timeout_input_collection"), &[]).await;
+    let r = api
+        .post(&helper("tmr_nope", "timeout_input_collection"), &[])
+        .await;
     assert_eq!((r.status, r.code()), (404, "resource_missing"));
     let key = api.key.clone();
-    let issued = sim.control("/registration_codes", json!({ "key": key })).await;
+    let issued = sim
+        .control("/registration_codes", json!({ "key": key }))
+        .await;
     let physical = api
         .post(
             "/v1/terminal/readers",
-            &[("registration_code", issued["registration_code"].as_str().unwrap_or(""))],
+            &[(
+                "registration_code",
+                issued["registration_code"].as_str().unwrap_or(""),
+            )],
         )
         .await
         .ok();
     let physical = physical["id"].as_str().expect("reader");
     api.post(&collect_path(physical), &form()).await.ok();
-    let r = api.post(&helper(physical, "succeed_input_collection"), &[]).await;
+    let r = api
+        .post(&helper(physical, "succeed_input_collection"), &[])
+        .await;
     assert_eq!(r.status, 400, "test helpers drive simulated readers only");
 }
 
@@ -371,17 +422,33 @@ async fn the_cart_display_follows_the_contract_and_cancel_clears_it() {
     for (form, code, param) in [
         (vec![("type", "cart")], "parameter_missing", "cart"),
         (
-            vec![("type", "cart"), ("cart[currency]", "usd"), ("cart[line_items][0][amount]", "1")],
+            vec![
+                ("type", "cart"),
+                ("cart[currency]", "usd"),
+                ("cart[line_items][0][amount]", "1"),
+            ],
             "parameter_missing",
             "cart[total]",
         ),
         (
-            vec![("type", "cart"), ("cart[currency]", "usd"), ("cart[total]", "x")],
+            vec![
+                ("type", "cart"),
+                ("cart[currency]", "usd"),
+                ("cart[total]", "x"),
+            ],
             "parameter_invalid_integer",
             "cart[total]",
         ),
-        (vec![("type", "receipt")], "parameter_invalid_string", "type"),
-        (vec![("type", "cart"), ("cart[colour]", "red")], "parameter_unknown", "cart[colour]"),
+        (
+            vec![("type", "receipt")],
+            "parameter_invalid_string",
+            "type",
+        ),
+        (
+            vec![("type", "cart"), ("cart[colour]", "red")],
+            "parameter_unknown",
+            "cart[colour]",
+        ),
     ] {
         let r = api.post(&path, &form).await;
         assert_eq!((r.status, r.code()), (400, code), "{form:?}: {}", r.body);

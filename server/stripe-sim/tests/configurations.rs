@@ -98,7 +98,10 @@ async fn create_retrieve_update_delete() {
         )
         .await
         .ok();
-    assert_eq!(expanded["bbpos_wisepos_e"]["splashscreen"]["object"], "file");
+    assert_eq!(
+        expanded["bbpos_wisepos_e"]["splashscreen"]["object"],
+        "file"
+    );
 
     // A setting given replaces the old one; an empty value removes it.
     let updated = api
@@ -133,11 +136,14 @@ async fn create_retrieve_update_delete() {
     assert_eq!(r.body["error"]["param"], "id");
 }
 
+/// A form, the status and error code it gets, and the parameter the error names.
+type Case<'a> = (&'a [(&'a str, &'a str)], u16, &'a str, &'a str);
+
 #[tokio::test]
 async fn stripes_errors_for_bad_parameters() {
     let sim = start().await;
     let api = sim.new_api();
-    let cases: &[(&[(&str, &str)], u16, &str, &str)] = &[
+    let cases: &[Case] = &[
         (&[("colour", "red")], 400, "parameter_unknown", "colour"),
         (
             &[("tipping[usd][percent]", "5")],
@@ -203,7 +209,10 @@ async fn stripes_errors_for_bad_parameters() {
             "wifi[type]",
         ),
         (
-            &[("wifi[type]", "personal_psk"), ("wifi[personal_psk][ssid]", "S")],
+            &[
+                ("wifi[type]", "personal_psk"),
+                ("wifi[personal_psk][ssid]", "S"),
+            ],
             400,
             "parameter_missing",
             "wifi[personal_psk][password]",
@@ -211,7 +220,12 @@ async fn stripes_errors_for_bad_parameters() {
     ];
     for (form, status, code, param) in cases {
         let r = api.post("/v1/terminal/configurations", form).await;
-        assert_eq!((r.status, r.code()), (*status, *code), "{form:?}: {}", r.body);
+        assert_eq!(
+            (r.status, r.code()),
+            (*status, *code),
+            "{form:?}: {}",
+            r.body
+        );
         assert_eq!(r.body["error"]["param"], *param, "{form:?}");
     }
     // More than three suggestions, and a splash screen that is not one.
@@ -228,14 +242,14 @@ async fn stripes_errors_for_bad_parameters() {
         .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.body["error"]["param"], "tipping[usd][percentages]");
-    let logo = api
-        .upload("business_logo", "logo.png", png(100))
-        .await
-        .ok();
+    let logo = api.upload("business_logo", "logo.png", png(100)).await.ok();
     let r = api
         .post(
             "/v1/terminal/configurations",
-            &[("stripe_s700[splashscreen]", logo["id"].as_str().unwrap_or(""))],
+            &[(
+                "stripe_s700[splashscreen]",
+                logo["id"].as_str().unwrap_or(""),
+            )],
         )
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
@@ -254,11 +268,17 @@ async fn stripes_errors_for_bad_parameters() {
         .await;
     assert_eq!((r.status, r.code()), (400, "parameter_invalid_integer"));
     let r = api
-        .get("/v1/terminal/configurations", &[("is_account_default", "yes")])
+        .get(
+            "/v1/terminal/configurations",
+            &[("is_account_default", "yes")],
+        )
         .await;
     assert_eq!((r.status, r.code()), (400, "parameter_invalid_boolean"));
     let r = api
-        .get("/v1/terminal/configurations", &[("starting_after", "tmc_nope")])
+        .get(
+            "/v1/terminal/configurations",
+            &[("starting_after", "tmc_nope")],
+        )
         .await;
     assert_eq!((r.status, r.code()), (400, "resource_missing"));
 }
@@ -320,12 +340,18 @@ async fn lists_page_and_filter_the_default() {
     assert_eq!(ids, vec![made[1].as_str(), made[2].as_str()]);
     assert_eq!(before["has_more"], true);
     let others = api
-        .get("/v1/terminal/configurations", &[("is_account_default", "false"), ("limit", "100")])
+        .get(
+            "/v1/terminal/configurations",
+            &[("is_account_default", "false"), ("limit", "100")],
+        )
         .await
         .ok();
     assert_eq!(others["data"].as_array().map(Vec::len), Some(5));
     let only = api
-        .get("/v1/terminal/configurations", &[("is_account_default", "true")])
+        .get(
+            "/v1/terminal/configurations",
+            &[("is_account_default", "true")],
+        )
         .await
         .ok();
     assert_eq!(only["data"][0]["id"], default.as_str());
@@ -366,7 +392,12 @@ async fn locations_override_with_their_own_configurations() {
             &[("configuration_overrides", "tmc_nope")],
         )
         .await;
-    assert_eq!((r.status, r.code()), (400, "resource_missing"), "{}", r.body);
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "resource_missing"),
+        "{}",
+        r.body
+    );
     assert_eq!(r.body["error"]["param"], "configuration_overrides");
     let loc = api
         .post(

@@ -865,7 +865,7 @@ async fn configurations_files_and_inputs_follow_the_contract() {
     let data = load("contract-data-next.json");
     let objects = &data["objects"];
     let mut problems = Vec::new();
-    let mut check = |name: &str, value: &Value, problems: &mut Vec<String>| {
+    let check = |name: &str, value: &Value, problems: &mut Vec<String>| {
         assert!(value.is_object(), "{name}: {value}");
         fits(
             name,
@@ -875,7 +875,10 @@ async fn configurations_files_and_inputs_follow_the_contract() {
         );
     };
 
-    let file = api.upload("terminal_reader_splashscreen", "splash.png", png(5000)).await.ok();
+    let file = api
+        .upload("terminal_reader_splashscreen", "splash.png", png(5000))
+        .await
+        .ok();
     check("file", &file, &mut problems);
     let file_id = file["id"].as_str().expect("file").to_string();
     check(
@@ -883,7 +886,10 @@ async fn configurations_files_and_inputs_follow_the_contract() {
         &api.get(&format!("/v1/files/{file_id}"), &[]).await.ok(),
         &mut problems,
     );
-    for f in api.get("/v1/files", &[]).await.ok()["data"].as_array().expect("data") {
+    for f in api.get("/v1/files", &[]).await.ok()["data"]
+        .as_array()
+        .expect("data")
+    {
         check("file", f, &mut problems);
     }
     let config = api
@@ -919,7 +925,11 @@ async fn configurations_files_and_inputs_follow_the_contract() {
         .await
         .ok();
     check("terminal.configuration", &expanded, &mut problems);
-    check("file", &expanded["bbpos_wisepos_e"]["splashscreen"], &mut problems);
+    check(
+        "file",
+        &expanded["bbpos_wisepos_e"]["splashscreen"],
+        &mut problems,
+    );
     for c in api.get("/v1/terminal/configurations", &[]).await.ok()["data"]
         .as_array()
         .expect("data")
@@ -989,7 +999,9 @@ async fn configurations_files_and_inputs_follow_the_contract() {
         let method: reqwest::Method = method.parse().expect("method");
         let params = spec["params"].as_object().cloned().unwrap_or_default();
         for name in params.keys() {
-            let r = api.send(method.clone(), &path, &[(name.as_str(), "x")], None).await;
+            let r = api
+                .send(method.clone(), &path, &[(name.as_str(), "x")], None)
+                .await;
             if r.code() == "parameter_unknown" {
                 problems.push(format!("{request}: {name} refused as unknown"));
             }

@@ -52,7 +52,9 @@ async fn uploads_are_files_served_at_their_url() {
         .expect("contents");
     assert_eq!(got.status(), 200);
     assert_eq!(
-        got.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        got.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("image/png")
     );
     assert_eq!(got.bytes().await.expect("bytes").to_vec(), bytes);
@@ -71,9 +73,13 @@ async fn uploads_are_files_served_at_their_url() {
     api.upload("terminal_reader_splashscreen", "s.jpg", jpg(500))
         .await
         .ok();
-    api.upload("terminal_reader_splashscreen", "s.gif", gif(3 * 1024 * 1024))
-        .await
-        .ok();
+    api.upload(
+        "terminal_reader_splashscreen",
+        "s.gif",
+        gif(3 * 1024 * 1024),
+    )
+    .await
+    .ok();
     let logo = api.upload("business_logo", "logo.png", png(10)).await.ok();
     let all = api.get("/v1/files", &[]).await.ok();
     assert_eq!(all["url"], "/v1/files");
@@ -110,35 +116,57 @@ async fn stripes_checks_on_uploads() {
     assert_eq!((r.status, r.code()), (400, "parameter_invalid_string"));
     assert_eq!(r.body["error"]["param"], "purpose");
     // Files Stripe makes itself cannot be uploaded.
-    let r = api.upload("finance_report_run", "a.csv", b"a,b".to_vec()).await;
+    let r = api
+        .upload("finance_report_run", "a.csv", b"a,b".to_vec())
+        .await;
     assert_eq!((r.status, r.code()), (400, "parameter_invalid_string"));
     let r = api.upload("", "a.png", png(10)).await;
     assert_eq!((r.status, r.code()), (400, "parameter_invalid_empty"));
 
     // Splash screens: images only, JPG and PNG under 2 MB, GIF under 4 MB.
     let r = api
-        .upload("terminal_reader_splashscreen", "doc.pdf", b"%PDF-1.4 x".to_vec())
+        .upload(
+            "terminal_reader_splashscreen",
+            "doc.pdf",
+            b"%PDF-1.4 x".to_vec(),
+        )
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.body["error"]["param"], "file");
     assert_eq!(r.body["error"]["type"], "invalid_request_error");
     let r = api
-        .upload("terminal_reader_splashscreen", "notes.txt", b"hello".to_vec())
+        .upload(
+            "terminal_reader_splashscreen",
+            "notes.txt",
+            b"hello".to_vec(),
+        )
         .await;
     assert_eq!(r.status, 400);
     let r = api
-        .upload("terminal_reader_splashscreen", "big.png", png(2 * 1024 * 1024))
+        .upload(
+            "terminal_reader_splashscreen",
+            "big.png",
+            png(2 * 1024 * 1024),
+        )
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body["error"]["message"]
         .as_str()
         .is_some_and(|m| m.contains("2 MB")));
     let r = api
-        .upload("terminal_reader_splashscreen", "big.jpg", jpg(2 * 1024 * 1024 + 1))
+        .upload(
+            "terminal_reader_splashscreen",
+            "big.jpg",
+            jpg(2 * 1024 * 1024 + 1),
+        )
         .await;
     assert_eq!(r.status, 400);
     let r = api
-        .upload("terminal_reader_splashscreen", "big.gif", gif(4 * 1024 * 1024))
+        .upload(
+            "terminal_reader_splashscreen",
+            "big.gif",
+            gif(4 * 1024 * 1024),
+        )
         .await;
     assert_eq!(r.status, 400);
     assert!(r.body["error"]["message"]
@@ -171,13 +199,19 @@ async fn stripes_checks_on_uploads() {
     assert_eq!((r.status, r.code()), (400, "parameter_missing"));
     assert_eq!(r.body["error"]["param"], "purpose");
     let r = api
-        .post("/v1/files", &[("purpose", "dispute_evidence"), ("colour", "red")])
+        .post(
+            "/v1/files",
+            &[("purpose", "dispute_evidence"), ("colour", "red")],
+        )
         .await;
     assert_eq!((r.status, r.code()), (400, "parameter_unknown"));
 
     let r = api.get("/v1/files/file_nope", &[]).await;
     assert_eq!((r.status, r.code()), (404, "resource_missing"));
-    assert_eq!(r.body["error"]["message"], "No such file upload: 'file_nope'");
+    assert_eq!(
+        r.body["error"]["message"],
+        "No such file upload: 'file_nope'"
+    );
 }
 
 #[tokio::test]
@@ -187,7 +221,10 @@ async fn file_links_are_not_made() {
     let form = reqwest::multipart::Form::new()
         .text("purpose", "business_logo")
         .text("file_link_data[create]", "true")
-        .part("file", reqwest::multipart::Part::bytes(png(10)).file_name("l.png"));
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(png(10)).file_name("l.png"),
+        );
     let r = sim
         .http
         .post(format!("{}/v1/files", sim.base))
@@ -252,7 +289,10 @@ async fn files_stay_on_their_account() {
             .map(Vec::len),
         Some(0)
     );
-    assert_eq!(connected.get(&format!("/v1/files/{id}"), &[]).await.ok(), file);
+    assert_eq!(
+        connected.get(&format!("/v1/files/{id}"), &[]).await.ok(),
+        file
+    );
     let contents = sim
         .http
         .get(file["url"].as_str().expect("url"))

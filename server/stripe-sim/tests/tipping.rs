@@ -107,7 +107,10 @@ async fn no_tipping_screen_means_no_tip() {
             .as_str()
             .is_some_and(|m| m.contains(config)));
         api.present(&reader, &[]).await.ok();
-        assert_eq!(intent(&api, &pi).await["amount_details"], json!({ "tip": {} }));
+        assert_eq!(
+            intent(&api, &pi).await["amount_details"],
+            json!({ "tip": {} })
+        );
     }
     // A tip-eligible amount only shapes the suggestions.
     let pi = api.intent(1000, "automatic").await;
@@ -156,7 +159,10 @@ async fn the_location_override_decides() {
         .ok();
     api.post(
         &format!("/v1/terminal/locations/{location}"),
-        &[("configuration_overrides", tipping["id"].as_str().expect("id"))],
+        &[(
+            "configuration_overrides",
+            tipping["id"].as_str().expect("id"),
+        )],
     )
     .await
     .ok();
@@ -167,7 +173,10 @@ async fn the_location_override_decides() {
     let pi = api.intent(1000, "automatic").await;
     api.process(&elsewhere, &pi).await.ok();
     let r = api.present(&elsewhere, &[("amount_tip", "100")]).await;
-    assert_eq!(r.status, 400, "the other location has the default, without tipping");
+    assert_eq!(
+        r.status, 400,
+        "the other location has the default, without tipping"
+    );
 }
 
 #[tokio::test]
@@ -196,7 +205,10 @@ async fn collected_then_confirmed_payments_are_tipped_too() {
     let pi = api.intent(700, "automatic").await;
     api.post(
         &format!("/v1/terminal/readers/{reader}/collect_payment_method"),
-        &[("payment_intent", &pi), ("collect_config[skip_tipping]", "true")],
+        &[
+            ("payment_intent", &pi),
+            ("collect_config[skip_tipping]", "true"),
+        ],
     )
     .await
     .ok();
@@ -212,13 +224,27 @@ async fn process_config_is_checked() {
     let pi = api.intent(1000, "automatic").await;
     let path = format!("/v1/terminal/readers/{reader}/process_payment_intent");
     for (key, value, code) in [
-        ("process_config[tipping][amount_eligible]", "lots", "parameter_invalid_integer"),
-        ("process_config[tipping][amount_eligible]", "-1", "parameter_invalid_integer"),
+        (
+            "process_config[tipping][amount_eligible]",
+            "lots",
+            "parameter_invalid_integer",
+        ),
+        (
+            "process_config[tipping][amount_eligible]",
+            "-1",
+            "parameter_invalid_integer",
+        ),
         ("process_config[tipping][percent]", "5", "parameter_unknown"),
-        ("process_config[skip_tipping]", "maybe", "parameter_invalid_boolean"),
+        (
+            "process_config[skip_tipping]",
+            "maybe",
+            "parameter_invalid_boolean",
+        ),
         ("process_config[colour]", "red", "parameter_unknown"),
     ] {
-        let r = api.post(&path, &[("payment_intent", &pi), (key, value)]).await;
+        let r = api
+            .post(&path, &[("payment_intent", &pi), (key, value)])
+            .await;
         assert_eq!((r.status, r.code()), (400, code), "{key}: {}", r.body);
         assert_eq!(r.body["error"]["param"], key);
     }
@@ -240,8 +266,14 @@ async fn each_account_tips_by_its_own_configuration() {
     let pi = connected.intent(1000, "automatic").await;
     connected.process(&reader, &pi).await.ok();
     let r = connected.present(&reader, &[("amount_tip", "100")]).await;
-    assert_eq!(r.status, 400, "the platform's tipping is not the connected account's");
+    assert_eq!(
+        r.status, 400,
+        "the platform's tipping is not the connected account's"
+    );
     connected.enable_tipping("usd").await;
-    connected.present(&reader, &[("amount_tip", "100")]).await.ok();
+    connected
+        .present(&reader, &[("amount_tip", "100")])
+        .await
+        .ok();
     assert_eq!(intent(&connected, &pi).await["amount"], 1100);
 }

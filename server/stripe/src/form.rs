@@ -106,6 +106,8 @@ mod tests {
         assert!(pairs.contains(&("tipping[usd][smart_tip_threshold]".into(), "1000".into())));
         assert!(pairs.contains(&("bbpos_wisepos_e".into(), "".into())));
         assert!(pairs.contains(&("reboot_window[start_hour]".into(), "1".into())));
-        assert!(!pairs.iter().any(|(k, _)| k.contains("fixed_amounts") || k == "name"));
+        assert!(!pairs
+            .iter()
+            .any(|(k, _)| k.contains("fixed_amounts") || k == "name"));
     }
 }

@@ -11,7 +11,14 @@ use crate::params::Params;
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
-const TYPES: &[&str] = &["email", "numeric", "phone", "selection", "signature", "text"];
+const TYPES: &[&str] = &[
+    "email",
+    "numeric",
+    "phone",
+    "selection",
+    "signature",
+    "text",
+];
 /// Stripe's limit on inputs in one action (REFERENCE.md §5).
 const MAX_INPUTS: usize = 5;
 const SUBMIT_BUTTON_CHARS: usize = 30;

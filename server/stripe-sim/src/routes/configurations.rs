@@ -121,9 +121,7 @@ fn suggestions(v: &Value, param: &str, min: i64, max: i64) -> SimResult<Value> {
         Value::Array(items) => items.clone(),
         Value::String(s) if s.is_empty() => Vec::new(),
         _ => {
-            return Err(
-                SimError::invalid("parameter_invalid_array", "Invalid array").param(param),
-            )
+            return Err(SimError::invalid("parameter_invalid_array", "Invalid array").param(param))
         }
     };
     if items.len() > MAX_SUGGESTIONS {
@@ -163,12 +161,7 @@ fn tipping(v: &Value) -> SimResult<Value> {
             None => Value::Null,
         };
         let threshold = match config.get("smart_tip_threshold") {
-            Some(t) => json!(integer_in(
-                t,
-                &field("smart_tip_threshold"),
-                0,
-                99_999_999
-            )?),
+            Some(t) => json!(integer_in(t, &field("smart_tip_threshold"), 0, 99_999_999)?),
             None => Value::Null,
         };
         out.insert(
@@ -233,19 +226,14 @@ fn wifi(v: &Value) -> SimResult<Value> {
     };
     let param = format!("wifi[{kind}]");
     let settings = hash(
-        given
-            .get(&kind)
-            .ok_or_else(|| SimError::missing(&param))?,
+        given.get(&kind).ok_or_else(|| SimError::missing(&param))?,
         &param,
     )?;
     let all: Vec<&str> = needed.iter().chain(optional).copied().collect();
     only(settings, &all, &param)?;
     let mut out = Map::new();
     for k in needed {
-        let v = text(
-            required(settings, k, &param)?,
-            &format!("{param}[{k}]"),
-        )?;
+        let v = text(required(settings, k, &param)?, &format!("{param}[{k}]"))?;
         out.insert((*k).to_string(), json!(v));
     }
     for k in optional {
@@ -269,9 +257,9 @@ fn device(acct: &Account, device: &str, v: &Value) -> SimResult<Value> {
     let Some(file) = given.get("splashscreen") else {
         return Ok(json!({ "splashscreen": null }));
     };
-    let id = file.as_str().ok_or_else(|| {
-        SimError::invalid_string(&param, format!("Invalid string: {param}"))
-    })?;
+    let id = file
+        .as_str()
+        .ok_or_else(|| SimError::invalid_string(&param, format!("Invalid string: {param}")))?;
     if id.is_empty() {
         return Ok(json!({ "splashscreen": null }));
     }
@@ -379,7 +367,12 @@ pub fn create(ctx: &mut Ctx<'_>, p: &Params) -> SimResult<Value> {
 }
 
 pub fn list(ctx: &mut Ctx<'_>, p: &Params) -> SimResult<Value> {
-    p.allow(&["limit", "starting_after", "ending_before", "is_account_default"])?;
+    p.allow(&[
+        "limit",
+        "starting_after",
+        "ending_before",
+        "is_account_default",
+    ])?;
     let default = p.bool("is_account_default")?;
     ensure_default(ctx);
     let items = ctx
@@ -402,8 +395,7 @@ pub fn update(ctx: &mut Ctx<'_>, id: &str, p: &Params) -> SimResult<Value> {
     p.allow(&fields())?;
     ensure_default(ctx);
     let acct = ctx.acct();
-    let mut config =
-        find_or_404(&mut acct.configurations, id, "terminal.configuration")?.clone();
+    let mut config = find_or_404(&mut acct.configurations, id, "terminal.configuration")?.clone();
     apply(acct, &mut config, p)?;
     if let Some(stored) = crate::store::find_mut(&mut acct.configurations, id) {
         *stored = config.clone();
@@ -455,11 +447,7 @@ pub fn check_override(ctx: &mut Ctx<'_>, id: &str) -> SimResult<()> {
 pub fn in_force(ctx: &mut Ctx<'_>, reader: &str) -> Option<Value> {
     let default = ensure_default(ctx);
     let acct = ctx.acct();
-    let location = acct
-        .readers
-        .iter()
-        .find(|r| r.id() == reader)?
-        .raw()["location"]
+    let location = acct.readers.iter().find(|r| r.id() == reader)?.raw()["location"]
         .as_str()
         .map(str::to_string);
     let chosen = location

@@ -80,7 +80,9 @@ fn sniff(bytes: &[u8], filename: Option<&str>) -> (Option<String>, &'static str)
     let extension = filename
         .and_then(|f| f.rsplit_once('.'))
         .map(|(_, ext)| ext.to_ascii_lowercase())
-        .filter(|ext| !ext.is_empty() && ext.len() <= 8 && ext.chars().all(|c| c.is_ascii_alphanumeric()));
+        .filter(|ext| {
+            !ext.is_empty() && ext.len() <= 8 && ext.chars().all(|c| c.is_ascii_alphanumeric())
+        });
     let mime = match extension.as_deref() {
         Some("csv") => "text/csv",
         Some("txt") => "text/plain",
@@ -124,9 +126,11 @@ fn check_splashscreen(kind: Option<&str>, size: usize) -> SimResult<()> {
         Some("gif") => SPLASH_GIF_BYTES,
         other => {
             return Err(SimError::bad_request(format!(
-                "A terminal_reader_splashscreen file must be a PNG, JPG or GIF image; this one is {}.",
-                other.map_or("of an unrecognised type".to_string(), |t| format!("a {t} file"))
+            "A terminal_reader_splashscreen file must be a PNG, JPG or GIF image; this one is {}.",
+            other.map_or("of an unrecognised type".to_string(), |t| format!(
+                "a {t} file"
             ))
+        ))
             .param("file"))
         }
     };
@@ -134,7 +138,11 @@ fn check_splashscreen(kind: Option<&str>, size: usize) -> SimResult<()> {
         return Err(SimError::bad_request(format!(
             "Splash screen images must be less than {} MB as {}: this one is {size} bytes.",
             limit / MIB,
-            if limit == SPLASH_GIF_BYTES { "a GIF" } else { "a JPG or PNG" },
+            if limit == SPLASH_GIF_BYTES {
+                "a GIF"
+            } else {
+                "a JPG or PNG"
+            },
         ))
         .param("file"));
     }
@@ -147,7 +155,10 @@ pub fn create(ctx: &mut Ctx<'_>, p: &Params) -> SimResult<Value> {
     if !UPLOAD_PURPOSES.contains(&purpose.as_str()) {
         return Err(SimError::invalid_string(
             "purpose",
-            format!("Invalid purpose: must be one of {}", UPLOAD_PURPOSES.join(", ")),
+            format!(
+                "Invalid purpose: must be one of {}",
+                UPLOAD_PURPOSES.join(", ")
+            ),
         ));
     }
     if p.get("file").is_none() {

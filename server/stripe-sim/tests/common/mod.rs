@@ -310,10 +310,18 @@ impl Api {
             .expect("default configuration")
             .to_string();
         let field = |k: &str, i: usize| format!("tipping[{currency}][{k}][{i}]");
-        let (p0, p1, p2) = (field("percentages", 0), field("percentages", 1), field("percentages", 2));
+        let (p0, p1, p2) = (
+            field("percentages", 0),
+            field("percentages", 1),
+            field("percentages", 2),
+        );
         self.post(
             &format!("/v1/terminal/configurations/{id}"),
-            &[(p0.as_str(), "15"), (p1.as_str(), "18"), (p2.as_str(), "20")],
+            &[
+                (p0.as_str(), "15"),
+                (p1.as_str(), "18"),
+                (p2.as_str(), "20"),
+            ],
         )
         .await
         .ok()

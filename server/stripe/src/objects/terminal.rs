@@ -99,9 +99,7 @@ impl CollectedInput {
             InputType::Text => &self.text,
             InputType::Numeric => &self.numeric,
             InputType::Signature => &self.signature,
-            InputType::Selection => {
-                return self.selection.as_ref().and_then(|s| s.id.as_deref())
-            }
+            InputType::Selection => return self.selection.as_ref().and_then(|s| s.id.as_deref()),
             InputType::Other(_) => return None,
         };
         value.as_ref().and_then(|v| v.value.as_deref())
