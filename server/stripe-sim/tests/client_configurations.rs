@@ -31,7 +31,6 @@ async fn client() -> (StripeClient, Credentials) {
             base_delay: Duration::from_millis(20),
             max_delay: Duration::from_millis(50),
         },
-        upload_base_url: None,
     })
     .expect("client");
     (

@@ -33,7 +33,6 @@ async fn start(config: SimConfig) -> Sim {
             base_delay: Duration::from_millis(20),
             max_delay: Duration::from_millis(100),
         },
-        upload_base_url: None,
     })
     .expect("client");
     Sim {

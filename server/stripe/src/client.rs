@@ -110,8 +110,6 @@ pub struct ClientConfig {
     pub base_url: String,
     pub timeout: Duration,
     pub retry: RetryPolicy,
-    /// Where file uploads go; `None`: files.stripe.com for Stripe, else `base_url`.
-    pub upload_base_url: Option<String>,
 }
 
 impl Default for ClientConfig {
@@ -120,7 +118,6 @@ impl Default for ClientConfig {
             base_url: "https://api.stripe.com".into(),
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
-            upload_base_url: None,
         }
     }
 }
@@ -129,6 +126,8 @@ impl Default for ClientConfig {
 pub struct StripeClient {
     http: reqwest::Client,
     config: ClientConfig,
+    /// Where file uploads go, when not the default (see [`StripeClient::with_upload_base_url`]).
+    upload_base_url: Option<String>,
 }
 
 impl StripeClient {
@@ -139,7 +138,18 @@ impl StripeClient {
             .user_agent(concat!("TerminalFleet/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| StripeError::Transport(e.to_string()))?;
-        Ok(StripeClient { http, config })
+        Ok(StripeClient {
+            http,
+            config,
+            upload_base_url: None,
+        })
+    }
+
+    /// Sends file uploads to `url` instead of files.stripe.com (Stripe's API) or `base_url`
+    /// (anything else, such as the simulator, which takes uploads on its own address).
+    pub fn with_upload_base_url(mut self, url: impl Into<String>) -> Self {
+        self.upload_base_url = Some(url.into());
+        self
     }
 
     pub fn base_url(&self) -> &str {
@@ -636,11 +646,11 @@ impl StripeClient {
         self.get(&format!("/v1/files/{id}"), creds, &()).await
     }
 
-    /// Where uploads go: `ClientConfig::upload_base_url`, else files.stripe.com beside Stripe's
-    /// API, else (a simulator) the API's own address.
+    /// Where uploads go: the URL given to [`StripeClient::with_upload_base_url`], else
+    /// files.stripe.com beside Stripe's API, else (a simulator) the API's own address.
     fn upload_base_url(&self) -> String {
         let base = self.config.base_url.trim_end_matches('/');
-        match &self.config.upload_base_url {
+        match &self.upload_base_url {
             Some(url) => url.trim_end_matches('/').to_string(),
             None if base == "https://api.stripe.com" => "https://files.stripe.com".into(),
             None => base.to_string(),

@@ -120,7 +120,6 @@ fn client(base: String) -> StripeClient {
             base_delay: Duration::from_millis(10),
             max_delay: Duration::from_millis(40),
         },
-        upload_base_url: None,
     })
     .expect("client")
 }
@@ -250,9 +249,9 @@ async fn uploads_are_multipart_to_the_upload_host_and_retried_with_their_key() {
             base_delay: Duration::from_millis(10),
             max_delay: Duration::from_millis(20),
         },
-        upload_base_url: Some(files),
     })
-    .expect("client");
+    .expect("client")
+    .with_upload_base_url(files);
     let creds = Credentials::key("sk_test_abcdefgh1234");
     let upload = fleet_stripe::params::UploadFile::splashscreen("s.png", b"\x89PNGdata".to_vec());
     let file = c
