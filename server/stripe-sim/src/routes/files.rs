@@ -182,8 +182,8 @@ pub fn create(ctx: &mut Ctx<'_>, p: &Params) -> SimResult<Value> {
         ))
         .param("file"));
     }
-    let (kind, content_type) = sniff(&bytes, filename.as_deref());
     if purpose == "terminal_reader_splashscreen" {
+        let (kind, _) = sniff(&bytes, filename.as_deref());
         check_splashscreen(kind.as_deref(), bytes.len())?;
     }
     let cap = ctx.sim.config().file_bytes_per_account;
@@ -195,6 +195,12 @@ pub fn create(ctx: &mut Ctx<'_>, p: &Params) -> SimResult<Value> {
         ))
         .param("file"));
     }
+    Ok(store(ctx, &purpose, filename, bytes))
+}
+
+/// Keeps `bytes` on the account as a file and answers its object.
+fn store(ctx: &mut Ctx<'_>, purpose: &str, filename: Option<String>, bytes: Vec<u8>) -> Value {
+    let (kind, content_type) = sniff(&bytes, filename.as_deref());
     let id = ctx.new_id("file");
     let json = json!({
         "id": id,
@@ -214,32 +220,13 @@ pub fn create(ctx: &mut Ctx<'_>, p: &Params) -> SimResult<Value> {
         bytes,
         content_type,
     });
-    Ok(json)
+    json
 }
 
 /// A file the simulator makes itself (a signature a reader collected), counted like uploads.
 pub fn record(ctx: &mut Ctx<'_>, purpose: &str, filename: &str, bytes: Vec<u8>) -> String {
-    let (kind, content_type) = sniff(&bytes, Some(filename));
-    let id = ctx.new_id("file");
-    let json = json!({
-        "id": id,
-        "object": "file",
-        "created": ctx.now(),
-        "expires_at": null,
-        "filename": filename,
-        "links": { "object": "list", "data": [], "has_more": false, "url": format!("/v1/file_links?file={id}") },
-        "purpose": purpose,
-        "size": bytes.len(),
-        "title": null,
-        "type": kind,
-        "url": format!("{}/v1/files/{id}/contents", ctx.origin),
-    });
-    ctx.acct().files.push(StoredFile {
-        json,
-        bytes,
-        content_type,
-    });
-    id
+    let json = store(ctx, purpose, Some(filename.to_string()), bytes);
+    json["id"].as_str().unwrap_or_default().to_string()
 }
 
 pub fn retrieve(ctx: &mut Ctx<'_>, id: &str, p: &Params) -> SimResult<Value> {
