@@ -5,6 +5,7 @@ STRIPE_SIM_URL names the simulator (e.g. http://127.0.0.1:12111).
 """
 
 import http.server
+import io
 import json
 import os
 import secrets
@@ -16,6 +17,8 @@ import stripe
 
 BASE = os.environ.get("STRIPE_SIM_URL", "http://127.0.0.1:12111")
 stripe.api_base = BASE
+# Stripe takes uploads at files.stripe.com; the simulator on its own address.
+stripe.upload_api_base = BASE
 stripe.api_key = "sk_test_sdk" + secrets.token_hex(8)
 stripe.max_network_retries = 2
 
@@ -56,6 +59,95 @@ def control(path, body=None):
 
 def step(name):
     print(f"  ✓ {name}", flush=True)
+
+
+def reader_configurations_and_the_tills_screen(reader, location):
+    png = io.BytesIO(b"\x89PNG\r\n\x1a\n" + bytes(4000))
+    png.name = "splash.png"
+    splash = stripe.File.create(purpose="terminal_reader_splashscreen", file=png)
+    assert splash.id.startswith("file_") and splash.type == "png" and splash.size == 4008
+    assert stripe.File.retrieve(splash.id).purpose == "terminal_reader_splashscreen"
+    assert [f.id for f in stripe.File.list(purpose="terminal_reader_splashscreen").data] == [splash.id]
+    text = io.BytesIO(b"not an image")
+    text.name = "notes.txt"
+    e = expect_error(stripe.InvalidRequestError,
+                     lambda: stripe.File.create(purpose="terminal_reader_splashscreen", file=text))
+    assert e.param == "file", e.param
+    step("splash screen uploaded as a file; a text file refused")
+
+    default = stripe.terminal.Configuration.list(is_account_default=True).data[0]
+    assert default.is_account_default is True
+    config = stripe.terminal.Configuration.create(
+        name="SDK bar",
+        bbpos_wisepos_e={"splashscreen": splash.id},
+        tipping={"usd": {"percentages": [15, 18, 20], "fixed_amounts": [100, 200, 300],
+                         "smart_tip_threshold": 1000}},
+        reboot_window={"start_hour": 1, "end_hour": 3},
+        offline={"enabled": True},
+    )
+    assert config.id.startswith("tmc_") and config.is_account_default is False
+    assert config.tipping.usd.percentages == [15, 18, 20]
+    assert config.reboot_window.end_hour == 3
+    expanded = stripe.terminal.Configuration.retrieve(config.id, expand=["bbpos_wisepos_e.splashscreen"])
+    assert expanded.bbpos_wisepos_e.splashscreen.id == splash.id
+    config = stripe.terminal.Configuration.modify(config.id, name="SDK bar 2",
+                                                  stripe_s700={"splashscreen": splash.id})
+    assert config.name == "SDK bar 2" and config.stripe_s700.splashscreen == splash.id
+    ids = [c.id for c in stripe.terminal.Configuration.list(limit=1).auto_paging_iter()]
+    assert ids == [config.id, default.id], ids
+    e = expect_error(stripe.InvalidRequestError,
+                     lambda: stripe.terminal.Configuration.create(tipping={"usd": {"percentages": ["lots"]}}),
+                     "parameter_invalid_integer")
+    expect_error(stripe.InvalidRequestError, lambda: stripe.terminal.Configuration.delete(default.id))
+    step("configurations: default, create, expand, modify, list, errors")
+
+    stripe.terminal.Location.modify(location.id, configuration_overrides=config.id)
+    pi = stripe.PaymentIntent.create(amount=1000, currency="usd", payment_method_types=["card_present"])
+    stripe.terminal.Reader.process_payment_intent(
+        reader.id, payment_intent=pi.id, process_config={"tipping": {"amount_eligible": 1000}})
+    done = stripe.terminal.Reader.TestHelpers.present_payment_method(reader.id, amount_tip=150)
+    assert done.action.status == "succeeded"
+    pi = stripe.PaymentIntent.retrieve(pi.id, expand=["latest_charge"])
+    assert pi.amount == 1150 and pi.amount_received == 1150, pi.amount
+    assert pi.amount_details.tip.amount == 150
+    assert pi.latest_charge.amount == 1150
+    step("a tipped payment by the location's configuration")
+
+    shown = stripe.terminal.Reader.set_reader_display(
+        reader.id, type="cart",
+        cart={"currency": "usd", "tax": 100, "total": 1100,
+              "line_items": [{"description": "Latte", "amount": 500, "quantity": 2}]})
+    assert shown.action.set_reader_display.cart.line_items[0].quantity == 2
+    inputs = [
+        {"type": "email", "custom_text": {"title": "Email", "skip_button": "Skip"}, "required": True},
+        {"type": "selection", "custom_text": {"title": "Size"},
+         "selection": {"choices": [{"id": "s", "text": "Small", "style": "primary"},
+                                   {"id": "l", "text": "Large", "style": "secondary"}]},
+         "toggles": [{"title": "News", "default_value": "enabled"}]},
+        {"type": "signature", "custom_text": {"title": "Sign"}},
+    ]
+    waiting = stripe.terminal.Reader.collect_inputs(reader.id, inputs=inputs, metadata={"order": "1"})
+    assert waiting.action.type == "collect_inputs" and waiting.action.status == "in_progress"
+    done = stripe.terminal.Reader.TestHelpers.succeed_input_collection(reader.id)
+    collected = done.action.collect_inputs.inputs
+    assert done.action.status == "succeeded"
+    assert "@" in collected[0].email.value and collected[1].selection.id == "s"
+    assert collected[1].toggles[0].value == "enabled"
+    assert collected[2].signature.value.startswith("file_")
+    stripe.terminal.Reader.collect_inputs(reader.id, inputs=inputs)
+    done = stripe.terminal.Reader.TestHelpers.succeed_input_collection(
+        reader.id, skip_non_required_inputs="all")
+    assert [i.skipped for i in done.action.collect_inputs.inputs] == [False, True, True]
+    stripe.terminal.Reader.collect_inputs(reader.id, inputs=inputs)
+    failed = stripe.terminal.Reader.TestHelpers.timeout_input_collection(reader.id)
+    assert failed.action.status == "failed" and failed.action.failure_code == "terminal_reader_timeout"
+    stripe.terminal.Reader.collect_inputs(reader.id, inputs=inputs)
+    assert stripe.terminal.Reader.cancel_action(reader.id).action is None
+    step("cart display; collect_inputs succeeded, skipped, timed out, cancelled")
+
+    stripe.terminal.Location.modify(location.id, configuration_overrides="")
+    assert stripe.terminal.Configuration.delete(config.id).deleted is True
+    step("configuration removed from the location and deleted")
 
 
 def main():
@@ -226,6 +318,8 @@ def main():
     listed = service.terminal.readers.list(params={"location": location.id})
     assert [r.id for r in listed.data] == [reader.id]
     step("StripeClient with base_addresses reaches the same account")
+
+    reader_configurations_and_the_tills_screen(reader, location)
 
     stripe.terminal.Reader.delete(reader.id)
     stripe.terminal.Location.delete(location.id)

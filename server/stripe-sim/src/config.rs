@@ -23,6 +23,9 @@ pub struct SimConfig {
     /// resets every account, takes readers offline, injects faults), so by default only this
     /// machine may reach it.
     pub allow_remote_control: bool,
+    /// The bytes of uploaded files one account may keep (the simulator runs inside the app,
+    /// in memory): an upload past it is refused.
+    pub file_bytes_per_account: usize,
 }
 
 /// Stripe's test-mode limits: 25 reads and 25 writes per second per account.
@@ -72,6 +75,7 @@ impl Default for SimConfig {
             refund_settle: Duration::from_secs(5),
             seed: None,
             allow_remote_control: false,
+            file_bytes_per_account: 32 * 1024 * 1024,
         }
     }
 }

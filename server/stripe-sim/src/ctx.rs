@@ -13,6 +13,12 @@ pub struct Emitted {
     pub targets: Vec<Target>,
 }
 
+/// The file part of a multipart request (`POST /v1/files`).
+pub struct Upload {
+    pub filename: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
 pub struct Ctx<'a> {
     pub sim: &'a Simulator,
     pub store: &'a mut Store,
@@ -26,6 +32,8 @@ pub struct Ctx<'a> {
     /// Where the caller reached the simulator (`http://{Host}`): hosted pages (onboarding) are
     /// served from the same address, so the links a call returns use it.
     pub origin: String,
+    /// The file of a multipart upload, taken by the handler that stores it.
+    pub upload: Option<Upload>,
 }
 
 impl<'a> Ctx<'a> {
@@ -38,6 +46,7 @@ impl<'a> Ctx<'a> {
             idempotency_key: None,
             emitted: Vec::new(),
             origin: "http://127.0.0.1".into(),
+            upload: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //! parameters, idempotency, then the handler under the state lock, then webhooks.
 
 use crate::auth::{self, header};
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, Upload};
 use crate::errors::{SimError, SimResult};
 use crate::faults::FaultAction;
 use crate::idempotency::Claim;
@@ -21,6 +21,8 @@ struct Answer {
     status: StatusCode,
     body: Value,
     replayed: bool,
+    /// A file's bytes and `Content-Type`, served instead of `body`.
+    raw: Option<(&'static str, Vec<u8>)>,
 }
 
 pub async fn handle(
@@ -35,6 +37,15 @@ pub async fn handle(
         .then(|| header(&headers, "idempotency-key").map(str::to_string))
         .flatten();
     let mut response = match run(&sim, &method, &uri, &headers, &body, &request_id).await {
+        Ok(Answer {
+            raw: Some((content_type, bytes)),
+            ..
+        }) => (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, content_type)],
+            bytes,
+        )
+            .into_response(),
         Ok(answer) => {
             let mut r = (answer.status, Json(answer.body)).into_response();
             if answer.replayed {
@@ -102,17 +113,32 @@ async fn run(
     {
         return Err(SimError::rate_limited());
     }
-    // POST and DELETE carry a form body; GET a query string.
-    let raw = if *method == Method::GET {
-        uri.query().unwrap_or_default().to_string()
+    let segments: Vec<&str> = path.trim_start_matches("/v1/").split('/').collect();
+    if let (&Method::GET, ["files", id, "contents"]) = (method, segments.as_slice()) {
+        // Stripe serves a file's bytes at files.stripe.com; the simulator on its own address.
+        let mut store = sim.store();
+        let mut ctx = Ctx::new(sim, &mut store, caller.account.clone());
+        let raw = crate::routes::files::contents(&mut ctx, id)?;
+        return Ok(Answer {
+            status: StatusCode::OK,
+            body: Value::Null,
+            replayed: false,
+            raw: Some(raw),
+        });
+    }
+    let (raw, upload) = if is_multipart(headers) {
+        multipart(headers, body).await?
     } else {
-        let mut raw = String::from_utf8_lossy(body).into_owned();
-        if raw.is_empty() {
-            raw = uri.query().unwrap_or_default().to_string();
-        }
-        raw
+        (form_text(method, uri, body), None)
     };
-    let params = Params(crate::form::parse(&raw).map_err(SimError::bad_request)?);
+    let mut params = Params(crate::form::parse(&raw).map_err(SimError::bad_request)?);
+    if let Some(upload) = &upload {
+        // Stands for the part in parameter checks and in the idempotency fingerprint.
+        params.0.insert(
+            "file".into(),
+            serde_json::json!({ "filename": upload.filename, "size": upload.bytes.len() }),
+        );
+    }
     let idempotency_key = (*method == Method::POST)
         .then(|| header(headers, "idempotency-key").map(str::to_string))
         .flatten();
@@ -135,6 +161,7 @@ async fn run(
                         status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
                         body,
                         replayed: true,
+                        raw: None,
                     })
                 }
                 Claim::Run(reservation) => Some(reservation),
@@ -154,13 +181,13 @@ async fn run(
         let mut automatic = std::mem::take(&mut ctx.emitted);
         ctx.request_id = Some(request_id.to_string());
         ctx.idempotency_key = idempotency_key.clone();
+        ctx.upload = upload;
         if let Some(host) = header(headers, "host").filter(|h| {
             h.chars()
                 .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
         }) {
             ctx.origin = format!("http://{host}");
         }
-        let segments: Vec<&str> = path.trim_start_matches("/v1/").split('/').collect();
         let result = crate::routes::route(&mut ctx, method, &segments, &params);
         automatic.append(&mut ctx.emitted);
         (result, automatic)
@@ -180,5 +207,55 @@ async fn run(
         status: StatusCode::OK,
         body,
         replayed: false,
+        raw: None,
     })
+}
+
+/// The form of a request: the body of a POST or DELETE, else (or when empty) the query string.
+fn form_text(method: &Method, uri: &Uri, body: &Bytes) -> String {
+    if *method == Method::GET {
+        return uri.query().unwrap_or_default().to_string();
+    }
+    let raw = String::from_utf8_lossy(body).into_owned();
+    if raw.is_empty() {
+        uri.query().unwrap_or_default().to_string()
+    } else {
+        raw
+    }
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    header(headers, "content-type").is_some_and(|ct| {
+        ct.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("multipart/form-data")
+    })
+}
+
+/// A multipart body (file uploads): its text parts as a form, and the part named `file`.
+async fn multipart(headers: &HeaderMap, body: &Bytes) -> SimResult<(String, Option<Upload>)> {
+    let bad = |e: multer::Error| SimError::bad_request(format!("Invalid multipart body: {e}"));
+    let boundary =
+        multer::parse_boundary(header(headers, "content-type").unwrap_or_default()).map_err(bad)?;
+    let body = body.clone();
+    let stream = futures::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
+    let mut parts = multer::Multipart::new(stream, boundary);
+    // Collected first and encoded after: the encoder is not `Send` across the awaits.
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut upload = None;
+    while let Some(part) = parts.next_field().await.map_err(bad)? {
+        let name = part.name().unwrap_or_default().to_string();
+        if name == "file" {
+            let filename = part.file_name().map(str::to_string);
+            let bytes = part.bytes().await.map_err(bad)?.to_vec();
+            upload = Some(Upload { filename, bytes });
+        } else {
+            let value = part.text().await.map_err(bad)?;
+            fields.push((name, value));
+        }
+    }
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    Ok((form, upload))
 }

@@ -54,6 +54,12 @@ fn lookup(acct: &Account, now_ms: i64, id: &str) -> Option<Value> {
         "ch" => find(&acct.charges, id).cloned(),
         "re" => find(&acct.refunds, id).cloned(),
         "tml" => find(&acct.locations, id).cloned(),
+        "tmc" => find(&acct.configurations, id).cloned(),
+        "file" => acct
+            .files
+            .iter()
+            .find(|f| f.json["id"] == id)
+            .map(|f| f.json.clone()),
         "tmr" => acct
             .readers
             .iter()

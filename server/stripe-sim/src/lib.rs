@@ -98,6 +98,11 @@ impl Simulator {
             .nest("/_sim", control::router())
             .merge(hosted::router())
             .fallback(dispatch::handle)
+            // File uploads are larger than axum's 2 MB default; the handler answers Stripe's
+            // errors for files over the limit.
+            .layer(axum::extract::DefaultBodyLimit::max(
+                routes::files::MAX_FILE_BYTES + 64 * 1024,
+            ))
             .with_state(self.clone())
     }
 
@@ -120,6 +125,20 @@ impl Simulator {
     /// Former name of [`Simulator::start_background`].
     pub fn start_delivery(&self) {
         self.start_background();
+    }
+
+    /// The `terminal.configuration` in force for `reader` of `account` (an `acct_…` id): its
+    /// location's `configuration_overrides`, else the account default, which this provisions
+    /// if nothing asked for it yet. Stripe shows neither on the reader object, so callers
+    /// that need a reader's tipping or splash screen ask here. `None` when the account has no
+    /// such reader.
+    pub fn configuration_in_force(&self, account: &str, reader: &str) -> Option<serde_json::Value> {
+        let mut store = self.store();
+        if !store.accounts.contains_key(account) {
+            return None;
+        }
+        let mut ctx = ctx::Ctx::new(self, &mut store, account.to_string());
+        routes::configurations::in_force(&mut ctx, reader)
     }
 
     pub(crate) fn store(&self) -> MutexGuard<'_, store::Store> {

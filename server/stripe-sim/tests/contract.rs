@@ -410,6 +410,7 @@ async fn every_response_matches_stripes_schemas() {
         .await
         .ok(),
     );
+    api.enable_tipping("usd").await;
     c.check(
         "terminal.reader",
         &api.post(
@@ -851,4 +852,177 @@ fn fits(path: &str, value: &Value, kind: &Value, problems: &mut Vec<String>) {
     if !ok {
         problems.push(format!("{path} = {value} is not {kind}"));
     }
+}
+
+/// Reader configurations, files and collect_inputs (contract-data-next.json): the objects'
+/// fields and types strictly, every documented parameter known, the required ones enforced,
+/// and readers collecting inputs valid against the reader schema.
+#[tokio::test]
+async fn configurations_files_and_inputs_follow_the_contract() {
+    let sim = start().await;
+    let api = sim.new_api();
+    let (location, reader) = api.reader().await;
+    let data = load("contract-data-next.json");
+    let objects = &data["objects"];
+    let mut problems = Vec::new();
+    let check = |name: &str, value: &Value, problems: &mut Vec<String>| {
+        assert!(value.is_object(), "{name}: {value}");
+        fits(
+            name,
+            value,
+            &json!({ "fields": objects[name]["fields"] }),
+            problems,
+        );
+    };
+
+    let file = api
+        .upload("terminal_reader_splashscreen", "splash.png", png(5000))
+        .await
+        .ok();
+    check("file", &file, &mut problems);
+    let file_id = file["id"].as_str().expect("file").to_string();
+    check(
+        "file",
+        &api.get(&format!("/v1/files/{file_id}"), &[]).await.ok(),
+        &mut problems,
+    );
+    for f in api.get("/v1/files", &[]).await.ok()["data"]
+        .as_array()
+        .expect("data")
+    {
+        check("file", f, &mut problems);
+    }
+    let config = api
+        .post(
+            "/v1/terminal/configurations",
+            &[
+                ("name", "Bar"),
+                ("bbpos_wisepos_e[splashscreen]", &file_id),
+                ("stripe_s700[splashscreen]", &file_id),
+                ("tipping[usd][percentages][0]", "15"),
+                ("tipping[usd][fixed_amounts][0]", "100"),
+                ("tipping[usd][smart_tip_threshold]", "1000"),
+                ("tipping[eur][percentages][0]", "10"),
+                ("reboot_window[start_hour]", "1"),
+                ("reboot_window[end_hour]", "3"),
+                ("offline[enabled]", "true"),
+                ("cellular[enabled]", "false"),
+                ("reader_security[admin_menu_passcode]", "1234"),
+                ("wifi[type]", "personal_psk"),
+                ("wifi[personal_psk][ssid]", "Shop"),
+                ("wifi[personal_psk][password]", "secret-pass"),
+            ],
+        )
+        .await
+        .ok();
+    check("terminal.configuration", &config, &mut problems);
+    let config_id = config["id"].as_str().expect("config").to_string();
+    let expanded = api
+        .get(
+            &format!("/v1/terminal/configurations/{config_id}"),
+            &[("expand[]", "bbpos_wisepos_e.splashscreen")],
+        )
+        .await
+        .ok();
+    check("terminal.configuration", &expanded, &mut problems);
+    check(
+        "file",
+        &expanded["bbpos_wisepos_e"]["splashscreen"],
+        &mut problems,
+    );
+    for c in api.get("/v1/terminal/configurations", &[]).await.ok()["data"]
+        .as_array()
+        .expect("data")
+    {
+        check("terminal.configuration", c, &mut problems);
+    }
+    check(
+        "terminal.configuration",
+        &api.post(
+            &format!("/v1/terminal/configurations/{config_id}"),
+            &[("tipping", ""), ("name", "Renamed")],
+        )
+        .await
+        .ok(),
+        &mut problems,
+    );
+
+    // Readers collecting inputs validate against the reader schema with the 2026 fields.
+    let mut c = Checker {
+        defs: definitions(),
+        failures: Vec::new(),
+        checked: 0,
+    };
+    c.check(
+        "terminal.reader",
+        &api.post(
+            &format!("/v1/terminal/readers/{reader}/collect_inputs"),
+            &[
+                ("inputs[0][type]", "email"),
+                ("inputs[0][custom_text][title]", "Email"),
+                ("inputs[0][required]", "true"),
+                ("inputs[1][type]", "selection"),
+                ("inputs[1][custom_text][title]", "Size"),
+                ("inputs[1][selection][choices][0][id]", "s"),
+                ("inputs[1][selection][choices][0][text]", "Small"),
+                ("inputs[1][selection][choices][0][style]", "primary"),
+                ("inputs[1][toggles][0][title]", "News"),
+                ("inputs[1][toggles][0][default_value]", "enabled"),
+                ("inputs[2][type]", "signature"),
+                ("inputs[2][custom_text][title]", "Sign"),
+                ("metadata[order]", "7"),
+            ],
+        )
+        .await
+        .ok(),
+    );
+    c.check(
+        "terminal.reader",
+        &api.post(
+            &format!("/v1/test_helpers/terminal/readers/{reader}/succeed_input_collection"),
+            &[],
+        )
+        .await
+        .ok(),
+    );
+    assert!(c.failures.is_empty(), "{}", c.failures.join("\n"));
+
+    // Every documented parameter is known; calls without the required ones are refused.
+    let ids = json!({ "reader": reader, "location": location, "configuration": config_id });
+    let ids = ids.as_object().cloned().unwrap_or_default();
+    for (request, spec) in data["requests"].as_object().expect("requests") {
+        if request.contains("account_links") {
+            continue;
+        }
+        let (method, template) = request.split_once(' ').expect("METHOD /path");
+        let path = path_for(template, &ids);
+        let method: reqwest::Method = method.parse().expect("method");
+        let params = spec["params"].as_object().cloned().unwrap_or_default();
+        for name in params.keys() {
+            let r = api
+                .send(method.clone(), &path, &[(name.as_str(), "x")], None)
+                .await;
+            if r.code() == "parameter_unknown" {
+                problems.push(format!("{request}: {name} refused as unknown"));
+            }
+        }
+        let required: Vec<&String> = params
+            .iter()
+            .filter(|(_, p)| p["required"] == true)
+            .map(|(n, _)| n)
+            .collect();
+        if !required.is_empty() {
+            let r = api.send(method.clone(), &path, &[], None).await;
+            let param = r.body["error"]["param"].as_str().unwrap_or("");
+            if r.code() != "parameter_missing" || !required.iter().any(|n| *n == param) {
+                problems.push(format!("{request} without {required:?}: {}", r.body));
+            }
+        }
+    }
+    let deleted = api
+        .delete(&format!("/v1/terminal/configurations/{config_id}"))
+        .await
+        .ok();
+    check("terminal.configuration", &deleted, &mut problems);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -66,6 +66,7 @@ async fn automatic_capture_with_tip() {
     let sim = start().await;
     let api = sim.new_api();
     let (_, reader) = api.reader().await;
+    api.enable_tipping("usd").await;
     let pi = api.intent(1000, "automatic").await;
     api.process(&reader, &pi).await.ok();
     api.present(&reader, &[("amount_tip", "150")]).await.ok();

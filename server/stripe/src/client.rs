@@ -126,6 +126,8 @@ impl Default for ClientConfig {
 pub struct StripeClient {
     http: reqwest::Client,
     config: ClientConfig,
+    /// Where file uploads go, when not the default (see [`StripeClient::with_upload_base_url`]).
+    upload_base_url: Option<String>,
 }
 
 impl StripeClient {
@@ -136,7 +138,18 @@ impl StripeClient {
             .user_agent(concat!("TerminalFleet/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| StripeError::Transport(e.to_string()))?;
-        Ok(StripeClient { http, config })
+        Ok(StripeClient {
+            http,
+            config,
+            upload_base_url: None,
+        })
+    }
+
+    /// Sends file uploads to `url` instead of files.stripe.com (Stripe's API) or `base_url`
+    /// (anything else, such as the simulator, which takes uploads on its own address).
+    pub fn with_upload_base_url(mut self, url: impl Into<String>) -> Self {
+        self.upload_base_url = Some(url.into());
+        self
     }
 
     pub fn base_url(&self) -> &str {
@@ -159,11 +172,24 @@ impl StripeClient {
     ) -> Result<T, StripeError> {
         let encoded = encode(params)?;
         let url = format!("{}{path}", self.config.base_url.trim_end_matches('/'));
+        self.execute(method, &url, creds, Body::Form(&encoded), idempotency)
+            .await
+    }
+
+    /// Sends with retries where safe; a multipart body is rebuilt for every attempt.
+    async fn execute<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: &str,
+        creds: &Credentials,
+        body: Body<'_>,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<T, StripeError> {
         let mut attempt = 0;
         loop {
             let mut request = self
                 .http
-                .request(method.clone(), &url)
+                .request(method.clone(), url)
                 .bearer_auth(creds.key.expose())
                 .header("Stripe-Version", API_VERSION);
             if let Some(account) = &creds.account {
@@ -172,17 +198,17 @@ impl StripeClient {
             if let Some(key) = idempotency {
                 request = request.header("Idempotency-Key", key.as_str());
             }
-            request = if method == Method::POST {
-                request
+            request = match body {
+                Body::Upload(upload) => request.multipart(upload.form()?),
+                Body::Form(encoded) if method == Method::POST => request
                     .header(
                         reqwest::header::CONTENT_TYPE,
                         "application/x-www-form-urlencoded",
                     )
-                    .body(encoded.clone())
-            } else if encoded.is_empty() {
-                request
-            } else {
-                request.query(&url::form_urlencoded::parse(encoded.as_bytes()).collect::<Vec<_>>())
+                    .body(encoded.to_string()),
+                Body::Form("") => request,
+                Body::Form(encoded) => request
+                    .query(&url::form_urlencoded::parse(encoded.as_bytes()).collect::<Vec<_>>()),
             };
             let (outcome, result) = match request.send().await {
                 Ok(response) => {
@@ -214,7 +240,7 @@ impl StripeClient {
             }
             attempt += 1;
             let delay = self.config.retry.delay(attempt);
-            tracing::debug!(path, attempt, ?outcome, ?delay, "retrying Stripe call");
+            tracing::debug!(url, attempt, ?outcome, ?delay, "retrying Stripe call");
             tokio::time::sleep(delay).await;
         }
     }
@@ -413,11 +439,12 @@ impl StripeClient {
         )
         .await
     }
+    /// Shows a cart on the reader's screen ([`SetReaderDisplay`], or any form `Serialize`).
     pub async fn set_reader_display(
         &self,
         creds: &Credentials,
         reader: &str,
-        p: &serde_json::Value,
+        p: &impl Serialize,
         key: &IdempotencyKey,
     ) -> Result<Reader, StripeError> {
         self.post(
@@ -472,6 +499,164 @@ impl StripeClient {
         )
         .await
     }
+    /// Asks the customer on the reader's screen; answers come in the reader's action.
+    pub async fn collect_inputs(
+        &self,
+        creds: &Credentials,
+        reader: &str,
+        p: &CollectInputs,
+        key: &IdempotencyKey,
+    ) -> Result<Reader, StripeError> {
+        self.post(
+            &format!("/v1/terminal/readers/{reader}/collect_inputs"),
+            creds,
+            p,
+            key,
+        )
+        .await
+    }
+    /// Test helper: a simulated customer answers the inputs of a simulated reader.
+    pub async fn succeed_input_collection(
+        &self,
+        creds: &Credentials,
+        reader: &str,
+        p: &SucceedInputCollection,
+        key: &IdempotencyKey,
+    ) -> Result<Reader, StripeError> {
+        self.post(
+            &format!("/v1/test_helpers/terminal/readers/{reader}/succeed_input_collection"),
+            creds,
+            p,
+            key,
+        )
+        .await
+    }
+    /// Test helper: a simulated customer walks away from the inputs.
+    pub async fn timeout_input_collection(
+        &self,
+        creds: &Credentials,
+        reader: &str,
+        key: &IdempotencyKey,
+    ) -> Result<Reader, StripeError> {
+        self.post(
+            &format!("/v1/test_helpers/terminal/readers/{reader}/timeout_input_collection"),
+            creds,
+            &(),
+            key,
+        )
+        .await
+    }
+
+    // Reader configurations
+    pub async fn create_configuration(
+        &self,
+        creds: &Credentials,
+        p: &ConfigurationParams,
+        key: &IdempotencyKey,
+    ) -> Result<TerminalConfiguration, StripeError> {
+        self.post("/v1/terminal/configurations", creds, p, key)
+            .await
+    }
+    pub async fn retrieve_configuration(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        p: &Expand,
+    ) -> Result<TerminalConfiguration, StripeError> {
+        self.get(&format!("/v1/terminal/configurations/{id}"), creds, p)
+            .await
+    }
+    /// Changes the settings given; [`Setting::Unset`] removes one.
+    pub async fn update_configuration(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        p: &ConfigurationParams,
+        key: &IdempotencyKey,
+    ) -> Result<TerminalConfiguration, StripeError> {
+        self.post(&format!("/v1/terminal/configurations/{id}"), creds, p, key)
+            .await
+    }
+    pub async fn delete_configuration(
+        &self,
+        creds: &Credentials,
+        id: &str,
+    ) -> Result<Deleted, StripeError> {
+        self.delete(&format!("/v1/terminal/configurations/{id}"), creds)
+            .await
+    }
+    pub async fn list_configurations(
+        &self,
+        creds: &Credentials,
+        p: &ListConfigurations,
+    ) -> Result<List<TerminalConfiguration>, StripeError> {
+        self.get("/v1/terminal/configurations", creds, p).await
+    }
+    /// The configuration Stripe provisions for the account (readers use it where their
+    /// location has no `configuration_overrides`).
+    pub async fn account_default_configuration(
+        &self,
+        creds: &Credentials,
+    ) -> Result<Option<TerminalConfiguration>, StripeError> {
+        let p = ListConfigurations {
+            is_account_default: Some(true),
+            ..ListConfigurations::default()
+        };
+        Ok(self
+            .list_configurations(creds, &p)
+            .await?
+            .data
+            .into_iter()
+            .next())
+    }
+    /// Sets the configuration readers at `location` use, or with `None` returns them to the
+    /// account default.
+    pub async fn set_location_configuration(
+        &self,
+        creds: &Credentials,
+        location: &str,
+        configuration: Option<&str>,
+        key: &IdempotencyKey,
+    ) -> Result<Location, StripeError> {
+        let p = LocationConfiguration {
+            configuration_overrides: configuration.unwrap_or_default().to_string(),
+        };
+        self.post(
+            &format!("/v1/terminal/locations/{location}"),
+            creds,
+            &p,
+            key,
+        )
+        .await
+    }
+
+    // Files
+    /// Uploads a file (multipart), to Stripe's upload host or the simulator.
+    pub async fn upload_file(
+        &self,
+        creds: &Credentials,
+        p: &UploadFile,
+        key: &IdempotencyKey,
+    ) -> Result<File, StripeError> {
+        let url = format!("{}/v1/files", self.upload_base_url());
+        self.execute(Method::POST, &url, creds, Body::Upload(p), Some(key))
+            .await
+    }
+    pub async fn retrieve_file(&self, creds: &Credentials, id: &str) -> Result<File, StripeError> {
+        self.get(&format!("/v1/files/{id}"), creds, &()).await
+    }
+
+    /// Where uploads go: the URL given to [`StripeClient::with_upload_base_url`], else
+    /// files.stripe.com beside Stripe's API, else (a simulator) the API's own address.
+    fn upload_base_url(&self) -> String {
+        let base = self.config.base_url.trim_end_matches('/');
+        match &self.upload_base_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None if base == "https://api.stripe.com" => "https://files.stripe.com".into(),
+            None => base.to_string(),
+        }
+    }
+
     pub async fn create_connection_token(
         &self,
         creds: &Credentials,
@@ -614,7 +799,15 @@ macro_rules! paged {
         })+
     };
 }
-paged!(ListParams => starting_after, ListReaders => page.starting_after, ListPaymentIntents => page.starting_after);
+paged!(ListParams => starting_after, ListReaders => page.starting_after, ListPaymentIntents => page.starting_after, ListConfigurations => page.starting_after);
+
+/// What a request carries.
+#[derive(Clone, Copy)]
+enum Body<'a> {
+    /// Form-encoded: the body of a POST, the query string of a GET or DELETE.
+    Form(&'a str),
+    Upload(&'a UploadFile),
+}
 
 async fn read<T: DeserializeOwned>(
     response: reqwest::Response,

@@ -79,6 +79,19 @@ string_enum!(
         RefundPayment => "refund_payment",
         CollectPaymentMethod => "collect_payment_method",
         ConfirmPaymentIntent => "confirm_payment_intent",
+        CollectInputs => "collect_inputs",
+    }
+);
+
+string_enum!(
+    /// `collect_inputs` input types.
+    InputType {
+        Email => "email",
+        Numeric => "numeric",
+        Phone => "phone",
+        Selection => "selection",
+        Signature => "signature",
+        Text => "text",
     }
 );
 

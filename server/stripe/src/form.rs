@@ -81,4 +81,33 @@ mod tests {
         )));
         assert!(pairs.contains(&("process_config[skip_tipping]".into(), "false".into())));
     }
+
+    #[test]
+    fn configuration_settings_encode_and_unset() {
+        let p = ConfigurationParams {
+            tipping: Some(Setting::Set(BTreeMap::from([(
+                "usd".to_string(),
+                CurrencyTippingParams {
+                    percentages: Some(vec![15, 20]),
+                    smart_tip_threshold: Some(1000),
+                    fixed_amounts: None,
+                },
+            )]))),
+            bbpos_wisepos_e: Some(Setting::Unset),
+            reboot_window: Some(Setting::Set(RebootWindowParams {
+                start_hour: 1,
+                end_hour: 3,
+            })),
+            ..Default::default()
+        };
+        let pairs = decoded(&encode(&p).expect("encode"));
+        assert!(pairs.contains(&("tipping[usd][percentages][0]".into(), "15".into())));
+        assert!(pairs.contains(&("tipping[usd][percentages][1]".into(), "20".into())));
+        assert!(pairs.contains(&("tipping[usd][smart_tip_threshold]".into(), "1000".into())));
+        assert!(pairs.contains(&("bbpos_wisepos_e".into(), "".into())));
+        assert!(pairs.contains(&("reboot_window[start_hour]".into(), "1".into())));
+        assert!(!pairs
+            .iter()
+            .any(|(k, _)| k.contains("fixed_amounts") || k == "name"));
+    }
 }

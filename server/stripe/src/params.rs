@@ -1,6 +1,7 @@
 //! Request parameters, named as Stripe names them. `None` fields are not sent.
 
-use serde::Serialize;
+use crate::enums::InputType;
+use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 
 pub type MetadataParams = BTreeMap<String, String>;
@@ -228,4 +229,219 @@ pub struct CreateAccountLink {
 pub struct Expand {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub expand: Vec<String>,
+}
+
+/// A setting an update changes or removes: `Unset` sends the empty string Stripe reads as
+/// "remove this setting".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Setting<T> {
+    Set(T),
+    Unset,
+}
+
+impl<T: Serialize> Serialize for Setting<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Setting::Set(value) => value.serialize(s),
+            Setting::Unset => s.serialize_str(""),
+        }
+    }
+}
+
+/// A device type's splash screen: the id of a file uploaded for `terminal_reader_splashscreen`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SplashscreenParams {
+    pub splashscreen: String,
+}
+
+/// Tip suggestions for one currency: up to three percentages and fixed amounts (minor units).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CurrencyTippingParams {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percentages: Option<Vec<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_amounts: Option<Vec<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smart_tip_threshold: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RebootWindowParams {
+    pub start_hour: u8,
+    pub end_hour: u8,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct EnabledParams {
+    pub enabled: bool,
+}
+
+/// `POST /v1/terminal/configurations` and its update: each setting given replaces the old one.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ConfigurationParams {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bbpos_wisepos_e: Option<Setting<SplashscreenParams>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bbpos_wisepad3: Option<Setting<SplashscreenParams>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stripe_s700: Option<Setting<SplashscreenParams>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stripe_s710: Option<Setting<SplashscreenParams>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verifone_p400: Option<Setting<SplashscreenParams>>,
+    /// Per lower-case currency code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tipping: Option<Setting<BTreeMap<String, CurrencyTippingParams>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reboot_window: Option<Setting<RebootWindowParams>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offline: Option<Setting<EnabledParams>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ListConfigurations {
+    #[serde(flatten)]
+    pub page: ListParams,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_account_default: Option<bool>,
+}
+
+/// A location's `configuration_overrides` alone (empty: back to the account default).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LocationConfiguration {
+    pub configuration_overrides: String,
+}
+
+/// A file to upload with `POST /v1/files` (multipart).
+#[derive(Debug, Clone)]
+pub struct UploadFile {
+    /// `terminal_reader_splashscreen` for splash screens.
+    pub purpose: String,
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+impl UploadFile {
+    pub fn splashscreen(filename: impl Into<String>, bytes: Vec<u8>) -> Self {
+        UploadFile {
+            purpose: "terminal_reader_splashscreen".into(),
+            filename: filename.into(),
+            bytes,
+        }
+    }
+
+    pub(crate) fn form(&self) -> Result<reqwest::multipart::Form, crate::StripeError> {
+        let part = reqwest::multipart::Part::bytes(self.bytes.clone())
+            .file_name(self.filename.clone())
+            .mime_str("application/octet-stream")
+            .map_err(|e| crate::StripeError::Transport(e.to_string()))?;
+        Ok(reqwest::multipart::Form::new()
+            .text("purpose", self.purpose.clone())
+            .part("file", part))
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CustomTextParams {
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// At most 30 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submit_button: Option<String>,
+    /// At most 14 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_button: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ChoiceParams {
+    pub id: String,
+    pub text: String,
+    /// `primary` or `secondary`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SelectionParams {
+    pub choices: Vec<ChoiceParams>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ToggleParams {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `enabled` or `disabled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+}
+
+/// One question of `collect_inputs`.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputParams {
+    #[serde(rename = "type")]
+    pub kind: InputType,
+    pub custom_text: CustomTextParams,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// For `selection` inputs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selection: Option<SelectionParams>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub toggles: Option<Vec<ToggleParams>>,
+}
+
+/// `POST /v1/terminal/readers/{id}/collect_inputs`: up to five inputs.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CollectInputs {
+    pub inputs: Vec<InputParams>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<MetadataParams>,
+}
+
+/// The test helper answering a simulated reader's inputs.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SucceedInputCollection {
+    /// `all` skips the optional inputs, `none` (Stripe's default) answers every one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_non_required_inputs: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LineItemParams {
+    pub description: String,
+    /// Minor units, per item.
+    pub amount: i64,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CartParams {
+    pub currency: String,
+    pub line_items: Vec<LineItemParams>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax: Option<i64>,
+    pub total: i64,
+}
+
+/// `POST /v1/terminal/readers/{id}/set_reader_display`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetReaderDisplay {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub cart: CartParams,
+}
+
+impl SetReaderDisplay {
+    pub fn cart(cart: CartParams) -> Self {
+        SetReaderDisplay {
+            kind: "cart".into(),
+            cart,
+        }
+    }
 }

@@ -62,6 +62,27 @@ async fn create_location(State(seen): State<Shared>, headers: HeaderMap, body: S
     ([("request-id", "req_123")], Json(location())).into_response()
 }
 
+/// `POST /v1/files` on the upload host: fails as told, then answers a file.
+async fn upload_file(
+    State(seen): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let mut seen = seen.lock().expect("lock");
+    let mut record = headers_of(&headers);
+    record.insert("body".into(), String::from_utf8_lossy(&body).into_owned());
+    seen.requests.push(record);
+    if !seen.failures.is_empty() {
+        let code = seen.failures.remove(0);
+        return (
+            StatusCode::from_u16(code).expect("status"),
+            Json(json!({"error":{"type":"api_error","message":"try later"}})),
+        )
+            .into_response();
+    }
+    Json(json!({"id":"file_1","object":"file","purpose":"terminal_reader_splashscreen","size":9,"type":"png","filename":"s.png","url":null,"created":1,"expires_at":null,"title":null,"links":null})).into_response()
+}
+
 async fn list_readers(Query(q): Query<HashMap<String, String>>) -> Json<Value> {
     let reader = |i: u32| json!({"id": format!("tmr_{i}"), "object":"terminal.reader","device_type":"simulated_wisepos_e","status":"online","metadata":{},"livemode":false,"action":null});
     let start: u32 = q
@@ -80,6 +101,7 @@ async fn fixture(seen: Shared) -> String {
     let app = Router::new()
         .route("/v1/terminal/locations", post(create_location))
         .route("/v1/terminal/readers", get(list_readers))
+        .route("/v1/files", post(upload_file))
         .with_state(seen);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -211,4 +233,39 @@ async fn pagination_follows_has_more() {
     let all: Vec<_> = c.all_readers(&creds, p).try_collect().await.expect("pages");
     assert_eq!(all.len(), 25);
     assert_eq!(all[24].id, "tmr_24");
+}
+
+#[tokio::test]
+async fn uploads_are_multipart_to_the_upload_host_and_retried_with_their_key() {
+    let seen = Shared::default();
+    seen.lock().expect("lock").failures = vec![500];
+    let files = fixture(seen.clone()).await;
+    let c = StripeClient::new(ClientConfig {
+        // Nothing listens here: only the upload host may be asked.
+        base_url: "http://127.0.0.1:9".into(),
+        timeout: Duration::from_secs(5),
+        retry: RetryPolicy {
+            max_retries: 2,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(20),
+        },
+    })
+    .expect("client")
+    .with_upload_base_url(files);
+    let creds = Credentials::key("sk_test_abcdefgh1234");
+    let upload = fleet_stripe::params::UploadFile::splashscreen("s.png", b"\x89PNGdata".to_vec());
+    let file = c
+        .upload_file(&creds, &upload, &IdempotencyKey::new("up-1"))
+        .await
+        .expect("uploaded");
+    assert_eq!(file.id, "file_1");
+    let seen = seen.lock().expect("lock");
+    assert_eq!(seen.requests.len(), 2, "retried once after the 500");
+    for r in &seen.requests {
+        assert_eq!(r["idempotency-key"], "up-1");
+        assert!(r["content-type"].starts_with("multipart/form-data; boundary="));
+        assert!(r["body"].contains("name=\"purpose\""));
+        assert!(r["body"].contains("terminal_reader_splashscreen"));
+        assert!(r["body"].contains("filename=\"s.png\""));
+    }
 }

@@ -14,7 +14,9 @@ pub struct CardRead {
     /// `card_present` or `interac_present`.
     pub kind: String,
     pub number: String,
-    pub tip: i64,
+    /// The tip chosen on the reader's tipping screen (0 for "No tip"); `None` when the reader
+    /// showed no tipping screen.
+    pub tip: Option<i64>,
     pub reader: String,
     pub location: Value,
 }
@@ -112,7 +114,7 @@ pub fn payment_method(ctx: &Ctx<'_>, id: &str, card: &CardRead) -> Value {
 pub fn authorise(ctx: &mut Ctx<'_>, pi: &str, card: &CardRead) -> SimResult<Option<Decline>> {
     let now = ctx.now();
     let intent = find_or_404(&mut ctx.acct().payment_intents, pi, "payment_intent")?.clone();
-    let amount = intent["amount"].as_i64().unwrap_or(0) + card.tip;
+    let amount = intent["amount"].as_i64().unwrap_or(0) + card.tip.unwrap_or(0);
     let manual = intent["capture_method"] == "manual";
     let result = test_cards::outcome(&card.number, amount);
     let approved = result.is_none();
@@ -185,9 +187,10 @@ pub fn authorise(ctx: &mut Ctx<'_>, pi: &str, card: &CardRead) -> SimResult<Opti
     let updated = {
         let intent = find_or_404(&mut ctx.acct().payment_intents, pi, "payment_intent")?;
         intent["latest_charge"] = json!(charge_id);
-        if card.tip > 0 {
+        // The confirmed amount includes the tip, as on Stripe.
+        if let Some(tip) = card.tip {
             intent["amount"] = json!(amount);
-            intent["amount_details"] = json!({ "tip": { "amount": card.tip } });
+            intent["amount_details"] = json!({ "tip": { "amount": tip } });
         }
         match result {
             None => {

@@ -70,10 +70,19 @@ fn validated(a: &Map<String, Value>) -> SimResult<Value> {
     }))
 }
 
+/// `configuration_overrides` must name a configuration of this account (empty unsets it).
+fn check_override(ctx: &mut Ctx<'_>, p: &Params) -> SimResult<()> {
+    match p.str("configuration_overrides")? {
+        Some(id) if !id.is_empty() => super::configurations::check_override(ctx, &id),
+        _ => Ok(()),
+    }
+}
+
 pub fn create(ctx: &mut Ctx<'_>, p: &Params) -> SimResult<Value> {
     p.allow(FIELDS)?;
     let display_name = p.req_str("display_name")?;
     let address = validated(&address_fields(p)?.ok_or_else(|| SimError::missing("address"))?)?;
+    check_override(ctx, p)?;
     let mut location = json!({
         "id": ctx.new_id("tml"),
         "object": "terminal.location",
@@ -107,6 +116,8 @@ pub fn update(ctx: &mut Ctx<'_>, id: &str, p: &Params) -> SimResult<Value> {
     p.allow(FIELDS)?;
     let display_name = p.str("display_name")?;
     let changes = address_fields(p)?;
+    find_or_404(&mut ctx.acct().locations, id, "terminal.location")?;
+    check_override(ctx, p)?;
     let location = find_or_404(&mut ctx.acct().locations, id, "terminal.location")?;
     if let Some(changes) = changes {
         // An address update merges into the current one; the country cannot change.

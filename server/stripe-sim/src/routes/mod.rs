@@ -3,8 +3,11 @@
 pub mod account_links;
 pub mod accounts;
 mod charges;
+mod collect_inputs;
+pub mod configurations;
 mod connection_tokens;
 mod events;
+pub mod files;
 mod locations;
 mod payment_intents;
 mod reader_actions;
@@ -42,6 +45,15 @@ pub fn route(ctx: &mut Ctx<'_>, method: &Method, seg: &[&str], p: &Params) -> Si
         ("POST", ["terminal", "locations", id]) => locations::update(ctx, id, p),
         ("DELETE", ["terminal", "locations", id]) => locations::delete(ctx, id, p),
 
+        ("POST", ["terminal", "configurations"]) => configurations::create(ctx, p),
+        ("GET", ["terminal", "configurations"]) => configurations::list(ctx, p),
+        ("GET", ["terminal", "configurations", id]) => configurations::retrieve(ctx, id, p),
+        ("POST", ["terminal", "configurations", id]) => configurations::update(ctx, id, p),
+        ("DELETE", ["terminal", "configurations", id]) => configurations::delete(ctx, id, p),
+        ("POST", ["files"]) => files::create(ctx, p),
+        ("GET", ["files"]) => files::list(ctx, p),
+        ("GET", ["files", id]) => files::retrieve(ctx, id, p),
+
         ("POST", ["terminal", "readers"]) => readers::create(ctx, p),
         ("GET", ["terminal", "readers"]) => readers::list(ctx, p),
         ("GET", ["terminal", "readers", id]) => readers::retrieve(ctx, id, p),
@@ -50,6 +62,12 @@ pub fn route(ctx: &mut Ctx<'_>, method: &Method, seg: &[&str], p: &Params) -> Si
         ("POST", ["terminal", "readers", id, action]) => reader_actions::run(ctx, id, action, p),
         ("POST", ["test_helpers", "terminal", "readers", id, "present_payment_method"]) => {
             test_helpers::present_payment_method(ctx, id, p)
+        }
+        ("POST", ["test_helpers", "terminal", "readers", id, "succeed_input_collection"]) => {
+            collect_inputs::succeed(ctx, id, p)
+        }
+        ("POST", ["test_helpers", "terminal", "readers", id, "timeout_input_collection"]) => {
+            collect_inputs::time_out(ctx, id, p)
         }
         ("POST", ["terminal", "connection_tokens"]) => connection_tokens::create(ctx, p),
 

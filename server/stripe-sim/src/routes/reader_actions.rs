@@ -21,6 +21,7 @@ pub fn run(ctx: &mut Ctx<'_>, id: &str, kind: &str, p: &Params) -> SimResult<Val
         "set_reader_display" => set_reader_display(ctx, id, p),
         "refund_payment" => refund_payment(ctx, id, p),
         "cancel_action" => cancel_action(ctx, id, p),
+        "collect_inputs" => super::collect_inputs::start_collection(ctx, id, p),
         other => Err(SimError::unrecognized(
             "POST",
             &format!("/v1/terminal/readers/{id}/{other}"),
@@ -28,7 +29,7 @@ pub fn run(ctx: &mut Ctx<'_>, id: &str, kind: &str, p: &Params) -> SimResult<Val
     }
 }
 
-fn in_progress(kind: &str, body: Value) -> Value {
+pub(super) fn in_progress(kind: &str, body: Value) -> Value {
     let mut a = json!({ "type": kind, "status": "in_progress", "failure_code": null, "failure_message": null });
     a[kind] = body;
     a
@@ -40,7 +41,7 @@ fn ready_reader(ctx: &mut Ctx<'_>, id: &str) -> SimResult<()> {
 }
 
 /// Starts `action` on the reader, replacing one that still waits for a card.
-fn start(ctx: &mut Ctx<'_>, id: &str, action: Value) -> SimResult<Value> {
+pub(super) fn start(ctx: &mut Ctx<'_>, id: &str, action: Value) -> SimResult<Value> {
     release_collected(ctx, id)?;
     let now = ctx.now();
     let now_ms = ctx.now_ms();
@@ -95,8 +96,75 @@ fn typed(v: Option<&Value>) -> Value {
     v.map(walk).unwrap_or_else(|| Value::Object(Map::new()))
 }
 
+/// Checks `process_config` / `collect_config`: known keys, booleans, and a tip-eligible
+/// amount that is a non-negative integer.
+fn check_config(p: &Params, name: &str, known: &[&str]) -> SimResult<()> {
+    let Some(given) = p.get(name) else {
+        return Ok(());
+    };
+    let Some(config) = given.as_object() else {
+        return if given.as_str() == Some("") {
+            Ok(())
+        } else {
+            Err(SimError::bad_request("Invalid hash").param(name))
+        };
+    };
+    let mut keys: Vec<&String> = config.keys().collect();
+    keys.sort();
+    if let Some(k) = keys.into_iter().find(|k| !known.contains(&k.as_str())) {
+        return Err(SimError::unknown(&format!("{name}[{k}]")));
+    }
+    for flag in ["skip_tipping", "enable_customer_cancellation"] {
+        if let Some(v) = config.get(flag) {
+            if !matches!(v.as_str(), Some("true" | "false")) {
+                return Err(SimError::invalid(
+                    "parameter_invalid_boolean",
+                    format!("Invalid boolean: {}", v.as_str().unwrap_or_default()),
+                )
+                .param(format!("{name}[{flag}]")));
+            }
+        }
+    }
+    if let Some(tipping) = config.get("tipping") {
+        let param = format!("{name}[tipping]");
+        let tipping = tipping
+            .as_object()
+            .ok_or_else(|| SimError::bad_request("Invalid hash").param(param.clone()))?;
+        if let Some(k) = tipping.keys().find(|k| *k != "amount_eligible") {
+            return Err(SimError::unknown(&format!("{param}[{k}]")));
+        }
+        if let Some(v) = tipping.get("amount_eligible") {
+            let field = format!("{param}[amount_eligible]");
+            let s = v.as_str().unwrap_or_default();
+            match s.parse::<i64>() {
+                Ok(n) if n >= 0 => {}
+                Ok(_) => {
+                    return Err(SimError::invalid(
+                        "parameter_invalid_integer",
+                        "This value must be greater than or equal to 0.",
+                    )
+                    .param(field))
+                }
+                Err(_) => return Err(SimError::invalid_integer(&field, s)),
+            }
+        }
+    }
+    Ok(())
+}
+
 fn process_payment_intent(ctx: &mut Ctx<'_>, id: &str, p: &Params) -> SimResult<Value> {
     p.allow(&["payment_intent", "process_config"])?;
+    check_config(
+        p,
+        "process_config",
+        &[
+            "skip_tipping",
+            "tipping",
+            "enable_customer_cancellation",
+            "return_url",
+            "allow_redisplay",
+        ],
+    )?;
     let pi = p.req_str("payment_intent")?;
     ready_reader(ctx, id)?;
     collectable_intent(ctx, &pi)?;
@@ -109,6 +177,16 @@ fn process_payment_intent(ctx: &mut Ctx<'_>, id: &str, p: &Params) -> SimResult<
 
 fn collect_payment_method(ctx: &mut Ctx<'_>, id: &str, p: &Params) -> SimResult<Value> {
     p.allow(&["payment_intent", "collect_config"])?;
+    check_config(
+        p,
+        "collect_config",
+        &[
+            "skip_tipping",
+            "tipping",
+            "enable_customer_cancellation",
+            "allow_redisplay",
+        ],
+    )?;
     let pi = p.req_str("payment_intent")?;
     ready_reader(ctx, id)?;
     collectable_intent(ctx, &pi)?;
@@ -239,6 +317,18 @@ fn int_field(v: &Value, name: &str) -> SimResult<i64> {
 /// `cart{currency, line_items[]{amount, description, quantity}, tax, total}`, typed.
 fn cart(p: &Params) -> SimResult<Value> {
     let cart = p.get("cart").ok_or_else(|| SimError::missing("cart"))?;
+    if let Some(fields) = cart.as_object() {
+        let mut keys: Vec<&String> = fields.keys().collect();
+        keys.sort();
+        if let Some(k) = keys
+            .into_iter()
+            .find(|k| !["currency", "line_items", "tax", "total"].contains(&k.as_str()))
+        {
+            return Err(SimError::unknown(&format!("cart[{k}]")));
+        }
+    } else {
+        return Err(SimError::bad_request("Invalid hash").param("cart"));
+    }
     let currency = cart
         .get("currency")
         .and_then(Value::as_str)
@@ -265,6 +355,12 @@ fn cart(p: &Params) -> SimResult<Value> {
     let mut items = Vec::new();
     for (i, item) in given.iter().enumerate() {
         let field = |f: &str| format!("cart[line_items][{i}][{f}]");
+        if let Some(k) = item.as_object().and_then(|o| {
+            o.keys()
+                .find(|k| !["amount", "description", "quantity"].contains(&k.as_str()))
+        }) {
+            return Err(SimError::unknown(&field(k)));
+        }
         let need = |f: &str| item.get(f).ok_or_else(|| SimError::missing(&field(f)));
         let amount = int_field(need("amount")?, &field("amount"))?;
         let quantity = int_field(need("quantity")?, &field("quantity"))?;

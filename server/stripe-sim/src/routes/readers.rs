@@ -199,8 +199,11 @@ pub fn expire_actions(ctx: &mut Ctx<'_>) {
         let action = &mut r.json_mut()["action"];
         action["status"] = json!("failed");
         action["failure_code"] = json!("terminal_reader_timeout");
-        action["failure_message"] =
-            json!("The reader timed out waiting for a payment method to be presented.");
+        action["failure_message"] = json!(if action["type"] == "collect_inputs" {
+            "The reader timed out waiting for the customer to complete the inputs."
+        } else {
+            "The reader timed out waiting for a payment method to be presented."
+        });
         r.action_started = None;
         expired.push(r.view(now_ms));
     }

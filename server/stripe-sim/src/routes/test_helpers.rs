@@ -2,6 +2,7 @@
 //! card on a simulated reader, completing the action that waits for one.
 
 use super::charges::{self, CardRead};
+use super::configurations;
 use super::reader_actions::finish;
 use super::readers::{reader_mut, ready};
 use super::refunds;
@@ -37,8 +38,8 @@ pub fn present_payment_method(ctx: &mut Ctx<'_>, id: &str, p: &Params) -> SimRes
                 .param(format!("{kind}[number]")),
         );
     }
-    let tip = p.int("amount_tip")?.unwrap_or(0);
-    if tip < 0 {
+    let amount_tip = p.int("amount_tip")?;
+    if amount_tip.is_some_and(|t| t < 0) {
         return Err(SimError::invalid(
             "parameter_invalid_integer",
             "This value must be greater than or equal to 0.",
@@ -63,6 +64,8 @@ pub fn present_payment_method(ctx: &mut Ctx<'_>, id: &str, p: &Params) -> SimRes
             "This reader has no action in progress that accepts a payment method. Call process_payment_intent (or another card-collecting action) first.",
         ));
     }
+    let tip = tip(ctx, id, &action, amount_tip)?;
+    let reader = reader_mut(ctx, id)?;
     let default = if kind == "interac_present" {
         INTERAC
     } else {
@@ -149,4 +152,61 @@ pub fn present_payment_method(ctx: &mut Ctx<'_>, id: &str, p: &Params) -> SimRes
     };
     ctx.emit(event, &shown, None);
     Ok(shown)
+}
+
+/// Why the reader shows no tipping screen for the payment of `action`, if it shows none:
+/// tipping skipped by the command, nothing eligible, or no tipping for the currency in the
+/// configuration in force.
+fn no_tipping_screen(ctx: &mut Ctx<'_>, reader: &str, action: &Value) -> Option<String> {
+    let (pi, config, config_name) = match action["type"].as_str() {
+        Some("process_payment_intent") => (
+            &action["process_payment_intent"]["payment_intent"],
+            &action["process_payment_intent"]["process_config"],
+            "process_config",
+        ),
+        Some("collect_payment_method") => (
+            &action["collect_payment_method"]["payment_intent"],
+            &action["collect_payment_method"]["collect_config"],
+            "collect_config",
+        ),
+        _ => return Some("the action collects no payment".into()),
+    };
+    if config["skip_tipping"] == true {
+        return Some(format!("{config_name}[skip_tipping] is true"));
+    }
+    if config["tipping"]["amount_eligible"] == 0 {
+        return Some(format!("{config_name}[tipping][amount_eligible] is 0"));
+    }
+    let pi = pi.as_str().unwrap_or_default().to_string();
+    let currency = crate::store::find(&ctx.acct().payment_intents, &pi)
+        .and_then(|i| i["currency"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    let config = configurations::in_force(ctx, reader)?;
+    if config["tipping"][currency.as_str()].is_object() {
+        None
+    } else {
+        Some(format!(
+            "the reader's configuration {} has no tipping for {currency}",
+            config["id"].as_str().unwrap_or_default()
+        ))
+    }
+}
+
+/// The tip of this presentation: `amount_tip` (0, "No tip", by default) when the reader shows
+/// a tipping screen; none otherwise, where a tip is refused rather than silently dropped.
+fn tip(
+    ctx: &mut Ctx<'_>,
+    reader: &str,
+    action: &Value,
+    amount_tip: Option<i64>,
+) -> SimResult<Option<i64>> {
+    match no_tipping_screen(ctx, reader, action) {
+        None => Ok(Some(amount_tip.unwrap_or(0))),
+        Some(_) if amount_tip.is_none_or(|t| t == 0) => Ok(None),
+        Some(why) => Err(SimError::bad_request(format!(
+            "amount_tip needs the reader to show a tipping screen, and it shows none for this payment: {why}."
+        ))
+        .param("amount_tip")),
+    }
 }

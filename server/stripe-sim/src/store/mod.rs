@@ -21,7 +21,16 @@ pub struct Endpoint {
 pub struct CollectedCard {
     pub kind: String,
     pub number: String,
-    pub tip: i64,
+    /// The tip chosen on the tipping screen; `None` when the reader showed none.
+    pub tip: Option<i64>,
+}
+
+/// An uploaded file: the `file` object and its bytes, served at the object's `url`.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub json: Value,
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
 }
 
 /// A refund whose status changes later, as Stripe's refund test cards do.
@@ -39,6 +48,9 @@ pub struct Account {
     pub json: Value,
     pub locations: Vec<Value>,
     pub readers: Vec<Reader>,
+    /// `terminal.configuration`s; the account default among them once anything asked for it.
+    pub configurations: Vec<Value>,
+    pub files: Vec<StoredFile>,
     pub payment_intents: Vec<Value>,
     pub charges: Vec<Value>,
     pub refunds: Vec<Value>,

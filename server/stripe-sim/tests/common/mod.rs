@@ -36,6 +36,24 @@ pub async fn start_with(config: SimConfig) -> Sim {
     }
 }
 
+/// A simulator and the handle to its Rust API.
+pub async fn start_keeping() -> (Sim, Simulator) {
+    let simulator = Simulator::new(SimConfig {
+        rate_limit: None,
+        ..SimConfig::default()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(simulator.clone().serve(listener));
+    let sim = Sim {
+        base,
+        http: reqwest::Client::new(),
+    };
+    (sim, simulator)
+}
+
 /// A fresh test key: a fresh account.
 pub fn new_key() -> String {
     format!("sk_test_{}", rand_suffix())
@@ -273,6 +291,67 @@ impl Api {
         .await
     }
 
+    /// The account's default configuration (Stripe provisions it).
+    pub async fn default_configuration(&self) -> Value {
+        let list = self
+            .get(
+                "/v1/terminal/configurations",
+                &[("is_account_default", "true")],
+            )
+            .await
+            .ok();
+        list["data"][0].clone()
+    }
+
+    /// Turns on-reader tipping on for `currency` in the account's default configuration.
+    pub async fn enable_tipping(&self, currency: &str) -> Value {
+        let id = self.default_configuration().await["id"]
+            .as_str()
+            .expect("default configuration")
+            .to_string();
+        let field = |k: &str, i: usize| format!("tipping[{currency}][{k}][{i}]");
+        let (p0, p1, p2) = (
+            field("percentages", 0),
+            field("percentages", 1),
+            field("percentages", 2),
+        );
+        self.post(
+            &format!("/v1/terminal/configurations/{id}"),
+            &[
+                (p0.as_str(), "15"),
+                (p1.as_str(), "18"),
+                (p2.as_str(), "20"),
+            ],
+        )
+        .await
+        .ok()
+    }
+
+    /// `POST /v1/files` as multipart, with `file` holding `bytes` named `filename`.
+    pub async fn upload(&self, purpose: &str, filename: &str, bytes: Vec<u8>) -> Reply {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_string());
+        let form = reqwest::multipart::Form::new()
+            .text("purpose", purpose.to_string())
+            .part("file", part);
+        let mut req = self
+            .http
+            .post(format!("{}/v1/files", self.base))
+            .bearer_auth(&self.key)
+            .multipart(form);
+        if let Some(a) = &self.account {
+            req = req.header("Stripe-Account", a);
+        }
+        let r = req.send().await.expect("request");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let body = r.json().await.unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
     /// A captured payment of `amount`: (reader, PaymentIntent).
     pub async fn paid(&self, amount: i64) -> (String, String) {
         let (_, reader) = self.reader().await;
@@ -377,6 +456,13 @@ pub fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
         .parse::<i64>()
         .is_ok_and(|t| (json!(t).as_i64().unwrap_or(0) - now()).abs() < 300);
     fresh && sigs.iter().any(|s| s == &expected)
+}
+
+/// A PNG of `len` bytes: the signature, then padding (enough for type and size checks).
+pub fn png(len: usize) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.resize(len.max(8), 0);
+    bytes
 }
 
 pub fn now() -> i64 {

@@ -1,11 +1,13 @@
 //! Typed Stripe objects for what Terminal Fleet uses. Every field Stripe may omit or null is an
 //! `Option`; fields we do not use are ignored.
 
+mod configuration;
 mod expandable;
 mod payments;
 mod platform;
 mod terminal;
 
+pub use configuration::*;
 pub use expandable::Expandable;
 pub use payments::*;
 pub use platform::*;
@@ -48,5 +50,7 @@ has_id!(
     Refund,
     Event,
     WebhookEndpoint,
-    Account
+    Account,
+    TerminalConfiguration,
+    File
 );

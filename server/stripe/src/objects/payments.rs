@@ -26,6 +26,28 @@ pub struct PaymentIntent {
     pub created: i64,
     #[serde(default)]
     pub livemode: bool,
+    /// The tip chosen on the reader, included in `amount`.
+    pub amount_details: Option<AmountDetails>,
+}
+
+impl PaymentIntent {
+    /// The tip chosen on the reader's tipping screen (0 for "No tip"), if it showed one.
+    pub fn tip(&self) -> Option<i64> {
+        self.amount_details
+            .as_ref()
+            .and_then(|d| d.tip.as_ref())
+            .and_then(|t| t.amount)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AmountDetails {
+    pub tip: Option<TipAmount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TipAmount {
+    pub amount: Option<i64>,
 }
 
 /// `last_payment_error` of a PaymentIntent.
