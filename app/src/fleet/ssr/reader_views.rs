@@ -62,32 +62,12 @@ impl From<Row> for ReaderView {
     }
 }
 
-// The columns [`Row`] reads and the join they come from, written once for both queries below.
-macro_rules! columns {
-    () => {
-        "r.id, r.connection_id, r.label, r.location_id, l.display_name AS location_name,
-        r.device_type, r.serial_number, r.sw_version, r.ip_address, r.status, r.last_seen_at,
-        r.status_since, r.action_type, r.action_status, r.action_detail, r.action_payment,
-        r.alert_since, r.synced_at"
-    };
-}
-macro_rules! from {
-    () => {
-        "FROM readers r LEFT JOIN locations l
-        ON l.connection_id = r.connection_id AND l.id = r.location_id"
-    };
-}
-
 /// The readers query; callers add a `WHERE` scoped with [`LocationScope`].
-pub(super) const SELECT: &str = concat!("SELECT ", columns!(), " ", from!());
-
-/// [`SELECT`] with `total`, the number of rows the `WHERE` matches before any `LIMIT`.
-pub(super) const SELECT_COUNTED: &str = concat!(
-    "SELECT ",
-    columns!(),
-    ", COUNT(*) OVER () AS total ",
-    from!()
-);
+pub(super) const SELECT: &str = "SELECT r.id, r.connection_id, r.label, r.location_id,
+    l.display_name AS location_name, r.device_type, r.serial_number, r.sw_version, r.ip_address,
+    r.status, r.last_seen_at, r.status_since, r.action_type, r.action_status, r.action_detail,
+    r.action_payment, r.alert_since, r.synced_at
+    FROM readers r LEFT JOIN locations l ON l.connection_id = r.connection_id AND l.id = r.location_id";
 
 /// One reader the caller may see.
 pub async fn find(caller: &Caller, id: &str) -> AppResult<ReaderView> {

@@ -89,30 +89,67 @@ pub async fn run(
         let _ = axum::serve(bare, app).await;
     });
 
-    let url = format!("http://{}/readers", running.addr);
+    let payments = seed_payments(&running, &tenant, 10_000).await?;
+    let reader: String =
+        sqlx::query_scalar("SELECT id FROM readers WHERE tenant_id = $1 ORDER BY id LIMIT 1")
+            .bind(&tenant)
+            .fetch_one(&running.state.db.pool)
+            .await
+            .map_err(setup)?;
+    let base = format!("http://{}", running.addr);
+
+    let url = format!("{base}/readers");
     // Warm up (connection pools, caches), then measure.
     load(url.clone(), false, Some(cookie.clone()), 100, 8).await?;
-    let (rps, times, failed) =
-        load(url, false, Some(cookie.clone()), requests, concurrency).await?;
-    let s = summarise(times);
-    println!(
-        "Readers page ({readers} readers, first page of 50, signed in): {rps:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms at {concurrency} connections ({failed} failed)",
-        s.p50_ms, s.p99_ms
-    );
-    // The same data without rendering: the server function the page calls.
-    let (rps, times, failed) = load(
-        format!("http://{}/sf/list_readers", running.addr),
-        true,
-        Some(cookie),
+    let measured = |label: String, url: String, post: bool, requests: usize| {
+        let cookie = cookie.clone();
+        async move {
+            let (rps, times, failed) = load(url, post, Some(cookie), requests, concurrency).await?;
+            let s = summarise(times);
+            println!(
+                "{label:<58} {rps:>6.0} requests/s, p50 {:.1} ms, p99 {:.1} ms at {concurrency} connections ({failed} failed)",
+                s.p50_ms, s.p99_ms
+            );
+            Ok::<_, BenchError>(())
+        }
+    };
+    measured(
+        format!("Readers page ({readers} readers, first page of 50, signed in):"),
+        url,
+        false,
         requests,
-        concurrency,
     )
     .await?;
-    let s = summarise(times);
-    println!(
-        "list_readers server function alone:        {rps:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms at {concurrency} connections ({failed} failed)",
-        s.p50_ms, s.p99_ms
-    );
+    // The same data without rendering: the server function the page calls.
+    measured(
+        "list_readers server function alone:".into(),
+        format!("{base}/sf/list_readers"),
+        true,
+        requests,
+    )
+    .await?;
+    // The other pages a merchant lives on, over the same fleet and its payments.
+    measured(
+        "Overview page (/):".into(),
+        format!("{base}/"),
+        false,
+        requests,
+    )
+    .await?;
+    measured(
+        format!("Transactions page ({payments} payments, first page of 50):"),
+        format!("{base}/transactions"),
+        false,
+        requests,
+    )
+    .await?;
+    measured(
+        "Reader page (/readers/{id}: status history, payments):".into(),
+        format!("{base}/readers/{reader}"),
+        false,
+        requests,
+    )
+    .await?;
     let (rps, times, failed) = load(
         format!("http://{bare_addr}/"),
         false,
@@ -123,8 +160,8 @@ pub async fn run(
     .await?;
     let s = summarise(times);
     println!(
-        "Bare axum handler (same run):              {rps:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms at {concurrency} connections ({failed} failed)",
-        s.p50_ms, s.p99_ms
+        "{:<58} {rps:>6.0} requests/s, p50 {:.1} ms, p99 {:.1} ms at {concurrency} connections ({failed} failed)",
+        "Bare axum handler (same run):", s.p50_ms, s.p99_ms
     );
     running.kill();
     Ok(())
@@ -182,4 +219,62 @@ pub(crate) async fn seed_readers(
     }
     tx.commit().await.map_err(setup)?;
     Ok(())
+}
+
+/// Gives the tenant `count` payments spread over its readers and locations, the newest first
+/// page of which the Transactions, Overview and reader pages show; returns how many.
+async fn seed_payments(
+    running: &server::Running,
+    tenant: &str,
+    count: usize,
+) -> Result<usize, BenchError> {
+    let db = &running.state.db.pool;
+    let readers: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT connection_id, id, location_id FROM readers WHERE tenant_id = $1 ORDER BY id",
+    )
+    .bind(tenant)
+    .fetch_all(db)
+    .await
+    .map_err(setup)?;
+    if readers.is_empty() {
+        return Ok(0);
+    }
+    let statuses = [
+        "succeeded",
+        "succeeded",
+        "succeeded",
+        "canceled",
+        "requires_capture",
+    ];
+    let base = now_ms() - count as i64 * 60_000;
+    for chunk in (0..count).collect::<Vec<_>>().chunks(500) {
+        let mut tx = running.state.db.begin_write().await.map_err(setup)?;
+        for &i in chunk {
+            let (connection, reader, location) = &readers[i % readers.len()];
+            let status = statuses[i % statuses.len()];
+            let amount = 100 + (i % 9_900) as i64;
+            let at = base + i as i64 * 60_000;
+            sqlx::query(
+                "INSERT INTO payments (connection_id, id, tenant_id, location_id, reader_id, amount,
+                 currency, capture_method, status, state_rank, amount_received, amount_refunded,
+                 card_brand, card_last4, stripe_created, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'usd', 'automatic', $7, 4, $8, 0, 'visa', '4242', $9, $10, $10)",
+            )
+            .bind(connection)
+            .bind(new_id("pi"))
+            .bind(tenant)
+            .bind(location)
+            .bind(reader)
+            .bind(amount)
+            .bind(status)
+            .bind(if status == "succeeded" { amount } else { 0 })
+            .bind(at / 1000)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(setup)?;
+        }
+        tx.commit().await.map_err(setup)?;
+    }
+    Ok(count)
 }
