@@ -38,6 +38,7 @@ pub fn SettingsTabs(current: &'static str) -> impl IntoView {
             {tab("/settings", "Account")}
             {tab("/settings/members", "Members")}
             {tab("/settings/stripe", "Stripe")}
+            {tab("/settings/configurations", "Reader configurations")}
             {tab("/settings/api-keys", "API keys")}
             {tab("/settings/support", "Support access")}
         </div>
