@@ -80,4 +80,3 @@ pub fn parse_amount(text: &str, currency: &str) -> Result<i64, String> {
     }
     Ok(minor)
 }
-

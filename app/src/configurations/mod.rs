@@ -13,5 +13,5 @@ mod panels;
 pub mod ssr;
 pub mod types;
 
-pub use page::ConfigurationsPage;
+pub use page::{ConfigurationsPage, SPLASH_UPLOAD_PATH};
 pub use panels::{InForcePanel, LocationConfigurationPanel};

@@ -213,8 +213,14 @@ fn Fields(
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let is_default = initial.as_ref().is_some_and(|c| c.is_account_default);
-    let name = initial.as_ref().and_then(|c| c.name.clone()).unwrap_or_default();
-    let tipping = initial.as_ref().map(|c| c.tipping.clone()).unwrap_or_default();
+    let name = initial
+        .as_ref()
+        .and_then(|c| c.name.clone())
+        .unwrap_or_default();
+    let tipping = initial
+        .as_ref()
+        .map(|c| c.tipping.clone())
+        .unwrap_or_default();
     let reboot = initial.as_ref().and_then(|c| c.reboot_window);
     let message = move |field: String| {
         move || match error.get() {

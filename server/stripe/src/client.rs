@@ -676,7 +676,8 @@ impl StripeClient {
                 .await
                 .map(|_| Vec::new());
         }
-        let too_large = || StripeError::Decode(format!("the file is larger than {max_bytes} bytes"));
+        let too_large =
+            || StripeError::Decode(format!("the file is larger than {max_bytes} bytes"));
         if response
             .content_length()
             .is_some_and(|n| n > max_bytes as u64)

@@ -16,8 +16,8 @@ use crate::ssr::stripe_access::{self, from_stripe, Access, Asked, SEALED_COLUMNS
 use crate::topic::Topic;
 use fleet_stripe::objects::TerminalConfiguration;
 use fleet_stripe::params::{
-    ConfigurationParams, CurrencyTippingParams, ListConfigurations, ListParams,
-    RebootWindowParams, Setting, SplashscreenParams,
+    ConfigurationParams, CurrencyTippingParams, ListConfigurations, ListParams, RebootWindowParams,
+    Setting, SplashscreenParams,
 };
 use fleet_stripe::{IdempotencyKey, StripeError};
 
@@ -196,7 +196,13 @@ pub async fn create(
         )
         .await
         .map_err(refused)?;
-    audit(caller, "configuration.created", &created.id, describe(&cleaned)).await?;
+    audit(
+        caller,
+        "configuration.created",
+        &created.id,
+        describe(&cleaned),
+    )
+    .await?;
     Ok(created.id)
 }
 

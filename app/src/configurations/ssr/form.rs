@@ -130,16 +130,16 @@ pub fn clean(form: &ConfigurationForm, name_required: bool) -> AppResult<Cleaned
     let reboot_window = match (form.reboot_start.trim(), form.reboot_end.trim()) {
         ("", "") => None,
         (start, end) => {
-            let hour = |text: &str, field: &str, errors: &mut Vec<(String, String)>| {
-                match text.parse::<u8>() {
-                    Ok(h) if h <= 23 => Some(h),
-                    _ => {
-                        errors.push((
-                            field.into(),
-                            "Choose an hour from 0 to 23 for both the start and the end.".into(),
-                        ));
-                        None
-                    }
+            let hour = |text: &str, field: &str, errors: &mut Vec<(String, String)>| match text
+                .parse::<u8>()
+            {
+                Ok(h) if h <= 23 => Some(h),
+                _ => {
+                    errors.push((
+                        field.into(),
+                        "Choose an hour from 0 to 23 for both the start and the end.".into(),
+                    ));
+                    None
                 }
             };
             let start = hour(start, "reboot_start", &mut errors);

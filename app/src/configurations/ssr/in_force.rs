@@ -104,8 +104,7 @@ pub async fn for_reader(
         ),
         _ => (Source::AccountDefault, None),
     };
-    let access = match stripe_access::load(&caller.state, &caller.tenant_id, connection_id).await
-    {
+    let access = match stripe_access::load(&caller.state, &caller.tenant_id, connection_id).await {
         Ok(access) => access,
         Err(e) => {
             return Ok(InForce {
@@ -118,7 +117,10 @@ pub async fn for_reader(
     Ok(read(&access, source, override_id.as_deref()).await)
 }
 
-pub async fn for_location(caller: &Caller, location_id: &str) -> AppResult<LocationConfigurationView> {
+pub async fn for_location(
+    caller: &Caller,
+    location_id: &str,
+) -> AppResult<LocationConfigurationView> {
     let (connection_id, display_name, override_id) = location(caller, location_id).await?;
     let source = match &override_id {
         Some(_) => Source::Location {
@@ -165,7 +167,10 @@ pub async fn set_override(
     let chosen = match configuration.trim() {
         "" => None,
         id => Some(configuration_id(id).map_err(|_| {
-            AppError::invalid("configuration_id", "Choose one of the listed configurations.")
+            AppError::invalid(
+                "configuration_id",
+                "Choose one of the listed configurations.",
+            )
         })?),
     };
     let access = stripe_access::load(&caller.state, &caller.tenant_id, &connection_id).await?;
