@@ -68,7 +68,7 @@ pub fn ConfigurationsPage() -> impl IntoView {
     let data = Resource::new(move || changes.count.get(), |_| list_configurations());
     view! {
         <Title text="Reader configurations"/>
-        <crate::connections::SettingsTabs current="/settings/configurations"/>
+        <crate::components::settings_tabs::SettingsTabs current="/settings/configurations"/>
         {move || splash().map(|o| {
             let class = if o.ok() { "flash flash-ok" } else { "flash flash-error" };
             let role = if o.ok() { "status" } else { "alert" };
