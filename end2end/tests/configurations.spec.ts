@@ -2,6 +2,10 @@ import { test, expect, Page, TestInfo } from './fixtures';
 
 const PASSWORD = 'correct horse battery';
 
+/// A 36×64 PNG: the brand colour with a white check pattern.
+const SPLASH_PNG =
+  'iVBORw0KGgoAAAANSUhEUgAAACQAAABACAIAAAD9B0KDAAAAV0lEQVR42u3YQQoAEBAFUKezdf8DOAdrpWjSLPQ0y5+X4i+UVnvaFBgMBnuMjXUdA9tM8GQ3W99kYLAAlnr1YTCPGqYbYTDdCNONMJhuhP2L+ZWDwWDbmTGdOkTKdCzIAAAAAElFTkSuQmCC';
+
 function unique(name: string): string {
   return `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 }
@@ -57,6 +61,16 @@ test('an owner makes a tipping configuration, gives it to a location, sees it on
   const made = page.getByRole('region', { name: 'Cafés with tips' });
   await expect(made.getByText('USD: 15%, 18%, 20% · 1.00 USD, 2.00 USD')).toBeVisible();
   await expect(made.getByText('02:00 – 04:00', { exact: false })).toBeVisible();
+
+  // A splash screen for the WisePOS E, uploaded through the page's form and previewed.
+  await made.getByText('Splash screens of Cafés with tips').click();
+  await made.getByLabel('Device type').selectOption({ label: 'BBPOS WisePOS E' });
+  await made.getByLabel('Image').setInputFiles({ name: 'splash.png', mimeType: 'image/png', buffer: Buffer.from(SPLASH_PNG, 'base64') });
+  await made.getByRole('button', { name: 'Upload splash screen' }).click();
+  await expect(page.getByText('Splash screen saved in Stripe.')).toBeVisible();
+  const preview = page.getByRole('region', { name: 'Cafés with tips' }).getByRole('img', { name: 'Splash screen for the BBPOS WisePOS E' });
+  await expect(preview).toBeVisible();
+  expect(await preview.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(36);
   await shot(page, info, '01-configurations');
 
   // The location picks it.
