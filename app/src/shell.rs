@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/members") view=MembersPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/stripe") view=StripeSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/configurations") view=crate::configurations::ConfigurationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/api-keys") view=crate::api_keys::ApiKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/support") view=crate::support::SupportPage ssr=SsrMode::Async/>
                     <Route path=path!("/forbidden") view=ForbiddenPage ssr=SsrMode::Async/>

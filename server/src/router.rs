@@ -140,6 +140,24 @@ pub fn build_router(config: &Config, state: AppState) -> Result<Router, StartErr
         accept_host_origin: config.env == Environment::Development
             && config.listen.ip().is_loopback(),
     });
+    // A splash screen is larger than the 1 MiB every other request is held to: its upload is
+    // routed beside the others, with the same session, origin check and client address, and
+    // reads its own body up to its own bound.
+    let splash_upload = Router::new()
+        .route(
+            app::configurations::SPLASH_UPLOAD_PATH,
+            axum::routing::post(crate::routes::splash::upload),
+        )
+        .with_state(state.clone())
+        .layer(sessions.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            csrf.clone(),
+            refuse_cross_origin,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(config.trusted_proxies.clone()),
+            client_meta,
+        ));
     let page_state = state.clone();
     let fallback_state = state.clone();
 
@@ -190,6 +208,10 @@ pub fn build_router(config: &Config, state: AppState) -> Result<Router, StartErr
                 )
                 .route("/audit.csv", get(crate::routes::audit_export::audit_csv))
                 .route(
+                    "/configurations/{connection}/splash/{file}",
+                    get(crate::routes::splash::preview),
+                )
+                .route(
                     "/connect/oauth/callback",
                     get(crate::routes::connect_pages::oauth_callback),
                 )
@@ -227,6 +249,7 @@ pub fn build_router(config: &Config, state: AppState) -> Result<Router, StartErr
             client_meta,
         ))
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        .merge(splash_upload)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

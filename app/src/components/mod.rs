@@ -1,4 +1,5 @@
 pub mod current_user;
 pub mod feedback;
 pub mod list;
+pub mod settings_tabs;
 pub mod url;

@@ -27,22 +27,7 @@ struct Actions {
     refund_rule: ServerAction<SetRefundRule>,
 }
 
-#[component]
-pub fn SettingsTabs(current: &'static str) -> impl IntoView {
-    let tab = move |href: &'static str, label: &'static str| {
-        view! { <a href=href aria-current=(current == href).then_some("page")>{label}</a> }
-    };
-    view! {
-        <div class="page-header"><h1>"Settings"</h1></div>
-        <div class="tabs" role="navigation" aria-label="Settings sections">
-            {tab("/settings", "Account")}
-            {tab("/settings/members", "Members")}
-            {tab("/settings/stripe", "Stripe")}
-            {tab("/settings/api-keys", "API keys")}
-            {tab("/settings/support", "Support access")}
-        </div>
-    }
-}
+pub use crate::components::settings_tabs::SettingsTabs;
 
 #[component]
 pub fn StripeSettingsPage() -> impl IntoView {

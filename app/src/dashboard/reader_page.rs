@@ -145,6 +145,7 @@ fn Detail(detail: ReaderDetail, actions: Actions) -> impl IntoView {
                 }}
             </section>
         </div>
+        <crate::configurations::InForcePanel in_force=detail.configuration.clone() can_manage=detail.can_manage/>
         {detail.can_operate.then(|| view! { <ChargePanel target=charge_target(&detail) charge=actions.charge present=actions.present/> })}
         <section class="panel" aria-labelledby="reader-payments">
             <div class="row-between">
@@ -196,6 +197,18 @@ fn Detail(detail: ReaderDetail, actions: Actions) -> impl IntoView {
     }
 }
 
+/// The currency of the payment the reader is collecting, else the account's.
+fn waiting_currency(detail: &ReaderDetail) -> String {
+    detail
+        .reader
+        .action
+        .as_ref()
+        .and_then(|a| a.payment.as_ref())
+        .and_then(|pi| detail.payments.iter().find(|p| &p.id == pi))
+        .map(|p| p.currency.clone())
+        .unwrap_or_else(|| detail.currency.clone())
+}
+
 fn charge_target(detail: &ReaderDetail) -> ChargeTarget {
     let r = &detail.reader;
     ChargeTarget {
@@ -209,5 +222,6 @@ fn charge_target(detail: &ReaderDetail) -> ChargeTarget {
         op: detail.op.clone(),
         currency: detail.currency.clone(),
         test_cards: detail.test_cards.clone(),
+        may_tip: detail.configuration.may_tip(&waiting_currency(detail)),
     }
 }

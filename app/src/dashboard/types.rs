@@ -21,6 +21,9 @@ pub struct ReaderDetail {
     pub simulated: bool,
     pub can_manage: bool,
     pub can_operate: bool,
+    /// The reader configuration in force (its location's, else the account default), read
+    /// from Stripe; it says whether a tip can be added to a test charge.
+    pub configuration: crate::configurations::types::InForce,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

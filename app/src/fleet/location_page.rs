@@ -107,6 +107,7 @@ fn Detail(detail: LocationDetail, actions: Actions) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+        <crate::configurations::LocationConfigurationPanel location_id=lid.clone()/>
         {detail.can_manage.then(|| {
             let error = Signal::derive(move || actions.update.value().get().and_then(Result::err));
             let saved = move || matches!(actions.update.value().get(), Some(Ok(())));

@@ -20,6 +20,9 @@ pub struct ChargeTarget {
     pub currency: String,
     /// Stripe's test cards (number, what it does); empty on real readers.
     pub test_cards: Vec<(String, String)>,
+    /// The reader's configuration shows a tipping screen in the payment's currency, so the
+    /// customer may add a tip.
+    pub may_tip: bool,
 }
 
 #[component]
@@ -52,6 +55,7 @@ pub fn ChargePanel(
     let currency = target.currency;
     let cards = target.test_cards;
     let online = target.online;
+    let may_tip = target.may_tip;
     view! {
         <section class="panel" aria-labelledby="test-charge">
             <h2 id="test-charge">"Test charge"</h2>
@@ -113,10 +117,12 @@ pub fn ChargePanel(
                             }).collect_view()}
                         </select>
                     </div>
-                    <div class="field">
-                        <label for="present-tip">"Tip" <span class="muted">" (optional)"</span></label>
-                        <input id="present-tip" name="tip" type="text" inputmode="decimal" placeholder="2.00"/>
-                    </div>
+                    {may_tip.then(|| view! {
+                        <div class="field">
+                            <label for="present-tip">"Tip" <span class="muted">" (optional)"</span></label>
+                            <input id="present-tip" name="tip" type="text" inputmode="decimal" placeholder="2.00"/>
+                        </div>
+                    })}
                     <div class="field end">
                         <button type="submit" class="button" disabled=!waiting>"Present card"</button>
                     </div>

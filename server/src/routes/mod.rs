@@ -1,5 +1,5 @@
 //! The HTTP endpoints the router serves beside Leptos' pages and server functions (the REST API
-//! has its own folder, `api/`): the live event stream, the CSV exports, Stripe's webhooks and the
+//! has its own folder, `api/`): the live event stream, the CSV exports, reader configurations' splash screens, Stripe's webhooks and the
 //! health checks.
 
 pub mod audit_export;
@@ -7,5 +7,6 @@ pub mod connect_pages;
 pub mod events;
 pub mod export;
 pub mod health;
+pub mod splash;
 pub mod stream_watch;
 pub mod webhooks;

@@ -646,6 +646,58 @@ impl StripeClient {
         self.get(&format!("/v1/files/{id}"), creds, &()).await
     }
 
+    /// A file's bytes (where its `url` points, on the upload host), refused past `max_bytes` so
+    /// a large file cannot fill our memory; the caller shows them (a splash screen's preview).
+    pub async fn file_contents(
+        &self,
+        creds: &Credentials,
+        id: &str,
+        max_bytes: usize,
+    ) -> Result<Vec<u8>, StripeError> {
+        let url = format!("{}/v1/files/{id}/contents", self.upload_base_url());
+        let mut request = self
+            .http
+            .get(&url)
+            .bearer_auth(creds.key.expose())
+            .header("Stripe-Version", API_VERSION);
+        if let Some(account) = &creds.account {
+            request = request.header("Stripe-Account", account);
+        }
+        let mut response = request.send().await.map_err(|err| {
+            if err.is_timeout() {
+                StripeError::Timeout(self.config.timeout.as_secs())
+            } else {
+                StripeError::Transport(err.to_string())
+            }
+        })?;
+        let status = response.status();
+        if !status.is_success() {
+            return read::<serde_json::Value>(response, status, None)
+                .await
+                .map(|_| Vec::new());
+        }
+        let too_large =
+            || StripeError::Decode(format!("the file is larger than {max_bytes} bytes"));
+        if response
+            .content_length()
+            .is_some_and(|n| n > max_bytes as u64)
+        {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| StripeError::Transport(e.to_string()))?
+        {
+            if bytes.len() + chunk.len() > max_bytes {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
     /// Where uploads go: the URL given to [`StripeClient::with_upload_base_url`], else
     /// files.stripe.com beside Stripe's API, else (a simulator) the API's own address.
     fn upload_base_url(&self) -> String {

@@ -46,6 +46,7 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "create_store_group",
     "list_support_grants",
     "grant_support_access",
+    "list_configurations",
 ];
 
 struct World {
@@ -62,6 +63,7 @@ struct World {
     b_api_key: String,
     b_group: String,
     b_support: String,
+    b_configuration: String,
 }
 
 /// B's state as text, to prove nothing changed.
@@ -99,8 +101,9 @@ async fn snapshot(s: &TestServer, tenant: &str) -> String {
     .fetch_all(&s.state.db.pool)
     .await
     .expect("readers");
-    let locations: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, display_name FROM locations WHERE tenant_id = $1 ORDER BY id")
+    let locations: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, display_name, configuration_override FROM locations WHERE tenant_id = $1 ORDER BY id",
+    )
             .bind(tenant)
             .fetch_all(&s.state.db.pool)
             .await
@@ -303,6 +306,54 @@ fn calls(w: &World) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
             vec![("id", w.b_payment.clone()), ("op", "isolationop5".into())],
         ),
         (
+            "create_configuration",
+            vec![
+                ("connection_id", w.b_connection.clone()),
+                ("form[name]", "Mine now".into()),
+            ],
+        ),
+        (
+            "update_configuration",
+            vec![
+                ("connection_id", w.b_connection.clone()),
+                ("id", w.b_configuration.clone()),
+                ("form[name]", "Mine now".into()),
+            ],
+        ),
+        (
+            "copy_configuration_to_default",
+            vec![
+                ("connection_id", w.b_connection.clone()),
+                ("id", w.b_configuration.clone()),
+            ],
+        ),
+        (
+            "remove_splashscreen",
+            vec![
+                ("connection_id", w.b_connection.clone()),
+                ("id", w.b_configuration.clone()),
+                ("device_type", "bbpos_wisepos_e".into()),
+            ],
+        ),
+        (
+            "location_configuration",
+            vec![("location_id", w.b_location.clone())],
+        ),
+        (
+            "set_location_configuration",
+            vec![
+                ("location_id", w.b_location.clone()),
+                ("configuration_id", w.b_configuration.clone()),
+            ],
+        ),
+        (
+            "delete_configuration",
+            vec![
+                ("connection_id", w.b_connection.clone()),
+                ("id", w.b_configuration.clone()),
+            ],
+        ),
+        (
             "remove_connection",
             vec![("connection_id", w.b_connection.clone())],
         ),
@@ -375,7 +426,34 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
             .fetch_one(&s.state.db.pool)
             .await
             .expect("B's support grant");
+    let b_connection_id = connections
+        .connections
+        .first()
+        .expect("B's default simulator connection")
+        .id
+        .clone();
+    let b_configuration: String = b
+        .ok(
+            "create_configuration",
+            &[
+                ("connection_id", b_connection_id.as_str()),
+                ("form[name]", "B's tips"),
+                ("form[currency_1]", "usd"),
+                ("form[percentages_1]", "10, 15"),
+            ],
+        )
+        .await;
+    let () = b
+        .ok(
+            "set_location_configuration",
+            &[
+                ("location_id", b_location.as_str()),
+                ("configuration_id", b_configuration.as_str()),
+            ],
+        )
+        .await;
     let world = World {
+        b_configuration,
         b_support,
         b_group,
         b_api_key,
@@ -481,6 +559,19 @@ async fn tenant_a_cannot_read_or_change_tenant_b() {
     );
     let overview: app::dashboard::types::OverviewView = a.ok("fleet_overview", &[]).await;
     assert_eq!(overview.totals.total(), 0);
+    let configurations: app::configurations::types::ConfigurationsView =
+        a.ok("list_configurations", &[]).await;
+    assert!(
+        configurations
+            .accounts
+            .iter()
+            .all(|acct| acct.connection_id != w.b_connection
+                && acct
+                    .configurations
+                    .iter()
+                    .all(|e| e.configuration.id != w.b_configuration)),
+        "B's configurations are listed to A"
+    );
     let keys: app::api_keys::types::ApiKeysView = a.ok("list_api_keys", &[]).await;
     assert!(keys.keys.is_empty(), "A sees none of B's API keys");
     let me = a.me().await.expect("a");
@@ -507,6 +598,7 @@ async fn every_server_function_is_in_the_isolation_table() {
         b_api_key: String::new(),
         b_group: String::new(),
         b_support: String::new(),
+        b_configuration: String::new(),
     };
     let covered: BTreeSet<String> = calls(&w)
         .into_iter()

@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod configurations;
 mod connect;
 mod fleet;
 mod fuzz;

@@ -1,6 +1,7 @@
 //! A reader's page: the reader with its status history, its newest payments, and what the
 //! charge panel needs (the account's currency, an operation id, the test cards).
 
+use crate::configurations::ssr::in_force;
 use crate::dashboard::types::ReaderDetail;
 use crate::error::AppResult;
 use crate::fleet::ssr::reader_views::find;
@@ -30,6 +31,8 @@ pub async fn detail(caller: &Caller, id: &str) -> AppResult<ReaderDetail> {
         .await
         .unwrap_or_else(|_| "usd".into());
     let payments = payments_service::for_reader(caller, id).await?;
+    let configuration =
+        in_force::for_reader(caller, &reader.connection_id, reader.location_id.as_deref()).await?;
     Ok(ReaderDetail {
         payments,
         currency,
@@ -54,5 +57,6 @@ pub async fn detail(caller: &Caller, id: &str) -> AppResult<ReaderDetail> {
         simulated,
         can_manage: caller.can(Permission::ManageFleet),
         can_operate: caller.can(Permission::Charge),
+        configuration,
     })
 }

@@ -288,6 +288,10 @@ pub async fn upsert_location(
         a.state.clone().filter(|s| !s.is_empty()),
         a.postal_code.clone().filter(|s| !s.is_empty()),
         a.country.clone().unwrap_or_default(),
+        location
+            .configuration_overrides
+            .clone()
+            .filter(|s| !s.is_empty()),
     );
     type Fields = (
         String,
@@ -297,10 +301,11 @@ pub async fn upsert_location(
         Option<String>,
         Option<String>,
         String,
+        Option<String>,
     );
     let old: Option<Fields> = sqlx::query_as(
-        "SELECT display_name, line1, line2, city, state, postal_code, country
-         FROM locations WHERE connection_id = $1 AND id = $2",
+        "SELECT display_name, line1, line2, city, state, postal_code, country,
+         configuration_override FROM locations WHERE connection_id = $1 AND id = $2",
     )
     .bind(&access.connection_id)
     .bind(&location.id)
@@ -311,11 +316,12 @@ pub async fn upsert_location(
     }
     sqlx::query(
         "INSERT INTO locations (connection_id, id, tenant_id, display_name, line1, line2, city,
-         state, postal_code, country, synced_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         state, postal_code, country, configuration_override, synced_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (connection_id, id) DO UPDATE SET display_name = excluded.display_name,
          line1 = excluded.line1, line2 = excluded.line2, city = excluded.city,
          state = excluded.state, postal_code = excluded.postal_code, country = excluded.country,
+         configuration_override = excluded.configuration_override,
          synced_at = excluded.synced_at",
     )
     .bind(&access.connection_id)
@@ -328,6 +334,7 @@ pub async fn upsert_location(
     .bind(fields.4)
     .bind(fields.5)
     .bind(fields.6)
+    .bind(fields.7)
     .bind(now)
     .execute(&mut *conn)
     .await?;

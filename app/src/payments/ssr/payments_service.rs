@@ -513,7 +513,17 @@ pub async fn present_card(
             &key(op, "present"),
         )
         .await
-        .map_err(|e| from_stripe(e, Asked::Action))?;
+        .map_err(|e| {
+            if e.api().and_then(|a| a.param.as_deref()) == Some("amount_tip") {
+                tracing::info!(error = %e, "Stripe refused a tip");
+                AppError::invalid(
+                    "tip",
+                    "This reader shows no tipping screen for the payment's currency, so no tip can be added. Give its location a configuration with tipping for that currency (Settings → Reader configurations), or leave the tip empty.",
+                )
+            } else {
+                from_stripe(e, Asked::Action)
+            }
+        })?;
     // Stripe's answer about the payment itself comes by webhook; ask now too, so the page does
     // not depend on webhooks being set up.
     if let Some(pi_id) = waiting {

@@ -187,6 +187,58 @@ pub const RULES: &[(&str, Need, &[&str])] = &[
         Any(&[ManageFleet]),
         &["group_id", "user_id", "granted"],
     ),
+    // Reader configurations
+    ("list_configurations", Any(&[ManageFleet, ViewAudit]), &[]),
+    (
+        "create_configuration",
+        Any(&[ManageFleet]),
+        &[
+            "connection_id",
+            "form[name]",
+            "form[currency_1]",
+            "form[percentages_1]",
+            "form[fixed_amounts_1]",
+            "form[threshold_1]",
+            "form[reboot_start]",
+            "form[reboot_end]",
+        ],
+    ),
+    (
+        "update_configuration",
+        Any(&[ManageFleet]),
+        &[
+            "connection_id",
+            "id",
+            "form[name]",
+            "form[currency_2]",
+            "form[percentages_2]",
+            "form[fixed_amounts_2]",
+            "form[threshold_2]",
+            "form[reboot_start]",
+            "form[reboot_end]",
+        ],
+    ),
+    (
+        "delete_configuration",
+        Any(&[ManageFleet]),
+        &["connection_id", "id"],
+    ),
+    (
+        "copy_configuration_to_default",
+        Any(&[ManageFleet]),
+        &["connection_id", "id"],
+    ),
+    (
+        "remove_splashscreen",
+        Any(&[ManageFleet]),
+        &["connection_id", "id", "device_type"],
+    ),
+    ("location_configuration", Any(&[View]), &["location_id"]),
+    (
+        "set_location_configuration",
+        Any(&[ManageFleet]),
+        &["location_id", "configuration_id"],
+    ),
     // Payments
     (
         "start_test_charge",
