@@ -44,10 +44,14 @@ pub fn InForcePanel(in_force: InForce, can_manage: bool) -> impl IntoView {
     }
 }
 
-/// A location's configuration: in force, and for managers the override to choose.
+/// A location's configuration: in force, and for managers the override to choose. The page
+/// owns `set`: a live update re-renders the page's body, and an action made here would be made
+/// anew and forget that it just saved.
 #[component]
-pub fn LocationConfigurationPanel(#[prop(into)] location_id: Signal<String>) -> impl IntoView {
-    let set = ServerAction::<SetLocationConfiguration>::new();
+pub fn LocationConfigurationPanel(
+    #[prop(into)] location_id: Signal<String>,
+    set: ServerAction<SetLocationConfiguration>,
+) -> impl IntoView {
     let data = Resource::new(
         move || (location_id.get(), set.version().get()),
         |(id, _)| location_configuration(id),

@@ -15,6 +15,7 @@ struct Actions {
     update: ServerAction<UpdateLocation>,
     delete: ServerAction<DeleteLocation>,
     grant: ServerAction<SetLocationGrant>,
+    configuration: ServerAction<crate::configurations::api::SetLocationConfiguration>,
 }
 
 #[component]
@@ -25,6 +26,7 @@ pub fn LocationPage() -> impl IntoView {
         update: ServerAction::new(),
         delete: ServerAction::new(),
         grant: ServerAction::new(),
+        configuration: ServerAction::new(),
     };
     // Counts successful saves only; a refused edit keeps the previous count (and the form).
     let saved = Memo::new(move |previous: Option<&usize>| {
@@ -107,7 +109,7 @@ fn Detail(detail: LocationDetail, actions: Actions) -> impl IntoView {
                 }.into_any()
             }}
         </section>
-        <crate::configurations::LocationConfigurationPanel location_id=lid.clone()/>
+        <crate::configurations::LocationConfigurationPanel location_id=lid.clone() set=actions.configuration/>
         {detail.can_manage.then(|| {
             let error = Signal::derive(move || actions.update.value().get().and_then(Result::err));
             let saved = move || matches!(actions.update.value().get(), Some(Ok(())));
