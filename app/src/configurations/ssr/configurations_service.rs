@@ -186,6 +186,7 @@ pub async fn create(
 ) -> AppResult<String> {
     manageable(caller)?;
     let access = stripe_access::load(&caller.state, &caller.tenant_id, connection_id).await?;
+    let _forget = super::in_force_cache::Forget(&access.connection_id);
     let cleaned = clean(form, true)?;
     let created = access
         .client
@@ -223,6 +224,7 @@ pub async fn update(
     manageable(caller)?;
     let id = configuration_id(id)?;
     let access = stripe_access::load(&caller.state, &caller.tenant_id, connection_id).await?;
+    let _forget = super::in_force_cache::Forget(&access.connection_id);
     let current = retrieve(&access, id).await?;
     let is_default = current.is_account_default == Some(true);
     let cleaned = clean(form, !is_default)?;
@@ -243,6 +245,7 @@ pub async fn delete(caller: &Caller, connection_id: &str, id: &str) -> AppResult
     manageable(caller)?;
     let id = configuration_id(id)?;
     let access = stripe_access::load(&caller.state, &caller.tenant_id, connection_id).await?;
+    let _forget = super::in_force_cache::Forget(&access.connection_id);
     let current = retrieve(&access, id).await?;
     if current.is_account_default == Some(true) {
         return Err(AppError::Conflict(
@@ -285,6 +288,7 @@ pub async fn copy_to_default(caller: &Caller, connection_id: &str, id: &str) -> 
     manageable(caller)?;
     let id = configuration_id(id)?;
     let access = stripe_access::load(&caller.state, &caller.tenant_id, connection_id).await?;
+    let _forget = super::in_force_cache::Forget(&access.connection_id);
     let source = retrieve(&access, id).await?;
     if source.is_account_default == Some(true) {
         return Err(AppError::Conflict(

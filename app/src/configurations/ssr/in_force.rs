@@ -2,6 +2,7 @@
 //! choosing the override. Operators see this only for the locations they were given.
 
 use super::configurations_service::{all, manageable, refused};
+use super::in_force_cache;
 use super::stripe_views::{configuration_id, view};
 use crate::configurations::types::{InForce, LocationConfigurationView, Source};
 use crate::error::{AppError, AppResult};
@@ -33,6 +34,13 @@ async fn location(caller: &Caller, id: &str) -> AppResult<(String, String, Optio
 /// What is in force where `override_id` (a location's) says, read from Stripe; a failure to
 /// read is shown on the page rather than failing it.
 async fn read(access: &Access, source: Source, override_id: Option<&str>) -> InForce {
+    if let Some(configuration) = in_force_cache::get(&access.connection_id, override_id) {
+        return InForce {
+            source,
+            configuration: Some(configuration),
+            error: None,
+        };
+    }
     let found = match override_id {
         Some(id) => access
             .client
@@ -47,11 +55,15 @@ async fn read(access: &Access, source: Source, override_id: Option<&str>) -> InF
         }
     };
     match found {
-        Ok(Some(c)) => InForce {
-            source,
-            configuration: Some(view(&c)),
-            error: None,
-        },
+        Ok(Some(c)) => {
+            let configuration = view(&c);
+            in_force_cache::put(&access.connection_id, override_id, &configuration);
+            InForce {
+                source,
+                configuration: Some(configuration),
+                error: None,
+            }
+        }
         Ok(None) => InForce {
             source,
             configuration: None,
@@ -174,6 +186,7 @@ pub async fn set_override(
         })?),
     };
     let access = stripe_access::load(&caller.state, &caller.tenant_id, &connection_id).await?;
+    let _forget = super::in_force_cache::Forget(&access.connection_id);
     let title = match chosen {
         Some(id) => {
             let c = access

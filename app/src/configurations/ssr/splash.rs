@@ -66,6 +66,7 @@ pub async fn upload(caller: &Caller, upload: &SplashUpload<'_>) -> Result<(), Sp
             AppError::NotFound(_) => SplashOutcome::Forbidden,
             _ => SplashOutcome::Failed,
         })?;
+    let _forget = super::in_force_cache::Forget(&access.connection_id);
     let outcome = |e: fleet_stripe::StripeError| match e.status() {
         Some(s) if (400..500).contains(&s) && s != 401 && s != 429 => {
             tracing::info!(error = %e, "Stripe refused a splash screen");
@@ -145,6 +146,7 @@ pub async fn remove(
         return Err(AppError::invalid("device_type", "Choose a device type."));
     };
     let access = stripe_access::load(&caller.state, &caller.tenant_id, connection_id).await?;
+    let _forget = super::in_force_cache::Forget(&access.connection_id);
     let mut params = ConfigurationParams::default();
     let unset = Some(Setting::Unset);
     match *device {

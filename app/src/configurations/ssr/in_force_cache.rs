@@ -1,0 +1,91 @@
+//! The configuration in force, remembered for a minute per Stripe account and configuration.
+//! Reader and location pages are rendered far more often than configurations change, and
+//! reading Stripe on every render spent the account's read budget: at a few dozen reader pages
+//! a second Stripe answered 429, and the reader sync shares that budget. Changes made through
+//! this server forget the account's entries at once ([`Forget`]); changes made elsewhere (the
+//! Stripe Dashboard, another instance) show within [`FRESH_FOR`].
+
+use crate::configurations::types::ConfigurationView;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+pub const FRESH_FOR: Duration = Duration::from_secs(60);
+/// Past this many entries the cache starts again empty: a bound, not an eviction policy, since
+/// an instance serves far fewer accounts' configurations than this.
+const MAX_ENTRIES: usize = 10_000;
+
+/// A connection and a configuration id (`None`: the account default).
+type Key = (String, Option<String>);
+
+fn entries() -> MutexGuard<'static, HashMap<Key, (Instant, ConfigurationView)>> {
+    static ENTRIES: OnceLock<Mutex<HashMap<Key, (Instant, ConfigurationView)>>> = OnceLock::new();
+    ENTRIES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The configuration `id` (or the default) of `connection`, if read within [`FRESH_FOR`].
+pub fn get(connection: &str, id: Option<&str>) -> Option<ConfigurationView> {
+    let key = (connection.to_string(), id.map(str::to_string));
+    let mut entries = entries();
+    match entries.get(&key) {
+        Some((at, view)) if at.elapsed() < FRESH_FOR => Some(view.clone()),
+        Some(_) => {
+            entries.remove(&key);
+            None
+        }
+        None => None,
+    }
+}
+
+pub fn put(connection: &str, id: Option<&str>, view: &ConfigurationView) {
+    let mut entries = entries();
+    if entries.len() >= MAX_ENTRIES {
+        entries.clear();
+    }
+    entries.insert(
+        (connection.to_string(), id.map(str::to_string)),
+        (Instant::now(), view.clone()),
+    );
+}
+
+/// Forgets `connection`'s entries when dropped: held by every change to an account's
+/// configurations or overrides, so whatever the change's outcome, the next page reads Stripe.
+pub struct Forget<'a>(pub &'a str);
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        entries().retain(|(connection, _), _| connection != self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(id: &str) -> ConfigurationView {
+        ConfigurationView {
+            id: id.into(),
+            name: Some(id.into()),
+            is_account_default: false,
+            tipping: Vec::new(),
+            splash: Vec::new(),
+            reboot_window: None,
+        }
+    }
+
+    #[test]
+    fn a_change_forgets_its_own_account_only() {
+        put("conn_cache_a", None, &named("tmc_default_a"));
+        put("conn_cache_a", Some("tmc_1"), &named("tmc_1"));
+        put("conn_cache_b", None, &named("tmc_default_b"));
+        assert_eq!(get("conn_cache_a", Some("tmc_1")), Some(named("tmc_1")));
+        assert_eq!(get("conn_cache_a", Some("tmc_2")), None);
+        drop(Forget("conn_cache_a"));
+        assert_eq!(get("conn_cache_a", None), None);
+        assert_eq!(get("conn_cache_a", Some("tmc_1")), None);
+        assert_eq!(get("conn_cache_b", None), Some(named("tmc_default_b")));
+    }
+}
