@@ -34,12 +34,20 @@ async fn location(caller: &Caller, id: &str) -> AppResult<(String, String, Optio
 /// What is in force where `override_id` (a location's) says, read from Stripe; a failure to
 /// read is shown on the page rather than failing it.
 async fn read(access: &Access, source: Source, override_id: Option<&str>) -> InForce {
-    if let Some(configuration) = in_force_cache::get(&access.connection_id, override_id) {
-        return InForce {
-            source,
+    let cached = || {
+        in_force_cache::get(&access.connection_id, override_id).map(|configuration| InForce {
+            source: source.clone(),
             configuration: Some(configuration),
             error: None,
-        };
+        })
+    };
+    if let Some(found) = cached() {
+        return found;
+    }
+    let filling = in_force_cache::filling(&access.connection_id);
+    let _filling = filling.lock().await;
+    if let Some(found) = cached() {
+        return found;
     }
     let found = match override_id {
         Some(id) => access

@@ -7,7 +7,7 @@
 
 use crate::configurations::types::ConfigurationView;
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const FRESH_FOR: Duration = Duration::from_secs(60);
@@ -49,6 +49,22 @@ pub fn put(connection: &str, id: Option<&str>, view: &ConfigurationView) {
         (connection.to_string(), id.map(str::to_string)),
         (Instant::now(), view.clone()),
     );
+}
+
+/// The lock to hold while reading `connection`'s configurations from Stripe when [`get`] had
+/// nothing: the pages that missed together then wait for one read instead of each making its
+/// own (64 at once were enough to meet Stripe's rate limit).
+pub fn filling(connection: &str) -> Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    let mut locks = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if locks.len() >= MAX_ENTRIES {
+        // Only locks nobody holds or waits for go.
+        locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+    }
+    locks.entry(connection.to_string()).or_default().clone()
 }
 
 /// Forgets `connection`'s entries when dropped: held by every change to an account's
