@@ -1,9 +1,11 @@
 //! Builds the application: database, sessions, middleware, Leptos routes and server functions.
 
 use crate::config::{Config, Environment};
+use crate::metrics::Metrics;
 use crate::middleware::client_meta::client_meta;
 use crate::middleware::csrf::{refuse_cross_origin, CsrfPolicy};
 use crate::routes::health;
+use crate::routes::stream_watch::StreamWatch;
 use crate::tasks::housekeeping;
 use app::ssr::bus::Bus;
 use app::ssr::session_store::DbSessionStore;
@@ -58,6 +60,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
 }
 
 /// Leptos' options: read by Leptos from cargo-leptos' variables (`LEPTOS_SITE_ROOT`, …) when it
@@ -115,7 +119,12 @@ fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
 }
 
 /// The whole HTTP application.
-pub fn build_router(config: &Config, state: AppState) -> Result<Router, StartError> {
+pub fn build_router(
+    config: &Config,
+    state: AppState,
+    metrics: Arc<Metrics>,
+    streams: Arc<StreamWatch>,
+) -> Result<Router, StartError> {
     let leptos = leptos_options(config.listen)?;
     let routes = page_routes();
     let server_state = ServerState {
@@ -195,12 +204,7 @@ pub fn build_router(config: &Config, state: AppState) -> Result<Router, StartErr
             Router::new()
                 .route(
                     "/events",
-                    get(crate::routes::events::events).layer(axum::Extension(
-                        crate::routes::stream_watch::StreamWatch::start(
-                            state.clone(),
-                            config.max_streams_per_user,
-                        ),
-                    )),
+                    get(crate::routes::events::events).layer(axum::Extension(streams.clone())),
                 )
                 .route(
                     "/transactions.csv",
@@ -240,6 +244,15 @@ pub fn build_router(config: &Config, state: AppState) -> Result<Router, StartErr
             crate::middleware::sf_body_limit::bound_body,
         ))
         .merge(health)
+        .merge(match &config.metrics.token {
+            Some(token) => crate::metrics::http::router(
+                metrics.clone(),
+                state.clone(),
+                streams.clone(),
+                Some(token),
+            ),
+            None => Router::new(),
+        })
         .layer(axum::middleware::from_fn_with_state(
             csrf,
             refuse_cross_origin,
@@ -278,13 +291,21 @@ pub fn build_router(config: &Config, state: AppState) -> Result<Router, StartErr
                 .br(true)
                 .gzip(true)
                 .quality(CompressionLevel::Precise(4)),
-        );
+        )
+        // Last, so it runs after routing (the route template is known) and times everything
+        // beneath it, compression included.
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::http::time_requests,
+        ));
     Ok(router)
 }
 
 /// A server that is listening, with the address it got (tests bind port 0).
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where `/metrics` listens on its own, when `FLEET_METRICS_LISTEN` is set.
+    pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
     pub handle: tokio::task::JoinHandle<()>,
     pub sync: Option<crate::tasks::reader_sync::SyncHandle>,
@@ -317,7 +338,7 @@ pub async fn app_state(config: &Config) -> Result<AppState, StartError> {
         db: db.clone(),
         settings: Arc::new(settings(config)),
         bus,
-        stripe: Arc::new(StripeClients::new(None, &config.stripe_api_base)?),
+        stripe: Arc::new(StripeClients::new(None, &config.stripe_api_base, None)?),
         in_flight: Default::default(),
         hashing: app::ssr::passwords::Hashing::new(
             config.accounts.hash_concurrency,
@@ -357,10 +378,13 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             .replace(":0", &format!(":{}", addr.port()));
         config.listen = addr;
     }
+    let metrics = Metrics::new()?;
+    let observer: Arc<dyn fleet_stripe::Observer> = metrics.clone();
     let state = AppState {
         stripe: Arc::new(StripeClients::new(
             simulator_url.as_deref(),
             &config.stripe_api_base,
+            Some(observer),
         )?),
         settings: Arc::new(Settings {
             stripe_simulator_url: simulator_url,
@@ -368,7 +392,18 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         }),
         ..state
     };
-    let router = build_router(&config, state.clone())?;
+    let streams = StreamWatch::start(state.clone(), config.max_streams_per_user);
+    let metrics_addr = match config.metrics.listen {
+        Some(addr) => Some(
+            serve_metrics(
+                addr,
+                crate::metrics::http::router(metrics.clone(), state.clone(), streams.clone(), None),
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let router = build_router(&config, state.clone(), metrics, streams)?;
     housekeeping::spawn(db);
     let queue = crate::tasks::webhook_queue::spawn(state.clone());
     let sync = config
@@ -383,11 +418,26 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     });
     Ok(Running {
         addr,
+        metrics_addr,
         state,
         handle,
         sync,
         queue,
     })
+}
+
+/// `/metrics` alone on an address of its own; returns the address it got.
+async fn serve_metrics(addr: SocketAddr, router: Router) -> Result<SocketAddr, StartError> {
+    let bind = |source| StartError::Bind { addr, source };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(bind)?;
+    let bound = listener.local_addr().map_err(bind)?;
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router).await {
+            tracing::error!(error = %err, "the metrics listener stopped");
+        }
+    });
+    tracing::info!(addr = %bound, "metrics at /metrics");
+    Ok(bound)
 }
 
 /// The built-in Stripe simulator, the default Stripe of tenants that have no Stripe account.

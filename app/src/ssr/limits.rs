@@ -90,6 +90,12 @@ impl InFlight {
         })
     }
 
+    /// How many uses all principals hold now (the metrics).
+    pub fn total(&self) -> usize {
+        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        counts.values().sum()
+    }
+
     /// How many uses `principal` holds now.
     pub fn held(&self, principal: &str) -> usize {
         let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());

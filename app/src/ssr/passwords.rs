@@ -122,6 +122,8 @@ struct Inner {
     cap: usize,
     wait: Duration,
     running: AtomicUsize,
+    /// Callers waiting for a turn.
+    waiting: AtomicUsize,
     peak: AtomicUsize,
     evaluated: AtomicU64,
 }
@@ -152,6 +154,22 @@ impl Drop for Slot {
     }
 }
 
+/// Counts a caller as waiting until it has a turn, gives up, or goes away.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// One hash per core: more only queue inside the kernel while holding their memory.
 pub fn default_concurrency() -> usize {
     std::thread::available_parallelism()
@@ -179,6 +197,7 @@ impl Hashing {
                 cap,
                 wait,
                 running: AtomicUsize::new(0),
+                waiting: AtomicUsize::new(0),
                 peak: AtomicUsize::new(0),
                 evaluated: AtomicU64::new(0),
             }),
@@ -192,6 +211,16 @@ impl Hashing {
     /// The most hashes that ever ran at once (for tests and the benchmark).
     pub fn peak(&self) -> usize {
         self.inner.peak.load(Ordering::SeqCst)
+    }
+
+    /// Hashes running now (the metrics).
+    pub fn running(&self) -> usize {
+        self.inner.running.load(Ordering::SeqCst)
+    }
+
+    /// Callers waiting for a turn now (the metrics).
+    pub fn waiting(&self) -> usize {
+        self.inner.waiting.load(Ordering::SeqCst)
     }
 
     /// How many hashes or verifications have finished (for tests and the benchmark).
@@ -212,11 +241,13 @@ impl Hashing {
         let busy = || HashError::Busy {
             retry_after_secs: self.retry_after_secs(),
         };
-        let permit =
+        let permit = {
+            let _waiting = Waiting::enter(&self.inner.waiting);
             tokio::time::timeout(self.inner.wait, self.inner.permits.clone().acquire_owned())
                 .await
                 .map_err(|_| busy())?
-                .map_err(|_| busy())?;
+                .map_err(|_| busy())?
+        };
         let slot = Slot::enter(self.inner.clone(), permit);
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |memory| {

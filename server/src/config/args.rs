@@ -142,6 +142,26 @@ pub struct ServerArgs {
         default_value_t = false
     )]
     pub trust_proxy: bool,
+
+    /// Serve Prometheus metrics at /metrics on this address of its own (e.g. 127.0.0.1:9464),
+    /// without a token: put it where only your monitoring reaches.
+    #[arg(
+        long,
+        env = "FLEET_METRICS_LISTEN",
+        value_name = "FLEET_METRICS_LISTEN",
+        value_parser = values::address
+    )]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Serve Prometheus metrics at /metrics on the main address to requests that send this
+    /// token as `Authorization: Bearer …` (at least 16 characters).
+    #[arg(
+        long,
+        env = "FLEET_METRICS_TOKEN",
+        value_name = "FLEET_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Clone, clap::Args)]

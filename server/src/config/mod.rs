@@ -74,6 +74,16 @@ pub struct Config {
     pub max_streams_per_user: usize,
     /// What an unauthenticated client may cost: password hashing, sign-ups, organisations.
     pub accounts: AccountLimits,
+    /// Where Prometheus reads the metrics, if anywhere.
+    pub metrics: MetricsConfig,
+}
+
+/// `/metrics` on an address of its own, or on the main one behind a token, or both; neither
+/// by default.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsConfig {
+    pub listen: Option<SocketAddr>,
+    pub token: Option<String>,
 }
 
 /// Where Connect's pages live and the platform's client id there.
@@ -214,6 +224,17 @@ impl Config {
             )),
             None => None,
         };
+        let metrics = MetricsConfig {
+            listen: server.metrics_listen,
+            token: match server.metrics_token {
+                Some(token) if token.chars().count() < 16 || token.chars().any(char::is_whitespace) => {
+                    return Err(invalid(
+                        "FLEET_METRICS_TOKEN must be at least 16 characters without spaces (openssl rand -hex 24).",
+                    ))
+                }
+                token => token,
+            },
+        };
         Ok(Config {
             env,
             database_url,
@@ -238,6 +259,7 @@ impl Config {
             limits: limits.limits(),
             max_streams_per_user: limits.max_streams_per_user,
             accounts: limits.accounts(),
+            metrics,
         })
     }
 }

@@ -102,6 +102,11 @@ impl StreamWatch {
         watch
     }
 
+    /// Streams open on this instance now (the metrics).
+    pub fn open_streams(&self) -> usize {
+        self.per_user.total()
+    }
+
     fn registry(&self) -> MutexGuard<'_, Registry> {
         // A panic while holding the lock cannot leave the counts half-written (every update is
         // a single step), so a poisoned lock is still usable.

@@ -122,6 +122,9 @@ impl Clients {
                     ..RetryPolicy::default()
                 },
             })
+            .map(|client| {
+                app::ssr::stripe_clients::observed(client, state.stripe.observer.as_ref())
+            })
         };
         Ok(Clients {
             simulator: state

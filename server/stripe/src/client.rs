@@ -122,12 +122,53 @@ impl Default for ClientConfig {
     }
 }
 
+/// One HTTP exchange with Stripe as an [`Observer`] sees it: every attempt, retries included,
+/// so a 429 that a retry then got past is still counted.
+#[derive(Debug, Clone, Copy)]
+pub struct Exchange<'a> {
+    pub method: &'a str,
+    /// The path with ids replaced by `{id}`, such as
+    /// `/v1/terminal/readers/{id}/process_payment_intent`: few enough values to label by.
+    pub endpoint: &'a str,
+    /// The HTTP status, or `None` when no answer came.
+    pub status: Option<u16>,
+    /// No answer within the client's timeout (else, with no status, the connection failed).
+    pub timed_out: bool,
+    pub elapsed: Duration,
+}
+
+/// Told of every exchange with Stripe (the server's metrics).
+pub trait Observer: Send + Sync + std::fmt::Debug {
+    fn exchanged(&self, exchange: &Exchange<'_>);
+}
+
+/// `/v1/terminal/readers/tmr_Fx81/cancel_action` → `/v1/terminal/readers/{id}/cancel_action`.
+/// An id is a lower-case prefix, `_`, and a tail holding a digit or a capital; Stripe's words
+/// (`payment_intents`, `test_helpers`) hold neither.
+pub fn endpoint_of(path: &str) -> String {
+    let id_like = |segment: &str| {
+        segment.split_once('_').is_some_and(|(prefix, tail)| {
+            !prefix.is_empty()
+                && prefix.bytes().all(|b| b.is_ascii_lowercase())
+                && tail.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && tail
+                    .bytes()
+                    .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        })
+    };
+    path.split('/')
+        .map(|segment| if id_like(segment) { "{id}" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 #[derive(Debug, Clone)]
 pub struct StripeClient {
     http: reqwest::Client,
     config: ClientConfig,
     /// Where file uploads go, when not the default (see [`StripeClient::with_upload_base_url`]).
     upload_base_url: Option<String>,
+    observer: Option<std::sync::Arc<dyn Observer>>,
 }
 
 impl StripeClient {
@@ -142,7 +183,35 @@ impl StripeClient {
             http,
             config,
             upload_base_url: None,
+            observer: None,
         })
+    }
+
+    /// Tells `observer` of every exchange this client has with Stripe.
+    pub fn with_observer(mut self, observer: std::sync::Arc<dyn Observer>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn observe(&self, method: &Method, url: &str, outcome: Outcome, started: std::time::Instant) {
+        let Some(observer) = &self.observer else {
+            return;
+        };
+        let path = reqwest::Url::parse(url)
+            .map(|u| u.path().to_string())
+            .unwrap_or_default();
+        let (status, timed_out) = match outcome {
+            Outcome::Status { code, .. } => (Some(code), false),
+            Outcome::TimedOut => (None, true),
+            Outcome::ConnectionFailed => (None, false),
+        };
+        observer.exchanged(&Exchange {
+            method: method.as_str(),
+            endpoint: &endpoint_of(&path),
+            status,
+            timed_out,
+            elapsed: started.elapsed(),
+        });
     }
 
     /// Sends file uploads to `url` instead of files.stripe.com (Stripe's API) or `base_url`
@@ -210,6 +279,7 @@ impl StripeClient {
                 Body::Form(encoded) => request
                     .query(&url::form_urlencoded::parse(encoded.as_bytes()).collect::<Vec<_>>()),
             };
+            let started = std::time::Instant::now();
             let (outcome, result) = match request.send().await {
                 Ok(response) => {
                     let status = response.status();
@@ -234,6 +304,7 @@ impl StripeClient {
                     Err(StripeError::Transport(err.to_string())),
                 ),
             };
+            self.observe(&method, url, outcome, started);
             let retryable = result.is_err() && is_retryable(outcome);
             if !retryable || attempt >= self.config.retry.max_retries {
                 return result;
@@ -904,6 +975,30 @@ mod tests {
         let creds = Credentials::key("sk_live_secretsecret9876").on_account("acct_1");
         assert!(!format!("{creds:?}").contains("secretsecret"));
         assert!(creds.key.is_live());
+    }
+
+    #[test]
+    fn endpoints_name_ids_by_a_placeholder_and_keep_stripes_words() {
+        assert_eq!(
+            endpoint_of("/v1/terminal/readers/tmr_FDOt2wlRZEdpd7/process_payment_intent"),
+            "/v1/terminal/readers/{id}/process_payment_intent"
+        );
+        assert_eq!(
+            endpoint_of("/v1/test_helpers/terminal/readers/tmr_9x/present_payment_method"),
+            "/v1/test_helpers/terminal/readers/{id}/present_payment_method"
+        );
+        assert_eq!(
+            endpoint_of("/v1/payment_intents/pi_3MtwBwLkdIwHu7ix28a3tqPa/capture"),
+            "/v1/payment_intents/{id}/capture"
+        );
+        assert_eq!(
+            endpoint_of("/v1/terminal/connection_tokens"),
+            "/v1/terminal/connection_tokens"
+        );
+        assert_eq!(
+            endpoint_of("/v1/accounts/acct_1Nv0FGQ9RKHgCVdK"),
+            "/v1/accounts/{id}"
+        );
     }
 
     #[test]

@@ -11,6 +11,9 @@ pub mod params;
 pub mod retry;
 pub mod webhook;
 
-pub use client::{ClientConfig, Credentials, IdempotencyKey, SecretKey, StripeClient};
+pub use client::{
+    endpoint_of, ClientConfig, Credentials, Exchange, IdempotencyKey, Observer, SecretKey,
+    StripeClient,
+};
 pub use error::{ApiError, StripeError};
 pub use objects::*;

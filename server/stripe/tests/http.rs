@@ -174,6 +174,40 @@ async fn retries_500_and_429_with_the_same_idempotency_key() {
     assert!(seen.requests.iter().all(|r| r["idempotency-key"] == "op-2"));
 }
 
+/// Records what an observer is told.
+#[derive(Debug, Default)]
+struct Recorder(std::sync::Mutex<Vec<(String, String, Option<u16>)>>);
+
+impl fleet_stripe::Observer for Recorder {
+    fn exchanged(&self, e: &fleet_stripe::Exchange<'_>) {
+        self.0
+            .lock()
+            .expect("lock")
+            .push((e.method.to_string(), e.endpoint.to_string(), e.status));
+    }
+}
+
+#[tokio::test]
+async fn an_observer_hears_every_attempt_with_its_endpoint_and_status() {
+    let seen = Shared::default();
+    seen.lock().expect("lock").failures = vec![429];
+    let recorder = std::sync::Arc::new(Recorder::default());
+    let c = client(fixture(seen.clone()).await).with_observer(recorder.clone());
+    let creds = Credentials::key("sk_test_abcdefgh1234");
+    c.create_location(&creds, &params(), &IdempotencyKey::new("op-o"))
+        .await
+        .expect("second try succeeds");
+    let heard = recorder.0.lock().expect("lock").clone();
+    let post = |status| {
+        (
+            "POST".to_string(),
+            "/v1/terminal/locations".to_string(),
+            Some(status),
+        )
+    };
+    assert_eq!(heard, vec![post(429), post(200)]);
+}
+
 #[tokio::test]
 async fn gives_up_after_the_bound_and_respects_should_retry_false() {
     let seen = Shared::default();

@@ -13,6 +13,7 @@ mod isolation;
 mod limits;
 mod live;
 mod members;
+mod metrics;
 mod pages;
 mod payments;
 mod pos_api;

@@ -51,6 +51,7 @@ pub async fn start_with(
         // The SSE benchmark opens thousands of streams as one user.
         max_streams_per_user: usize::MAX,
         accounts,
+        metrics: Default::default(),
     };
     server::start(config).await.map_err(setup)
 }

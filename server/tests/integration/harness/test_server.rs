@@ -234,6 +234,7 @@ pub async fn test_config(database_url: String, data_dir: std::path::PathBuf) -> 
         limits: app::ssr::limits::Limits::default(),
         max_streams_per_user: server::config::DEFAULT_MAX_STREAMS_PER_USER,
         accounts: server::config::AccountLimits::default(),
+        metrics: Default::default(),
     }
 }
 
