@@ -10,7 +10,7 @@ pub const MAX_BULK_ROWS: usize = 500;
 pub const MAX_BULK_CSV_BYTES: usize = 128 * 1024;
 /// Where the bulk registration form posts (a multipart form, so a file upload works before the
 /// page hydrates).
-pub const BULK_REGISTER_PATH: &str = "/readers/register-many";
+pub const BULK_REGISTER_PATH: &str = "/readers/register-many/upload";
 
 /// What a bulk job does to each of its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
