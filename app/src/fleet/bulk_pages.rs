@@ -134,7 +134,10 @@ pub fn BulkJobPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Readers));
-    let data = Resource::new(move || (id(), live.map(|t| t.get())), |(id, _)| bulk_job(id));
+    let data = Resource::new(
+        move || (id(), live.map(|t| t.get())),
+        |(id, _)| bulk_job(id),
+    );
     view! {
         <Title text="Bulk job"/>
         <Transition fallback=Loading>
@@ -158,7 +161,9 @@ fn JobBody(view: BulkJobView) -> impl IntoView {
     } else {
         format!(
             "Finished {}",
-            view.finished_at.map(|t| ago(t, view.now)).unwrap_or_default()
+            view.finished_at
+                .map(|t| ago(t, view.now))
+                .unwrap_or_default()
         )
     };
     view! {
@@ -214,13 +219,7 @@ pub fn BulkConfirmPage() -> impl IntoView {
     let query = use_query_map();
     let one = move |key: &str| query.read().get(key).filter(|v| !v.is_empty());
     // The list's checkboxes arrive as one `ids` parameter per reader.
-    let ids = move || {
-        query
-            .read()
-            .get_all("ids")
-            .unwrap_or_default()
-            .join(" ")
-    };
+    let ids = move || query.read().get_all("ids").unwrap_or_default().join(" ");
     let start = ServerAction::<StartBulkAction>::new();
     let data = Resource::new(
         move || {
@@ -294,7 +293,13 @@ fn ConfirmBody(
         _ => "Cancel the actions of",
     };
     let button = format!("{verb} {}", plural(acting, "reader", "readers"));
-    let error = move || start.value().get().and_then(Result::err).map(|e| e.to_string());
+    let error = move || {
+        start
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
     view! {
         <section class="panel" aria-labelledby="confirm-heading">
             <h2 id="confirm-heading">{preview.kind.title()}</h2>

@@ -63,12 +63,20 @@ async fn bulk_registration_reports_each_row_and_a_retry_registers_nothing_twice(
         done.rows
     );
     assert!(
-        done.rows[4].message.as_deref().unwrap_or("").contains("Nowhere"),
+        done.rows[4]
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("Nowhere"),
         "{:?}",
         done.rows[4]
     );
     assert!(
-        done.rows[6].message.as_deref().unwrap_or("").contains("row 1"),
+        done.rows[6]
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("row 1"),
         "a duplicate row names the first: {:?}",
         done.rows[6]
     );
@@ -83,7 +91,10 @@ async fn bulk_registration_reports_each_row_and_a_retry_registers_nothing_twice(
 
     // The same file again, this time uploaded: nothing is registered twice.
     let to = send_csv(&owner, &csv, true).await;
-    let again = to.strip_prefix("/readers/jobs/").expect("a job").to_string();
+    let again = to
+        .strip_prefix("/readers/jobs/")
+        .expect("a job")
+        .to_string();
     let retry = finished(&owner, &again, 60).await;
     assert_eq!(
         statuses(&retry),
@@ -108,7 +119,10 @@ async fn bulk_registration_reports_each_row_and_a_retry_registers_nothing_twice(
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.expect("page");
     assert!(html.contains("Already registered as"), "job page");
-    assert!(html.contains("data-status=\"done\""), "job page shows it finished");
+    assert!(
+        html.contains("data-status=\"done\""),
+        "job page shows it finished"
+    );
 
     // Files that cannot be taken go back to the form, saying why; nothing starts.
     for (csv, code) in [
@@ -200,7 +214,13 @@ async fn bulk_actions_reach_only_readers_the_caller_may_change() {
     let planned: Vec<(&str, Option<&str>, bool)> = preview
         .targets
         .iter()
-        .map(|t| (t.reader_id.as_str(), t.new_label.as_deref(), t.refused.is_some()))
+        .map(|t| {
+            (
+                t.reader_id.as_str(),
+                t.new_label.as_deref(),
+                t.refused.is_some(),
+            )
+        })
         .collect();
     assert_eq!(
         planned,
@@ -214,7 +234,11 @@ async fn bulk_actions_reach_only_readers_the_caller_may_change() {
     let (status, err) = owner
         .err(
             "preview_bulk_action",
-            &[("action", "relabel"), ("ids", &m1), ("pattern", "{locaton}")],
+            &[
+                ("action", "relabel"),
+                ("ids", &m1),
+                ("pattern", "{locaton}"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -225,14 +249,23 @@ async fn bulk_actions_reach_only_readers_the_caller_may_change() {
     assert_eq!(statuses(&done), ["done", "done", "done", "refused"]);
     let view = readers(&owner, &[("sort", "label")]).await;
     let labels: Vec<&str> = view.readers.iter().map(|r| r.label.as_str()).collect();
-    assert_eq!(labels, ["Harbour till 1", "Main St till 1", "Main St till 2"]);
+    assert_eq!(
+        labels,
+        ["Harbour till 1", "Main St till 1", "Main St till 2"]
+    );
     let theirs = readers(&other, &[]).await;
-    assert_eq!(theirs.readers[0].label, "Theirs 1", "the foreign reader is untouched");
+    assert_eq!(
+        theirs.readers[0].label, "Theirs 1",
+        "the foreign reader is untouched"
+    );
     assert_eq!(audit_count(&s, "reader.relabeled").await, 3);
 
     // Only a foreign id: nothing to act on, refused outright.
     let (status, _) = owner
-        .err("start_bulk_action", &[("action", "delete"), ("ids", &foreign)])
+        .err(
+            "start_bulk_action",
+            &[("action", "delete"), ("ids", &foreign)],
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
@@ -263,7 +296,10 @@ async fn bulk_actions_reach_only_readers_the_caller_may_change() {
     // An auditor may do none of it.
     let auditor = join(&s, &owner, "aud@actions.example", "auditor").await;
     let (status, _) = auditor
-        .err("start_bulk_action", &[("action", "cancel_action"), ("ids", &m1)])
+        .err(
+            "start_bulk_action",
+            &[("action", "cancel_action"), ("ids", &m1)],
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
@@ -275,7 +311,12 @@ async fn bulk_actions_reach_only_readers_the_caller_may_change() {
     .await;
     let done = finished(&owner, &job, 60).await;
     assert_eq!(statuses(&done), ["done"]);
-    let left: Vec<String> = readers(&owner, &[]).await.readers.into_iter().map(|r| r.id).collect();
+    let left: Vec<String> = readers(&owner, &[])
+        .await
+        .readers
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     assert!(!left.contains(&h1) && left.len() == 2, "{left:?}");
     assert_eq!(readers(&other, &[]).await.total, 1);
 }
@@ -308,7 +349,10 @@ async fn the_fleet_exports_as_csv_within_the_callers_scope() {
         m1_line.contains("\"'=HYPERLINK(\"\"x\"\")\""),
         "formula neutralised: {m1_line}"
     );
-    assert!(m1_line.contains(",Main St,simulated_wisepos_e,"), "{m1_line}");
+    assert!(
+        m1_line.contains(",Main St,simulated_wisepos_e,"),
+        "{m1_line}"
+    );
     assert!(m1_line.contains(",online,"), "{m1_line}");
 
     let (_, filtered) = csv(owner.clone(), "?location=tml_none").await;
@@ -341,13 +385,23 @@ async fn the_inventory_names_readers_older_than_most_of_their_device_type() {
     let main = create_location(&owner, &connection, "Main St").await;
     let harbour = create_location(&owner, &connection, "Harbour").await;
     let mut ids = Vec::new();
-    for (location, label) in [(&main, "A"), (&main, "B"), (&main, "C"), (&harbour, "D"), (&harbour, "E")] {
+    for (location, label) in [
+        (&main, "A"),
+        (&main, "B"),
+        (&main, "C"),
+        (&harbour, "D"),
+        (&harbour, "E"),
+    ] {
         ids.push(register(&owner, location, "simulated-wpe", label).await);
     }
     let code = physical_code(&s, &connection).await;
     register(&owner, &main, &code, "Physical").await;
     // Compared as text "2.9.0.0" would be newer than "2.37.2.0", and "2.100.0.0" older.
-    for (id, version) in [(&ids[2], "2.9.0.0"), (&ids[3], "2.100.0.0"), (&ids[4], "2.9.0.0")] {
+    for (id, version) in [
+        (&ids[2], "2.9.0.0"),
+        (&ids[3], "2.100.0.0"),
+        (&ids[4], "2.9.0.0"),
+    ] {
         sqlx::query("UPDATE readers SET sw_version = $1 WHERE id = $2")
             .bind(version)
             .bind(id)
@@ -386,5 +440,8 @@ async fn the_inventory_names_readers_older_than_most_of_their_device_type() {
     assert_eq!(total, 2);
     // The Overview shows the section.
     let html = owner.get("/").await.text().await.expect("overview");
-    assert!(html.contains("Fleet inventory"), "overview has the inventory");
+    assert!(
+        html.contains("Fleet inventory"),
+        "overview has the inventory"
+    );
 }

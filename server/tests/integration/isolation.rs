@@ -476,7 +476,8 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
             ],
         )
         .await;
-    let b_job = crate::harness::bulk::start_registration(&b, "simulated-wpe,B's till 2,Nowhere\n").await;
+    let b_job =
+        crate::harness::bulk::start_registration(&b, "simulated-wpe,B's till 2,Nowhere\n").await;
     crate::harness::bulk::finished(&b, &b_job, 30).await;
     let world = World {
         b_job,

@@ -10,8 +10,7 @@ use super::readers_service::filter_clause;
 use crate::error::{quote, AppError, AppResult};
 use crate::fleet::bulk_types::{
     BulkJobSummary, BulkJobView, BulkJobsView, BulkKind, BulkPreview, BulkProgress, BulkRefusal,
-    BulkRowView,
-    BulkSelection, BulkTarget, MAX_BULK_ROWS,
+    BulkRowView, BulkSelection, BulkTarget, MAX_BULK_ROWS,
 };
 use crate::fleet::relabel_pattern::{Pattern, Values};
 use crate::fleet::types::{device_name, ReaderQuery, ReaderView};
@@ -112,8 +111,9 @@ pub async fn start_registration(caller: &Caller, text: &str) -> Result<String, B
                 Ok(place) => {
                     let key = code_key(&row.code, &row.label, &place.id);
                     if let Some(first) = seen.get(&key) {
-                        new.refused =
-                            Some(format!("The same registration as row {first} of this file."));
+                        new.refused = Some(format!(
+                            "The same registration as row {first} of this file."
+                        ));
                     } else {
                         seen.insert(key.clone(), row.row_no);
                     }
@@ -149,7 +149,10 @@ async fn selected(
     caller: &Caller,
     selection: &BulkSelection,
 ) -> AppResult<(Vec<ReaderView>, Vec<String>)> {
-    let all = selection.all.as_deref().is_some_and(|v| v == "1" || v == "on" || v == "true");
+    let all = selection
+        .all
+        .as_deref()
+        .is_some_and(|v| v == "1" || v == "on" || v == "true");
     let order = "ORDER BY COALESCE(l.display_name, ''), LOWER(r.label), r.id";
     if all {
         let query = ReaderQuery {
@@ -288,7 +291,10 @@ pub async fn preview(caller: &Caller, selection: &BulkSelection) -> AppResult<Bu
     Ok(BulkPreview {
         kind,
         targets,
-        pattern: selection.pattern.clone().filter(|_| kind == BulkKind::Relabel),
+        pattern: selection
+            .pattern
+            .clone()
+            .filter(|_| kind == BulkKind::Relabel),
     })
 }
 
@@ -487,6 +493,17 @@ fn kind_of(text: &str) -> AppResult<BulkKind> {
     BulkKind::parse(text).ok_or_else(|| AppError::internal(format!("unknown bulk kind {text}")))
 }
 
+#[derive(sqlx::FromRow)]
+struct RowOfJob {
+    row_no: i64,
+    subject: String,
+    label: Option<String>,
+    location_name: Option<String>,
+    reader_id: Option<String>,
+    status: String,
+    message: Option<String>,
+}
+
 /// One job and its rows.
 pub async fn job(caller: &Caller, id: &str) -> AppResult<BulkJobView> {
     let mut binds = Binds::new();
@@ -500,14 +517,13 @@ pub async fn job(caller: &Caller, id: &str) -> AppResult<BulkJobView> {
         .fetch_optional(&caller.db().pool)
         .await?
         .ok_or_else(|| AppError::not_found("bulk job"))?;
-    let rows: Vec<(i64, String, Option<String>, Option<String>, Option<String>, String, Option<String>)> =
-        sqlx::query_as(
-            "SELECT row_no, subject, label, location_name, reader_id, status, message
+    let rows: Vec<RowOfJob> = sqlx::query_as(
+        "SELECT row_no, subject, label, location_name, reader_id, status, message
              FROM reader_bulk_rows WHERE job_id = $1 ORDER BY row_no",
-        )
-        .bind(&job.id)
-        .fetch_all(&caller.db().pool)
-        .await?;
+    )
+    .bind(&job.id)
+    .fetch_all(&caller.db().pool)
+    .await?;
     let progress = progress(caller, &job.id, job.total).await?;
     Ok(BulkJobView {
         kind: kind_of(&job.kind)?,
@@ -520,17 +536,15 @@ pub async fn job(caller: &Caller, id: &str) -> AppResult<BulkJobView> {
         progress,
         rows: rows
             .into_iter()
-            .map(
-                |(row_no, subject, label, location, reader_id, status, message)| BulkRowView {
-                    row_no,
-                    subject,
-                    label: label.filter(|l| !l.is_empty()),
-                    location,
-                    reader_id,
-                    status,
-                    message,
-                },
-            )
+            .map(|r| BulkRowView {
+                row_no: r.row_no,
+                subject: r.subject,
+                label: r.label.filter(|l| !l.is_empty()),
+                location: r.location_name,
+                reader_id: r.reader_id,
+                status: r.status,
+                message: r.message,
+            })
             .collect(),
         now: now_ms(),
     })

@@ -34,14 +34,14 @@ pub async fn inventory(caller: &Caller) -> AppResult<InventoryView> {
         })
         .collect();
     cells.sort_by(|a, b| {
-        a.device_type.cmp(&b.device_type).then_with(|| {
-            match (&a.sw_version, &b.sw_version) {
+        a.device_type
+            .cmp(&b.device_type)
+            .then_with(|| match (&a.sw_version, &b.sw_version) {
                 (Some(x), Some(y)) => newer_first(x, y),
                 (Some(_), None) => Ordering::Less,
                 (None, Some(_)) => Ordering::Greater,
                 (None, None) => Ordering::Equal,
-            }
-        })
+            })
     });
     // The most common version of each device type; a tie goes to the newer version, so a
     // fleet half upgraded does not call the upgraded half outdated.
@@ -63,8 +63,11 @@ pub async fn inventory(caller: &Caller) -> AppResult<InventoryView> {
         .filter_map(|cell| {
             let version = cell.sw_version.as_deref()?;
             let (_, usual, _) = common.iter().find(|(d, _, _)| *d == cell.device_type)?;
-            (newer_first(version, usual) == Ordering::Greater)
-                .then_some((cell.device_type.as_str(), version, cell.readers))
+            (newer_first(version, usual) == Ordering::Greater).then_some((
+                cell.device_type.as_str(),
+                version,
+                cell.readers,
+            ))
         })
         .collect();
     let outdated_total = older.iter().map(|(_, _, n)| n).sum();

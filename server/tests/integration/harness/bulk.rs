@@ -28,7 +28,12 @@ pub async fn send_csv(b: &Browser, csv: &str, as_file: bool) -> String {
         .send()
         .await
         .expect("upload");
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "upload answered {}", r.status());
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "upload answered {}",
+        r.status()
+    );
     r.headers()
         .get(reqwest::header::LOCATION)
         .and_then(|v| v.to_str().ok())
