@@ -15,6 +15,7 @@ pub mod relabel_pattern;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod types;
+pub mod versions;
 pub mod widgets;
 
 pub use bulk_pages::{BulkConfirmPage, BulkJobPage, RegisterManyPage};

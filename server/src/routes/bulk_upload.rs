@@ -2,14 +2,15 @@
 //! chosen CSV file is sent before the page hydrates. Starts a job and goes to its page, or goes
 //! back to the form with why nothing started in `?error=`.
 
+use super::multipart::{fields, Unreadable};
 use app::error::AppError;
 use app::fleet::bulk_types::{BulkRefusal, MAX_BULK_CSV_BYTES};
 use app::fleet::ssr::bulk_jobs;
 use app::ssr::caller::resolve;
 use app::ssr::{AppState, ClientMeta};
-use axum::body::{to_bytes, Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use tower_sessions::Session;
@@ -25,34 +26,23 @@ fn back(refusal: BulkRefusal) -> Response {
 
 /// The CSV the form carries: the chosen file when there is one, else the pasted text.
 async fn read_csv(headers: &HeaderMap, body: Body) -> Result<String, BulkRefusal> {
-    let bytes = to_bytes(body, BODY_LIMIT)
+    let form = fields(headers, body, BODY_LIMIT)
         .await
-        .map_err(|_| BulkRefusal::TooBig)?;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let boundary = multer::parse_boundary(content_type).map_err(|_| BulkRefusal::Empty)?;
-    let stream = futures::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(bytes) });
-    let mut parts = multer::Multipart::new(stream, boundary);
-    let (mut text, mut file) = (Vec::new(), Vec::new());
-    while let Some(part) = parts
-        .next_field()
-        .await
-        .map_err(|_| BulkRefusal::Unreadable)?
-    {
-        let name = part.name().unwrap_or_default().to_string();
-        let value = part.bytes().await.map_err(|_| BulkRefusal::Unreadable)?;
-        match name.as_str() {
-            "csv" => text = value.to_vec(),
-            "file" => file = value.to_vec(),
-            _ => {}
-        }
-    }
+        .map_err(|unreadable| match unreadable {
+            Unreadable::TooLarge => BulkRefusal::TooBig,
+            Unreadable::Malformed => BulkRefusal::Unreadable,
+        })?;
+    let field = |wanted: &str| {
+        form.iter()
+            .find(|(name, _)| name == wanted)
+            .map(|(_, value)| value.to_vec())
+            .unwrap_or_default()
+    };
+    let file = field("file");
     let chosen = if file.iter().any(|b| !b.is_ascii_whitespace()) {
         file
     } else {
-        text
+        field("csv")
     };
     if chosen.len() > MAX_BULK_CSV_BYTES {
         return Err(BulkRefusal::TooBig);

@@ -8,6 +8,7 @@ pub mod connect_pages;
 pub mod events;
 pub mod export;
 pub mod health;
+pub mod multipart;
 pub mod readers_export;
 pub mod splash;
 pub mod stream_watch;

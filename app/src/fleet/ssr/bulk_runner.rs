@@ -6,6 +6,7 @@
 //! on a job, so a job whose instance died is taken over (`resume`) and no row runs twice at once.
 
 use super::reader_rows::{self, Mirror};
+use super::readers_service::registration;
 use crate::error::AppError;
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::client_meta::ClientMeta;
@@ -13,7 +14,7 @@ use crate::ssr::ids::{new_id, now_ms, token_hash};
 use crate::ssr::stripe_access::{self, Access};
 use crate::ssr::AppState;
 use crate::topic::Topic;
-use fleet_stripe::params::{CreateReader, UpdateReader};
+use fleet_stripe::params::UpdateReader;
 use fleet_stripe::{IdempotencyKey, Reader, StripeError};
 use std::time::Duration;
 
@@ -111,6 +112,11 @@ pub async fn resume(state: &AppState) -> Result<usize, sqlx::Error> {
     Ok(count)
 }
 
+/// Tells the job's page (and the readers' pages) that a row moved.
+async fn announce(state: &AppState, tenant: &str, id: &str) {
+    state.bus.publish(tenant, Topic::Readers, Some(id)).await;
+}
+
 /// Takes or renews the lease on `job` for `holder`; false when another holds it.
 async fn lease(state: &AppState, job: &str, holder: &str) -> Result<bool, sqlx::Error> {
     let now = now_ms();
@@ -166,10 +172,7 @@ async fn run(state: &AppState, job_id: &str) -> Result<(), RunError> {
             .bind(now_ms())
             .execute(&state.db.pool)
             .await?;
-            state
-                .bus
-                .publish(&job.tenant_id, Topic::Readers, Some(job_id))
-                .await;
+            announce(state, &job.tenant_id, job_id).await;
             return Ok(());
         };
         if let Some(last) = last_call {
@@ -189,10 +192,7 @@ async fn run(state: &AppState, job_id: &str) -> Result<(), RunError> {
                 .bind(now_ms())
                 .execute(&state.db.pool)
                 .await?;
-                state
-                    .bus
-                    .publish(&job.tenant_id, Topic::Readers, Some(job_id))
-                    .await;
+                announce(state, &job.tenant_id, job_id).await;
                 // 1, 2, 4, 8, 16 s: longer than the client's own back-off, which already failed.
                 let pause = 1u64 << row.attempts.clamp(0, 4);
                 tokio::time::sleep(Duration::from_secs(pause)).await;
@@ -245,15 +245,9 @@ async fn finish_row(
         change.apply(&mut tx, job, row).await?;
     }
     tx.commit().await?;
-    state
-        .bus
-        .publish(&job.tenant_id, Topic::Readers, Some(&job.id))
-        .await;
+    announce(state, &job.tenant_id, &job.id).await;
     if let Some(reader) = reader_id {
-        state
-            .bus
-            .publish(&job.tenant_id, Topic::Readers, Some(&reader))
-            .await;
+        announce(state, &job.tenant_id, &reader).await;
     }
     Ok(())
 }
@@ -413,12 +407,7 @@ async fn register(
         .client
         .create_reader(
             &access.creds,
-            &CreateReader {
-                registration_code: code.to_string(),
-                label: (!label.is_empty()).then(|| label.clone()),
-                location: Some(location.to_string()),
-                metadata: None,
-            },
+            &registration(code, &label, location),
             &idempotency,
         )
         .await;

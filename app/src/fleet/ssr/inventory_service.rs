@@ -4,8 +4,8 @@
 use super::reader_views::{Row, SELECT};
 use crate::error::AppResult;
 use crate::fleet::bulk_types::{InventoryCell, InventoryView, OutdatedReader};
-use crate::fleet::inventory::newer_first;
 use crate::fleet::types::ReaderView;
+use crate::fleet::versions::newer_first;
 use crate::ssr::binds::Binds;
 use crate::ssr::caller::Caller;
 use crate::ssr::fleet_scope::LocationScope;

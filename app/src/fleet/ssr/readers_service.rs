@@ -309,12 +309,7 @@ pub async fn register(
         .client
         .create_reader(
             &access.creds,
-            &CreateReader {
-                registration_code: code.to_string(),
-                label: (!label.is_empty()).then(|| label.clone()),
-                location: Some(location_id.to_string()),
-                metadata: None,
-            },
+            &registration(code, &label, location_id),
             &IdempotencyKey::new(new_id("op")),
         )
         .await
@@ -333,6 +328,17 @@ pub async fn register(
     );
     store(caller, &access, &reader, "reader.registered", detail).await?;
     Ok(reader.id)
+}
+
+/// What Stripe is asked to register a reader with: the code, the label when there is one,
+/// the location.
+pub fn registration(code: &str, label: &str, location_id: &str) -> CreateReader {
+    CreateReader {
+        registration_code: code.to_string(),
+        label: (!label.is_empty()).then(|| label.to_string()),
+        location: Some(location_id.to_string()),
+        metadata: None,
+    }
 }
 
 async fn access_for(caller: &Caller, reader: &ReaderView) -> AppResult<Access> {
