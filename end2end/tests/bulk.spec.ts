@@ -1,3 +1,4 @@
+import { readFileSync } from 'fs';
 import { test, expect, Page } from './fixtures';
 
 const PASSWORD = 'correct horse battery';
@@ -88,7 +89,7 @@ test('registers many readers from a CSV, relabels them with a pattern and export
   const download = page.waitForEvent('download');
   await page.getByRole('link', { name: 'Export CSV' }).click();
   const file = await (await download).path();
-  const text = require('fs').readFileSync(file, 'utf8') as string;
+  const text = readFileSync(file, 'utf8');
   expect(text.split('\n')[0]).toBe('id,label,location,device,serial,software,status,last_seen_utc');
   expect(text).toContain('Main St till 1');
 
