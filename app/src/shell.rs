@@ -55,6 +55,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/locations/groups") view=crate::groups::StoreGroupsPage ssr=SsrMode::Async/>
                     <Route path=path!("/locations/:id") view=LocationPage ssr=SsrMode::Async/>
                     <Route path=path!("/readers") view=ReadersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/readers/register-many") view=crate::fleet::RegisterManyPage ssr=SsrMode::Async/>
+                    <Route path=path!("/readers/bulk") view=crate::fleet::BulkConfirmPage ssr=SsrMode::Async/>
+                    <Route path=path!("/readers/jobs/:id") view=crate::fleet::BulkJobPage ssr=SsrMode::Async/>
                     <Route path=path!("/readers/:id") view=ReaderPage ssr=SsrMode::Async/>
                     <Route path=path!("/transactions") view=TransactionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/transactions/:id") view=TransactionPage ssr=SsrMode::Async/>

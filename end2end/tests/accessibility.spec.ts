@@ -57,6 +57,8 @@ test('every page passes axe-core with no serious or critical WCAG 2.1 AA violati
     locationPath,
     '/locations/groups',
     '/readers',
+    '/readers/register-many',
+    `/readers/bulk?action=relabel&ids=${readerPath.split('/').pop()}&pattern=%7Blocation%7D+till+%7Bn%7D`,
     readerPath,
     '/transactions',
     '/audit',

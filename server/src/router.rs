@@ -212,6 +212,14 @@ pub fn build_router(
                 )
                 .route("/audit.csv", get(crate::routes::audit_export::audit_csv))
                 .route(
+                    "/readers/export.csv",
+                    get(crate::routes::readers_export::readers_csv),
+                )
+                .route(
+                    app::fleet::bulk_types::BULK_REGISTER_PATH,
+                    axum::routing::post(crate::routes::bulk_upload::upload),
+                )
+                .route(
                     "/configurations/{connection}/splash/{file}",
                     get(crate::routes::splash::preview),
                 )
@@ -406,6 +414,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let router = build_router(&config, state.clone(), metrics, streams)?;
     housekeeping::spawn(db);
     let queue = crate::tasks::webhook_queue::spawn(state.clone());
+    crate::tasks::bulk_jobs::spawn(state.clone());
     let sync = config
         .sync
         .enabled

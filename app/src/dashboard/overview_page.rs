@@ -2,6 +2,7 @@ use super::api::fleet_overview;
 use super::types::OverviewView;
 use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
 use crate::fleet::widgets::Counts;
+use crate::fleet::FleetInventory;
 use crate::payments::api::StartTestCharge;
 use crate::time_fmt::ago;
 use crate::topic::Topic;
@@ -84,6 +85,7 @@ fn Body(view: OverviewView, charge: ServerAction<StartTestCharge>) -> impl IntoV
                     <div class="stat stat-alert" role="listitem"><span class="stat-value">{t.alerts}</span><span class="stat-label">{format!("Offline > {} min", view.alert_minutes)}</span></div>
                 </div>
                 {view.volume_currency.clone().map(|currency| view! { <VolumeChart days=view.volume.clone() currency/> })}
+                <FleetInventory/>
                 <div class="location-grid">
                     {view.locations.into_iter().map(|l| view! {
                         <section class="panel location-card" aria-label=l.display_name.clone()>

@@ -43,9 +43,12 @@ pub fn ReadersPage() -> impl IntoView {
     );
     view! {
         <Title text="Readers"/>
-        <div class="page-header">
-            <h1>"Readers"</h1>
-            <p class="muted">"Every reader's status, updated live as Stripe reports it."</p>
+        <div class="page-header row-between">
+            <div>
+                <h1>"Readers"</h1>
+                <p class="muted">"Every reader's status, updated live as Stripe reports it."</p>
+            </div>
+            <a class="button" href="/readers/register-many">"Register many"</a>
         </div>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
@@ -82,8 +85,17 @@ fn ReadersBody(view: ReadersView, q: ReaderQuery) -> impl IntoView {
         view! { <Pager back forward position/> }
     });
     let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
+    let export = QueryString::new("/readers/export.csv")
+        .with("location", q.location.as_ref())
+        .with("status", q.status.as_ref())
+        .with("device_type", q.device_type.as_ref())
+        .with("q", q.q.as_ref())
+        .href();
+    let can_act = view.can_manage || view.can_operate;
+    let total = view.total;
+    let bulk_q = q.clone();
     view! {
-        <FiltersForm action="/readers">
+        <FiltersForm action="/readers" csv=export>
             <div class="field">
                 <label for="filter-q">"Search"</label>
                 <input id="filter-q" name="q" type="search" placeholder="Label, serial or id" value=q.q.clone().unwrap_or_default()/>
@@ -118,7 +130,11 @@ fn ReadersBody(view: ReadersView, q: ReaderQuery) -> impl IntoView {
             <input type="hidden" name="sort" value=q.sort.clone().unwrap_or_default()/>
             <input type="hidden" name="dir" value=q.dir.clone().unwrap_or_default()/>
         </FiltersForm>
+        <form method="get" action="/readers/bulk" class="bulk-form" aria-label="Bulk action on readers">
         <ResultCount text=plural(view.total, "reader", "readers") filtered/>
+        {(can_act && !view.readers.is_empty()).then(|| view! {
+            <BulkBar q=bulk_q total can_manage=view.can_manage/>
+        })}
         {if view.readers.is_empty() {
             view! {
                 <EmptyList filtered no_match="No readers match"
@@ -126,6 +142,7 @@ fn ReadersBody(view: ReadersView, q: ReaderQuery) -> impl IntoView {
             }.into_any()
         } else {
             let head = view! {
+                {can_act.then(|| view! { <th scope="col"><span class="visually-hidden">"Select"</span></th> })}
                 {sorting.header("status", "Status")}
                 {sorting.header("label", "Label")}
                 {sorting.header("location", "Location")}
@@ -145,6 +162,10 @@ fn ReadersBody(view: ReadersView, q: ReaderQuery) -> impl IntoView {
                                 let label = if r.label.is_empty() { r.id.clone() } else { r.label.clone() };
                                 view! {
                                     <tr data-reader=r.id.clone()>
+                                        {can_act.then(|| {
+                                            let select = format!("Select {label}");
+                                            view! { <td><input type="checkbox" name="ids" value=r.id.clone() aria-label=select/></td> }
+                                        })}
                                         <td><StatusBadge reader=r.clone()/></td>
                                         <td><a href=format!("/readers/{}", r.id)>{label}</a></td>
                                         <td>{r.location_name.clone().unwrap_or_else(|| "—".into())}</td>
@@ -161,6 +182,49 @@ fn ReadersBody(view: ReadersView, q: ReaderQuery) -> impl IntoView {
                 {pager}
             }.into_any()
         }}
+        </form>
+    }
+}
+
+/// The bulk actions over the list: what to do to the ticked readers (or to every reader the
+/// filter matches), posted as a plain form to the confirm step, so it works before hydration.
+#[component]
+fn BulkBar(q: ReaderQuery, total: i64, can_manage: bool) -> impl IntoView {
+    let placeholders = super::relabel_pattern::PLACEHOLDERS
+        .map(|p| format!("{{{p}}}"))
+        .join(" ");
+    view! {
+        <fieldset class="bulk-bar">
+            <legend>"With the selected readers"</legend>
+            {[("location", q.location.clone()), ("status", q.status.clone()), ("device_type", q.device_type.clone()), ("q", q.q.clone())]
+                .into_iter()
+                .filter_map(|(name, value)| value.filter(|v| !v.is_empty()).map(|v| view! { <input type="hidden" name=name value=v/> }))
+                .collect_view()}
+            <div class="field">
+                <label for="bulk-action">"Action"</label>
+                <select id="bulk-action" name="action">
+                    {can_manage.then(|| view! {
+                        <option value="relabel">"Relabel with a pattern"</option>
+                        <option value="delete">"Delete"</option>
+                    })}
+                    <option value="cancel_action">"Cancel action"</option>
+                </select>
+            </div>
+            {can_manage.then(|| view! {
+                <div class="field">
+                    <label for="bulk-pattern">"New label pattern"</label>
+                    <input id="bulk-pattern" name="pattern" type="text" placeholder="{location} till {n}" aria-describedby="bulk-pattern-help"/>
+                    <span class="help" id="bulk-pattern-help">{format!("For relabel. Placeholders: {placeholders}")}</span>
+                </div>
+            })}
+            <div class="field checkbox">
+                <input id="bulk-all" name="all" type="checkbox" value="1"/>
+                <label for="bulk-all">{format!("All {} matching this filter", plural(total, "reader", "readers"))}</label>
+            </div>
+            <div class="field end">
+                <button type="submit" class="button">"Review…"</button>
+            </div>
+        </fieldset>
     }
 }
 

@@ -3,12 +3,13 @@
 //! `?splash=`) and the preview (the image fetched from Stripe with the organisation's key,
 //! which the browser does not have). Both resolve the member from the session like a page.
 
+use super::multipart::{fields, Unreadable};
 use app::configurations::ssr::splash::{self, SplashUpload};
 use app::configurations::types::{SplashOutcome, MAX_SPLASH_BYTES};
 use app::error::AppError;
 use app::ssr::caller::resolve;
 use app::ssr::{AppState, ClientMeta};
-use axum::body::{to_bytes, Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -42,38 +43,9 @@ struct Form {
     file: Vec<u8>,
 }
 
-enum Unreadable {
-    TooLarge,
-    Malformed,
-}
-
 async fn read_form(headers: &HeaderMap, body: Body) -> Result<Form, Unreadable> {
-    let limit = MAX_SPLASH_BYTES + FORM_SLACK;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(Unreadable::TooLarge);
-    }
-    let bytes = to_bytes(body, limit)
-        .await
-        .map_err(|_| Unreadable::TooLarge)?;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let boundary = multer::parse_boundary(content_type).map_err(|_| Unreadable::Malformed)?;
-    let stream = futures::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(bytes) });
-    let mut parts = multer::Multipart::new(stream, boundary);
     let mut form = Form::default();
-    while let Some(part) = parts
-        .next_field()
-        .await
-        .map_err(|_| Unreadable::Malformed)?
-    {
-        let name = part.name().unwrap_or_default().to_string();
-        let value = part.bytes().await.map_err(|_| Unreadable::Malformed)?;
+    for (name, value) in fields(headers, body, MAX_SPLASH_BYTES + FORM_SLACK).await? {
         let text = || String::from_utf8_lossy(&value).chars().take(200).collect();
         match name.as_str() {
             "connection_id" => form.connection_id = text(),

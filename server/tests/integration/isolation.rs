@@ -47,12 +47,15 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "list_support_grants",
     "grant_support_access",
     "list_configurations",
+    "list_bulk_jobs",
+    "fleet_inventory",
 ];
 
 struct World {
     b_connection: String,
     b_location: String,
     b_reader: String,
+    b_job: String,
     b_connect: String,
     b_payment: String,
     b_event: (String, String),
@@ -264,6 +267,27 @@ fn calls(w: &World) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
         ),
         ("delete_reader", vec![("id", w.b_reader.clone())]),
         ("cancel_reader_action", vec![("id", w.b_reader.clone())]),
+        ("bulk_job", vec![("id", w.b_job.clone())]),
+        (
+            "preview_bulk_action",
+            vec![
+                ("action", "relabel".into()),
+                ("ids", w.b_reader.clone()),
+                ("pattern", "hijacked {n}".into()),
+            ],
+        ),
+        (
+            "start_bulk_action",
+            vec![("action", "delete".into()), ("ids", w.b_reader.clone())],
+        ),
+        (
+            "start_bulk_action",
+            vec![
+                ("action", "delete".into()),
+                ("all", "1".into()),
+                ("location", w.b_location.clone()),
+            ],
+        ),
         (
             "continue_onboarding",
             vec![("connection_id", w.b_connect.clone())],
@@ -452,7 +476,11 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
             ],
         )
         .await;
+    let b_job =
+        crate::harness::bulk::start_registration(&b, "simulated-wpe,B's till 2,Nowhere\n").await;
+    crate::harness::bulk::finished(&b, &b_job, 30).await;
     let world = World {
+        b_job,
         b_configuration,
         b_support,
         b_group,
@@ -587,6 +615,7 @@ async fn every_server_function_is_in_the_isolation_table() {
     let w = World {
         b_location: String::new(),
         b_reader: String::new(),
+        b_job: String::new(),
         b_connect: String::new(),
         b_payment: String::new(),
         b_event: (String::new(), String::new()),

@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod bulk;
 mod configurations;
 mod connect;
 mod fleet;

@@ -21,8 +21,64 @@ use fleet_stripe::{IdempotencyKey, Reader};
 
 pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView> {
     let mut binds = Binds::new();
+    let filter = filter_clause(caller, query, &mut binds)?;
+    let order = match query.sort.as_deref().unwrap_or("label") {
+        "label" => "LOWER(r.label)",
+        "status" => "r.status",
+        "location" => "COALESCE(l.display_name, '')",
+        "device" => "r.device_type",
+        "last_seen" => "COALESCE(r.last_seen_at, 0)",
+        other => {
+            return Err(AppError::invalid(
+                "sort",
+                format!("Readers cannot be sorted by “{}”.", quote(other)),
+            ))
+        }
+    };
+    let dir = match query.dir.as_deref().unwrap_or("asc") {
+        "desc" => "DESC",
+        _ => "ASC",
+    };
+
+    // Counted apart from the page: the count reads only an index, and the page stops after
+    // its rows in index order. A window count on the page's query looked like one round-trip
+    // less but read every matching row in full, and halved the list's throughput.
+    let count_sql = format!("SELECT COUNT(*) FROM readers r WHERE {filter}");
+    let total = binds
+        .query_scalar::<i64>(&count_sql)
+        .fetch_one(&caller.db().pool)
+        .await?;
+    let pages = pages_for(total);
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let sql = format!(
+        "{SELECT} WHERE {filter} ORDER BY {order} {dir}, r.id {dir} LIMIT {READERS_PER_PAGE} OFFSET {}",
+        (page - 1) * READERS_PER_PAGE
+    );
+    let rows: Vec<Row> = binds.query_as(&sql).fetch_all(&caller.db().pool).await?;
+
+    let (locations, device_types) = filter_choices(caller).await?;
+    Ok(ReadersView {
+        now: crate::ssr::ids::now_ms(),
+        readers: rows.into_iter().map(ReaderView::from).collect(),
+        total,
+        page,
+        pages,
+        locations,
+        device_types,
+        can_manage: caller.can(Permission::ManageFleet),
+        can_operate: caller.can(Permission::Charge),
+    })
+}
+
+/// The list's filters (location, status, device, search) within what the caller may see, as a
+/// SQL condition on `readers r`; the bulk actions and the CSV export select with it too.
+pub fn filter_clause<'q>(
+    caller: &'q Caller,
+    query: &'q ReaderQuery,
+    binds: &mut Binds<'q>,
+) -> AppResult<String> {
     let mut conditions =
-        vec![LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id")];
+        vec![LocationScope::for_caller(caller).clause(binds, "r.tenant_id", "r.location_id")];
     if let Some(location) = query.location.as_deref().filter(|s| !s.is_empty()) {
         let p = binds.add(location);
         conditions.push(format!("r.location_id = {p}"));
@@ -56,53 +112,7 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
             "(LOWER(r.label) LIKE {p} ESCAPE '\\' OR LOWER(r.serial_number) LIKE {p} ESCAPE '\\' OR LOWER(r.id) LIKE {p} ESCAPE '\\')"
         ));
     }
-    let order = match query.sort.as_deref().unwrap_or("label") {
-        "label" => "LOWER(r.label)",
-        "status" => "r.status",
-        "location" => "COALESCE(l.display_name, '')",
-        "device" => "r.device_type",
-        "last_seen" => "COALESCE(r.last_seen_at, 0)",
-        other => {
-            return Err(AppError::invalid(
-                "sort",
-                format!("Readers cannot be sorted by “{}”.", quote(other)),
-            ))
-        }
-    };
-    let dir = match query.dir.as_deref().unwrap_or("asc") {
-        "desc" => "DESC",
-        _ => "ASC",
-    };
-    let filter = conditions.join(" AND ");
-
-    // Counted apart from the page: the count reads only an index, and the page stops after
-    // its rows in index order. A window count on the page's query looked like one round-trip
-    // less but read every matching row in full, and halved the list's throughput.
-    let count_sql = format!("SELECT COUNT(*) FROM readers r WHERE {filter}");
-    let total = binds
-        .query_scalar::<i64>(&count_sql)
-        .fetch_one(&caller.db().pool)
-        .await?;
-    let pages = pages_for(total);
-    let page = query.page.unwrap_or(1).clamp(1, pages);
-    let sql = format!(
-        "{SELECT} WHERE {filter} ORDER BY {order} {dir}, r.id {dir} LIMIT {READERS_PER_PAGE} OFFSET {}",
-        (page - 1) * READERS_PER_PAGE
-    );
-    let rows: Vec<Row> = binds.query_as(&sql).fetch_all(&caller.db().pool).await?;
-
-    let (locations, device_types) = filter_choices(caller).await?;
-    Ok(ReadersView {
-        now: crate::ssr::ids::now_ms(),
-        readers: rows.into_iter().map(ReaderView::from).collect(),
-        total,
-        page,
-        pages,
-        locations,
-        device_types,
-        can_manage: caller.can(Permission::ManageFleet),
-        can_operate: caller.can(Permission::Charge),
-    })
+    Ok(conditions.join(" AND "))
 }
 
 fn pages_for(total: i64) -> i64 {
@@ -299,12 +309,7 @@ pub async fn register(
         .client
         .create_reader(
             &access.creds,
-            &CreateReader {
-                registration_code: code.to_string(),
-                label: (!label.is_empty()).then(|| label.clone()),
-                location: Some(location_id.to_string()),
-                metadata: None,
-            },
+            &registration(code, &label, location_id),
             &IdempotencyKey::new(new_id("op")),
         )
         .await
@@ -323,6 +328,17 @@ pub async fn register(
     );
     store(caller, &access, &reader, "reader.registered", detail).await?;
     Ok(reader.id)
+}
+
+/// What Stripe is asked to register a reader with: the code, the label when there is one,
+/// the location.
+pub fn registration(code: &str, label: &str, location_id: &str) -> CreateReader {
+    CreateReader {
+        registration_code: code.to_string(),
+        label: (!label.is_empty()).then(|| label.to_string()),
+        location: Some(location_id.to_string()),
+        metadata: None,
+    }
 }
 
 pub(super) async fn access_for(caller: &Caller, reader: &ReaderView) -> AppResult<Access> {
@@ -392,4 +408,33 @@ pub async fn cancel_action(caller: &Caller, id: &str) -> AppResult<()> {
         .map(|a| a.kind.clone())
         .unwrap_or_else(|| "no action".into());
     store(caller, &access, &updated, "reader.action_canceled", what).await
+}
+
+/// Rows of one page of the CSV export.
+const EXPORT_PAGE: i64 = 500;
+
+/// One page of the readers matching the list's filter, in id order after `after`, and the
+/// cursor of the next page: the export streams them page by page.
+pub async fn export_page(
+    caller: &Caller,
+    query: &ReaderQuery,
+    after: Option<&str>,
+) -> AppResult<(Vec<ReaderView>, Option<String>)> {
+    let mut binds = Binds::new();
+    let mut filter = filter_clause(caller, query, &mut binds)?;
+    if let Some(after) = after {
+        let p = binds.add(after);
+        filter.push_str(&format!(" AND r.id > {p}"));
+    }
+    let rows: Vec<Row> = binds
+        .query_as(&format!(
+            "{SELECT} WHERE {filter} ORDER BY r.id LIMIT {EXPORT_PAGE}"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
+    let readers: Vec<ReaderView> = rows.into_iter().map(ReaderView::from).collect();
+    let next = (readers.len() as i64 == EXPORT_PAGE)
+        .then(|| readers.last().map(|r| r.id.clone()))
+        .flatten();
+    Ok((readers, next))
 }

@@ -6,6 +6,7 @@
 mod browser;
 mod test_server;
 
+pub mod bulk;
 pub mod connect;
 pub mod fleet;
 pub mod members;

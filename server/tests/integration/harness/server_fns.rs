@@ -20,6 +20,18 @@ pub enum Need {
 use Need::{Account, Any, Member, Public};
 use Permission::{Charge, ManageFleet, ManageMembers, ManageTenant, View, ViewAudit};
 
+/// What a bulk action's form posts: the action, the selection and the Readers list's filter.
+const BULK_ACTION_FIELDS: &[&str] = &[
+    "action",
+    "ids",
+    "all",
+    "location",
+    "status",
+    "device_type",
+    "q",
+    "pattern",
+];
+
 /// Every server function: its rule and the names of the fields it reads (nested query fields as
 /// `query[…]`), which the fuzz test fills with hostile values.
 pub const RULES: &[(&str, Need, &[&str])] = &[
@@ -173,6 +185,19 @@ pub const RULES: &[(&str, Need, &[&str])] = &[
     ("relabel_reader", Any(&[ManageFleet]), &["id", "label"]),
     ("delete_reader", Any(&[ManageFleet]), &["id"]),
     ("cancel_reader_action", Any(&[Charge]), &["id"]),
+    ("list_bulk_jobs", Any(&[View]), &[]),
+    ("bulk_job", Any(&[View]), &["id"]),
+    (
+        "preview_bulk_action",
+        Any(&[ManageFleet, Charge]),
+        BULK_ACTION_FIELDS,
+    ),
+    (
+        "start_bulk_action",
+        Any(&[ManageFleet, Charge]),
+        BULK_ACTION_FIELDS,
+    ),
+    ("fleet_inventory", Any(&[View]), &[]),
     ("fleet_overview", Any(&[View]), &[]),
     ("list_store_groups", Any(&[ManageFleet, ViewAudit]), &[]),
     ("create_store_group", Any(&[ManageFleet]), &["name"]),
