@@ -101,6 +101,8 @@ pub fn settings(config: &Config) -> Settings {
         sign_ups_per_address: limits.sign_ups_per_hour,
         sign_up_window: std::time::Duration::from_secs(3600),
         organisations_per_user: limits.organisations_per_user,
+        production: config.env == crate::config::Environment::Production,
+        notify_backoff: config.notifications.backoff,
         ..Settings::default()
     }
 }
@@ -289,6 +291,7 @@ pub struct Running {
     pub handle: tokio::task::JoinHandle<()>,
     pub sync: Option<crate::tasks::reader_sync::SyncHandle>,
     pub queue: tokio::task::JoinHandle<()>,
+    pub notifier: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
@@ -297,6 +300,7 @@ impl Running {
     pub fn kill(&self) {
         self.handle.abort();
         self.queue.abort();
+        self.notifier.abort();
         if let Some(sync) = &self.sync {
             sync.task.abort();
         }
@@ -371,6 +375,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let router = build_router(&config, state.clone())?;
     housekeeping::spawn(db);
     let queue = crate::tasks::webhook_queue::spawn(state.clone());
+    let notifier =
+        crate::tasks::notifications::spawn(state.clone(), config.notifications.clone());
     let sync = config
         .sync
         .enabled
@@ -387,6 +393,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         handle,
         sync,
         queue,
+        notifier,
     })
 }
 

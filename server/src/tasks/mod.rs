@@ -2,5 +2,6 @@
 //! the queue of stored webhook events not yet applied, and periodic clean-up.
 
 pub mod housekeeping;
+pub mod notifications;
 pub mod reader_sync;
 pub mod webhook_queue;

@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod alerts;
 mod configurations;
 mod connect;
 mod fleet;
@@ -13,6 +14,7 @@ mod isolation;
 mod limits;
 mod live;
 mod members;
+mod notifications;
 mod pages;
 mod payments;
 mod pos_api;

@@ -2,6 +2,7 @@
 //! connection's locations and readers from Stripe.
 
 pub mod locations_service;
+pub mod reader_alerts;
 pub mod reader_rows;
 pub mod reader_views;
 pub mod readers_service;
