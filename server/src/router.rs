@@ -375,8 +375,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let router = build_router(&config, state.clone())?;
     housekeeping::spawn(db);
     let queue = crate::tasks::webhook_queue::spawn(state.clone());
-    let notifier =
-        crate::tasks::notifications::spawn(state.clone(), config.notifications.clone());
+    let notifier = crate::tasks::notifications::spawn(state.clone(), config.notifications.clone());
     let sync = config
         .sync
         .enabled

@@ -1,8 +1,7 @@
 use super::api::{
     list_connections, ConnectSimulator, ConnectStripeKey, ConnectWithStripe, ContinueOnboarding,
     CreateStripeAccount, RemoveConnection, RotateStripeKey, SetAlertThreshold, SetRefundRule,
-    SetStuckThreshold,
-    SetWebhookSecret,
+    SetStuckThreshold, SetWebhookSecret,
 };
 use super::types::{ConnectionView, ConnectionsView};
 use crate::components::feedback::{field_error, ActionError, EmptyState, ErrorView, Loading};

@@ -271,9 +271,16 @@ fn Delivery(d: DeliveryView, now: i64, can_manage: bool, actions: Actions) -> im
         (None, Some(error)) => error,
         (None, None) => "—".into(),
     };
-    let next = d
-        .next_attempt_at
-        .map(|at| format!("next try {}", if at <= now { "now".into() } else { datetime_seconds(at) }));
+    let next = d.next_attempt_at.map(|at| {
+        format!(
+            "next try {}",
+            if at <= now {
+                "now".into()
+            } else {
+                datetime_seconds(at)
+            }
+        )
+    });
     let redeliver_id = d.id.clone();
     let redeliver_label = format!("Redeliver {} {}", d.event_type, d.event_id);
     view! {

@@ -61,7 +61,15 @@ pub async fn enqueue_to(
     notice: Notice,
 ) -> Result<String, sqlx::Error> {
     let (event_id, payload) = payload(conn, tenant_id, &notice).await?;
-    insert(conn, tenant_id, endpoint_id, &event_id, notice.kind, &payload).await
+    insert(
+        conn,
+        tenant_id,
+        endpoint_id,
+        &event_id,
+        notice.kind,
+        &payload,
+    )
+    .await
 }
 
 /// The JSON body every delivery of one event carries: `id`, `type`, `created` (Unix seconds,
@@ -136,7 +144,10 @@ pub async fn mark_once(
 mod tests {
     #[test]
     fn an_endpoint_wants_only_the_types_it_listed() {
-        assert!(super::wants("reader.offline reader.online", "reader.online"));
+        assert!(super::wants(
+            "reader.offline reader.online",
+            "reader.online"
+        ));
         assert!(!super::wants("reader.offline", "reader.offline_x"));
         assert!(!super::wants("", "reader.offline"));
     }

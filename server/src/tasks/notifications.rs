@@ -133,9 +133,7 @@ fn failed(error: impl Into<String>) -> Attempt {
 
 /// The addresses to connect to for `url`, every one checked when `production`.
 async fn addresses(url: &url::Url, production: bool) -> Result<Vec<SocketAddr>, String> {
-    let port = url
-        .port_or_known_default()
-        .ok_or("The URL has no port.")?;
+    let port = url.port_or_known_default().ok_or("The URL has no port.")?;
     let found: Vec<SocketAddr> = match url.host() {
         Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
         Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
@@ -181,8 +179,11 @@ async fn send(delivery: &Claimed, production: bool, timeout: Duration) -> Attemp
         }
     };
     let timestamp = app::ssr::ids::now_ms() / 1000;
-    let signature =
-        fleet_stripe::webhook::sign_header(&delivery.secret, timestamp, delivery.payload.as_bytes());
+    let signature = fleet_stripe::webhook::sign_header(
+        &delivery.secret,
+        timestamp,
+        delivery.payload.as_bytes(),
+    );
     let answer = client
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")

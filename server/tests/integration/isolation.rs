@@ -379,7 +379,10 @@ fn calls(w: &World) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
             "update_notification_endpoint",
             vec![("id", w.b_endpoint.clone()), ("offline", "yes".into())],
         ),
-        ("rotate_notification_secret", vec![("id", w.b_endpoint.clone())]),
+        (
+            "rotate_notification_secret",
+            vec![("id", w.b_endpoint.clone())],
+        ),
         ("send_test_notification", vec![("id", w.b_endpoint.clone())]),
         (
             "redeliver_notification",
@@ -623,7 +626,10 @@ async fn tenant_a_cannot_read_or_change_tenant_b() {
         a.ok("notification_settings", &[]).await;
     assert!(notifications.endpoints.is_empty() && notifications.deliveries.is_empty());
     let notifications: app::notifications::types::NotificationsView = a
-        .ok("notification_settings", &[("endpoint", w.b_endpoint.as_str())])
+        .ok(
+            "notification_settings",
+            &[("endpoint", w.b_endpoint.as_str())],
+        )
         .await;
     assert!(notifications.deliveries.is_empty(), "A sees B's deliveries");
     let keys: app::api_keys::types::ApiKeysView = a.ok("list_api_keys", &[]).await;

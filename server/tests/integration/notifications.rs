@@ -5,7 +5,7 @@
 
 use crate::harness::fleet::{is_online, owner_with_reader};
 use crate::harness::members::join;
-use crate::harness::receiver::{Receiver, Received};
+use crate::harness::receiver::{Received, Receiver};
 use crate::harness::stripe::set_reader_state;
 use crate::harness::wait::{eventually, until, POLL};
 use crate::harness::{Browser, TestServer};
@@ -45,7 +45,10 @@ async fn alerts_are_delivered_signed_and_logged() {
     let (owner, reader) = owner_with_reader(&s, "notify@example.com").await;
     let receiver = Receiver::answering(&[]).await;
     let (status, err) = owner
-        .err("create_notification_endpoint", &[("url", receiver.url.as_str())])
+        .err(
+            "create_notification_endpoint",
+            &[("url", receiver.url.as_str())],
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "no event chosen: {err}");
     let endpoint = add(&owner, &receiver.url, &["offline"]).await;
@@ -75,7 +78,10 @@ async fn alerts_are_delivered_signed_and_logged() {
     assert_eq!(body["organisation"]["id"], me.tenant.id.as_str());
     eventually("logged as delivered", 10, || async {
         settings(&owner).await.deliveries.iter().any(|d| {
-            d.id == delivery && d.status == "delivered" && d.attempts == 1 && d.last_status == Some(200)
+            d.id == delivery
+                && d.status == "delivered"
+                && d.attempts == 1
+                && d.last_status == Some(200)
         })
     })
     .await;
@@ -130,7 +136,10 @@ async fn a_failing_receiver_is_retried_with_growing_waits_until_it_answers() {
     assert!(ids.iter().all(|id| *id == ids[0]), "one event: {ids:?}");
     eventually("delivered on the third attempt", 10, || async {
         settings(&owner).await.deliveries.iter().any(|d| {
-            d.id == delivery && d.status == "delivered" && d.attempts == 3 && d.last_status == Some(200)
+            d.id == delivery
+                && d.status == "delivered"
+                && d.attempts == 3
+                && d.last_status == Some(200)
         })
     })
     .await;
@@ -156,7 +165,11 @@ async fn a_hanging_receiver_does_not_delay_another_endpoint() {
         .ok("send_test_notification", &[("id", &fast.endpoint_id)])
         .await;
     let got = received(&quick, 1, 5).await;
-    assert!(got[0].at - sent < Duration::from_secs(2), "{:?}", got[0].at - sent);
+    assert!(
+        got[0].at - sent < Duration::from_secs(2),
+        "{:?}",
+        got[0].at - sent
+    );
     // The hanging endpoint holds only its own slots: two requests, none answered.
     assert_eq!(hanging.received().len(), 2);
     let view = settings(&owner).await;
@@ -181,7 +194,10 @@ async fn a_delivery_is_redelivered_and_a_rotated_secret_signs_at_once() {
     assert!(first.signed_with(&endpoint.secret));
 
     let rotated: EndpointSecret = owner
-        .ok("rotate_notification_secret", &[("id", &endpoint.endpoint_id)])
+        .ok(
+            "rotate_notification_secret",
+            &[("id", &endpoint.endpoint_id)],
+        )
         .await;
     assert_ne!(rotated.secret, endpoint.secret);
     assert_eq!(audited(&s, "notification.secret_rotated").await, 1);
@@ -192,7 +208,10 @@ async fn a_delivery_is_redelivered_and_a_rotated_secret_signs_at_once() {
     let second = received(&receiver, 2, 10).await[1].clone();
     assert_eq!(second.json()["id"], first.json()["id"], "the same event");
     assert!(second.signed_with(&rotated.secret));
-    assert!(!second.signed_with(&endpoint.secret), "the old secret no longer signs");
+    assert!(
+        !second.signed_with(&endpoint.secret),
+        "the old secret no longer signs"
+    );
     assert_eq!(audited(&s, "notification.redelivered").await, 1);
 
     // Switched off: events wait; a test still goes (to try an endpoint before turning it on).
@@ -208,10 +227,14 @@ async fn a_delivery_is_redelivered_and_a_rotated_secret_signs_at_once() {
 
     // Deleting takes its log with it.
     let () = owner
-        .ok("delete_notification_endpoint", &[("id", &endpoint.endpoint_id)])
+        .ok(
+            "delete_notification_endpoint",
+            &[("id", &endpoint.endpoint_id)],
+        )
         .await;
     assert_eq!(
-        s.count("SELECT COUNT(*) FROM notification_deliveries").await,
+        s.count("SELECT COUNT(*) FROM notification_deliveries")
+            .await,
         0
     );
     assert_eq!(audited(&s, "notification.endpoint_deleted").await, 1);
@@ -324,7 +347,9 @@ async fn production_sends_only_to_public_https_addresses() {
             d.id == delivery
                 && d.attempts >= 1
                 && d.last_status.is_none()
-                && d.last_error.as_deref().is_some_and(|e| e.contains("not public"))
+                && d.last_error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("not public"))
         })
     })
     .await;
@@ -348,7 +373,10 @@ async fn only_owners_and_admins_manage_endpoints_and_auditors_read_the_log() {
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         let (status, _) = b
-            .err("rotate_notification_secret", &[("id", &endpoint.endpoint_id)])
+            .err(
+                "rotate_notification_secret",
+                &[("id", &endpoint.endpoint_id)],
+            )
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
@@ -364,7 +392,10 @@ async fn only_owners_and_admins_manage_endpoints_and_auditors_read_the_log() {
         .text()
         .await
         .expect("html");
-    assert!(html.contains(r#"action="/sf/create_notification_endpoint""#), "{html}");
+    assert!(
+        html.contains(r#"action="/sf/create_notification_endpoint""#),
+        "{html}"
+    );
     assert!(html.contains(r#"action="/sf/send_test_notification""#));
     let html = auditor
         .get("/settings/notifications")

@@ -145,7 +145,12 @@ async fn raise_offline(
             "offline_since": c.offline_at,
             "threshold_minutes": minutes,
         });
-        notify::enqueue(&mut tx, &access.tenant_id, Notice::new("reader.offline", data)).await?;
+        notify::enqueue(
+            &mut tx,
+            &access.tenant_id,
+            Notice::new("reader.offline", data),
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(raised)
@@ -211,8 +216,12 @@ async fn raise_stuck(state: &AppState, access: &Access, minutes: i64) -> Result<
             "action": { "type": kind, "payment_intent": c.action_payment, "since": c.action_at },
             "threshold_minutes": minutes,
         });
-        notify::enqueue(&mut tx, &access.tenant_id, Notice::new("reader.action_stuck", data))
-            .await?;
+        notify::enqueue(
+            &mut tx,
+            &access.tenant_id,
+            Notice::new("reader.action_stuck", data),
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(raised)
@@ -285,7 +294,10 @@ mod tests {
     #[test]
     fn a_window_past_midnight_ends_the_next_day() {
         let day = 20_000 * DAY_MS;
-        assert_eq!(reboot_window_end(day + 23 * H, 22, 2), Some(day + DAY_MS + 2 * H));
+        assert_eq!(
+            reboot_window_end(day + 23 * H, 22, 2),
+            Some(day + DAY_MS + 2 * H)
+        );
         assert_eq!(reboot_window_end(day + H, 22, 2), Some(day + 2 * H));
         assert_eq!(reboot_window_end(day + 3 * H, 22, 2), None);
         assert_eq!(reboot_window_end(day + 3 * H, 5, 5), None);

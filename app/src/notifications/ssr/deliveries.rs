@@ -101,8 +101,7 @@ pub async fn claim(
     let Some((tenant_id, endpoint_id, url, sealed, payload, attempts, created_at)) = row else {
         return Ok(None);
     };
-    let secret = match secrets::open(&state.settings.master_key, &purpose(&endpoint_id), &sealed)
-    {
+    let secret = match secrets::open(&state.settings.master_key, &purpose(&endpoint_id), &sealed) {
         Ok(secret) => secret,
         Err(e) => {
             tracing::error!(delivery = id, error = %e, "a notification endpoint's secret does not open");
@@ -130,7 +129,9 @@ pub async fn claim(
 /// at most an hour, then between 75 % and 125 % of that so that deliveries failed together
 /// do not all come back together.
 pub fn backoff(base: Duration, attempts: i64) -> i64 {
-    let base = i64::try_from(base.as_millis()).unwrap_or(MAX_DELAY_MS).max(1);
+    let base = i64::try_from(base.as_millis())
+        .unwrap_or(MAX_DELAY_MS)
+        .max(1);
     let doublings = u32::try_from((attempts - 1).clamp(0, 30)).unwrap_or(30);
     let delay = base.saturating_mul(1_i64 << doublings).min(MAX_DELAY_MS);
     let jitter: f64 = rand::thread_rng().gen_range(0.75..1.25);

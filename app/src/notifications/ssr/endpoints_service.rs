@@ -196,11 +196,7 @@ pub async fn create(caller: &Caller, url: &str, groups: &[&str]) -> AppResult<En
 }
 
 /// The endpoint's URL, when it is the caller's organisation's.
-async fn owned(
-    conn: &mut sqlx::AnyConnection,
-    caller: &Caller,
-    id: &str,
-) -> AppResult<String> {
+async fn owned(conn: &mut sqlx::AnyConnection, caller: &Caller, id: &str) -> AppResult<String> {
     let url: Option<String> = sqlx::query_scalar(
         "SELECT url FROM notification_endpoints WHERE tenant_id = $1 AND id = $2",
     )
@@ -313,8 +309,13 @@ pub async fn send_test(caller: &Caller, id: &str) -> AppResult<String> {
         "message": "A test notification from Terminal Fleet.",
         "sent_by": caller.principal.name(),
     });
-    let delivery = notify::enqueue_to(&mut tx, &caller.tenant_id, id, Notice::new(TEST_EVENT, data))
-        .await?;
+    let delivery = notify::enqueue_to(
+        &mut tx,
+        &caller.tenant_id,
+        id,
+        Notice::new(TEST_EVENT, data),
+    )
+    .await?;
     record(
         &mut tx,
         &caller.meta,
@@ -344,8 +345,15 @@ pub async fn redeliver(caller: &Caller, delivery_id: &str) -> AppResult<String> 
     let Some((endpoint, event_id, kind, payload)) = found else {
         return Err(AppError::not_found("delivery"));
     };
-    let id = notify::insert(&mut tx, &caller.tenant_id, &endpoint, &event_id, &kind, &payload)
-        .await?;
+    let id = notify::insert(
+        &mut tx,
+        &caller.tenant_id,
+        &endpoint,
+        &event_id,
+        &kind,
+        &payload,
+    )
+    .await?;
     record(
         &mut tx,
         &caller.meta,

@@ -19,11 +19,10 @@ pub async fn look(state: &AppState) -> Result<usize, sqlx::Error> {
 
 /// Organisations with an enabled endpoint asking for `kind`.
 async fn listening(state: &AppState, kind: &str) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT tenant_id, events FROM notification_endpoints WHERE enabled = 1",
-    )
-    .fetch_all(&state.db.pool)
-    .await?;
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT tenant_id, events FROM notification_endpoints WHERE enabled = 1")
+            .fetch_all(&state.db.pool)
+            .await?;
     let mut tenants: Vec<String> = rows
         .into_iter()
         .filter(|(_, events)| notify::wants(events, kind))
@@ -99,8 +98,7 @@ async fn decline_runs(state: &AppState) -> Result<usize, sqlx::Error> {
             }
             let mut tx = state.db.begin_write().await?;
             let window = now / window_ms;
-            if notify::mark_once(&mut tx, &tenant, &format!("declines:{location}:{window}"))
-                .await?
+            if notify::mark_once(&mut tx, &tenant, &format!("declines:{location}:{window}")).await?
             {
                 let name: Option<String> = sqlx::query_scalar(
                     "SELECT display_name FROM locations WHERE tenant_id = $1 AND id = $2",
@@ -115,8 +113,12 @@ async fn decline_runs(state: &AppState) -> Result<usize, sqlx::Error> {
                     "of_last": seen,
                     "window_minutes": DECLINE_WINDOW_MINUTES,
                 });
-                notify::enqueue(&mut tx, &tenant, Notice::new("payments.declines_high", data))
-                    .await?;
+                notify::enqueue(
+                    &mut tx,
+                    &tenant,
+                    Notice::new("payments.declines_high", data),
+                )
+                .await?;
                 told += 1;
             }
             tx.commit().await?;

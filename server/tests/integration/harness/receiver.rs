@@ -28,8 +28,7 @@ impl Received {
             return false;
         };
         let now = app::ssr::ids::now_ms() / 1000;
-        fleet_stripe::webhook::verify_header(header, self.body.as_bytes(), secret, now, 300)
-            .is_ok()
+        fleet_stripe::webhook::verify_header(header, self.body.as_bytes(), secret, now, 300).is_ok()
     }
 }
 
