@@ -77,7 +77,7 @@ test('an owner is told of a stuck action, cancels it in one click, and reads the
     await page.goto('/settings/stripe');
     await live(page);
     await page.getByLabel('Action stuck after (minutes)').fill('1');
-    await page.getByRole('button', { name: 'Save' }).nth(1).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).nth(1).click();
     await expect(page.getByText('Saved.')).toBeVisible();
 
     await page.goto('/locations');

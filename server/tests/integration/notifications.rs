@@ -406,3 +406,30 @@ async fn only_owners_and_admins_manage_endpoints_and_auditors_read_the_log() {
     assert!(html.contains("http://127.0.0.1:9/hook"));
     assert!(!html.contains(r#"action="/sf/create_notification_endpoint""#));
 }
+
+#[tokio::test]
+async fn two_instances_never_send_one_delivery_twice() {
+    let s = TestServer::start().await;
+    let other = s.another_instance().await;
+    let owner = s.user("lease@example.com").await;
+    // Both instances look for due deliveries every 100 ms.
+    let receiver = Receiver::answering(&[]).await;
+    let endpoint = add(&owner, &receiver.url, &["offline"]).await;
+    for _ in 0..20 {
+        let _: String = owner
+            .ok("send_test_notification", &[("id", &endpoint.endpoint_id)])
+            .await;
+    }
+    let got = received(&receiver, 20, 20).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let mut ids: Vec<String> = receiver
+        .received()
+        .iter()
+        .map(|r| r.json()["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 20, "{} requests for 20 events", got.len());
+    assert_eq!(receiver.received().len(), 20, "a delivery was sent twice");
+    drop(other);
+}
