@@ -5,8 +5,10 @@
 mod error;
 mod extract;
 mod idempotency;
+mod long_poll;
 pub mod openapi;
 mod payments;
+mod reader_screen;
 mod readers;
 mod types;
 
@@ -109,8 +111,24 @@ pub fn router(state: AppState, limit: RateLimit) -> Router {
             post(readers::cancel_action),
         )
         .route(
+            "/api/v1/readers/{id}/display",
+            post(reader_screen::show).delete(reader_screen::clear),
+        )
+        .route(
+            "/api/v1/readers/{id}/collect_inputs",
+            post(reader_screen::collect).get(reader_screen::collected),
+        )
+        .route(
             "/api/v1/test_helpers/readers/{id}/present_payment_method",
             post(readers::present_payment_method),
+        )
+        .route(
+            "/api/v1/test_helpers/readers/{id}/succeed_input_collection",
+            post(reader_screen::succeed_input_collection),
+        )
+        .route(
+            "/api/v1/test_helpers/readers/{id}/timeout_input_collection",
+            post(reader_screen::timeout_input_collection),
         )
         .route("/api/v1/payments", post(payments::create))
         .route("/api/v1/payments/{id}", get(payments::get))

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`. Tests call every
 //! path it lists and check each answer against the schema it names, so the two cannot drift.
 
-use super::payments::MAX_WAIT_SECONDS;
+use super::long_poll::MAX_WAIT_SECONDS;
 use axum::Json;
 use serde_json::{json, Value};
 
@@ -123,13 +123,92 @@ pub fn spec() -> Value {
                 "tags": ["Test helpers"], "operationId": "presentPaymentMethod",
                 "summary": "Tap a test card on a simulated reader",
                 "description": "Scope: pos. Simulated readers only: completes the payment the reader is collecting with one of Stripe's test cards (4242424242424242 approves; 4000000000000002 is declined; 4000000000009995 has insufficient funds).",
-                "parameters": [reader_id, idempotency_param(false)],
+                "parameters": [reader_id.clone(), idempotency_param(false)],
                 "requestBody": {"required": false, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/PresentPaymentMethod"}}}},
                 "responses": common_errors(json!({
                     "200": ok("The reader after the tap.", "Reader"),
                     "404": error_response("No such reader."),
                     "409": error_response("Not a simulated reader, or the reader is not collecting a payment.")
+                }))
+            }},
+            "/readers/{id}/display": {
+                "post": {
+                    "tags": ["Readers"], "operationId": "showCart",
+                    "summary": "Show a cart on the reader",
+                    "description": "Scope: pos. Shows line items, tax and total on the reader's screen (Stripe's `set_reader_display`) while the customer waits to pay. The line items times their quantities plus tax must equal `total`, so the customer never sees one total and pays another. Refused while the reader collects a payment.",
+                    "parameters": [reader_id.clone(), idempotency_param(false)],
+                    "requestBody": {"required": true, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Display"}}}},
+                    "responses": common_errors(json!({
+                        "200": ok("The reader, showing the cart.", "Reader"),
+                        "404": error_response("No such reader."),
+                        "409": error_response("Stripe refused: `code` is Stripe's, such as `terminal_reader_offline` or `terminal_reader_busy`.")
+                    }))
+                },
+                "delete": {
+                    "tags": ["Readers"], "operationId": "clearCart",
+                    "summary": "Clear the cart from the reader",
+                    "description": "Scope: pos. Returns the reader to its idle screen. Only a cart is cleared: while the reader collects a payment or inputs this answers 409 `reader_busy` (use cancel_action for those). A reader showing nothing is already clear.",
+                    "parameters": [reader_id.clone(), idempotency_param(false)],
+                    "responses": common_errors(json!({
+                        "200": ok("The reader, idle.", "Reader"),
+                        "404": error_response("No such reader."),
+                        "409": error_response("The reader is busy with a payment or inputs (`reader_busy`), or Stripe refused.")
+                    }))
+                }
+            },
+            "/readers/{id}/collect_inputs": {
+                "post": {
+                    "tags": ["Readers"], "operationId": "collectInputs",
+                    "summary": "Ask the customer on the reader's screen",
+                    "description": "Scope: pos. Up to five inputs (Stripe's `collect_inputs`): an email for a receipt, a phone number, text, a number, a signature or a choice, each with toggles if wanted. Learn the answers with `GET …/collect_inputs?wait=30s`. The answers are read from Stripe when asked and never stored by Terminal Fleet.",
+                    "parameters": [reader_id.clone(), idempotency_param(false)],
+                    "requestBody": {"required": true, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/CollectInputs"}}}},
+                    "responses": common_errors(json!({
+                        "200": ok("The collection, in progress.", "InputCollection"),
+                        "404": error_response("No such reader."),
+                        "409": error_response("Stripe refused: the reader is offline or busy (`code` is Stripe's).")
+                    }))
+                },
+                "get": {
+                    "tags": ["Readers"], "operationId": "getInputCollection",
+                    "summary": "The answers, or wait for them",
+                    "description": format!("Scope: pos. The reader's last collection of inputs. With `wait`, held until the customer answered or the collection failed (at most {MAX_WAIT_SECONDS} s)."),
+                    "parameters": [reader_id.clone(),
+                        {"name": "wait", "in": "query", "required": false,
+                         "description": "Seconds to wait for the answers, such as `30s`.",
+                         "schema": {"type": "string", "pattern": "^([0-9]|[1-4][0-9]|50)s?$"}}],
+                    "responses": common_errors(json!({
+                        "200": ok("The collection as it is now.", "InputCollection"),
+                        "404": error_response("No such reader, or its last action was not a collection of inputs (`no_input_collection`)."),
+                        "409": error_response("Stripe could not be asked.")
+                    }))
+                }
+            },
+            "/test_helpers/readers/{id}/succeed_input_collection": {"post": {
+                "tags": ["Test helpers"], "operationId": "succeedInputCollection",
+                "summary": "A simulated customer answers",
+                "description": "Scope: pos. Simulated readers only: answers every input the reader asks (`skip_optional` leaves the optional ones unanswered).",
+                "parameters": [reader_id.clone(), idempotency_param(false)],
+                "requestBody": {"required": false, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/SucceedInputCollection"}}}},
+                "responses": common_errors(json!({
+                    "200": ok("The reader after answering.", "Reader"),
+                    "404": error_response("No such reader."),
+                    "409": error_response("Not a simulated reader, or the reader is not collecting inputs.")
+                }))
+            }},
+            "/test_helpers/readers/{id}/timeout_input_collection": {"post": {
+                "tags": ["Test helpers"], "operationId": "timeoutInputCollection",
+                "summary": "A simulated customer walks away",
+                "description": "Scope: pos. Simulated readers only: the collection fails as if the customer did not answer in time.",
+                "parameters": [reader_id.clone(), idempotency_param(false)],
+                "responses": common_errors(json!({
+                    "200": ok("The reader after the timeout.", "Reader"),
+                    "404": error_response("No such reader."),
+                    "409": error_response("Not a simulated reader, or the reader is not collecting inputs.")
                 }))
             }},
             "/payments": {"post": {
@@ -201,6 +280,15 @@ pub fn spec() -> Value {
 }
 
 fn schemas() -> Value {
+    let mut all = core_schemas();
+    if let (Some(all), Value::Object(more)) = (all.as_object_mut(), screen_schemas()) {
+        all.extend(more);
+    }
+    all
+}
+
+/// Readers, payments and errors.
+fn core_schemas() -> Value {
     json!({
         "Error": {
             "type": "object", "required": ["error"], "additionalProperties": false,
@@ -297,7 +385,11 @@ fn schemas() -> Value {
                 "amount": {"type": "integer", "minimum": 1, "maximum": 99_999_999},
                 "currency": {"type": "string", "description": "Three-letter ISO code; the account's default currency when left out."},
                 "description": {"type": "string", "maxLength": 200},
-                "capture_method": {"type": "string", "enum": ["automatic", "manual"], "default": "automatic"}
+                "capture_method": {"type": "string", "enum": ["automatic", "manual"], "default": "automatic"},
+                "line_items": {"type": "array", "minItems": 1, "maxItems": 100,
+                    "items": {"$ref": "#/components/schemas/LineItem"},
+                    "description": "Shown on the reader as a cart before it asks for the card. The line items times their quantities plus `tax` must equal `amount`."},
+                "tax": {"type": "integer", "minimum": 0, "description": "Only with `line_items`."}
             }
         },
         "Refund": {
@@ -307,6 +399,89 @@ fn schemas() -> Value {
         "PresentPaymentMethod": {
             "type": "object", "additionalProperties": false,
             "properties": {"card_number": {"type": "string", "default": "4242424242424242"}}
+        }
+    })
+}
+
+/// The reader's screen: carts and questions.
+fn screen_schemas() -> Value {
+    json!({
+        "LineItem": {
+            "type": "object", "additionalProperties": false, "required": ["description", "amount"],
+            "properties": {
+                "description": {"type": "string", "minLength": 1, "maxLength": 5000},
+                "amount": {"type": "integer", "minimum": -99_999_999, "maximum": 99_999_999, "description": "Per item; negative for a discount."},
+                "quantity": {"type": "integer", "minimum": 1, "maximum": 10_000, "default": 1}
+            }
+        },
+        "Display": {
+            "type": "object", "additionalProperties": false, "required": ["line_items", "total"],
+            "properties": {
+                "line_items": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"$ref": "#/components/schemas/LineItem"}},
+                "tax": {"type": "integer", "minimum": 0, "default": 0},
+                "total": {"type": "integer", "description": "The line items times their quantities plus tax."},
+                "currency": {"type": "string", "description": "Three-letter ISO code, lower case; the account's default currency when left out."}
+            }
+        },
+        "CollectInputs": {
+            "type": "object", "additionalProperties": false, "required": ["inputs"],
+            "properties": {
+                "inputs": {"type": "array", "minItems": 1, "maxItems": 5, "items": {"$ref": "#/components/schemas/Input"}},
+                "metadata": {"type": "object", "additionalProperties": {"type": "string"}}
+            }
+        },
+        "Input": {
+            "type": "object", "additionalProperties": false, "required": ["type", "custom_text"],
+            "properties": {
+                "type": {"type": "string", "enum": ["email", "numeric", "phone", "selection", "signature", "text"]},
+                "custom_text": {"type": "object", "additionalProperties": false, "required": ["title"],
+                    "properties": {
+                        "title": {"type": "string"},
+                        "description": {"type": "string"},
+                        "submit_button": {"type": "string", "maxLength": 30},
+                        "skip_button": {"type": "string", "maxLength": 14}
+                    }},
+                "required": {"type": "boolean", "default": false},
+                "selection": {"type": "object", "additionalProperties": false, "required": ["choices"],
+                    "description": "For `selection` inputs: the choices.",
+                    "properties": {"choices": {"type": "array", "items": {
+                        "type": "object", "additionalProperties": false, "required": ["id", "text"],
+                        "properties": {"id": {"type": "string"}, "text": {"type": "string"},
+                                       "style": {"type": "string", "enum": ["primary", "secondary"]}}}}}},
+                "toggles": {"type": "array", "items": {
+                    "type": "object", "additionalProperties": false,
+                    "properties": {"title": {"type": "string"}, "description": {"type": "string"},
+                                   "default_value": {"type": "string", "enum": ["enabled", "disabled"]}}}}
+            }
+        },
+        "InputCollection": {
+            "type": "object", "additionalProperties": false,
+            "required": ["object", "reader", "status", "failure_code", "failure_message", "inputs", "metadata"],
+            "properties": {
+                "object": {"const": "input_collection"},
+                "reader": {"type": "string"},
+                "status": {"type": "string", "enum": ["in_progress", "succeeded", "failed"]},
+                "failure_code": nullable("string"),
+                "failure_message": nullable("string"),
+                "inputs": {"type": "array", "items": {
+                    "type": "object", "additionalProperties": false,
+                    "required": ["type", "title", "required", "skipped", "value", "toggles"],
+                    "properties": {
+                        "type": {"type": "string"},
+                        "title": nullable("string"),
+                        "required": {"type": "boolean"},
+                        "skipped": {"type": "boolean"},
+                        "value": {"type": ["string", "null"], "description": "The answer: what was typed, the chosen choice's id, or for a signature the id of the Stripe file holding it."},
+                        "toggles": {"type": "array", "items": {
+                            "type": "object", "additionalProperties": false, "required": ["title", "value"],
+                            "properties": {"title": nullable("string"), "value": nullable("string")}}}
+                    }}},
+                "metadata": {"type": "object", "additionalProperties": {"type": "string"}}
+            }
+        },
+        "SucceedInputCollection": {
+            "type": "object", "additionalProperties": false,
+            "properties": {"skip_optional": {"type": "boolean", "default": false}}
         }
     })
 }

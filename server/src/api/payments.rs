@@ -4,24 +4,20 @@
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiPath, ApiQuery};
 use super::idempotency::{self, Answer};
+use super::long_poll;
+use super::reader_screen::{cart_of, LineItem};
 use super::types::Payment;
 use super::ApiCaller;
 use app::api_keys::types::ApiScope;
-use app::fleet::ssr::reader_views;
+use app::fleet::ssr::{reader_screen, reader_views};
 use app::payments::ssr::payments_service::{self, Charge};
 use app::ssr::Caller;
-use app::topic::Topic;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
-use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
-use tokio::time::Instant;
 
-/// The longest `?wait=` a caller may ask for; proxies commonly cut idle requests at 60 s.
-pub const MAX_WAIT_SECONDS: u64 = 50;
 /// Stripe's largest amount for a card payment, in the smallest unit.
 const MAX_AMOUNT: i64 = 99_999_999;
 
@@ -36,6 +32,12 @@ pub struct CreateBody {
     pub description: Option<String>,
     #[serde(default)]
     pub capture_method: Option<String>,
+    /// Shown on the reader as a cart before it asks for the card; they and `tax` must add up
+    /// to `amount`.
+    #[serde(default)]
+    pub line_items: Option<Vec<LineItem>>,
+    #[serde(default)]
+    pub tax: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -95,13 +97,19 @@ pub async fn create(
         Ok(checked) => checked,
         Err(err) => return err.into_response(),
     };
+    if body.tax.is_some() && body.line_items.is_none() {
+        return ApiError::invalid("tax", "tax is shown with line_items; send both or neither.")
+            .into_response();
+    }
     let request = format!(
-        "create\n{}\n{}\n{}\n{}\n{}",
+        "create\n{}\n{}\n{}\n{}\n{}\n{:?}\n{:?}",
         body.reader,
         body.amount,
         body.currency.as_deref().unwrap_or(""),
         body.description.as_deref().unwrap_or(""),
-        body.capture_method.as_deref().unwrap_or("")
+        body.capture_method.as_deref().unwrap_or(""),
+        body.line_items,
+        body.tax
     );
     let caller = api.caller.clone();
     idempotency::once(&api.caller, key, true, &request, |op| async move {
@@ -119,6 +127,27 @@ pub async fn create(
             Some(currency) => currency,
             None => payments_service::default_currency(caller, &reader.connection_id).await?,
         };
+        // The cart first, so the customer sees what they pay for; a cart that does not add up
+        // to the amount starts nothing.
+        if let Some(lines) = body.line_items {
+            let cart = cart_of(
+                caller,
+                &reader.connection_id,
+                Some(currency.clone()),
+                lines,
+                body.tax.unwrap_or(0),
+                body.amount,
+            )
+            .await
+            .map_err(|e| match e.param.as_deref() {
+                Some("total") => ApiError {
+                    param: Some("amount".into()),
+                    ..e
+                },
+                _ => e,
+            })?;
+            reader_screen::show_cart(caller, &reader.id, &cart, &op).await?;
+        }
         let id = payments_service::start_charge(
             caller,
             &Charge {
@@ -136,87 +165,23 @@ pub async fn create(
     .await
 }
 
-/// `?wait=30s` (or `30`): seconds to hold the request until the payment has an outcome.
-fn wait_of(query: &GetQuery) -> ApiResult<Option<Duration>> {
-    let Some(text) = query.wait.as_deref() else {
-        return Ok(None);
-    };
-    let seconds = text
-        .trim()
-        .strip_suffix('s')
-        .unwrap_or(text.trim())
-        .parse::<u64>()
-        .ok()
-        .filter(|s| *s <= MAX_WAIT_SECONDS)
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "wait",
-                format!("wait is a number of seconds from 0 to {MAX_WAIT_SECONDS}, such as 30s."),
-            )
-        })?;
-    Ok(Some(Duration::from_secs(seconds)))
-}
-
 pub async fn get(
     Extension(api): Extension<ApiCaller>,
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<GetQuery>,
 ) -> ApiResult<Json<Payment>> {
     api.need(ApiScope::Read)?;
-    let wait = wait_of(&query)?;
     let caller = &api.caller;
-    let Some(wait) = wait else {
+    let Some(wait) = long_poll::wait_of(query.wait.as_deref())? else {
         return Ok(Json(load(caller, &id).await?));
     };
-    let cap = caller.state.settings.limits.long_polls_per_key;
-    let key = caller.principal.id();
-    let _held = caller
-        .state
-        .in_flight
-        .long_polls
-        .try_hold(key, cap)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_waits",
-                format!("This API key already holds {cap} waiting requests. Wait for one to answer, or ask without ?wait."),
-            )
-            .retry_after(1)
-        })?;
-    // Subscribed before the first read, so a change between the read and the wait is not missed.
-    let mut changes = caller.state.bus.subscribe();
-    let deadline = Instant::now() + wait;
-    loop {
+    let payment = long_poll::until(caller, wait, || async {
         let payment = load(caller, &id).await?;
-        if payment.settled() || Instant::now() >= deadline {
-            return Ok(Json(payment));
-        }
-        // A change to this tenant's payments or readers, or a second passing (a safety net for
-        // a change published by an instance we do not hear), whichever comes first.
-        let next_look = deadline.min(Instant::now() + Duration::from_secs(1));
-        let _ = tokio::time::timeout_at(next_look, async {
-            loop {
-                match changes.recv().await {
-                    Ok(envelope)
-                        if envelope.tenant_id == caller.tenant_id
-                            && matches!(
-                                envelope.message.topic,
-                                Topic::Payments | Topic::Readers
-                            ) =>
-                    {
-                        return;
-                    }
-                    Ok(_) => continue,
-                    Err(RecvError::Lagged(_)) => return,
-                    Err(RecvError::Closed) => {
-                        tokio::time::sleep_until(next_look).await;
-                        return;
-                    }
-                }
-            }
-        })
-        .await;
-    }
+        let settled = payment.settled();
+        Ok((payment, settled))
+    })
+    .await?;
+    Ok(Json(payment))
 }
 
 /// Capture, cancel and refund share this shape: scope, optional key, body, then the service.

@@ -159,3 +159,77 @@ impl Payment {
         self.outcome != Outcome::Pending.as_str()
     }
 }
+
+/// A collection of inputs on a reader's screen: the questions and, once the customer answered,
+/// the answers. Read from Stripe when asked; never stored by the dashboard.
+#[derive(Debug, Serialize)]
+pub struct InputCollection {
+    pub object: &'static str,
+    pub reader: String,
+    /// `in_progress`, `succeeded` or `failed` (the customer walked away, or it was cancelled).
+    pub status: String,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub inputs: Vec<CollectedInput>,
+    pub metadata: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CollectedInput {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: Option<String>,
+    pub required: bool,
+    pub skipped: bool,
+    /// The answer: the text typed, the chosen choice's id, or for a signature the id of the
+    /// Stripe file holding the image. `null` until answered, or when skipped.
+    pub value: Option<String>,
+    pub toggles: Vec<ToggleValue>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ToggleValue {
+    pub title: Option<String>,
+    /// `enabled` or `disabled` once answered.
+    pub value: Option<String>,
+}
+
+impl InputCollection {
+    pub fn new(reader: &str, action: fleet_stripe::ReaderAction) -> Self {
+        let collected =
+            action
+                .collect_inputs
+                .unwrap_or_else(|| fleet_stripe::CollectInputsAction {
+                    inputs: Vec::new(),
+                    metadata: Default::default(),
+                });
+        InputCollection {
+            object: "input_collection",
+            reader: reader.to_string(),
+            status: action.status.as_str().to_string(),
+            failure_code: action.failure_code,
+            failure_message: action.failure_message,
+            inputs: collected
+                .inputs
+                .into_iter()
+                .map(|i| CollectedInput {
+                    value: i.answer().map(str::to_string),
+                    kind: i.kind.as_str().to_string(),
+                    title: i.custom_text.and_then(|t| t.title),
+                    required: i.required,
+                    skipped: i.skipped,
+                    toggles: i
+                        .toggles
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|t| ToggleValue {
+                            title: t.title,
+                            value: t.value,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            metadata: collected.metadata.into_iter().collect(),
+        }
+    }
+}

@@ -24,4 +24,5 @@ mod stores;
 mod stripe;
 mod support;
 mod till;
+mod till_screen;
 mod trust;

@@ -713,6 +713,94 @@ async fn the_openapi_document_matches_what_every_path_answers() {
             .await,
     );
 
+    // The till's screen: a cart shown and cleared, questions asked, answered and timed out.
+    let display = format!("{reader_path}/display");
+    let cart = json!({"line_items": [{"description": "Tea", "amount": 300, "quantity": 2}],
+                      "tax": 24, "total": 624});
+    d.check(
+        "POST",
+        "/readers/{id}/display",
+        &till.post(&display, None, cart).await,
+    );
+    d.check(
+        "POST",
+        "/readers/{id}/display",
+        &till
+            .post(
+                &display,
+                None,
+                json!({"line_items": [{"description": "Tea", "amount": 300}], "total": 1}),
+            )
+            .await,
+    );
+    d.check(
+        "DELETE",
+        "/readers/{id}/display",
+        &till
+            .send(reqwest::Method::DELETE, &display, None, None)
+            .await,
+    );
+    let inputs = format!("{reader_path}/collect_inputs");
+    d.check(
+        "GET",
+        "/readers/{id}/collect_inputs",
+        &till.get(&inputs).await,
+    );
+    let ask = json!({"inputs": [{"type": "email", "custom_text": {"title": "Receipt by email?"}}]});
+    d.check(
+        "POST",
+        "/readers/{id}/collect_inputs",
+        &till.post(&inputs, None, ask.clone()).await,
+    );
+    d.check(
+        "POST",
+        "/readers/{id}/collect_inputs",
+        &till
+            .post(
+                &inputs,
+                None,
+                json!({"inputs": [{"type": "iris", "custom_text": {"title": "?"}}]}),
+            )
+            .await,
+    );
+    d.check(
+        "POST",
+        "/test_helpers/readers/{id}/succeed_input_collection",
+        &till
+            .post(
+                &format!("/test_helpers/readers/{reader}/succeed_input_collection"),
+                None,
+                json!({"skip_optional": true}),
+            )
+            .await,
+    );
+    let answered = till.get(&format!("{inputs}?wait=5s")).await;
+    assert_eq!(answered.body["status"], "succeeded", "{}", answered.body);
+    d.check("GET", "/readers/{id}/collect_inputs", &answered);
+    d.check(
+        "POST",
+        "/test_helpers/readers/{id}/timeout_input_collection",
+        &till
+            .post(
+                &format!("/test_helpers/readers/{reader}/timeout_input_collection"),
+                None,
+                json!({}),
+            )
+            .await,
+    );
+    till.post(&inputs, None, ask).await;
+    d.check(
+        "POST",
+        "/test_helpers/readers/{id}/timeout_input_collection",
+        &till
+            .post(
+                &format!("/test_helpers/readers/{reader}/timeout_input_collection"),
+                None,
+                json!({}),
+            )
+            .await,
+    );
+
     // Every documented operation was called and answered as documented.
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {

@@ -4,6 +4,7 @@
 pub mod locations_service;
 pub mod reader_alerts;
 pub mod reader_rows;
+pub mod reader_screen;
 pub mod reader_views;
 pub mod readers_service;
 pub mod sync;

@@ -225,7 +225,7 @@ fn clean_label(raw: &str) -> AppResult<String> {
 }
 
 /// Stores Stripe's answer about a reader and tells the tenant's pages.
-async fn store(
+pub(super) async fn store(
     caller: &Caller,
     access: &Access,
     reader: &Reader,
@@ -325,7 +325,7 @@ pub async fn register(
     Ok(reader.id)
 }
 
-async fn access_for(caller: &Caller, reader: &ReaderView) -> AppResult<Access> {
+pub(super) async fn access_for(caller: &Caller, reader: &ReaderView) -> AppResult<Access> {
     stripe_access::load(&caller.state, &caller.tenant_id, &reader.connection_id).await
 }
 
