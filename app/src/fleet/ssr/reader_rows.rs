@@ -432,8 +432,7 @@ async fn write(
                  action_type = $12, action_status = $13, action_detail = $14,
                  alert_since = CASE WHEN $9 = 'online' THEN NULL ELSE alert_since END,
                  synced_at = $11, action_payment = $15,
-                 action_at = CASE WHEN $16 > action_at THEN $16 ELSE action_at END,
-                 stuck_since = CASE WHEN $17 = 1 THEN NULL ELSE stuck_since END
+                 action_at = CASE WHEN $16 > action_at THEN $16 ELSE action_at END
                  WHERE connection_id = $1 AND id = $2",
             )
             .bind(connection_id)
@@ -452,9 +451,21 @@ async fn write(
             .bind(&fresh.action_detail)
             .bind(&fresh.action_payment)
             .bind(action_at.unwrap_or(0))
-            .bind(i64::from(applied.stuck_cleared))
             .execute(&mut *conn)
             .await?;
+            if applied.stuck_cleared {
+                // Two writers (the sync and our cancel, say) may both have read the alert as
+                // raised; the row, locked by the update above, says which of them clears it.
+                let cleared = sqlx::query(
+                    "UPDATE readers SET stuck_since = NULL
+                     WHERE connection_id = $1 AND id = $2 AND stuck_since IS NOT NULL",
+                )
+                .bind(connection_id)
+                .bind(&fresh.id)
+                .execute(&mut *conn)
+                .await?;
+                applied.stuck_cleared = cleared.rows_affected() == 1;
+            }
             if applied.transition {
                 record_status(conn, tenant_id, &fresh.id, &fresh.status, now).await?;
             }
