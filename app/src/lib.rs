@@ -19,6 +19,7 @@ pub mod live;
 pub mod members;
 pub mod model;
 pub mod money;
+pub mod notifications;
 pub mod pages;
 pub mod payments;
 pub mod shell;

@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/configurations") view=crate::configurations::ConfigurationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/api-keys") view=crate::api_keys::ApiKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/support") view=crate::support::SupportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/notifications") view=crate::notifications::NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/forbidden") view=ForbiddenPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>

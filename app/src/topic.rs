@@ -16,6 +16,8 @@ pub enum Topic {
     Members,
     /// Webhook events (a reapplied event), for the Events page.
     Events,
+    /// Notification endpoints and their deliveries, for Settings → Notifications.
+    Notifications,
     /// Messages were missed (the stream lagged or reconnected): refetch everything shown.
     Resync,
     /// A user's sessions may grant something else now (signed out, password changed, removed,
@@ -34,6 +36,7 @@ impl Topic {
             Topic::Connections => "connections",
             Topic::Members => "members",
             Topic::Events => "events",
+            Topic::Notifications => "notifications",
             Topic::Resync => "resync",
             Topic::Session => "session",
         }

@@ -68,6 +68,7 @@ test('every page passes axe-core with no serious or critical WCAG 2.1 AA violati
     '/settings/stripe',
     '/settings/api-keys',
     '/settings/support',
+    '/settings/notifications',
     '/settings/configurations',
   ];
   for (const path of pages) found.push(...(await audit(page, path)));

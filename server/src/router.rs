@@ -105,6 +105,8 @@ pub fn settings(config: &Config) -> Settings {
         sign_ups_per_address: limits.sign_ups_per_hour,
         sign_up_window: std::time::Duration::from_secs(3600),
         organisations_per_user: limits.organisations_per_user,
+        production: config.env == crate::config::Environment::Production,
+        notify_backoff: config.notifications.backoff,
         ..Settings::default()
     }
 }
@@ -318,6 +320,7 @@ pub struct Running {
     pub handle: tokio::task::JoinHandle<()>,
     pub sync: Option<crate::tasks::reader_sync::SyncHandle>,
     pub queue: tokio::task::JoinHandle<()>,
+    pub notifier: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
@@ -326,6 +329,7 @@ impl Running {
     pub fn kill(&self) {
         self.handle.abort();
         self.queue.abort();
+        self.notifier.abort();
         if let Some(sync) = &self.sync {
             sync.task.abort();
         }
@@ -415,6 +419,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     housekeeping::spawn(db);
     let queue = crate::tasks::webhook_queue::spawn(state.clone());
     crate::tasks::bulk_jobs::spawn(state.clone());
+    let notifier = crate::tasks::notifications::spawn(state.clone(), config.notifications.clone());
     let sync = config
         .sync
         .enabled
@@ -432,6 +437,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         handle,
         sync,
         queue,
+        notifier,
     })
 }
 

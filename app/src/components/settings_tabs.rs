@@ -16,6 +16,7 @@ pub fn SettingsTabs(current: &'static str) -> impl IntoView {
             {tab("/settings/configurations", "Reader configurations")}
             {tab("/settings/api-keys", "API keys")}
             {tab("/settings/support", "Support access")}
+            {tab("/settings/notifications", "Notifications")}
         </div>
     }
 }

@@ -83,6 +83,16 @@ pub async fn set_refund_rule(#[server(default)] operators_may: String) -> Result
     svc::set_refund_rule(&c, !operators_may.is_empty()).await
 }
 
+#[server(prefix = "/sf", endpoint = "set_stuck_threshold")]
+pub async fn set_stuck_threshold(minutes: String) -> Result<(), AppError> {
+    let c = require(Permission::ManageFleet).await?;
+    let minutes = minutes
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| AppError::invalid("minutes", "Enter a whole number of minutes, e.g. 5."))?;
+    svc::set_stuck_threshold(&c, minutes).await
+}
+
 #[server(prefix = "/sf", endpoint = "set_alert_threshold")]
 pub async fn set_alert_threshold(minutes: String) -> Result<(), AppError> {
     let c = require(Permission::ManageFleet).await?;

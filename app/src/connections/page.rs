@@ -1,7 +1,7 @@
 use super::api::{
     list_connections, ConnectSimulator, ConnectStripeKey, ConnectWithStripe, ContinueOnboarding,
     CreateStripeAccount, RemoveConnection, RotateStripeKey, SetAlertThreshold, SetRefundRule,
-    SetWebhookSecret,
+    SetStuckThreshold, SetWebhookSecret,
 };
 use super::types::{ConnectionView, ConnectionsView};
 use crate::components::feedback::{field_error, ActionError, EmptyState, ErrorView, Loading};
@@ -24,6 +24,7 @@ struct Actions {
     oauth: ServerAction<ConnectWithStripe>,
     onboarding: ServerAction<ContinueOnboarding>,
     threshold: ServerAction<SetAlertThreshold>,
+    stuck: ServerAction<SetStuckThreshold>,
     refund_rule: ServerAction<SetRefundRule>,
 }
 
@@ -41,6 +42,7 @@ pub fn StripeSettingsPage() -> impl IntoView {
         oauth: ServerAction::<ConnectWithStripe>::new(),
         onboarding: ServerAction::<ContinueOnboarding>::new(),
         threshold: ServerAction::<SetAlertThreshold>::new(),
+        stuck: ServerAction::<SetStuckThreshold>::new(),
         refund_rule: ServerAction::<SetRefundRule>::new(),
     };
     let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Connections));
@@ -59,6 +61,7 @@ pub fn StripeSettingsPage() -> impl IntoView {
                 actions.remove.version().get(),
                 actions.create_account.version().get(),
                 actions.threshold.version().get(),
+                actions.stuck.version().get(),
                 actions.refund_rule.version().get(),
             )
         },
@@ -101,7 +104,7 @@ fn Connections(view: ConnectionsView, actions: Actions) -> impl IntoView {
         })}
         {view.connections.into_iter().map(|c| view! { <ConnectionCard c can_manage actions/> }).collect_view()}
         {can_manage.then(|| view! { <AddConnection simulator platform=view.platform_available oauth=view.oauth_available actions/> })}
-        {can_manage.then(|| view! { <AlertSettings minutes=view.alert_minutes actions/> })}
+        {can_manage.then(|| view! { <AlertSettings minutes=view.alert_minutes stuck_minutes=view.stuck_minutes actions/> })}
         {can_manage.then(|| view! { <RefundRule allowed=view.operators_may_refund actions/> })}
     }
 }
@@ -280,9 +283,11 @@ fn ConnectedAccountForms(oauth: bool, actions: Actions) -> impl IntoView {
 }
 
 #[component]
-fn AlertSettings(minutes: i64, actions: Actions) -> impl IntoView {
+fn AlertSettings(minutes: i64, stuck_minutes: i64, actions: Actions) -> impl IntoView {
     let error = field_error(actions.threshold.value(), "minutes");
     let saved = move || matches!(actions.threshold.value().get(), Some(Ok(())));
+    let stuck_error = field_error(actions.stuck.value(), "minutes");
+    let stuck_saved = move || matches!(actions.stuck.value().get(), Some(Ok(())));
     view! {
         <section class="panel" aria-labelledby="alerts-heading">
             <h2 id="alerts-heading">"Offline alerts"</h2>
@@ -293,6 +298,17 @@ fn AlertSettings(minutes: i64, actions: Actions) -> impl IntoView {
                 <div class="field">
                     <label for="alert-minutes">"Alert after (minutes)"</label>
                     <input id="alert-minutes" type="number" name="minutes" min="1" max="1440" value=minutes.to_string() required/>
+                </div>
+                <div class="field end"><button type="submit" class="button">"Save"</button></div>
+            </ActionForm>
+            <h3 id="stuck-heading">"Stuck actions"</h3>
+            <p class="help">"A reader action (a payment waiting for a card, a cart on screen) still in progress after this long raises an alert on the overview and the reader's page, with a button to cancel it."</p>
+            <Show when=stuck_saved><div class="flash flash-ok" role="status">"Saved."</div></Show>
+            <div class="flash flash-error" role="alert" hidden=move || stuck_error().is_none()>{stuck_error}</div>
+            <ActionForm action=actions.stuck attr:class="grid-form">
+                <div class="field">
+                    <label for="stuck-minutes">"Action stuck after (minutes)"</label>
+                    <input id="stuck-minutes" type="number" name="minutes" min="1" max="1440" value=stuck_minutes.to_string() required/>
                 </div>
                 <div class="field end"><button type="submit" class="button">"Save"</button></div>
             </ActionForm>

@@ -40,6 +40,8 @@ pub struct ConnectionsView {
     pub oauth_available: bool,
     /// Minutes a reader may stay offline before the tenant is alerted.
     pub alert_minutes: i64,
+    /// Minutes a reader action may stay in progress before the tenant is alerted.
+    pub stuck_minutes: i64,
     /// Operators may capture and refund (otherwise only owners and admins).
     pub operators_may_refund: bool,
     /// What happened when Stripe last sent this member back (Connect OAuth, onboarding).

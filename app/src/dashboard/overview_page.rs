@@ -83,6 +83,7 @@ fn Body(view: OverviewView, charge: ServerAction<StartTestCharge>) -> impl IntoV
                     <div class="stat stat-offline" role="listitem"><span class="stat-value">{t.offline}</span><span class="stat-label">"Offline"</span></div>
                     <div class="stat stat-busy" role="listitem"><span class="stat-value">{t.busy}</span><span class="stat-label">"Busy"</span></div>
                     <div class="stat stat-alert" role="listitem"><span class="stat-value">{t.alerts}</span><span class="stat-label">{format!("Offline > {} min", view.alert_minutes)}</span></div>
+                    <div class="stat stat-alert" role="listitem"><span class="stat-value">{t.stuck}</span><span class="stat-label">{format!("Actions stuck > {} min", view.stuck_minutes)}</span></div>
                 </div>
                 {view.volume_currency.clone().map(|currency| view! { <VolumeChart days=view.volume.clone() currency/> })}
                 <FleetInventory/>
@@ -121,7 +122,8 @@ fn Body(view: OverviewView, charge: ServerAction<StartTestCharge>) -> impl IntoV
                                     {l.alerts.iter().map(|r| view! {
                                         <li class="alert-item" role="alert">
                                             <a href=format!("/readers/{}", r.id)>{if r.label.is_empty() { r.id.clone() } else { r.label.clone() }}</a>
-                                            {format!(" offline since {}", r.last_seen_at.map(|s| ago(s, now)).unwrap_or_else(|| ago(r.status_since, now)))}
+                                            {r.alert_since.is_some().then(|| format!(" offline since {}", r.last_seen_at.map(|s| ago(s, now)).unwrap_or_else(|| ago(r.status_since, now))))}
+                                            {r.stuck_since.map(|since| format!(" action stuck (alert raised {})", ago(since, now)))}
                                         </li>
                                     }).collect_view()}
                                 </ul>

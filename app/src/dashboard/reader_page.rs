@@ -106,6 +106,21 @@ fn Detail(detail: ReaderDetail, actions: Actions) -> impl IntoView {
         {r.alert_since.map(|since| view! {
             <div class="flash flash-error" role="alert">{format!("Offline alert raised {}: this reader has been offline longer than the organisation's threshold.", ago(since, now))}</div>
         })}
+        {r.stuck_since.map(|since| {
+            let what = r.action.as_ref().map(|a| a.label()).unwrap_or_default();
+            let stuck_id = r.id.clone();
+            view! {
+                <div class="flash flash-error" role="alert">
+                    <p>{format!("Action stuck: “{what}” has been running longer than the organisation's threshold (alert raised {}).", ago(since, now))}</p>
+                    {detail.can_operate.then(|| view! {
+                        <ActionForm action=actions.cancel>
+                            <input type="hidden" name="id" value=stuck_id/>
+                            <button type="submit" class="button danger">"Cancel the stuck action"</button>
+                        </ActionForm>
+                    })}
+                </div>
+            }
+        })}
         <div class="columns">
             <section class="panel" aria-labelledby="reader-facts">
                 <h2 id="reader-facts">"Details"</h2>

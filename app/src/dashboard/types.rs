@@ -57,5 +57,7 @@ pub struct OverviewView {
     pub connections: i64,
     pub last_sync: Option<i64>,
     pub alert_minutes: i64,
+    /// Minutes an action may run before it counts as stuck.
+    pub stuck_minutes: i64,
     pub can_manage: bool,
 }

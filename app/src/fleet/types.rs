@@ -45,6 +45,9 @@ pub struct ReaderCounts {
     pub busy: i64,
     /// Offline for longer than the tenant's threshold.
     pub alerts: i64,
+    /// Running an action for longer than the tenant's stuck threshold.
+    #[serde(default)]
+    pub stuck: i64,
 }
 
 impl ReaderCounts {
@@ -149,6 +152,8 @@ pub struct ReaderView {
     pub status_since: i64,
     pub action: Option<ActionView>,
     pub alert_since: Option<i64>,
+    /// Set while the reader's action has been in progress for longer than the threshold.
+    pub stuck_since: Option<i64>,
     pub synced_at: i64,
 }
 

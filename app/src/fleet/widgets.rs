@@ -32,6 +32,9 @@ pub fn Counts(counts: ReaderCounts) -> impl IntoView {
             {(counts.alerts > 0).then(|| view! {
                 <span class="count count-alert" title="Offline past the alert threshold">{plural(counts.alerts, "alert", "alerts")}</span>
             })}
+            {(counts.stuck > 0).then(|| view! {
+                <span class="count count-alert" title="An action running past the stuck threshold">{counts.stuck}" stuck"</span>
+            })}
         </span>
     }
 }

@@ -13,6 +13,7 @@ pub mod db;
 pub mod fleet_scope;
 pub mod ids;
 pub mod limits;
+pub mod notify;
 pub mod operations;
 pub mod passwords;
 pub mod secrets;

@@ -37,6 +37,11 @@ pub struct Settings {
     pub connect_client_id: Option<String>,
     /// What one principal may hold open or own.
     pub limits: super::limits::Limits,
+    /// `FLEET_ENV=production`: notification URLs must be https and public.
+    pub production: bool,
+    /// The first wait before a failed notification is retried (`FLEET_NOTIFY_BACKOFF_MS`); each
+    /// later wait doubles, up to an hour.
+    pub notify_backoff: Duration,
 }
 
 impl Default for Settings {
@@ -58,6 +63,8 @@ impl Default for Settings {
             connect_origin: None,
             connect_client_id: None,
             limits: super::limits::Limits::default(),
+            production: false,
+            notify_backoff: Duration::from_secs(30),
         }
     }
 }

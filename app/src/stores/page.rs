@@ -156,7 +156,7 @@ fn StoresBody(view: StoresView, q: StoresQuery) -> impl IntoView {
 
 #[component]
 fn StoreLine(s: StoreRow, now: i64) -> impl IntoView {
-    let attention = s.offline > 0 || s.alerts > 0;
+    let attention = s.offline > 0 || s.alerts > 0 || s.stuck > 0;
     let place = s.place();
     let store_id = s.location_id.clone();
     let row_id = s.location_id.clone();
@@ -182,6 +182,7 @@ fn StoreLine(s: StoreRow, now: i64) -> impl IntoView {
             <td class="num" data-col="busy">{s.busy}</td>
             <td class="num" data-col="alerts">
                 {if s.alerts > 0 { view! { <span class="badge alert">{s.alerts}</span> }.into_any() } else { view! { "0" }.into_any() }}
+                {(s.stuck > 0).then(|| view! { <div class="muted small" data-col="stuck">{s.stuck}" stuck"</div> })}
             </td>
             <td>{money(&s.today_volume)} {(s.today_count > 0).then(|| view! { <div class="muted small">{plural(s.today_count, "payment", "payments")}</div> })}</td>
             <td>{last.unwrap_or_else(|| "—".into())}</td>

@@ -42,6 +42,9 @@ pub struct StoreRow {
     pub offline: i64,
     pub busy: i64,
     pub alerts: i64,
+    /// Readers whose action has run past the organisation's stuck threshold.
+    #[serde(default)]
+    pub stuck: i64,
     /// Succeeded payments since midnight UTC.
     pub today_count: i64,
     /// Net volume since midnight UTC, per currency, in minor units.

@@ -3,6 +3,7 @@
 
 use super::{AccountLimits, DEFAULT_MAX_STREAMS_PER_USER};
 use crate::api::RateLimit;
+use crate::tasks::notifications::NotifyConfig;
 use crate::tasks::reader_sync::SyncConfig;
 use app::ssr::limits::Limits;
 use clap::builder::{BoolishValueParser, RangedI64ValueParser, RangedU64ValueParser};
@@ -34,6 +35,27 @@ pub struct LimitArgs {
         default_value_t = millis(SyncConfig::default().interval)
     )]
     pub sync_interval_ms: u64,
+
+    /// The first wait, in milliseconds, before a failed notification is sent again; each
+    /// later wait doubles, up to an hour, for a day.
+    #[arg(
+        long,
+        env = "FLEET_NOTIFY_BACKOFF_MS",
+        value_name = "FLEET_NOTIFY_BACKOFF_MS",
+        value_parser = clap::value_parser!(u64).range(10..=3_600_000),
+        default_value_t = millis(NotifyConfig::default().backoff)
+    )]
+    pub notify_backoff_ms: u64,
+
+    /// How long, in milliseconds, one notification attempt may take before it counts as failed.
+    #[arg(
+        long,
+        env = "FLEET_NOTIFY_TIMEOUT_MS",
+        value_name = "FLEET_NOTIFY_TIMEOUT_MS",
+        value_parser = clap::value_parser!(u64).range(100..=60_000),
+        default_value_t = millis(NotifyConfig::default().timeout)
+    )]
+    pub notify_timeout_ms: u64,
 
     /// Requests per second each API key may make on /api/v1 (bursts of twice that).
     #[arg(
@@ -160,6 +182,14 @@ impl LimitArgs {
             enabled: self.sync,
             interval: Duration::from_millis(self.sync_interval_ms),
             ..SyncConfig::default()
+        }
+    }
+
+    pub fn notifications(&self) -> NotifyConfig {
+        NotifyConfig {
+            backoff: Duration::from_millis(self.notify_backoff_ms),
+            timeout: Duration::from_millis(self.notify_timeout_ms),
+            ..NotifyConfig::default()
         }
     }
 

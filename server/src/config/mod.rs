@@ -66,6 +66,8 @@ pub struct Config {
     pub connect: ConnectConfig,
     /// The reader status sync.
     pub sync: crate::tasks::reader_sync::SyncConfig,
+    /// Sending alert notifications.
+    pub notifications: crate::tasks::notifications::NotifyConfig,
     /// Requests per second each API key may make on `/api/v1`.
     pub api_rate: crate::api::RateLimit,
     /// What one principal may hold open or own (`FLEET_MAX_…`).
@@ -255,6 +257,7 @@ impl Config {
                 client_id: stripe.connect_client_id,
             },
             sync: limits.sync(),
+            notifications: limits.notifications(),
             api_rate: limits.api_rate(),
             limits: limits.limits(),
             max_streams_per_user: limits.max_streams_per_user,

@@ -1,5 +1,5 @@
-//! Periodic clean-up: expired sessions, old sign-in and sign-up attempts and old API
-//! idempotency keys.
+//! Periodic clean-up: expired sessions, old sign-in and sign-up attempts, old API
+//! idempotency keys and finished notification deliveries.
 
 use app::ssr::Db;
 use std::time::Duration;
@@ -47,6 +47,16 @@ pub fn spawn(db: Db) -> tokio::task::JoinHandle<()> {
                 .await
             {
                 tracing::warn!(error = %err, "could not prune API idempotency keys");
+            }
+            // The notification log keeps 30 days of finished deliveries, like Stripe's.
+            if let Err(err) = sqlx::query(
+                "DELETE FROM notification_deliveries WHERE status <> 'pending' AND updated_at < $1",
+            )
+            .bind(now - 30 * 24 * 3600 * 1000)
+            .execute(&db.pool)
+            .await
+            {
+                tracing::warn!(error = %err, "could not prune notification deliveries");
             }
         }
     })

@@ -4,5 +4,6 @@
 
 pub mod bulk_jobs;
 pub mod housekeeping;
+pub mod notifications;
 pub mod reader_sync;
 pub mod webhook_queue;

@@ -31,6 +31,7 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "create_stripe_account",
     "connect_with_stripe",
     "set_alert_threshold",
+    "set_stuck_threshold",
     "set_refund_rule",
     "list_locations",
     "list_readers",
@@ -49,6 +50,8 @@ const SCOPED_BY_SESSION: &[&str] = &[
     "list_configurations",
     "list_bulk_jobs",
     "fleet_inventory",
+    "notification_settings",
+    "create_notification_endpoint",
 ];
 
 struct World {
@@ -67,6 +70,8 @@ struct World {
     b_group: String,
     b_support: String,
     b_configuration: String,
+    b_endpoint: String,
+    b_delivery: String,
 }
 
 /// B's state as text, to prove nothing changed.
@@ -118,11 +123,28 @@ async fn snapshot(s: &TestServer, tenant: &str) -> String {
     .fetch_all(&s.state.db.pool)
     .await
     .expect("grants");
-    let alert: i64 = sqlx::query_scalar("SELECT offline_alert_minutes FROM tenants WHERE id = $1")
-        .bind(tenant)
-        .fetch_one(&s.state.db.pool)
-        .await
-        .expect("alert");
+    let alert: (i64, i64) = sqlx::query_as(
+        "SELECT offline_alert_minutes, stuck_action_minutes FROM tenants WHERE id = $1",
+    )
+    .bind(tenant)
+    .fetch_one(&s.state.db.pool)
+    .await
+    .expect("alert");
+    let endpoints: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT id, events, secret, enabled FROM notification_endpoints WHERE tenant_id = $1
+         ORDER BY id",
+    )
+    .bind(tenant)
+    .fetch_all(&s.state.db.pool)
+    .await
+    .expect("endpoints");
+    let deliveries: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM notification_deliveries WHERE tenant_id = $1 ORDER BY id",
+    )
+    .bind(tenant)
+    .fetch_all(&s.state.db.pool)
+    .await
+    .expect("deliveries");
     let keys: Vec<(String, Option<i64>)> =
         sqlx::query_as("SELECT id, revoked_at FROM api_keys WHERE tenant_id = $1 ORDER BY id")
             .bind(tenant)
@@ -146,7 +168,7 @@ async fn snapshot(s: &TestServer, tenant: &str) -> String {
     .await
     .expect("support");
     format!(
-        "{name} {rows:?} {invites:?} {connections:?} {readers:?} {locations:?} {grants:?} {alert} {keys:?} {groups:?} {support:?}"
+        "{name} {rows:?} {invites:?} {connections:?} {readers:?} {locations:?} {grants:?} {alert:?} {keys:?} {groups:?} {support:?} {endpoints:?} {deliveries:?}"
     )
 }
 
@@ -378,6 +400,23 @@ fn calls(w: &World) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
             ],
         ),
         (
+            "update_notification_endpoint",
+            vec![("id", w.b_endpoint.clone()), ("offline", "yes".into())],
+        ),
+        (
+            "rotate_notification_secret",
+            vec![("id", w.b_endpoint.clone())],
+        ),
+        ("send_test_notification", vec![("id", w.b_endpoint.clone())]),
+        (
+            "redeliver_notification",
+            vec![("delivery_id", w.b_delivery.clone())],
+        ),
+        (
+            "delete_notification_endpoint",
+            vec![("id", w.b_endpoint.clone())],
+        ),
+        (
             "remove_connection",
             vec![("connection_id", w.b_connection.clone())],
         ),
@@ -479,8 +518,19 @@ async fn setup(s: &TestServer) -> (Browser, Browser, World) {
     let b_job =
         crate::harness::bulk::start_registration(&b, "simulated-wpe,B's till 2,Nowhere\n").await;
     crate::harness::bulk::finished(&b, &b_job, 30).await;
+    let b_endpoint: app::notifications::types::EndpointSecret = b
+        .ok(
+            "create_notification_endpoint",
+            &[("url", "http://127.0.0.1:9/b-hook"), ("offline", "yes")],
+        )
+        .await;
+    let b_delivery: String = b
+        .ok("send_test_notification", &[("id", &b_endpoint.endpoint_id)])
+        .await;
     let world = World {
         b_job,
+        b_endpoint: b_endpoint.endpoint_id,
+        b_delivery,
         b_configuration,
         b_support,
         b_group,
@@ -600,6 +650,16 @@ async fn tenant_a_cannot_read_or_change_tenant_b() {
                     .all(|e| e.configuration.id != w.b_configuration)),
         "B's configurations are listed to A"
     );
+    let notifications: app::notifications::types::NotificationsView =
+        a.ok("notification_settings", &[]).await;
+    assert!(notifications.endpoints.is_empty() && notifications.deliveries.is_empty());
+    let notifications: app::notifications::types::NotificationsView = a
+        .ok(
+            "notification_settings",
+            &[("endpoint", w.b_endpoint.as_str())],
+        )
+        .await;
+    assert!(notifications.deliveries.is_empty(), "A sees B's deliveries");
     let keys: app::api_keys::types::ApiKeysView = a.ok("list_api_keys", &[]).await;
     assert!(keys.keys.is_empty(), "A sees none of B's API keys");
     let me = a.me().await.expect("a");
@@ -628,6 +688,8 @@ async fn every_server_function_is_in_the_isolation_table() {
         b_group: String::new(),
         b_support: String::new(),
         b_configuration: String::new(),
+        b_endpoint: String::new(),
+        b_delivery: String::new(),
     };
     let covered: BTreeSet<String> = calls(&w)
         .into_iter()

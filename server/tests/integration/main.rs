@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod alerts;
 mod bulk;
 mod configurations;
 mod connect;
@@ -15,6 +16,7 @@ mod limits;
 mod live;
 mod members;
 mod metrics;
+mod notifications;
 mod pages;
 mod payments;
 mod pos_api;

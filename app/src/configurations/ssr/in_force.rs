@@ -93,6 +93,16 @@ async fn read(access: &Access, source: Source, override_id: Option<&str>) -> InF
     }
 }
 
+/// The reboot window (start and end hour) of the configuration `override_id` names, else the
+/// account default's, for the sync's offline alerts; `None` when there is none or Stripe could
+/// not say (then alerts are raised as if there were none).
+pub async fn reboot_window(access: &Access, override_id: Option<&str>) -> Option<(i64, i64)> {
+    read(access, Source::AccountDefault, override_id)
+        .await
+        .configuration
+        .and_then(|c| c.reboot_window)
+}
+
 /// The configuration in force for a reader the caller may already see, on `connection_id`, at
 /// `location_id`.
 pub async fn for_reader(

@@ -45,11 +45,12 @@ pub async fn list(caller: &Caller, notice_id: Option<&str>) -> AppResult<Connect
     .bind(&caller.tenant_id)
     .fetch_all(&caller.db().pool)
     .await?;
-    let alert_minutes: i64 =
-        sqlx::query_scalar("SELECT offline_alert_minutes FROM tenants WHERE id = $1")
-            .bind(&caller.tenant_id)
-            .fetch_one(&caller.db().pool)
-            .await?;
+    let (alert_minutes, stuck_minutes): (i64, i64) = sqlx::query_as(
+        "SELECT offline_alert_minutes, stuck_action_minutes FROM tenants WHERE id = $1",
+    )
+    .bind(&caller.tenant_id)
+    .fetch_one(&caller.db().pool)
+    .await?;
     let connections = rows
         .into_iter()
         .filter_map(|r| {
@@ -89,6 +90,7 @@ pub async fn list(caller: &Caller, notice_id: Option<&str>) -> AppResult<Connect
         platform_available: caller.state.settings.platform_key.is_some(),
         oauth_available: connected_accounts::oauth_available(&caller.state),
         alert_minutes,
+        stuck_minutes,
         operators_may_refund: payments_service::operators_may_refund(caller).await?,
     })
 }
@@ -209,6 +211,23 @@ pub async fn set_alert_threshold(caller: &Caller, minutes: i64) -> AppResult<()>
         "offline_alert_minutes",
         minutes,
         Entry::by(caller, "fleet.alert_threshold_set").detail(format!("{minutes} min")),
+    )
+    .await
+}
+
+/// How long a reader action may stay in progress before the tenant is alerted.
+pub async fn set_stuck_threshold(caller: &Caller, minutes: i64) -> AppResult<()> {
+    if !(1..=1440).contains(&minutes) {
+        return Err(AppError::invalid(
+            "minutes",
+            "Choose between 1 and 1440 minutes (one day).",
+        ));
+    }
+    set_tenant_number(
+        caller,
+        "stuck_action_minutes",
+        minutes,
+        Entry::by(caller, "fleet.stuck_threshold_set").detail(format!("{minutes} min")),
     )
     .await
 }

@@ -42,6 +42,7 @@ pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
         totals.offline += c.offline;
         totals.busy += c.busy;
         totals.alerts += c.alerts;
+        totals.stuck += c.stuck;
     }
     let summaries = locations
         .into_iter()
@@ -79,11 +80,12 @@ pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
     .bind(&caller.tenant_id)
     .fetch_one(&caller.db().pool)
     .await?;
-    let alert_minutes: i64 =
-        sqlx::query_scalar("SELECT offline_alert_minutes FROM tenants WHERE id = $1")
-            .bind(&caller.tenant_id)
-            .fetch_one(&caller.db().pool)
-            .await?;
+    let (alert_minutes, stuck_minutes): (i64, i64) = sqlx::query_as(
+        "SELECT offline_alert_minutes, stuck_action_minutes FROM tenants WHERE id = $1",
+    )
+    .bind(&caller.tenant_id)
+    .fetch_one(&caller.db().pool)
+    .await?;
     let (volume, volume_currency) = volume(caller).await?;
     Ok(OverviewView {
         can_charge: caller.can(Permission::Charge),
@@ -98,6 +100,7 @@ pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
         connections,
         last_sync,
         alert_minutes,
+        stuck_minutes,
         can_manage: caller.can(Permission::ManageFleet),
     })
 }

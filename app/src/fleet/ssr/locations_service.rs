@@ -71,13 +71,14 @@ const SELECT: &str =
 pub async fn counts(caller: &Caller) -> AppResult<HashMap<Option<String>, ReaderCounts>> {
     let mut binds = Binds::new();
     let scope = LocationScope::for_caller(caller).clause(&mut binds, "tenant_id", "location_id");
-    let rows: Vec<(Option<String>, i64, i64, i64, i64)> = binds
+    let rows: Vec<(Option<String>, i64, i64, i64, i64, i64)> = binds
         .query_as(&format!(
             "SELECT location_id,
             SUM(CASE WHEN status = 'online' THEN 1 ELSE 0 END),
             SUM(CASE WHEN status = 'offline' THEN 1 ELSE 0 END),
             SUM(CASE WHEN status = 'online' AND action_status = 'in_progress' THEN 1 ELSE 0 END),
-            SUM(CASE WHEN alert_since IS NOT NULL THEN 1 ELSE 0 END)
+            SUM(CASE WHEN alert_since IS NOT NULL THEN 1 ELSE 0 END),
+            SUM(CASE WHEN stuck_since IS NOT NULL THEN 1 ELSE 0 END)
          FROM readers WHERE {scope}
          GROUP BY location_id"
         ))
@@ -85,7 +86,7 @@ pub async fn counts(caller: &Caller) -> AppResult<HashMap<Option<String>, Reader
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(location, online, offline, busy, alerts)| {
+        .map(|(location, online, offline, busy, alerts, stuck)| {
             (
                 location,
                 ReaderCounts {
@@ -93,6 +94,7 @@ pub async fn counts(caller: &Caller) -> AppResult<HashMap<Option<String>, Reader
                     offline,
                     busy,
                     alerts,
+                    stuck,
                 },
             )
         })

@@ -6,6 +6,7 @@ pub mod bulk_jobs;
 pub mod bulk_runner;
 pub mod inventory_service;
 pub mod locations_service;
+pub mod reader_alerts;
 pub mod reader_rows;
 pub mod reader_screen;
 pub mod reader_views;

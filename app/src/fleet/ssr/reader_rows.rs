@@ -302,6 +302,8 @@ pub struct Applied {
     pub transition: bool,
     /// An offline alert was cleared because the reader came back.
     pub alert_cleared: bool,
+    /// A stuck-action alert was cleared because the action ended or another began.
+    pub stuck_cleared: bool,
 }
 
 /// Writes Stripe's view of a reader over ours (`existing` is our row, if any) on `conn`, recording
@@ -411,15 +413,18 @@ async fn write(
             applied.changed = true;
             applied.transition = old.status != fresh.status;
             let back_online = applied.transition && fresh.status == "online";
-            let alert: Option<i64> = sqlx::query_scalar(
-                "SELECT alert_since FROM readers WHERE connection_id = $1 AND id = $2",
+            let (alert, stuck): (Option<i64>, Option<i64>) = sqlx::query_as(
+                "SELECT alert_since, stuck_since FROM readers WHERE connection_id = $1 AND id = $2",
             )
             .bind(connection_id)
             .bind(&fresh.id)
             .fetch_optional(&mut *conn)
             .await?
-            .flatten();
+            .unwrap_or_default();
             applied.alert_cleared = back_online && alert.is_some();
+            // A stuck action ends when the reader reports another action, or none running.
+            applied.stuck_cleared = stuck.is_some()
+                && (action_at.is_some() || fresh.action_status.as_deref() != Some("in_progress"));
             sqlx::query(
                 "UPDATE readers SET label = $3, location_id = $4, device_type = $5, serial_number = $6,
                  sw_version = $7, ip_address = $8, status = $9, last_seen_at = $10,
@@ -448,18 +453,27 @@ async fn write(
             .bind(action_at.unwrap_or(0))
             .execute(&mut *conn)
             .await?;
+            if applied.stuck_cleared {
+                // Two writers (the sync and our cancel, say) may both have read the alert as
+                // raised; the row, locked by the update above, says which of them clears it.
+                let cleared = sqlx::query(
+                    "UPDATE readers SET stuck_since = NULL
+                     WHERE connection_id = $1 AND id = $2 AND stuck_since IS NOT NULL",
+                )
+                .bind(connection_id)
+                .bind(&fresh.id)
+                .execute(&mut *conn)
+                .await?;
+                applied.stuck_cleared = cleared.rows_affected() == 1;
+            }
             if applied.transition {
                 record_status(conn, tenant_id, &fresh.id, &fresh.status, now).await?;
             }
             if applied.alert_cleared {
-                let entry = crate::ssr::audit::Entry {
-                    tenant_id: Some(tenant_id),
-                    action: "reader.alert_cleared",
-                    ..Default::default()
-                }
-                .target("reader", &fresh.id)
-                .detail(format!("{} is back online", display(fresh)));
-                crate::ssr::audit::record(conn, &Default::default(), entry).await?;
+                super::reader_alerts::offline_cleared(conn, tenant_id, fresh).await?;
+            }
+            if applied.stuck_cleared {
+                super::reader_alerts::stuck_cleared(conn, tenant_id, fresh).await?;
             }
         }
     }

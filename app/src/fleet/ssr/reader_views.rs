@@ -28,6 +28,7 @@ pub(super) struct Row {
     action_detail: Option<String>,
     action_payment: Option<String>,
     alert_since: Option<i64>,
+    stuck_since: Option<i64>,
     synced_at: i64,
 }
 
@@ -57,6 +58,7 @@ impl From<Row> for ReaderView {
             status_since: r.status_since,
             action,
             alert_since: r.alert_since,
+            stuck_since: r.stuck_since,
             synced_at: r.synced_at,
         }
     }
@@ -66,7 +68,7 @@ impl From<Row> for ReaderView {
 pub(super) const SELECT: &str = "SELECT r.id, r.connection_id, r.label, r.location_id,
     l.display_name AS location_name, r.device_type, r.serial_number, r.sw_version, r.ip_address,
     r.status, r.last_seen_at, r.status_since, r.action_type, r.action_status, r.action_detail,
-    r.action_payment, r.alert_since, r.synced_at
+    r.action_payment, r.alert_since, r.stuck_since, r.synced_at
     FROM readers r LEFT JOIN locations l ON l.connection_id = r.connection_id AND l.id = r.location_id";
 
 /// One reader the caller may see.

@@ -202,15 +202,15 @@ pub async fn at_location(caller: &Caller, location_id: &str) -> AppResult<Vec<Re
     Ok(rows.into_iter().map(ReaderView::from).collect())
 }
 
-/// Readers with a raised offline alert, longest first.
+/// Readers with a raised alert (offline, or an action stuck), longest first.
 pub async fn alerts(caller: &Caller) -> AppResult<Vec<ReaderView>> {
     let mut binds = Binds::new();
     let scope =
         LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
     let rows: Vec<Row> = binds
         .query_as(&format!(
-            "{SELECT} WHERE {scope} AND r.alert_since IS NOT NULL
-         ORDER BY r.alert_since, r.id LIMIT 200"
+            "{SELECT} WHERE {scope} AND (r.alert_since IS NOT NULL OR r.stuck_since IS NOT NULL)
+         ORDER BY COALESCE(r.alert_since, r.stuck_since), r.id LIMIT 200"
         ))
         .fetch_all(&caller.db().pool)
         .await?;

@@ -3,9 +3,9 @@
 //! [`sync_connection`] on a schedule; connecting an account calls [`import`] once.
 //! A lease row makes sure one instance syncs a given connection at a time.
 
+use super::reader_alerts;
 use super::reader_rows::{self, Mirror, MIRROR_COLUMNS};
 use crate::error::AppError;
-use crate::ssr::audit::{record, Entry};
 use crate::ssr::ids::now_ms;
 use crate::ssr::state::AppState;
 use crate::ssr::stripe_access::{self, Access};
@@ -51,6 +51,7 @@ pub struct SyncReport {
     pub deleted: usize,
     pub transitions: usize,
     pub alerts_raised: usize,
+    pub stuck_raised: usize,
 }
 
 /// Items asked for per page of a Stripe list.
@@ -143,15 +144,17 @@ pub async fn sync_connection(
         reader_rows::remove(&mut tx, &access.connection_id, gone).await?;
         report.deleted += 1;
     }
-    report.alerts_raised = raise_alerts(&mut tx, &access.tenant_id, &access.connection_id).await?;
     sqlx::query("UPDATE stripe_connections SET synced_at = $1, sync_error = NULL WHERE id = $2")
         .bind(now_ms())
         .bind(&access.connection_id)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    let raised = reader_alerts::raise(state, access).await?;
+    report.alerts_raised = raised.offline;
+    report.stuck_raised = raised.stuck;
 
-    if report.created + report.updated + report.deleted + report.alerts_raised > 0 {
+    if report.created + report.updated + report.deleted + raised.offline + raised.stuck > 0 {
         state
             .bus
             .publish(&access.tenant_id, Topic::Readers, None)
@@ -166,55 +169,6 @@ pub async fn sync_connection(
 /// The Stripe calls a list of `items` took, one per page.
 pub fn pages(items: usize) -> u32 {
     u32::try_from(items / usize::from(PAGE) + 1).unwrap_or(u32::MAX)
-}
-
-/// Raises an alert (and an audit entry) for each reader of the connection offline for longer than
-/// the tenant's threshold, counted from the earliest evidence: when Stripe last saw it, or when
-/// we saw it go offline.
-async fn raise_alerts(
-    conn: &mut sqlx::AnyConnection,
-    tenant_id: &str,
-    connection_id: &str,
-) -> Result<usize, sqlx::Error> {
-    let now = now_ms();
-    let minutes: i64 =
-        sqlx::query_scalar("SELECT offline_alert_minutes FROM tenants WHERE id = $1")
-            .bind(tenant_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    let cutoff = now - minutes * 60_000;
-    let due: Vec<(String, String)> = sqlx::query_as(
-        "SELECT id, label FROM readers
-         WHERE connection_id = $1 AND status = 'offline' AND alert_since IS NULL
-           AND CASE WHEN last_seen_at IS NOT NULL AND last_seen_at < status_since
-                    THEN last_seen_at ELSE status_since END <= $2",
-    )
-    .bind(connection_id)
-    .bind(cutoff)
-    .fetch_all(&mut *conn)
-    .await?;
-    for (id, label) in &due {
-        sqlx::query("UPDATE readers SET alert_since = $1 WHERE connection_id = $2 AND id = $3")
-            .bind(now)
-            .bind(connection_id)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-        let name = if label.is_empty() {
-            id.clone()
-        } else {
-            format!("{label} ({id})")
-        };
-        let entry = Entry {
-            tenant_id: Some(tenant_id),
-            action: "reader.offline_alert",
-            ..Entry::default()
-        }
-        .target("reader", id)
-        .detail(format!("{name} offline for more than {minutes} min"));
-        record(conn, &Default::default(), entry).await?;
-    }
-    Ok(due.len())
 }
 
 /// Mirrors the connection's locations: Stripe's list is the truth, ours follows.

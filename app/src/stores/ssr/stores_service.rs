@@ -37,6 +37,7 @@ struct Counts {
     offline: i64,
     busy: i64,
     alerts: i64,
+    stuck: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -86,7 +87,8 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
            CAST(SUM(CASE WHEN r.status = 'online' THEN 1 ELSE 0 END) AS BIGINT) AS online,
            CAST(SUM(CASE WHEN r.status = 'offline' THEN 1 ELSE 0 END) AS BIGINT) AS offline,
            CAST(SUM(CASE WHEN r.action_status = 'in_progress' THEN 1 ELSE 0 END) AS BIGINT) AS busy,
-           CAST(SUM(CASE WHEN r.alert_since IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS alerts
+           CAST(SUM(CASE WHEN r.alert_since IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS alerts,
+           CAST(SUM(CASE WHEN r.stuck_since IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS stuck
          FROM readers r
          WHERE r.tenant_id IN (SELECT m.tenant_id FROM memberships m WHERE m.user_id = $1)
            AND r.location_id IS NOT NULL
@@ -148,6 +150,7 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
                 offline: c.map_or(0, |c| c.offline),
                 busy: c.map_or(0, |c| c.busy),
                 alerts: c.map_or(0, |c| c.alerts),
+                stuck: c.map_or(0, |c| c.stuck),
                 today_count: money.iter().map(|t| t.count).sum(),
                 today_volume: money.into_iter().map(|t| (t.currency, t.volume)).collect(),
                 last_payment,

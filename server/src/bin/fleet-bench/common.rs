@@ -46,6 +46,7 @@ pub async fn start_with(
             enabled: sync,
             ..Default::default()
         },
+        notifications: Default::default(),
         api_rate: server::api::RateLimit::default(),
         limits: app::ssr::limits::Limits::default(),
         // The SSE benchmark opens thousands of streams as one user.

@@ -13,6 +13,7 @@ pub mod members;
 pub mod payments;
 pub mod pos;
 pub mod process;
+pub mod receiver;
 pub mod server_fns;
 pub mod stripe;
 pub mod wait;

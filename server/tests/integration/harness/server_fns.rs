@@ -124,6 +124,7 @@ pub const RULES: &[(&str, Need, &[&str])] = &[
         &["connection_id"],
     ),
     ("set_alert_threshold", Any(&[ManageFleet]), &["minutes"]),
+    ("set_stuck_threshold", Any(&[ManageFleet]), &["minutes"]),
     ("set_refund_rule", Any(&[ManageMembers]), &["operators_may"]),
     // Locations, readers, store groups
     ("list_locations", Any(&[View]), &[]),
@@ -324,6 +325,30 @@ pub const RULES: &[(&str, Need, &[&str])] = &[
         Any(&[ManageFleet]),
         &["connection_id", "event_id"],
     ),
+    // Alert notifications
+    (
+        "notification_settings",
+        Any(&[ManageFleet, ViewAudit]),
+        &["endpoint"],
+    ),
+    (
+        "create_notification_endpoint",
+        Any(&[ManageFleet]),
+        &["url", "offline", "stuck", "declines", "webhooks"],
+    ),
+    (
+        "update_notification_endpoint",
+        Any(&[ManageFleet]),
+        &["id", "enabled", "offline", "stuck", "declines", "webhooks"],
+    ),
+    ("rotate_notification_secret", Any(&[ManageFleet]), &["id"]),
+    ("delete_notification_endpoint", Any(&[ManageFleet]), &["id"]),
+    ("send_test_notification", Any(&[ManageFleet]), &["id"]),
+    (
+        "redeliver_notification",
+        Any(&[ManageFleet]),
+        &["delivery_id"],
+    ),
 ];
 
 /// The names of every registered server function (the path after `/sf/`).
@@ -376,6 +401,8 @@ pub fn plausible(field: &str) -> &'static str {
         "dir" => "asc",
         "op" => "plausibleop01",
         "next" => "/",
+        "url" => "https://hooks.example.com/fleet",
+        "offline" | "stuck" | "declines" | "webhooks" | "enabled" => "yes",
         _ => "x",
     }
 }

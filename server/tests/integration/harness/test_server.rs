@@ -230,6 +230,13 @@ pub async fn test_config(database_url: String, data_dir: std::path::PathBuf) -> 
             interval: std::time::Duration::from_millis(250),
             ..Default::default()
         },
+        // Retries come back within a second, not half a minute.
+        notifications: server::tasks::notifications::NotifyConfig {
+            backoff: std::time::Duration::from_millis(200),
+            interval: std::time::Duration::from_millis(100),
+            look_every: std::time::Duration::from_millis(300),
+            ..Default::default()
+        },
         api_rate: server::api::RateLimit::default(),
         limits: app::ssr::limits::Limits::default(),
         max_streams_per_user: server::config::DEFAULT_MAX_STREAMS_PER_USER,
