@@ -5,6 +5,7 @@ use crate::middleware::client_meta::client_meta;
 use crate::middleware::csrf::{refuse_cross_origin, CsrfPolicy};
 use crate::routes::health;
 use crate::tasks::housekeeping;
+use app::payments::ssr::webhook_writer::WebhookIngest;
 use app::ssr::bus::Bus;
 use app::ssr::session_store::DbSessionStore;
 use app::ssr::stripe_clients::StripeClients;
@@ -115,7 +116,11 @@ fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
 }
 
 /// The whole HTTP application.
-pub fn build_router(config: &Config, state: AppState) -> Result<Router, StartError> {
+pub fn build_router(
+    config: &Config,
+    state: AppState,
+    webhooks: WebhookIngest,
+) -> Result<Router, StartError> {
     let leptos = leptos_options(config.listen)?;
     let routes = page_routes();
     let server_state = ServerState {
@@ -234,6 +239,7 @@ pub fn build_router(config: &Config, state: AppState) -> Result<Router, StartErr
                     "/webhooks/stripe/{connection}",
                     axum::routing::post(crate::routes::webhooks::stripe),
                 )
+                .layer(axum::Extension(webhooks))
                 .with_state(state.clone()),
         )
         .layer(axum::middleware::from_fn(
@@ -289,6 +295,9 @@ pub struct Running {
     pub handle: tokio::task::JoinHandle<()>,
     pub sync: Option<crate::tasks::reader_sync::SyncHandle>,
     pub queue: tokio::task::JoinHandle<()>,
+    /// The instance's webhook writer, and the queue that feeds it.
+    pub webhook_writer: tokio::task::JoinHandle<()>,
+    pub webhooks: WebhookIngest,
 }
 
 impl Running {
@@ -297,6 +306,7 @@ impl Running {
     pub fn kill(&self) {
         self.handle.abort();
         self.queue.abort();
+        self.webhook_writer.abort();
         if let Some(sync) = &self.sync {
             sync.task.abort();
         }
@@ -368,7 +378,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         }),
         ..state
     };
-    let router = build_router(&config, state.clone())?;
+    let (webhooks, inbox) = WebhookIngest::channel(config.limits.webhook_queue);
+    let router = build_router(&config, state.clone(), webhooks.clone())?;
+    let webhook_writer = tokio::spawn(app::payments::ssr::webhook_writer::run(
+        state.clone(),
+        inbox,
+    ));
     housekeeping::spawn(db);
     let queue = crate::tasks::webhook_queue::spawn(state.clone());
     let sync = config
@@ -387,6 +402,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         handle,
         sync,
         queue,
+        webhook_writer,
+        webhooks,
     })
 }
 

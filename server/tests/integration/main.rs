@@ -23,3 +23,4 @@ mod stripe;
 mod support;
 mod till;
 mod trust;
+mod webhook_ingest;
