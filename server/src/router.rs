@@ -7,6 +7,7 @@ use crate::middleware::csrf::{refuse_cross_origin, CsrfPolicy};
 use crate::routes::health;
 use crate::routes::stream_watch::StreamWatch;
 use crate::tasks::housekeeping;
+use app::payments::ssr::webhook_writer::WebhookIngest;
 use app::ssr::bus::Bus;
 use app::ssr::session_store::DbSessionStore;
 use app::ssr::stripe_clients::StripeClients;
@@ -126,6 +127,7 @@ pub fn build_router(
     state: AppState,
     metrics: Arc<Metrics>,
     streams: Arc<StreamWatch>,
+    webhooks: WebhookIngest,
 ) -> Result<Router, StartError> {
     let leptos = leptos_options(config.listen)?;
     let routes = page_routes();
@@ -248,6 +250,7 @@ pub fn build_router(
                     "/webhooks/stripe/{connection}",
                     axum::routing::post(crate::routes::webhooks::stripe),
                 )
+                .layer(axum::Extension(webhooks))
                 .with_state(state.clone()),
         )
         .layer(axum::middleware::from_fn(
@@ -321,6 +324,9 @@ pub struct Running {
     pub sync: Option<crate::tasks::reader_sync::SyncHandle>,
     pub queue: tokio::task::JoinHandle<()>,
     pub notifier: tokio::task::JoinHandle<()>,
+    /// The instance's webhook writer, and the queue that feeds it.
+    pub webhook_writer: tokio::task::JoinHandle<()>,
+    pub webhooks: WebhookIngest,
 }
 
 impl Running {
@@ -330,6 +336,7 @@ impl Running {
         self.handle.abort();
         self.queue.abort();
         self.notifier.abort();
+        self.webhook_writer.abort();
         if let Some(sync) = &self.sync {
             sync.task.abort();
         }
@@ -415,7 +422,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         ),
         None => None,
     };
-    let router = build_router(&config, state.clone(), metrics, streams)?;
+    let (webhooks, inbox) = WebhookIngest::channel(config.limits.webhook_queue);
+    let router = build_router(&config, state.clone(), metrics, streams, webhooks.clone())?;
+    let webhook_writer = tokio::spawn(app::payments::ssr::webhook_writer::run(
+        state.clone(),
+        inbox,
+    ));
     housekeeping::spawn(db);
     let queue = crate::tasks::webhook_queue::spawn(state.clone());
     crate::tasks::bulk_jobs::spawn(state.clone());
@@ -438,6 +450,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         sync,
         queue,
         notifier,
+        webhook_writer,
+        webhooks,
     })
 }
 

@@ -19,6 +19,9 @@ pub struct Limits {
     pub pending_invites_per_tenant: i64,
     /// Store groups per organisation.
     pub groups_per_tenant: i64,
+    /// Verified webhook events waiting for this instance's writer; beyond it the sender gets
+    /// 503 with Retry-After (Stripe retries).
+    pub webhook_queue: usize,
 }
 
 impl Default for Limits {
@@ -29,6 +32,7 @@ impl Default for Limits {
             api_keys_per_tenant: 50,
             pending_invites_per_tenant: 100,
             groups_per_tenant: 200,
+            webhook_queue: 4096,
         }
     }
 }

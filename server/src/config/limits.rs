@@ -118,6 +118,17 @@ pub struct LimitArgs {
     )]
     pub max_store_groups: i64,
 
+    /// Verified webhook events waiting to be stored by this instance's writer; beyond it
+    /// 503 with Retry-After (Stripe retries).
+    #[arg(
+        long,
+        env = "FLEET_WEBHOOK_QUEUE",
+        value_name = "FLEET_WEBHOOK_QUEUE",
+        value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000_000),
+        default_value_t = Limits::default().webhook_queue
+    )]
+    pub webhook_queue: usize,
+
     /// Live streams (/events) one user may hold open on each instance (a tab holds one, two
     /// on All stores); beyond it 429 with Retry-After.
     #[arg(
@@ -207,6 +218,7 @@ impl LimitArgs {
             api_keys_per_tenant: self.max_api_keys,
             pending_invites_per_tenant: self.max_pending_invites,
             groups_per_tenant: self.max_store_groups,
+            webhook_queue: self.webhook_queue,
         }
     }
 

@@ -1,15 +1,21 @@
 //! `POST /webhooks/stripe/{connection}`: Stripe's events for one connection.
 
 use app::error::AppError;
-use app::payments::ssr::webhook_service::{receive, Received};
+use app::payments::ssr::webhook_service::{receive, Received, WebhookError};
+use app::payments::ssr::webhook_writer::WebhookIngest;
 use app::ssr::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
+
+/// Seconds a sender turned away for a full queue is asked to wait (Stripe retries anyway).
+const RETRY_AFTER_SECS: &str = "1";
 
 pub async fn stripe(
     State(state): State<AppState>,
+    Extension(ingest): Extension<WebhookIngest>,
     Path(connection): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -17,9 +23,18 @@ pub async fn stripe(
     let signature = headers
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
-    match receive(&state, &connection, signature, &body).await {
+    match receive(&state, &ingest, &connection, signature, &body).await {
         Ok(Received::Stored) => (StatusCode::OK, "received").into_response(),
         Ok(Received::Duplicate) => (StatusCode::OK, "already received").into_response(),
+        Err(WebhookError::Busy) => {
+            tracing::info!(connection = %connection, "webhook queue full; asked to retry");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, RETRY_AFTER_SECS)],
+                WebhookError::Busy.to_string(),
+            )
+                .into_response()
+        }
         Err(err) => {
             let status =
                 StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -24,6 +24,7 @@ fn tight() -> Limits {
         api_keys_per_tenant: 3,
         pending_invites_per_tenant: 2,
         groups_per_tenant: 3,
+        ..Limits::default()
     }
 }
 

@@ -28,3 +28,4 @@ mod support;
 mod till;
 mod till_screen;
 mod trust;
+mod webhook_ingest;

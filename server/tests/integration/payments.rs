@@ -647,8 +647,8 @@ async fn a_server_killed_with_sigkill_mid_burst_loses_no_event_and_applies_each_
         let (events, url) = (events.clone(), url.clone());
         senders.push(tokio::spawn(async move {
             let http = reqwest::Client::new();
-            let mut acknowledged = 0;
-            for (body, signature) in events.iter().skip(lane).step_by(8) {
+            let mut acknowledged = Vec::new();
+            for (n, (body, signature)) in events.iter().enumerate().skip(lane).step_by(8) {
                 if let Ok(r) = http
                     .post(&url)
                     .header("stripe-signature", signature)
@@ -658,7 +658,7 @@ async fn a_server_killed_with_sigkill_mid_burst_loses_no_event_and_applies_each_
                     .await
                 {
                     if r.status().is_success() {
-                        acknowledged += 1;
+                        acknowledged.push(n);
                     }
                 }
             }
@@ -679,14 +679,30 @@ async fn a_server_killed_with_sigkill_mid_burst_loses_no_event_and_applies_each_
     )
     .await;
     first.child.kill().await.expect("kill -9");
-    let mut acknowledged = 0;
+    let mut acknowledged = Vec::new();
     for sender in senders {
-        acknowledged += sender.await.expect("sender");
+        acknowledged.extend(sender.await.expect("sender"));
     }
     assert!(
-        acknowledged < total,
-        "the kill interrupted the burst ({acknowledged} acknowledged)"
+        acknowledged.len() < total,
+        "the kill interrupted the burst ({} acknowledged)",
+        acknowledged.len()
     );
+    // Acknowledged means committed: stored and applied by the process that died.
+    let durable = s
+        .count("SELECT COUNT(*) FROM webhook_events WHERE id LIKE 'evt_burst%' AND outcome = 'applied'")
+        .await;
+    for n in &acknowledged {
+        assert_eq!(
+            s.count(&format!(
+                "SELECT COUNT(*) FROM payments WHERE id = 'pi_burst{n:04}' AND status = 'succeeded'"
+            ))
+            .await,
+            1,
+            "acknowledged event {n} was applied before the kill"
+        );
+    }
+    assert!(durable >= acknowledged.len() as i64);
     // Restart; Stripe redelivers what was not acknowledged (here: everything, duplicates too).
     let second = serve(&s.database_url).await;
     let url = webhook_url(&second.base, &connection);

@@ -5,4 +5,6 @@ pub mod payment_doubts;
 pub mod payment_rows;
 pub mod payments_service;
 pub mod reconcile;
+pub mod webhook_apply;
 pub mod webhook_service;
+pub mod webhook_writer;

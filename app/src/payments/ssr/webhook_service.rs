@@ -1,16 +1,17 @@
 //! Stripe's webhooks for one connection: verified against the connection's signing secret,
-//! stored (once per event id) before they are acknowledged, then applied. Reader action events
-//! update the reader at once; the rest are kept for the payments work that reads them.
+//! then stored (once per event id) and applied by the instance's writer in the transaction of
+//! its batch (`webhook_writer`), before they are acknowledged. Events whose applying failed
+//! stay stored for the queue worker ([`apply_pending`]).
 
-use super::payment_rows;
-use crate::fleet::ssr::reader_rows::{self, Mirror};
+use super::webhook_apply::{apply, Applied, Change};
+use super::webhook_writer::{Incoming, WebhookIngest};
 use crate::ssr::ids::now_ms;
 use crate::ssr::secrets;
 use crate::ssr::state::AppState;
 use crate::ssr::stripe_access::purpose;
 use crate::topic::Topic;
 use fleet_stripe::webhook::{verify_header, DEFAULT_TOLERANCE_SECS};
-use fleet_stripe::{Charge, Event, PaymentIntent, Reader};
+use fleet_stripe::Event;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
@@ -34,16 +35,21 @@ pub enum WebhookError {
     Db(#[from] sqlx::Error),
     #[error("the signing secret could not be read")]
     Secret,
+    #[error("Too many events are waiting to be stored; retry in a moment.")]
+    Busy,
+    #[error("the event could not be stored")]
+    NotStored,
 }
 
 impl WebhookError {
     /// 4xx for what the sender can fix (Stripe retries those too, which is what we want while
-    /// a secret is being set up); 500 for our own failures so Stripe retries.
+    /// a secret is being set up); 5xx for our own failures so Stripe retries.
     pub fn status(&self) -> u16 {
         match self {
             WebhookError::UnknownConnection => 404,
             WebhookError::Unverified => 403,
-            WebhookError::Db(_) | WebhookError::Secret => 500,
+            WebhookError::Busy => 503,
+            WebhookError::Db(_) | WebhookError::Secret | WebhookError::NotStored => 500,
             _ => 400,
         }
     }
@@ -59,12 +65,25 @@ pub enum Received {
 /// A connection as a webhook needs it: tenant, account, sealed signing secret, kind and proof.
 type WebhookConnection = (String, String, Option<String>, String, Option<String>);
 
+/// Verifies and parses a delivery (in parallel with other requests), then waits for the writer
+/// to commit it.
 pub async fn receive(
     state: &AppState,
+    ingest: &WebhookIngest,
     connection_id: &str,
     signature: Option<&str>,
     payload: &[u8],
 ) -> Result<Received, WebhookError> {
+    let incoming = verify(state, connection_id, signature, payload).await?;
+    ingest.submit(incoming).await
+}
+
+async fn verify(
+    state: &AppState,
+    connection_id: &str,
+    signature: Option<&str>,
+    payload: &[u8],
+) -> Result<Incoming, WebhookError> {
     let row: Option<WebhookConnection> = sqlx::query_as(
         "SELECT tenant_id, account_id, webhook_secret, kind, proof
          FROM stripe_connections WHERE id = $1",
@@ -103,30 +122,19 @@ pub async fn receive(
             return Err(WebhookError::WrongAccount(account.to_string()));
         }
     }
-    let text = String::from_utf8_lossy(payload);
-    let inserted = sqlx::query(
-        "INSERT INTO webhook_events (connection_id, id, tenant_id, type, payload, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (connection_id, id) DO NOTHING",
-    )
-    .bind(connection_id)
-    .bind(&event.id)
-    .bind(&tenant_id)
-    .bind(&event.kind)
-    .bind(text.as_ref())
-    .bind(now_ms())
-    .execute(&state.db.pool)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Ok(Received::Duplicate);
-    }
-    // Stored: Stripe gets its 2xx whatever applying does. A failure (or a crash right here)
-    // leaves the event unapplied, and the queue worker applies it later.
-    record_outcome(state, &tenant_id, connection_id, &event).await?;
-    Ok(Received::Stored)
+    Ok(Incoming {
+        tenant_id,
+        connection_id: connection_id.to_string(),
+        change: Change::of(&event),
+        payload: String::from_utf8_lossy(payload).into_owned(),
+        event_id: event.id,
+        kind: event.kind,
+        created: event.created,
+    })
 }
 
-/// Applies one stored event and records the outcome; it is marked processed unless applying
-/// failed (then it stays queued, up to [`MAX_ATTEMPTS`]).
+/// Applies one stored event and records the outcome, in one transaction; it is marked processed
+/// unless applying failed (then it stays queued, up to [`MAX_ATTEMPTS`]).
 pub async fn process(
     state: &AppState,
     connection_id: &str,
@@ -142,43 +150,60 @@ pub async fn process(
     let Some((tenant_id, payload)) = row else {
         return Ok(());
     };
-    match serde_json::from_str::<Event>(&payload) {
-        Ok(event) => record_outcome(state, &tenant_id, connection_id, &event).await,
+    let event = match serde_json::from_str::<Event>(&payload) {
+        Ok(event) => event,
         Err(e) => {
-            mark(
+            return mark(
                 state,
                 connection_id,
                 event_id,
                 &format!("failed: unreadable ({e})"),
                 true,
             )
+            .await;
+        }
+    };
+    let change = Change::of(&event);
+    let mut tx = state.db.begin_write().await?;
+    match apply(&mut tx, &tenant_id, connection_id, event.created, &change).await {
+        Ok(applied) => {
+            mark_on(&mut tx, connection_id, event_id, applied.outcome(), true).await?;
+            tx.commit().await?;
+            if let Applied::Applied(Some(n)) = applied {
+                state.bus.publish(&n.tenant_id, n.topic, Some(&n.id)).await;
+            }
+            Ok(())
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            tracing::warn!(event = %event_id, error = %e, "webhook event stored but not applied yet");
+            mark(
+                state,
+                connection_id,
+                event_id,
+                &format!("failed: {e}"),
+                false,
+            )
             .await
         }
     }
 }
 
-/// Applies an event already parsed (the receiver's, or one read back from the queue) and
-/// records what happened.
-async fn record_outcome(
-    state: &AppState,
-    tenant_id: &str,
-    connection_id: &str,
-    event: &Event,
-) -> Result<(), sqlx::Error> {
-    let (outcome, done) = match apply(state, tenant_id, connection_id, event).await {
-        Ok(true) => ("applied".to_string(), true),
-        Ok(false) => ("ignored".to_string(), true),
-        Err(e) => {
-            tracing::warn!(event = %event.id, error = %e, "webhook event stored but not applied yet");
-            (format!("failed: {e}"), false)
-        }
-    };
-    mark(state, connection_id, &event.id, &outcome, done).await
-}
-
 /// Records an outcome; a done event leaves the queue.
 async fn mark(
     state: &AppState,
+    connection_id: &str,
+    event_id: &str,
+    outcome: &str,
+    done: bool,
+) -> Result<(), sqlx::Error> {
+    let mut tx = state.db.begin_write().await?;
+    mark_on(&mut tx, connection_id, event_id, outcome, done).await?;
+    tx.commit().await
+}
+
+async fn mark_on(
+    conn: &mut sqlx::AnyConnection,
     connection_id: &str,
     event_id: &str,
     outcome: &str,
@@ -194,7 +219,7 @@ async fn mark(
     .bind(now_ms())
     .bind(connection_id)
     .bind(event_id)
-    .execute(&state.db.pool)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -202,10 +227,10 @@ async fn mark(
 /// Attempts after which a failing event stays visible on the Events page but is not retried.
 pub const MAX_ATTEMPTS: i64 = 10;
 
-/// Applies events stored but not applied (a crash after storing, a database hiccup), oldest
-/// first; returns how many were tried.
+/// Applies events stored but not applied (applying failed, or stored before group commit and
+/// left by a crash), oldest first; returns how many were tried.
 pub async fn apply_pending(state: &AppState, limit: i64) -> Result<usize, sqlx::Error> {
-    // Events younger than a few seconds are still being applied by the request that stored them.
+    // A few seconds' grace, so a transient failure is not retried at once.
     let pending: Vec<(String, String)> = sqlx::query_as(
         "SELECT connection_id, id FROM webhook_events
          WHERE processed_at IS NULL AND attempts < $1 AND received_at < $3
@@ -220,109 +245,6 @@ pub async fn apply_pending(state: &AppState, limit: i64) -> Result<usize, sqlx::
         process(state, connection, id).await?;
     }
     Ok(pending.len())
-}
-
-/// Applies an event; false when it is not one the dashboard acts on.
-async fn apply(
-    state: &AppState,
-    tenant_id: &str,
-    connection_id: &str,
-    event: &Event,
-) -> Result<bool, sqlx::Error> {
-    if event.kind.starts_with("payment_intent.") {
-        let Ok(pi) = event.object::<PaymentIntent>() else {
-            tracing::warn!(event = %event.id, "payment event without a readable PaymentIntent");
-            return Ok(false);
-        };
-        // Only in-person payments belong on the dashboard.
-        let in_person = pi
-            .payment_method_types
-            .iter()
-            .any(|t| t == "card_present" || t == "interac_present");
-        if !in_person {
-            return Ok(false);
-        }
-        {
-            let mut tx = state.db.begin_write().await?;
-            let applied = payment_rows::apply_intent(
-                &mut tx,
-                tenant_id,
-                connection_id,
-                &pi,
-                &payment_rows::Context {
-                    as_of: Some(event.created),
-                    ..payment_rows::Context::default()
-                },
-            )
-            .await?;
-            tx.commit().await?;
-            if applied.changed {
-                state
-                    .bus
-                    .publish(tenant_id, Topic::Payments, Some(&pi.id))
-                    .await;
-            }
-        }
-        return Ok(true);
-    }
-    if event.kind.starts_with("charge.") && event.object_type() == Some("charge") {
-        let Ok(charge) = event.object::<Charge>() else {
-            return Ok(false);
-        };
-        let mut tx = state.db.begin_write().await?;
-        let changed = payment_rows::apply_charge(&mut tx, connection_id, &charge).await?;
-        tx.commit().await?;
-        if let (true, Some(pi)) = (changed, charge.payment_intent.as_deref()) {
-            state
-                .bus
-                .publish(tenant_id, Topic::Payments, Some(pi))
-                .await;
-        }
-        return Ok(true);
-    }
-    if event.kind.starts_with("terminal.reader.") {
-        let Ok(reader) = event.object::<Reader>() else {
-            tracing::warn!(event = %event.id, "reader event without a readable reader");
-            return Ok(false);
-        };
-        let fresh = Mirror::from_stripe(&reader);
-        let mut tx = state.db.begin_write().await?;
-        reader_rows::apply_view(
-            &mut tx,
-            tenant_id,
-            connection_id,
-            &reader,
-            event.created.saturating_mul(1000),
-        )
-        .await?;
-        // A payment handed to this reader (by us or by point-of-sale software) is this reader's
-        // and its location's.
-        if let Some(pi) = reader
-            .action
-            .as_ref()
-            .and_then(|a| a.process_payment_intent.as_ref())
-            .map(|p| p.payment_intent.id().to_string())
-        {
-            sqlx::query(
-                "UPDATE payments SET reader_id = COALESCE(reader_id, $3),
-                 location_id = COALESCE(location_id, $4)
-                 WHERE connection_id = $1 AND id = $2",
-            )
-            .bind(connection_id)
-            .bind(&pi)
-            .bind(&reader.id)
-            .bind(fresh.location_id.as_deref())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        state
-            .bus
-            .publish(tenant_id, Topic::Readers, Some(&reader.id))
-            .await;
-        return Ok(true);
-    }
-    Ok(false)
 }
 
 /// The Events page: the tenant's stored events, newest first, optionally of one type.

@@ -1,12 +1,36 @@
 //! Payments at scale: webhook ingest (verified, stored and applied events per second) beside the
 //! raw insert rate of the same database, and the transactions list at a million rows.
 
-use super::common::{setup, signed_in_user, start, BenchError};
+use super::common::{cpu_seconds, cpu_seconds_of, setup, signed_in_user, start, BenchError};
 use super::stats::summarise;
 use app::ssr::ids::now_ms;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+
+/// What a run of jobs cost: jobs per second, and CPU microseconds per job of this process
+/// (server and client both: the server runs in-process) and of a local PostgreSQL.
+struct Cost {
+    per_second: f64,
+    cpu_us: f64,
+    database_cpu_us: f64,
+}
+
+/// [`rate`], with the CPU time it took.
+async fn cost<F, Fut>(total: usize, concurrency: usize, job: F) -> Result<Cost, BenchError>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), BenchError>> + Send,
+{
+    let (cpu, database) = (cpu_seconds("self"), cpu_seconds_of("postgres"));
+    let per_second = rate(total, concurrency, job).await?;
+    let per_job = |used: f64| used * 1e6 / total as f64;
+    Ok(Cost {
+        per_second,
+        cpu_us: per_job(cpu_seconds("self") - cpu),
+        database_cpu_us: per_job(cpu_seconds_of("postgres") - database),
+    })
+}
 
 /// Runs `total` jobs over `concurrency` tasks; returns jobs per second.
 async fn rate<F, Fut>(total: usize, concurrency: usize, job: F) -> Result<f64, BenchError>
@@ -83,7 +107,7 @@ pub async fn webhooks(
     );
     let ingest = {
         let (http, url, bodies) = (http.clone(), url.clone(), bodies.clone());
-        rate(events, concurrency, move |n| {
+        cost(events, concurrency, move |n| {
             let (http, url, bodies, secret) =
                 (http.clone(), url.clone(), bodies.clone(), secret.clone());
             async move {
@@ -122,7 +146,7 @@ pub async fn webhooks(
         .map_err(setup)?;
     let raw = {
         let (db, bodies) = (state.db.clone(), bodies.clone());
-        rate(events, concurrency, move |n| {
+        cost(events, concurrency, move |n| {
             let (db, bodies) = (db.clone(), bodies.clone());
             async move {
                 sqlx::query("INSERT INTO bench_raw (id, payload) VALUES ($1, $2)")
@@ -137,9 +161,21 @@ pub async fn webhooks(
         .await?
     };
     println!(
-        "webhook ingest: {events} events over {concurrency} connections: {ingest:.0} events/s verified + stored + applied ({applied} applied, {payments} payments)"
+        "webhook ingest: {events} events over {concurrency} connections: {:.0} events/s verified + stored + applied ({applied} applied, {payments} payments); CPU per event {:.0} µs in-process (server + client), {:.0} µs local PostgreSQL",
+        ingest.per_second, ingest.cpu_us, ingest.database_cpu_us
     );
-    println!("raw insert of the same payloads, same database and concurrency: {raw:.0} rows/s");
+    let batches = running.webhooks.figures();
+    println!(
+        "  group commit: {} transactions, {:.1} events each on average, {} at most, {} isolated after a failure",
+        batches.batches,
+        batches.events as f64 / batches.batches.max(1) as f64,
+        batches.largest,
+        batches.isolated
+    );
+    println!(
+        "raw insert of the same payloads, same database and concurrency: {:.0} rows/s; CPU per row {:.0} µs in-process, {:.0} µs local PostgreSQL",
+        raw.per_second, raw.cpu_us, raw.database_cpu_us
+    );
     running.kill();
     Ok(())
 }
