@@ -74,7 +74,7 @@ test('registers many readers from a CSV, relabels them with a pattern and export
   await live(page);
   await page.getByLabel('Select Till 1').check();
   await page.getByLabel('Select Till 2').check();
-  await page.getByLabel('Action').selectOption('relabel');
+  await page.getByLabel('Action', { exact: true }).selectOption('relabel');
   await page.getByLabel('New label pattern').fill('{location} till {n}');
   await page.getByRole('button', { name: 'Review…' }).click();
   await expect(page.getByRole('heading', { name: 'Confirm bulk action' })).toBeVisible();
