@@ -55,6 +55,12 @@ pub fn purpose(connection: &str, what: &str) -> String {
     format!("stripe_connection:{connection}:{what}")
 }
 
+/// Stripe's idempotency key for one step of one of our operations: a retry of the operation
+/// (same `op`) repeats nothing at Stripe.
+pub fn step_key(op: &str, step: &str) -> fleet_stripe::IdempotencyKey {
+    fleet_stripe::IdempotencyKey::new(format!("fleet:{op}:{step}"))
+}
+
 /// Who a Stripe failure is answered to, and how: the one decision [`from_stripe`] needs.
 #[derive(Clone, Copy, Debug)]
 pub enum Asked<'a> {

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::client_meta::ClientMeta;
 use crate::ssr::ids::{new_id, now_ms, token_hash};
-use crate::ssr::stripe_access::{self, Access};
+use crate::ssr::stripe_access::{self, step_key, Access};
 use crate::ssr::AppState;
 use crate::topic::Topic;
 use fleet_stripe::params::UpdateReader;
@@ -463,7 +463,7 @@ async fn change_reader(
     let Some(old_label) = current else {
         return Ok(failed("This reader no longer exists."));
     };
-    let key = IdempotencyKey::new(format!("fleet:{}:{}", job.id, row.row_no));
+    let key = step_key(&job.id, &row.row_no.to_string());
     let (reader, deleted, action, detail, message) = match job.kind.as_str() {
         "relabel" => {
             let label = row.label.clone().unwrap_or_default();

@@ -132,23 +132,17 @@ async fn raise_offline(
         }
         raised += 1;
         let name = named(&c.label, &c.id);
-        let entry = Entry {
-            tenant_id: Some(&access.tenant_id),
-            action: "reader.offline_alert",
-            ..Entry::default()
-        }
-        .target("reader", &c.id)
-        .detail(format!("{name} offline for more than {minutes} min"));
-        record(&mut tx, &Default::default(), entry).await?;
-        let data = json!({
-            "reader": { "id": c.id, "label": c.label, "location": c.location_id },
-            "offline_since": c.offline_at,
-            "threshold_minutes": minutes,
-        });
-        notify::enqueue(
+        announce(
             &mut tx,
             &access.tenant_id,
-            Notice::new("reader.offline", data),
+            &c.id,
+            ("reader.offline_alert", "reader.offline"),
+            format!("{name} offline for more than {minutes} min"),
+            json!({
+                "reader": reader_json(&c.id, &c.label, c.location_id.as_deref()),
+                "offline_since": c.offline_at,
+                "threshold_minutes": minutes,
+            }),
         )
         .await?;
     }
@@ -201,25 +195,17 @@ async fn raise_stuck(state: &AppState, access: &Access, minutes: i64) -> Result<
         raised += 1;
         let name = named(&c.label, &c.id);
         let kind = c.action_type.clone().unwrap_or_default();
-        let entry = Entry {
-            tenant_id: Some(&access.tenant_id),
-            action: "reader.action_stuck",
-            ..Entry::default()
-        }
-        .target("reader", &c.id)
-        .detail(format!(
-            "{name}: {kind} in progress for more than {minutes} min"
-        ));
-        record(&mut tx, &Default::default(), entry).await?;
-        let data = json!({
-            "reader": { "id": c.id, "label": c.label, "location": c.location_id },
-            "action": { "type": kind, "payment_intent": c.action_payment, "since": c.action_at },
-            "threshold_minutes": minutes,
-        });
-        notify::enqueue(
+        announce(
             &mut tx,
             &access.tenant_id,
-            Notice::new("reader.action_stuck", data),
+            &c.id,
+            ("reader.action_stuck", "reader.action_stuck"),
+            format!("{name}: {kind} in progress for more than {minutes} min"),
+            json!({
+                "reader": reader_json(&c.id, &c.label, c.location_id.as_deref()),
+                "action": { "type": kind, "payment_intent": c.action_payment, "since": c.action_at },
+                "threshold_minutes": minutes,
+            }),
         )
         .await?;
     }
@@ -233,19 +219,18 @@ pub async fn stuck_cleared(
     tenant_id: &str,
     reader: &Mirror,
 ) -> Result<(), sqlx::Error> {
-    let entry = Entry {
-        tenant_id: Some(tenant_id),
-        action: "reader.action_stuck_cleared",
-        ..Entry::default()
-    }
-    .target("reader", &reader.id)
-    .detail(format!("{}: the stuck action ended", display(reader)));
-    record(conn, &Default::default(), entry).await?;
-    let data = json!({
-        "reader": { "id": reader.id, "label": reader.label, "location": reader.location_id },
-        "action": { "type": reader.action_type, "status": reader.action_status },
-    });
-    notify::enqueue(conn, tenant_id, Notice::new("reader.action_cleared", data)).await
+    announce(
+        conn,
+        tenant_id,
+        &reader.id,
+        ("reader.action_stuck_cleared", "reader.action_cleared"),
+        format!("{}: the stuck action ended", display(reader)),
+        json!({
+            "reader": reader_json(&reader.id, &reader.label, reader.location_id.as_deref()),
+            "action": { "type": reader.action_type, "status": reader.action_status },
+        }),
+    )
+    .await
 }
 
 /// Records that `reader`'s offline alert ended: it is back online.
@@ -254,18 +239,43 @@ pub async fn offline_cleared(
     tenant_id: &str,
     reader: &Mirror,
 ) -> Result<(), sqlx::Error> {
+    announce(
+        conn,
+        tenant_id,
+        &reader.id,
+        ("reader.alert_cleared", "reader.online"),
+        format!("{} is back online", display(reader)),
+        json!({
+            "reader": reader_json(&reader.id, &reader.label, reader.location_id.as_deref()),
+        }),
+    )
+    .await
+}
+
+/// The reader as a notification names it.
+fn reader_json(id: &str, label: &str, location: Option<&str>) -> serde_json::Value {
+    json!({ "id": id, "label": label, "location": location })
+}
+
+/// An alert raised or cleared by the system: its audit entry and its notification (`kinds`:
+/// the audit action, then the notification type), in the change's own transaction.
+async fn announce(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    reader_id: &str,
+    kinds: (&str, &'static str),
+    detail: String,
+    data: serde_json::Value,
+) -> Result<(), sqlx::Error> {
     let entry = Entry {
         tenant_id: Some(tenant_id),
-        action: "reader.alert_cleared",
+        action: kinds.0,
         ..Entry::default()
     }
-    .target("reader", &reader.id)
-    .detail(format!("{} is back online", display(reader)));
+    .target("reader", reader_id)
+    .detail(detail);
     record(conn, &Default::default(), entry).await?;
-    let data = json!({
-        "reader": { "id": reader.id, "label": reader.label, "location": reader.location_id },
-    });
-    notify::enqueue(conn, tenant_id, Notice::new("reader.online", data)).await
+    notify::enqueue(conn, tenant_id, Notice::new(kinds.1, data)).await
 }
 
 fn named(label: &str, id: &str) -> String {

@@ -10,10 +10,10 @@ use super::readers_service::{access_for, store};
 use crate::error::{AppError, AppResult};
 use crate::fleet::types::ReaderView;
 use crate::ssr::caller::Caller;
-use crate::ssr::stripe_access::{from_stripe, Asked};
+use crate::ssr::stripe_access::{from_stripe, step_key, Asked};
 use fleet_stripe::enums::{ActionStatus, ActionType};
 use fleet_stripe::params::{CartParams, CollectInputs, SucceedInputCollection};
-use fleet_stripe::{IdempotencyKey, Reader, ReaderAction, StripeError};
+use fleet_stripe::{Reader, ReaderAction, StripeError};
 
 /// The most line items one cart shows; a reader's screen scrolls, but a till sending more is
 /// almost certainly sending something else.
@@ -132,12 +132,6 @@ impl Cart {
     }
 }
 
-/// The Stripe idempotency key of one step of an operation, so a retried request repeats
-/// nothing at Stripe.
-fn stripe_key(op: &str, step: &str) -> IdempotencyKey {
-    IdempotencyKey::new(format!("fleet:{op}:{step}"))
-}
-
 /// Stripe's refusal of a reader command: on the field it names when it names one (a question
 /// it cannot ask), else a conflict with Stripe's code (offline, busy).
 fn refused(err: StripeError) -> AppError {
@@ -159,7 +153,7 @@ pub async fn show_cart(caller: &Caller, id: &str, cart: &Cart, op: &str) -> AppR
             &access.creds,
             id,
             &fleet_stripe::params::SetReaderDisplay::cart(cart.params()),
-            &stripe_key(op, "display"),
+            &step_key(op, "display"),
         )
         .await
         .map_err(refused)?;
@@ -187,7 +181,7 @@ pub async fn clear_display(caller: &Caller, id: &str, op: &str) -> AppResult<Rea
         Some(action) if action.kind == ActionType::SetReaderDisplay => {
             let updated = access
                 .client
-                .cancel_action(&access.creds, id, &stripe_key(op, "clear_display"))
+                .cancel_action(&access.creds, id, &step_key(op, "clear_display"))
                 .await
                 .map_err(|e| from_stripe(e, Asked::Action))?;
             store(
@@ -244,7 +238,7 @@ pub async fn collect_inputs(
     let access = access_for(caller, &reader).await?;
     let updated = access
         .client
-        .collect_inputs(&access.creds, id, params, &stripe_key(op, "collect_inputs"))
+        .collect_inputs(&access.creds, id, params, &step_key(op, "collect_inputs"))
         .await
         .map_err(refused)?;
     let kinds: Vec<&str> = params.inputs.iter().map(|i| i.kind.as_str()).collect();
@@ -301,7 +295,7 @@ pub async fn simulate_answer(
                     &SucceedInputCollection {
                         skip_non_required_inputs: skip_optional.then(|| "all".to_string()),
                     },
-                    &stripe_key(op, "succeed_input_collection"),
+                    &step_key(op, "succeed_input_collection"),
                 )
                 .await
         }
@@ -311,7 +305,7 @@ pub async fn simulate_answer(
                 .timeout_input_collection(
                     &access.creds,
                     id,
-                    &stripe_key(op, "timeout_input_collection"),
+                    &step_key(op, "timeout_input_collection"),
                 )
                 .await
         }

@@ -19,13 +19,13 @@ use crate::ssr::caller::Caller;
 use crate::ssr::cursor::Cursor;
 use crate::ssr::fleet_scope::{escape_like, LocationScope};
 use crate::ssr::ids::{new_token, now_ms};
-use crate::ssr::stripe_access::{self, from_stripe, Access, Asked};
+use crate::ssr::stripe_access::{self, from_stripe, step_key, Access, Asked};
 use crate::topic::Topic;
 use fleet_stripe::params::{
     CancelPaymentIntent, CapturePaymentIntent, CardPresentParams, CreatePaymentIntent,
     CreateRefund, PresentPaymentMethod, ProcessPaymentIntent,
 };
-use fleet_stripe::{IdempotencyKey, PaymentIntent, Reader};
+use fleet_stripe::{PaymentIntent, Reader};
 
 /// A new operation id for a page's buttons.
 pub fn new_operation() -> String {
@@ -43,9 +43,6 @@ fn check_operation(op: &str) -> AppResult<()> {
 }
 
 /// Idempotency key of one step of one of our operations.
-fn key(op: &str, step: &str) -> IdempotencyKey {
-    IdempotencyKey::new(format!("fleet:{op}:{step}"))
-}
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -363,7 +360,7 @@ pub async fn start_charge(caller: &Caller, charge: &Charge<'_>) -> AppResult<Str
                 metadata: Some(metadata),
                 expand: Vec::new(),
             },
-            &key(op, "create"),
+            &step_key(op, "create"),
         )
         .await
         .map_err(|e| match e.api().and_then(|a| a.param.as_deref()) {
@@ -387,7 +384,7 @@ pub async fn start_charge(caller: &Caller, charge: &Charge<'_>) -> AppResult<Str
                 payment_intent: pi.id.clone(),
                 process_config: None,
             },
-            &key(op, "process"),
+            &step_key(op, "process"),
         )
         .await;
     let detail = format!(
@@ -425,7 +422,7 @@ pub async fn start_charge(caller: &Caller, charge: &Charge<'_>) -> AppResult<Str
                     &CancelPaymentIntent {
                         cancellation_reason: Some("abandoned".into()),
                     },
-                    &key(op, "cancel-unsent"),
+                    &step_key(op, "cancel-unsent"),
                 )
                 .await
                 .unwrap_or(pi);
@@ -510,7 +507,7 @@ pub async fn present_card(
                 }),
                 amount_tip: tip,
             },
-            &key(op, "present"),
+            &step_key(op, "present"),
         )
         .await
         .map_err(|e| {
@@ -625,7 +622,7 @@ pub async fn capture(caller: &Caller, id: &str, op: &str) -> AppResult<()> {
             &access.creds,
             id,
             &CapturePaymentIntent::default(),
-            &key(op, "capture"),
+            &step_key(op, "capture"),
         )
         .await
         .map_err(|e| from_stripe(e, Asked::Action))?;
@@ -655,7 +652,7 @@ pub async fn cancel(caller: &Caller, id: &str, op: &str) -> AppResult<()> {
             &CancelPaymentIntent {
                 cancellation_reason: Some("requested_by_customer".into()),
             },
-            &key(op, "cancel"),
+            &step_key(op, "cancel"),
         )
         .await
         .map_err(|e| from_stripe(e, Asked::Action))?;
@@ -730,7 +727,7 @@ pub async fn refund_minor(
                 amount: Some(minor),
                 ..CreateRefund::default()
             },
-            &key(op, "refund"),
+            &step_key(op, "refund"),
         )
         .await
         .map_err(|e| from_stripe(e, Asked::Action))?;
