@@ -154,6 +154,15 @@ test('forms work before hydration (JavaScript disabled)', async ({ browser }) =>
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  // A new API key, made without JavaScript, is shown once on the page the form returns to.
+  await page.goto('/settings/api-keys');
+  await page.getByLabel('Name').fill('Till 1');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await expect(page.getByText('Copy it now')).toBeVisible();
+  await expect(page.getByLabel('Secret key')).toHaveValue(/^tfk_/);
+  await page.reload();
+  await expect(page.getByRole('cell', { name: 'Till 1' })).toBeVisible();
+  await expect(page.getByLabel('Secret key')).toHaveCount(0);
   await context.close();
 });
 

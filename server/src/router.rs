@@ -250,7 +250,7 @@ pub fn build_router(
                     "/webhooks/stripe/{connection}",
                     axum::routing::post(crate::routes::webhooks::stripe),
                 )
-                .layer(axum::Extension(webhooks))
+                .layer(axum::Extension(webhooks.clone()))
                 .with_state(state.clone()),
         )
         .layer(axum::middleware::from_fn(
@@ -262,6 +262,7 @@ pub fn build_router(
                 metrics.clone(),
                 state.clone(),
                 streams.clone(),
+                webhooks.clone(),
                 Some(token),
             ),
             None => Router::new(),
@@ -412,17 +413,23 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         ..state
     };
     let streams = StreamWatch::start(state.clone(), config.max_streams_per_user);
+    let (webhooks, inbox) = WebhookIngest::channel(config.limits.webhook_queue);
     let metrics_addr = match config.metrics.listen {
         Some(addr) => Some(
             serve_metrics(
                 addr,
-                crate::metrics::http::router(metrics.clone(), state.clone(), streams.clone(), None),
+                crate::metrics::http::router(
+                    metrics.clone(),
+                    state.clone(),
+                    streams.clone(),
+                    webhooks.clone(),
+                    None,
+                ),
             )
             .await?,
         ),
         None => None,
     };
-    let (webhooks, inbox) = WebhookIngest::channel(config.limits.webhook_queue);
     let router = build_router(&config, state.clone(), metrics, streams, webhooks.clone())?;
     let webhook_writer = tokio::spawn(app::payments::ssr::webhook_writer::run(
         state.clone(),

@@ -1,6 +1,7 @@
-use super::api::{list_api_keys, CreateApiKey, RevokeApiKey};
-use super::types::{ApiKeyView, ApiKeysView, ApiScope};
+use super::api::{list_api_keys, revealed_api_key, CreateApiKey, RevokeApiKey};
+use super::types::{ApiKeyCreated, ApiKeyView, ApiKeysView, ApiScope};
 use crate::components::feedback::{field_error, ActionError, EmptyState, ErrorView, Loading};
+use crate::components::revealed;
 use crate::time_fmt::datetime;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -9,6 +10,14 @@ use leptos_meta::Title;
 pub fn ApiKeysPage() -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
+    // Made here, once per page: the body below may render more than once, and the token can
+    // be spent only once.
+    let kept = Resource::new(revealed::token(), |token| async move {
+        if token.is_empty() {
+            return None;
+        }
+        revealed_api_key(token).await.ok().flatten()
+    });
     let data = Resource::new(
         move || (create.version().get(), revoke.version().get()),
         |_| list_api_keys(),
@@ -20,7 +29,7 @@ pub fn ApiKeysPage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view) => view! { <ApiKeysBody view create revoke/> }.into_any(),
+                    Ok(view) => view! { <ApiKeysBody view create revoke kept/> }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
@@ -33,12 +42,13 @@ fn ApiKeysBody(
     view: ApiKeysView,
     create: ServerAction<CreateApiKey>,
     revoke: ServerAction<RevokeApiKey>,
+    kept: Resource<Option<ApiKeyCreated>>,
 ) -> impl IntoView {
     let can_manage = view.can_manage;
     let base = view.base_url.clone();
     let empty = view.keys.is_empty();
     view! {
-        {can_manage.then(|| view! { <CreateKey create base=base.clone()/> })}
+        {can_manage.then(|| view! { <CreateKey create kept base=base.clone()/> })}
         <section class="panel">
             <h2>"Keys"</h2>
             {empty.then(|| view! {
@@ -104,8 +114,41 @@ fn KeyRow(k: ApiKeyView, can_manage: bool, revoke: ServerAction<RevokeApiKey>) -
     }
 }
 
+/// A key made by a form sent before hydration, shown once (see `components::revealed`).
 #[component]
-fn CreateKey(create: ServerAction<CreateApiKey>, base: String) -> impl IntoView {
+fn Revealed(kept: Resource<Option<ApiKeyCreated>>, base: String) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let base = base.clone();
+                Suspend::new(async move { kept.await.map(|created| key_flash(created, &base)) })
+            }}
+        </Suspense>
+    }
+}
+
+fn key_flash(created: ApiKeyCreated, base: &str) -> impl IntoView {
+    let example = format!(
+        "curl {base}/readers -H \"Authorization: Bearer {}\"",
+        created.secret
+    );
+    view! {
+        <div class="flash flash-ok" role="status">
+            <p>{format!("Key “{}” created ({}). Copy it now: it will not be shown again.", created.name, created.scope.label())}</p>
+            <label for="new-key-secret">"Secret key"</label>
+            <input id="new-key-secret" class="copy-field" type="text" readonly value=created.secret.clone()/>
+            <label for="new-key-example">"Try it"</label>
+            <input id="new-key-example" class="copy-field" type="text" readonly value=example/>
+        </div>
+    }
+}
+
+#[component]
+fn CreateKey(
+    create: ServerAction<CreateApiKey>,
+    kept: Resource<Option<ApiKeyCreated>>,
+    base: String,
+) -> impl IntoView {
     let name_error = field_error(create.value(), "name");
     let scope_error = field_error(create.value(), "scope");
     view! {
@@ -115,21 +158,11 @@ fn CreateKey(create: ServerAction<CreateApiKey>, base: String) -> impl IntoView 
                 "For point-of-sale software: a till starts a payment on a reader and learns its outcome through "
                 <code>{base.clone()}</code> "."
             </p>
-            {move || create.value().get().and_then(|r| r.ok()).map(|created| {
-                let example = format!(
-                    "curl {}/readers -H \"Authorization: Bearer {}\"",
-                    base, created.secret
-                );
-                view! {
-                    <div class="flash flash-ok" role="status">
-                        <p>{format!("Key “{}” created ({}). Copy it now: it will not be shown again.", created.name, created.scope.label())}</p>
-                        <label for="new-key-secret">"Secret key"</label>
-                        <input id="new-key-secret" class="copy-field" type="text" readonly value=created.secret.clone()/>
-                        <label for="new-key-example">"Try it"</label>
-                        <input id="new-key-example" class="copy-field" type="text" readonly value=example/>
-                    </div>
-                }
-            })}
+            {
+                let base = base.clone();
+                move || create.value().get().and_then(|r| r.ok()).map(|created| key_flash(created, &base))
+            }
+            <Revealed kept base=base.clone()/>
             <ActionForm action=create attr:class="grid-form">
                 <div class="field">
                     <label for="key-name">"Name"</label>

@@ -118,6 +118,7 @@ impl ActionView {
             "process_payment_intent" => "Collecting payment",
             "process_setup_intent" => "Saving a card",
             "set_reader_display" => "Showing a cart",
+            "collect_inputs" => "Asking the customer",
             "refund_payment" => "Refunding",
             "collect_payment_method" => "Collecting card",
             "confirm_payment_intent" => "Confirming payment",

@@ -8,8 +8,13 @@ use leptos::prelude::*;
 use {
     super::ssr::endpoints_service as svc,
     crate::model::Permission,
-    crate::ssr::{caller, require},
+    crate::ssr::{caller, require, reveal},
 };
+
+#[cfg(feature = "ssr")]
+const REVEAL_KIND: &str = "notification_secret";
+#[cfg(feature = "ssr")]
+const PAGE: &str = "/settings/notifications";
 
 /// The event groups ticked on a form (each a checkbox named after its group).
 #[cfg(feature = "ssr")]
@@ -48,7 +53,9 @@ pub async fn create_notification_endpoint(
         ("declines", &declines),
         ("webhooks", &webhooks),
     ]);
-    svc::create(&c, &url, &groups).await
+    let made = svc::create(&c, &url, &groups).await?;
+    reveal::hand_over(&c, REVEAL_KIND, PAGE, &made).await?;
+    Ok(made)
 }
 
 #[server(prefix = "/sf", endpoint = "update_notification_endpoint")]
@@ -73,7 +80,19 @@ pub async fn update_notification_endpoint(
 #[server(prefix = "/sf", endpoint = "rotate_notification_secret")]
 pub async fn rotate_notification_secret(id: String) -> Result<EndpointSecret, AppError> {
     let c = require(Permission::ManageFleet).await?;
-    svc::rotate(&c, &id).await
+    let made = svc::rotate(&c, &id).await?;
+    reveal::hand_over(&c, REVEAL_KIND, PAGE, &made).await?;
+    Ok(made)
+}
+
+/// A secret made by a form sent before hydration, handed to the page it redirected to (see
+/// `crate::ssr::reveal`); nothing once taken.
+#[server(prefix = "/sf", endpoint = "revealed_notification_secret")]
+pub async fn revealed_notification_secret(
+    token: String,
+) -> Result<Option<EndpointSecret>, AppError> {
+    let c = require(Permission::ManageFleet).await?;
+    reveal::take(&c, REVEAL_KIND, &token).await
 }
 
 #[server(prefix = "/sf", endpoint = "delete_notification_endpoint")]

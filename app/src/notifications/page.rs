@@ -3,15 +3,16 @@
 //! so the page works before it hydrates; after, it follows deliveries live.
 
 use super::api::{
-    notification_settings, CreateNotificationEndpoint, DeleteNotificationEndpoint,
-    RedeliverNotification, RotateNotificationSecret, SendTestNotification,
-    UpdateNotificationEndpoint,
+    notification_settings, revealed_notification_secret, CreateNotificationEndpoint,
+    DeleteNotificationEndpoint, RedeliverNotification, RotateNotificationSecret,
+    SendTestNotification, UpdateNotificationEndpoint,
 };
 use super::types::{
     DeliveryView, EndpointSecret, EndpointView, NotificationsView, DECLINES_AT_LEAST,
     DECLINE_WINDOW_MINUTES, DECLINE_WINDOW_PAYMENTS, EVENT_GROUPS,
 };
 use crate::components::feedback::{field_error, ActionError, EmptyState, ErrorView, Loading};
+use crate::components::revealed;
 use crate::error::AppError;
 use crate::time_fmt::{ago, datetime_seconds};
 use crate::topic::Topic;
@@ -66,6 +67,7 @@ pub fn NotificationsPage() -> impl IntoView {
         <ActionError value=actions.redeliver.value()/>
         <ActionError value=actions.rotate.value()/>
         <SecretShown value=actions.rotate.value()/>
+        <Revealed/>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {
@@ -83,17 +85,33 @@ fn SecretShown<S>(value: S) -> impl IntoView
 where
     S: Get<Value = Option<Result<EndpointSecret, AppError>>> + Send + Sync + 'static,
 {
-    move || {
-        value.get().and_then(Result::ok).map(|shown| {
-            let field = format!("secret-{}", shown.endpoint_id);
-            view! {
-                <div class="flash flash-ok" role="status">
-                    <p>"Copy the signing secret now: it will not be shown again. Check each notification's "<code>"Terminal-Fleet-Signature"</code>" header with it, as you would Stripe's."</p>
-                    <label for=field.clone()>"Signing secret"</label>
-                    <input id=field class="copy-field" type="text" readonly value=shown.secret/>
-                </div>
-            }
-        })
+    move || value.get().and_then(Result::ok).map(secret_flash)
+}
+
+/// A secret made by a form sent before hydration (created or rotated), shown once.
+#[component]
+fn Revealed() -> impl IntoView {
+    let kept = Resource::new(revealed::token(), |token| async move {
+        if token.is_empty() {
+            return None;
+        }
+        revealed_notification_secret(token).await.ok().flatten()
+    });
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move { kept.await.map(secret_flash) })}
+        </Suspense>
+    }
+}
+
+fn secret_flash(shown: EndpointSecret) -> impl IntoView {
+    let field = format!("secret-{}", shown.endpoint_id);
+    view! {
+        <div class="flash flash-ok" role="status">
+            <p>"Copy the signing secret now: it will not be shown again. Check each notification's "<code>"Terminal-Fleet-Signature"</code>" header with it, as you would Stripe's."</p>
+            <label for=field.clone()>"Signing secret"</label>
+            <input id=field class="copy-field" type="text" readonly value=shown.secret/>
+        </div>
     }
 }
 

@@ -5,6 +5,7 @@
 
 use super::Metrics;
 use crate::routes::stream_watch::StreamWatch;
+use app::payments::ssr::webhook_writer::WebhookIngest;
 use app::ssr::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -48,6 +49,7 @@ struct Scrape {
     metrics: Arc<Metrics>,
     state: AppState,
     streams: Arc<StreamWatch>,
+    webhooks: WebhookIngest,
     token: Option<Arc<str>>,
 }
 
@@ -56,6 +58,7 @@ pub fn router(
     metrics: Arc<Metrics>,
     state: AppState,
     streams: Arc<StreamWatch>,
+    webhooks: WebhookIngest,
     token: Option<&str>,
 ) -> Router {
     Router::new()
@@ -64,6 +67,7 @@ pub fn router(
             metrics,
             state,
             streams,
+            webhooks,
             token: token.map(Arc::from),
         })
 }
@@ -95,7 +99,13 @@ async fn scrape(State(scrape): State<Scrape>, headers: HeaderMap) -> Response {
     }
     let body = scrape
         .metrics
-        .render(&scrape.state, scrape.streams.open_streams())
+        .render(
+            &scrape.state,
+            super::Live {
+                streams_open: scrape.streams.open_streams(),
+                webhooks_waiting: scrape.webhooks.waiting(),
+            },
+        )
         .await;
     (
         [

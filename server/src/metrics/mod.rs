@@ -34,6 +34,7 @@ pub struct Metrics {
     stripe_seconds: HistogramVec,
     webhook_backlog: IntGauge,
     webhook_oldest: Gauge,
+    webhook_ingest_waiting: IntGauge,
     sync_lag: GaugeVec,
     streams_open: IntGauge,
     long_polls_open: IntGauge,
@@ -107,6 +108,13 @@ impl Metrics {
                     "Age of the oldest stored event not yet applied; 0 when there is none.",
                 )?,
             )?,
+            webhook_ingest_waiting: registered(
+                r,
+                IntGauge::new(
+                    "webhook_ingest_waiting",
+                    "Verified webhook deliveries held in this instance's memory for the writer's next commit (their senders wait for it).",
+                )?,
+            )?,
             sync_lag: registered(
                 r,
                 GaugeVec::new(
@@ -173,7 +181,7 @@ impl Metrics {
 
     /// Reads what is not counted as it happens (the queue, the sync, open streams) and renders
     /// everything in Prometheus' text format.
-    pub async fn render(&self, state: &AppState, streams_open: usize) -> String {
+    pub async fn render(&self, state: &AppState, live: Live) -> String {
         let now_ms = app::ssr::ids::now_ms();
         match app::ssr::operations::webhook_backlog(
             &state.db,
@@ -201,7 +209,9 @@ impl Metrics {
             }
             Err(err) => tracing::warn!(error = %err, "metrics: could not read the sync times"),
         }
-        self.streams_open.set(gauge(streams_open));
+        self.streams_open.set(gauge(live.streams_open));
+        self.webhook_ingest_waiting
+            .set(gauge(live.webhooks_waiting));
         self.long_polls_open
             .set(gauge(state.in_flight.long_polls.total()));
         self.hashes_running.set(gauge(state.hashing.running()));
@@ -213,6 +223,13 @@ impl Metrics {
         }
         String::from_utf8(out).unwrap_or_default()
     }
+}
+
+/// What the scrape reads from this instance's memory, beside the state.
+#[derive(Debug, Clone, Copy)]
+pub struct Live {
+    pub streams_open: usize,
+    pub webhooks_waiting: usize,
 }
 
 fn gauge(n: usize) -> i64 {

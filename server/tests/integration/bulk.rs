@@ -445,3 +445,41 @@ async fn the_inventory_names_readers_older_than_most_of_their_device_type() {
         "overview has the inventory"
     );
 }
+
+#[tokio::test]
+async fn a_finished_job_is_kept_thirty_days_and_its_codes_stay_remembered() {
+    let s = TestServer::start().await;
+    let owner = s.user("bulk-prune@example.com").await;
+    let connection = default_connection(&owner).await;
+    create_location(&owner, &connection, "Main St").await;
+    let csv = "registration_code,label,location\n\
+               simulated-wpe,Till 1,Main St\n\
+               simulated-wpe,Nowhere till,Nowhere\n";
+    let old = start_registration(&owner, csv).await;
+    finished(&owner, &old, 60).await;
+    let recent = start_registration(&owner, csv).await;
+    finished(&owner, &recent, 60).await;
+    let day_ms = 24 * 3600 * 1000;
+    for (job, age_days) in [(&old, 31), (&recent, 29)] {
+        sqlx::query("UPDATE reader_bulk_jobs SET finished_at = $1 WHERE id = $2")
+            .bind(app::ssr::ids::now_ms() - age_days * day_ms)
+            .bind(job)
+            .execute(&s.state.db.pool)
+            .await
+            .expect("age the job");
+    }
+    server::tasks::housekeeping::prune(&s.state.db).await;
+
+    let rows = |job: &str| format!("SELECT COUNT(*) FROM reader_bulk_rows WHERE job_id = '{job}'");
+    assert_eq!(s.count(&rows(&old)).await, 0);
+    assert_eq!(s.count(&rows(&recent)).await, 2);
+    let (status, _) = owner.err("bulk_job", &[("id", &old)]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(finished(&owner, &recent, 5).await.rows.len(), 2);
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM reader_registration_codes")
+            .await,
+        1,
+        "the code registered stays remembered"
+    );
+}

@@ -104,6 +104,7 @@ async fn metrics_need_their_token_or_their_own_address_and_count_what_happened()
     .expect("the connection's lag");
     assert!(lag >= -1.0, "{lag}");
     assert_eq!(sample(&text, "fleet_webhook_queue_depth "), Some(0.0));
+    assert_eq!(sample(&text, "fleet_webhook_ingest_waiting "), Some(0.0));
     assert_eq!(
         sample(&text, "fleet_event_streams_open "),
         Some(1.0),

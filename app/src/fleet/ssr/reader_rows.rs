@@ -28,6 +28,34 @@ pub struct Mirror {
 pub const MIRROR_COLUMNS: &str = "id, label, location_id, device_type, serial_number, sw_version,
     ip_address, status, last_seen_at, action_type, action_status, action_detail, action_payment";
 
+/// What the customer sees for a cart or a question, in a line for the reader's page: the
+/// dashboard shows what a till put on the screen.
+fn on_screen(action: &fleet_stripe::ReaderAction) -> Option<String> {
+    if let Some(cart) = action.set_reader_display.as_ref().map(|d| &d["cart"]) {
+        let currency = cart["currency"].as_str()?;
+        let items: Vec<String> = cart["line_items"]
+            .as_array()?
+            .iter()
+            .map(|item| {
+                let what = item["description"].as_str().unwrap_or("Item");
+                match item["quantity"].as_i64().unwrap_or(1) {
+                    1 => what.to_string(),
+                    n => format!("{n} × {what}"),
+                }
+            })
+            .collect();
+        let total = crate::money::format_amount(cart["total"].as_i64()?, currency);
+        return Some(format!("Cart: {}; total {total}", items.join(", ")));
+    }
+    let inputs = action.collect_inputs.as_ref()?;
+    let titles: Vec<&str> = inputs
+        .inputs
+        .iter()
+        .filter_map(|i| i.custom_text.as_ref()?.title.as_deref())
+        .collect();
+    Some(format!("Asking: {}", titles.join("; ")))
+}
+
 impl Mirror {
     pub fn from_stripe(reader: &Reader) -> Mirror {
         let online = reader
@@ -52,6 +80,7 @@ impl Mirror {
                     a.process_payment_intent
                         .as_ref()
                         .map(|p| p.payment_intent.id().to_string())
+                        .or_else(|| on_screen(a))
                 })
             }),
             action_payment: action
@@ -550,4 +579,40 @@ pub async fn load(
     .bind(id)
     .fetch_optional(&mut *conn)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_screen;
+
+    fn action(json: serde_json::Value) -> fleet_stripe::ReaderAction {
+        serde_json::from_value(json).expect("a reader action as Stripe sends it")
+    }
+
+    #[test]
+    fn a_cart_and_a_question_read_as_the_customer_sees_them() {
+        let cart = action(serde_json::json!({
+            "type": "set_reader_display", "status": "succeeded",
+            "set_reader_display": {"type": "cart", "cart": {
+                "currency": "usd", "tax": 80, "total": 980,
+                "line_items": [{"description": "Latte", "amount": 450, "quantity": 2},
+                               {"description": "Cookie", "amount": 0, "quantity": 1}]}}
+        }));
+        assert_eq!(
+            on_screen(&cart).as_deref(),
+            Some("Cart: 2 × Latte, Cookie; total 9.80 USD")
+        );
+        let asked = action(serde_json::json!({
+            "type": "collect_inputs", "status": "in_progress",
+            "collect_inputs": {"inputs": [
+                {"type": "email", "custom_text": {"title": "Email for your receipt"}, "required": true},
+                {"type": "signature", "custom_text": {"title": "Sign here"}}]}
+        }));
+        assert_eq!(
+            on_screen(&asked).as_deref(),
+            Some("Asking: Email for your receipt; Sign here")
+        );
+        let paying = action(serde_json::json!({"type": "refund_payment", "status": "in_progress"}));
+        assert_eq!(on_screen(&paying), None);
+    }
 }

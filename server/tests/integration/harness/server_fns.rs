@@ -93,6 +93,7 @@ pub const RULES: &[(&str, Need, &[&str])] = &[
     ("list_api_keys", Any(&[ManageFleet, ViewAudit]), &[]),
     ("create_api_key", Any(&[ManageFleet]), &["name", "scope"]),
     ("revoke_api_key", Any(&[ManageFleet]), &["id"]),
+    ("revealed_api_key", Any(&[ManageFleet]), &["token"]),
     // Stripe connections
     ("list_connections", Any(&[View]), &[]),
     ("connect_simulator", Any(&[ManageFleet]), &["name"]),
@@ -342,6 +343,11 @@ pub const RULES: &[(&str, Need, &[&str])] = &[
         &["id", "enabled", "offline", "stuck", "declines", "webhooks"],
     ),
     ("rotate_notification_secret", Any(&[ManageFleet]), &["id"]),
+    (
+        "revealed_notification_secret",
+        Any(&[ManageFleet]),
+        &["token"],
+    ),
     ("delete_notification_endpoint", Any(&[ManageFleet]), &["id"]),
     ("send_test_notification", Any(&[ManageFleet]), &["id"]),
     (
