@@ -1,7 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { test, expect, type Page } from './fixtures';
-
-const PASSWORD = 'correct horse battery';
+import { PASSWORD } from './journeys';
 
 /// WCAG 2.1 A and AA, as axe-core checks them; serious and critical findings fail the page.
 async function audit(page: Page, path: string): Promise<string[]> {

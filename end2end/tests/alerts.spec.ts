@@ -1,21 +1,7 @@
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { test, expect, Page, TestInfo } from './fixtures';
-
-const PASSWORD = 'correct horse battery';
-
-function unique(name: string): string {
-  return `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-}
-
-async function shot(page: Page, info: TestInfo, name: string) {
-  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
-}
-
-/** The page is hydrated and its live stream is open. */
-async function live(page: Page) {
-  await expect(page.getByText('Live', { exact: true })).toBeVisible();
-}
+import { PASSWORD, live, shot, unique } from './journeys';
 
 type Received = { type: string; signature: string };
 

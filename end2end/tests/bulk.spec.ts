@@ -1,42 +1,10 @@
 import { readFileSync } from 'fs';
 import { test, expect, Page } from './fixtures';
-
-const PASSWORD = 'correct horse battery';
-
-function unique(name: string): string {
-  return `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-}
-
-/** The page is hydrated and its live stream is open. */
-async function live(page: Page) {
-  await expect(page.getByText('Live', { exact: true })).toBeVisible();
-}
+import { PASSWORD, addLocation, live, signUp, unique } from './journeys';
 
 /** The job page's progress line ("3 of 3 processed: …"), beside the header's live status. */
 function progress(page: Page) {
   return page.getByRole('status').filter({ hasText: 'processed' });
-}
-
-async function signUp(page: Page, email: string) {
-  await page.goto('/signup');
-  await page.waitForLoadState('networkidle');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
-}
-
-async function addLocation(page: Page, name: string) {
-  await page.goto('/locations');
-  await live(page);
-  await page.getByLabel('Name', { exact: true }).fill(name);
-  await page.getByLabel('Country').selectOption('US');
-  await page.getByLabel('Address line 1').fill('1 Market St');
-  await page.getByLabel('City').fill('San Francisco');
-  await page.getByLabel('State').fill('CA');
-  await page.getByLabel('ZIP code').fill('94105');
-  await page.getByRole('button', { name: 'Create location' }).click();
-  await expect(page.getByRole('link', { name, exact: true })).toBeVisible();
 }
 
 test('registers many readers from a CSV, relabels them with a pattern and exports the fleet', async ({ page }) => {

@@ -1,22 +1,9 @@
 import { test, expect, Page, TestInfo } from './fixtures';
-
-const PASSWORD = 'correct horse battery';
+import { PASSWORD, live, shot, unique } from './journeys';
 
 /// A 36×64 PNG: the brand colour with a white check pattern.
 const SPLASH_PNG =
   'iVBORw0KGgoAAAANSUhEUgAAACQAAABACAIAAAD9B0KDAAAAV0lEQVR42u3YQQoAEBAFUKezdf8DOAdrpWjSLPQ0y5+X4i+UVnvaFBgMBnuMjXUdA9tM8GQ3W99kYLAAlnr1YTCPGqYbYTDdCNONMJhuhP2L+ZWDwWDbmTGdOkTKdCzIAAAAAElFTkSuQmCC';
-
-function unique(name: string): string {
-  return `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-}
-
-async function shot(page: Page, info: TestInfo, name: string) {
-  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
-}
-
-async function live(page: Page) {
-  await expect(page.getByText('Live', { exact: true })).toBeVisible();
-}
 
 test('an owner makes a tipping configuration, gives it to a location, sees it on the reader and takes a tipped charge', async ({ page }, info) => {
   const errors: string[] = [];

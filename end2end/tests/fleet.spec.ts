@@ -1,58 +1,8 @@
 import { test, expect, Page, TestInfo } from './fixtures';
+import { PASSWORD, addLocation, live, registerReader, shot, signUp, unique } from './journeys';
 
-const PASSWORD = 'correct horse battery';
 // The built-in simulator's control API (scripts/e2e pins its port).
 const SIM = process.env.E2E_SIM_URL ?? 'http://127.0.0.1:3198';
-
-function unique(name: string): string {
-  return `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-}
-
-async function shot(page: Page, info: TestInfo, name: string) {
-  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
-}
-
-/** The page is hydrated and its live stream is open. */
-async function live(page: Page) {
-  await expect(page.getByText('Live', { exact: true })).toBeVisible();
-}
-
-async function signUp(page: Page, email: string, organisation?: string) {
-  await page.goto('/signup');
-  await page.waitForLoadState('networkidle');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  if (organisation) await page.getByLabel(/Organisation name/).fill(organisation);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
-}
-
-async function addLocation(page: Page, name: string, line1: string) {
-  await page.goto('/locations');
-  await live(page);
-  await page.getByLabel('Name', { exact: true }).fill(name);
-  await page.getByLabel('Country').selectOption('US');
-  await page.getByLabel('Address line 1').fill(line1);
-  await page.getByLabel('City').fill('San Francisco');
-  await page.getByLabel('State').fill('CA');
-  await page.getByLabel('ZIP code').fill('94105');
-  await page.getByRole('button', { name: 'Create location' }).click();
-  await expect(page.getByRole('link', { name, exact: true })).toBeVisible();
-}
-
-async function registerReader(page: Page, location: string, label: string): Promise<string> {
-  await page.goto('/readers');
-  await live(page);
-  await page.getByLabel('Registration code').fill('simulated-wpe');
-  await page.getByLabel(/^Label/).fill(label);
-  await page.getByLabel('Location', { exact: true }).last().selectOption({ label: `${location} (simulated)` });
-  await page.getByRole('button', { name: 'Register reader' }).click();
-  const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: label }) });
-  await expect(row.getByText('Online', { exact: true })).toBeVisible();
-  const id = await row.getAttribute('data-reader');
-  expect(id).toMatch(/^tmr_/);
-  return id as string;
-}
 
 test('readers turn offline and back online live; operators see only their locations', async ({ page, browser, request }, info) => {
   const errors: string[] = [];
@@ -79,8 +29,8 @@ test('readers turn offline and back online live; operators see only their locati
   await expect(page.getByLabel('Province')).toBeVisible();
   await shot(page, info, '01-location-errors');
 
-  await addLocation(page, 'Downtown', '1 Market St');
-  await addLocation(page, 'Uptown', '500 Castro St');
+  await addLocation(page, 'Downtown', { line1: '1 Market St' });
+  await addLocation(page, 'Uptown', { line1: '500 Castro St' });
   const downtownReader = await registerReader(page, 'Downtown', 'Front counter');
   await registerReader(page, 'Uptown', 'Uptown till');
   await shot(page, info, '02-readers');

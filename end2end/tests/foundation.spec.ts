@@ -1,14 +1,5 @@
 import { test, expect, Page, TestInfo } from './fixtures';
-
-const PASSWORD = 'correct horse battery';
-
-function unique(name: string): string {
-  return `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-}
-
-async function shot(page: Page, info: TestInfo, name: string) {
-  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
-}
+import { PASSWORD, shot, unique } from './journeys';
 
 /** Fails the test on any uncaught error in the page (a broken hydration shows up here). */
 function watchErrors(page: Page): string[] {

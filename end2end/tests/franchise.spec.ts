@@ -1,61 +1,14 @@
 import { test, expect, Page, TestInfo } from './fixtures';
+import { PASSWORD, addLocation, live, registerReader, shot, signUp, unique } from './journeys';
 
-const PASSWORD = 'correct horse battery';
 const SIM = process.env.E2E_SIM_URL ?? 'http://127.0.0.1:3198';
-
-function unique(name: string): string {
-  return `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-}
-
-async function shot(page: Page, info: TestInfo, name: string) {
-  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
-}
-
-async function live(page: Page) {
-  await expect(page.getByText('Live', { exact: true }).first()).toBeVisible();
-}
-
-async function signUp(page: Page, email: string, organisation: string) {
-  await page.goto('/signup');
-  await page.waitForLoadState('networkidle');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByLabel(/Organisation name/).fill(organisation);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
-}
-
-async function addLocation(page: Page, name: string, city: string) {
-  await page.goto('/locations');
-  await live(page);
-  await page.getByLabel('Name', { exact: true }).fill(name);
-  await page.getByLabel('Country').selectOption('US');
-  await page.getByLabel('Address line 1').fill('1 Main St');
-  await page.getByLabel('City').fill(city);
-  await page.getByLabel('State').fill('CA');
-  await page.getByLabel('ZIP code').fill('94105');
-  await page.getByRole('button', { name: 'Create location' }).click();
-  await expect(page.getByRole('link', { name, exact: true })).toBeVisible();
-}
-
-async function registerReader(page: Page, location: string, label: string): Promise<string> {
-  await page.goto('/readers');
-  await live(page);
-  await page.getByLabel('Registration code').fill('simulated-wpe');
-  await page.getByLabel(/^Label/).fill(label);
-  await page.getByLabel('Location', { exact: true }).last().selectOption({ label: `${location} (simulated)` });
-  await page.getByRole('button', { name: 'Register reader' }).click();
-  const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: label }) });
-  await expect(row.getByText('Online', { exact: true })).toBeVisible();
-  return (await row.getAttribute('data-reader')) as string;
-}
 
 test('a franchise operator sees two organisations\' stores on one page, live', async ({ page, browser, request }, info) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const franchisee = unique('franchisee');
   await signUp(page, franchisee, `Lyon Co ${Date.now()}`);
-  await addLocation(page, 'Lyon', 'Lyon');
+  await addLocation(page, 'Lyon', { city: 'Lyon' });
   await registerReader(page, 'Lyon', 'Lyon till');
 
   // A second organisation, with its own store, invites the franchisee as an operator.
@@ -63,8 +16,8 @@ test('a franchise operator sees two organisations\' stores on one page, live', a
   const other = await context.newPage();
   const munichOrg = `Munich GmbH ${Date.now()}`;
   await signUp(other, unique('munich-owner'), munichOrg);
-  await addLocation(other, 'Munich', 'Munich');
-  await addLocation(other, 'Berlin', 'Berlin');
+  await addLocation(other, 'Munich', { city: 'Munich' });
+  await addLocation(other, 'Berlin', { city: 'Berlin' });
   const munichTill = await registerReader(other, 'Munich', 'Munich till');
   await other.goto('/settings/members');
   await live(other);
@@ -119,7 +72,7 @@ test('a till drives a payment with an API key; events, audit and exports follow 
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await signUp(page, unique('api-owner'), `Cafe ${Date.now()}`);
-  await addLocation(page, 'Cafe', 'Oakland');
+  await addLocation(page, 'Cafe', { city: 'Oakland' });
   const reader = await registerReader(page, 'Cafe', 'Counter');
 
   // A key, shown once.
@@ -214,7 +167,7 @@ test('opening a store of another organisation moves header, role and live stream
   const other = await context.newPage();
   const viennaOrg = `Vienna KG ${Date.now()}`;
   await signUp(other, unique('vienna-owner'), viennaOrg);
-  await addLocation(other, 'Vienna', 'Vienna');
+  await addLocation(other, 'Vienna', { city: 'Vienna' });
   const till = await registerReader(other, 'Vienna', 'Vienna till');
   await other.goto('/settings/members');
   await live(other);

@@ -1,4 +1,4 @@
-import { expect, Page } from './fixtures';
+import { expect, Page, TestInfo } from './fixtures';
 
 /** Steps most journeys begin with. New specs take them from here. */
 
@@ -8,27 +8,33 @@ export function unique(name: string): string {
   return `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 }
 
-/** The page is hydrated and its live stream is open. */
-export async function live(page: Page) {
-  await expect(page.getByText('Live', { exact: true })).toBeVisible();
+export async function shot(page: Page, info: TestInfo, name: string) {
+  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
 }
 
-export async function signUp(page: Page, email: string) {
+/** The page is hydrated and its live stream is open. */
+export async function live(page: Page) {
+  await expect(page.getByText('Live', { exact: true }).first()).toBeVisible();
+}
+
+export async function signUp(page: Page, email: string, organisation?: string) {
   await page.goto('/signup');
   await page.waitForLoadState('networkidle');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
+  if (organisation) await page.getByLabel(/Organisation name/).fill(organisation);
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
 }
 
-export async function addLocation(page: Page, name: string) {
+/** A US location; `line1` and `city` tell locations apart where a test needs it. */
+export async function addLocation(page: Page, name: string, where: { line1?: string; city?: string } = {}) {
   await page.goto('/locations');
   await live(page);
   await page.getByLabel('Name', { exact: true }).fill(name);
   await page.getByLabel('Country').selectOption('US');
-  await page.getByLabel('Address line 1').fill('1 Market St');
-  await page.getByLabel('City').fill('San Francisco');
+  await page.getByLabel('Address line 1').fill(where.line1 ?? '1 Market St');
+  await page.getByLabel('City').fill(where.city ?? 'San Francisco');
   await page.getByLabel('State').fill('CA');
   await page.getByLabel('ZIP code').fill('94105');
   await page.getByRole('button', { name: 'Create location' }).click();

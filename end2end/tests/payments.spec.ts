@@ -1,18 +1,5 @@
 import { test, expect, Page, TestInfo } from './fixtures';
-
-const PASSWORD = 'correct horse battery';
-
-function unique(name: string): string {
-  return `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-}
-
-async function shot(page: Page, info: TestInfo, name: string) {
-  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
-}
-
-async function live(page: Page) {
-  await expect(page.getByText('Live', { exact: true })).toBeVisible();
-}
+import { PASSWORD, live, shot, unique } from './journeys';
 
 test('a test charge on a simulated reader succeeds live, is found in Transactions and refunded; a decline says why', async ({ page }, info) => {
   const errors: string[] = [];

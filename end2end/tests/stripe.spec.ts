@@ -1,6 +1,5 @@
 import { test, expect } from './fixtures';
-
-const PASSWORD = 'correct horse battery';
+import { PASSWORD } from './journeys';
 
 test('a new organisation is on the simulator; a wrong key shows Stripe\'s reason, a good one connects', async ({ page }, info) => {
   const errors: string[] = [];
