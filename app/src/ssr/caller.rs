@@ -174,7 +174,7 @@ pub async fn resolve(state: AppState, session: Session, meta: ClientMeta) -> App
     let Some(user_id) = current_user_id(&session).await? else {
         return Err(AppError::Unauthenticated);
     };
-    let Some(Identity { email, tenants }) = identity(&state.db, &user_id).await? else {
+    let Some(Identity { email, tenants }) = cached_identity(&state, &user_id).await? else {
         // The user was deleted while signed in.
         session.flush().await.map_err(session_err)?;
         return Err(AppError::Unauthenticated);
@@ -256,6 +256,7 @@ pub async fn require(permission: Permission) -> AppResult<Caller> {
 }
 
 /// A user as every request needs them: their email, and the organisations they may work in.
+#[derive(Clone)]
 pub struct Identity {
     pub email: String,
     pub tenants: Vec<TenantChoice>,
@@ -268,6 +269,31 @@ pub async fn tenants_of(db: &Db, user_id: &str) -> AppResult<Vec<TenantChoice>> 
         .await?
         .map(|identity| identity.tenants)
         .unwrap_or_default())
+}
+
+/// [`identity`], from this instance's cache when read a moment ago. Whatever changes it
+/// publishes a session change for the user (`super::bus`), which drops the cached one first;
+/// a support grant that has run out since it was read is left out here.
+async fn cached_identity(state: &AppState, user_id: &str) -> AppResult<Option<Identity>> {
+    let cache = state.bus.cache();
+    let now = super::ids::now_ms();
+    if let Some(held) = cache.identity(user_id) {
+        return Ok(Some(Identity {
+            email: held.email.clone(),
+            tenants: held
+                .tenants
+                .iter()
+                .filter(|t| t.support_until.is_none_or(|until| until > now))
+                .cloned()
+                .collect(),
+        }));
+    }
+    let since = cache.epoch();
+    let found = identity(&state.db, user_id).await?;
+    if let Some(found) = &found {
+        cache.keep_identity(since, user_id, std::sync::Arc::new(found.clone()));
+    }
+    Ok(found)
 }
 
 /// The user's email and [`tenants_of`] in one query, since every call resolves both; `None`

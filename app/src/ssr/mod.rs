@@ -16,6 +16,7 @@ pub mod limits;
 pub mod notify;
 pub mod operations;
 pub mod passwords;
+pub mod read_cache;
 pub mod secrets;
 pub mod session_store;
 pub mod state;
