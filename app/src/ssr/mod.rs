@@ -11,6 +11,7 @@ pub mod client_meta;
 pub mod cursor;
 pub mod db;
 pub mod fleet_scope;
+pub mod identity;
 pub mod ids;
 pub mod limits;
 pub mod notify;

@@ -11,7 +11,7 @@
 //! A read that started before a change must not store what it read after the change dropped
 //! the entry: every drop moves an epoch on, and a value read under an older epoch is not kept.
 
-use super::caller::Identity;
+use super::identity::Identity;
 use std::any::Any;
 use std::borrow::Borrow;
 use std::collections::HashMap;
