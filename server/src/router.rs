@@ -134,17 +134,20 @@ pub fn build_router(
     let server_state = ServerState {
         leptos: leptos.clone(),
     };
-    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        .with_name(crate::middleware::headers::session_cookie_name(
-            config.cookie_secure,
-        ))
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(config.cookie_secure)
-        .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
-            config.session_idle_minutes,
-        )));
+    let sessions = SessionManagerLayer::new(DbSessionStore::cached(
+        state.db.clone(),
+        state.bus.cache().clone(),
+    ))
+    .with_name(crate::middleware::headers::session_cookie_name(
+        config.cookie_secure,
+    ))
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_secure(config.cookie_secure)
+    .with_path("/")
+    .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
+        config.session_idle_minutes,
+    )));
     let csrf = Arc::new(CsrfPolicy {
         public_origin: config.public_url.clone(),
         // Only a loopback listener is reached under names we cannot know in advance

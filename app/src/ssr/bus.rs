@@ -2,7 +2,11 @@
 //! the tenant's browsers. On SQLite (one process) it is an in-process broadcast; on PostgreSQL
 //! every publish goes through NOTIFY and each instance rebroadcasts what it hears, so browsers
 //! connected to any instance see changes made on any other.
+//!
+//! Each instance's [`ReadCache`] drops what a message says has changed before the message goes
+//! on: in the publishing instance as it publishes, in the others as NOTIFY brings it.
 
+use super::read_cache::ReadCache;
 use crate::topic::{LiveMessage, Topic};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyPool;
@@ -29,6 +33,15 @@ impl Envelope {
             None
         }
     }
+
+    /// Drops from `cache` what this message says may have changed.
+    fn invalidate(&self, cache: &ReadCache) {
+        if let Some(user_id) = self.session_change() {
+            cache.forget_user(user_id);
+        } else if !self.tenant_id.is_empty() {
+            cache.forget_tenant(&self.tenant_id, self.message.topic == Topic::Members);
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -36,6 +49,7 @@ pub struct Bus {
     local: broadcast::Sender<Envelope>,
     /// Set on PostgreSQL: publish through NOTIFY instead of locally.
     notify: Option<AnyPool>,
+    cache: ReadCache,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +67,7 @@ impl Bus {
         Bus {
             local,
             notify: None,
+            cache: ReadCache::default(),
         }
     }
 
@@ -64,18 +79,25 @@ impl Bus {
             .map_err(BusError::Listen)?;
         listener.listen(CHANNEL).await.map_err(BusError::Listen)?;
         let sender = local.clone();
+        let cache = ReadCache::default();
+        let listened = cache.clone();
         tokio::spawn(async move {
             loop {
-                // `recv` reconnects by itself after a lost connection.
-                match listener.recv().await {
-                    Ok(notification) => {
+                // `try_recv` says when the connection was lost (`None`, once reconnected):
+                // whatever was published meanwhile never arrives, so nothing cached before is
+                // trusted.
+                match listener.try_recv().await {
+                    Ok(Some(notification)) => {
                         if let Ok(envelope) =
                             serde_json::from_str::<Envelope>(notification.payload())
                         {
+                            envelope.invalidate(&listened);
                             let _ = sender.send(envelope);
                         }
                     }
+                    Ok(None) => listened.forget_all(),
                     Err(err) => {
+                        listened.forget_all();
                         tracing::warn!(error = %err, "live bus listener error; retrying");
                         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                     }
@@ -85,6 +107,7 @@ impl Bus {
         Ok(Bus {
             local,
             notify: Some(pool),
+            cache,
         })
     }
 
@@ -98,6 +121,9 @@ impl Bus {
                 id: id.map(str::to_string),
             },
         };
+        // Dropped here as well as where NOTIFY arrives, so this instance's next request reads
+        // the change even before PostgreSQL hands the message back.
+        envelope.invalidate(&self.cache);
         match &self.notify {
             None => {
                 let _ = self.local.send(envelope);
@@ -131,6 +157,11 @@ impl Bus {
     /// streams are checked now rather than at the next poll. Call it after the change is stored.
     pub async fn publish_session_change(&self, user_id: &str) {
         self.publish("", Topic::Session, Some(user_id)).await;
+    }
+
+    /// This instance's cache of what requests read over and over, kept true by this bus.
+    pub fn cache(&self) -> &ReadCache {
+        &self.cache
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Envelope> {

@@ -4,6 +4,8 @@
 use super::audit::Entry;
 use super::client_meta::ClientMeta;
 use super::db::Db;
+use super::identity::identity;
+pub use super::identity::{tenants_of, Identity};
 use super::session_store::{TENANT_KEY, USER_KEY};
 use super::state::AppState;
 use super::support_access;
@@ -174,7 +176,7 @@ pub async fn resolve(state: AppState, session: Session, meta: ClientMeta) -> App
     let Some(user_id) = current_user_id(&session).await? else {
         return Err(AppError::Unauthenticated);
     };
-    let Some(Identity { email, tenants }) = identity(&state.db, &user_id).await? else {
+    let Some(Identity { email, tenants }) = cached_identity(&state, &user_id).await? else {
         // The user was deleted while signed in.
         session.flush().await.map_err(session_err)?;
         return Err(AppError::Unauthenticated);
@@ -255,71 +257,27 @@ pub async fn require(permission: Permission) -> AppResult<Caller> {
     Ok(caller)
 }
 
-/// A user as every request needs them: their email, and the organisations they may work in.
-pub struct Identity {
-    pub email: String,
-    pub tenants: Vec<TenantChoice>,
-}
-
-/// The organisations `user_id` may work in: their memberships in the order they joined, then the
-/// organisations they have live support access to (read-only, while a grant lasts), by name.
-pub async fn tenants_of(db: &Db, user_id: &str) -> AppResult<Vec<TenantChoice>> {
-    Ok(identity(db, user_id)
-        .await?
-        .map(|identity| identity.tenants)
-        .unwrap_or_default())
-}
-
-/// The user's email and [`tenants_of`] in one query, since every call resolves both; `None`
-/// when the user no longer exists.
-pub async fn identity(db: &Db, user_id: &str) -> AppResult<Option<Identity>> {
-    type Row = (
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-    );
-    // A support grant never shadows a membership of the same organisation: membership rows
-    // sort first and the second sighting of an id is skipped below.
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT u.email, x.id, x.name, x.role, x.support_until FROM users u
-         LEFT JOIN (
-           SELECT m.user_id AS user_id, t.id, t.name, m.role,
-                  CAST(NULL AS BIGINT) AS support_until, 0 AS source, m.created_at AS position,
-                  t.id AS tie
-           FROM memberships m JOIN tenants t ON t.id = m.tenant_id WHERE m.user_id = $1
-           UNION ALL
-           SELECT s.user_id, t.id, t.name, 'auditor', MAX(s.expires_at), 1, 0, t.name
-           FROM support_grants s JOIN tenants t ON t.id = s.tenant_id
-           WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
-           GROUP BY s.user_id, t.id, t.name
-         ) x ON x.user_id = u.id
-         WHERE u.id = $1
-         ORDER BY x.source, x.position, x.tie",
-    )
-    .bind(user_id)
-    .bind(super::ids::now_ms())
-    .fetch_all(&db.pool)
-    .await?;
-    let Some(email) = rows.first().map(|row| row.0.clone()) else {
-        return Ok(None);
-    };
-    let mut tenants: Vec<TenantChoice> = Vec::with_capacity(rows.len());
-    for (_, id, name, role, support_until) in rows {
-        let (Some(id), Some(name), Some(role)) = (id, name, role) else {
-            continue;
-        };
-        let Ok(role) = role.parse() else { continue };
-        if tenants.iter().any(|t| t.id == id) {
-            continue;
-        }
-        tenants.push(TenantChoice {
-            id,
-            name,
-            role,
-            support_until,
-        });
+/// [`identity`], from this instance's cache when read a moment ago. Whatever changes it
+/// publishes a session change for the user (`super::bus`), which drops the cached one first;
+/// a support grant that has run out since it was read is left out here.
+async fn cached_identity(state: &AppState, user_id: &str) -> AppResult<Option<Identity>> {
+    let cache = state.bus.cache();
+    let now = super::ids::now_ms();
+    if let Some(held) = cache.identity(user_id) {
+        return Ok(Some(Identity {
+            email: held.email.clone(),
+            tenants: held
+                .tenants
+                .iter()
+                .filter(|t| t.support_until.is_none_or(|until| until > now))
+                .cloned()
+                .collect(),
+        }));
     }
-    Ok(Some(Identity { email, tenants }))
+    let since = cache.epoch();
+    let found = identity(&state.db, user_id).await?;
+    if let Some(found) = &found {
+        cache.keep_identity(since, user_id, std::sync::Arc::new(found.clone()));
+    }
+    Ok(found)
 }

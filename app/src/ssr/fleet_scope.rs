@@ -24,6 +24,12 @@ impl<'c> LocationScope<'c> {
         }
     }
 
+    /// Whether the caller sees every location of the tenant: then what they see depends on
+    /// the tenant alone, and may be shared with the tenant's other such callers.
+    pub fn sees_whole_tenant(&self) -> bool {
+        self.sees_all
+    }
+
     /// The condition limiting rows to the caller's tenant (`tenant_column`) and to the
     /// locations it may see (`column`, a location id); its values are added to `binds`.
     pub fn clause(&self, binds: &mut Binds<'c>, tenant_column: &str, column: &str) -> String {

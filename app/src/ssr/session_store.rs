@@ -3,6 +3,7 @@
 //! password change revoke every other session of that user in one statement.
 
 use super::db::Db;
+use super::read_cache::{CachedSession, ReadCache};
 use async_trait::async_trait;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
@@ -15,11 +16,28 @@ pub const TENANT_KEY: &str = "tid";
 #[derive(Debug, Clone)]
 pub struct DbSessionStore {
     db: Db,
+    /// Sessions read recently (see `super::read_cache` for what keeps them true).
+    cache: Option<ReadCache>,
 }
 
 impl DbSessionStore {
+    /// A store that reads every session from the database.
     pub fn new(db: Db) -> Self {
-        DbSessionStore { db }
+        DbSessionStore { db, cache: None }
+    }
+
+    /// A store that serves a session read a moment ago from `cache`: the one requests go through.
+    pub fn cached(db: Db, cache: ReadCache) -> Self {
+        DbSessionStore {
+            db,
+            cache: Some(cache),
+        }
+    }
+
+    fn forget(&self, id: &Id) {
+        if let Some(cache) = &self.cache {
+            cache.forget_session(id);
+        }
     }
 }
 
@@ -31,12 +49,15 @@ fn backend(err: impl std::fmt::Display) -> session_store::Error {
 fn encode(record: &Record) -> session_store::Result<(String, Option<String>)> {
     let data = serde_json::to_string(&record.data)
         .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-    let user_id = record
+    Ok((data, user_of(record)))
+}
+
+fn user_of(record: &Record) -> Option<String> {
+    record
         .data
         .get(USER_KEY)
         .and_then(|v| v.as_str())
-        .map(str::to_string);
-    Ok((data, user_id))
+        .map(str::to_string)
 }
 
 fn expiry_ms(record: &Record) -> i64 {
@@ -81,10 +102,20 @@ impl SessionStore for DbSessionStore {
             .execute(&self.db.pool)
             .await
             .map_err(backend)?;
+        self.forget(&record.id);
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let since = match &self.cache {
+            Some(cache) => match cache.session(id) {
+                Some(cached) if cached.record.expiry_date > time::OffsetDateTime::now_utc() => {
+                    return Ok(Some(cached.record));
+                }
+                _ => Some(cache.epoch()),
+            },
+            None => None,
+        };
         let row: Option<(String, i64)> = sqlx::query_as(
             "SELECT data, expiry_date FROM sessions WHERE id = $1 AND expiry_date > $2",
         )
@@ -101,11 +132,22 @@ impl SessionStore for DbSessionStore {
         let expiry_date =
             time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(expiry) * 1_000_000)
                 .map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        Ok(Some(Record {
+        let record = Record {
             id: *id,
             data,
             expiry_date,
-        }))
+        };
+        if let (Some(cache), Some(since)) = (&self.cache, since) {
+            cache.keep_session(
+                since,
+                *id,
+                CachedSession {
+                    record: record.clone(),
+                    user_id: user_of(&record),
+                },
+            );
+        }
+        Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
@@ -114,6 +156,7 @@ impl SessionStore for DbSessionStore {
             .execute(&self.db.pool)
             .await
             .map_err(backend)?;
+        self.forget(id);
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
 //! The audit entry for each page a support user reads. Which organisations they may read right
-//! now is part of caller resolution (`super::caller::identity`); granting and revoking access
+//! now is part of caller resolution (`super::identity`); granting and revoking access
 //! belongs to the support feature.
 
 use super::audit::{record, Entry};

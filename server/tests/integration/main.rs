@@ -20,6 +20,7 @@ mod notifications;
 mod pages;
 mod payments;
 mod pos_api;
+mod read_cache;
 mod secret_reveal;
 mod settings;
 mod sign_in_cost;

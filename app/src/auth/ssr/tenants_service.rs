@@ -5,6 +5,7 @@ use crate::error::{AppError, AppResult};
 use crate::ssr::audit::{record, Entry};
 use crate::ssr::caller::Caller;
 use crate::ssr::ids::{new_id, now_ms};
+use crate::topic::Topic;
 
 fn clean_name(raw: &str) -> AppResult<String> {
     let name = raw.trim();
@@ -115,5 +116,12 @@ pub async fn rename(caller: &Caller, name: &str) -> AppResult<()> {
     )
     .await?;
     tx.commit().await?;
+    // The name is part of what each member's requests resolve (the header, the switcher): a
+    // members message is what drops it from every instance's cache.
+    caller
+        .state
+        .bus
+        .publish(&caller.tenant_id, Topic::Members, None)
+        .await;
     Ok(())
 }

@@ -56,15 +56,15 @@ pub async fn list(caller: &Caller, query: &ReaderQuery) -> AppResult<ReadersView
     );
     let rows: Vec<Row> = binds.query_as(&sql).fetch_all(&caller.db().pool).await?;
 
-    let (locations, device_types) = filter_choices(caller).await?;
+    let choices = filter_choices(caller).await?;
     Ok(ReadersView {
         now: crate::ssr::ids::now_ms(),
         readers: rows.into_iter().map(ReaderView::from).collect(),
         total,
         page,
         pages,
-        locations,
-        device_types,
+        locations: choices.locations.clone(),
+        device_types: choices.device_types.clone(),
         can_manage: caller.can(Permission::ManageFleet),
         can_operate: caller.can(Permission::Charge),
     })
@@ -120,8 +120,35 @@ fn pages_for(total: i64) -> i64 {
 }
 
 /// What the filters offer: the locations the caller may see (with whether each is simulated,
-/// for the register form) and the device types among their readers, in one query.
-async fn filter_choices(caller: &Caller) -> AppResult<(Vec<LocationChoice>, Vec<String>)> {
+/// for the register form) and the device types among their readers.
+#[derive(Debug, Clone)]
+struct FilterChoices {
+    locations: Vec<LocationChoice>,
+    device_types: Vec<String>,
+}
+
+/// Under this name in the tenant's cached data (`crate::ssr::read_cache`).
+const FILTER_CHOICES: &str = "fleet.filter_choices";
+
+/// [`FilterChoices`], for a caller who sees the whole tenant from the tenant's cached data:
+/// every page of the list and the register form ask, and any message about the tenant on the
+/// live bus (a location, a reader, a connection changed) drops it.
+async fn filter_choices(caller: &Caller) -> AppResult<std::sync::Arc<FilterChoices>> {
+    if !LocationScope::for_caller(caller).sees_whole_tenant() {
+        return Ok(std::sync::Arc::new(read_filter_choices(caller).await?));
+    }
+    let cache = caller.state.bus.cache();
+    if let Some(held) = cache.tenant_data::<FilterChoices>(&caller.tenant_id, FILTER_CHOICES) {
+        return Ok(held);
+    }
+    let since = cache.epoch();
+    let read = std::sync::Arc::new(read_filter_choices(caller).await?);
+    cache.keep_tenant_data(since, &caller.tenant_id, FILTER_CHOICES, read.clone());
+    Ok(read)
+}
+
+/// [`FilterChoices`] from the database, in one query.
+async fn read_filter_choices(caller: &Caller) -> AppResult<FilterChoices> {
     let mut binds = Binds::new();
     let locations = LocationScope::for_caller(caller).clause(&mut binds, "l.tenant_id", "l.id");
     let readers =
@@ -138,50 +165,35 @@ async fn filter_choices(caller: &Caller) -> AppResult<(Vec<LocationChoice>, Vec<
         ))
         .fetch_all(&caller.db().pool)
         .await?;
-    let mut choices = Vec::new();
-    let mut device_types = Vec::new();
+    let mut choices = FilterChoices {
+        locations: Vec::new(),
+        device_types: Vec::new(),
+    };
     for (part, id, name, kind) in rows {
         if part == 0 {
-            choices.push(LocationChoice {
+            choices.locations.push(LocationChoice {
                 id,
                 name,
                 simulated: kind == "simulator",
             });
         } else {
-            device_types.push(id);
+            choices.device_types.push(id);
         }
     }
-    Ok((choices, device_types))
+    Ok(choices)
 }
 
-/// What the register form offers: the locations the caller may register a reader at.
+/// What the register form offers: the locations the caller may register a reader at, which
+/// are the list's location choices (in the same order, by name).
 pub async fn register_options(caller: &Caller) -> AppResult<RegisterOptions> {
     let can_manage = caller.can(Permission::ManageFleet);
-    if !can_manage {
-        return Ok(RegisterOptions {
-            locations: Vec::new(),
-            can_manage,
-        });
-    }
-    let mut binds = Binds::new();
-    let scope = LocationScope::for_caller(caller).clause(&mut binds, "l.tenant_id", "l.id");
-    let rows: Vec<(String, String, String)> = binds
-        .query_as(&format!(
-            "SELECT l.id, l.display_name, c.kind
-             FROM locations l JOIN stripe_connections c ON c.id = l.connection_id
-             WHERE {scope} ORDER BY l.display_name, l.id"
-        ))
-        .fetch_all(&caller.db().pool)
-        .await?;
+    let locations = if can_manage {
+        filter_choices(caller).await?.locations.clone()
+    } else {
+        Vec::new()
+    };
     Ok(RegisterOptions {
-        locations: rows
-            .into_iter()
-            .map(|(id, name, kind)| LocationChoice {
-                id,
-                name,
-                simulated: kind == "simulator",
-            })
-            .collect(),
+        locations,
         can_manage,
     })
 }

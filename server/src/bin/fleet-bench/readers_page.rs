@@ -218,6 +218,9 @@ pub(crate) async fn seed_readers(
         .map_err(setup)?;
     }
     tx.commit().await.map_err(setup)?;
+    // Written behind the server's back, where the sync would have announced it on the live bus:
+    // nothing cached before may hide it.
+    running.state.bus.cache().forget_all();
     Ok(())
 }
 

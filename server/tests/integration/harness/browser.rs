@@ -100,6 +100,17 @@ impl Browser {
     }
 }
 
+/// The `fleet_session=…` pair a response sets, as a client sends it back.
+pub fn session_cookie(r: &Response) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("fleet_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+}
+
 /// The message inside an error JSON such as `{"Invalid":{"field":…,"message":…}}`.
 pub fn message(err: &Value) -> String {
     match err {

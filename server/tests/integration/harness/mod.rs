@@ -19,5 +19,5 @@ pub mod stripe;
 pub mod wait;
 pub mod webhooks;
 
-pub use browser::{message, Browser, EventStream, Said};
+pub use browser::{message, session_cookie, Browser, EventStream, Said};
 pub use test_server::{on_postgres, test_config, TestServer, Tweak, PASSWORD, PLATFORM_KEY};
