@@ -8,7 +8,10 @@ use crate::ssr::binds::Binds;
 use crate::ssr::caller::Caller;
 use crate::ssr::fleet_scope::MemberScope;
 use crate::ssr::ids::now_ms;
-use crate::stores::types::{StoreLastPayment, StoreRow, StoresQuery, StoresTotals, StoresView};
+use crate::payments::ssr::payment_figures::DAY_MS;
+use crate::stores::types::{
+    StoreLastPayment, StoreRow, StoresQuery, StoresTotals, StoresView, STORES_PER_PAGE,
+};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(sqlx::FromRow)]
@@ -22,22 +25,16 @@ struct Store {
     city: Option<String>,
     state: Option<String>,
     country: String,
+    online: Option<i64>,
+    offline: Option<i64>,
+    busy: Option<i64>,
+    alerts: Option<i64>,
+    stuck: Option<i64>,
     last_id: Option<String>,
     last_amount: Option<i64>,
     last_currency: Option<String>,
     last_status: Option<String>,
     last_at: Option<i64>,
-}
-
-#[derive(sqlx::FromRow)]
-struct Counts {
-    tenant_id: String,
-    location_id: String,
-    online: i64,
-    offline: i64,
-    busy: i64,
-    alerts: i64,
-    stuck: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -51,68 +48,43 @@ struct Takings {
 
 /// Midnight UTC of the day `now_ms` falls in.
 fn day_start(now_ms: i64) -> i64 {
-    now_ms - now_ms.rem_euclid(86_400_000)
+    now_ms - now_ms.rem_euclid(DAY_MS)
 }
 
 pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<StoresView> {
     let db = caller.db();
     let now = now_ms();
-    // The last payment comes from one index probe per store (payments_tenant_location), which
-    // stays fast however many payments the stores have taken; the CTE is materialised so the
-    // probe runs once per store, not once per candidate payment of the join.
+    // Reader counts, today's takings and the newest payment are kept per store beside the rows
+    // (store_figures, store_takings), so this reads one row per store whatever the fleet took.
     let mut binds = Binds::new();
     let sees = MemberScope::for_caller(caller).clause(&mut binds, "m", "l.tenant_id", "l.id");
     let stores: Vec<Store> = binds
         .query_as(&format!(
-            "WITH visible AS MATERIALIZED (
-           SELECT l.tenant_id, t.name AS tenant_name, l.connection_id, c.name AS connection_name,
-             l.id, l.display_name, l.city, l.state, l.country,
-             (SELECT p.id FROM payments p WHERE p.tenant_id = l.tenant_id AND p.location_id = l.id
-              ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS last_id
-           FROM locations l
-           JOIN memberships m ON m.tenant_id = l.tenant_id
-           JOIN tenants t ON t.id = l.tenant_id
-           JOIN stripe_connections c ON c.id = l.connection_id
-           WHERE {sees})
-         SELECT v.tenant_id, v.tenant_name, v.connection_id, v.connection_name, v.id,
-           v.display_name, v.city, v.state, v.country, v.last_id, lp.amount AS last_amount,
-           lp.currency AS last_currency, lp.status AS last_status, lp.created_at AS last_at
-         FROM visible v
-         LEFT JOIN payments lp ON lp.tenant_id = v.tenant_id AND lp.id = v.last_id"
+            "SELECT l.tenant_id, t.name AS tenant_name, l.connection_id, c.name AS connection_name,
+           l.id, l.display_name, l.city, l.state, l.country, f.online, f.offline, f.busy, f.alerts,
+           f.stuck,
+           f.last_payment_id AS last_id, lp.amount AS last_amount, lp.currency AS last_currency,
+           lp.status AS last_status, lp.created_at AS last_at
+         FROM locations l
+         JOIN memberships m ON m.tenant_id = l.tenant_id
+         JOIN tenants t ON t.id = l.tenant_id
+         JOIN stripe_connections c ON c.id = l.connection_id
+         LEFT JOIN store_figures f ON f.tenant_id = l.tenant_id AND f.location_id = l.id
+         LEFT JOIN payments lp ON lp.tenant_id = f.tenant_id AND lp.id = f.last_payment_id
+         WHERE {sees}"
         ))
         .fetch_all(&db.pool)
         .await?;
-    let counts: Vec<Counts> = sqlx::query_as(
-        "SELECT r.tenant_id, r.location_id,
-           CAST(SUM(CASE WHEN r.status = 'online' THEN 1 ELSE 0 END) AS BIGINT) AS online,
-           CAST(SUM(CASE WHEN r.status = 'offline' THEN 1 ELSE 0 END) AS BIGINT) AS offline,
-           CAST(SUM(CASE WHEN r.action_status = 'in_progress' THEN 1 ELSE 0 END) AS BIGINT) AS busy,
-           CAST(SUM(CASE WHEN r.alert_since IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS alerts,
-           CAST(SUM(CASE WHEN r.stuck_since IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS stuck
-         FROM readers r
-         WHERE r.tenant_id IN (SELECT m.tenant_id FROM memberships m WHERE m.user_id = $1)
-           AND r.location_id IS NOT NULL
-         GROUP BY r.tenant_id, r.location_id",
-    )
-    .bind(caller.principal.id())
-    .fetch_all(&db.pool)
-    .await?;
     let takings: Vec<Takings> = sqlx::query_as(
-        "SELECT p.tenant_id, p.location_id, p.currency, COUNT(*) AS count,
-           CAST(SUM(p.amount_received - p.amount_refunded) AS BIGINT) AS volume
-         FROM payments p
-         WHERE p.tenant_id IN (SELECT m.tenant_id FROM memberships m WHERE m.user_id = $1)
-           AND p.created_at >= $2 AND p.status = 'succeeded' AND p.location_id IS NOT NULL
-         GROUP BY p.tenant_id, p.location_id, p.currency",
+        "SELECT s.tenant_id, s.location_id, s.currency, s.count, s.volume
+         FROM store_takings s
+         WHERE s.tenant_id IN (SELECT m.tenant_id FROM memberships m WHERE m.user_id = $1)
+           AND s.day = $2 AND s.count <> 0",
     )
     .bind(caller.principal.id())
     .bind(day_start(now))
     .fetch_all(&db.pool)
     .await?;
-    let counts: HashMap<(String, String), Counts> = counts
-        .into_iter()
-        .map(|c| ((c.tenant_id.clone(), c.location_id.clone()), c))
-        .collect();
     let mut takings_by: HashMap<(String, String), Vec<Takings>> = HashMap::new();
     for t in takings {
         takings_by
@@ -124,8 +96,8 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
         .into_iter()
         .map(|s| {
             let key = (s.tenant_id.clone(), s.id.clone());
-            let c = counts.get(&key);
-            let money = takings_by.remove(&key).unwrap_or_default();
+            let mut money = takings_by.remove(&key).unwrap_or_default();
+            money.sort_by(|a, b| a.currency.cmp(&b.currency));
             let last_payment = match (s.last_id, s.last_amount, s.last_currency, s.last_status) {
                 (Some(id), Some(amount), Some(currency), Some(status)) => Some(StoreLastPayment {
                     id,
@@ -146,11 +118,11 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
                 city: s.city,
                 region: s.state,
                 country: s.country,
-                online: c.map_or(0, |c| c.online),
-                offline: c.map_or(0, |c| c.offline),
-                busy: c.map_or(0, |c| c.busy),
-                alerts: c.map_or(0, |c| c.alerts),
-                stuck: c.map_or(0, |c| c.stuck),
+                online: s.online.unwrap_or(0),
+                offline: s.offline.unwrap_or(0),
+                busy: s.busy.unwrap_or(0),
+                alerts: s.alerts.unwrap_or(0),
+                stuck: s.stuck.unwrap_or(0),
                 today_count: money.iter().map(|t| t.count).sum(),
                 today_volume: money.into_iter().map(|t| (t.currency, t.volume)).collect(),
                 last_payment,
@@ -186,9 +158,20 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
     connections.sort_by(|a, b| (&a.2, &a.1).cmp(&(&b.2, &b.1)));
     rows.retain(|r| keep(r, query));
     sort(&mut rows, query);
+    let matching = rows.len();
+    let pages = matching.div_ceil(STORES_PER_PAGE).max(1) as i64;
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let stores = rows
+        .into_iter()
+        .skip((page as usize - 1) * STORES_PER_PAGE)
+        .take(STORES_PER_PAGE)
+        .collect();
     Ok(StoresView {
         now,
-        stores: rows,
+        stores,
+        matching,
+        page,
+        pages,
         totals,
         tenants,
         connections,
