@@ -131,15 +131,38 @@ async fn figures_kept(
         .collect())
 }
 
+/// What differs between the kept figures of `tenant_id` and what its rows make: the first
+/// table that does, with what the rows make and what is kept there. `None` when in step.
+pub async fn out_of_step(db: &Db, tenant_id: &str) -> Result<Option<String>, sqlx::Error> {
+    fn differ<T: PartialEq + std::fmt::Debug>(table: &str, rows: T, kept: T) -> Option<String> {
+        (rows != kept).then(|| format!("{table}: the rows make {rows:?}, kept {kept:?}"))
+    }
+    let rollup = differ(
+        "payment_rollup",
+        set::<RollupRow>(db, ROLLUP_FROM_ROWS, tenant_id).await?,
+        set::<RollupRow>(db, ROLLUP_KEPT, tenant_id).await?,
+    );
+    if rollup.is_some() {
+        return Ok(rollup);
+    }
+    let takings = differ(
+        "store_takings",
+        set::<TakingsRow>(db, TAKINGS_FROM_ROWS, tenant_id).await?,
+        set::<TakingsRow>(db, TAKINGS_KEPT, tenant_id).await?,
+    );
+    if takings.is_some() {
+        return Ok(takings);
+    }
+    Ok(differ(
+        "store_figures",
+        figures_from_rows(db, tenant_id).await?,
+        figures_kept(db, tenant_id).await?,
+    ))
+}
+
 /// Whether the kept figures of `tenant_id` are what its rows make.
 pub async fn in_step(db: &Db, tenant_id: &str) -> Result<bool, sqlx::Error> {
-    Ok(
-        set::<RollupRow>(db, ROLLUP_FROM_ROWS, tenant_id).await?
-            == set::<RollupRow>(db, ROLLUP_KEPT, tenant_id).await?
-            && set::<TakingsRow>(db, TAKINGS_FROM_ROWS, tenant_id).await?
-                == set::<TakingsRow>(db, TAKINGS_KEPT, tenant_id).await?
-            && figures_from_rows(db, tenant_id).await? == figures_kept(db, tenant_id).await?,
-    )
+    Ok(out_of_step(db, tenant_id).await?.is_none())
 }
 
 /// Writes the figures of `tenant_id` afresh from its rows, in one transaction. On PostgreSQL a
@@ -201,9 +224,10 @@ pub async fn rebuild_in(conn: &mut AnyConnection, tenant_id: &str) -> Result<(),
 /// Checks the figures of `tenant_id` and writes them afresh when they are out of step; true
 /// when it did.
 pub async fn repair_tenant(db: &Db, tenant_id: &str) -> Result<bool, sqlx::Error> {
-    if in_step(db, tenant_id).await? {
+    let Some(difference) = out_of_step(db, tenant_id).await? else {
         return Ok(false);
-    }
+    };
+    tracing::warn!(tenant = tenant_id, %difference, "kept figures out of step with their rows");
     rebuild(db, tenant_id).await?;
     Ok(true)
 }
