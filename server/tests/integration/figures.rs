@@ -3,7 +3,9 @@
 //! refunds, declines, captures, cancels, a reader going offline, moving and being deleted, and a
 //! payment of yesterday refunded today; and a figure changed behind their back is repaired.
 
-use crate::harness::fleet::{create_location, default_connection, is_online, reader_detail, register};
+use crate::harness::fleet::{
+    create_location, default_connection, is_online, reader_detail, register,
+};
 use crate::harness::payments::{charge, payment_detail, present};
 use crate::harness::stripe::set_reader_state;
 use crate::harness::wait::eventually;
@@ -59,7 +61,12 @@ async fn totals_from_rows(s: &TestServer, tenant: &str, condition: &str) -> Vec<
 
 fn date(ms: i64) -> String {
     let at = time::OffsetDateTime::from_unix_timestamp(ms / 1000).expect("a time");
-    format!("{:04}-{:02}-{:02}", at.year(), u8::from(at.month()), at.day())
+    format!(
+        "{:04}-{:02}-{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day()
+    )
 }
 
 /// The first store of the view whose figures differ from counts made from the rows (as the page
@@ -157,7 +164,10 @@ async fn kept_figures_match_the_rows_after_a_day_of_changes() {
         .ok("cancel_payment", &[("id", &waiting), ("op", &op)])
         .await;
     refund(&owner, &yesterday_sale, "10").await;
-    assert_eq!(payment_detail(&owner, &held).await.payment.status_label(), "Authorised");
+    assert_eq!(
+        payment_detail(&owner, &held).await.payment.status_label(),
+        "Authorised"
+    );
 
     // Tap goes offline at Stripe and the sync notices; Spare is deleted; Till moves to the Bar
     // (as the sync applies Stripe's view of it).
@@ -176,9 +186,16 @@ async fn kept_figures_match_the_rows_after_a_day_of_changes() {
         location_id: Some(bar.clone()),
         ..before.clone()
     };
-    reader_rows::apply(&mut tx, &tenant, &connection, Some(&before), &moved, now_ms())
-        .await
-        .expect("move Till");
+    reader_rows::apply(
+        &mut tx,
+        &tenant,
+        &connection,
+        Some(&before),
+        &moved,
+        now_ms(),
+    )
+    .await
+    .expect("move Till");
     tx.commit().await.expect("commit");
 
     let mut last = None;

@@ -319,6 +319,6 @@ pub(super) async fn delete(
         .execute(&mut **tx)
         .await?;
     // The cascade went around the figures kept beside those rows.
-    crate::payments::ssr::figures_repair::rebuild_in(&mut **tx, tenant_id).await?;
+    crate::payments::ssr::figures_repair::rebuild_in(tx, tenant_id).await?;
     Ok(())
 }

@@ -76,6 +76,8 @@ type RollupRow = (
 type TakingsRow = (String, i64, String, String, i64, i64);
 /// Online, offline, busy, alerts, newest payment and its time.
 type StoreLine = (i64, i64, i64, i64, Option<String>, Option<i64>);
+/// A store's kept line, with its location first.
+type KeptLine = (String, i64, i64, i64, i64, Option<String>, Option<i64>);
 
 async fn set<T>(db: &Db, sql: &str, tenant_id: &str) -> Result<BTreeSet<T>, sqlx::Error>
 where
@@ -119,11 +121,10 @@ async fn figures_kept(
     db: &Db,
     tenant_id: &str,
 ) -> Result<BTreeMap<String, StoreLine>, sqlx::Error> {
-    let rows: Vec<(String, i64, i64, i64, i64, Option<String>, Option<i64>)> =
-        sqlx::query_as(FIGURES_KEPT)
-            .bind(tenant_id)
-            .fetch_all(&db.pool)
-            .await?;
+    let rows: Vec<KeptLine> = sqlx::query_as(FIGURES_KEPT)
+        .bind(tenant_id)
+        .fetch_all(&db.pool)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|(location, a, b, c, d, id, at)| (location, (a, b, c, d, id, at)))

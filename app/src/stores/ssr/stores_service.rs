@@ -4,11 +4,11 @@
 
 use crate::auth::ssr::auth_service;
 use crate::error::{AppError, AppResult};
+use crate::payments::ssr::payment_figures::DAY_MS;
 use crate::ssr::binds::Binds;
 use crate::ssr::caller::Caller;
 use crate::ssr::fleet_scope::MemberScope;
 use crate::ssr::ids::now_ms;
-use crate::payments::ssr::payment_figures::DAY_MS;
 use crate::stores::types::{
     StoreLastPayment, StoreRow, StoresQuery, StoresTotals, StoresView, STORES_PER_PAGE,
 };
