@@ -166,10 +166,7 @@ pub async fn in_step(db: &Db, tenant_id: &str) -> Result<bool, sqlx::Error> {
     Ok(out_of_step(db, tenant_id).await?.is_none())
 }
 
-/// Writes the figures of `tenant_id` afresh from its rows, in one transaction. On PostgreSQL a
-/// payment written meanwhile either committed before a statement here (which then counts it)
-/// or waits on a figure row this writes and adds its difference after: so every insert
-/// overwrites what such a writer may have added first instead of failing on it.
+/// Writes the figures of `tenant_id` afresh from its rows, in one transaction.
 pub async fn rebuild(db: &Db, tenant_id: &str) -> Result<(), sqlx::Error> {
     let mut tx = db.begin_write().await?;
     rebuild_in(&mut tx, tenant_id).await?;
@@ -178,8 +175,18 @@ pub async fn rebuild(db: &Db, tenant_id: &str) -> Result<(), sqlx::Error> {
 
 /// [`rebuild`] inside the caller's transaction, for a change that moves many rows at once (a
 /// connection removed with its readers and payments). Tables in the order payment writers
-/// change them, so a writer waiting on this never holds what this waits for next.
+/// change them, so a writer this waits for never waits for this.
 pub async fn rebuild_in(conn: &mut AnyConnection, tenant_id: &str) -> Result<(), sqlx::Error> {
+    // Writers of PostgreSQL wait until this commits (and this for those already writing), so
+    // no figure a writer adds meanwhile is overwritten with a count made before it committed.
+    // SQLite's write transaction is already the only one.
+    if conn.backend_name() == "PostgreSQL" {
+        sqlx::query(
+            "LOCK TABLE payment_rollup, store_takings, store_figures IN SHARE ROW EXCLUSIVE MODE",
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
     for table in ["payment_rollup", "store_takings", "store_figures"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
             .bind(tenant_id)

@@ -62,6 +62,7 @@ pub struct PaymentWatch {
     connection_id: String,
     id: String,
     before: Option<PaymentFacts>,
+    created: bool,
 }
 
 /// Reads (and on PostgreSQL locks) a payment row before it is written.
@@ -74,14 +75,27 @@ pub async fn watch_payment(
         connection_id: connection_id.to_string(),
         id: id.to_string(),
         before: payment_facts(conn, connection_id, id).await?,
+        created: false,
     })
 }
 
 impl PaymentWatch {
+    /// Whether the row existed when watched.
+    pub fn saw_row(&self) -> bool {
+        self.before.is_some()
+    }
+
+    /// This writer inserted the row: settling counts it. A row that appears under any other
+    /// writer was inserted (and counted) by the one that created it.
+    pub fn created(mut self) -> Self {
+        self.created = true;
+        self
+    }
+
     /// Moves the figures by what the write changed.
     pub async fn settle(self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         let after = payment_facts(conn, &self.connection_id, &self.id).await?;
-        if after == self.before {
+        if after == self.before || (self.before.is_none() && !self.created) {
             return Ok(());
         }
         if let Some(old) = &self.before {

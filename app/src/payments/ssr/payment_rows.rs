@@ -78,6 +78,11 @@ pub async fn apply_intent(
     let as_of = context.as_of.unwrap_or(now / 1000);
     let mut watch = payment_figures::watch_payment(conn, connection_id, &pi.id).await?;
     let mut existing = stored(conn, connection_id, &pi.id).await?;
+    if existing.is_some() && !watch.saw_row() {
+        // The other path (webhook or our call) inserted it between the two reads: watch it
+        // again, now that there is a row to lock.
+        watch = payment_figures::watch_payment(conn, connection_id, &pi.id).await?;
+    }
     let mut applied = Applied::default();
     if existing.is_none() {
         {
@@ -113,6 +118,7 @@ pub async fn apply_intent(
             .execute(&mut *conn)
             .await?;
             if inserted.rows_affected() == 1 {
+                watch = watch.created();
                 applied.created = true;
                 applied.changed = true;
                 applied.moved = true;

@@ -3,7 +3,7 @@
 //! function, under concurrent load.
 
 use super::common::{setup, signed_in_user, start, BenchError};
-use super::readers_page::load;
+use super::readers_page::{bare_handler, load};
 use super::stats::summarise;
 use app::ssr::ids::{new_id, now_ms};
 
@@ -172,6 +172,20 @@ pub async fn run(
     let s = summarise(times);
     println!(
         "all_stores server function alone: {rps:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms at {concurrency} connections ({failed} failed)",
+        s.p50_ms, s.p99_ms
+    );
+    let bare = bare_handler().await?;
+    let (rps, times, failed) = load(
+        format!("http://{bare}/"),
+        false,
+        None,
+        requests,
+        concurrency,
+    )
+    .await?;
+    let s = summarise(times);
+    println!(
+        "bare axum handler (same run): {rps:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms at {concurrency} connections ({failed} failed)",
         s.p50_ms, s.p99_ms
     );
     running.kill();
