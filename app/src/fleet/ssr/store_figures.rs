@@ -1,4 +1,4 @@
-//! A store's reader figures (online, offline, busy, alerts), kept in `store_figures` by every
+//! A store's reader figures (online, offline, busy, offline alerts, stuck actions), kept in `store_figures` by every
 //! writer of a reader row in its own transaction, so All stores reads one row per store instead
 //! of grouping every reader. A writer watches the reader before it writes ([`watch_reader`],
 //! which locks the row on PostgreSQL) and settles after: the figures move by the difference.
@@ -13,16 +13,18 @@ struct ReaderFacts {
     status: String,
     action_status: Option<String>,
     alert_since: Option<i64>,
+    stuck_since: Option<i64>,
 }
 
 impl ReaderFacts {
-    /// Online, offline, busy, alerts: what this reader counts for in its store.
-    fn counts(&self) -> [i64; 4] {
+    /// Online, offline, busy, alerts, stuck: what this reader counts for in its store.
+    fn counts(&self) -> [i64; 5] {
         [
             i64::from(self.status == "online"),
             i64::from(self.status == "offline"),
             i64::from(self.action_status.as_deref() == Some("in_progress")),
             i64::from(self.alert_since.is_some()),
+            i64::from(self.stuck_since.is_some()),
         ]
     }
 }
@@ -45,7 +47,7 @@ async fn reader_facts(
 ) -> Result<Option<ReaderFacts>, sqlx::Error> {
     let lock = lock_clause(conn);
     sqlx::query_as(&format!(
-        "SELECT tenant_id, location_id, status, action_status, alert_since FROM readers
+        "SELECT tenant_id, location_id, status, action_status, alert_since, stuck_since FROM readers
          WHERE connection_id = $1 AND id = $2{lock}"
     ))
     .bind(connection_id)
@@ -110,24 +112,25 @@ impl ReaderWatch {
     }
 }
 
-/// Adds `delta` (online, offline, busy, alerts) to a store's figures.
+/// Adds `delta` (online, offline, busy, alerts, stuck) to a store's figures.
 async fn bump(
     conn: &mut AnyConnection,
     tenant_id: &str,
     location_id: &str,
-    delta: [i64; 4],
+    delta: [i64; 5],
 ) -> Result<(), sqlx::Error> {
-    if delta == [0; 4] {
+    if delta == [0; 5] {
         return Ok(());
     }
     sqlx::query(
-        "INSERT INTO store_figures (tenant_id, location_id, online, offline, busy, alerts)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO store_figures (tenant_id, location_id, online, offline, busy, alerts, stuck)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (tenant_id, location_id) DO UPDATE SET
            online = store_figures.online + excluded.online,
            offline = store_figures.offline + excluded.offline,
            busy = store_figures.busy + excluded.busy,
-           alerts = store_figures.alerts + excluded.alerts",
+           alerts = store_figures.alerts + excluded.alerts,
+           stuck = store_figures.stuck + excluded.stuck",
     )
     .bind(tenant_id)
     .bind(location_id)
@@ -135,6 +138,7 @@ async fn bump(
     .bind(delta[1])
     .bind(delta[2])
     .bind(delta[3])
+    .bind(delta[4])
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -156,7 +160,9 @@ pub async fn recount_readers(
            busy = (SELECT COUNT(*) FROM readers r WHERE r.tenant_id = $1 AND r.location_id = $2
                    AND r.action_status = 'in_progress'),
            alerts = (SELECT COUNT(*) FROM readers r WHERE r.tenant_id = $1 AND r.location_id = $2
-                     AND r.alert_since IS NOT NULL)
+                     AND r.alert_since IS NOT NULL),
+           stuck = (SELECT COUNT(*) FROM readers r WHERE r.tenant_id = $1 AND r.location_id = $2
+                    AND r.stuck_since IS NOT NULL)
          WHERE tenant_id = $1 AND location_id = $2",
     )
     .bind(tenant_id)

@@ -42,7 +42,8 @@ const READERS_FROM_ROWS: &str = "SELECT tenant_id, location_id,
       CAST(SUM(CASE WHEN status = 'online' THEN 1 ELSE 0 END) AS BIGINT) AS online,
       CAST(SUM(CASE WHEN status = 'offline' THEN 1 ELSE 0 END) AS BIGINT) AS offline,
       CAST(SUM(CASE WHEN action_status = 'in_progress' THEN 1 ELSE 0 END) AS BIGINT) AS busy,
-      CAST(SUM(CASE WHEN alert_since IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS alerts
+      CAST(SUM(CASE WHEN alert_since IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS alerts,
+      CAST(SUM(CASE WHEN stuck_since IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS stuck
     FROM readers WHERE tenant_id = $1 AND location_id IS NOT NULL
     GROUP BY tenant_id, location_id";
 
@@ -56,7 +57,8 @@ const NEWEST_FROM_ROWS: &str = "SELECT k.tenant_id, k.location_id,
     FROM (SELECT DISTINCT tenant_id, location_id FROM payments
           WHERE tenant_id = $1 AND location_id IS NOT NULL) k";
 
-const FIGURES_KEPT: &str = "SELECT location_id, online, offline, busy, alerts, last_payment_id,
+const FIGURES_KEPT: &str =
+    "SELECT location_id, online, offline, busy, alerts, stuck, last_payment_id,
       last_payment_at FROM store_figures WHERE tenant_id = $1";
 
 type RollupRow = (
@@ -74,10 +76,10 @@ type RollupRow = (
     i64,
 );
 type TakingsRow = (String, i64, String, String, i64, i64);
-/// Online, offline, busy, alerts, newest payment and its time.
-type StoreLine = (i64, i64, i64, i64, Option<String>, Option<i64>);
+/// Online, offline, busy, alerts, stuck, newest payment and its time.
+type StoreLine = (i64, i64, i64, i64, i64, Option<String>, Option<i64>);
 /// A store's kept line, with its location first.
-type KeptLine = (String, i64, i64, i64, i64, Option<String>, Option<i64>);
+type KeptLine = (String, i64, i64, i64, i64, i64, Option<String>, Option<i64>);
 
 async fn set<T>(db: &Db, sql: &str, tenant_id: &str) -> Result<BTreeSet<T>, sqlx::Error>
 where
@@ -97,12 +99,12 @@ async fn figures_from_rows(
     tenant_id: &str,
 ) -> Result<BTreeMap<String, StoreLine>, sqlx::Error> {
     let mut lines: BTreeMap<String, StoreLine> = BTreeMap::new();
-    let readers: Vec<(String, String, i64, i64, i64, i64)> = sqlx::query_as(READERS_FROM_ROWS)
+    let readers: Vec<(String, String, i64, i64, i64, i64, i64)> = sqlx::query_as(READERS_FROM_ROWS)
         .bind(tenant_id)
         .fetch_all(&db.pool)
         .await?;
-    for (_, location, online, offline, busy, alerts) in readers {
-        lines.insert(location, (online, offline, busy, alerts, None, None));
+    for (_, location, online, offline, busy, alerts, stuck) in readers {
+        lines.insert(location, (online, offline, busy, alerts, stuck, None, None));
     }
     let newest: Vec<(String, String, Option<String>, Option<i64>)> =
         sqlx::query_as(NEWEST_FROM_ROWS)
@@ -110,9 +112,9 @@ async fn figures_from_rows(
             .fetch_all(&db.pool)
             .await?;
     for (_, location, id, at) in newest {
-        let line = lines.entry(location).or_insert((0, 0, 0, 0, None, None));
-        line.4 = id;
-        line.5 = at;
+        let line = lines.entry(location).or_insert((0, 0, 0, 0, 0, None, None));
+        line.5 = id;
+        line.6 = at;
     }
     Ok(lines)
 }
@@ -127,8 +129,8 @@ async fn figures_kept(
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(location, a, b, c, d, id, at)| (location, (a, b, c, d, id, at)))
-        .filter(|(_, line)| *line != (0, 0, 0, 0, None, None))
+        .map(|(location, a, b, c, d, e, id, at)| (location, (a, b, c, d, e, id, at)))
+        .filter(|(_, line)| *line != (0, 0, 0, 0, 0, None, None))
         .collect())
 }
 
@@ -209,10 +211,12 @@ pub async fn rebuild_in(conn: &mut AnyConnection, tenant_id: &str) -> Result<(),
                count = excluded.count, volume = excluded.volume"
         ),
         format!(
-            "INSERT INTO store_figures (tenant_id, location_id, online, offline, busy, alerts)
+            "INSERT INTO store_figures (tenant_id, location_id, online, offline, busy, alerts,
+               stuck)
              {READERS_FROM_ROWS}
              ON CONFLICT (tenant_id, location_id) DO UPDATE SET online = excluded.online,
-               offline = excluded.offline, busy = excluded.busy, alerts = excluded.alerts"
+               offline = excluded.offline, busy = excluded.busy, alerts = excluded.alerts,
+               stuck = excluded.stuck"
         ),
         // `WHERE true`: SQLite would otherwise read the ON of the upsert as a join's.
         format!(

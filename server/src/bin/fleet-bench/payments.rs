@@ -1,7 +1,9 @@
 //! Payments at scale: webhook ingest (verified, stored and applied events per second) beside the
 //! raw insert rate of the same database, and the transactions list at a million rows.
 
-use super::common::{cpu_seconds, cpu_seconds_of, setup, signed_in_user, start, BenchError};
+use super::common::{
+    after_seeding, cpu_seconds, cpu_seconds_of, setup, signed_in_user, start, BenchError,
+};
 use super::stats::summarise;
 use app::ssr::ids::now_ms;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -236,15 +238,8 @@ pub async fn transactions(
         n = end;
     }
     println!("  inserted in {:.1} s", started.elapsed().as_secs_f64());
-    // The rows went in around the rollup kept beside them; the repair pass writes it.
-    let started = Instant::now();
-    app::payments::ssr::figures_repair::repair_all(db)
-        .await
-        .map_err(setup)?;
-    println!(
-        "  rollup repaired from the rows in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    // The rows went in around the figures kept beside them.
+    after_seeding(db).await?;
     let http = reqwest::Client::new();
     let url = format!("http://{}/sf/list_transactions", running.addr);
     let origin = format!("http://{}", running.addr);

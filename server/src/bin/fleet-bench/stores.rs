@@ -2,7 +2,7 @@
 //! readers by default, with a day of payments, rendered on the server and as its server
 //! function, under concurrent load.
 
-use super::common::{setup, signed_in_user, start, BenchError};
+use super::common::{after_seeding, setup, signed_in_user, start, BenchError};
 use super::readers_page::{bare_handler, load};
 use super::stats::summarise;
 use app::ssr::ids::{new_id, now_ms};
@@ -138,16 +138,8 @@ pub async fn run(
         sqlx::query(&sql).execute(&mut *tx).await.map_err(setup)?;
     }
     tx.commit().await.map_err(setup)?;
-    // The rows went in around the figures kept beside them; the repair pass writes those.
-    let started = std::time::Instant::now();
-    let repaired = app::payments::ssr::figures_repair::repair_all(&running.state.db)
-        .await
-        .map_err(setup)?;
-    println!(
-        "  figures of {} organisations repaired from the rows in {:.1} s",
-        repaired.len(),
-        started.elapsed().as_secs_f64()
-    );
+    // The rows went in around the figures kept beside them.
+    after_seeding(&running.state.db).await?;
 
     let page = format!("{base}/stores");
     load(page.clone(), false, Some(cookie.clone()), 50, 4).await?;

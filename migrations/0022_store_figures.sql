@@ -5,7 +5,8 @@
 -- pass (app/src/payments/ssr/figures_repair.rs). A missing location or reader is '' here,
 -- because every column of a primary key must be NOT NULL on PostgreSQL.
 
--- Per store (location): its readers by status, and its newest payment.
+-- Per store (location): its readers by status, with an offline alert and with a stuck action,
+-- and its newest payment.
 CREATE TABLE store_figures (
     tenant_id       TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     location_id     TEXT NOT NULL,
@@ -13,6 +14,7 @@ CREATE TABLE store_figures (
     offline         BIGINT NOT NULL DEFAULT 0,
     busy            BIGINT NOT NULL DEFAULT 0,
     alerts          BIGINT NOT NULL DEFAULT 0,
+    stuck           BIGINT NOT NULL DEFAULT 0,
     last_payment_id TEXT,
     last_payment_at BIGINT,
     PRIMARY KEY (tenant_id, location_id)
