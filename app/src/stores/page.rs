@@ -2,7 +2,7 @@ use super::api::all_stores;
 use super::types::{StoreRow, StoresQuery, StoresView};
 use crate::components::feedback::{ErrorView, Loading};
 use crate::components::list::{
-    plural, use_list_query, EmptyList, FiltersForm, ListTable, Pager, PagerLink, QueryString,
+    plural, use_list_query, EmptyList, FiltersForm, ListTable, NumberedPager, QueryString,
     ResultCount, Sorting,
 };
 use crate::payments::types::format_amount;
@@ -84,21 +84,7 @@ fn StoresBody(view: StoresView, q: StoresQuery) -> impl IntoView {
     let sorting = Sorting::new(url(&q), q.sort.as_deref(), q.dir.as_deref(), "name");
     let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     let shown = view.matching;
-    let pager = (view.pages > 1).then(|| {
-        let to = |page: i64| url(&q).with("page", Some(page)).href();
-        let back = (view.page > 1).then(|| PagerLink {
-            href: to(view.page - 1),
-            text: "← Previous",
-            rel: Some("prev"),
-        });
-        let forward = (view.page < view.pages).then(|| PagerLink {
-            href: to(view.page + 1),
-            text: "Next →",
-            rel: Some("next"),
-        });
-        let position = format!("Page {} of {}", view.page, view.pages);
-        view! { <Pager back forward position/> }
-    });
+    let pager = view! { <NumberedPager list=url(&q) page=view.page pages=view.pages/> };
     view! {
         <div class="stats" role="list" aria-label="All stores in total">
             <div class="stat" role="listitem"><span class="stat-value">{t.stores}</span><span class="stat-label">"Stores"</span></div>

@@ -13,6 +13,7 @@ use crate::harness::stripe::set_reader_state;
 use crate::harness::wait::eventually;
 use crate::harness::{Browser, TestServer};
 use app::fleet::ssr::reader_rows::{self, Mirror};
+use app::fleet::types::ReaderView;
 use app::payments::ssr::figures_repair::{in_step, out_of_step, repair_tenant};
 use app::payments::ssr::payment_figures::DAY_MS;
 use app::payments::types::CurrencyTotal;
@@ -412,6 +413,26 @@ async fn settles(s: &TestServer, tenant: &str, when: &str) {
     panic!("{when}: the kept figures differ from the rows: {last:?}");
 }
 
+/// Moves a reader's times back by hand (`sql`, whose one bind is the reader: a change the
+/// figures do not count) and waits for the sync to raise the alert that makes `raised` true.
+async fn age_until_raised(
+    s: &TestServer,
+    b: &Browser,
+    reader: &str,
+    sql: &str,
+    raised: fn(&ReaderView) -> bool,
+) {
+    sqlx::query(sql)
+        .bind(reader)
+        .execute(&s.state.db.pool)
+        .await
+        .expect("age");
+    eventually("the alert raised", 10, || async {
+        raised(&reader_detail(b, reader).await.reader)
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn alerts_stuck_actions_and_a_deleted_store_keep_the_figures_exact() {
     let s = TestServer::start().await;
@@ -434,18 +455,13 @@ async fn alerts_stuck_actions_and_a_deleted_store_keep_the_figures_exact() {
         reader_detail(&owner, &till).await.reader.busy()
     })
     .await;
-    sqlx::query("UPDATE readers SET action_at = action_at - 180000 WHERE id = $1")
-        .bind(&till)
-        .execute(&db.pool)
-        .await
-        .expect("age the action");
-    eventually("stuck alert raised", 10, || async {
-        reader_detail(&owner, &till)
-            .await
-            .reader
-            .stuck_since
-            .is_some()
-    })
+    age_until_raised(
+        &s,
+        &owner,
+        &till,
+        "UPDATE readers SET action_at = action_at - 180000 WHERE id = $1",
+        |r| r.stuck_since.is_some(),
+    )
     .await;
     settles(&s, &tenant, "stuck raised").await;
     let view: StoresView = owner.list("all_stores", &[]).await;
@@ -462,18 +478,13 @@ async fn alerts_stuck_actions_and_a_deleted_store_keep_the_figures_exact() {
         !is_online(&owner, &door).await
     })
     .await;
-    sqlx::query("UPDATE readers SET status_since = status_since - 120000 WHERE id = $1")
-        .bind(&door)
-        .execute(&db.pool)
-        .await
-        .expect("age");
-    eventually("offline alert raised", 10, || async {
-        reader_detail(&owner, &door)
-            .await
-            .reader
-            .alert_since
-            .is_some()
-    })
+    age_until_raised(
+        &s,
+        &owner,
+        &door,
+        "UPDATE readers SET status_since = status_since - 120000 WHERE id = $1",
+        |r| r.alert_since.is_some(),
+    )
     .await;
     settles(&s, &tenant, "alert raised").await;
     let view: StoresView = owner.list("all_stores", &[("status", "alerts")]).await;
