@@ -74,6 +74,10 @@ enum Command {
         #[command(flatten)]
         config: ConfigArgs,
     },
+    /// Recompute the figures kept beside payments and readers (All stores, the transactions'
+    /// totals) from the rows, and write afresh those of every organisation where they differ.
+    /// The server does this every hour; this is for after a change made by hand.
+    RepairFigures(ConfigArgs),
 }
 
 fn init_tracing() {
@@ -168,6 +172,33 @@ async fn run(command: Command) -> ExitCode {
                 })
             })
             .await
+        }
+        Command::RepairFigures(args) => {
+            let config = match load(args) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            let repaired = match server::router::open_database(&config).await {
+                Ok(db) => app::payments::ssr::figures_repair::repair_all(&db)
+                    .await
+                    .map_err(|err| err.to_string()),
+                Err(err) => Err(err.to_string()),
+            };
+            match repaired {
+                Ok(tenants) => {
+                    println!(
+                        "Figures checked; repaired in {} organisation(s){}{}.",
+                        tenants.len(),
+                        if tenants.is_empty() { "" } else { ": " },
+                        tenants.join(", ")
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("terminal-fleet: {err}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Command::Migrate(args) => {
             let config = match load(args) {

@@ -275,6 +275,27 @@ pub fn Pager(
     }
 }
 
+/// The pager of a list read by page number (`page`, from 1): the neighbouring pages of `list`
+/// (the list with its filters) and "Page n of m". Nothing at all when there is only one page.
+#[component]
+pub fn NumberedPager(list: QueryString, page: i64, pages: i64) -> impl IntoView {
+    (pages > 1).then(|| {
+        let to = |page: i64| list.clone().with("page", Some(page)).href();
+        let back = (page > 1).then(|| PagerLink {
+            href: to(page - 1),
+            text: "← Previous",
+            rel: Some("prev"),
+        });
+        let forward = (page < pages).then(|| PagerLink {
+            href: to(page + 1),
+            text: "Next →",
+            rel: Some("next"),
+        });
+        let position = format!("Page {page} of {pages}");
+        view! { <Pager back forward position/> }
+    })
+}
+
 /// The pager of a list read newest first by cursor (`before`): "Newest" goes back to the same
 /// filters and shows on any older page; the next link continues after this page's last row
 /// (`next`, when there are more). Nothing at all when there is only one page.

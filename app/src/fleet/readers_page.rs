@@ -3,7 +3,7 @@ use super::types::{device_name, ReaderQuery, ReadersView};
 use super::widgets::StatusBadge;
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
 use crate::components::list::{
-    plural, use_list_query, EmptyList, FiltersForm, ListTable, Pager, PagerLink, QueryString,
+    plural, use_list_query, EmptyList, FiltersForm, ListTable, NumberedPager, QueryString,
     ResultCount, Sorting,
 };
 use crate::time_fmt::ago;
@@ -69,21 +69,7 @@ fn ReadersBody(view: ReadersView, q: ReaderQuery) -> impl IntoView {
     let filtered =
         q.location.is_some() || q.status.is_some() || q.device_type.is_some() || q.q.is_some();
     let sorting = Sorting::new(url(&q), q.sort.as_deref(), q.dir.as_deref(), "label");
-    let pager = (view.pages > 1).then(|| {
-        let to = |page: i64| url(&q).with("page", Some(page)).href();
-        let back = (view.page > 1).then(|| PagerLink {
-            href: to(view.page - 1),
-            text: "← Previous",
-            rel: Some("prev"),
-        });
-        let forward = (view.page < view.pages).then(|| PagerLink {
-            href: to(view.page + 1),
-            text: "Next →",
-            rel: Some("next"),
-        });
-        let position = format!("Page {} of {}", view.page, view.pages);
-        view! { <Pager back forward position/> }
-    });
+    let pager = view! { <NumberedPager list=url(&q) page=view.page pages=view.pages/> };
     let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     let export = QueryString::new("/readers/export.csv")
         .with("location", q.location.as_ref())

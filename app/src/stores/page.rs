@@ -2,7 +2,8 @@ use super::api::all_stores;
 use super::types::{StoreRow, StoresQuery, StoresView};
 use crate::components::feedback::{ErrorView, Loading};
 use crate::components::list::{
-    plural, use_list_query, EmptyList, FiltersForm, ListTable, QueryString, ResultCount, Sorting,
+    plural, use_list_query, EmptyList, FiltersForm, ListTable, NumberedPager, QueryString,
+    ResultCount, Sorting,
 };
 use crate::payments::types::format_amount;
 use crate::time_fmt::ago;
@@ -19,6 +20,7 @@ fn url(q: &StoresQuery) -> QueryString {
         .with("status", q.status.as_ref())
         .with("sort", q.sort.as_ref())
         .with("dir", q.dir.as_ref())
+        .with("page", q.page.filter(|p| *p > 1))
 }
 
 fn money(volume: &[(String, i64)]) -> String {
@@ -81,7 +83,8 @@ fn StoresBody(view: StoresView, q: StoresQuery) -> impl IntoView {
         .any(|v| v.as_deref().is_some_and(|s| !s.is_empty()));
     let sorting = Sorting::new(url(&q), q.sort.as_deref(), q.dir.as_deref(), "name");
     let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
-    let shown = view.stores.len();
+    let shown = view.matching;
+    let pager = view! { <NumberedPager list=url(&q) page=view.page pages=view.pages/> };
     view! {
         <div class="stats" role="list" aria-label="All stores in total">
             <div class="stat" role="listitem"><span class="stat-value">{t.stores}</span><span class="stat-label">"Stores"</span></div>
@@ -149,6 +152,7 @@ fn StoresBody(view: StoresView, q: StoresQuery) -> impl IntoView {
                 <ListTable class="stores" caption="All stores" head>
                     {view.stores.into_iter().map(|s| view! { <StoreLine s now/> }).collect_view()}
                 </ListTable>
+                {pager}
             }.into_any()
         }}
     }

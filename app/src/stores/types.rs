@@ -16,7 +16,11 @@ pub struct StoresQuery {
     pub sort: Option<String>,
     /// `asc` or `desc`.
     pub dir: Option<String>,
+    /// From 1, [`STORES_PER_PAGE`] stores each.
+    pub page: Option<i64>,
 }
+
+pub const STORES_PER_PAGE: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreLastPayment {
@@ -86,7 +90,12 @@ pub struct StoresTotals {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoresView {
     pub now: i64,
+    /// This page of the stores that match.
     pub stores: Vec<StoreRow>,
+    /// How many stores match, over every page.
+    pub matching: usize,
+    pub page: i64,
+    pub pages: i64,
     /// Before filtering, across everything the user sees.
     pub totals: StoresTotals,
     pub tenants: Vec<(String, String)>,

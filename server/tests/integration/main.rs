@@ -7,6 +7,7 @@ mod alerts;
 mod bulk;
 mod configurations;
 mod connect;
+mod figures;
 mod fleet;
 mod fuzz;
 mod harness;

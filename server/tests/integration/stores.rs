@@ -273,3 +273,118 @@ async fn an_operator_granted_a_store_group_uses_every_store_in_it() {
         6
     );
 }
+
+#[tokio::test]
+async fn a_hundred_and_three_stores_are_filtered_sorted_and_paged_by_the_database() {
+    let s = TestServer::start().await;
+    let owner = s.user("chain@example.com").await;
+    let connection = default_connection(&owner).await;
+    let mut made = Vec::new();
+    for batch in (0..103).collect::<Vec<_>>().chunks(8) {
+        let names: Vec<String> = batch.iter().map(|n| format!("Shop {n:03}")).collect();
+        made.extend(
+            futures::future::join_all(
+                names
+                    .iter()
+                    .map(|name| create_location(&owner, &connection, name)),
+            )
+            .await,
+        );
+    }
+    let till = register(&owner, &made[7], "simulated-wpe", "Till").await;
+    // A sync pass that listed Stripe's locations before one was created drops that one's row
+    // until the next pass brings it back.
+    eventually("every store in our rows", 20, || async {
+        stores(&owner, &[]).await.matching == 103
+    })
+    .await;
+
+    let first = stores(&owner, &[]).await;
+    assert_eq!((first.matching, first.pages, first.page), (103, 2, 1));
+    assert_eq!(first.stores.len(), 100);
+    assert_eq!(first.stores[0].name, "Shop 000");
+    assert_eq!(first.totals.stores, 103);
+    assert_eq!(first.totals.online, 1);
+    let second = stores(&owner, &[("page", "2")]).await;
+    assert_eq!(second.page, 2);
+    let mut seen: Vec<String> = first
+        .stores
+        .iter()
+        .chain(&second.stores)
+        .map(|s| s.location_id.clone())
+        .collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 103, "every store once over the two pages");
+    // A page past the end is the last page; one before the first is the first.
+    assert_eq!(stores(&owner, &[("page", "9")]).await.stores, second.stores);
+    assert_eq!(stores(&owner, &[("page", "-3")]).await.stores, first.stores);
+
+    let desc = stores(&owner, &[("sort", "name"), ("dir", "desc")]).await;
+    assert_eq!(desc.stores[0].name, "Shop 102");
+    let online = stores(&owner, &[("sort", "online"), ("dir", "desc")]).await;
+    assert_eq!(online.stores[0].location_id, made[7]);
+    let found = stores(&owner, &[("q", "shop 10")]).await;
+    assert_eq!(
+        found
+            .stores
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Shop 100", "Shop 101", "Shop 102"]
+    );
+    assert_eq!((found.matching, found.pages), (3, 1));
+    assert!(
+        stores(&owner, &[("q", "100%")]).await.stores.is_empty(),
+        "LIKE's wildcards are literal"
+    );
+    let (status, _) = owner
+        .err("all_stores", &[("query[q]", &"x".repeat(101))])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // A payment makes its store the first by volume and by last payment.
+    let op = app::payments::ssr::payments_service::new_operation();
+    charge(&owner, &till, "3", "automatic", &op).await;
+    present(&owner, &till, "4242424242424242", &op).await;
+    eventually("the takings show", 10, || async {
+        stores(&owner, &[("sort", "volume"), ("dir", "desc")])
+            .await
+            .stores[0]
+            .location_id
+            == made[7]
+    })
+    .await;
+    let last = stores(&owner, &[("sort", "last"), ("dir", "desc")]).await;
+    assert_eq!(last.stores[0].location_id, made[7]);
+    assert_eq!(last.totals.today_count, 1);
+
+    // An operator granted two of them sees those two, sorted and paged alike.
+    let operator = join(&s, &owner, "op@chain.example", "operator").await;
+    let operator_id = operator.me().await.expect("me").user_id;
+    for location in [&made[5], &made[99]] {
+        let () = owner
+            .ok(
+                "set_location_grant",
+                &[
+                    ("location_id", location.as_str()),
+                    ("user_id", &operator_id),
+                    ("granted", "true"),
+                ],
+            )
+            .await;
+    }
+    let theirs = stores(&operator, &[("sort", "name"), ("dir", "desc")]).await;
+    assert_eq!(
+        theirs
+            .stores
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Shop 099", "Shop 005"]
+    );
+    assert_eq!(
+        (theirs.matching, theirs.pages, theirs.totals.stores),
+        (2, 1, 2)
+    );
+}

@@ -290,6 +290,18 @@ async fn an_event_that_cannot_be_applied_leaves_its_batch_applied_and_waits_for_
         10,
         "the neighbours are applied"
     );
+    // The figures kept beside the payments moved with the batch's transaction: what the failed
+    // batch had added went with it, and the events redone one by one added theirs once.
+    let tenant: String =
+        sqlx::query_scalar("SELECT tenant_id FROM stripe_connections WHERE id = $1")
+            .bind(&connection)
+            .fetch_one(&s.state.db.pool)
+            .await
+            .expect("tenant");
+    let figures = app::payments::ssr::figures_repair::out_of_step(&s.state.db, &tenant)
+        .await
+        .expect("compare");
+    assert_eq!(figures, None, "the kept figures match the rows");
     assert_eq!(
         s.count(
             "SELECT COUNT(*) FROM webhook_events WHERE id LIKE 'evt_nb%' AND outcome = 'applied'"
@@ -325,4 +337,8 @@ async fn an_event_that_cannot_be_applied_leaves_its_batch_applied_and_waits_for_
         11,
         "each applied once"
     );
+    let figures = app::payments::ssr::figures_repair::out_of_step(&s.state.db, &tenant)
+        .await
+        .expect("compare");
+    assert_eq!(figures, None, "the queue's apply kept the figures too");
 }

@@ -297,7 +297,7 @@ pub(super) async fn owned(caller: &Caller, id: &str) -> AppResult<(String, Strin
 
 /// Deletes connection `id` of `tenant_id` inside `tx`: its locations, readers and payments go
 /// with it (foreign keys), and so do the grants and group memberships of those locations, which
-/// do not cascade.
+/// do not cascade; the organisation's store figures and totals are counted afresh.
 pub(super) async fn delete(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     tenant_id: &str,
@@ -318,5 +318,7 @@ pub(super) async fn delete(
         .bind(tenant_id)
         .execute(&mut **tx)
         .await?;
+    // The cascade went around the figures kept beside those rows.
+    crate::payments::ssr::figures_repair::rebuild_in(tx, tenant_id).await?;
     Ok(())
 }

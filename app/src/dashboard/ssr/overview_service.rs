@@ -107,21 +107,24 @@ pub async fn overview(caller: &Caller) -> AppResult<OverviewView> {
 
 const DAY_MS: i64 = 86_400_000;
 
-/// Net succeeded volume per day for the last 14 days in the busiest currency.
+/// Net succeeded volume per day for the last 14 days in the busiest currency, summed from the
+/// payment rollup (a few rows per store, reader and day) rather than from every payment. A
+/// payment without a store is `''` there, which an operator's scope leaves out as it leaves out
+/// a NULL.
 async fn volume(caller: &Caller) -> AppResult<(Vec<(i64, i64)>, Option<String>)> {
     let today = crate::ssr::ids::now_ms() / DAY_MS;
     let since = (today - 13) * DAY_MS;
     let mut binds = Binds::new();
     let scope =
-        LocationScope::for_caller(caller).clause(&mut binds, "p.tenant_id", "p.location_id");
+        LocationScope::for_caller(caller).clause(&mut binds, "r.tenant_id", "r.location_id");
     let since_param = binds.add(since);
     let rows: Vec<(i64, String, i64)> = binds
         .query_as(&format!(
-            "SELECT p.created_at / {DAY_MS} AS day, p.currency,
-                CAST(SUM(p.amount_received - p.amount_refunded) AS BIGINT)
-         FROM payments p WHERE {scope} AND p.created_at >= {since_param}
-           AND p.status = 'succeeded'
-         GROUP BY p.created_at / {DAY_MS}, p.currency"
+            "SELECT r.day / {DAY_MS} AS day, r.currency,
+                CAST(SUM(r.received - r.refunded_amount) AS BIGINT)
+         FROM payment_rollup r WHERE {scope} AND r.day >= {since_param}
+           AND r.status = 'succeeded'
+         GROUP BY r.day / {DAY_MS}, r.currency HAVING SUM(r.count) > 0"
         ))
         .fetch_all(&caller.db().pool)
         .await?;

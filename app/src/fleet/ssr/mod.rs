@@ -11,4 +11,5 @@ pub mod reader_rows;
 pub mod reader_screen;
 pub mod reader_views;
 pub mod readers_service;
+pub mod store_figures;
 pub mod sync;

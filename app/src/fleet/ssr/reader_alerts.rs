@@ -8,6 +8,7 @@
 //! no time zone, so the window's hours are read as UTC.
 
 use super::reader_rows::{display, Mirror};
+use super::store_figures;
 use super::sync::SyncError;
 use crate::configurations::ssr::in_force;
 use crate::ssr::audit::{record, Entry};
@@ -118,6 +119,7 @@ async fn raise_offline(
     let mut tx = state.db.begin_write().await?;
     let mut raised = 0;
     for c in &due {
+        let watch = store_figures::watch_reader(&mut tx, &access.connection_id, &c.id).await?;
         let done = sqlx::query(
             "UPDATE readers SET alert_since = $1
              WHERE connection_id = $2 AND id = $3 AND status = 'offline' AND alert_since IS NULL",
@@ -127,6 +129,7 @@ async fn raise_offline(
         .bind(&c.id)
         .execute(&mut *tx)
         .await?;
+        watch.settle(&mut tx).await?;
         if done.rows_affected() != 1 {
             continue;
         }
@@ -178,6 +181,7 @@ async fn raise_stuck(state: &AppState, access: &Access, minutes: i64) -> Result<
     let mut tx = state.db.begin_write().await?;
     let mut raised = 0;
     for c in &due {
+        let watch = store_figures::watch_reader(&mut tx, &access.connection_id, &c.id).await?;
         let done = sqlx::query(
             "UPDATE readers SET stuck_since = $1
              WHERE connection_id = $2 AND id = $3 AND action_status = 'in_progress'
@@ -189,6 +193,7 @@ async fn raise_stuck(state: &AppState, access: &Access, minutes: i64) -> Result<
         .bind(c.action_at)
         .execute(&mut *tx)
         .await?;
+        watch.settle(&mut tx).await?;
         if done.rows_affected() != 1 {
             continue;
         }

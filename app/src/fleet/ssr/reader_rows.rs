@@ -2,6 +2,7 @@
 //! holds, which changes count as transitions, and what is recorded when they happen. Used by
 //! the sync task, by webhook events and by our own calls to Stripe.
 
+use super::store_figures;
 use crate::ssr::ids::{new_id, now_ms};
 use fleet_stripe::Reader;
 use sqlx::AnyConnection;
@@ -400,6 +401,7 @@ async fn write(
     let observed_at = action_at.unwrap_or(now);
     match existing {
         None => {
+            let watch = store_figures::watch_reader(conn, connection_id, &fresh.id).await?;
             let inserted = sqlx::query(
                 "INSERT INTO readers (connection_id, id, tenant_id, label, location_id, device_type,
                  serial_number, sw_version, ip_address, status, last_seen_at, status_since,
@@ -433,6 +435,7 @@ async fn write(
             if inserted.rows_affected() == 0 {
                 return Ok(());
             }
+            watch.settle(conn).await?;
             record_status(conn, tenant_id, &fresh.id, &fresh.status, now).await?;
             applied.created = true;
             applied.changed = true;
@@ -442,6 +445,9 @@ async fn write(
             applied.changed = true;
             applied.transition = old.status != fresh.status;
             let back_online = applied.transition && fresh.status == "online";
+            // First: on PostgreSQL it locks the row, so the alerts read next are the ones this
+            // write replaces.
+            let watch = store_figures::watch_reader(conn, connection_id, &fresh.id).await?;
             let (alert, stuck): (Option<i64>, Option<i64>) = sqlx::query_as(
                 "SELECT alert_since, stuck_since FROM readers WHERE connection_id = $1 AND id = $2",
             )
@@ -495,6 +501,8 @@ async fn write(
                 .await?;
                 applied.stuck_cleared = cleared.rows_affected() == 1;
             }
+            // After the stuck alert's clearing too: both are the store's figures.
+            watch.settle(conn).await?;
             if applied.transition {
                 record_status(conn, tenant_id, &fresh.id, &fresh.status, now).await?;
             }
@@ -528,12 +536,13 @@ pub async fn remove(
     connection_id: &str,
     id: &str,
 ) -> Result<(), sqlx::Error> {
+    let watch = store_figures::watch_reader(conn, connection_id, id).await?;
     sqlx::query("DELETE FROM readers WHERE connection_id = $1 AND id = $2")
         .bind(connection_id)
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    Ok(())
+    watch.settle(conn).await
 }
 
 async fn record_status(

@@ -5,6 +5,7 @@
 
 use super::reader_alerts;
 use super::reader_rows::{self, Mirror, MIRROR_COLUMNS};
+use super::store_figures;
 use crate::error::AppError;
 use crate::ssr::ids::now_ms;
 use crate::ssr::state::AppState;
@@ -324,7 +325,7 @@ pub async fn delete_location_row(
     .bind(id)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    store_figures::recount_readers(conn, tenant_id, id).await
 }
 
 /// The first sync of a new connection: its existing locations and readers.

@@ -1,7 +1,9 @@
 //! Payments' server half: charges and their follow-ups, the payments mirror, doubts settled with
 //! Stripe, the reconciliation a sync runs, and Stripe's webhooks (received, queued and applied).
 
+pub mod figures_repair;
 pub mod payment_doubts;
+pub mod payment_figures;
 pub mod payment_rows;
 pub mod payments_service;
 pub mod reconcile;

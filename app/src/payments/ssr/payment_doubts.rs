@@ -5,6 +5,7 @@
 //! from Stripe: the reader gave up only when, after Stripe's reader no longer collects this
 //! payment, its PaymentIntent still waits for a payment method with no decline.
 
+use super::payment_figures;
 use super::payment_rows::{self, Context};
 use crate::error::AppResult;
 use crate::fleet::ssr::reader_rows;
@@ -116,6 +117,7 @@ pub async fn settle(
             .await?;
         }
         Verdict::GaveUp(why) => {
+            let watch = payment_figures::watch_payment(&mut tx, connection_id, payment_id).await?;
             let marked = sqlx::query(
                 "UPDATE payments SET gave_up = $3, reader_doubt_at = NULL
                  WHERE connection_id = $1 AND id = $2 AND gave_up IS NULL
@@ -126,6 +128,7 @@ pub async fn settle(
             .bind(why)
             .execute(&mut *tx)
             .await?;
+            watch.settle(&mut tx).await?;
             if marked.rows_affected() > 0 {
                 payment_rows::timeline(
                     &mut tx,

@@ -3,6 +3,7 @@
 //! stored one is ignored, so is one of the same rank that Stripe created before the answer the
 //! row already reflects, and refunded amounts only grow.
 
+use super::payment_figures;
 use crate::payments::forward::{self, rank, Decision};
 use crate::ssr::ids::{new_id, now_ms};
 use fleet_stripe::{Charge, PaymentIntent};
@@ -75,7 +76,13 @@ pub async fn apply_intent(
         .map(|c| c.as_str().to_string())
         .unwrap_or_else(|| "automatic".into());
     let as_of = context.as_of.unwrap_or(now / 1000);
+    let mut watch = payment_figures::watch_payment(conn, connection_id, &pi.id).await?;
     let mut existing = stored(conn, connection_id, &pi.id).await?;
+    if existing.is_some() && !watch.saw_row() {
+        // The other path (webhook or our call) inserted it between the two reads: watch it
+        // again, now that there is a row to lock.
+        watch = payment_figures::watch_payment(conn, connection_id, &pi.id).await?;
+    }
     let mut applied = Applied::default();
     if existing.is_none() {
         {
@@ -111,12 +118,14 @@ pub async fn apply_intent(
             .execute(&mut *conn)
             .await?;
             if inserted.rows_affected() == 1 {
+                watch = watch.created();
                 applied.created = true;
                 applied.changed = true;
                 applied.moved = true;
             } else {
                 // Inserted meanwhile by the other path (webhook or our call), which committed
                 // while we waited on its row: apply ours over it like any stored row.
+                watch = payment_figures::watch_payment(conn, connection_id, &pi.id).await?;
                 existing = stored(conn, connection_id, &pi.id).await?;
             }
         }
@@ -191,6 +200,7 @@ pub async fn apply_intent(
             }
         }
     }
+    watch.settle(conn).await?;
     if applied.moved {
         let detail = match (&status[..], failure_message.as_deref()) {
             ("requires_payment_method", Some(reason)) => Some(reason.to_string()),
@@ -257,6 +267,7 @@ pub async fn apply_charge(
         .payment_method_details
         .as_ref()
         .and_then(|d| d.card_present.as_ref());
+    let watch = payment_figures::watch_payment(conn, connection_id, intent).await?;
     let done = sqlx::query(
         "UPDATE payments SET
            card_brand = COALESCE($3, card_brand), card_last4 = COALESCE($4, card_last4),
@@ -276,6 +287,7 @@ pub async fn apply_charge(
     .bind(now_ms())
     .execute(&mut *conn)
     .await?;
+    watch.settle(conn).await?;
     Ok(done.rows_affected() > 0)
 }
 

@@ -798,6 +798,48 @@ fn day_start(date: &str, field: &str) -> AppResult<i64> {
         .map_err(|_| AppError::invalid(field, "Use a date like 2026-11-24."))
 }
 
+/// A filter's value, when one was given.
+fn some(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// A status filter as SQL: on the payment rows (`p`) and on the rollup (`r`), which keeps the
+/// facts these conditions test, so both select the same payments.
+struct StatusCondition {
+    rows: &'static str,
+    rollup: &'static str,
+}
+
+fn status_condition(status: &str) -> AppResult<StatusCondition> {
+    let (rows, rollup) = match status {
+        "succeeded" => (
+            "p.status = 'succeeded' AND p.amount_refunded = 0",
+            "r.status = 'succeeded' AND r.refunded = 0",
+        ),
+        "refunded" => ("p.amount_refunded > 0", "r.refunded = 1"),
+        "requires_capture" => ("p.status = 'requires_capture'", "r.status = 'requires_capture'"),
+        "canceled" => ("p.status = 'canceled'", "r.status = 'canceled'"),
+        "declined" => (
+            "p.status = 'requires_payment_method' AND p.failure_code IS NOT NULL",
+            "r.status = 'requires_payment_method' AND r.failed = 1",
+        ),
+        "waiting" => (
+            "p.status IN ('requires_payment_method', 'requires_confirmation', 'requires_action', 'processing') AND p.failure_code IS NULL AND p.gave_up IS NULL",
+            "r.status IN ('requires_payment_method', 'requires_confirmation', 'requires_action', 'processing') AND r.failed = 0 AND r.gave_up = 0",
+        ),
+        other => {
+            return Err(AppError::invalid(
+                "status",
+                format!("“{}” is not a payment status.", quote(other)),
+            ))
+        }
+    };
+    Ok(StatusCondition { rows, rollup })
+}
+
 /// A transactions filter as SQL conditions on `p`, tenant and scope first, its values added to
 /// `binds`.
 fn filter<'c>(
@@ -807,29 +849,8 @@ fn filter<'c>(
 ) -> AppResult<String> {
     let mut conditions =
         vec![LocationScope::for_caller(caller).clause(binds, "p.tenant_id", "p.location_id")];
-    let some = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    match some(&query.status).as_deref() {
-        None => {}
-        Some("succeeded") => conditions.push("p.status = 'succeeded' AND p.amount_refunded = 0".into()),
-        Some("refunded") => conditions.push("p.amount_refunded > 0".into()),
-        Some("requires_capture") => conditions.push("p.status = 'requires_capture'".into()),
-        Some("canceled") => conditions.push("p.status = 'canceled'".into()),
-        Some("declined") => conditions
-            .push("p.status = 'requires_payment_method' AND p.failure_code IS NOT NULL".into()),
-        Some("waiting") => conditions.push(
-            "p.status IN ('requires_payment_method', 'requires_confirmation', 'requires_action', 'processing') AND p.failure_code IS NULL AND p.gave_up IS NULL".into(),
-        ),
-        Some(other) => {
-            return Err(AppError::invalid(
-                "status",
-                format!("“{}” is not a payment status.", quote(other)),
-            ))
-        }
+    if let Some(status) = some(&query.status) {
+        conditions.push(status_condition(&status)?.rows.into());
     }
     if let Some(location) = some(&query.location) {
         conditions.push(format!("p.location_id = {}", binds.add(location)));
@@ -934,16 +955,73 @@ pub async fn list(caller: &Caller, query: &TransactionQuery) -> AppResult<Transa
     })
 }
 
-/// Totals per currency for a filter: a pass over every matching row, so the page asks for them
-/// apart from the (indexed, keyset) page of rows and shows them when ready.
+/// The same filter on the rollup (`r`, whole UTC days), when it only names what the rollup
+/// keeps: status, store, reader, currency and dates. `None` for the others (amounts, card, id).
+fn rollup_filter<'c>(
+    caller: &'c Caller,
+    query: &TransactionQuery,
+    binds: &mut Binds<'c>,
+) -> AppResult<Option<String>> {
+    if [&query.min, &query.max, &query.card, &query.q]
+        .into_iter()
+        .any(|v| some(v).is_some())
+    {
+        return Ok(None);
+    }
+    let mut conditions =
+        vec![LocationScope::for_caller(caller).clause(binds, "r.tenant_id", "r.location_id")];
+    if let Some(status) = some(&query.status) {
+        conditions.push(status_condition(&status)?.rollup.into());
+    }
+    if let Some(location) = some(&query.location) {
+        conditions.push(format!("r.location_id = {}", binds.add(location)));
+    }
+    if let Some(reader) = some(&query.reader) {
+        conditions.push(format!("r.reader_id = {}", binds.add(reader)));
+    }
+    if let Some(currency) = some(&query.currency) {
+        conditions.push(format!(
+            "r.currency = {}",
+            binds.add(currency.to_ascii_lowercase())
+        ));
+    }
+    // The rollup's days are UTC days, as these dates are: a day is in the range whole or not
+    // at all.
+    if let Some(from) = some(&query.from) {
+        conditions.push(format!("r.day >= {}", binds.add(day_start(&from, "from")?)));
+    }
+    if let Some(to) = some(&query.to) {
+        let end = day_start(&to, "to")? + 86_400_000;
+        conditions.push(format!("r.day < {}", binds.add(end)));
+    }
+    Ok(Some(conditions.join(" AND ")))
+}
+
+/// Totals per currency for a filter. Filters the rollup keeps are summed from it (a few rows
+/// per store, reader and day, kept with every payment write); the others are a pass over every
+/// matching row, so the page asks for them apart from the (indexed, keyset) page of rows and
+/// shows them when ready.
 pub async fn totals(caller: &Caller, query: &TransactionQuery) -> AppResult<Vec<CurrencyTotal>> {
     let mut binds = Binds::new();
+    // Checked first, so a bad value is refused with the same message either way.
     let filter = filter(caller, query, &mut binds)?;
-    let totals_sql = format!(
-        "SELECT p.currency, COUNT(*), CAST(COALESCE(SUM(p.amount_received), 0) AS BIGINT),
+    let mut rollup_binds = Binds::new();
+    let totals_sql = match rollup_filter(caller, query, &mut rollup_binds)? {
+        Some(rollup) => {
+            binds = rollup_binds;
+            format!(
+                "SELECT r.currency, CAST(SUM(r.count) AS BIGINT),
+                    CAST(SUM(r.received) AS BIGINT), CAST(SUM(r.refunded_amount) AS BIGINT)
+                 FROM payment_rollup r WHERE {rollup}
+                 GROUP BY r.currency HAVING SUM(r.count) > 0 ORDER BY r.currency"
+            )
+        }
+        None => format!(
+            "SELECT p.currency, COUNT(*), CAST(COALESCE(SUM(p.amount_received), 0) AS BIGINT),
                 CAST(COALESCE(SUM(p.amount_refunded), 0) AS BIGINT)
-         FROM payments p WHERE {filter} GROUP BY p.currency ORDER BY p.currency"
-    );
+             FROM payments p WHERE {filter} GROUP BY p.currency ORDER BY p.currency"
+        ),
+    };
     let totals = binds.query_as::<(String, i64, i64, i64)>(&totals_sql);
     let totals: Vec<CurrencyTotal> = totals
         .fetch_all(&caller.db().pool)

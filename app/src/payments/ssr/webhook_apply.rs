@@ -3,6 +3,7 @@
 //! connection inside the caller's transaction, so a whole batch of events is applied, and
 //! stored, in one commit.
 
+use super::payment_figures;
 use super::payment_rows;
 use crate::fleet::ssr::reader_rows::{self, Mirror};
 use crate::topic::Topic;
@@ -153,6 +154,9 @@ pub async fn apply(
                 .and_then(|a| a.process_payment_intent.as_ref())
                 .map(|p| p.payment_intent.id().to_string())
             {
+                // Inside the event's savepoint: an event redone alone after its batch failed
+                // moves the figures once, as the rows themselves.
+                let watch = payment_figures::watch_payment(conn, connection_id, &pi).await?;
                 sqlx::query(
                     "UPDATE payments SET reader_id = COALESCE(reader_id, $3),
                      location_id = COALESCE(location_id, $4)
@@ -164,6 +168,7 @@ pub async fn apply(
                 .bind(fresh.location_id.as_deref())
                 .execute(&mut *conn)
                 .await?;
+                watch.settle(conn).await?;
             }
             Ok(Applied::Applied(notice(Topic::Readers, &reader.id)))
         }

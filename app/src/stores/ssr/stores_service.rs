@@ -4,12 +4,18 @@
 
 use crate::auth::ssr::auth_service;
 use crate::error::{AppError, AppResult};
+use crate::payments::ssr::payment_figures::DAY_MS;
 use crate::ssr::binds::Binds;
 use crate::ssr::caller::Caller;
-use crate::ssr::fleet_scope::MemberScope;
+use crate::ssr::fleet_scope::{escape_like, MemberScope};
 use crate::ssr::ids::now_ms;
-use crate::stores::types::{StoreLastPayment, StoreRow, StoresQuery, StoresTotals, StoresView};
-use std::collections::{BTreeMap, HashMap};
+use crate::stores::types::{
+    StoreLastPayment, StoreRow, StoresQuery, StoresTotals, StoresView, STORES_PER_PAGE,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Stores on a page, as a bound value.
+const PER_PAGE: i64 = STORES_PER_PAGE as i64;
 
 #[derive(sqlx::FromRow)]
 struct Store {
@@ -22,22 +28,16 @@ struct Store {
     city: Option<String>,
     state: Option<String>,
     country: String,
-    last_id: Option<String>,
-    last_amount: Option<i64>,
-    last_currency: Option<String>,
-    last_status: Option<String>,
-    last_at: Option<i64>,
-}
-
-#[derive(sqlx::FromRow)]
-struct Counts {
-    tenant_id: String,
-    location_id: String,
     online: i64,
     offline: i64,
     busy: i64,
     alerts: i64,
     stuck: i64,
+    last_id: Option<String>,
+    last_amount: Option<i64>,
+    last_currency: Option<String>,
+    last_status: Option<String>,
+    last_at: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -49,82 +49,169 @@ struct Takings {
     volume: i64,
 }
 
+#[derive(sqlx::FromRow)]
+struct Sums {
+    stores: i64,
+    online: i64,
+    offline: i64,
+    busy: i64,
+    alerts: i64,
+}
+
 /// Midnight UTC of the day `now_ms` falls in.
 fn day_start(now_ms: i64) -> i64 {
-    now_ms - now_ms.rem_euclid(86_400_000)
+    now_ms - now_ms.rem_euclid(DAY_MS)
+}
+
+/// The stores the caller sees (`l`), with their kept figures (`f`), their newest payment
+/// (`lp`) and today's takings at their biggest (`tk.top`, for the volume sort), before any
+/// filter.
+fn visible_stores<'c>(caller: &'c Caller, binds: &mut Binds<'c>, today: i64) -> String {
+    let user = binds.add(caller.principal.id());
+    let day = binds.add(today);
+    let sees = MemberScope::for_caller(caller).clause(binds, "m", "l.tenant_id", "l.id");
+    format!(
+        "FROM locations l
+         JOIN memberships m ON m.tenant_id = l.tenant_id
+         JOIN tenants t ON t.id = l.tenant_id
+         JOIN stripe_connections c ON c.id = l.connection_id
+         LEFT JOIN store_figures f ON f.tenant_id = l.tenant_id AND f.location_id = l.id
+         LEFT JOIN (SELECT s.tenant_id, s.location_id, MAX(s.volume) AS top FROM store_takings s
+           WHERE s.tenant_id IN (SELECT um.tenant_id FROM memberships um WHERE um.user_id = {user})
+             AND s.day = {day} AND s.count <> 0
+           GROUP BY s.tenant_id, s.location_id) tk
+           ON tk.tenant_id = l.tenant_id AND tk.location_id = l.id
+         LEFT JOIN payments lp ON lp.tenant_id = f.tenant_id AND lp.id = f.last_payment_id
+         WHERE {sees}"
+    )
+}
+
+/// The query's filters as SQL conditions on [`visible_stores`].
+fn filters<'c>(query: &'c StoresQuery, binds: &mut Binds<'c>) -> AppResult<String> {
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+    let mut conditions = Vec::new();
+    if let Some(tenant) = given(&query.tenant) {
+        conditions.push(format!("l.tenant_id = {}", binds.add(tenant)));
+    }
+    if let Some(connection) = given(&query.connection) {
+        conditions.push(format!("l.connection_id = {}", binds.add(connection)));
+    }
+    if let Some(text) = given(&query.q) {
+        if text.chars().count() > 100 {
+            return Err(AppError::invalid("q", "Search for at most 100 characters."));
+        }
+        let p = binds.add(format!("%{}%", escape_like(&text.to_lowercase())));
+        let any = ["l.display_name", "l.city", "l.state", "l.country", "t.name"]
+            .map(|column| format!("LOWER({column}) LIKE {p} ESCAPE '\\'"))
+            .join(" OR ");
+        conditions.push(format!("({any})"));
+    }
+    match given(&query.status) {
+        // As the page marks a store needing attention.
+        Some("attention") => conditions.push(
+            "(COALESCE(f.offline, 0) > 0 OR COALESCE(f.alerts, 0) > 0 OR COALESCE(f.stuck, 0) > 0)"
+                .into(),
+        ),
+        Some("alerts") => conditions.push("COALESCE(f.alerts, 0) > 0".into()),
+        Some("busy") => conditions.push("COALESCE(f.busy, 0) > 0".into()),
+        _ => {}
+    }
+    Ok(conditions
+        .into_iter()
+        .map(|c| format!(" AND {c}"))
+        .collect())
+}
+
+/// The query's sort as an ORDER BY list: its key, then name and organisation, then the ids, so
+/// every page holds the same stores however often it is read.
+fn order(query: &StoresQuery) -> String {
+    let key = match query.sort.as_deref().unwrap_or("name") {
+        "organisation" => Some("LOWER(t.name)"),
+        "city" => Some("LOWER(COALESCE(l.city, ''))"),
+        "online" => Some("COALESCE(f.online, 0)"),
+        "offline" => Some("COALESCE(f.offline, 0)"),
+        "alerts" => Some("COALESCE(f.alerts, 0)"),
+        "volume" => Some("COALESCE(tk.top, 0)"),
+        "last" => Some("COALESCE(f.last_payment_at, 0)"),
+        _ => None,
+    };
+    let dir = if query.dir.as_deref() == Some("desc") {
+        " DESC"
+    } else {
+        ""
+    };
+    key.into_iter()
+        .chain([
+            "LOWER(l.display_name)",
+            "LOWER(t.name)",
+            "l.tenant_id",
+            "l.id",
+        ])
+        .map(|k| format!("{k}{dir}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<StoresView> {
     let db = caller.db();
     let now = now_ms();
-    // The last payment comes from one index probe per store (payments_tenant_location), which
-    // stays fast however many payments the stores have taken; the CTE is materialised so the
-    // probe runs once per store, not once per candidate payment of the join.
+    let today = day_start(now);
+    // Reader counts, today's takings and the newest payment are kept per store beside the rows
+    // (store_figures, store_takings), so the database filters, sorts and pages the stores and
+    // this reads one page of them, whatever the fleet holds.
     let mut binds = Binds::new();
-    let sees = MemberScope::for_caller(caller).clause(&mut binds, "m", "l.tenant_id", "l.id");
-    let stores: Vec<Store> = binds
+    let from = visible_stores(caller, &mut binds, today);
+    let sums: Sums = binds
         .query_as(&format!(
-            "WITH visible AS MATERIALIZED (
-           SELECT l.tenant_id, t.name AS tenant_name, l.connection_id, c.name AS connection_name,
-             l.id, l.display_name, l.city, l.state, l.country,
-             (SELECT p.id FROM payments p WHERE p.tenant_id = l.tenant_id AND p.location_id = l.id
-              ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS last_id
-           FROM locations l
-           JOIN memberships m ON m.tenant_id = l.tenant_id
-           JOIN tenants t ON t.id = l.tenant_id
-           JOIN stripe_connections c ON c.id = l.connection_id
-           WHERE {sees})
-         SELECT v.tenant_id, v.tenant_name, v.connection_id, v.connection_name, v.id,
-           v.display_name, v.city, v.state, v.country, v.last_id, lp.amount AS last_amount,
-           lp.currency AS last_currency, lp.status AS last_status, lp.created_at AS last_at
-         FROM visible v
-         LEFT JOIN payments lp ON lp.tenant_id = v.tenant_id AND lp.id = v.last_id"
+            "SELECT CAST(COUNT(*) AS BIGINT) AS stores,
+               CAST(COALESCE(SUM(f.online), 0) AS BIGINT) AS online,
+               CAST(COALESCE(SUM(f.offline), 0) AS BIGINT) AS offline,
+               CAST(COALESCE(SUM(f.busy), 0) AS BIGINT) AS busy,
+               CAST(COALESCE(SUM(f.alerts), 0) AS BIGINT) AS alerts
+             {from}"
+        ))
+        .fetch_one(&db.pool)
+        .await?;
+    let volume = today_volume(caller, today).await?;
+    let places: Vec<(String, String, String, String)> = binds
+        .query_as(&format!(
+            "SELECT DISTINCT l.tenant_id, t.name, l.connection_id, c.name {from}"
         ))
         .fetch_all(&db.pool)
         .await?;
-    let counts: Vec<Counts> = sqlx::query_as(
-        "SELECT r.tenant_id, r.location_id,
-           CAST(SUM(CASE WHEN r.status = 'online' THEN 1 ELSE 0 END) AS BIGINT) AS online,
-           CAST(SUM(CASE WHEN r.status = 'offline' THEN 1 ELSE 0 END) AS BIGINT) AS offline,
-           CAST(SUM(CASE WHEN r.action_status = 'in_progress' THEN 1 ELSE 0 END) AS BIGINT) AS busy,
-           CAST(SUM(CASE WHEN r.alert_since IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS alerts,
-           CAST(SUM(CASE WHEN r.stuck_since IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS stuck
-         FROM readers r
-         WHERE r.tenant_id IN (SELECT m.tenant_id FROM memberships m WHERE m.user_id = $1)
-           AND r.location_id IS NOT NULL
-         GROUP BY r.tenant_id, r.location_id",
-    )
-    .bind(caller.principal.id())
-    .fetch_all(&db.pool)
-    .await?;
-    let takings: Vec<Takings> = sqlx::query_as(
-        "SELECT p.tenant_id, p.location_id, p.currency, COUNT(*) AS count,
-           CAST(SUM(p.amount_received - p.amount_refunded) AS BIGINT) AS volume
-         FROM payments p
-         WHERE p.tenant_id IN (SELECT m.tenant_id FROM memberships m WHERE m.user_id = $1)
-           AND p.created_at >= $2 AND p.status = 'succeeded' AND p.location_id IS NOT NULL
-         GROUP BY p.tenant_id, p.location_id, p.currency",
-    )
-    .bind(caller.principal.id())
-    .bind(day_start(now))
-    .fetch_all(&db.pool)
-    .await?;
-    let counts: HashMap<(String, String), Counts> = counts
-        .into_iter()
-        .map(|c| ((c.tenant_id.clone(), c.location_id.clone()), c))
-        .collect();
-    let mut takings_by: HashMap<(String, String), Vec<Takings>> = HashMap::new();
-    for t in takings {
-        takings_by
-            .entry((t.tenant_id.clone(), t.location_id.clone()))
-            .or_default()
-            .push(t);
-    }
-    let mut rows: Vec<StoreRow> = stores
+    let where_ = filters(query, &mut binds)?;
+    let matching: i64 = binds
+        .query_scalar(&format!("SELECT CAST(COUNT(*) AS BIGINT) {from}{where_}"))
+        .fetch_one(&db.pool)
+        .await?;
+    let pages = ((matching + PER_PAGE - 1) / PER_PAGE).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let limit = binds.add(PER_PAGE);
+    let offset = binds.add((page - 1) * PER_PAGE);
+    let stores: Vec<Store> = binds
+        .query_as(&format!(
+            "SELECT l.tenant_id, t.name AS tenant_name, l.connection_id, c.name AS connection_name,
+               l.id, l.display_name, l.city, l.state, l.country,
+               CAST(COALESCE(f.online, 0) AS BIGINT) AS online,
+               CAST(COALESCE(f.offline, 0) AS BIGINT) AS offline,
+               CAST(COALESCE(f.busy, 0) AS BIGINT) AS busy,
+               CAST(COALESCE(f.alerts, 0) AS BIGINT) AS alerts,
+               CAST(COALESCE(f.stuck, 0) AS BIGINT) AS stuck,
+               f.last_payment_id AS last_id, lp.amount AS last_amount,
+               lp.currency AS last_currency, lp.status AS last_status, lp.created_at AS last_at
+             {from}{where_}
+             ORDER BY {order} LIMIT {limit} OFFSET {offset}",
+            order = order(query),
+        ))
+        .fetch_all(&db.pool)
+        .await?;
+    let mut takings_by = page_takings(caller, &stores, today).await?;
+    let stores = stores
         .into_iter()
         .map(|s| {
             let key = (s.tenant_id.clone(), s.id.clone());
-            let c = counts.get(&key);
             let money = takings_by.remove(&key).unwrap_or_default();
             let last_payment = match (s.last_id, s.last_amount, s.last_currency, s.last_status) {
                 (Some(id), Some(amount), Some(currency), Some(status)) => Some(StoreLastPayment {
@@ -146,21 +233,29 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
                 city: s.city,
                 region: s.state,
                 country: s.country,
-                online: c.map_or(0, |c| c.online),
-                offline: c.map_or(0, |c| c.offline),
-                busy: c.map_or(0, |c| c.busy),
-                alerts: c.map_or(0, |c| c.alerts),
-                stuck: c.map_or(0, |c| c.stuck),
+                online: s.online,
+                offline: s.offline,
+                busy: s.busy,
+                alerts: s.alerts,
+                stuck: s.stuck,
                 today_count: money.iter().map(|t| t.count).sum(),
                 today_volume: money.into_iter().map(|t| (t.currency, t.volume)).collect(),
                 last_payment,
             }
         })
         .collect();
-    let totals = totals(&rows);
-    let mut tenants: Vec<(String, String)> = rows
+    let totals = StoresTotals {
+        stores: sums.stores,
+        online: sums.online,
+        offline: sums.offline,
+        busy: sums.busy,
+        alerts: sums.alerts,
+        today_count: volume.iter().map(|v| v.1).sum(),
+        today_volume: volume.into_iter().map(|(c, _, v)| (c, v)).collect(),
+    };
+    let mut tenants: Vec<(String, String)> = places
         .iter()
-        .map(|r| (r.tenant_id.clone(), r.tenant_name.clone()))
+        .map(|p| (p.0.clone(), p.1.clone()))
         .chain(
             caller
                 .tenants
@@ -171,98 +266,77 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
         .into_iter()
         .collect();
     tenants.sort_by_key(|t| t.1.to_lowercase());
-    let mut connections: Vec<(String, String, String)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r.connection_id.clone(),
-                (r.connection_name.clone(), r.tenant_name.clone()),
-            )
-        })
+    let mut connections: Vec<(String, String, String)> = places
+        .into_iter()
+        .map(|(_, tenant, id, name)| (id, (name, tenant)))
         .collect::<BTreeMap<_, _>>()
         .into_iter()
         .map(|(id, (name, tenant))| (id, name, tenant))
         .collect();
     connections.sort_by(|a, b| (&a.2, &a.1).cmp(&(&b.2, &b.1)));
-    rows.retain(|r| keep(r, query));
-    sort(&mut rows, query);
     Ok(StoresView {
         now,
-        stores: rows,
+        stores,
+        matching: usize::try_from(matching).unwrap_or_default(),
+        page,
+        pages,
         totals,
         tenants,
         connections,
     })
 }
 
-fn totals(rows: &[StoreRow]) -> StoresTotals {
-    let mut volume: BTreeMap<String, i64> = BTreeMap::new();
-    for (currency, amount) in rows.iter().flat_map(|r| r.today_volume.iter()) {
-        *volume.entry(currency.clone()).or_default() += amount;
-    }
-    StoresTotals {
-        stores: rows.len() as i64,
-        online: rows.iter().map(|r| r.online).sum(),
-        offline: rows.iter().map(|r| r.offline).sum(),
-        busy: rows.iter().map(|r| r.busy).sum(),
-        alerts: rows.iter().map(|r| r.alerts).sum(),
-        today_count: rows.iter().map(|r| r.today_count).sum(),
-        today_volume: volume.into_iter().collect(),
-    }
+/// Today's takings of every store the caller sees, by currency: payments and net volume.
+async fn today_volume(caller: &Caller, today: i64) -> AppResult<Vec<(String, i64, i64)>> {
+    let mut binds = Binds::new();
+    let day = binds.add(today);
+    let sees = MemberScope::for_caller(caller).clause(&mut binds, "m", "l.tenant_id", "l.id");
+    Ok(binds
+        .query_as(&format!(
+            "SELECT s.currency, CAST(SUM(s.count) AS BIGINT), CAST(SUM(s.volume) AS BIGINT)
+             FROM store_takings s
+             JOIN locations l ON l.tenant_id = s.tenant_id AND l.id = s.location_id
+             JOIN memberships m ON m.tenant_id = l.tenant_id
+             WHERE s.day = {day} AND s.count <> 0 AND {sees}
+             GROUP BY s.currency ORDER BY s.currency"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?)
 }
 
-fn keep(r: &StoreRow, q: &StoresQuery) -> bool {
-    fn given(v: &Option<String>) -> Option<&str> {
-        v.as_deref().filter(|s| !s.trim().is_empty())
+/// Today's takings of the stores on the page, by store, each store's by currency.
+async fn page_takings(
+    caller: &Caller,
+    stores: &[Store],
+    today: i64,
+) -> AppResult<HashMap<(String, String), Vec<Takings>>> {
+    let mut by: HashMap<(String, String), Vec<Takings>> = HashMap::new();
+    if stores.is_empty() {
+        return Ok(by);
     }
-    if given(&q.tenant).is_some_and(|t| t != r.tenant_id) {
-        return false;
+    let mut binds = Binds::new();
+    let day = binds.add(today);
+    let tenants: BTreeSet<&str> = stores.iter().map(|s| s.tenant_id.as_str()).collect();
+    let tenants: Vec<String> = tenants.into_iter().map(|t| binds.add(t)).collect();
+    let locations: Vec<String> = stores.iter().map(|s| binds.add(&s.id)).collect();
+    let takings: Vec<Takings> = binds
+        .query_as(&format!(
+            "SELECT s.tenant_id, s.location_id, s.currency, s.count, s.volume
+             FROM store_takings s
+             WHERE s.day = {day} AND s.count <> 0 AND s.tenant_id IN ({})
+               AND s.location_id IN ({})
+             ORDER BY s.currency",
+            tenants.join(", "),
+            locations.join(", ")
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?;
+    for t in takings {
+        by.entry((t.tenant_id.clone(), t.location_id.clone()))
+            .or_default()
+            .push(t);
     }
-    if given(&q.connection).is_some_and(|c| c != r.connection_id) {
-        return false;
-    }
-    if let Some(text) = given(&q.q) {
-        let text = text.trim().to_lowercase();
-        let hay = [
-            Some(r.name.as_str()),
-            r.city.as_deref(),
-            r.region.as_deref(),
-            Some(r.country.as_str()),
-            Some(r.tenant_name.as_str()),
-        ];
-        if !hay
-            .into_iter()
-            .flatten()
-            .any(|h| h.to_lowercase().contains(&text))
-        {
-            return false;
-        }
-    }
-    match given(&q.status) {
-        Some("attention") => r.offline > 0 || r.alerts > 0,
-        Some("alerts") => r.alerts > 0,
-        Some("busy") => r.busy > 0,
-        _ => true,
-    }
-}
-
-fn sort(rows: &mut [StoreRow], q: &StoresQuery) {
-    let name = |r: &StoreRow| (r.name.to_lowercase(), r.tenant_name.to_lowercase());
-    match q.sort.as_deref().unwrap_or("name") {
-        "organisation" => rows.sort_by_key(|r| (r.tenant_name.to_lowercase(), name(r))),
-        "city" => {
-            rows.sort_by_key(|r| (r.city.clone().unwrap_or_default().to_lowercase(), name(r)))
-        }
-        "online" => rows.sort_by_key(|r| (r.online, name(r))),
-        "offline" => rows.sort_by_key(|r| (r.offline, name(r))),
-        "alerts" => rows.sort_by_key(|r| (r.alerts, name(r))),
-        "volume" => rows.sort_by_key(|r| (r.volume_for_sort(), name(r))),
-        "last" => rows.sort_by_key(|r| (r.last_payment.as_ref().map_or(0, |p| p.at), name(r))),
-        _ => rows.sort_by_key(name),
-    }
-    if q.dir.as_deref() == Some("desc") {
-        rows.reverse();
-    }
+    Ok(by)
 }
 
 /// Switches the session to `tenant_id` (audited, like the header's switcher) when the user may

@@ -1,7 +1,9 @@
 //! Payments at scale: webhook ingest (verified, stored and applied events per second) beside the
 //! raw insert rate of the same database, and the transactions list at a million rows.
 
-use super::common::{cpu_seconds, cpu_seconds_of, setup, signed_in_user, start, BenchError};
+use super::common::{
+    after_seeding, cpu_seconds, cpu_seconds_of, setup, signed_in_user, start, BenchError,
+};
 use super::stats::summarise;
 use app::ssr::ids::now_ms;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -210,9 +212,9 @@ pub async fn transactions(
     while n < rows {
         let end = (n + batch).min(rows);
         let mut sql = String::from(
-            "INSERT INTO payments (connection_id, id, tenant_id, location_id, amount, currency,
-             capture_method, status, state_rank, amount_received, amount_refunded, card_brand,
-             card_last4, stripe_created, created_at, updated_at) VALUES ",
+            "INSERT INTO payments (connection_id, id, tenant_id, location_id, reader_id, amount,
+             currency, capture_method, status, state_rank, amount_received, amount_refunded,
+             card_brand, card_last4, stripe_created, created_at, updated_at) VALUES ",
         );
         for i in n..end {
             let status = statuses[i % statuses.len()];
@@ -224,8 +226,10 @@ pub async fn transactions(
                 sql.push(',');
             }
             sql.push_str(&format!(
-                "('{connection}', 'pi_{i:09}', '{tenant}', 'tml_{:02}', {amount}, 'usd', 'automatic', '{status}', 4, {received}, {refunded}, 'visa', '{:04}', {}, {at}, {at})",
+                "('{connection}', 'pi_{i:09}', '{tenant}', 'tml_{:02}', 'tmr_{:03}', {amount}, 'usd', 'automatic', '{status}', 4, {received}, {refunded}, 'visa', '{:04}', {}, {at}, {at})",
                 i % 20,
+                // Five readers per store.
+                i % 100,
                 i % 10_000,
                 at / 1000
             ));
@@ -234,14 +238,48 @@ pub async fn transactions(
         n = end;
     }
     println!("  inserted in {:.1} s", started.elapsed().as_secs_f64());
+    // The rows went in around the figures kept beside them.
+    after_seeding(db).await?;
     let http = reqwest::Client::new();
     let url = format!("http://{}/sf/list_transactions", running.addr);
     let origin = format!("http://{}", running.addr);
-    let cases: [(&str, Vec<(&str, &str)>); 3] = [
+    let day = |days_ago: i64| {
+        let at = time::OffsetDateTime::from_unix_timestamp(now_ms() / 1000 - days_ago * 86_400)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        format!(
+            "{:04}-{:02}-{:02}",
+            at.year(),
+            u8::from(at.month()),
+            at.day()
+        )
+    };
+    let (from, to) = (day(6), day(3));
+    let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("first page, no filter", vec![]),
+        ("status succeeded", vec![("query[status]", "succeeded")]),
+        ("status refunded", vec![("query[status]", "refunded")]),
+        ("one location", vec![("query[location]", "tml_07")]),
+        ("one reader", vec![("query[reader]", "tmr_042")]),
+        (
+            "date range, 4 days",
+            vec![("query[from]", &from), ("query[to]", &to)],
+        ),
         (
             "refunded at one location",
             vec![("query[status]", "refunded"), ("query[location]", "tml_07")],
+        ),
+        (
+            "declined at one location (matches nothing)",
+            vec![("query[status]", "declined"), ("query[location]", "tml_07")],
+        ),
+        (
+            "canceled on one reader, 4 days",
+            vec![
+                ("query[status]", "canceled"),
+                ("query[reader]", "tmr_042"),
+                ("query[from]", &from),
+                ("query[to]", &to),
+            ],
         ),
         ("card last4 4242", vec![("query[card]", "4242")]),
     ];

@@ -9,6 +9,24 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// A bare axum handler on its own port answering a fixed page: the floor a page's load is
+/// measured against, in the same run.
+pub(crate) async fn bare_handler() -> Result<std::net::SocketAddr, BenchError> {
+    let bare = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(setup)?;
+    let bare_addr = bare.local_addr().map_err(setup)?;
+    let page = "<!DOCTYPE html><html><body><h1>Readers</h1></body></html>";
+    tokio::spawn(async move {
+        let app = axum::Router::new().route(
+            "/",
+            axum::routing::get(move || async move { axum::response::Html(page) }),
+        );
+        let _ = axum::serve(bare, app).await;
+    });
+    Ok(bare_addr)
+}
+
 pub(crate) async fn load(
     url: String,
     post: bool,
@@ -75,19 +93,7 @@ pub async fn run(
     let (cookie, tenant) = signed_in_user(&running, "page-bench@example.com").await?;
     seed_readers(&running, &tenant, readers).await?;
 
-    // A bare handler on its own port, for the floor.
-    let bare = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(setup)?;
-    let bare_addr = bare.local_addr().map_err(setup)?;
-    let page = "<!DOCTYPE html><html><body><h1>Readers</h1></body></html>";
-    tokio::spawn(async move {
-        let app = axum::Router::new().route(
-            "/",
-            axum::routing::get(move || async move { axum::response::Html(page) }),
-        );
-        let _ = axum::serve(bare, app).await;
-    });
+    let bare_addr = bare_handler().await?;
 
     let payments = seed_payments(&running, &tenant, 10_000).await?;
     let reader: String =

@@ -57,6 +57,7 @@ pub const RULES: &[(&str, Need, &[&str])] = &[
             "query[status]",
             "query[sort]",
             "query[dir]",
+            "query[page]",
         ],
     ),
     ("open_store", Account, &["tenant_id", "location_id"]),
