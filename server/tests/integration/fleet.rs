@@ -729,3 +729,64 @@ async fn connecting_an_account_imports_its_locations_and_readers_at_once() {
         3
     );
 }
+
+/// Rows as a registration in the dashboard writes them, for a location and a reader Stripe's
+/// list does not show: `stored_at` is when our rows were written.
+async fn rows_missing_from_stripe(s: &TestServer, tenant: &str, connection: &str, stored_at: i64) {
+    let location = format!("tml_unlisted{stored_at}");
+    sqlx::query(
+        "INSERT INTO locations (connection_id, id, tenant_id, display_name, line1, country,
+         synced_at) VALUES ($1, $2, $3, 'Unlisted', '1 Main St', 'US', $4)",
+    )
+    .bind(connection)
+    .bind(&location)
+    .bind(tenant)
+    .bind(stored_at)
+    .execute(&s.state.db.pool)
+    .await
+    .expect("location row");
+    sqlx::query(
+        "INSERT INTO readers (connection_id, id, tenant_id, label, location_id, device_type,
+         serial_number, status, status_since, synced_at)
+         VALUES ($1, $2, $3, 'Unlisted till', $4, 'simulated_wisepos_e', 'SIM-UNLISTED',
+         'online', $5, $5)",
+    )
+    .bind(connection)
+    .bind(format!("tmr_unlisted{stored_at}"))
+    .bind(tenant)
+    .bind(&location)
+    .bind(stored_at)
+    .execute(&s.state.db.pool)
+    .await
+    .expect("reader row");
+}
+
+#[tokio::test]
+async fn a_sync_keeps_what_was_registered_while_it_listed_stripe() {
+    let s = TestServer::start().await;
+    let owner = s.user("listing@example.com").await;
+    let connection = default_connection(&owner).await;
+    let tenant = owner.me().await.expect("me").tenant.id;
+    let now = app::ssr::ids::now_ms();
+    // Written after the sync below began listing: registered meanwhile, so not in its list.
+    let during = now + 60_000;
+    // Written long before: Stripe's list not showing them means they are gone there.
+    let before = 1_000;
+    rows_missing_from_stripe(&s, &tenant, &connection, during).await;
+    rows_missing_from_stripe(&s, &tenant, &connection, before).await;
+    app::fleet::ssr::sync::import(
+        &s.state,
+        &tenant,
+        &connection,
+        &app::payments::ssr::reconcile::ReconcilePayments,
+    )
+    .await
+    .expect("sync");
+    for (table, prefix) in [("locations", "tml"), ("readers", "tmr")] {
+        let count = |stored_at: i64| {
+            format!("SELECT COUNT(*) FROM {table} WHERE id = '{prefix}_unlisted{stored_at}'")
+        };
+        assert_eq!(s.count(&count(during)).await, 1, "{table}: kept");
+        assert_eq!(s.count(&count(before)).await, 0, "{table}: removed");
+    }
+}

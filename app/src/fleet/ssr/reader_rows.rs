@@ -530,19 +530,37 @@ fn unchanged(old: &Mirror, fresh: &Mirror) -> bool {
     }
 }
 
-/// Removes a reader Stripe no longer has, keeping its history.
+/// Removes a reader, keeping its history.
 pub async fn remove(
     conn: &mut AnyConnection,
     connection_id: &str,
     id: &str,
 ) -> Result<(), sqlx::Error> {
+    remove_if_stored_before(conn, connection_id, id, i64::MAX)
+        .await
+        .map(|_| ())
+}
+
+/// Removes a reader Stripe's list no longer shows, unless our row was written at or after
+/// `listed_at` (registered while the list was being read); true when it went.
+pub async fn remove_if_stored_before(
+    conn: &mut AnyConnection,
+    connection_id: &str,
+    id: &str,
+    listed_at: i64,
+) -> Result<bool, sqlx::Error> {
     let watch = store_figures::watch_reader(conn, connection_id, id).await?;
-    sqlx::query("DELETE FROM readers WHERE connection_id = $1 AND id = $2")
-        .bind(connection_id)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    watch.settle(conn).await
+    let gone =
+        sqlx::query("DELETE FROM readers WHERE connection_id = $1 AND id = $2 AND synced_at < $3")
+            .bind(connection_id)
+            .bind(id)
+            .bind(listed_at)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+            > 0;
+    watch.settle(conn).await?;
+    Ok(gone)
 }
 
 async fn record_status(

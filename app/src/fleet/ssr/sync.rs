@@ -142,8 +142,12 @@ pub async fn sync_connection(
         }
     }
     for gone in existing.keys() {
-        reader_rows::remove(&mut tx, &access.connection_id, gone).await?;
-        report.deleted += 1;
+        // A reader registered while the list was being read is not in it, yet not gone.
+        if reader_rows::remove_if_stored_before(&mut tx, &access.connection_id, gone, observed_at)
+            .await?
+        {
+            report.deleted += 1;
+        }
     }
     sqlx::query("UPDATE stripe_connections SET synced_at = $1, sync_error = NULL WHERE id = $2")
         .bind(now_ms())
@@ -181,6 +185,9 @@ async fn sync_locations(
     let mut calls = 0;
     let mut all: Vec<Location> = Vec::new();
     let mut after: Option<String> = None;
+    // A location stored after this moment (made in the dashboard while the list was being
+    // read) may be missing from the list without being gone from Stripe.
+    let listed_at = now_ms();
     loop {
         let page = client
             .list_locations(
@@ -203,8 +210,9 @@ async fn sync_locations(
     let now = now_ms();
     let mut tx = state.db.begin_write().await?;
     let known: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM locations WHERE connection_id = $1")
+        sqlx::query_scalar("SELECT id FROM locations WHERE connection_id = $1 AND synced_at < $2")
             .bind(&access.connection_id)
+            .bind(listed_at)
             .fetch_all(&mut *tx)
             .await?;
     let mut changed = false;
