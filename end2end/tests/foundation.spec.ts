@@ -152,7 +152,7 @@ test('forms work before hydration (JavaScript disabled)', async ({ browser }) =>
   await expect(page.getByText('Copy it now')).toBeVisible();
   await expect(page.getByLabel('Secret key')).toHaveValue(/^tfk_/);
   await page.reload();
-  await expect(page.getByRole('cell', { name: 'Till 1' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Revoke Till 1' })).toBeVisible();
   await expect(page.getByLabel('Secret key')).toHaveCount(0);
   await context.close();
 });

@@ -1,7 +1,7 @@
 import { test, expect } from './fixtures';
-import { addLocation, createApiKey, live, registerReader, signUp, unique } from './journeys';
+import { addLocation, createApiKey, live, registerReader, shot, signUp, unique } from './journeys';
 
-test("a till's cart and question appear on the reader's page live, and the customer's answer reaches the till", async ({ page, request }) => {
+test("a till's cart and question appear on the reader's page live, and the customer's answer reaches the till", async ({ page, request }, info) => {
   await signUp(page, unique('till-owner'));
   await addLocation(page, 'Main St');
   const reader = await registerReader(page, 'Main St', 'Till 1');
@@ -19,8 +19,9 @@ test("a till's cart and question appear on the reader's page live, and the custo
     data: { currency: 'usd', tax: 80, total: 980, line_items: [{ description: 'Latte', amount: 450, quantity: 2 }] },
   });
   expect(shown.status(), await shown.text()).toBe(200);
-  await expect(action).toContainText('Showing a cart');
+  await expect(action).toContainText(/Showing a cart|Cart on the screen/);
   await expect(action).toContainText('Cart: 2 × Latte; total 9.80 USD');
+  await shot(page, info, 'reader-showing-a-cart');
 
   // A cart that does not add up is refused, naming the sum; the screen keeps the last one.
   const wrong = await request.post(`/api/v1/readers/${reader}/display`, {

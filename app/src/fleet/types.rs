@@ -126,6 +126,8 @@ impl ActionView {
         };
         match self.status.as_str() {
             "in_progress" => what.to_string(),
+            // A display action succeeds once the cart is on the screen, where it stays.
+            "succeeded" if self.kind == "set_reader_display" => "Cart on the screen".to_string(),
             "succeeded" => format!("{what}: done"),
             "failed" => format!("{what}: failed"),
             other => format!("{what}: {other}"),
