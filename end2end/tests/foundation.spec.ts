@@ -130,7 +130,7 @@ test('a wrong password shows one clear message and keeps the form', async ({ pag
   expect(errors).toEqual([]);
 });
 
-test('forms work before hydration (JavaScript disabled)', async ({ browser }) => {
+test('forms work before hydration (JavaScript disabled)', async ({ browser }, info) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   const email = unique('nojs');
@@ -151,6 +151,7 @@ test('forms work before hydration (JavaScript disabled)', async ({ browser }) =>
   await page.getByRole('button', { name: 'Create key' }).click();
   await expect(page.getByText('Copy it now')).toBeVisible();
   await expect(page.getByLabel('Secret key')).toHaveValue(/^tfk_/);
+  await shot(page, info, 'api-key-made-without-javascript');
   await page.reload();
   await expect(page.getByRole('button', { name: 'Revoke Till 1' })).toBeVisible();
   await expect(page.getByLabel('Secret key')).toHaveCount(0);

@@ -12,12 +12,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeApiKey>::new();
     // Made here, once per page: the body below may render more than once, and the token can
     // be spent only once.
-    let kept = Resource::new(revealed::token(), |token| async move {
-        if token.is_empty() {
-            return None;
-        }
-        revealed_api_key(token).await.ok().flatten()
-    });
+    let kept = revealed::kept(revealed_api_key);
     let data = Resource::new(
         move || (create.version().get(), revoke.version().get()),
         |_| list_api_keys(),

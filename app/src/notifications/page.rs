@@ -91,12 +91,7 @@ where
 /// A secret made by a form sent before hydration (created or rotated), shown once.
 #[component]
 fn Revealed() -> impl IntoView {
-    let kept = Resource::new(revealed::token(), |token| async move {
-        if token.is_empty() {
-            return None;
-        }
-        revealed_notification_secret(token).await.ok().flatten()
-    });
+    let kept = revealed::kept(revealed_notification_secret);
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move { kept.await.map(secret_flash) })}
