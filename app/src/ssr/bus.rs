@@ -10,6 +10,8 @@ use super::read_cache::ReadCache;
 use crate::topic::{LiveMessage, Topic};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyPool;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
 
 const CHANNEL: &str = "fleet_live";
@@ -46,10 +48,78 @@ impl Envelope {
 
 #[derive(Clone, Debug)]
 pub struct Bus {
-    local: broadcast::Sender<Envelope>,
+    fan_out: FanOut,
     /// Set on PostgreSQL: publish through NOTIFY instead of locally.
     notify: Option<AnyPool>,
     cache: ReadCache,
+}
+
+/// Where a message goes on this instance: the channel of every message (the stream watcher,
+/// the All stores streams) and its tenant's own channel, so the streams and long polls of one
+/// organisation wake only for that organisation's messages instead of each filtering all.
+#[derive(Clone, Debug)]
+struct FanOut {
+    all: broadcast::Sender<Envelope>,
+    tenants: Arc<Mutex<TenantChannels>>,
+}
+
+#[derive(Debug, Default)]
+struct TenantChannels {
+    by_tenant: HashMap<String, broadcast::Sender<Envelope>>,
+    /// The map's size after the last sweep of channels nobody listens to any more.
+    swept_at: usize,
+}
+
+/// Messages the channel of every message holds for a slow receiver before it lags.
+const ALL_CAPACITY: usize = 1024;
+/// The same for one tenant's channel: its messages only, and a lagging stream is told to
+/// refresh everything, so a short queue loses nothing a page would show.
+const TENANT_CAPACITY: usize = 64;
+
+impl FanOut {
+    fn new() -> FanOut {
+        FanOut {
+            all: broadcast::channel(ALL_CAPACITY).0,
+            tenants: Arc::default(),
+        }
+    }
+
+    fn tenants(&self) -> MutexGuard<'_, TenantChannels> {
+        // Every change to the map is one step, so a panic elsewhere cannot leave it half-made.
+        self.tenants
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn send(&self, envelope: Envelope) {
+        if !envelope.tenant_id.is_empty() {
+            let mut tenants = self.tenants();
+            if let Some(channel) = tenants.by_tenant.get(&envelope.tenant_id) {
+                if channel.send(envelope.clone()).is_err() {
+                    // Its last receiver is gone.
+                    tenants.by_tenant.remove(&envelope.tenant_id);
+                }
+            }
+        }
+        let _ = self.all.send(envelope);
+    }
+
+    fn subscribe_tenant(&self, tenant_id: &str) -> broadcast::Receiver<Envelope> {
+        let mut tenants = self.tenants();
+        // Channels of tenants whose streams all closed are swept whenever the map has doubled,
+        // which costs a constant share of the subscriptions.
+        if tenants.by_tenant.len() >= 2 * tenants.swept_at.max(64) {
+            tenants
+                .by_tenant
+                .retain(|_, channel| channel.receiver_count() > 0);
+            tenants.swept_at = tenants.by_tenant.len();
+        }
+        tenants
+            .by_tenant
+            .entry(tenant_id.to_string())
+            .or_insert_with(|| broadcast::channel(TENANT_CAPACITY).0)
+            .subscribe()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,9 +133,8 @@ pub enum BusError {
 impl Bus {
     /// An in-process bus (SQLite, tests).
     pub fn local() -> Bus {
-        let (local, _) = broadcast::channel(1024);
         Bus {
-            local,
+            fan_out: FanOut::new(),
             notify: None,
             cache: ReadCache::default(),
         }
@@ -73,12 +142,12 @@ impl Bus {
 
     /// A bus across every instance on one PostgreSQL database: starts the listener task.
     pub async fn postgres(database_url: &str, pool: AnyPool) -> Result<Bus, BusError> {
-        let (local, _) = broadcast::channel(1024);
+        let fan_out = FanOut::new();
         let mut listener = sqlx::postgres::PgListener::connect(database_url)
             .await
             .map_err(BusError::Listen)?;
         listener.listen(CHANNEL).await.map_err(BusError::Listen)?;
-        let sender = local.clone();
+        let sender = fan_out.clone();
         let cache = ReadCache::default();
         let listened = cache.clone();
         tokio::spawn(async move {
@@ -92,7 +161,7 @@ impl Bus {
                             serde_json::from_str::<Envelope>(notification.payload())
                         {
                             envelope.invalidate(&listened);
-                            let _ = sender.send(envelope);
+                            sender.send(envelope);
                         }
                     }
                     Ok(None) => listened.forget_all(),
@@ -105,7 +174,7 @@ impl Bus {
             }
         });
         Ok(Bus {
-            local,
+            fan_out,
             notify: Some(pool),
             cache,
         })
@@ -125,9 +194,7 @@ impl Bus {
         // the change even before PostgreSQL hands the message back.
         envelope.invalidate(&self.cache);
         match &self.notify {
-            None => {
-                let _ = self.local.send(envelope);
-            }
+            None => self.fan_out.send(envelope),
             Some(pool) => {
                 let Ok(payload) = serde_json::to_string(&envelope) else {
                     return;
@@ -164,7 +231,52 @@ impl Bus {
         &self.cache
     }
 
+    /// Every message, of every tenant (and the sessions' changes).
     pub fn subscribe(&self) -> broadcast::Receiver<Envelope> {
-        self.local.subscribe()
+        self.fan_out.all.subscribe()
+    }
+
+    /// The messages of one tenant only.
+    pub fn subscribe_tenant(&self, tenant_id: &str) -> broadcast::Receiver<Envelope> {
+        self.fan_out.subscribe_tenant(tenant_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::broadcast::error::TryRecvError;
+
+    #[tokio::test]
+    async fn a_tenants_subscribers_get_its_messages_only_and_every_message_reaches_all() {
+        let bus = Bus::local();
+        let mut north = bus.subscribe_tenant("ten_north");
+        let mut south = bus.subscribe_tenant("ten_south");
+        let mut all = bus.subscribe();
+        bus.publish("ten_north", Topic::Readers, Some("tmr_1")).await;
+        bus.publish_session_change("usr_1").await;
+        let got = north.try_recv().expect("north's message");
+        assert_eq!(got.tenant_id, "ten_north");
+        assert!(matches!(north.try_recv(), Err(TryRecvError::Empty)));
+        assert!(matches!(south.try_recv(), Err(TryRecvError::Empty)));
+        assert_eq!(all.try_recv().expect("first").tenant_id, "ten_north");
+        assert_eq!(
+            all.try_recv().expect("second").session_change(),
+            Some("usr_1")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_tenant_nobody_listens_to_loses_its_channel() {
+        let bus = Bus::local();
+        drop(bus.subscribe_tenant("ten_gone"));
+        bus.publish("ten_gone", Topic::Readers, None).await;
+        assert!(bus.fan_out.tenants().by_tenant.is_empty());
+        // Many closed tenants are swept as new ones subscribe.
+        for n in 0..200 {
+            drop(bus.subscribe_tenant(&format!("ten_{n}")));
+        }
+        let _kept = bus.subscribe_tenant("ten_kept");
+        assert!(bus.fan_out.tenants().by_tenant.len() < 200);
     }
 }

@@ -59,7 +59,7 @@ where
             .retry_after(1)
         })?;
     // Subscribed before the first look, so a change between the look and the wait is not missed.
-    let mut changes = caller.state.bus.subscribe();
+    let mut changes = caller.state.bus.subscribe_tenant(&caller.tenant_id);
     let deadline = Instant::now() + wait;
     loop {
         let (answer, done) = look().await?;

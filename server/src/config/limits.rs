@@ -25,8 +25,8 @@ pub struct LimitArgs {
     )]
     pub sync: bool,
 
-    /// How often, in milliseconds, each connection's readers are listed (longer for fleets
-    /// that would exceed the read budget).
+    /// How often, in milliseconds, each connection's readers are listed at most (longer for
+    /// fleets whose pages would exceed the account's read budget).
     #[arg(
         long,
         env = "FLEET_SYNC_INTERVAL_MS",

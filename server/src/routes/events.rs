@@ -85,7 +85,12 @@ pub async fn events(
                 .into_response();
         }
     };
-    let receiver = state.bus.subscribe();
+    // A stream of one organisation hears that organisation's messages only; the All stores
+    // stream hears every message and keeps those of its tenants.
+    let receiver = match &scope {
+        Scope::Current { tenant_id, .. } => state.bus.subscribe_tenant(tenant_id),
+        Scope::All(_) => state.bus.subscribe(),
+    };
     Sse::new(tenant_stream(receiver, ticket, scope))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()

@@ -3,7 +3,7 @@
 //! row — lets one instance sync a given connection at a time (another takes over when the lease
 //! of a dead instance expires).
 
-use app::fleet::ssr::sync::{self, SyncError, SyncReport};
+use app::fleet::ssr::sync::{self, PagePace, SyncError, SyncReport};
 use app::model::ConnectionKind;
 use app::payments::ssr::reconcile::ReconcilePayments;
 use app::ssr::ids::new_id;
@@ -12,22 +12,22 @@ use app::ssr::AppState;
 use fleet_stripe::retry::RetryPolicy;
 use fleet_stripe::{ClientConfig, StripeClient};
 use rand::Rng;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 #[derive(Debug, Clone)]
 pub struct SyncConfig {
     pub enabled: bool,
-    /// How often each connection's readers are listed (when its fleet fits the read budget).
+    /// The shortest wait between a connection's syncs: how often a fleet whose listing fits the
+    /// read budget is listed, so its status is at most this old (plus the sync's own time).
     pub interval: Duration,
-    /// Reads per second the sync may spend on one account. Stripe allows about 25 in test mode
-    /// and 100 in live mode; a fifth of test mode leaves the rest for payments and the dashboard.
-    pub read_budget_per_second: f64,
+    /// Reads per second the sync may spend on one account.
+    pub read_budget: ReadBudget,
     /// The longest wait after repeated 429s or failures.
     pub max_backoff: Duration,
     /// Connections synced at the same time by one instance.
@@ -36,12 +36,29 @@ pub struct SyncConfig {
     pub locations_every: u32,
 }
 
+/// A fifth of Stripe's read limit per account (25 reads/s in test mode, 100 in live mode): the
+/// rest is left for payments, the dashboard and the account's other integrations.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadBudget {
+    pub test_mode: f64,
+    pub live_mode: f64,
+}
+
+impl Default for ReadBudget {
+    fn default() -> Self {
+        ReadBudget {
+            test_mode: 5.0,
+            live_mode: 20.0,
+        }
+    }
+}
+
 impl Default for SyncConfig {
     fn default() -> Self {
         SyncConfig {
             enabled: true,
-            interval: Duration::from_secs(5),
-            read_budget_per_second: 5.0,
+            interval: Duration::from_secs(1),
+            read_budget: ReadBudget::default(),
             max_backoff: Duration::from_secs(300),
             concurrency: 8,
             locations_every: 12,
@@ -50,18 +67,46 @@ impl Default for SyncConfig {
 }
 
 impl SyncConfig {
-    /// The interval for a connection with `readers` readers: longer when listing them all at
-    /// the base interval would spend more than the read budget.
-    pub fn interval_for(&self, readers: usize) -> Duration {
-        let calls = (readers / 100 + 1) as f64;
-        let budget = Duration::from_secs_f64(calls / self.read_budget_per_second.max(0.1));
-        self.interval.max(budget)
+    fn reads_per_second(&self, live: bool) -> f64 {
+        let budget = if live {
+            self.read_budget.live_mode
+        } else {
+            self.read_budget.test_mode
+        };
+        budget.max(0.1)
     }
 
-    /// How long a lease lasts without renewal: a few intervals, so a dead instance's
-    /// connections are taken over soon, while a live one renews well before.
-    pub fn lease_ttl(&self) -> Duration {
-        (self.interval * 3).max(Duration::from_secs(1))
+    /// The wait from the start of a sync that made `calls` Stripe calls to the start of the
+    /// connection's next: the base interval, or the time those calls are worth at the read
+    /// budget when that is longer. Each sync pays for its own calls, so an account's reads stay
+    /// within its budget whatever the size of its fleet: a 50-reader fleet (one page) is listed
+    /// every interval, a 10,000-reader one (101 pages) about every 20 s in test mode.
+    pub fn interval_after(&self, calls: u32, live: bool) -> Duration {
+        self.interval.max(self.paid(calls, live))
+    }
+
+    /// What `calls` Stripe calls are worth in time at the read budget.
+    pub fn paid(&self, calls: u32, live: bool) -> Duration {
+        Duration::from_secs_f64(f64::from(calls) / self.reads_per_second(live))
+    }
+
+    /// The wait between two pages of one listing, so a fleet of many pages is listed at the
+    /// budget instead of in a burst that Stripe would answer with 429s.
+    pub fn page_gap(&self, live: bool) -> Duration {
+        Duration::from_secs_f64(1.0 / self.reads_per_second(live))
+    }
+
+    /// How long a lease lasts without renewal for a connection synced every `interval`: a few
+    /// intervals, so a dead instance's connections are taken over soon, while a live one renews
+    /// well before (and a long paced listing keeps its lease to the end).
+    pub fn lease_ttl(&self, interval: Duration) -> Duration {
+        (interval.max(self.interval) * 3).max(Duration::from_secs(1))
+    }
+
+    /// How often the list of connections is read again, for new and removed connections.
+    fn refresh_every(&self) -> Duration {
+        self.interval
+            .clamp(Duration::from_millis(100), Duration::from_secs(5))
     }
 }
 
@@ -91,12 +136,14 @@ pub struct SyncHandle {
 }
 
 enum Outcome {
-    Synced(SyncReport, Duration),
+    /// Synced: what it did, how long it took, and whether the account is in live mode.
+    Synced(SyncReport, Duration, bool),
     Failed(SyncError),
     NotLeased,
 }
 
 struct Slot {
+    row: SealedConnection,
     due: Instant,
     interval: Duration,
     backoff: Option<Duration>,
@@ -179,65 +226,92 @@ async fn run(state: AppState, config: SyncConfig, holder: String, stats: Arc<Syn
             return;
         }
     };
-    let tick = (config.interval / 4).clamp(Duration::from_millis(20), Duration::from_millis(500));
     let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, Outcome)>();
     let mut slots: HashMap<String, Slot> = HashMap::new();
+    let mut next_refresh = Instant::now();
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep(tick) => {}
-            Some((id, outcome)) = done_rx.recv() => {
-                finish(&config, &stats, &mut slots, &id, outcome);
-                continue;
-            }
-        }
-        let rows: Vec<SealedConnection> = match sqlx::query_as(&format!(
-            // An unverified connected account is not used (stripe_access::UNVERIFIED): no
-            // sync, rather than a failure recorded every few seconds.
-            "SELECT {SEALED_COLUMNS} FROM stripe_connections
-             WHERE kind <> 'connect' OR proof IS NOT NULL ORDER BY id"
-        ))
-        .fetch_all(&state.db.pool)
-        .await
-        {
-            Ok(rows) => rows,
-            Err(err) => {
-                tracing::warn!(error = %err, "reader sync could not list connections");
-                continue;
-            }
-        };
         let now = Instant::now();
-        slots.retain(|id, _| rows.iter().any(|r| &r.id == id));
-        for row in rows {
-            let slot = slots.entry(row.id.clone()).or_insert_with(|| Slot {
-                due: now + phase(&row.id, config.interval),
-                interval: config.interval,
-                backoff: None,
-                runs: 0,
-                running: false,
-            });
+        if now >= next_refresh {
+            next_refresh = now + config.refresh_every();
+            refresh(&state, &config, &mut slots, now).await;
+        }
+        for (id, slot) in slots.iter_mut() {
             if slot.running || now < slot.due {
                 continue;
             }
             slot.running = true;
-            let with_locations = slot.runs.is_multiple_of(config.locations_every.max(1));
             let job = Job {
                 state: state.clone(),
                 clients: clients.clone(),
+                config: config.clone(),
                 holder: holder.clone(),
-                ttl: config.lease_ttl(),
-                with_locations,
+                ttl: config.lease_ttl(slot.interval),
+                with_locations: slot.runs.is_multiple_of(config.locations_every.max(1)),
             };
-            let permits = permits.clone();
-            let done = done_tx.clone();
+            let (id, row, permits, done) =
+                (id.clone(), slot.row.clone(), permits.clone(), done_tx.clone());
+            // Its own task: a slow account (a long paced listing, a Stripe call that hangs until
+            // its timeout) holds up no other account's sync nor this loop.
             tokio::spawn(async move {
-                let Ok(_permit) = permits.acquire_owned().await else {
-                    return;
-                };
-                let id = row.id.clone();
-                let outcome = job.run(row).await;
+                let outcome = job.run(row, permits).await;
                 let _ = done.send((id, outcome));
             });
+        }
+        // Sleep until the next connection is due or the list is read again, whichever is first.
+        let wake = slots
+            .values()
+            .filter(|slot| !slot.running)
+            .map(|slot| slot.due)
+            .fold(next_refresh, Instant::min);
+        tokio::select! {
+            _ = tokio::time::sleep_until(wake) => {}
+            Some((id, outcome)) = done_rx.recv() => {
+                finish(&config, &stats, &mut slots, &id, outcome);
+            }
+        }
+    }
+}
+
+/// Reads the connections again: a new one gets a slot at its phase of the interval, a removed
+/// one loses its slot. A failed read keeps the slots as they were.
+async fn refresh(
+    state: &AppState,
+    config: &SyncConfig,
+    slots: &mut HashMap<String, Slot>,
+    now: Instant,
+) {
+    let rows: Vec<SealedConnection> = match sqlx::query_as(&format!(
+        // An unverified connected account is not used (stripe_access::UNVERIFIED): no
+        // sync, rather than a failure recorded every few seconds.
+        "SELECT {SEALED_COLUMNS} FROM stripe_connections
+         WHERE kind <> 'connect' OR proof IS NOT NULL ORDER BY id"
+    ))
+    .fetch_all(&state.db.pool)
+    .await
+    {
+        Ok(rows) => rows,
+        Err(err) => {
+            tracing::warn!(error = %err, "reader sync could not list connections");
+            return;
+        }
+    };
+    let listed: HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    slots.retain(|id, _| listed.contains(id.as_str()));
+    for row in rows {
+        match slots.get_mut(&row.id) {
+            Some(slot) => slot.row = row,
+            None => {
+                let slot = Slot {
+                    due: now + phase(&row.id, config.interval),
+                    interval: config.interval,
+                    backoff: None,
+                    runs: 0,
+                    running: false,
+                    row,
+                };
+                slots.insert(slot.row.id.clone(), slot);
+            }
         }
     }
 }
@@ -245,13 +319,35 @@ async fn run(state: AppState, config: SyncConfig, holder: String, stats: Arc<Syn
 struct Job {
     state: AppState,
     clients: Arc<Clients>,
+    config: SyncConfig,
     holder: String,
     ttl: Duration,
     with_locations: bool,
 }
 
+/// Pages at the read budget. The concurrency slot is given back for each wait, so a fleet
+/// listed over many seconds does not keep other accounts waiting for a slot.
+struct Paced {
+    permits: Arc<Semaphore>,
+    held: tokio::sync::Mutex<Option<OwnedSemaphorePermit>>,
+    gap: Duration,
+}
+
+#[async_trait::async_trait]
+impl PagePace for Paced {
+    async fn between_pages(&self) {
+        let mut held = self.held.lock().await;
+        held.take();
+        tokio::time::sleep(self.gap).await;
+        *held = self.permits.clone().acquire_owned().await.ok();
+    }
+}
+
 impl Job {
-    async fn run(self, row: SealedConnection) -> Outcome {
+    async fn run(self, row: SealedConnection, permits: Arc<Semaphore>) -> Outcome {
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return Outcome::NotLeased;
+        };
         let ttl_ms = i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX);
         match sync::take_lease(&self.state, &row.id, &self.holder, ttl_ms).await {
             Ok(true) => {}
@@ -267,6 +363,12 @@ impl Job {
                 "The built-in simulator is turned off on this server.".into(),
             )));
         };
+        let live = access.creds.key.is_live();
+        let pace = Paced {
+            permits,
+            held: tokio::sync::Mutex::new(Some(permit)),
+            gap: self.config.page_gap(live),
+        };
         let started = std::time::Instant::now();
         match sync::sync_connection(
             &self.state,
@@ -274,10 +376,11 @@ impl Job {
             &client,
             self.with_locations,
             &ReconcilePayments,
+            &pace,
         )
         .await
         {
-            Ok(report) => Outcome::Synced(report, started.elapsed()),
+            Ok(report) => Outcome::Synced(report, started.elapsed(), live),
             Err(err) => {
                 sync::record_failure(&self.state, &row.id, &err).await;
                 Outcome::Failed(err)
@@ -299,7 +402,7 @@ fn finish(
     let now = Instant::now();
     slot.running = false;
     match outcome {
-        Outcome::Synced(report, took) => {
+        Outcome::Synced(report, took, live) => {
             stats.syncs.fetch_add(1, Ordering::Relaxed);
             stats.busy_micros.fetch_add(
                 u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
@@ -313,9 +416,13 @@ fn finish(
                 .fetch_add(report.transitions as u64, Ordering::Relaxed);
             slot.runs = slot.runs.wrapping_add(1);
             slot.backoff = None;
-            slot.interval = config.interval_for(report.readers);
-            // Keep to the connection's own beat (its phase) unless a sync overran it.
-            slot.due = (slot.due + slot.interval).max(now);
+            let started = now.checked_sub(took).unwrap_or(now);
+            slot.interval = config.interval_after(report.calls, live);
+            // Keep to the connection's own beat (its phase), but never sooner after this sync's
+            // start than its calls are worth, nor in the past.
+            slot.due = (slot.due + slot.interval)
+                .max(started + config.paid(report.calls, live))
+                .max(now);
         }
         Outcome::NotLeased => {
             stats.not_leased.fetch_add(1, Ordering::Relaxed);
@@ -337,5 +444,80 @@ fn finish(
             slot.due = now + jitter(next);
             tracing::info!(connection = id, error = %err, wait_ms = next.as_millis() as u64, "reader sync failed; backing off");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: f64) -> Duration {
+        Duration::from_secs_f64(s)
+    }
+
+    #[test]
+    fn a_small_fleet_is_listed_every_interval_and_a_large_one_at_its_read_budget() {
+        let config = SyncConfig::default();
+        // 50 readers: one page.
+        assert_eq!(config.interval_after(1, false), secs(1.0));
+        // One page plus locations and recent payments: still within a second's budget.
+        assert_eq!(config.interval_after(4, false), secs(1.0));
+        // 10,000 readers: 101 pages at 5 reads/s in test mode, 20 in live mode.
+        assert_eq!(config.interval_after(101, false), secs(20.2));
+        assert_eq!(config.interval_after(101, true), secs(5.05));
+        assert_eq!(config.page_gap(false), secs(0.2));
+        assert_eq!(config.page_gap(true), secs(0.05));
+    }
+
+    #[test]
+    fn no_account_is_read_faster_than_its_budget() {
+        let config = SyncConfig::default();
+        for live in [false, true] {
+            let budget = config.reads_per_second(live);
+            for calls in [0, 1, 3, 5, 6, 20, 101, 1000] {
+                let wait = config.interval_after(calls, live).as_secs_f64();
+                assert!(
+                    f64::from(calls) / wait <= budget + 1e-9,
+                    "{calls} calls every {wait} s, live: {live}"
+                );
+                assert!(wait >= config.interval.as_secs_f64());
+            }
+        }
+    }
+
+    #[test]
+    fn a_zero_budget_still_gives_a_finite_schedule() {
+        let config = SyncConfig {
+            read_budget: ReadBudget {
+                test_mode: 0.0,
+                live_mode: -1.0,
+            },
+            ..SyncConfig::default()
+        };
+        assert_eq!(config.interval_after(1, false), secs(10.0));
+        assert_eq!(config.page_gap(true), secs(10.0));
+    }
+
+    #[test]
+    fn a_lease_outlasts_the_connections_own_interval() {
+        let config = SyncConfig::default();
+        assert_eq!(config.lease_ttl(secs(1.0)), secs(3.0));
+        assert_eq!(config.lease_ttl(secs(20.2)), secs(60.6));
+        let fast = SyncConfig {
+            interval: secs(0.1),
+            ..SyncConfig::default()
+        };
+        assert_eq!(fast.lease_ttl(secs(0.1)), secs(1.0));
+    }
+
+    #[test]
+    fn phases_spread_connections_over_the_interval() {
+        let interval = secs(1.0);
+        let phases: Vec<Duration> = (0..200)
+            .map(|n| phase(&format!("conn_{n}"), interval))
+            .collect();
+        assert!(phases.iter().all(|p| *p < interval));
+        let early = phases.iter().filter(|p| **p < secs(0.5)).count();
+        assert!((60..=140).contains(&early), "{early} of 200 in the first half");
     }
 }

@@ -1,6 +1,6 @@
 //! The control API (`/_sim/…`, JSON) for tests and demos: reader connectivity, a reader held
 //! "authorising" (busy), injected faults, webhook delays and drops, registration codes for
-//! "physical" readers, the clock, a reset, and the delivery log. SIMULATOR.md documents it.
+//! "physical" readers, the clock, a reset, the delivery log, and a tally of requests per account. SIMULATOR.md documents it.
 
 use crate::faults::Fault;
 use crate::store::RegistrationCode;
@@ -26,6 +26,7 @@ pub fn router() -> Router<Simulator> {
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance_clock))
         .route("/reset", post(reset).delete(reset))
+        .route("/requests", get(requests))
         .fallback(|| async {
             problem(
                 StatusCode::NOT_FOUND,
@@ -200,6 +201,12 @@ async fn advance_clock(State(sim): State<Simulator>, Json(req): Json<Advance>) -
     // Timers due now fire at once, not at the next background tick.
     crate::tick::run_all(&sim);
     Json(json!({ "offset_seconds": offset, "now": sim.clock().now() })).into_response()
+}
+
+/// What each account was asked since the last reset: reads, writes, refusals (429) and the
+/// busiest second of each, keyed by account id.
+async fn requests(State(sim): State<Simulator>) -> Json<Value> {
+    Json(json!({ "accounts": sim.inner.limiter.tallies() }))
 }
 
 async fn reset(State(sim): State<Simulator>) -> Json<Value> {

@@ -27,6 +27,7 @@ mod tick;
 mod webhooks;
 
 pub use config::{RateLimit, SimConfig, WebhookRetry, API_VERSION};
+pub use rate_limit::Tally;
 pub use errors::SimError;
 
 use parking_lot::{Mutex, MutexGuard};

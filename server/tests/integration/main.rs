@@ -28,6 +28,7 @@ mod sign_in_cost;
 mod stores;
 mod stripe;
 mod support;
+mod sync_schedule;
 mod till;
 mod till_screen;
 mod trust;

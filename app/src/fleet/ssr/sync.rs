@@ -77,6 +77,22 @@ pub trait PaymentsSync: Sync {
     async fn settle_doubts(&self, state: &AppState, access: &Access) -> Result<u32, SyncError>;
 }
 
+/// What a sync waits for between two pages of readers. A fleet of many pages is listed at the
+/// account's read budget rather than in one burst past Stripe's rate limit; the sync task also
+/// gives its concurrency slot back while it waits, so a long listing holds up no other account.
+#[async_trait::async_trait]
+pub trait PagePace: Sync {
+    async fn between_pages(&self);
+}
+
+/// No wait between pages: a one-off listing (connecting an account), whose client retries 429s.
+pub struct Unpaced;
+
+#[async_trait::async_trait]
+impl PagePace for Unpaced {
+    async fn between_pages(&self) {}
+}
+
 /// Lists the connection's readers (and locations when `with_locations`) with `client` and stores
 /// what changed. `client` is the caller's: the sync task uses one that does not retry, so a 429
 /// reaches its scheduler, which backs off.
@@ -86,6 +102,7 @@ pub async fn sync_connection(
     client: &StripeClient,
     with_locations: bool,
     payments: &dyn PaymentsSync,
+    pace: &dyn PagePace,
 ) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
     if with_locations {
@@ -101,10 +118,15 @@ pub async fn sync_connection(
     };
     // The list can only show what Stripe held after this moment.
     let observed_at = now_ms();
-    let readers: Vec<fleet_stripe::Reader> = client
-        .all_readers(&access.creds, params)
-        .try_collect()
-        .await?;
+    let mut listed = std::pin::pin!(client.all_readers(&access.creds, params));
+    let mut readers: Vec<fleet_stripe::Reader> = Vec::new();
+    while let Some(reader) = listed.try_next().await? {
+        readers.push(reader);
+        // The next item polled may be the next page's request.
+        if readers.len().is_multiple_of(usize::from(PAGE)) {
+            pace.between_pages().await;
+        }
+    }
     report.calls += pages(readers.len());
     report.readers = readers.len();
 
@@ -345,7 +367,7 @@ pub async fn import(
 ) -> Result<SyncReport, SyncError> {
     let access = stripe_access::load(state, tenant_id, connection_id).await?;
     let client = access.client.clone();
-    sync_connection(state, &access, &client, true, payments).await
+    sync_connection(state, &access, &client, true, payments, &Unpaced).await
 }
 
 /// Records a failed sync on the connection, for its settings card.

@@ -1,6 +1,7 @@
 //! What several benchmarks share: a server on a throwaway database and a signed-in user.
 
 use server::config::{AccountLimits, Config, Environment};
+use server::tasks::reader_sync::SyncConfig;
 use server::Running;
 use std::path::Path;
 
@@ -26,7 +27,28 @@ pub async fn start_with(
     sync: bool,
     accounts: AccountLimits,
 ) -> Result<Running, BenchError> {
-    let config = Config {
+    let sync = SyncConfig {
+        enabled: sync,
+        ..Default::default()
+    };
+    server::start(config(database_url, data_dir, sync, accounts))
+        .await
+        .map_err(setup)
+}
+
+/// [`start`] with the reader sync on this schedule.
+pub async fn start_syncing(
+    database_url: &str,
+    data_dir: &Path,
+    sync: SyncConfig,
+) -> Result<Running, BenchError> {
+    server::start(config(database_url, data_dir, sync, AccountLimits::default()))
+        .await
+        .map_err(setup)
+}
+
+fn config(database_url: &str, data_dir: &Path, sync: SyncConfig, accounts: AccountLimits) -> Config {
+    Config {
         env: Environment::Development,
         database_url: database_url.to_string(),
         data_dir: data_dir.to_path_buf(),
@@ -42,10 +64,7 @@ pub async fn start_with(
         stripe_api_base: "http://127.0.0.1:9".into(),
         platform_key: None,
         connect: Default::default(),
-        sync: server::tasks::reader_sync::SyncConfig {
-            enabled: sync,
-            ..Default::default()
-        },
+        sync,
         notifications: Default::default(),
         api_rate: server::api::RateLimit::default(),
         limits: app::ssr::limits::Limits::default(),
@@ -53,8 +72,7 @@ pub async fn start_with(
         max_streams_per_user: usize::MAX,
         accounts,
         metrics: Default::default(),
-    };
-    server::start(config).await.map_err(setup)
+    }
 }
 
 /// Signs a new user up through the server function, as a browser would; returns the session
@@ -101,16 +119,19 @@ pub async fn signed_in_user(
 
 /// This process's resident memory in MiB (Linux), to compare before and after.
 pub fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+    rss_mib_of("self")
+}
+
+/// The resident memory of process `pid` ("self" for this one), in MiB.
+pub fn rss_mib_of(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
                 .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// CPU seconds (user + system) process `pid` (or `self`) has used so far (Linux; the kernel

@@ -54,6 +54,10 @@ enum Bench {
         /// Readers taken offline at Stripe to measure staleness.
         #[arg(long, default_value_t = 100)]
         flips: usize,
+        /// The sync's shortest interval (its default unless given), e.g. 5000 for the schedule
+        /// before issue 14.
+        #[arg(long)]
+        interval_ms: Option<u64>,
         #[arg(long)]
         database_url: Option<String>,
     },
@@ -63,8 +67,20 @@ enum Bench {
         streams: usize,
         #[arg(long, default_value_t = 50)]
         messages: usize,
+        /// Organisations the streams are spread over (one user each); messages go to the
+        /// first, and every other organisation's streams must receive none of them.
+        #[arg(long, default_value_t = 1)]
+        tenants: usize,
         #[arg(long)]
         database_url: Option<String>,
+    },
+    /// The SSE benchmark's clients, in a process of their own (started by `sse`).
+    #[command(hide = true)]
+    SseClients {
+        #[arg(long)]
+        addr: String,
+        #[arg(long)]
+        streams: usize,
     },
     /// Server-side rendering of the Readers page beside a bare axum handler.
     ReadersPage {
@@ -215,10 +231,11 @@ async fn bench(which: &Bench) -> ExitCode {
         Bench::Sse {
             streams,
             messages,
+            tenants,
             database_url,
         } => {
             with_database(database_url, |url, dir| async move {
-                sse::run(&url, &dir, *streams, *messages).await
+                sse::run(&url, &dir, *streams, *messages, (*tenants).max(1)).await
             })
             .await
         }
@@ -264,14 +281,22 @@ async fn bench(which: &Bench) -> ExitCode {
             })
             .await
         }
+        Bench::SseClients { addr, streams } => match sse::clients(addr, *streams).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("fleet-bench: {err}");
+                ExitCode::FAILURE
+            }
+        },
         Bench::Sync {
             connections,
             readers,
             flips,
+            interval_ms,
             database_url,
         } => {
             with_database(database_url, |url, dir| async move {
-                sync::run(&url, &dir, *connections, *readers, *flips).await
+                sync::run(&url, &dir, *connections, *readers, *flips, *interval_ms).await
             })
             .await
         }

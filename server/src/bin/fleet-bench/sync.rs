@@ -3,14 +3,17 @@
 //! its default settings. Reports Stripe calls per cycle, sync time, 429s, and the worst staleness
 //! of a change made at Stripe (readers taken offline through the control API).
 
-use super::common::{setup, start, BenchError};
+use super::common::{setup, start_syncing, BenchError};
 use super::stats::summarise;
 use app::connections::ssr::connections_service;
 use app::ssr::ids;
 use app::ssr::stripe_access;
 use fleet_stripe::params::{AddressParams, CreateLocation, CreateReader};
 use fleet_stripe::IdempotencyKey;
+use fleet_stripe_sim::Tally;
 use futures::StreamExt;
+use server::tasks::reader_sync::SyncConfig;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 pub async fn run(
@@ -19,12 +22,23 @@ pub async fn run(
     connections: usize,
     readers: usize,
     flips: usize,
+    interval_ms: Option<u64>,
 ) -> Result<(), BenchError> {
-    let running = start(database_url, data_dir, true).await?;
+    let defaults = SyncConfig::default();
+    let config = SyncConfig {
+        interval: interval_ms.map_or(defaults.interval, Duration::from_millis),
+        ..defaults
+    };
+    let interval = config.interval;
+    println!(
+        "Sync schedule: every {} ms at least, at most {} reads/s per test-mode account",
+        interval.as_millis(),
+        config.read_budget.test_mode
+    );
+    let running = start_syncing(database_url, data_dir, config).await?;
     let state = running.state.clone();
     let sync = running.sync.as_ref().ok_or_else(|| setup("sync is off"))?;
     let stats = sync.stats.clone();
-    let interval = server::tasks::reader_sync::SyncConfig::default().interval;
     let simulator = state
         .settings
         .stripe_simulator_url
@@ -133,8 +147,8 @@ pub async fn run(
         mirror_start.elapsed().as_secs_f64()
     );
 
-    // Steady state over several intervals.
-    let cycles = 4u32;
+    // Steady state over a fixed window (several intervals).
+    let window = (interval * 4).max(Duration::from_secs(10));
     let (calls0, syncs0, limited0, failures0, busy0) = (
         stats.get(&stats.calls),
         stats.get(&stats.syncs),
@@ -142,23 +156,39 @@ pub async fn run(
         stats.get(&stats.failures),
         stats.get(&stats.busy_micros),
     );
-    tokio::time::sleep(interval * cycles).await;
+    let tallies0 = tallies(&simulator).await?;
+    let window_start = Instant::now();
+    tokio::time::sleep(window).await;
+    let tallies1 = tallies(&simulator).await?;
+    let seconds = window_start.elapsed().as_secs_f64();
     let calls = stats.get(&stats.calls) - calls0;
     let syncs = stats.get(&stats.syncs) - syncs0;
     let limited = stats.get(&stats.rate_limited) - limited0;
     let failures = stats.get(&stats.failures) - failures0;
     let busy = stats.get(&stats.busy_micros) - busy0;
     println!(
-        "  steady state over {cycles} intervals of {} s: {syncs} syncs, {calls} Stripe calls ({:.0} per cycle, {:.1}/s), {limited} × 429, {failures} failures",
-        interval.as_secs(),
-        calls as f64 / f64::from(cycles),
-        calls as f64 / (interval * cycles).as_secs_f64()
+        "  steady state over {seconds:.1} s: {syncs} syncs ({:.1}/s), {calls} Stripe calls ({:.1}/s), {limited} × 429, {failures} failures",
+        syncs as f64 / seconds,
+        calls as f64 / seconds,
     );
     println!(
-        "  one connection's sync takes {:.1} ms on average; a full cycle's syncs add up to {:.0} ms of the {} ms interval (8 at a time)",
+        "  one connection's sync takes {:.1} ms on average; syncs add up to {:.0} ms per second ({} at a time)",
         busy as f64 / 1000.0 / syncs.max(1) as f64,
-        busy as f64 / 1000.0 / f64::from(cycles),
-        interval.as_millis()
+        busy as f64 / 1000.0 / seconds,
+        SyncConfig::default().concurrency
+    );
+    let rates: Vec<f64> = tallies1
+        .iter()
+        .map(|(account, t)| {
+            let before = tallies0.get(account).map_or(0, |t| t.reads);
+            (t.reads - before) as f64 / seconds
+        })
+        .collect();
+    let max_rate = rates.iter().copied().fold(0.0, f64::max);
+    let mean_rate = rates.iter().sum::<f64>() / rates.len().max(1) as f64;
+    println!(
+        "  reads per account over the window (counted by the simulator): mean {mean_rate:.2}/s, max {max_rate:.2}/s over {} accounts",
+        rates.len()
     );
 
     // Staleness: take readers offline at Stripe and time until our rows say so.
@@ -206,10 +236,32 @@ pub async fn run(
         s.max_ms,
         pending.len()
     );
+    let tallies_end = tallies(&simulator).await?;
     println!(
-        "  429s during the whole run: {}",
-        stats.get(&stats.rate_limited)
+        "  429s during the whole run: {} seen by the sync, {} refused by the simulator; busiest second of any account: {} reads",
+        stats.get(&stats.rate_limited),
+        tallies_end.values().map(|t| t.refused).sum::<u64>(),
+        tallies_end
+            .values()
+            .map(|t| t.peak_reads_per_second)
+            .max()
+            .unwrap_or(0)
     );
     running.kill();
     Ok(())
+}
+
+/// What the simulator was asked, per account, since it started.
+async fn tallies(simulator: &str) -> Result<HashMap<String, Tally>, BenchError> {
+    #[derive(serde::Deserialize)]
+    struct Tallies {
+        accounts: HashMap<String, Tally>,
+    }
+    let tallies: Tallies = reqwest::get(format!("{simulator}/_sim/requests"))
+        .await
+        .map_err(setup)?
+        .json()
+        .await
+        .map_err(setup)?;
+    Ok(tallies.accounts)
 }

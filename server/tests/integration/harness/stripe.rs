@@ -116,3 +116,18 @@ pub async fn intents_at_stripe(
     .expect("list");
     intents.into_iter().map(|pi| (pi.id.clone(), pi)).collect()
 }
+
+/// What the simulator of `s` was asked on behalf of `account` since it started.
+pub async fn requests_of(s: &TestServer, account: &str) -> fleet_stripe_sim::Tally {
+    #[derive(serde::Deserialize)]
+    struct Tallies {
+        accounts: HashMap<String, fleet_stripe_sim::Tally>,
+    }
+    let tallies: Tallies = reqwest::get(format!("{}/_sim/requests", s.simulator()))
+        .await
+        .expect("simulator")
+        .json()
+        .await
+        .expect("tallies");
+    tallies.accounts.get(account).copied().unwrap_or_default()
+}
