@@ -62,7 +62,7 @@ pub async fn run(
 
     let started = Instant::now();
     let opened = loop {
-        match tokio::time::timeout(Duration::from_secs(60), from_clients.next_line()).await {
+        match tokio::time::timeout(Duration::from_secs(300), from_clients.next_line()).await {
             Ok(Ok(Some(line))) if line == "ready" => break started.elapsed(),
             Ok(Ok(Some(line))) => return Err(setup(format!("clients: {line}"))),
             _ => return Err(setup("the clients did not open their streams")),
