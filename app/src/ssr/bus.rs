@@ -253,7 +253,8 @@ mod tests {
         let mut north = bus.subscribe_tenant("ten_north");
         let mut south = bus.subscribe_tenant("ten_south");
         let mut all = bus.subscribe();
-        bus.publish("ten_north", Topic::Readers, Some("tmr_1")).await;
+        bus.publish("ten_north", Topic::Readers, Some("tmr_1"))
+            .await;
         bus.publish_session_change("usr_1").await;
         let got = north.try_recv().expect("north's message");
         assert_eq!(got.tenant_id, "ten_north");

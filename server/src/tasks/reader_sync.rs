@@ -249,8 +249,12 @@ async fn run(state: AppState, config: SyncConfig, holder: String, stats: Arc<Syn
                 ttl: config.lease_ttl(slot.interval),
                 with_locations: slot.runs.is_multiple_of(config.locations_every.max(1)),
             };
-            let (id, row, permits, done) =
-                (id.clone(), slot.row.clone(), permits.clone(), done_tx.clone());
+            let (id, row, permits, done) = (
+                id.clone(),
+                slot.row.clone(),
+                permits.clone(),
+                done_tx.clone(),
+            );
             // Its own task: a slow account (a long paced listing, a Stripe call that hangs until
             // its timeout) holds up no other account's sync nor this loop.
             tokio::spawn(async move {
@@ -518,6 +522,9 @@ mod tests {
             .collect();
         assert!(phases.iter().all(|p| *p < interval));
         let early = phases.iter().filter(|p| **p < secs(0.5)).count();
-        assert!((60..=140).contains(&early), "{early} of 200 in the first half");
+        assert!(
+            (60..=140).contains(&early),
+            "{early} of 200 in the first half"
+        );
     }
 }

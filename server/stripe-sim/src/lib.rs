@@ -27,8 +27,8 @@ mod tick;
 mod webhooks;
 
 pub use config::{RateLimit, SimConfig, WebhookRetry, API_VERSION};
-pub use rate_limit::Tally;
 pub use errors::SimError;
+pub use rate_limit::Tally;
 
 use parking_lot::{Mutex, MutexGuard};
 use std::net::SocketAddr;

@@ -42,12 +42,22 @@ pub async fn start_syncing(
     data_dir: &Path,
     sync: SyncConfig,
 ) -> Result<Running, BenchError> {
-    server::start(config(database_url, data_dir, sync, AccountLimits::default()))
-        .await
-        .map_err(setup)
+    server::start(config(
+        database_url,
+        data_dir,
+        sync,
+        AccountLimits::default(),
+    ))
+    .await
+    .map_err(setup)
 }
 
-fn config(database_url: &str, data_dir: &Path, sync: SyncConfig, accounts: AccountLimits) -> Config {
+fn config(
+    database_url: &str,
+    data_dir: &Path,
+    sync: SyncConfig,
+    accounts: AccountLimits,
+) -> Config {
     Config {
         env: Environment::Development,
         database_url: database_url.to_string(),
