@@ -61,13 +61,12 @@ pub async fn run(
         BufReader::new(child.stdout.take().ok_or_else(|| setup("no stdout"))?).lines();
 
     let started = Instant::now();
-    let opened = loop {
-        match tokio::time::timeout(Duration::from_secs(300), from_clients.next_line()).await {
-            Ok(Ok(Some(line))) if line == "ready" => break started.elapsed(),
-            Ok(Ok(Some(line))) => return Err(setup(format!("clients: {line}"))),
-            _ => return Err(setup("the clients did not open their streams")),
-        }
-    };
+    match tokio::time::timeout(Duration::from_secs(300), from_clients.next_line()).await {
+        Ok(Ok(Some(line))) if line == "ready" => {}
+        Ok(Ok(Some(line))) => return Err(setup(format!("clients: {line}"))),
+        _ => return Err(setup("the clients did not open their streams")),
+    }
+    let opened = started.elapsed();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let after = rss_mib();
     let clients_rss = rss_mib_of(&clients_pid);
