@@ -1,7 +1,10 @@
 //! The reader status sync: lists each connection's readers on a schedule that respects Stripe's
-//! rate limits, spreads connections over the interval, backs off on 429, and — through a lease
-//! row — lets one instance sync a given connection at a time (another takes over when the lease
-//! of a dead instance expires).
+//! rate limits, spreads connections over the interval, stretches every interval when syncs cannot
+//! keep up ([`schedule`]), backs off on 429, and — through a lease row — lets one instance sync a
+//! given connection at a time (another takes over when the lease of a dead instance expires).
+
+mod bookkeeping;
+mod schedule;
 
 use app::fleet::ssr::sync::{self, PagePace, SyncError, SyncReport};
 use app::model::ConnectionKind;
@@ -9,11 +12,11 @@ use app::payments::ssr::reconcile::ReconcilePayments;
 use app::ssr::ids::new_id;
 use app::ssr::stripe_access::{self, SealedConnection, SEALED_COLUMNS};
 use app::ssr::AppState;
+use bookkeeping::Bookkeeping;
 use fleet_stripe::retry::RetryPolicy;
 use fleet_stripe::{ClientConfig, StripeClient};
-use rand::Rng;
+use schedule::{Ended, Schedule};
 use std::collections::{HashMap, HashSet};
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,11 +99,10 @@ impl SyncConfig {
         Duration::from_secs_f64(1.0 / self.reads_per_second(live))
     }
 
-    /// How long a lease lasts without renewal for a connection synced every `interval`: a few
-    /// intervals, so a dead instance's connections are taken over soon, while a live one renews
-    /// well before (and a long paced listing keeps its lease to the end).
-    pub fn lease_ttl(&self, interval: Duration) -> Duration {
-        (interval.max(self.interval) * 3).max(Duration::from_secs(1))
+    /// How long a lease lasts without renewal: a few intervals, so a dead instance's connections
+    /// are taken over soon, while a live one renews well before (see [`bookkeeping`]).
+    pub fn lease_ttl(&self) -> Duration {
+        (self.interval * 3).max(Duration::from_secs(1))
     }
 
     /// How often the list of connections is read again, for new and removed connections.
@@ -119,8 +121,11 @@ pub struct SyncStats {
     pub failures: AtomicU64,
     pub not_leased: AtomicU64,
     pub transitions: AtomicU64,
-    /// Time spent in syncs, summed (µs).
+    /// Time syncs held a sync slot, summed (µs): their waits between pages are not counted.
     pub busy_micros: AtomicU64,
+    /// The least wait between one connection's syncs that the slots can serve now (ms): above
+    /// the interval, every interval is stretched to it.
+    pub fair_wait_millis: AtomicU64,
 }
 
 impl SyncStats {
@@ -136,19 +141,17 @@ pub struct SyncHandle {
 }
 
 enum Outcome {
-    /// Synced: what it did, how long it took, and whether the account is in live mode.
-    Synced(SyncReport, Duration, bool),
+    /// Synced: what it did, when it started, how long it held a slot, whether the account is in
+    /// live mode, and whether the pass took the lease itself.
+    Synced {
+        report: SyncReport,
+        started: Instant,
+        held: Duration,
+        live: bool,
+        took_lease: bool,
+    },
     Failed(SyncError),
     NotLeased,
-}
-
-struct Slot {
-    row: SealedConnection,
-    due: Instant,
-    interval: Duration,
-    backoff: Option<Duration>,
-    runs: u32,
-    running: bool,
 }
 
 struct Clients {
@@ -192,21 +195,6 @@ impl Clients {
     }
 }
 
-/// Where in the interval a connection's syncs fall, so accounts are spread over time rather
-/// than all listed at once.
-fn phase(id: &str, interval: Duration) -> Duration {
-    let mut hasher = DefaultHasher::new();
-    id.hash(&mut hasher);
-    let millis = u64::try_from(interval.as_millis())
-        .unwrap_or(u64::MAX)
-        .max(1);
-    Duration::from_millis(hasher.finish() % millis)
-}
-
-fn jitter(d: Duration) -> Duration {
-    d.mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
-}
-
 pub fn spawn(state: AppState, config: SyncConfig) -> SyncHandle {
     let holder = new_id("sync");
     let stats = Arc::new(SyncStats::default());
@@ -228,64 +216,71 @@ async fn run(state: AppState, config: SyncConfig, holder: String, stats: Arc<Syn
     };
     let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, Outcome)>();
-    let mut slots: HashMap<String, Slot> = HashMap::new();
+    let mut schedule = Schedule::new(config.clone());
+    let mut book = Bookkeeping::new(holder.clone(), config.lease_ttl());
+    let mut rows: HashMap<String, SealedConnection> = HashMap::new();
     let mut next_refresh = Instant::now();
+    let mut next_flush = Instant::now() + book.every();
     loop {
         let now = Instant::now();
         if now >= next_refresh {
             next_refresh = now + config.refresh_every();
-            refresh(&state, &config, &mut slots, now).await;
+            refresh(&state, &mut schedule, &mut book, &mut rows, now).await;
         }
-        for (id, slot) in slots.iter_mut() {
-            if slot.running || now < slot.due {
-                continue;
-            }
-            slot.running = true;
-            let job = Job {
-                state: state.clone(),
-                clients: clients.clone(),
-                config: config.clone(),
-                holder: holder.clone(),
-                ttl: config.lease_ttl(slot.interval),
-                with_locations: slot.runs.is_multiple_of(config.locations_every.max(1)),
-            };
-            let (id, row, permits, done) = (
-                id.clone(),
-                slot.row.clone(),
-                permits.clone(),
-                done_tx.clone(),
-            );
-            // Its own task: a slow account (a long paced listing, a Stripe call that hangs until
-            // its timeout) holds up no other account's sync nor this loop.
-            tokio::spawn(async move {
-                let outcome = job.run(row, permits).await;
-                let _ = done.send((id, outcome));
-            });
+        if now >= next_flush {
+            next_flush = now + book.every();
+            book.flush(&state, now).await;
         }
-        // Sleep until the next connection is due or the list is read again, whichever is first.
-        let wake = slots
-            .values()
-            .filter(|slot| !slot.running)
-            .map(|slot| slot.due)
-            .fold(next_refresh, Instant::min);
+        let now = Instant::now();
+        let due = schedule.most_overdue(now).map(str::to_string);
+        // With a connection due, wait for a free slot; otherwise until one falls due. Either
+        // way the list is read again and the bookkeeping written on time, and finished syncs
+        // are scheduled as they end.
+        let wake = match (&due, schedule.next_due()) {
+            (None, Some(next)) => next.min(next_refresh),
+            _ => next_refresh,
+        }
+        .min(next_flush);
         tokio::select! {
+            permit = permits.clone().acquire_owned(), if due.is_some() => {
+                let (Ok(permit), Some(id)) = (permit, due) else { continue };
+                let (Some(row), Some(runs)) = (rows.get(&id), schedule.start(&id)) else {
+                    continue;
+                };
+                let job = Job {
+                    state: state.clone(),
+                    clients: clients.clone(),
+                    config: config.clone(),
+                    holder: holder.clone(),
+                    lease_ttl: (!book.holds(&id, now)).then(|| book.ttl()),
+                    with_locations: runs.is_multiple_of(config.locations_every.max(1)),
+                };
+                let (row, permits, done) = (row.clone(), permits.clone(), done_tx.clone());
+                // Its own task: a slow account (a long paced listing, a Stripe call that hangs
+                // until its timeout) holds up no other account's sync nor this loop.
+                tokio::spawn(async move {
+                    let outcome = job.run(row, permit, permits).await;
+                    let _ = done.send((id, outcome));
+                });
+            }
             _ = tokio::time::sleep_until(wake) => {}
             Some((id, outcome)) = done_rx.recv() => {
-                finish(&config, &stats, &mut slots, &id, outcome);
+                finish(&stats, &mut schedule, &mut book, &id, outcome);
             }
         }
     }
 }
 
-/// Reads the connections again: a new one gets a slot at its phase of the interval, a removed
-/// one loses its slot. A failed read keeps the slots as they were.
+/// Reads the connections again: a new one is scheduled at its phase of the interval, a removed
+/// one is forgotten. A failed read keeps the schedule as it was.
 async fn refresh(
     state: &AppState,
-    config: &SyncConfig,
-    slots: &mut HashMap<String, Slot>,
+    schedule: &mut Schedule,
+    book: &mut Bookkeeping,
+    rows: &mut HashMap<String, SealedConnection>,
     now: Instant,
 ) {
-    let rows: Vec<SealedConnection> = match sqlx::query_as(&format!(
+    let listed: Vec<SealedConnection> = match sqlx::query_as(&format!(
         // An unverified connected account is not used (stripe_access::UNVERIFIED): no
         // sync, rather than a failure recorded every few seconds.
         "SELECT {SEALED_COLUMNS} FROM stripe_connections
@@ -300,24 +295,12 @@ async fn refresh(
             return;
         }
     };
-    let listed: HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    slots.retain(|id, _| listed.contains(id.as_str()));
-    for row in rows {
-        match slots.get_mut(&row.id) {
-            Some(slot) => slot.row = row,
-            None => {
-                let slot = Slot {
-                    due: now + phase(&row.id, config.interval),
-                    interval: config.interval,
-                    backoff: None,
-                    runs: 0,
-                    running: false,
-                    row,
-                };
-                slots.insert(slot.row.id.clone(), slot);
-            }
-        }
-    }
+    *rows = listed
+        .into_iter()
+        .map(|row| (row.id.clone(), row))
+        .collect();
+    schedule.keep(rows.keys().map(String::as_str), now);
+    book.keep(&rows.keys().map(String::as_str).collect::<HashSet<&str>>());
 }
 
 struct Job {
@@ -325,38 +308,61 @@ struct Job {
     clients: Arc<Clients>,
     config: SyncConfig,
     holder: String,
-    ttl: Duration,
+    /// Set when the pass must take the lease itself, for this long.
+    lease_ttl: Option<Duration>,
     with_locations: bool,
 }
 
-/// Pages at the read budget. The concurrency slot is given back for each wait, so a fleet
-/// listed over many seconds does not keep other accounts waiting for a slot.
+/// Pages at the read budget. The sync slot is given back for each wait, so a fleet listed over
+/// many seconds does not keep other accounts waiting for a slot, and the wait is not counted as
+/// the sync's cost.
 struct Paced {
     permits: Arc<Semaphore>,
     held: tokio::sync::Mutex<Option<OwnedSemaphorePermit>>,
     gap: Duration,
+    /// Time spent without a slot: the waits, and taking a slot again after each.
+    away: std::sync::Mutex<Duration>,
 }
 
 #[async_trait::async_trait]
 impl PagePace for Paced {
     async fn between_pages(&self) {
+        let left = std::time::Instant::now();
         let mut held = self.held.lock().await;
         held.take();
         tokio::time::sleep(self.gap).await;
         *held = self.permits.clone().acquire_owned().await.ok();
+        *self
+            .away
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) += left.elapsed();
+    }
+}
+
+impl Paced {
+    fn away(&self) -> Duration {
+        *self
+            .away
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
 impl Job {
-    async fn run(self, row: SealedConnection, permits: Arc<Semaphore>) -> Outcome {
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            return Outcome::NotLeased;
-        };
-        let ttl_ms = i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX);
-        match sync::take_lease(&self.state, &row.id, &self.holder, ttl_ms).await {
-            Ok(true) => {}
-            Ok(false) => return Outcome::NotLeased,
-            Err(err) => return Outcome::Failed(SyncError::Db(err)),
+    async fn run(
+        self,
+        row: SealedConnection,
+        permit: OwnedSemaphorePermit,
+        permits: Arc<Semaphore>,
+    ) -> Outcome {
+        let started = Instant::now();
+        if let Some(ttl) = self.lease_ttl {
+            let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+            match sync::take_lease(&self.state, &row.id, &self.holder, ttl_ms).await {
+                Ok(true) => {}
+                Ok(false) => return Outcome::NotLeased,
+                Err(err) => return Outcome::Failed(SyncError::Db(err)),
+            }
         }
         let access = match stripe_access::open(&self.state, &row) {
             Ok(a) => a,
@@ -372,8 +378,8 @@ impl Job {
             permits,
             held: tokio::sync::Mutex::new(Some(permit)),
             gap: self.config.page_gap(live),
+            away: std::sync::Mutex::default(),
         };
-        let started = std::time::Instant::now();
         match sync::sync_connection(
             &self.state,
             &access,
@@ -384,7 +390,13 @@ impl Job {
         )
         .await
         {
-            Ok(report) => Outcome::Synced(report, started.elapsed(), live),
+            Ok(report) => Outcome::Synced {
+                report,
+                started,
+                held: started.elapsed().saturating_sub(pace.away()),
+                live,
+                took_lease: self.lease_ttl.is_some(),
+            },
             Err(err) => {
                 sync::record_failure(&self.state, &row.id, &err).await;
                 Outcome::Failed(err)
@@ -394,22 +406,30 @@ impl Job {
 }
 
 fn finish(
-    config: &SyncConfig,
     stats: &SyncStats,
-    slots: &mut HashMap<String, Slot>,
+    schedule: &mut Schedule,
+    book: &mut Bookkeeping,
     id: &str,
     outcome: Outcome,
 ) {
-    let Some(slot) = slots.get_mut(id) else {
-        return;
-    };
     let now = Instant::now();
-    slot.running = false;
-    match outcome {
-        Outcome::Synced(report, took, live) => {
+    let ended = match outcome {
+        Outcome::Synced {
+            report,
+            started,
+            held,
+            live,
+            took_lease,
+        } => {
+            if took_lease {
+                book.taken(id, started);
+            }
+            if !report.marked {
+                book.synced(id, app::ssr::ids::now_ms());
+            }
             stats.syncs.fetch_add(1, Ordering::Relaxed);
             stats.busy_micros.fetch_add(
-                u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+                u64::try_from(held.as_micros()).unwrap_or(u64::MAX),
                 Ordering::Relaxed,
             );
             stats
@@ -418,19 +438,17 @@ fn finish(
             stats
                 .transitions
                 .fetch_add(report.transitions as u64, Ordering::Relaxed);
-            slot.runs = slot.runs.wrapping_add(1);
-            slot.backoff = None;
-            let started = now.checked_sub(took).unwrap_or(now);
-            slot.interval = config.interval_after(report.calls, live);
-            // Keep to the connection's own beat (its phase), but never sooner after this sync's
-            // start than its calls are worth, nor in the past.
-            slot.due = (slot.due + slot.interval)
-                .max(started + config.paid(report.calls, live))
-                .max(now);
+            Ended::Synced {
+                calls: report.calls,
+                live,
+                started,
+                held,
+            }
         }
         Outcome::NotLeased => {
             stats.not_leased.fetch_add(1, Ordering::Relaxed);
-            slot.due = now + slot.interval;
+            book.lost(id);
+            Ended::NotLeased
         }
         Outcome::Failed(err) => {
             stats.calls.fetch_add(1, Ordering::Relaxed);
@@ -439,16 +457,17 @@ fn finish(
             } else {
                 stats.failures.fetch_add(1, Ordering::Relaxed);
             }
-            let next = slot
-                .backoff
-                .map(|b| b * 2)
-                .unwrap_or(slot.interval * 2)
-                .min(config.max_backoff);
-            slot.backoff = Some(next);
-            slot.due = now + jitter(next);
-            tracing::info!(connection = id, error = %err, wait_ms = next.as_millis() as u64, "reader sync failed; backing off");
+            schedule.finish(id, Ended::Failed, now);
+            let wait = schedule.backoff_of(id).unwrap_or_default();
+            tracing::info!(connection = id, error = %err, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "reader sync failed; backing off");
+            return;
         }
-    }
+    };
+    schedule.finish(id, ended, now);
+    stats.fair_wait_millis.store(
+        u64::try_from(schedule.fair_wait().as_millis()).unwrap_or(u64::MAX),
+        Ordering::Relaxed,
+    );
 }
 
 #[cfg(test)]
@@ -503,28 +522,12 @@ mod tests {
     }
 
     #[test]
-    fn a_lease_outlasts_the_connections_own_interval() {
-        let config = SyncConfig::default();
-        assert_eq!(config.lease_ttl(secs(1.0)), secs(3.0));
-        assert_eq!(config.lease_ttl(secs(20.2)), secs(60.6));
+    fn a_lease_outlasts_a_few_intervals() {
+        assert_eq!(SyncConfig::default().lease_ttl(), secs(3.0));
         let fast = SyncConfig {
             interval: secs(0.1),
             ..SyncConfig::default()
         };
-        assert_eq!(fast.lease_ttl(secs(0.1)), secs(1.0));
-    }
-
-    #[test]
-    fn phases_spread_connections_over_the_interval() {
-        let interval = secs(1.0);
-        let phases: Vec<Duration> = (0..200)
-            .map(|n| phase(&format!("conn_{n}"), interval))
-            .collect();
-        assert!(phases.iter().all(|p| *p < interval));
-        let early = phases.iter().filter(|p| **p < secs(0.5)).count();
-        assert!(
-            (60..=140).contains(&early),
-            "{early} of 200 in the first half"
-        );
+        assert_eq!(fast.lease_ttl(), secs(1.0));
     }
 }

@@ -517,6 +517,12 @@ async fn write(
     Ok(())
 }
 
+/// Whether applying Stripe's `fresh` view over our `old` row would write nothing: the same
+/// action and nothing else worth a write ([`apply`] then runs no statement at all).
+pub fn at_rest(old: &Mirror, fresh: &Mirror) -> bool {
+    old.same_action(fresh) && unchanged(old, fresh)
+}
+
 /// Stripe moves an online reader's `last_seen_at` on every heartbeat; that alone is not a change
 /// worth a write and a live update (pages say "online now"), while the moment it went offline is.
 fn unchanged(old: &Mirror, fresh: &Mirror) -> bool {

@@ -53,6 +53,10 @@ pub struct SyncReport {
     pub transitions: usize,
     pub alerts_raised: usize,
     pub stuck_raised: usize,
+    /// Whether the connection's `synced_at` was written. A pass that found nothing to change
+    /// writes nothing, so the caller records the time (the sync task for many connections in
+    /// one transaction, instead of a commit per pass).
+    pub marked: bool,
 }
 
 /// Items asked for per page of a Stripe list.
@@ -138,11 +142,48 @@ pub async fn sync_connection(
     .fetch_all(&mut *conn)
     .await?;
     drop(conn);
-    let mut existing: HashMap<String, Mirror> =
+    let existing: HashMap<String, Mirror> =
         existing.into_iter().map(|m| (m.id.clone(), m)).collect();
 
+    // Most passes find every reader as it was: they take no write lock and commit nothing.
+    let at_rest = readers.len() == existing.len()
+        && readers.iter().all(|reader| {
+            existing
+                .get(&reader.id)
+                .is_some_and(|old| reader_rows::at_rest(old, &Mirror::from_stripe(reader)))
+        });
+    if !at_rest {
+        report.marked = true;
+        store_readers(state, access, &readers, existing, observed_at, &mut report).await?;
+    }
+    let raised = reader_alerts::raise(state, access).await?;
+    report.alerts_raised = raised.offline;
+    report.stuck_raised = raised.stuck;
+
+    if report.created + report.updated + report.deleted + raised.offline + raised.stuck > 0 {
+        state
+            .bus
+            .publish(&access.tenant_id, Topic::Readers, None)
+            .await;
+    }
+    // Doubts the point-of-sale API did not settle on its own (nobody asked) are settled here,
+    // so pages move from "waiting" to what Stripe confirms.
+    report.calls += payments.settle_doubts(state, access).await?;
+    Ok(report)
+}
+
+/// Writes what Stripe listed over our rows of the connection's readers, removes those it no
+/// longer lists, and records the time.
+async fn store_readers(
+    state: &AppState,
+    access: &Access,
+    readers: &[fleet_stripe::Reader],
+    mut existing: HashMap<String, Mirror>,
+    observed_at: i64,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
     let mut tx = state.db.begin_write().await?;
-    for reader in &readers {
+    for reader in readers {
         let fresh = Mirror::from_stripe(reader);
         let old = existing.remove(&fresh.id);
         let applied = reader_rows::apply(
@@ -171,26 +212,23 @@ pub async fn sync_connection(
             report.deleted += 1;
         }
     }
-    sqlx::query("UPDATE stripe_connections SET synced_at = $1, sync_error = NULL WHERE id = $2")
-        .bind(now_ms())
-        .bind(&access.connection_id)
-        .execute(&mut *tx)
-        .await?;
+    mark_synced(&mut tx, &access.connection_id, now_ms()).await?;
     tx.commit().await?;
-    let raised = reader_alerts::raise(state, access).await?;
-    report.alerts_raised = raised.offline;
-    report.stuck_raised = raised.stuck;
+    Ok(())
+}
 
-    if report.created + report.updated + report.deleted + raised.offline + raised.stuck > 0 {
-        state
-            .bus
-            .publish(&access.tenant_id, Topic::Readers, None)
-            .await;
-    }
-    // Doubts the point-of-sale API did not settle on its own (nobody asked) are settled here,
-    // so pages move from "waiting" to what Stripe confirms.
-    report.calls += payments.settle_doubts(state, access).await?;
-    Ok(report)
+/// Records that the connection was in step with Stripe at `at` (ms), clearing its last failure.
+pub async fn mark_synced(
+    conn: &mut sqlx::AnyConnection,
+    connection_id: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE stripe_connections SET synced_at = $1, sync_error = NULL WHERE id = $2")
+        .bind(at)
+        .bind(connection_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// The Stripe calls a list of `items` took, one per page.
@@ -367,7 +405,12 @@ pub async fn import(
 ) -> Result<SyncReport, SyncError> {
     let access = stripe_access::load(state, tenant_id, connection_id).await?;
     let client = access.client.clone();
-    sync_connection(state, &access, &client, true, payments, &Unpaced).await
+    let report = sync_connection(state, &access, &client, true, payments, &Unpaced).await?;
+    if !report.marked {
+        let mut conn = state.db.pool.acquire().await?;
+        mark_synced(&mut conn, connection_id, now_ms()).await?;
+    }
+    Ok(report)
 }
 
 /// Records a failed sync on the connection, for its settings card.

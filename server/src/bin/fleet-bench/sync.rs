@@ -177,6 +177,11 @@ pub async fn run(
         busy as f64 / 1000.0 / seconds,
         SyncConfig::default().concurrency
     );
+    println!(
+        "  the slots' fair share per connection: one sync every {} ms at least (the interval stretches past {} ms when it is longer)",
+        stats.get(&stats.fair_wait_millis),
+        interval.as_millis()
+    );
     let rates: Vec<f64> = tallies1
         .iter()
         .map(|(account, t)| {
