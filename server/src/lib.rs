@@ -4,6 +4,7 @@
 pub mod api;
 pub mod assets;
 pub mod config;
+pub mod listener;
 pub mod metrics;
 pub mod middleware;
 pub mod router;

@@ -174,6 +174,23 @@ pub fn build_router(
             Arc::new(config.trusted_proxies.clone()),
             client_meta,
         ));
+    // The live streams, outside compression (see below), with the same session, origin check
+    // and client address as every other route.
+    let events = Router::new()
+        .route(
+            "/events",
+            get(crate::routes::events::events).layer(axum::Extension(streams.clone())),
+        )
+        .with_state(state.clone())
+        .layer(sessions.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            csrf.clone(),
+            refuse_cross_origin,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(config.trusted_proxies.clone()),
+            client_meta,
+        ));
     let page_state = state.clone();
     let fallback_state = state.clone();
 
@@ -209,10 +226,6 @@ pub fn build_router(
         .with_state(server_state)
         .merge(
             Router::new()
-                .route(
-                    "/events",
-                    get(crate::routes::events::events).layer(axum::Extension(streams.clone())),
-                )
                 .route(
                     "/transactions.csv",
                     get(crate::routes::export::transactions_csv),
@@ -279,7 +292,41 @@ pub fn build_router(
             client_meta,
         ))
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
-        .merge(splash_upload)
+        .merge(splash_upload);
+    let policy = Arc::new(crate::middleware::headers::HeaderPolicy {
+        hsts: config.public_url.starts_with("https://"),
+        immutable: crate::assets::hashed_asset_paths(&leptos),
+    });
+    let router = with_security_headers(router, policy.clone())
+        // Pages, server-function answers and exports are text and shrink five- to tenfold.
+        // Brotli and gzip at level 4: most of the gain for a fraction of the CPU of their best.
+        // Already encoded files (the build's precompressed wasm) pass as they are
+        // (`Content-Encoding` already set).
+        .layer(
+            CompressionLayer::new()
+                .br(true)
+                .gzip(true)
+                .quality(CompressionLevel::Precise(4)),
+        )
+        // Merged after compression, which would pass an event stream through untouched (its
+        // default predicate) yet wrap it in a body as large as its largest encoder (5.8 KiB,
+        // brotli's state), held for as long as the stream is open: a tenth of a stream's memory.
+        .merge(with_security_headers(events, policy))
+        // Last, so it runs after routing (the route template is known) and times everything
+        // beneath it, compression included.
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::http::time_requests,
+        ));
+    Ok(router)
+}
+
+/// The headers every response carries unless it set its own.
+fn with_security_headers(
+    router: Router,
+    policy: Arc<crate::middleware::headers::HeaderPolicy>,
+) -> Router {
+    router
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -293,29 +340,9 @@ pub fn build_router(
             HeaderValue::from_static("same-origin"),
         ))
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(crate::middleware::headers::HeaderPolicy {
-                hsts: config.public_url.starts_with("https://"),
-                immutable: crate::assets::hashed_asset_paths(&leptos),
-            }),
+            policy,
             crate::middleware::headers::security_headers,
         ))
-        // Pages, server-function answers and exports are text and shrink five- to tenfold.
-        // Brotli and gzip at level 4: most of the gain for a fraction of the CPU of their best.
-        // Event streams and already encoded files (the build's precompressed wasm) pass as they
-        // are (the default predicate, and `Content-Encoding` already set).
-        .layer(
-            CompressionLayer::new()
-                .br(true)
-                .gzip(true)
-                .quality(CompressionLevel::Precise(4)),
-        )
-        // Last, so it runs after routing (the route template is known) and times everything
-        // beneath it, compression included.
-        .layer(axum::middleware::from_fn_with_state(
-            metrics,
-            crate::metrics::http::time_requests,
-        ));
-    Ok(router)
 }
 
 /// A server that is listening, with the address it got (tests bind port 0).
@@ -376,12 +403,10 @@ pub async fn app_state(config: &Config) -> Result<AppState, StartError> {
 pub async fn start(config: Config) -> Result<Running, StartError> {
     let state = app_state(&config).await?;
     let db = state.db.clone();
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: config.listen,
-            source,
-        })?;
+    let listener = crate::listener::bind(config.listen).map_err(|source| StartError::Bind {
+        addr: config.listen,
+        source,
+    })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind {
         addr: config.listen,
         source,
@@ -446,12 +471,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .sync
         .enabled
         .then(|| crate::tasks::reader_sync::spawn(state.clone(), config.sync.clone()));
-    let handle = tokio::spawn(async move {
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(err) = axum::serve(listener, service).await {
-            tracing::error!(error = %err, "server stopped");
-        }
-    });
+    let handle = tokio::spawn(crate::listener::serve(listener, router));
     Ok(Running {
         addr,
         metrics_addr,

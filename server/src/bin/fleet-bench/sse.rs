@@ -117,24 +117,52 @@ pub async fn clients(addr: &str, streams: usize) -> Result<(), BenchError> {
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<()>();
     // (latency, whether the stream is of the first organisation)
     let (got_tx, mut got_rx) = mpsc::unbounded_channel::<(Duration, bool)>();
+    // Why a stream did not open, for the report.
+    let (failed_tx, mut failed_rx) = mpsc::unbounded_channel::<String>();
     for n in 0..streams {
         let (ready_tx, got_tx) = (ready_tx.clone(), got_tx.clone());
         let cookie = cookies[n % cookies.len()].clone();
         let addressed = n % cookies.len() == 0;
         let addr = addr.to_string();
+        let failed_tx = failed_tx.clone();
         tokio::spawn(async move {
-            let Ok(mut socket) = TcpStream::connect(&addr).await else {
-                return;
+            let mut socket = match TcpStream::connect(&addr).await {
+                Ok(socket) => socket,
+                Err(err) => {
+                    let _ = failed_tx.send(format!("connect: {}", err.kind()));
+                    return;
+                }
             };
             let request = format!(
                 "GET /events HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n"
             );
-            if socket.write_all(request.as_bytes()).await.is_err() {
+            if let Err(err) = socket.write_all(request.as_bytes()).await {
+                let _ = failed_tx.send(format!("send: {}", err.kind()));
                 return;
             }
             let mut lines = BufReader::with_capacity(1024, socket).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
+            let mut status = None;
+            let mut opened = false;
+            loop {
+                let line = match lines.next_line().await {
+                    Ok(Some(line)) => line,
+                    Ok(None) => break,
+                    Err(err) => {
+                        if !opened {
+                            let _ = failed_tx.send(format!("read: {}", err.kind()));
+                        }
+                        return;
+                    }
+                };
+                if status.is_none() {
+                    if !line.starts_with("HTTP/1.1 200") {
+                        let _ = failed_tx.send(line);
+                        return;
+                    }
+                    status = Some(line.clone());
+                }
                 if line.starts_with("event: ready") || line.starts_with("event:ready") {
+                    opened = true;
                     let _ = ready_tx.send(());
                 } else if let Some(sent) = line
                     .split("\"id\":\"")
@@ -147,15 +175,26 @@ pub async fn clients(addr: &str, streams: usize) -> Result<(), BenchError> {
                     let _ = got_tx.send((latency, addressed));
                 }
             }
+            if !opened {
+                let _ = failed_tx.send(format!(
+                    "closed before ready: {}",
+                    status.unwrap_or_default()
+                ));
+            }
         });
     }
     drop(got_tx);
+    drop(failed_tx);
     let mut ready = 0;
     while ready < streams {
         match tokio::time::timeout(Duration::from_secs(30), ready_rx.recv()).await {
             Ok(Some(())) => ready += 1,
             _ => {
-                println!("only {ready} of {streams} streams opened");
+                let mut why: std::collections::BTreeMap<String, usize> = Default::default();
+                while let Ok(reason) = failed_rx.try_recv() {
+                    *why.entry(reason).or_default() += 1;
+                }
+                println!("only {ready} of {streams} streams opened; the others: {why:?}");
                 return Ok(());
             }
         }
