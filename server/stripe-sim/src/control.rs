@@ -26,7 +26,7 @@ pub fn router() -> Router<Simulator> {
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance_clock))
         .route("/reset", post(reset).delete(reset))
-        .route("/requests", get(requests))
+        .route("/requests", get(requests).delete(restart_requests))
         .fallback(|| async {
             problem(
                 StatusCode::NOT_FOUND,
@@ -207,6 +207,12 @@ async fn advance_clock(State(sim): State<Simulator>, Json(req): Json<Advance>) -
 /// busiest second of each, keyed by account id.
 async fn requests(State(sim): State<Simulator>) -> Json<Value> {
     Json(json!({ "accounts": sim.inner.limiter.tallies() }))
+}
+
+/// Starts the tallies afresh, leaving everything else (rate limits included) as it is.
+async fn restart_requests(State(sim): State<Simulator>) -> Json<Value> {
+    sim.inner.limiter.restart_tallies();
+    Json(json!({ "restarted": true }))
 }
 
 async fn reset(State(sim): State<Simulator>) -> Json<Value> {

@@ -89,6 +89,16 @@ impl Limiter {
         out
     }
 
+    /// Starts every account's tally afresh, its limits' windows kept: what a caller asked after
+    /// a set-up whose own requests should not count.
+    pub fn restart_tallies(&self) {
+        for window in self.windows.lock().values_mut() {
+            window.allowed = 0;
+            window.refused = 0;
+            window.peak = 0;
+        }
+    }
+
     pub fn clear(&self) {
         self.windows.lock().clear();
     }
@@ -120,6 +130,11 @@ mod tests {
             }
         );
         assert_eq!(tallies["acct_2"].reads, 1);
+        limiter.restart_tallies();
+        assert_eq!(limiter.tallies()["acct_1"], Tally::default());
+        // The limit still counts the requests of the last second.
+        assert!(!limiter.allow("acct_1", false));
+        assert_eq!(limiter.tallies()["acct_1"].refused, 1);
         limiter.clear();
         assert!(limiter.tallies().is_empty());
     }
