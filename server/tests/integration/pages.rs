@@ -150,6 +150,12 @@ async fn pages_and_answers_are_compressed_but_live_streams_are_not() {
         .expect("events");
     assert_eq!(stream.status(), StatusCode::OK);
     assert!(stream.headers().get("content-encoding").is_none());
+    // Routed outside the compression layer, the stream still carries every response's headers.
+    assert_eq!(stream.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(stream.headers()["x-frame-options"], "DENY");
+    assert_eq!(stream.headers()["referrer-policy"], "same-origin");
+    assert!(stream.headers().get("content-security-policy").is_some());
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
 }
 
 #[tokio::test]
