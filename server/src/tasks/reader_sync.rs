@@ -12,7 +12,7 @@ use app::payments::ssr::reconcile::ReconcilePayments;
 use app::ssr::ids::new_id;
 use app::ssr::stripe_access::{self, SealedConnection, SEALED_COLUMNS};
 use app::ssr::AppState;
-use bookkeeping::Bookkeeping;
+use bookkeeping::{Bookkeeping, Flush};
 use fleet_stripe::retry::RetryPolicy;
 use fleet_stripe::{ClientConfig, StripeClient};
 use schedule::{Ended, Schedule};
@@ -221,27 +221,46 @@ async fn run(state: AppState, config: SyncConfig, holder: String, stats: Arc<Syn
     let mut rows: HashMap<String, SealedConnection> = HashMap::new();
     let mut next_refresh = Instant::now();
     let mut next_flush = Instant::now() + book.every();
+    let mut flushing: Option<tokio::task::JoinHandle<FlushDone>> = None;
     loop {
         let now = Instant::now();
         if now >= next_refresh {
             next_refresh = now + config.refresh_every();
             refresh(&state, &mut schedule, &mut book, &mut rows, now).await;
         }
-        if now >= next_flush {
+        if now >= next_flush && flushing.is_none() {
             next_flush = now + book.every();
-            book.flush(&state, now).await;
+            let (flush, state) = (book.flush(now), state.clone());
+            flushing = Some(tokio::spawn(async move {
+                let written = flush.write(&state).await;
+                (flush, written)
+            }));
         }
         let now = Instant::now();
         let due = schedule.most_overdue(now).map(str::to_string);
         // With a connection due, wait for a free slot; otherwise until one falls due. Either
         // way the list is read again and the bookkeeping written on time, and finished syncs
         // are scheduled as they end.
-        let wake = match (&due, schedule.next_due()) {
+        let mut wake = match (&due, schedule.next_due()) {
             (None, Some(next)) => next.min(next_refresh),
             _ => next_refresh,
+        };
+        if flushing.is_none() {
+            wake = wake.min(next_flush);
         }
-        .min(next_flush);
         tokio::select! {
+            done = async {
+                match flushing.as_mut() {
+                    Some(task) => task.await,
+                    None => std::future::pending().await,
+                }
+            }, if flushing.is_some() => {
+                flushing = None;
+                match done {
+                    Ok((flush, written)) => book.flushed(flush, written),
+                    Err(err) => tracing::warn!(error = %err, "reader sync bookkeeping stopped"),
+                }
+            }
             permit = permits.clone().acquire_owned(), if due.is_some() => {
                 let (Ok(permit), Some(id)) = (permit, due) else { continue };
                 let (Some(row), Some(runs)) = (rows.get(&id), schedule.start(&id)) else {
@@ -270,6 +289,9 @@ async fn run(state: AppState, config: SyncConfig, holder: String, stats: Arc<Syn
         }
     }
 }
+
+/// A flush and what writing it found.
+type FlushDone = (Flush, Result<Vec<String>, sqlx::Error>);
 
 /// Reads the connections again: a new one is scheduled at its phase of the interval, a removed
 /// one is forgotten. A failed read keeps the schedule as it was.

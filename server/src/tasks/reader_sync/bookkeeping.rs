@@ -73,17 +73,26 @@ impl Bookkeeping {
         self.synced.retain(|id, _| ids.contains(id.as_str()));
     }
 
-    /// Renews every lease this instance holds and writes the passes' times, in one transaction.
-    /// A lease found in another instance's hands is forgotten; on failure the times are kept for
-    /// the next try and the leases are left to expire or be taken again by the next pass.
-    pub async fn flush(&mut self, state: &AppState, now: Instant) {
-        let until_ms = app::ssr::ids::now_ms()
-            .saturating_add(i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX));
-        let synced: Vec<(String, i64)> = self.synced.drain().collect();
-        match self.write(state, &synced, until_ms).await {
+    /// Takes what is due to be written: every lease this instance holds to renew, and the
+    /// passes' times. [`Flush::write`] writes it (in a task of its own, so a write waiting for
+    /// the database holds up no sync), and [`Bookkeeping::flushed`] takes the answer.
+    pub fn flush(&mut self, now: Instant) -> Flush {
+        Flush {
+            holder: self.holder.clone(),
+            ttl: self.ttl,
+            synced: self.synced.drain().collect(),
+            at: now,
+        }
+    }
+
+    /// What a flush found: the leases still this instance's are held for a lease from when it
+    /// began, any other is forgotten. On failure the times are kept for the next flush and the
+    /// leases left to expire, or to be taken again by the next pass.
+    pub fn flushed(&mut self, flush: Flush, result: Result<Vec<String>, sqlx::Error>) {
+        match result {
             Ok(renewed) => {
                 let renewed: HashSet<String> = renewed.into_iter().collect();
-                let until = now + self.ttl;
+                let until = flush.at + self.ttl;
                 self.held.retain(|id, _| renewed.contains(id));
                 for id in renewed {
                     self.held.insert(id, until);
@@ -91,21 +100,31 @@ impl Bookkeeping {
             }
             Err(err) => {
                 tracing::warn!(error = %err, "reader sync could not renew its leases");
-                for (id, at) in synced {
+                for (id, at) in flush.synced {
                     self.synced.entry(id).or_insert(at);
                 }
             }
         }
     }
+}
 
-    async fn write(
-        &self,
-        state: &AppState,
-        synced: &[(String, i64)],
-        until_ms: i64,
-    ) -> Result<Vec<String>, sqlx::Error> {
+/// One flush's work (see [`Bookkeeping::flush`]).
+#[derive(Debug)]
+pub struct Flush {
+    holder: String,
+    ttl: Duration,
+    synced: Vec<(String, i64)>,
+    at: Instant,
+}
+
+impl Flush {
+    /// Writes the times and renews the leases in one transaction; returns the connections whose
+    /// lease this instance still holds.
+    pub async fn write(&self, state: &AppState) -> Result<Vec<String>, sqlx::Error> {
+        let until_ms = app::ssr::ids::now_ms()
+            .saturating_add(i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX));
         let mut tx = state.db.begin_write().await?;
-        for (id, at) in synced {
+        for (id, at) in &self.synced {
             mark_synced(&mut tx, id, *at).await?;
         }
         // Ours still, or again: a row that expired unnoticed but nobody took is renewed too.
@@ -136,6 +155,28 @@ mod tests {
         book.lost("conn_1");
         assert!(!book.holds("conn_1", t0));
         assert_eq!(book.every(), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_flush_renews_what_is_still_ours_and_keeps_the_times_when_it_fails() {
+        let t0 = Instant::now();
+        let ttl = Duration::from_secs(3);
+        let mut book = Bookkeeping::new("sync_a".into(), ttl);
+        book.taken("conn_1", t0);
+        book.taken("conn_2", t0);
+        book.synced("conn_1", 5);
+        let later = t0 + Duration::from_secs(2);
+        let flush = book.flush(later);
+        assert!(book.synced.is_empty());
+        book.flushed(flush, Ok(vec!["conn_1".into()]));
+        // Renewed from the flush's start; conn_2 went to another instance.
+        assert!(book.holds("conn_1", later + Duration::from_millis(1400)));
+        assert!(!book.holds("conn_2", later));
+
+        book.synced("conn_1", 6);
+        let flush = book.flush(later);
+        book.flushed(flush, Err(sqlx::Error::PoolTimedOut));
+        assert_eq!(book.synced.get("conn_1"), Some(&6));
     }
 
     #[test]
