@@ -3,9 +3,11 @@
 //! stored one is ignored, so is one of the same rank that Stripe created before the answer the
 //! row already reflects, and refunded amounts only grow.
 
-use super::payment_figures;
+use super::deferred::Deferred;
+use super::payment_figures::{self, PaymentFacts, PaymentWatch, FACTS};
+use crate::fleet::ssr::store_figures::lock_clause;
 use crate::payments::forward::{self, rank, Decision};
-use crate::ssr::ids::{new_id, now_ms};
+use crate::ssr::ids::now_ms;
 use fleet_stripe::{Charge, PaymentIntent};
 use sqlx::AnyConnection;
 
@@ -29,7 +31,8 @@ pub struct Applied {
     pub moved: bool,
 }
 
-/// What a stored row holds of the fields Stripe's answers can change.
+/// What a stored row holds of the fields Stripe's answers can change (`status` and
+/// `amount_received` are read from the facts' columns of the same name).
 #[derive(sqlx::FromRow)]
 struct Stored {
     status: String,
@@ -41,24 +44,41 @@ struct Stored {
     stripe_seen: i64,
 }
 
-async fn stored(
+#[derive(sqlx::FromRow)]
+struct Watched {
+    #[sqlx(flatten)]
+    facts: PaymentFacts,
+    #[sqlx(flatten)]
+    stored: Stored,
+}
+
+/// Reads (and on PostgreSQL locks) the row in one statement: what settling the figures needs
+/// and what deciding the write needs.
+async fn watch_stored(
     conn: &mut AnyConnection,
     connection_id: &str,
     id: &str,
-) -> Result<Option<Stored>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT status, state_rank, amount, amount_capturable, amount_received, failure_code,
-         stripe_seen FROM payments WHERE connection_id = $1 AND id = $2",
-    )
+) -> Result<(PaymentWatch, Option<Stored>), sqlx::Error> {
+    let lock = lock_clause(conn);
+    let row: Option<Watched> = sqlx::query_as(&format!(
+        "SELECT {FACTS}, state_rank, amount, amount_capturable, failure_code, stripe_seen
+         FROM payments WHERE connection_id = $1 AND id = $2{lock}"
+    ))
     .bind(connection_id)
     .bind(id)
     .fetch_optional(&mut *conn)
-    .await
+    .await?;
+    Ok(match row {
+        Some(Watched { facts, stored }) => (PaymentWatch::of(Some(facts)), Some(stored)),
+        None => (PaymentWatch::of(None), None),
+    })
 }
 
-/// Stores Stripe's PaymentIntent over our row (or creates the row).
+/// Stores Stripe's PaymentIntent over our row (or creates the row). The figures' changes and
+/// the timeline's line wait in `deferred` for the end of the transaction.
 pub async fn apply_intent(
     conn: &mut AnyConnection,
+    deferred: &mut Deferred,
     tenant_id: &str,
     connection_id: &str,
     pi: &PaymentIntent,
@@ -76,164 +96,166 @@ pub async fn apply_intent(
         .map(|c| c.as_str().to_string())
         .unwrap_or_else(|| "automatic".into());
     let as_of = context.as_of.unwrap_or(now / 1000);
-    let mut watch = payment_figures::watch_payment(conn, connection_id, &pi.id).await?;
-    let mut existing = stored(conn, connection_id, &pi.id).await?;
-    if existing.is_some() && !watch.saw_row() {
-        // The other path (webhook or our call) inserted it between the two reads: watch it
-        // again, now that there is a row to lock.
-        watch = payment_figures::watch_payment(conn, connection_id, &pi.id).await?;
-    }
+    let (mut watch, mut existing) = watch_stored(conn, connection_id, &pi.id).await?;
+    // The row as our last write left it (its RETURNING); None while we have written nothing,
+    // so the figures have nothing to settle.
+    let mut written: Option<PaymentFacts> = None;
     let mut applied = Applied::default();
     if existing.is_none() {
-        {
-            let inserted = sqlx::query(
-                "INSERT INTO payments (connection_id, id, tenant_id, reader_id, location_id, amount,
-                 currency, description, capture_method, status, state_rank, amount_capturable,
-                 amount_received, failure_code, failure_message, started_by, operation_id,
-                 stripe_created, stripe_seen, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $20, $19, $19)
-                 ON CONFLICT DO NOTHING",
-            )
+        let inserted: Option<PaymentFacts> = sqlx::query_as(&format!(
+            "INSERT INTO payments (connection_id, id, tenant_id, reader_id, location_id, amount,
+             currency, description, capture_method, status, state_rank, amount_capturable,
+             amount_received, failure_code, failure_message, started_by, operation_id,
+             stripe_created, stripe_seen, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+             $18, $20, $19, $19)
+             ON CONFLICT DO NOTHING RETURNING {FACTS}"
+        ))
+        .bind(connection_id)
+        .bind(&pi.id)
+        .bind(tenant_id)
+        .bind(context.reader_id)
+        .bind(context.location_id)
+        .bind(pi.amount)
+        .bind(&pi.currency)
+        .bind(&pi.description)
+        .bind(&capture)
+        .bind(&status)
+        .bind(new_rank)
+        .bind(pi.amount_capturable)
+        .bind(pi.amount_received)
+        .bind(&failure_code)
+        .bind(&failure_message)
+        .bind(context.started_by)
+        .bind(context.operation_id)
+        .bind(pi.created)
+        .bind(now)
+        .bind(as_of)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match inserted {
+            Some(row) => {
+                watch = watch.created();
+                written = Some(row);
+                applied.created = true;
+                applied.changed = true;
+                applied.moved = true;
+            }
+            None => {
+                // Inserted meanwhile by the other path (webhook or our call), which committed
+                // while we waited on its row: apply ours over it like any stored row.
+                (watch, existing) = watch_stored(conn, connection_id, &pi.id).await?;
+            }
+        }
+    }
+    if let Some(Stored {
+        status: old_status,
+        state_rank: old_rank,
+        amount,
+        amount_capturable: capturable,
+        amount_received: received,
+        failure_code: old_failure,
+        stripe_seen: seen,
+    }) = existing
+    {
+        // Stripe's webhook may have created the row before our own call stored who started
+        // the payment on which reader: what we know fills what is missing.
+        if let Some(row) = fill_context(conn, connection_id, &pi.id, context).await? {
+            written = Some(row);
+            applied.changed = true;
+        }
+        // An older state arriving late changes nothing.
+        let decision = forward::decide(
+            &forward::View {
+                status: &old_status,
+                rank: old_rank,
+                amount,
+                amount_capturable: capturable,
+                amount_received: received,
+                failure_code: old_failure.as_deref(),
+                as_of: seen,
+            },
+            &forward::View {
+                status: &status,
+                rank: new_rank,
+                amount: pi.amount,
+                amount_capturable: pi.amount_capturable,
+                amount_received: pi.amount_received,
+                failure_code: failure_code.as_deref(),
+                as_of,
+            },
+        );
+        if let Decision::Write { moved } = decision {
+            let row: Option<PaymentFacts> = sqlx::query_as(&format!(
+                "UPDATE payments SET status = $3, state_rank = $4, amount = $5,
+                 amount_capturable = $6, amount_received = $7, failure_code = $8,
+                 failure_message = $9, updated_at = $10,
+                 stripe_seen = CASE WHEN $11 > stripe_seen THEN $11 ELSE stripe_seen END
+                 WHERE connection_id = $1 AND id = $2 RETURNING {FACTS}"
+            ))
             .bind(connection_id)
             .bind(&pi.id)
-            .bind(tenant_id)
-            .bind(context.reader_id)
-            .bind(context.location_id)
-            .bind(pi.amount)
-            .bind(&pi.currency)
-            .bind(&pi.description)
-            .bind(&capture)
             .bind(&status)
             .bind(new_rank)
+            .bind(pi.amount)
             .bind(pi.amount_capturable)
             .bind(pi.amount_received)
             .bind(&failure_code)
             .bind(&failure_message)
-            .bind(context.started_by)
-            .bind(context.operation_id)
-            .bind(pi.created)
             .bind(now)
+            .bind(as_of)
+            .fetch_optional(&mut *conn)
+            .await?;
+            written = row.or(written);
+            applied.changed = true;
+            applied.moved = moved;
+        } else if decision == Decision::NoteSeen {
+            // Not a fact the figures count.
+            sqlx::query(
+                "UPDATE payments SET stripe_seen = $3 WHERE connection_id = $1 AND id = $2",
+            )
+            .bind(connection_id)
+            .bind(&pi.id)
             .bind(as_of)
             .execute(&mut *conn)
             .await?;
-            if inserted.rows_affected() == 1 {
-                watch = watch.created();
-                applied.created = true;
-                applied.changed = true;
-                applied.moved = true;
-            } else {
-                // Inserted meanwhile by the other path (webhook or our call), which committed
-                // while we waited on its row: apply ours over it like any stored row.
-                watch = payment_figures::watch_payment(conn, connection_id, &pi.id).await?;
-                existing = stored(conn, connection_id, &pi.id).await?;
-            }
         }
     }
-    match existing {
-        None => {}
-        Some(Stored {
-            status: old_status,
-            state_rank: old_rank,
-            amount,
-            amount_capturable: capturable,
-            amount_received: received,
-            failure_code: old_failure,
-            stripe_seen: seen,
-        }) => {
-            // Stripe's webhook may have created the row before our own call stored who started
-            // the payment on which reader: what we know fills what is missing.
-            applied.changed |= fill_context(conn, connection_id, &pi.id, context).await?;
-            // An older state arriving late changes nothing.
-            let decision = forward::decide(
-                &forward::View {
-                    status: &old_status,
-                    rank: old_rank,
-                    amount,
-                    amount_capturable: capturable,
-                    amount_received: received,
-                    failure_code: old_failure.as_deref(),
-                    as_of: seen,
-                },
-                &forward::View {
-                    status: &status,
-                    rank: new_rank,
-                    amount: pi.amount,
-                    amount_capturable: pi.amount_capturable,
-                    amount_received: pi.amount_received,
-                    failure_code: failure_code.as_deref(),
-                    as_of,
-                },
-            );
-            if let Decision::Write { moved } = decision {
-                sqlx::query(
-                    "UPDATE payments SET status = $3, state_rank = $4, amount = $5,
-                     amount_capturable = $6, amount_received = $7, failure_code = $8,
-                     failure_message = $9, updated_at = $10,
-                     stripe_seen = CASE WHEN $11 > stripe_seen THEN $11 ELSE stripe_seen END
-                     WHERE connection_id = $1 AND id = $2",
-                )
-                .bind(connection_id)
-                .bind(&pi.id)
-                .bind(&status)
-                .bind(new_rank)
-                .bind(pi.amount)
-                .bind(pi.amount_capturable)
-                .bind(pi.amount_received)
-                .bind(&failure_code)
-                .bind(&failure_message)
-                .bind(now)
-                .bind(as_of)
-                .execute(&mut *conn)
-                .await?;
-                applied.changed = true;
-                applied.moved = moved;
-            } else if decision == Decision::NoteSeen {
-                sqlx::query(
-                    "UPDATE payments SET stripe_seen = $3 WHERE connection_id = $1 AND id = $2",
-                )
-                .bind(connection_id)
-                .bind(&pi.id)
-                .bind(as_of)
-                .execute(&mut *conn)
-                .await?;
-            }
-        }
+    if let Some(row) = written {
+        watch.settle_as(Some(row), &mut deferred.figures);
     }
-    watch.settle(conn).await?;
     if applied.moved {
         let detail = match (&status[..], failure_message.as_deref()) {
             ("requires_payment_method", Some(reason)) => Some(reason.to_string()),
             _ => None,
         };
-        timeline(
-            conn,
+        deferred.timeline(
             tenant_id,
             &pi.id,
             "stripe",
-            &format!("Status: {}", status.replace('_', " ")),
+            format!("Status: {}", status.replace('_', " ")),
             detail.as_deref(),
-        )
-        .await?;
+        );
     }
     Ok(applied)
 }
 
-/// Fills the reader, location, starter and operation of a row that lacks them; true if it did.
+/// Fills the reader, location, starter and operation of a row that lacks them; the row as it
+/// left it, if it did.
 async fn fill_context(
     conn: &mut AnyConnection,
     connection_id: &str,
     id: &str,
     context: &Context<'_>,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Option<PaymentFacts>, sqlx::Error> {
     let knows = context.reader_id.is_some()
         || context.location_id.is_some()
         || context.started_by.is_some()
         || context.operation_id.is_some();
     if !knows {
-        return Ok(false);
+        return Ok(None);
     }
-    let filled = sqlx::query(
+    sqlx::query_as(&format!(
         "UPDATE payments SET reader_id = COALESCE(reader_id, $3),
          location_id = COALESCE(location_id, $4), started_by = COALESCE(started_by, $5),
          operation_id = COALESCE(operation_id, $6)
@@ -241,22 +263,23 @@ async fn fill_context(
            AND ((reader_id IS NULL AND $3 IS NOT NULL)
              OR (location_id IS NULL AND $4 IS NOT NULL)
              OR (started_by IS NULL AND $5 IS NOT NULL)
-             OR (operation_id IS NULL AND $6 IS NOT NULL))",
-    )
+             OR (operation_id IS NULL AND $6 IS NOT NULL))
+         RETURNING {FACTS}"
+    ))
     .bind(connection_id)
     .bind(id)
     .bind(context.reader_id)
     .bind(context.location_id)
     .bind(context.started_by)
     .bind(context.operation_id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(filled.rows_affected() > 0)
+    .fetch_optional(&mut *conn)
+    .await
 }
 
 /// Card details and refunds, from a charge of a payment we hold; true when the row changed.
 pub async fn apply_charge(
     conn: &mut AnyConnection,
+    deferred: &mut Deferred,
     connection_id: &str,
     charge: &Charge,
 ) -> Result<bool, sqlx::Error> {
@@ -268,7 +291,7 @@ pub async fn apply_charge(
         .as_ref()
         .and_then(|d| d.card_present.as_ref());
     let watch = payment_figures::watch_payment(conn, connection_id, intent).await?;
-    let done = sqlx::query(
+    let done: Option<PaymentFacts> = sqlx::query_as(&format!(
         "UPDATE payments SET
            card_brand = COALESCE($3, card_brand), card_last4 = COALESCE($4, card_last4),
            read_method = COALESCE($5, read_method),
@@ -276,8 +299,9 @@ pub async fn apply_charge(
            updated_at = $7
          WHERE connection_id = $1 AND id = $2
            AND (card_last4 IS NULL OR amount_refunded < $6
-                OR (read_method IS NULL AND $5 IS NOT NULL))",
-    )
+                OR (read_method IS NULL AND $5 IS NOT NULL))
+         RETURNING {FACTS}"
+    ))
     .bind(connection_id)
     .bind(intent)
     .bind(card.and_then(|c| c.brand.clone()))
@@ -285,33 +309,11 @@ pub async fn apply_charge(
     .bind(card.and_then(|c| c.read_method.clone()))
     .bind(charge.amount_refunded)
     .bind(now_ms())
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    watch.settle(conn).await?;
-    Ok(done.rows_affected() > 0)
-}
-
-/// Adds a line to a payment's timeline.
-pub async fn timeline(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    payment_id: &str,
-    source: &str,
-    what: &str,
-    detail: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO payment_timeline (id, tenant_id, payment_id, at, source, what, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(new_id("ptl"))
-    .bind(tenant_id)
-    .bind(payment_id)
-    .bind(now_ms())
-    .bind(source)
-    .bind(what)
-    .bind(detail)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    let changed = done.is_some();
+    if changed {
+        watch.settle_as(done, &mut deferred.figures);
+    }
+    Ok(changed)
 }

@@ -9,6 +9,7 @@
 //! runs its own, the primary key decides which insert of an event is the new one (the other
 //! waits for it and finds a duplicate), and payment rows only move forward.
 
+use super::deferred::Deferred;
 use super::webhook_apply::{apply, Applied, Change, Notice};
 use super::webhook_service::{Received, WebhookError};
 use crate::ssr::binds::Binds;
@@ -280,12 +281,16 @@ async fn write(
     });
     let mut done: HashMap<&'static str, Vec<usize>> = HashMap::new();
     let mut notices = Vec::new();
+    let mut deferred = Deferred::new();
     for i in in_order {
         let e = &events[i];
         let applied = if isolated {
             let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
-            match apply(
+            // The event's own deferred writes, inside its savepoint: undone with it.
+            let mut own = Deferred::new();
+            let result = match apply(
                 &mut savepoint,
+                &mut own,
                 &e.tenant_id,
                 &e.connection_id,
                 e.created,
@@ -293,6 +298,10 @@ async fn write(
             )
             .await
             {
+                Ok(applied) => own.flush(&mut savepoint).await.map(|()| applied),
+                Err(err) => Err(err),
+            };
+            match result {
                 Ok(applied) => {
                     savepoint.commit().await?;
                     applied
@@ -307,6 +316,7 @@ async fn write(
         } else {
             apply(
                 &mut tx,
+                &mut deferred,
                 &e.tenant_id,
                 &e.connection_id,
                 e.created,
@@ -319,6 +329,7 @@ async fn write(
             notices.push(notice);
         }
     }
+    deferred.flush(&mut tx).await?;
     for (outcome, list) in done {
         mark_done(&mut tx, events, &list, outcome, now).await?;
     }
