@@ -3,6 +3,7 @@
 //! costs a few statements for all of them instead of three or four for each.
 
 use super::payment_figures::FigureDeltas;
+use super::payment_rows::ReadAhead;
 use crate::ssr::binds::Binds;
 use crate::ssr::ids::{new_id, now_ms};
 use sqlx::AnyConnection;
@@ -29,6 +30,9 @@ struct Line {
 pub struct Deferred {
     pub figures: FigureDeltas,
     lines: Vec<Line>,
+    /// Not a write: the payment rows a batch read before its writes, which they take instead
+    /// of reading each row again (`payment_rows::read_ahead`).
+    pub read_ahead: ReadAhead,
 }
 
 impl Deferred {

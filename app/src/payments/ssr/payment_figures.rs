@@ -34,6 +34,10 @@ pub const FACTS: &str = "id, tenant_id, location_id, reader_id, currency, status
     CAST(CASE WHEN gave_up IS NULL THEN 0 ELSE 1 END AS BIGINT) AS gave_up, created_at";
 
 impl PaymentFacts {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     fn day(&self) -> i64 {
         self.created_at - self.created_at.rem_euclid(DAY_MS)
     }

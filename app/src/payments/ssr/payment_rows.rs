@@ -7,9 +7,11 @@ use super::deferred::Deferred;
 use super::payment_figures::{self, PaymentFacts, PaymentWatch, FACTS};
 use crate::fleet::ssr::store_figures::lock_clause;
 use crate::payments::forward::{self, rank, Decision};
+use crate::ssr::binds::Binds;
 use crate::ssr::ids::now_ms;
 use fleet_stripe::{Charge, PaymentIntent};
 use sqlx::AnyConnection;
+use std::collections::HashMap;
 
 /// Who and what a new row is about, when we know it (our own test charges, reader actions).
 #[derive(Debug, Clone, Default)]
@@ -50,6 +52,91 @@ struct Watched {
     facts: PaymentFacts,
     #[sqlx(flatten)]
     stored: Stored,
+}
+
+/// Payment rows a batch of webhook events read (and on PostgreSQL locked) in one statement
+/// before applying them, each kept until the first write that touches it takes it: a row is
+/// only ever read from here as the batch found it.
+#[derive(Default)]
+pub struct ReadAhead {
+    rows: HashMap<(String, String), Option<Watched>>,
+}
+
+impl std::fmt::Debug for ReadAhead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadAhead")
+            .field("rows", &self.rows.len())
+            .finish()
+    }
+}
+
+impl ReadAhead {
+    /// The row as read ahead (`Some(None)`: there was none), if it was and nothing took it yet.
+    fn take(&mut self, connection_id: &str, id: &str) -> Option<Option<Watched>> {
+        self.rows
+            .remove(&(connection_id.to_string(), id.to_string()))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AheadRow {
+    connection_id: String,
+    #[sqlx(flatten)]
+    watched: Watched,
+}
+
+/// Reads the payments at `keys` (connection, PaymentIntent) in one statement, in key order (on
+/// PostgreSQL locking them in the order every writer takes), for the writes that follow in the
+/// same transaction.
+pub async fn read_ahead(
+    conn: &mut AnyConnection,
+    deferred: &mut Deferred,
+    keys: &[(&str, &str)],
+) -> Result<(), sqlx::Error> {
+    let mut keys: Vec<(&str, &str)> = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    for chunk in keys.chunks(500) {
+        let mut binds = Binds::new();
+        let wanted: Vec<String> = chunk
+            .iter()
+            .map(|(connection, id)| format!("({}, {})", binds.add(*connection), binds.add(*id)))
+            .collect();
+        let lock = lock_clause(conn);
+        let rows: Vec<AheadRow> = binds
+            .query_as(&format!(
+                "SELECT connection_id, {FACTS}, state_rank, amount, amount_capturable,
+                   failure_code, stripe_seen
+                 FROM payments WHERE (connection_id, id) IN (VALUES {})
+                 ORDER BY connection_id, id{lock}",
+                wanted.join(", ")
+            ))
+            .fetch_all(&mut *conn)
+            .await?;
+        let ahead = &mut deferred.read_ahead.rows;
+        for (connection, id) in chunk {
+            ahead.insert((connection.to_string(), id.to_string()), None);
+        }
+        for row in rows {
+            let key = (row.connection_id, row.watched.facts.id().to_string());
+            ahead.insert(key, Some(row.watched));
+        }
+    }
+    Ok(())
+}
+
+/// The row before a write: as read ahead, or read now.
+async fn watch_known(
+    conn: &mut AnyConnection,
+    deferred: &mut Deferred,
+    connection_id: &str,
+    id: &str,
+) -> Result<(PaymentWatch, Option<Stored>), sqlx::Error> {
+    match deferred.read_ahead.take(connection_id, id) {
+        Some(Some(Watched { facts, stored })) => Ok((PaymentWatch::of(Some(facts)), Some(stored))),
+        Some(None) => Ok((PaymentWatch::of(None), None)),
+        None => watch_stored(conn, connection_id, id).await,
+    }
 }
 
 /// Reads (and on PostgreSQL locks) the row in one statement: what settling the figures needs
@@ -96,7 +183,7 @@ pub async fn apply_intent(
         .map(|c| c.as_str().to_string())
         .unwrap_or_else(|| "automatic".into());
     let as_of = context.as_of.unwrap_or(now / 1000);
-    let (mut watch, mut existing) = watch_stored(conn, connection_id, &pi.id).await?;
+    let (mut watch, mut existing) = watch_known(conn, deferred, connection_id, &pi.id).await?;
     // The row as our last write left it (its RETURNING); None while we have written nothing,
     // so the figures have nothing to settle.
     let mut written: Option<PaymentFacts> = None;
@@ -290,7 +377,10 @@ pub async fn apply_charge(
         .payment_method_details
         .as_ref()
         .and_then(|d| d.card_present.as_ref());
-    let watch = payment_figures::watch_payment(conn, connection_id, intent).await?;
+    let watch = match deferred.read_ahead.take(connection_id, intent) {
+        Some(row) => PaymentWatch::of(row.map(|w| w.facts)),
+        None => payment_figures::watch_payment(conn, connection_id, intent).await?,
+    };
     let done: Option<PaymentFacts> = sqlx::query_as(&format!(
         "UPDATE payments SET
            card_brand = COALESCE($3, card_brand), card_last4 = COALESCE($4, card_last4),

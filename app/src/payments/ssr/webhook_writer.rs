@@ -10,6 +10,7 @@
 //! waits for it and finds a duplicate), and payment rows only move forward.
 
 use super::deferred::Deferred;
+use super::payment_rows;
 use super::webhook_apply::{apply, Applied, Change, Notice};
 use super::webhook_service::{Received, WebhookError};
 use crate::ssr::binds::Binds;
@@ -282,8 +283,21 @@ async fn write(
     let mut done: HashMap<&'static str, Vec<usize>> = HashMap::new();
     let mut notices = Vec::new();
     let mut deferred = Deferred::new();
+    let mut read_ahead = !isolated;
     for i in in_order {
         let e = &events[i];
+        if read_ahead && e.change.lock_order().0 == 1 {
+            // The readers are applied (they lock first); the payments' rows are read now,
+            // all at once, instead of one statement before each event's write.
+            read_ahead = false;
+            let keys: Vec<(&str, &str)> = events
+                .iter()
+                .enumerate()
+                .filter(|(j, e)| verdicts[*j] == Verdict::Stored && e.change.lock_order().0 == 1)
+                .map(|(_, e)| (e.connection_id.as_str(), e.change.lock_order().1))
+                .collect();
+            payment_rows::read_ahead(&mut tx, &mut deferred, &keys).await?;
+        }
         let applied = if isolated {
             let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
             // The event's own deferred writes, inside its savepoint: undone with it.
