@@ -81,6 +81,14 @@ impl Change {
         Change::Nothing
     }
 
+    /// The outcome applying it records: anything but [`Change::Nothing`] is applied.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Change::Nothing => Applied::Ignored.outcome(),
+            _ => Applied::Applied(None).outcome(),
+        }
+    }
+
     /// Where the change stands when a batch is applied: reader rows before payment rows (the
     /// order every writer locks them in, see `reader_rows::apply`), each by id, so writers of
     /// several instances on PostgreSQL queue behind one another instead of deadlocking.

@@ -14,6 +14,7 @@ use super::payment_rows;
 use super::webhook_apply::{apply, Applied, Change, Notice};
 use super::webhook_service::{Received, WebhookError};
 use crate::ssr::binds::Binds;
+use crate::ssr::bus::Envelope;
 use crate::ssr::ids::now_ms;
 use crate::ssr::state::AppState;
 use std::collections::{HashMap, HashSet};
@@ -142,9 +143,13 @@ pub async fn run(state: AppState, mut inbox: Inbox) {
             // waiting.
             let bus = state.bus.clone();
             tokio::spawn(async move {
-                for n in notices {
-                    bus.publish(&n.tenant_id, n.topic, Some(&n.id)).await;
-                }
+                bus.publish_all(
+                    notices
+                        .into_iter()
+                        .map(|n| Envelope::new(&n.tenant_id, n.topic, Some(&n.id)))
+                        .collect(),
+                )
+                .await;
             });
         }
     }
@@ -249,7 +254,7 @@ async fn write(
     if isolated {
         for &i in &by_key {
             let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
-            match insert(&mut savepoint, &events[i..=i], now).await {
+            match insert(&mut savepoint, &events[i..=i], now, false).await {
                 Ok(new) => {
                     savepoint.commit().await?;
                     if !new.is_empty() {
@@ -264,7 +269,9 @@ async fn write(
             }
         }
     } else {
-        let new = insert(&mut tx, events, now).await?;
+        // Marked processed as they are stored: in this transaction every new event is
+        // applied or it fails as a whole (and is done again event by event).
+        let new = insert(&mut tx, events, now, true).await?;
         for (i, e) in events.iter().enumerate() {
             if new.contains(&(e.connection_id.as_str(), e.event_id.as_str())) {
                 verdicts[i] = Verdict::Stored;
@@ -338,14 +345,17 @@ async fn write(
             )
             .await?
         };
+        debug_assert_eq!(applied.outcome(), e.change.outcome());
         done.entry(applied.outcome()).or_default().push(i);
         if let Applied::Applied(Some(notice)) = applied {
             notices.push(notice);
         }
     }
     deferred.flush(&mut tx).await?;
-    for (outcome, list) in done {
-        mark_done(&mut tx, events, &list, outcome, now).await?;
+    if isolated {
+        for (outcome, list) in done {
+            mark_done(&mut tx, events, &list, outcome, now).await?;
+        }
     }
     tx.commit().await?;
     notices.sort_by(|a, b| (&a.tenant_id, &a.id).cmp(&(&b.tenant_id, &b.id)));
@@ -353,29 +363,38 @@ async fn write(
     Ok((verdicts, notices))
 }
 
-/// Stores `events` in one statement; returns the keys that were new.
+/// Stores `events` in one statement, `processed` with the outcome applying them will have;
+/// returns the keys that were new.
 async fn insert<'e>(
     conn: &mut sqlx::AnyConnection,
     events: &'e [Incoming],
     now: i64,
+    processed: bool,
 ) -> Result<HashSet<(&'e str, &'e str)>, sqlx::Error> {
     let mut binds = Binds::new();
     let rows: Vec<String> = events
         .iter()
         .map(|e| {
+            let (outcome, at, attempts) = if processed {
+                (Some(e.change.outcome()), binds.add(now), "1")
+            } else {
+                (None, "NULL".to_string(), "0")
+            };
             format!(
-                "({}, {}, {}, {}, {}, {})",
+                "({}, {}, {}, {}, {}, {}, {}, {at}, {attempts})",
                 binds.add(e.connection_id.as_str()),
                 binds.add(e.event_id.as_str()),
                 binds.add(e.tenant_id.as_str()),
                 binds.add(e.kind.as_str()),
                 binds.add(e.payload.as_str()),
-                binds.add(now)
+                binds.add(now),
+                binds.add(outcome),
             )
         })
         .collect();
     let sql = format!(
-        "INSERT INTO webhook_events (connection_id, id, tenant_id, type, payload, received_at)
+        "INSERT INTO webhook_events (connection_id, id, tenant_id, type, payload, received_at,
+           outcome, processed_at, attempts)
          VALUES {} ON CONFLICT (connection_id, id) DO NOTHING RETURNING connection_id, id",
         rows.join(", ")
     );
