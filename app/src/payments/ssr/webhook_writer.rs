@@ -11,12 +11,14 @@
 
 use super::deferred::Deferred;
 use super::payment_rows;
+use super::payment_rows::NewIntent;
 use super::webhook_apply::{apply, Applied, Change, Notice};
 use super::webhook_service::{Received, WebhookError};
 use crate::ssr::binds::Binds;
 use crate::ssr::bus::Envelope;
 use crate::ssr::ids::now_ms;
 use crate::ssr::state::AppState;
+use crate::topic::Topic;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -291,19 +293,19 @@ async fn write(
     let mut notices = Vec::new();
     let mut deferred = Deferred::new();
     let mut read_ahead = !isolated;
-    for i in in_order {
+    let mut bulk_done: HashSet<usize> = HashSet::new();
+    for (at, &i) in in_order.iter().enumerate() {
         let e = &events[i];
         if read_ahead && e.change.lock_order().0 == 1 {
-            // The readers are applied (they lock first); the payments' rows are read now,
-            // all at once, instead of one statement before each event's write.
+            // The readers are applied (they lock first): now the payments.
             read_ahead = false;
-            let keys: Vec<(&str, &str)> = events
-                .iter()
-                .enumerate()
-                .filter(|(j, e)| verdicts[*j] == Verdict::Stored && e.change.lock_order().0 == 1)
-                .map(|(_, e)| (e.connection_id.as_str(), e.change.lock_order().1))
-                .collect();
-            payment_rows::read_ahead(&mut tx, &mut deferred, &keys).await?;
+            let (inserted, announced) =
+                payments_ahead(&mut tx, &mut deferred, events, &in_order[at..]).await?;
+            bulk_done = inserted;
+            notices.extend(announced);
+        }
+        if bulk_done.contains(&i) {
+            continue;
         }
         let applied = if isolated {
             let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
@@ -361,6 +363,71 @@ async fn write(
     notices.sort_by(|a, b| (&a.tenant_id, &a.id).cmp(&(&b.tenant_id, &b.id)));
     notices.dedup();
     Ok((verdicts, notices))
+}
+
+/// Before a batch's payment events are applied one by one (`rest`, the stored events from the
+/// first of them on, in lock order): reads every row they touch in one statement, and inserts
+/// in one more the payments new to us (the common case: most events announce a payment we have
+/// not seen). Answers the events that insert applied, and what they announce; any later event
+/// of the same payment in the batch is applied over the row as usual.
+async fn payments_ahead(
+    conn: &mut sqlx::AnyConnection,
+    deferred: &mut Deferred,
+    events: &[Incoming],
+    rest: &[usize],
+) -> Result<(HashSet<usize>, Vec<Notice>), sqlx::Error> {
+    let keys: Vec<(&str, &str)> = rest
+        .iter()
+        .map(|&j| &events[j])
+        .filter(|e| e.change.lock_order().0 == 1)
+        .map(payment_key)
+        .collect();
+    payment_rows::read_ahead(conn, deferred, &keys).await?;
+    let mut seen = HashSet::new();
+    let fresh: Vec<(usize, NewIntent<'_>)> = rest
+        .iter()
+        .filter_map(|&j| {
+            let e = &events[j];
+            let (connection_id, id) = payment_key(e);
+            let first = seen.insert((connection_id, id));
+            match &e.change {
+                Change::Intent(pi)
+                    if first && payment_rows::read_ahead_absent(deferred, connection_id, id) =>
+                {
+                    Some((
+                        j,
+                        NewIntent {
+                            tenant_id: &e.tenant_id,
+                            connection_id,
+                            pi,
+                            as_of: e.created,
+                        },
+                    ))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    let (at, intents): (Vec<usize>, Vec<NewIntent<'_>>) = fresh.into_iter().unzip();
+    let inserted = payment_rows::insert_new(conn, deferred, &intents).await?;
+    let mut done = HashSet::new();
+    let mut notices = Vec::new();
+    for ((j, new), intent) in at.into_iter().zip(inserted).zip(&intents) {
+        if new {
+            done.insert(j);
+            notices.push(Notice {
+                tenant_id: intent.tenant_id.to_string(),
+                topic: Topic::Payments,
+                id: intent.pi.id.clone(),
+            });
+        }
+    }
+    Ok((done, notices))
+}
+
+/// The payment an event of a payment changes (connection, PaymentIntent).
+fn payment_key(e: &Incoming) -> (&str, &str) {
+    (e.connection_id.as_str(), e.change.lock_order().1)
 }
 
 /// Stores `events` in one statement, `processed` with the outcome applying them will have;
