@@ -97,19 +97,35 @@ pub async fn read_ahead(
     keys.sort_unstable();
     keys.dedup();
     for chunk in keys.chunks(500) {
+        // Per connection an IN list of ids, which PostgreSQL plans as one index scan each
+        // (a list of row values joined against VALUES took it 0.3 ms to plan for 8 keys).
         let mut binds = Binds::new();
-        let wanted: Vec<String> = chunk
-            .iter()
-            .map(|(connection, id)| format!("({}, {})", binds.add(*connection), binds.add(*id)))
+        let mut by_connection: Vec<(&str, Vec<String>)> = Vec::new();
+        for &(connection, id) in chunk {
+            let id = binds.add(id);
+            match by_connection.last_mut() {
+                Some((c, ids)) if *c == connection => ids.push(id),
+                _ => by_connection.push((connection, vec![id])),
+            }
+        }
+        let wanted: Vec<String> = by_connection
+            .into_iter()
+            .map(|(connection, ids)| {
+                format!(
+                    "(connection_id = {} AND id IN ({}))",
+                    binds.add(connection),
+                    ids.join(", ")
+                )
+            })
             .collect();
         let lock = lock_clause(conn);
         let rows: Vec<AheadRow> = binds
             .query_as(&format!(
                 "SELECT connection_id, {FACTS}, state_rank, amount, amount_capturable,
                    failure_code, stripe_seen
-                 FROM payments WHERE (connection_id, id) IN (VALUES {})
+                 FROM payments WHERE {}
                  ORDER BY connection_id, id{lock}",
-                wanted.join(", ")
+                wanted.join(" OR ")
             ))
             .fetch_all(&mut *conn)
             .await?;
