@@ -147,9 +147,9 @@ fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// The query's sort as an ORDER BY list: its key, then name and organisation, then the ids, so
-/// every page holds the same stores however often it is read.
-fn order(query: &StoresQuery) -> String {
+/// The query's sort: its key, then name and organisation, then the ids, so every page holds
+/// the same stores however often it is read; each key with its direction.
+fn order(query: &StoresQuery) -> Vec<String> {
     let key = match query.sort.as_deref().unwrap_or("name") {
         "organisation" => Some("LOWER(t.name)"),
         "city" => Some("LOWER(COALESCE(l.city, ''))"),
@@ -160,11 +160,6 @@ fn order(query: &StoresQuery) -> String {
         "last" => Some("COALESCE(f.last_payment_at, 0)"),
         _ => None,
     };
-    let dir = if query.dir.as_deref() == Some("desc") {
-        " DESC"
-    } else {
-        ""
-    };
     key.into_iter()
         .chain([
             "LOWER(l.display_name)",
@@ -172,9 +167,8 @@ fn order(query: &StoresQuery) -> String {
             "l.tenant_id",
             "l.id",
         ])
-        .map(|k| format!("{k}{dir}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .map(str::to_string)
+        .collect()
 }
 
 pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<StoresView> {
@@ -241,7 +235,25 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
     // The page: stores sorted and cut in the database, then their newest payments looked up by
     // key for those hundred only (joined before the cut, PostgreSQL read every payment).
     let mut binds = Binds::new();
-    let sort = order(query);
+    // The sort's keys are columns of the page, so the page is cut by the database's top-N
+    // sort and its newest payments joined after, in the same order.
+    let keys = order(query);
+    let dir = if query.dir.as_deref() == Some("desc") {
+        " DESC"
+    } else {
+        ""
+    };
+    let key_columns: String = keys
+        .iter()
+        .enumerate()
+        .map(|(n, k)| format!(", {k} AS k{n}"))
+        .collect();
+    let by = |prefix: &str| {
+        (0..keys.len())
+            .map(|n| format!("{prefix}k{n}{dir}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let from = visible_stores(
         caller,
         &mut binds,
@@ -268,12 +280,13 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
                  CAST(COALESCE(f.busy, 0) AS BIGINT) AS busy,
                  CAST(COALESCE(f.alerts, 0) AS BIGINT) AS alerts,
                  CAST(COALESCE(f.stuck, 0) AS BIGINT) AS stuck,
-                 f.last_payment_id AS last_id,
-                 ROW_NUMBER() OVER (ORDER BY {sort}) AS n
+                 f.last_payment_id AS last_id{key_columns}
                {from}{where_}
-               ORDER BY n LIMIT {limit} OFFSET {offset}) s
+               ORDER BY {inner} LIMIT {limit} OFFSET {offset}) s
              LEFT JOIN payments lp ON lp.tenant_id = s.tenant_id AND lp.id = s.last_id
-             ORDER BY s.n"
+             ORDER BY {outer}",
+            inner = by(""),
+            outer = by("s."),
         ))
         .fetch_all(&db.pool)
         .await?;
