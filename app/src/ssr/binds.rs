@@ -13,6 +13,14 @@ use sqlx::FromRow;
 pub enum Bind<'q> {
     Text(Cow<'q, str>),
     Int(i64),
+    /// A text column's NULL.
+    Null,
+}
+
+impl<'q> From<Option<&'q str>> for Bind<'q> {
+    fn from(value: Option<&'q str>) -> Self {
+        value.map_or(Bind::Null, Bind::from)
+    }
 }
 
 impl<'q> From<&'q str> for Bind<'q> {
@@ -62,6 +70,7 @@ impl<'q> Binds<'q> {
             .fold(sqlx::query(sql), |q, value| match value {
                 Bind::Text(text) => q.bind(text.as_ref()),
                 Bind::Int(n) => q.bind(*n),
+                Bind::Null => q.bind(None::<&str>),
             })
     }
 
@@ -74,6 +83,7 @@ impl<'q> Binds<'q> {
             .fold(sqlx::query_as(sql), |q, value| match value {
                 Bind::Text(text) => q.bind(text.as_ref()),
                 Bind::Int(n) => q.bind(*n),
+                Bind::Null => q.bind(None::<&str>),
             })
     }
 
@@ -86,6 +96,7 @@ impl<'q> Binds<'q> {
             .fold(sqlx::query_scalar(sql), |q, value| match value {
                 Bind::Text(text) => q.bind(text.as_ref()),
                 Bind::Int(n) => q.bind(*n),
+                Bind::Null => q.bind(None::<&str>),
             })
     }
 }

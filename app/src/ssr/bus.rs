@@ -36,6 +36,16 @@ impl Envelope {
         }
     }
 
+    pub fn new(tenant_id: &str, topic: Topic, id: Option<&str>) -> Envelope {
+        Envelope {
+            tenant_id: tenant_id.to_string(),
+            message: LiveMessage {
+                topic,
+                id: id.map(str::to_string),
+            },
+        }
+    }
+
     /// Drops from `cache` what this message says may have changed.
     fn invalidate(&self, cache: &ReadCache) {
         if let Some(user_id) = self.session_change() {
@@ -183,36 +193,55 @@ impl Bus {
     /// Publishes to the tenant's browsers. A failure is logged, not returned: the change it
     /// announces is already committed, and pages also refresh on their own.
     pub async fn publish(&self, tenant_id: &str, topic: Topic, id: Option<&str>) {
-        let envelope = Envelope {
-            tenant_id: tenant_id.to_string(),
-            message: LiveMessage {
-                topic,
-                id: id.map(str::to_string),
-            },
-        };
+        self.publish_all(vec![Envelope::new(tenant_id, topic, id)])
+            .await;
+    }
+
+    /// Publishes several messages at once; on PostgreSQL in one statement, so a batch of
+    /// webhook events costs one NOTIFY transaction, not one for each change it announces.
+    pub async fn publish_all(&self, envelopes: Vec<Envelope>) {
         // Dropped here as well as where NOTIFY arrives, so this instance's next request reads
         // the change even before PostgreSQL hands the message back.
-        envelope.invalidate(&self.cache);
+        for envelope in &envelopes {
+            envelope.invalidate(&self.cache);
+        }
         match &self.notify {
-            None => self.fan_out.send(envelope),
+            None => {
+                for envelope in envelopes {
+                    self.fan_out.send(envelope);
+                }
+            }
             Some(pool) => {
-                let Ok(payload) = serde_json::to_string(&envelope) else {
-                    return;
-                };
-                if payload.len() > MAX_PAYLOAD {
-                    tracing::warn!(
-                        topic = topic.as_str(),
-                        "live message too large for NOTIFY; dropped"
-                    );
+                let payloads: Vec<String> = envelopes
+                    .iter()
+                    .filter_map(|envelope| {
+                        let payload = serde_json::to_string(envelope).ok()?;
+                        if payload.len() > MAX_PAYLOAD {
+                            tracing::warn!(
+                                topic = envelope.message.topic.as_str(),
+                                "live message too large for NOTIFY; dropped"
+                            );
+                            return None;
+                        }
+                        Some(payload)
+                    })
+                    .collect();
+                if payloads.is_empty() {
                     return;
                 }
-                // Wrapped so the statement returns a type every driver decodes (pg_notify returns void).
-                if let Err(err) =
-                    sqlx::query("SELECT COUNT(*) FROM (SELECT pg_notify($1, $2)) AS sent")
-                        .bind(CHANNEL)
-                        .bind(payload)
-                        .execute(pool)
-                        .await
+                let Ok(payloads) = serde_json::to_string(&payloads) else {
+                    return;
+                };
+                // One statement whatever the number of messages (a JSON array of them), and
+                // wrapped so it returns a type every driver decodes (pg_notify returns void).
+                if let Err(err) = sqlx::query(
+                    "SELECT COUNT(*) FROM (SELECT pg_notify($1, value)
+                     FROM json_array_elements_text(CAST($2 AS json))) AS sent",
+                )
+                .bind(CHANNEL)
+                .bind(payloads)
+                .execute(pool)
+                .await
                 {
                     tracing::warn!(error = %err, "live bus publish failed");
                 }
@@ -265,6 +294,26 @@ mod tests {
             all.try_recv().expect("second").session_change(),
             Some("usr_1")
         );
+    }
+
+    #[tokio::test]
+    async fn messages_published_together_reach_each_tenants_own_channel() {
+        let bus = Bus::local();
+        let mut north = bus.subscribe_tenant("ten_north");
+        let mut south = bus.subscribe_tenant("ten_south");
+        bus.publish_all(vec![
+            Envelope::new("ten_north", Topic::Payments, Some("pi_1")),
+            Envelope::new("ten_south", Topic::Readers, None),
+            Envelope::new("ten_north", Topic::Readers, None),
+        ])
+        .await;
+        let topics = |rx: &mut broadcast::Receiver<Envelope>| {
+            std::iter::from_fn(|| rx.try_recv().ok())
+                .map(|e| e.message.topic)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(topics(&mut north), [Topic::Payments, Topic::Readers]);
+        assert_eq!(topics(&mut south), [Topic::Readers]);
     }
 
     #[tokio::test]

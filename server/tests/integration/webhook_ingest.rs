@@ -13,14 +13,20 @@ use std::time::Duration;
 
 /// A `payment_intent.succeeded` event for an in-person payment.
 fn succeeded(event: &str, intent: &str, created: i64) -> String {
+    intent_event(event, intent, created, "succeeded")
+}
+
+/// A `payment_intent.<status>` event for an in-person payment of 12.50 USD.
+fn intent_event(event: &str, intent: &str, created: i64, status: &str) -> String {
+    let received = if status == "succeeded" { 1250 } else { 0 };
     json!({
-        "id": event, "object": "event", "type": "payment_intent.succeeded",
+        "id": event, "object": "event", "type": format!("payment_intent.{status}"),
         "created": created, "livemode": false, "pending_webhooks": 1,
         "api_version": "2026-10-28.endive", "request": {"id": null, "idempotency_key": null},
         "data": {"object": {
             "id": intent, "object": "payment_intent", "amount": 1250,
-            "amount_capturable": 0, "amount_received": 1250, "currency": "usd",
-            "status": "succeeded", "capture_method": "automatic",
+            "amount_capturable": 0, "amount_received": received, "currency": "usd",
+            "status": status, "capture_method": "automatic",
             "payment_method_types": ["card_present"], "created": created, "livemode": false,
             "metadata": {}
         }}
@@ -120,6 +126,16 @@ async fn a_burst_is_stored_and_applied_once_in_one_transaction_and_answered_afte
             .step_by(5)
             .map(|n| succeeded(&format!("evt_gc{n:03}"), &format!("pi_gc{n:03}"), created)),
     );
+    // And five payments seen twice in the batch, processing then succeeded: the figures the
+    // batch moves once must still count each payment once, as it ended.
+    bodies.extend((0..5).map(|n| {
+        intent_event(
+            &format!("evt_pr{n:03}"),
+            &format!("pi_gc{n:03}"),
+            created - 1,
+            "processing",
+        )
+    }));
     let deliveries = bodies.len();
     let mut senders = Vec::new();
     for body in bodies {
@@ -149,7 +165,7 @@ async fn a_burst_is_stored_and_applied_once_in_one_transaction_and_answered_afte
             other => panic!("unexpected answer {other}"),
         }
     }
-    assert_eq!(stored, 40, "each distinct event is new exactly once");
+    assert_eq!(stored, 45, "each distinct event is new exactly once");
     let figures = s.running.webhooks.figures();
     assert!(
         figures.largest >= deliveries as u64,
@@ -173,11 +189,21 @@ async fn a_burst_is_stored_and_applied_once_in_one_transaction_and_answered_afte
         40
     );
     assert_eq!(
-        s.count("SELECT COUNT(*) FROM payment_timeline WHERE payment_id LIKE 'pi_gc%'")
+        s.count("SELECT COUNT(*) FROM payment_timeline WHERE payment_id LIKE 'pi_gc%' AND what = 'Status: succeeded'")
             .await,
         40,
-        "one status line per payment: nothing applied twice"
+        "one succeeded line per payment: nothing applied twice"
     );
+    let tenant: String =
+        sqlx::query_scalar("SELECT tenant_id FROM stripe_connections WHERE id = $1")
+            .bind(&connection)
+            .fetch_one(&s.state.db.pool)
+            .await
+            .expect("tenant");
+    let out = app::payments::ssr::figures_repair::out_of_step(&s.state.db, &tenant)
+        .await
+        .expect("figures checked");
+    assert_eq!(out, None, "the batch's figures equal a recount of its rows");
 }
 
 #[tokio::test]

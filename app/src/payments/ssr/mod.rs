@@ -1,6 +1,7 @@
 //! Payments' server half: charges and their follow-ups, the payments mirror, doubts settled with
 //! Stripe, the reconciliation a sync runs, and Stripe's webhooks (received, queued and applied).
 
+pub mod deferred;
 pub mod figures_repair;
 pub mod payment_doubts;
 pub mod payment_figures;

@@ -5,7 +5,8 @@
 //! from Stripe: the reader gave up only when, after Stripe's reader no longer collects this
 //! payment, its PaymentIntent still waits for a payment method with no decline.
 
-use super::payment_figures;
+use super::deferred::Deferred;
+use super::payment_figures::{self, PaymentFacts, FACTS};
 use super::payment_rows::{self, Context};
 use crate::error::AppResult;
 use crate::fleet::ssr::reader_rows;
@@ -105,7 +106,16 @@ pub async fn settle(
     if let Some(reader) = &reader {
         reader_rows::apply_view(&mut tx, tenant_id, connection_id, reader, observed_at).await?;
     }
-    payment_rows::apply_intent(&mut tx, tenant_id, connection_id, &pi, &Context::default()).await?;
+    let mut deferred = Deferred::new();
+    payment_rows::apply_intent(
+        &mut tx,
+        &mut deferred,
+        tenant_id,
+        connection_id,
+        &pi,
+        &Context::default(),
+    )
+    .await?;
     match &verdict {
         Verdict::NoFailure => {
             sqlx::query(
@@ -118,30 +128,30 @@ pub async fn settle(
         }
         Verdict::GaveUp(why) => {
             let watch = payment_figures::watch_payment(&mut tx, connection_id, payment_id).await?;
-            let marked = sqlx::query(
+            let marked: Option<PaymentFacts> = sqlx::query_as(&format!(
                 "UPDATE payments SET gave_up = $3, reader_doubt_at = NULL
                  WHERE connection_id = $1 AND id = $2 AND gave_up IS NULL
-                   AND status = 'requires_payment_method' AND failure_code IS NULL",
-            )
+                   AND status = 'requires_payment_method' AND failure_code IS NULL
+                 RETURNING {FACTS}"
+            ))
             .bind(connection_id)
             .bind(payment_id)
             .bind(why)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-            watch.settle(&mut tx).await?;
-            if marked.rows_affected() > 0 {
-                payment_rows::timeline(
-                    &mut tx,
+            if marked.is_some() {
+                watch.settle_as(marked, &mut deferred.figures);
+                deferred.timeline(
                     tenant_id,
                     payment_id,
                     "stripe",
                     "Reader gave up (confirmed with Stripe)",
                     Some(why),
-                )
-                .await?;
+                );
             }
         }
     }
+    deferred.flush(&mut tx).await?;
     tx.commit().await?;
     state
         .bus

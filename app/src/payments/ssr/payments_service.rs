@@ -1,6 +1,7 @@
 //! Payments: test charges on a reader, the simulated card, capture, cancel and refund — each
 //! idempotent through the page's operation id — and the transactions list and detail.
 
+use super::deferred::Deferred;
 use super::payment_doubts;
 use super::payment_rows::{self, Context};
 use crate::error::{quote, AppError, AppResult};
@@ -212,8 +213,10 @@ async fn store(
         )
         .await?;
     }
+    let mut deferred = Deferred::new();
     payment_rows::apply_intent(
         &mut tx,
+        &mut deferred,
         &caller.tenant_id,
         &access.connection_id,
         pi,
@@ -225,15 +228,8 @@ async fn store(
         reader_rows::note_payments(&mut tx, &access.connection_id, &Mirror::from_stripe(reader))
             .await?;
     }
-    payment_rows::timeline(
-        &mut tx,
-        &caller.tenant_id,
-        &pi.id,
-        "us",
-        what,
-        Some(&detail),
-    )
-    .await?;
+    deferred.timeline(&caller.tenant_id, &pi.id, "us", what, Some(&detail));
+    deferred.flush(&mut tx).await?;
     record(
         &mut tx,
         &caller.meta,
@@ -601,7 +597,9 @@ async fn store_charge(
         .retrieve_charge(&access.creds, charge_id)
         .await?;
     let mut tx = caller.db().begin_write().await?;
-    payment_rows::apply_charge(&mut tx, &access.connection_id, &charge).await?;
+    let mut deferred = Deferred::new();
+    payment_rows::apply_charge(&mut tx, &mut deferred, &access.connection_id, &charge).await?;
+    deferred.flush(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! [`PaymentsSync`]): repairing payments whose webhooks never arrived, and settling doubts no
 //! point-of-sale request settled.
 
+use super::deferred::Deferred;
 use super::{payment_doubts, payment_rows};
 use crate::fleet::ssr::sync::{pages, PaymentsSync, SyncError, PAGE};
 use crate::ssr::ids::now_ms;
@@ -62,6 +63,7 @@ async fn reconcile(
     let calls = pages(intents.len());
     let mut changed = Vec::new();
     let mut tx = state.db.begin_write().await?;
+    let mut deferred = Deferred::new();
     for pi in intents.iter().filter(|pi| {
         pi.payment_method_types
             .iter()
@@ -69,6 +71,7 @@ async fn reconcile(
     }) {
         let applied = payment_rows::apply_intent(
             &mut tx,
+            &mut deferred,
             &access.tenant_id,
             &access.connection_id,
             pi,
@@ -79,6 +82,7 @@ async fn reconcile(
             changed.push(pi.id.clone());
         }
     }
+    deferred.flush(&mut tx).await?;
     tx.commit().await?;
     if !changed.is_empty() {
         tracing::info!(connection = %access.connection_id, repaired = changed.len(), "reconciliation repaired payments");

@@ -3,7 +3,8 @@
 //! connection inside the caller's transaction, so a whole batch of events is applied, and
 //! stored, in one commit.
 
-use super::payment_figures;
+use super::deferred::Deferred;
+use super::payment_figures::{self, PaymentFacts, FACTS};
 use super::payment_rows;
 use crate::fleet::ssr::reader_rows::{self, Mirror};
 use crate::topic::Topic;
@@ -80,6 +81,14 @@ impl Change {
         Change::Nothing
     }
 
+    /// The outcome applying it records: anything but [`Change::Nothing`] is applied.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Change::Nothing => Applied::Ignored.outcome(),
+            _ => Applied::Applied(None).outcome(),
+        }
+    }
+
     /// Where the change stands when a batch is applied: reader rows before payment rows (the
     /// order every writer locks them in, see `reader_rows::apply`), each by id, so writers of
     /// several instances on PostgreSQL queue behind one another instead of deadlocking.
@@ -96,6 +105,7 @@ impl Change {
 /// Applies `change`, which an event `created` at that time (seconds) asked for, on `conn`.
 pub async fn apply(
     conn: &mut AnyConnection,
+    deferred: &mut Deferred,
     tenant_id: &str,
     connection_id: &str,
     created: i64,
@@ -113,6 +123,7 @@ pub async fn apply(
         Change::Intent(pi) => {
             let applied = payment_rows::apply_intent(
                 conn,
+                deferred,
                 tenant_id,
                 connection_id,
                 pi,
@@ -130,7 +141,7 @@ pub async fn apply(
             ))
         }
         Change::Charge(charge) => {
-            let changed = payment_rows::apply_charge(conn, connection_id, charge).await?;
+            let changed = payment_rows::apply_charge(conn, deferred, connection_id, charge).await?;
             Ok(Applied::Applied(match (changed, &charge.payment_intent) {
                 (true, Some(pi)) => notice(Topic::Payments, pi),
                 _ => None,
@@ -157,18 +168,18 @@ pub async fn apply(
                 // Inside the event's savepoint: an event redone alone after its batch failed
                 // moves the figures once, as the rows themselves.
                 let watch = payment_figures::watch_payment(conn, connection_id, &pi).await?;
-                sqlx::query(
+                let row: Option<PaymentFacts> = sqlx::query_as(&format!(
                     "UPDATE payments SET reader_id = COALESCE(reader_id, $3),
                      location_id = COALESCE(location_id, $4)
-                     WHERE connection_id = $1 AND id = $2",
-                )
+                     WHERE connection_id = $1 AND id = $2 RETURNING {FACTS}"
+                ))
                 .bind(connection_id)
                 .bind(&pi)
                 .bind(&reader.id)
                 .bind(fresh.location_id.as_deref())
-                .execute(&mut *conn)
+                .fetch_optional(&mut *conn)
                 .await?;
-                watch.settle(conn).await?;
+                watch.settle_as(row, &mut deferred.figures);
             }
             Ok(Applied::Applied(notice(Topic::Readers, &reader.id)))
         }

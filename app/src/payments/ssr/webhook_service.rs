@@ -3,6 +3,7 @@
 //! its batch (`webhook_writer`), before they are acknowledged. Events whose applying failed
 //! stay stored for the queue worker ([`apply_pending`]).
 
+use super::deferred::Deferred;
 use super::webhook_apply::{apply, Applied, Change};
 use super::webhook_writer::{Incoming, WebhookIngest};
 use crate::ssr::ids::now_ms;
@@ -165,7 +166,21 @@ pub async fn process(
     };
     let change = Change::of(&event);
     let mut tx = state.db.begin_write().await?;
-    match apply(&mut tx, &tenant_id, connection_id, event.created, &change).await {
+    let mut deferred = Deferred::new();
+    let applied = match apply(
+        &mut tx,
+        &mut deferred,
+        &tenant_id,
+        connection_id,
+        event.created,
+        &change,
+    )
+    .await
+    {
+        Ok(applied) => deferred.flush(&mut tx).await.map(|()| applied),
+        Err(e) => Err(e),
+    };
+    match applied {
         Ok(applied) => {
             mark_on(&mut tx, connection_id, event_id, applied.outcome(), true).await?;
             tx.commit().await?;

@@ -9,11 +9,16 @@
 //! runs its own, the primary key decides which insert of an event is the new one (the other
 //! waits for it and finds a duplicate), and payment rows only move forward.
 
+use super::deferred::Deferred;
+use super::payment_rows;
+use super::payment_rows::NewIntent;
 use super::webhook_apply::{apply, Applied, Change, Notice};
 use super::webhook_service::{Received, WebhookError};
 use crate::ssr::binds::Binds;
+use crate::ssr::bus::Envelope;
 use crate::ssr::ids::now_ms;
 use crate::ssr::state::AppState;
+use crate::topic::Topic;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -140,9 +145,13 @@ pub async fn run(state: AppState, mut inbox: Inbox) {
             // waiting.
             let bus = state.bus.clone();
             tokio::spawn(async move {
-                for n in notices {
-                    bus.publish(&n.tenant_id, n.topic, Some(&n.id)).await;
-                }
+                bus.publish_all(
+                    notices
+                        .into_iter()
+                        .map(|n| Envelope::new(&n.tenant_id, n.topic, Some(&n.id)))
+                        .collect(),
+                )
+                .await;
             });
         }
     }
@@ -247,7 +256,7 @@ async fn write(
     if isolated {
         for &i in &by_key {
             let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
-            match insert(&mut savepoint, &events[i..=i], now).await {
+            match insert(&mut savepoint, &events[i..=i], now, false).await {
                 Ok(new) => {
                     savepoint.commit().await?;
                     if !new.is_empty() {
@@ -262,7 +271,9 @@ async fn write(
             }
         }
     } else {
-        let new = insert(&mut tx, events, now).await?;
+        // Marked processed as they are stored: in this transaction every new event is
+        // applied or it fails as a whole (and is done again event by event).
+        let new = insert(&mut tx, events, now, true).await?;
         for (i, e) in events.iter().enumerate() {
             if new.contains(&(e.connection_id.as_str(), e.event_id.as_str())) {
                 verdicts[i] = Verdict::Stored;
@@ -280,12 +291,29 @@ async fn write(
     });
     let mut done: HashMap<&'static str, Vec<usize>> = HashMap::new();
     let mut notices = Vec::new();
-    for i in in_order {
+    let mut deferred = Deferred::new();
+    let mut read_ahead = !isolated;
+    let mut bulk_done: HashSet<usize> = HashSet::new();
+    for (at, &i) in in_order.iter().enumerate() {
         let e = &events[i];
+        if read_ahead && e.change.lock_order().0 == 1 {
+            // The readers are applied (they lock first): now the payments.
+            read_ahead = false;
+            let (inserted, announced) =
+                payments_ahead(&mut tx, &mut deferred, events, &in_order[at..]).await?;
+            bulk_done = inserted;
+            notices.extend(announced);
+        }
+        if bulk_done.contains(&i) {
+            continue;
+        }
         let applied = if isolated {
             let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
-            match apply(
+            // The event's own deferred writes, inside its savepoint: undone with it.
+            let mut own = Deferred::new();
+            let result = match apply(
                 &mut savepoint,
+                &mut own,
                 &e.tenant_id,
                 &e.connection_id,
                 e.created,
@@ -293,6 +321,10 @@ async fn write(
             )
             .await
             {
+                Ok(applied) => own.flush(&mut savepoint).await.map(|()| applied),
+                Err(err) => Err(err),
+            };
+            match result {
                 Ok(applied) => {
                     savepoint.commit().await?;
                     applied
@@ -307,6 +339,7 @@ async fn write(
         } else {
             apply(
                 &mut tx,
+                &mut deferred,
                 &e.tenant_id,
                 &e.connection_id,
                 e.created,
@@ -314,13 +347,17 @@ async fn write(
             )
             .await?
         };
+        debug_assert_eq!(applied.outcome(), e.change.outcome());
         done.entry(applied.outcome()).or_default().push(i);
         if let Applied::Applied(Some(notice)) = applied {
             notices.push(notice);
         }
     }
-    for (outcome, list) in done {
-        mark_done(&mut tx, events, &list, outcome, now).await?;
+    deferred.flush(&mut tx).await?;
+    if isolated {
+        for (outcome, list) in done {
+            mark_done(&mut tx, events, &list, outcome, now).await?;
+        }
     }
     tx.commit().await?;
     notices.sort_by(|a, b| (&a.tenant_id, &a.id).cmp(&(&b.tenant_id, &b.id)));
@@ -328,29 +365,103 @@ async fn write(
     Ok((verdicts, notices))
 }
 
-/// Stores `events` in one statement; returns the keys that were new.
+/// Before a batch's payment events are applied one by one (`rest`, the stored events from the
+/// first of them on, in lock order): reads every row they touch in one statement, and inserts
+/// in one more the payments new to us (the common case: most events announce a payment we have
+/// not seen). Answers the events that insert applied, and what they announce; any later event
+/// of the same payment in the batch is applied over the row as usual.
+async fn payments_ahead(
+    conn: &mut sqlx::AnyConnection,
+    deferred: &mut Deferred,
+    events: &[Incoming],
+    rest: &[usize],
+) -> Result<(HashSet<usize>, Vec<Notice>), sqlx::Error> {
+    let keys: Vec<(&str, &str)> = rest
+        .iter()
+        .map(|&j| &events[j])
+        .filter(|e| e.change.lock_order().0 == 1)
+        .map(payment_key)
+        .collect();
+    payment_rows::read_ahead(conn, deferred, &keys).await?;
+    let mut seen = HashSet::new();
+    let fresh: Vec<(usize, NewIntent<'_>)> = rest
+        .iter()
+        .filter_map(|&j| {
+            let e = &events[j];
+            let (connection_id, id) = payment_key(e);
+            let first = seen.insert((connection_id, id));
+            match &e.change {
+                Change::Intent(pi)
+                    if first && payment_rows::read_ahead_absent(deferred, connection_id, id) =>
+                {
+                    Some((
+                        j,
+                        NewIntent {
+                            tenant_id: &e.tenant_id,
+                            connection_id,
+                            pi,
+                            as_of: e.created,
+                        },
+                    ))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    let (at, intents): (Vec<usize>, Vec<NewIntent<'_>>) = fresh.into_iter().unzip();
+    let inserted = payment_rows::insert_new(conn, deferred, &intents).await?;
+    let mut done = HashSet::new();
+    let mut notices = Vec::new();
+    for ((j, new), intent) in at.into_iter().zip(inserted).zip(&intents) {
+        if new {
+            done.insert(j);
+            notices.push(Notice {
+                tenant_id: intent.tenant_id.to_string(),
+                topic: Topic::Payments,
+                id: intent.pi.id.clone(),
+            });
+        }
+    }
+    Ok((done, notices))
+}
+
+/// The payment an event of a payment changes (connection, PaymentIntent).
+fn payment_key(e: &Incoming) -> (&str, &str) {
+    (e.connection_id.as_str(), e.change.lock_order().1)
+}
+
+/// Stores `events` in one statement, `processed` with the outcome applying them will have;
+/// returns the keys that were new.
 async fn insert<'e>(
     conn: &mut sqlx::AnyConnection,
     events: &'e [Incoming],
     now: i64,
+    processed: bool,
 ) -> Result<HashSet<(&'e str, &'e str)>, sqlx::Error> {
     let mut binds = Binds::new();
     let rows: Vec<String> = events
         .iter()
         .map(|e| {
+            let (outcome, at, attempts) = if processed {
+                (Some(e.change.outcome()), binds.add(now), "1")
+            } else {
+                (None, "NULL".to_string(), "0")
+            };
             format!(
-                "({}, {}, {}, {}, {}, {})",
+                "({}, {}, {}, {}, {}, {}, {}, {at}, {attempts})",
                 binds.add(e.connection_id.as_str()),
                 binds.add(e.event_id.as_str()),
                 binds.add(e.tenant_id.as_str()),
                 binds.add(e.kind.as_str()),
                 binds.add(e.payload.as_str()),
-                binds.add(now)
+                binds.add(now),
+                binds.add(outcome),
             )
         })
         .collect();
     let sql = format!(
-        "INSERT INTO webhook_events (connection_id, id, tenant_id, type, payload, received_at)
+        "INSERT INTO webhook_events (connection_id, id, tenant_id, type, payload, received_at,
+           outcome, processed_at, attempts)
          VALUES {} ON CONFLICT (connection_id, id) DO NOTHING RETURNING connection_id, id",
         rows.join(", ")
     );

@@ -52,6 +52,7 @@ struct Takings {
 #[derive(sqlx::FromRow)]
 struct Sums {
     stores: i64,
+    matching: i64,
     online: i64,
     offline: i64,
     busy: i64,
@@ -63,34 +64,55 @@ fn day_start(now_ms: i64) -> i64 {
     now_ms - now_ms.rem_euclid(DAY_MS)
 }
 
-/// The stores the caller sees (`l`), with their kept figures (`f`), their newest payment
-/// (`lp`) and today's takings at their biggest (`tk.top`, for the volume sort), before any
-/// filter.
-fn visible_stores<'c>(caller: &'c Caller, binds: &mut Binds<'c>, today: i64) -> String {
-    let user = binds.add(caller.principal.id());
-    let day = binds.add(today);
-    let sees = MemberScope::for_caller(caller).clause(binds, "m", "l.tenant_id", "l.id");
-    format!(
+/// What a statement over the visible stores joins beyond the stores themselves and their kept
+/// figures (`f`): each join costs PostgreSQL planning time on every request, so a statement
+/// takes only those its columns, filters and sort read.
+#[derive(Debug, Clone, Copy, Default)]
+struct Joins {
+    /// The organisation (`t`) and Stripe account (`c`), for their names.
+    names: bool,
+    /// Today's takings at their biggest (`tk.top`), for the volume sort.
+    takings: bool,
+}
+
+/// The stores the caller sees (`l`), with their kept figures (`f`) and what `joins` adds,
+/// before any filter.
+fn visible_stores<'c>(
+    caller: &'c Caller,
+    binds: &mut Binds<'c>,
+    today: i64,
+    joins: Joins,
+) -> String {
+    let mut from = String::from(
         "FROM locations l
          JOIN memberships m ON m.tenant_id = l.tenant_id
+         LEFT JOIN store_figures f ON f.tenant_id = l.tenant_id AND f.location_id = l.id",
+    );
+    if joins.names {
+        from.push_str(
+            "
          JOIN tenants t ON t.id = l.tenant_id
-         JOIN stripe_connections c ON c.id = l.connection_id
-         LEFT JOIN store_figures f ON f.tenant_id = l.tenant_id AND f.location_id = l.id
+         JOIN stripe_connections c ON c.id = l.connection_id",
+        );
+    }
+    if joins.takings {
+        let user = binds.add(caller.principal.id());
+        let day = binds.add(today);
+        from.push_str(&format!(
+            "
          LEFT JOIN (SELECT s.tenant_id, s.location_id, MAX(s.volume) AS top FROM store_takings s
            WHERE s.tenant_id IN (SELECT um.tenant_id FROM memberships um WHERE um.user_id = {user})
              AND s.day = {day} AND s.count <> 0
            GROUP BY s.tenant_id, s.location_id) tk
-           ON tk.tenant_id = l.tenant_id AND tk.location_id = l.id
-         LEFT JOIN payments lp ON lp.tenant_id = f.tenant_id AND lp.id = f.last_payment_id
-         WHERE {sees}"
-    )
+           ON tk.tenant_id = l.tenant_id AND tk.location_id = l.id"
+        ));
+    }
+    let sees = MemberScope::for_caller(caller).clause(binds, "m", "l.tenant_id", "l.id");
+    format!("{from}\n         WHERE {sees}")
 }
 
-/// The query's filters as SQL conditions on [`visible_stores`].
-fn filters<'c>(query: &'c StoresQuery, binds: &mut Binds<'c>) -> AppResult<String> {
-    fn given(v: &Option<String>) -> Option<&str> {
-        v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-    }
+/// The query's filters as SQL conditions on [`visible_stores`] (the search reads `t`).
+fn filters<'c>(query: &'c StoresQuery, binds: &mut Binds<'c>) -> AppResult<Vec<String>> {
     let mut conditions = Vec::new();
     if let Some(tenant) = given(&query.tenant) {
         conditions.push(format!("l.tenant_id = {}", binds.add(tenant)));
@@ -118,15 +140,16 @@ fn filters<'c>(query: &'c StoresQuery, binds: &mut Binds<'c>) -> AppResult<Strin
         Some("busy") => conditions.push("COALESCE(f.busy, 0) > 0".into()),
         _ => {}
     }
-    Ok(conditions
-        .into_iter()
-        .map(|c| format!(" AND {c}"))
-        .collect())
+    Ok(conditions)
 }
 
-/// The query's sort as an ORDER BY list: its key, then name and organisation, then the ids, so
-/// every page holds the same stores however often it is read.
-fn order(query: &StoresQuery) -> String {
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The query's sort: its key, then name and organisation, then the ids, so every page holds
+/// the same stores however often it is read; each key with its direction.
+fn order(query: &StoresQuery) -> Vec<String> {
     let key = match query.sort.as_deref().unwrap_or("name") {
         "organisation" => Some("LOWER(t.name)"),
         "city" => Some("LOWER(COALESCE(l.city, ''))"),
@@ -137,11 +160,6 @@ fn order(query: &StoresQuery) -> String {
         "last" => Some("COALESCE(f.last_payment_at, 0)"),
         _ => None,
     };
-    let dir = if query.dir.as_deref() == Some("desc") {
-        " DESC"
-    } else {
-        ""
-    };
     key.into_iter()
         .chain([
             "LOWER(l.display_name)",
@@ -149,9 +167,8 @@ fn order(query: &StoresQuery) -> String {
             "l.tenant_id",
             "l.id",
         ])
-        .map(|k| format!("{k}{dir}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .map(str::to_string)
+        .collect()
 }
 
 pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<StoresView> {
@@ -161,11 +178,48 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
     // Reader counts, today's takings and the newest payment are kept per store beside the rows
     // (store_figures, store_takings), so the database filters, sorts and pages the stores and
     // this reads one page of them, whatever the fleet holds.
+    let searching = given(&query.q).is_some();
+    // The filter choices: every organisation and account with a store the caller sees.
     let mut binds = Binds::new();
-    let from = visible_stores(caller, &mut binds, today);
+    let from = visible_stores(
+        caller,
+        &mut binds,
+        today,
+        Joins {
+            names: true,
+            ..Joins::default()
+        },
+    );
+    let places: Vec<(String, String, String, String)> = binds
+        .query_as(&format!(
+            "SELECT DISTINCT l.tenant_id, t.name, l.connection_id, c.name {from}"
+        ))
+        .fetch_all(&db.pool)
+        .await?;
+    // The totals over every visible store, and in the same pass how many the filters keep.
+    let mut binds = Binds::new();
+    let from = visible_stores(
+        caller,
+        &mut binds,
+        today,
+        Joins {
+            names: searching,
+            ..Joins::default()
+        },
+    );
+    let conditions = filters(query, &mut binds)?;
+    let matching = if conditions.is_empty() {
+        "COUNT(*)".to_string()
+    } else {
+        format!(
+            "COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0)",
+            conditions.join(" AND ")
+        )
+    };
     let sums: Sums = binds
         .query_as(&format!(
             "SELECT CAST(COUNT(*) AS BIGINT) AS stores,
+               CAST({matching} AS BIGINT) AS matching,
                CAST(COALESCE(SUM(f.online), 0) AS BIGINT) AS online,
                CAST(COALESCE(SUM(f.offline), 0) AS BIGINT) AS offline,
                CAST(COALESCE(SUM(f.busy), 0) AS BIGINT) AS busy,
@@ -175,35 +229,64 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
         .fetch_one(&db.pool)
         .await?;
     let volume = today_volume(caller, today).await?;
-    let places: Vec<(String, String, String, String)> = binds
-        .query_as(&format!(
-            "SELECT DISTINCT l.tenant_id, t.name, l.connection_id, c.name {from}"
-        ))
-        .fetch_all(&db.pool)
-        .await?;
-    let where_ = filters(query, &mut binds)?;
-    let matching: i64 = binds
-        .query_scalar(&format!("SELECT CAST(COUNT(*) AS BIGINT) {from}{where_}"))
-        .fetch_one(&db.pool)
-        .await?;
+    let matching = sums.matching;
     let pages = ((matching + PER_PAGE - 1) / PER_PAGE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
+    // The page: stores sorted and cut in the database, then their newest payments looked up by
+    // key for those hundred only (joined before the cut, PostgreSQL read every payment).
+    let mut binds = Binds::new();
+    // The sort's keys are columns of the page, so the page is cut by the database's top-N
+    // sort and its newest payments joined after, in the same order.
+    let keys = order(query);
+    let dir = if query.dir.as_deref() == Some("desc") {
+        " DESC"
+    } else {
+        ""
+    };
+    let key_columns: String = keys
+        .iter()
+        .enumerate()
+        .map(|(n, k)| format!(", {k} AS k{n}"))
+        .collect();
+    let by = |prefix: &str| {
+        (0..keys.len())
+            .map(|n| format!("{prefix}k{n}{dir}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let from = visible_stores(
+        caller,
+        &mut binds,
+        today,
+        Joins {
+            names: true,
+            takings: query.sort.as_deref() == Some("volume"),
+        },
+    );
+    let where_: String = filters(query, &mut binds)?
+        .into_iter()
+        .map(|c| format!(" AND {c}"))
+        .collect();
     let limit = binds.add(PER_PAGE);
     let offset = binds.add((page - 1) * PER_PAGE);
     let stores: Vec<Store> = binds
         .query_as(&format!(
-            "SELECT l.tenant_id, t.name AS tenant_name, l.connection_id, c.name AS connection_name,
-               l.id, l.display_name, l.city, l.state, l.country,
-               CAST(COALESCE(f.online, 0) AS BIGINT) AS online,
-               CAST(COALESCE(f.offline, 0) AS BIGINT) AS offline,
-               CAST(COALESCE(f.busy, 0) AS BIGINT) AS busy,
-               CAST(COALESCE(f.alerts, 0) AS BIGINT) AS alerts,
-               CAST(COALESCE(f.stuck, 0) AS BIGINT) AS stuck,
-               f.last_payment_id AS last_id, lp.amount AS last_amount,
-               lp.currency AS last_currency, lp.status AS last_status, lp.created_at AS last_at
-             {from}{where_}
-             ORDER BY {order} LIMIT {limit} OFFSET {offset}",
-            order = order(query),
+            "SELECT s.*, lp.amount AS last_amount, lp.currency AS last_currency,
+               lp.status AS last_status, lp.created_at AS last_at
+             FROM (SELECT l.tenant_id, t.name AS tenant_name, l.connection_id,
+                 c.name AS connection_name, l.id, l.display_name, l.city, l.state, l.country,
+                 CAST(COALESCE(f.online, 0) AS BIGINT) AS online,
+                 CAST(COALESCE(f.offline, 0) AS BIGINT) AS offline,
+                 CAST(COALESCE(f.busy, 0) AS BIGINT) AS busy,
+                 CAST(COALESCE(f.alerts, 0) AS BIGINT) AS alerts,
+                 CAST(COALESCE(f.stuck, 0) AS BIGINT) AS stuck,
+                 f.last_payment_id AS last_id{key_columns}
+               {from}{where_}
+               ORDER BY {inner} LIMIT {limit} OFFSET {offset}) s
+             LEFT JOIN payments lp ON lp.tenant_id = s.tenant_id AND lp.id = s.last_id
+             ORDER BY {outer}",
+            inner = by(""),
+            outer = by("s."),
         ))
         .fetch_all(&db.pool)
         .await?;
