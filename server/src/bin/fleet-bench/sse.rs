@@ -30,6 +30,7 @@ pub async fn run(
     streams: usize,
     messages: usize,
     tenants: usize,
+    gap: Duration,
 ) -> Result<(), BenchError> {
     let running = start(database_url, data_dir, false).await?;
     let mut users = Vec::with_capacity(tenants);
@@ -83,7 +84,7 @@ pub async fn run(
             .bus
             .publish(&tenant, app::topic::Topic::Readers, Some(&id))
             .await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(gap).await;
     }
     let expected = streams.div_ceil(tenants) * messages;
     to_clients
