@@ -159,38 +159,30 @@ pub fn build_router(
     // A splash screen is larger than the 1 MiB every other request is held to: its upload is
     // routed beside the others, with the same session, origin check and client address, and
     // reads its own body up to its own bound.
-    let splash_upload = Router::new()
-        .route(
-            app::configurations::SPLASH_UPLOAD_PATH,
-            axum::routing::post(crate::routes::splash::upload),
-        )
-        .with_state(state.clone())
-        .layer(sessions.clone())
-        .layer(axum::middleware::from_fn_with_state(
-            csrf.clone(),
-            refuse_cross_origin,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::new(config.trusted_proxies.clone()),
-            client_meta,
-        ));
-    // The live streams, outside compression (see below), with the same session, origin check
-    // and client address as every other route.
-    let events = Router::new()
-        .route(
-            "/events",
-            get(crate::routes::events::events).layer(axum::Extension(streams.clone())),
-        )
-        .with_state(state.clone())
-        .layer(sessions.clone())
-        .layer(axum::middleware::from_fn_with_state(
-            csrf.clone(),
-            refuse_cross_origin,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::new(config.trusted_proxies.clone()),
-            client_meta,
-        ));
+    // What every route routed apart still needs: the session, the origin check and the
+    // client's address.
+    let apart = |routes: Router<AppState>| {
+        routes
+            .with_state(state.clone())
+            .layer(sessions.clone())
+            .layer(axum::middleware::from_fn_with_state(
+                csrf.clone(),
+                refuse_cross_origin,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::new(config.trusted_proxies.clone()),
+                client_meta,
+            ))
+    };
+    let splash_upload = apart(Router::new().route(
+        app::configurations::SPLASH_UPLOAD_PATH,
+        axum::routing::post(crate::routes::splash::upload),
+    ));
+    // The live streams, outside compression (see below).
+    let events = apart(Router::new().route(
+        "/events",
+        get(crate::routes::events::events).layer(axum::Extension(streams.clone())),
+    ));
     let page_state = state.clone();
     let fallback_state = state.clone();
 

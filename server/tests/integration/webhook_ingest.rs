@@ -53,6 +53,20 @@ async fn server_with_connection(s: &TestServer, email: &str) -> String {
 
 type Answer = (StatusCode, Option<String>, String);
 
+/// How the figures kept for `connection`'s organisation differ from a recount of its rows, if
+/// they do.
+async fn figures_out_of_step(s: &TestServer, connection: &str) -> Option<String> {
+    let tenant: String =
+        sqlx::query_scalar("SELECT tenant_id FROM stripe_connections WHERE id = $1")
+            .bind(connection)
+            .fetch_one(&s.state.db.pool)
+            .await
+            .expect("tenant");
+    app::payments::ssr::figures_repair::out_of_step(&s.state.db, &tenant)
+        .await
+        .expect("figures compared")
+}
+
 /// One delivery as Stripe makes it, under way in its own task; answers status, `Retry-After`
 /// and body.
 async fn send(s: &TestServer, connection: &str, body: String) -> tokio::task::JoinHandle<Answer> {
@@ -194,16 +208,11 @@ async fn a_burst_is_stored_and_applied_once_in_one_transaction_and_answered_afte
         40,
         "one succeeded line per payment: nothing applied twice"
     );
-    let tenant: String =
-        sqlx::query_scalar("SELECT tenant_id FROM stripe_connections WHERE id = $1")
-            .bind(&connection)
-            .fetch_one(&s.state.db.pool)
-            .await
-            .expect("tenant");
-    let out = app::payments::ssr::figures_repair::out_of_step(&s.state.db, &tenant)
-        .await
-        .expect("figures checked");
-    assert_eq!(out, None, "the batch's figures equal a recount of its rows");
+    assert_eq!(
+        figures_out_of_step(&s, &connection).await,
+        None,
+        "the batch's figures equal a recount of its rows"
+    );
 }
 
 #[tokio::test]
@@ -318,16 +327,11 @@ async fn an_event_that_cannot_be_applied_leaves_its_batch_applied_and_waits_for_
     );
     // The figures kept beside the payments moved with the batch's transaction: what the failed
     // batch had added went with it, and the events redone one by one added theirs once.
-    let tenant: String =
-        sqlx::query_scalar("SELECT tenant_id FROM stripe_connections WHERE id = $1")
-            .bind(&connection)
-            .fetch_one(&s.state.db.pool)
-            .await
-            .expect("tenant");
-    let figures = app::payments::ssr::figures_repair::out_of_step(&s.state.db, &tenant)
-        .await
-        .expect("compare");
-    assert_eq!(figures, None, "the kept figures match the rows");
+    assert_eq!(
+        figures_out_of_step(&s, &connection).await,
+        None,
+        "the kept figures match the rows"
+    );
     assert_eq!(
         s.count(
             "SELECT COUNT(*) FROM webhook_events WHERE id LIKE 'evt_nb%' AND outcome = 'applied'"
@@ -363,8 +367,9 @@ async fn an_event_that_cannot_be_applied_leaves_its_batch_applied_and_waits_for_
         11,
         "each applied once"
     );
-    let figures = app::payments::ssr::figures_repair::out_of_step(&s.state.db, &tenant)
-        .await
-        .expect("compare");
-    assert_eq!(figures, None, "the queue's apply kept the figures too");
+    assert_eq!(
+        figures_out_of_step(&s, &connection).await,
+        None,
+        "the queue's apply kept the figures too"
+    );
 }
