@@ -53,15 +53,19 @@ async fn server_with_connection(s: &TestServer, email: &str) -> String {
 
 type Answer = (StatusCode, Option<String>, String);
 
+/// The organisation `connection` belongs to.
+async fn tenant_of(s: &TestServer, connection: &str) -> String {
+    sqlx::query_scalar("SELECT tenant_id FROM stripe_connections WHERE id = $1")
+        .bind(connection)
+        .fetch_one(&s.state.db.pool)
+        .await
+        .expect("tenant")
+}
+
 /// How the figures kept for `connection`'s organisation differ from a recount of its rows, if
 /// they do.
 async fn figures_out_of_step(s: &TestServer, connection: &str) -> Option<String> {
-    let tenant: String =
-        sqlx::query_scalar("SELECT tenant_id FROM stripe_connections WHERE id = $1")
-            .bind(connection)
-            .fetch_one(&s.state.db.pool)
-            .await
-            .expect("tenant");
+    let tenant = tenant_of(s, connection).await;
     app::payments::ssr::figures_repair::out_of_step(&s.state.db, &tenant)
         .await
         .expect("figures compared")
@@ -100,12 +104,7 @@ async fn hold_writer(
     sqlx::Transaction<'static, sqlx::Any>,
     tokio::task::JoinHandle<Answer>,
 ) {
-    let tenant: String =
-        sqlx::query_scalar("SELECT tenant_id FROM stripe_connections WHERE id = $1")
-            .bind(connection)
-            .fetch_one(&s.state.db.pool)
-            .await
-            .expect("tenant");
+    let tenant = tenant_of(s, connection).await;
     let mut held = s.state.db.begin_write().await.expect("begin");
     sqlx::query(
         "INSERT INTO webhook_events (connection_id, id, tenant_id, type, payload, received_at)

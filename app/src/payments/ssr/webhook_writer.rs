@@ -348,7 +348,10 @@ async fn write(
             .await?
         };
         debug_assert_eq!(applied.outcome(), e.change.outcome());
-        done.entry(applied.outcome()).or_default().push(i);
+        if isolated {
+            // A batch marked its events as it stored them.
+            done.entry(applied.outcome()).or_default().push(i);
+        }
         if let Applied::Applied(Some(notice)) = applied {
             notices.push(notice);
         }
