@@ -8,10 +8,11 @@
 
 use super::read_cache::ReadCache;
 use crate::topic::{LiveMessage, Topic};
+use axum::body::Bytes;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyPool;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use tokio::sync::broadcast;
 
 const CHANNEL: &str = "fleet_live";
@@ -23,7 +24,23 @@ const MAX_PAYLOAD: usize = 7900;
 pub struct Envelope {
     pub tenant_id: String,
     pub message: LiveMessage,
+    /// The message as a live stream sends it, whole and without its id, made by the first
+    /// stream that sends it: one message reaches thousands of streams, and each would
+    /// otherwise serialise it again.
+    #[serde(skip)]
+    frames: OnceLock<StreamFrames>,
 }
+
+/// A message as one Server-Sent Events frame (`data: {json}`), in its two forms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct StreamFrames {
+    whole: Bytes,
+    without_id: Bytes,
+}
+
+/// What every receiver of the bus gets: one message shared by all of them, so a fan-out to
+/// thousands of streams copies a pointer, not the message.
+pub type Delivery = Arc<Envelope>;
 
 impl Envelope {
     /// The user whose sessions changed, when this is such a message. It has no tenant, so no
@@ -43,6 +60,24 @@ impl Envelope {
                 topic,
                 id: id.map(str::to_string),
             },
+            frames: OnceLock::new(),
+        }
+    }
+
+    /// The message as a Server-Sent Events frame; `with_id: false` leaves out which object
+    /// changed (for streams that may not know it).
+    pub fn stream_frame(&self, with_id: bool) -> Bytes {
+        let frames = self.frames.get_or_init(|| StreamFrames {
+            whole: stream_frame(&self.message),
+            without_id: stream_frame(&LiveMessage {
+                topic: self.message.topic,
+                id: None,
+            }),
+        });
+        if with_id {
+            frames.whole.clone()
+        } else {
+            frames.without_id.clone()
         }
     }
 
@@ -54,6 +89,13 @@ impl Envelope {
             cache.forget_tenant(&self.tenant_id, self.message.topic == Topic::Members);
         }
     }
+}
+
+/// `message` as one Server-Sent Events frame. Its JSON holds no newline, so it is one `data`
+/// line.
+pub fn stream_frame(message: &LiveMessage) -> Bytes {
+    let json = serde_json::to_string(message).unwrap_or_default();
+    Bytes::from(format!("data: {json}\n\n"))
 }
 
 #[derive(Clone, Debug)]
@@ -69,13 +111,13 @@ pub struct Bus {
 /// organisation wake only for that organisation's messages instead of each filtering all.
 #[derive(Clone, Debug)]
 struct FanOut {
-    all: broadcast::Sender<Envelope>,
+    all: broadcast::Sender<Delivery>,
     tenants: Arc<Mutex<TenantChannels>>,
 }
 
 #[derive(Debug, Default)]
 struct TenantChannels {
-    by_tenant: HashMap<String, broadcast::Sender<Envelope>>,
+    by_tenant: HashMap<String, broadcast::Sender<Delivery>>,
     /// The map's size after the last sweep of channels nobody listens to any more.
     swept_at: usize,
 }
@@ -102,6 +144,7 @@ impl FanOut {
     }
 
     fn send(&self, envelope: Envelope) {
+        let envelope = Arc::new(envelope);
         if !envelope.tenant_id.is_empty() {
             let mut tenants = self.tenants();
             if let Some(channel) = tenants.by_tenant.get(&envelope.tenant_id) {
@@ -114,7 +157,7 @@ impl FanOut {
         let _ = self.all.send(envelope);
     }
 
-    fn subscribe_tenant(&self, tenant_id: &str) -> broadcast::Receiver<Envelope> {
+    fn subscribe_tenant(&self, tenant_id: &str) -> broadcast::Receiver<Delivery> {
         let mut tenants = self.tenants();
         // Channels of tenants whose streams all closed are swept whenever the map has doubled,
         // which costs a constant share of the subscriptions.
@@ -261,12 +304,12 @@ impl Bus {
     }
 
     /// Every message, of every tenant (and the sessions' changes).
-    pub fn subscribe(&self) -> broadcast::Receiver<Envelope> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Delivery> {
         self.fan_out.all.subscribe()
     }
 
     /// The messages of one tenant only.
-    pub fn subscribe_tenant(&self, tenant_id: &str) -> broadcast::Receiver<Envelope> {
+    pub fn subscribe_tenant(&self, tenant_id: &str) -> broadcast::Receiver<Delivery> {
         self.fan_out.subscribe_tenant(tenant_id)
     }
 }
@@ -307,7 +350,7 @@ mod tests {
             Envelope::new("ten_north", Topic::Readers, None),
         ])
         .await;
-        let topics = |rx: &mut broadcast::Receiver<Envelope>| {
+        let topics = |rx: &mut broadcast::Receiver<Delivery>| {
             std::iter::from_fn(|| rx.try_recv().ok())
                 .map(|e| e.message.topic)
                 .collect::<Vec<_>>()

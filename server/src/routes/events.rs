@@ -8,13 +8,13 @@
 
 use super::stream_watch::{Standing, StreamWatch, Ticket};
 use app::model::Role;
-use app::ssr::bus::Envelope;
+use app::ssr::bus::{stream_frame, Delivery};
 use app::ssr::caller::resolve;
 use app::ssr::{AppState, ClientMeta};
 use app::topic::{LiveMessage, Topic};
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use futures::stream::{self, Stream};
@@ -23,7 +23,11 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tower_sessions::Session;
+
+/// How often a quiet stream sends a comment, so proxies and browsers keep it open.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 #[derive(Debug, serde::Deserialize)]
 pub struct StreamQuery {
@@ -91,8 +95,16 @@ pub async fn events(
         Scope::Current { tenant_id, .. } => state.bus.subscribe_tenant(tenant_id),
         Scope::All(_) => state.bus.subscribe(),
     };
-    Sse::new(tenant_stream(receiver, ticket, scope))
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    // The frames are written as they are (each message is rendered once for every stream it
+    // reaches; see `Envelope::stream_frame`), not through axum's `Sse`, which builds each event
+    // again and re-arms its keep-alive timer on every one.
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(tenant_stream(receiver, ticket, scope)),
+    )
         .into_response()
 }
 
@@ -158,32 +170,38 @@ enum Verdict {
     End(Option<&'static str>),
 }
 
-fn session_event(reason: &str) -> Event {
-    Event::default()
-        .event("session")
-        .data(format!(r#"{{"reason":"{reason}"}}"#))
+fn session_event(reason: &str) -> Bytes {
+    Bytes::from(format!(
+        "event: session\ndata: {{\"reason\":\"{reason}\"}}\n\n"
+    ))
 }
 
 struct Open {
-    receiver: tokio::sync::broadcast::Receiver<Envelope>,
+    receiver: tokio::sync::broadcast::Receiver<Delivery>,
     ticket: Ticket,
     scope: Scope,
+    /// Ticks every [`KEEP_ALIVE`] whatever is sent between: cheaper than re-arming a timer on
+    /// every message, and a comment now and then on a busy stream costs nothing.
+    keep_alive: Interval,
     ended: bool,
 }
 
 /// The scope's messages; a lagging browser is told to refresh everything instead of missing
 /// changes silently.
 fn tenant_stream(
-    receiver: tokio::sync::broadcast::Receiver<Envelope>,
+    receiver: tokio::sync::broadcast::Receiver<Delivery>,
     ticket: Ticket,
     scope: Scope,
-) -> impl Stream<Item = Result<Event, Infallible>> {
-    let hello = Event::default().event("ready").data("{}");
-    let first = stream::once(async move { Ok::<Event, Infallible>(hello) });
+) -> impl Stream<Item = Result<Bytes, Infallible>> {
+    let hello = Bytes::from_static(b"event: ready\ndata: {}\n\n");
+    let first = stream::once(async move { Ok::<Bytes, Infallible>(hello) });
+    let mut keep_alive = tokio::time::interval_at(Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
+    keep_alive.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let open = Open {
         receiver,
         ticket,
         scope,
+        keep_alive,
         ended: false,
     };
     let rest = stream::unfold(open, move |mut open| async move {
@@ -214,25 +232,18 @@ fn tenant_stream(
                         let Some(role) = open.scope.role_in(&envelope.tenant_id) else {
                             continue;
                         };
-                        let mut message = envelope.message;
                         // Operators see only their granted locations: their stream says what kind
                         // of thing changed (so pages refetch through the scoped server functions)
                         // but not which one.
-                        if role == Role::Operator {
-                            message.id = None;
-                        }
-                        let data = serde_json::to_string(&message).unwrap_or_default();
-                        Event::default().data(data)
+                        envelope.stream_frame(role != Role::Operator)
                     }
-                    Err(RecvError::Lagged(_)) => {
-                        let resync = LiveMessage {
-                            topic: Topic::Resync,
-                            id: None,
-                        };
-                        Event::default().data(serde_json::to_string(&resync).unwrap_or_default())
-                    }
+                    Err(RecvError::Lagged(_)) => stream_frame(&LiveMessage {
+                        topic: Topic::Resync,
+                        id: None,
+                    }),
                     Err(RecvError::Closed) => return None,
                 },
+                _ = open.keep_alive.tick() => Bytes::from_static(b":\n\n"),
             };
             return Some((Ok(event), open));
         }

@@ -221,7 +221,7 @@ async fn standing_of(state: &AppState, id: &Id, user_id: &str) -> Standing {
 
 async fn run(
     watch: Weak<StreamWatch>,
-    mut bus: tokio::sync::broadcast::Receiver<app::ssr::bus::Envelope>,
+    mut bus: tokio::sync::broadcast::Receiver<app::ssr::bus::Delivery>,
 ) {
     let mut poll = tokio::time::interval(POLL);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
