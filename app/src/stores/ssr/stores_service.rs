@@ -52,7 +52,6 @@ struct Takings {
 #[derive(sqlx::FromRow)]
 struct Sums {
     stores: i64,
-    matching: i64,
     online: i64,
     offline: i64,
     busy: i64,
@@ -75,13 +74,14 @@ struct Joins {
     takings: bool,
 }
 
-/// The stores the caller sees (`l`), with their kept figures (`f`) and what `joins` adds,
-/// before any filter.
+/// The stores the caller sees (`l`), of one organisation when `only` says which, with their
+/// kept figures (`f`) and what `joins` adds, before any filter.
 fn visible_stores<'c>(
     caller: &'c Caller,
     binds: &mut Binds<'c>,
     today: i64,
     joins: Joins,
+    only: Option<&'c str>,
 ) -> String {
     let mut from = String::from(
         "FROM locations l
@@ -96,19 +96,30 @@ fn visible_stores<'c>(
         );
     }
     if joins.takings {
-        let user = binds.add(caller.principal.id());
-        let day = binds.add(today);
-        from.push_str(&format!(
-            "
+        from.push_str(&takings_join(caller, binds, today));
+    }
+    let sees = MemberScope::for_caller(caller).clause(binds, "m", "l.tenant_id", "l.id");
+    let only = only
+        .map(|tenant| {
+            let tenant = binds.add(tenant);
+            format!(" AND l.tenant_id = {tenant} AND m.tenant_id = {tenant}")
+        })
+        .unwrap_or_default();
+    format!("{from}\n         WHERE {sees}{only}")
+}
+
+/// Today's takings of each store at their biggest, as `tk.top`, for the volume sort.
+fn takings_join<'c>(caller: &'c Caller, binds: &mut Binds<'c>, today: i64) -> String {
+    let user = binds.add(caller.principal.id());
+    let day = binds.add(today);
+    format!(
+        "
          LEFT JOIN (SELECT s.tenant_id, s.location_id, MAX(s.volume) AS top FROM store_takings s
            WHERE s.tenant_id IN (SELECT um.tenant_id FROM memberships um WHERE um.user_id = {user})
              AND s.day = {day} AND s.count <> 0
            GROUP BY s.tenant_id, s.location_id) tk
            ON tk.tenant_id = l.tenant_id AND tk.location_id = l.id"
-        ));
-    }
-    let sees = MemberScope::for_caller(caller).clause(binds, "m", "l.tenant_id", "l.id");
-    format!("{from}\n         WHERE {sees}")
+    )
 }
 
 /// The query's filters as SQL conditions on [`visible_stores`] (the search reads `t`).
@@ -172,124 +183,23 @@ fn order(query: &StoresQuery) -> Vec<String> {
 }
 
 pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<StoresView> {
-    let db = caller.db();
     let now = now_ms();
     let today = day_start(now);
     // Reader counts, today's takings and the newest payment are kept per store beside the rows
     // (store_figures, store_takings), so the database filters, sorts and pages the stores and
     // this reads one page of them, whatever the fleet holds.
-    let searching = given(&query.q).is_some();
-    // The filter choices: every organisation and account with a store the caller sees.
-    let mut binds = Binds::new();
-    let from = visible_stores(
-        caller,
-        &mut binds,
-        today,
-        Joins {
-            names: true,
-            ..Joins::default()
-        },
-    );
-    let places: Vec<(String, String, String, String)> = binds
-        .query_as(&format!(
-            "SELECT DISTINCT l.tenant_id, t.name, l.connection_id, c.name {from}"
-        ))
-        .fetch_all(&db.pool)
-        .await?;
-    // The totals over every visible store, and in the same pass how many the filters keep.
-    let mut binds = Binds::new();
-    let from = visible_stores(
-        caller,
-        &mut binds,
-        today,
-        Joins {
-            names: searching,
-            ..Joins::default()
-        },
-    );
-    let conditions = filters(query, &mut binds)?;
-    let matching = if conditions.is_empty() {
-        "COUNT(*)".to_string()
+    let places = places(caller).await?;
+    let sums = sums(caller).await?;
+    // Without a filter every store matches, and the sums counted them already.
+    let matching = if filters(query, &mut Binds::new())?.is_empty() {
+        sums.stores
     } else {
-        format!(
-            "COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0)",
-            conditions.join(" AND ")
-        )
+        matching(caller, query, today).await?
     };
-    let sums: Sums = binds
-        .query_as(&format!(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS stores,
-               CAST({matching} AS BIGINT) AS matching,
-               CAST(COALESCE(SUM(f.online), 0) AS BIGINT) AS online,
-               CAST(COALESCE(SUM(f.offline), 0) AS BIGINT) AS offline,
-               CAST(COALESCE(SUM(f.busy), 0) AS BIGINT) AS busy,
-               CAST(COALESCE(SUM(f.alerts), 0) AS BIGINT) AS alerts
-             {from}"
-        ))
-        .fetch_one(&db.pool)
-        .await?;
     let volume = today_volume(caller, today).await?;
-    let matching = sums.matching;
     let pages = ((matching + PER_PAGE - 1) / PER_PAGE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
-    // The page: stores sorted and cut in the database, then their newest payments looked up by
-    // key for those hundred only (joined before the cut, PostgreSQL read every payment).
-    let mut binds = Binds::new();
-    // The sort's keys are columns of the page, so the page is cut by the database's top-N
-    // sort and its newest payments joined after, in the same order.
-    let keys = order(query);
-    let dir = if query.dir.as_deref() == Some("desc") {
-        " DESC"
-    } else {
-        ""
-    };
-    let key_columns: String = keys
-        .iter()
-        .enumerate()
-        .map(|(n, k)| format!(", {k} AS k{n}"))
-        .collect();
-    let by = |prefix: &str| {
-        (0..keys.len())
-            .map(|n| format!("{prefix}k{n}{dir}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let from = visible_stores(
-        caller,
-        &mut binds,
-        today,
-        Joins {
-            names: true,
-            takings: query.sort.as_deref() == Some("volume"),
-        },
-    );
-    let where_: String = filters(query, &mut binds)?
-        .into_iter()
-        .map(|c| format!(" AND {c}"))
-        .collect();
-    let limit = binds.add(PER_PAGE);
-    let offset = binds.add((page - 1) * PER_PAGE);
-    let stores: Vec<Store> = binds
-        .query_as(&format!(
-            "SELECT s.*, lp.amount AS last_amount, lp.currency AS last_currency,
-               lp.status AS last_status, lp.created_at AS last_at
-             FROM (SELECT l.tenant_id, t.name AS tenant_name, l.connection_id,
-                 c.name AS connection_name, l.id, l.display_name, l.city, l.state, l.country,
-                 CAST(COALESCE(f.online, 0) AS BIGINT) AS online,
-                 CAST(COALESCE(f.offline, 0) AS BIGINT) AS offline,
-                 CAST(COALESCE(f.busy, 0) AS BIGINT) AS busy,
-                 CAST(COALESCE(f.alerts, 0) AS BIGINT) AS alerts,
-                 CAST(COALESCE(f.stuck, 0) AS BIGINT) AS stuck,
-                 f.last_payment_id AS last_id{key_columns}
-               {from}{where_}
-               ORDER BY {inner} LIMIT {limit} OFFSET {offset}) s
-             LEFT JOIN payments lp ON lp.tenant_id = s.tenant_id AND lp.id = s.last_id
-             ORDER BY {outer}",
-            inner = by(""),
-            outer = by("s."),
-        ))
-        .fetch_all(&db.pool)
-        .await?;
+    let stores = page_of_stores(caller, query, today, page).await?;
     let mut takings_by = page_takings(caller, &stores, today).await?;
     let stores = stores
         .into_iter()
@@ -367,6 +277,183 @@ pub async fn all_stores(caller: &Caller, query: &StoresQuery) -> AppResult<Store
         tenants,
         connections,
     })
+}
+
+/// The filter choices: every organisation and Stripe account with a store the caller sees,
+/// found from the accounts (a few) rather than from every store.
+async fn places(caller: &Caller) -> AppResult<Vec<(String, String, String, String)>> {
+    let mut binds = Binds::new();
+    let user = binds.add(caller.principal.id());
+    let sees = MemberScope::for_caller(caller).clause(&mut binds, "m", "l.tenant_id", "l.id");
+    Ok(binds
+        .query_as(&format!(
+            "SELECT c.tenant_id, t.name, c.id, c.name FROM memberships m
+             JOIN tenants t ON t.id = m.tenant_id
+             JOIN stripe_connections c ON c.tenant_id = m.tenant_id
+             WHERE m.user_id = {user} AND EXISTS (SELECT 1 FROM locations l
+               WHERE l.connection_id = c.id AND l.tenant_id = m.tenant_id AND {sees})"
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?)
+}
+
+/// The stores the caller sees and their readers by status, in one statement. Where the caller
+/// sees a whole organisation (any role but operator), its figures are summed per organisation
+/// from `store_figures` (the `''` row holds readers without a store); an operator's granted
+/// stores are joined one by one.
+async fn sums(caller: &Caller) -> AppResult<Sums> {
+    let mut binds = Binds::new();
+    let user = binds.add(caller.principal.id());
+    let sees = MemberScope::for_caller(caller).clause(&mut binds, "m", "l.tenant_id", "l.id");
+    let whole = format!(
+        "SELECT w.tenant_id FROM memberships w WHERE w.user_id = {user} AND w.role <> 'operator'"
+    );
+    Ok(binds
+        .query_as(&format!(
+            "SELECT CAST(COALESCE(SUM(x.stores), 0) AS BIGINT) AS stores,
+               CAST(COALESCE(SUM(x.online), 0) AS BIGINT) AS online,
+               CAST(COALESCE(SUM(x.offline), 0) AS BIGINT) AS offline,
+               CAST(COALESCE(SUM(x.busy), 0) AS BIGINT) AS busy,
+               CAST(COALESCE(SUM(x.alerts), 0) AS BIGINT) AS alerts
+             FROM (SELECT COUNT(*) AS stores, 0 AS online, 0 AS offline, 0 AS busy, 0 AS alerts
+                 FROM locations l WHERE l.tenant_id IN ({whole})
+               UNION ALL
+               SELECT 0, SUM(f.online), SUM(f.offline), SUM(f.busy), SUM(f.alerts)
+                 FROM store_figures f WHERE f.tenant_id IN ({whole}) AND f.location_id <> ''
+               UNION ALL
+               SELECT COUNT(*), SUM(f.online), SUM(f.offline), SUM(f.busy), SUM(f.alerts)
+                 FROM locations l
+                 JOIN memberships m ON m.tenant_id = l.tenant_id
+                 LEFT JOIN store_figures f ON f.tenant_id = l.tenant_id AND f.location_id = l.id
+                 WHERE m.role = 'operator' AND {sees}) x"
+        ))
+        .fetch_one(&caller.db().pool)
+        .await?)
+}
+
+/// How many of the caller's stores the query's filters keep.
+async fn matching(caller: &Caller, query: &StoresQuery, today: i64) -> AppResult<i64> {
+    let mut binds = Binds::new();
+    let joins = Joins {
+        names: given(&query.q).is_some(),
+        ..Joins::default()
+    };
+    let from = visible_stores(caller, &mut binds, today, joins, None);
+    let conditions: String = filters(query, &mut binds)?
+        .into_iter()
+        .map(|c| format!(" AND {c}"))
+        .collect();
+    Ok(binds
+        .query_scalar(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) {from}{conditions}"
+        ))
+        .fetch_one(&caller.db().pool)
+        .await?)
+}
+
+/// Organisations whose stores are read one by one for a page, at most: past this, one sort
+/// over every store (SQLite allows 500 terms in a compound statement).
+const MAX_BRANCHES: usize = 64;
+
+/// The page of stores, sorted and cut in the database, with their newest payments.
+///
+/// Each organisation's stores are read in the page's order (for the name and organisation
+/// sorts straight from an index) and cut at the end of the page, then the organisations' lists
+/// are merged and cut again: a page reads about a page per organisation, not every store.
+/// Within one organisation its name and id are the same for every store, so its own order
+/// leaves them out.
+async fn page_of_stores(
+    caller: &Caller,
+    query: &StoresQuery,
+    today: i64,
+    page: i64,
+) -> AppResult<Vec<Store>> {
+    let keys = order(query);
+    let dir = if query.dir.as_deref() == Some("desc") {
+        " DESC"
+    } else {
+        ""
+    };
+    let volume = query.sort.as_deref() == Some("volume");
+    let searching = given(&query.q).is_some();
+    let offset = (page - 1) * PER_PAGE;
+    let tenants: Vec<&str> = match given(&query.tenant) {
+        Some(tenant) => vec![tenant],
+        None => caller.tenants.iter().map(|t| t.id.as_str()).collect(),
+    };
+    let only: Vec<Option<&str>> = if tenants.len() <= MAX_BRANCHES {
+        tenants.into_iter().map(Some).collect()
+    } else {
+        vec![None]
+    };
+    let within: Vec<String> = keys
+        .iter()
+        .filter(|k| !matches!(k.as_str(), "LOWER(t.name)" | "l.tenant_id"))
+        .map(|k| format!("{k}{dir}"))
+        .collect();
+    let mut binds = Binds::new();
+    let mut branches = Vec::with_capacity(only.len());
+    for (n, tenant) in only.into_iter().enumerate() {
+        let joins = Joins {
+            names: searching,
+            takings: volume,
+        };
+        let from = visible_stores(caller, &mut binds, today, joins, tenant);
+        let where_: String = filters(query, &mut binds)?
+            .into_iter()
+            .map(|c| format!(" AND {c}"))
+            .collect();
+        let limit = binds.add(offset + PER_PAGE);
+        branches.push(format!(
+            "SELECT * FROM (SELECT l.tenant_id, l.id {from}{where_}
+               ORDER BY {} LIMIT {limit}) b{n}",
+            within.join(", ")
+        ));
+    }
+    let key_columns: String = keys
+        .iter()
+        .enumerate()
+        .map(|(n, k)| format!(", {k} AS k{n}"))
+        .collect();
+    let by = |prefix: &str| {
+        (0..keys.len())
+            .map(|n| format!("{prefix}k{n}{dir}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let takings = if volume {
+        takings_join(caller, &mut binds, today)
+    } else {
+        String::new()
+    };
+    let limit = binds.add(PER_PAGE);
+    let offset = binds.add(offset);
+    Ok(binds
+        .query_as(&format!(
+            "SELECT s.*, lp.amount AS last_amount, lp.currency AS last_currency,
+               lp.status AS last_status, lp.created_at AS last_at
+             FROM (SELECT l.tenant_id, t.name AS tenant_name, l.connection_id,
+                 c.name AS connection_name, l.id, l.display_name, l.city, l.state, l.country,
+                 CAST(COALESCE(f.online, 0) AS BIGINT) AS online,
+                 CAST(COALESCE(f.offline, 0) AS BIGINT) AS offline,
+                 CAST(COALESCE(f.busy, 0) AS BIGINT) AS busy,
+                 CAST(COALESCE(f.alerts, 0) AS BIGINT) AS alerts,
+                 CAST(COALESCE(f.stuck, 0) AS BIGINT) AS stuck,
+                 f.last_payment_id AS last_id{key_columns}
+               FROM ({branches}) b
+               JOIN locations l ON l.tenant_id = b.tenant_id AND l.id = b.id
+               JOIN tenants t ON t.id = l.tenant_id
+               JOIN stripe_connections c ON c.id = l.connection_id
+               LEFT JOIN store_figures f ON f.tenant_id = l.tenant_id AND f.location_id = l.id{takings}
+               ORDER BY {inner} LIMIT {limit} OFFSET {offset}) s
+             LEFT JOIN payments lp ON lp.tenant_id = s.tenant_id AND lp.id = s.last_id
+             ORDER BY {outer}",
+            branches = branches.join("\n             UNION ALL "),
+            inner = by(""),
+            outer = by("s."),
+        ))
+        .fetch_all(&caller.db().pool)
+        .await?)
 }
 
 /// Today's takings of every store the caller sees, by currency: payments and net volume.
