@@ -68,8 +68,8 @@ fn day_start(now_ms: i64) -> i64 {
 /// takes only those its columns, filters and sort read.
 #[derive(Debug, Clone, Copy, Default)]
 struct Joins {
-    /// The organisation (`t`) and Stripe account (`c`), for their names.
-    names: bool,
+    /// The organisation (`t`), for its name.
+    tenant: bool,
     /// Today's takings at their biggest (`tk.top`), for the volume sort.
     takings: bool,
 }
@@ -88,11 +88,10 @@ fn visible_stores<'c>(
          JOIN memberships m ON m.tenant_id = l.tenant_id
          LEFT JOIN store_figures f ON f.tenant_id = l.tenant_id AND f.location_id = l.id",
     );
-    if joins.names {
+    if joins.tenant {
         from.push_str(
             "
-         JOIN tenants t ON t.id = l.tenant_id
-         JOIN stripe_connections c ON c.id = l.connection_id",
+         JOIN tenants t ON t.id = l.tenant_id",
         );
     }
     if joins.takings {
@@ -335,7 +334,7 @@ async fn sums(caller: &Caller) -> AppResult<Sums> {
 async fn matching(caller: &Caller, query: &StoresQuery, today: i64) -> AppResult<i64> {
     let mut binds = Binds::new();
     let joins = Joins {
-        names: given(&query.q).is_some(),
+        tenant: given(&query.q).is_some(),
         ..Joins::default()
     };
     let from = visible_stores(caller, &mut binds, today, joins, None);
@@ -358,10 +357,11 @@ const MAX_BRANCHES: usize = 64;
 /// The page of stores, sorted and cut in the database, with their newest payments.
 ///
 /// Each organisation's stores are read in the page's order (for the name and organisation
-/// sorts straight from an index) and cut at the end of the page, then the organisations' lists
-/// are merged and cut again: a page reads about a page per organisation, not every store.
-/// Within one organisation its name and id are the same for every store, so its own order
-/// leaves them out.
+/// sorts straight from an index) and cut at the end of the page; the organisations' lists,
+/// only their sort keys, are merged and cut again; then the page's stores alone are joined to
+/// what the page shows. A page reads about a page per organisation, not every store. Within
+/// one organisation its name and id are the same for every store, so its own order leaves them
+/// out.
 async fn page_of_stores(
     caller: &Caller,
     query: &StoresQuery,
@@ -374,8 +374,6 @@ async fn page_of_stores(
     } else {
         ""
     };
-    let volume = query.sort.as_deref() == Some("volume");
-    let searching = given(&query.q).is_some();
     let offset = (page - 1) * PER_PAGE;
     let tenants: Vec<&str> = match given(&query.tenant) {
         Some(tenant) => vec![tenant],
@@ -391,12 +389,17 @@ async fn page_of_stores(
         .filter(|k| !matches!(k.as_str(), "LOWER(t.name)" | "l.tenant_id"))
         .map(|k| format!("{k}{dir}"))
         .collect();
+    let key_columns: String = keys
+        .iter()
+        .enumerate()
+        .map(|(n, k)| format!(", {k} AS k{n}"))
+        .collect();
     let mut binds = Binds::new();
     let mut branches = Vec::with_capacity(only.len());
     for (n, tenant) in only.into_iter().enumerate() {
         let joins = Joins {
-            names: searching,
-            takings: volume,
+            tenant: true,
+            takings: query.sort.as_deref() == Some("volume"),
         };
         let from = visible_stores(caller, &mut binds, today, joins, tenant);
         let where_: String = filters(query, &mut binds)?
@@ -405,29 +408,20 @@ async fn page_of_stores(
             .collect();
         let limit = binds.add(offset + PER_PAGE);
         branches.push(format!(
-            "SELECT * FROM (SELECT l.tenant_id, l.id {from}{where_}
+            "SELECT * FROM (SELECT l.tenant_id, l.id{key_columns} {from}{where_}
                ORDER BY {} LIMIT {limit}) b{n}",
             within.join(", ")
         ));
     }
-    let key_columns: String = keys
-        .iter()
-        .enumerate()
-        .map(|(n, k)| format!(", {k} AS k{n}"))
-        .collect();
     let by = |prefix: &str| {
         (0..keys.len())
             .map(|n| format!("{prefix}k{n}{dir}"))
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let takings = if volume {
-        takings_join(caller, &mut binds, today)
-    } else {
-        String::new()
-    };
     let limit = binds.add(PER_PAGE);
     let offset = binds.add(offset);
+    let keys_of_page: String = (0..keys.len()).map(|n| format!(", p.k{n}")).collect();
     Ok(binds
         .query_as(&format!(
             "SELECT s.*, lp.amount AS last_amount, lp.currency AS last_currency,
@@ -439,13 +433,13 @@ async fn page_of_stores(
                  CAST(COALESCE(f.busy, 0) AS BIGINT) AS busy,
                  CAST(COALESCE(f.alerts, 0) AS BIGINT) AS alerts,
                  CAST(COALESCE(f.stuck, 0) AS BIGINT) AS stuck,
-                 f.last_payment_id AS last_id{key_columns}
-               FROM ({branches}) b
-               JOIN locations l ON l.tenant_id = b.tenant_id AND l.id = b.id
+                 f.last_payment_id AS last_id{keys_of_page}
+               FROM (SELECT * FROM ({branches}) u
+                 ORDER BY {inner} LIMIT {limit} OFFSET {offset}) p
+               JOIN locations l ON l.tenant_id = p.tenant_id AND l.id = p.id
                JOIN tenants t ON t.id = l.tenant_id
                JOIN stripe_connections c ON c.id = l.connection_id
-               LEFT JOIN store_figures f ON f.tenant_id = l.tenant_id AND f.location_id = l.id{takings}
-               ORDER BY {inner} LIMIT {limit} OFFSET {offset}) s
+               LEFT JOIN store_figures f ON f.tenant_id = l.tenant_id AND f.location_id = l.id) s
              LEFT JOIN payments lp ON lp.tenant_id = s.tenant_id AND lp.id = s.last_id
              ORDER BY {outer}",
             branches = branches.join("\n             UNION ALL "),
