@@ -450,19 +450,26 @@ async fn page_of_stores(
         .await?)
 }
 
-/// Today's takings of every store the caller sees, by currency: payments and net volume.
+/// Today's takings of every store the caller sees, by currency: payments and net volume. As
+/// with [`sums`], a whole organisation's are summed per organisation (so a store removed today
+/// still counts what it took today), an operator's granted stores one by one.
 async fn today_volume(caller: &Caller, today: i64) -> AppResult<Vec<(String, i64, i64)>> {
     let mut binds = Binds::new();
     let day = binds.add(today);
+    let user = binds.add(caller.principal.id());
     let sees = MemberScope::for_caller(caller).clause(&mut binds, "m", "l.tenant_id", "l.id");
     Ok(binds
         .query_as(&format!(
-            "SELECT s.currency, CAST(SUM(s.count) AS BIGINT), CAST(SUM(s.volume) AS BIGINT)
-             FROM store_takings s
-             JOIN locations l ON l.tenant_id = s.tenant_id AND l.id = s.location_id
-             JOIN memberships m ON m.tenant_id = l.tenant_id
-             WHERE s.day = {day} AND s.count <> 0 AND {sees}
-             GROUP BY s.currency ORDER BY s.currency"
+            "SELECT x.currency, CAST(SUM(x.count) AS BIGINT), CAST(SUM(x.volume) AS BIGINT)
+             FROM (SELECT s.currency, s.count, s.volume FROM store_takings s
+                 WHERE s.day = {day} AND s.count <> 0 AND s.tenant_id IN (SELECT w.tenant_id
+                   FROM memberships w WHERE w.user_id = {user} AND w.role <> 'operator')
+               UNION ALL
+               SELECT s.currency, s.count, s.volume FROM store_takings s
+                 JOIN locations l ON l.tenant_id = s.tenant_id AND l.id = s.location_id
+                 JOIN memberships m ON m.tenant_id = l.tenant_id
+                 WHERE s.day = {day} AND s.count <> 0 AND m.role = 'operator' AND {sees}) x
+             GROUP BY x.currency ORDER BY x.currency"
         ))
         .fetch_all(&caller.db().pool)
         .await?)
