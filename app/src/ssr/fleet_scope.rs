@@ -87,6 +87,16 @@ impl<'c> MemberScope<'c> {
           WHERE gg.tenant_id = {tenant_column} AND gg.user_id = {user}))"
         )
     }
+
+    /// The organisations where the member sees every store (any role but operator), as a
+    /// subquery of their ids: what is kept per organisation can be summed there without reading
+    /// store by store. Its value is added to `binds`.
+    pub fn whole_tenants(&self, binds: &mut Binds<'c>) -> String {
+        let user = binds.add(self.user_id);
+        format!(
+            "SELECT w.tenant_id FROM memberships w WHERE w.user_id = {user} AND w.role <> 'operator'"
+        )
+    }
 }
 
 #[cfg(test)]

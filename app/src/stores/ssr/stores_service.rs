@@ -302,11 +302,9 @@ async fn places(caller: &Caller) -> AppResult<Vec<(String, String, String, Strin
 /// stores are joined one by one.
 async fn sums(caller: &Caller) -> AppResult<Sums> {
     let mut binds = Binds::new();
-    let user = binds.add(caller.principal.id());
-    let sees = MemberScope::for_caller(caller).clause(&mut binds, "m", "l.tenant_id", "l.id");
-    let whole = format!(
-        "SELECT w.tenant_id FROM memberships w WHERE w.user_id = {user} AND w.role <> 'operator'"
-    );
+    let scope = MemberScope::for_caller(caller);
+    let whole = scope.whole_tenants(&mut binds);
+    let sees = scope.clause(&mut binds, "m", "l.tenant_id", "l.id");
     Ok(binds
         .query_as(&format!(
             "SELECT CAST(COALESCE(SUM(x.stores), 0) AS BIGINT) AS stores,
@@ -359,9 +357,7 @@ const MAX_BRANCHES: usize = 64;
 /// Each organisation's stores are read in the page's order (for the name and organisation
 /// sorts straight from an index) and cut at the end of the page; the organisations' lists,
 /// only their sort keys, are merged and cut again; then the page's stores alone are joined to
-/// what the page shows. A page reads about a page per organisation, not every store. Within
-/// one organisation its name and id are the same for every store, so its own order leaves them
-/// out.
+/// what the page shows. A page reads about a page per organisation, not every store.
 async fn page_of_stores(
     caller: &Caller,
     query: &StoresQuery,
@@ -384,11 +380,20 @@ async fn page_of_stores(
     } else {
         vec![None]
     };
-    let within: Vec<String> = keys
-        .iter()
-        .filter(|k| !matches!(k.as_str(), "LOWER(t.name)" | "l.tenant_id"))
-        .map(|k| format!("{k}{dir}"))
-        .collect();
+    // One organisation's stores share its name and id, so its own order leaves them out; the
+    // one list of every store (past MAX_BRANCHES) keeps them, or ties on a store's name would
+    // be cut apart from the order the page is merged in.
+    let order_within = |tenant: Option<&str>| {
+        keys.iter()
+            .filter(|k| tenant.is_none() || !matches!(k.as_str(), "LOWER(t.name)" | "l.tenant_id"))
+            .map(|k| format!("{k}{dir}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let joins = Joins {
+        tenant: true,
+        takings: query.sort.as_deref() == Some("volume"),
+    };
     let key_columns: String = keys
         .iter()
         .enumerate()
@@ -397,10 +402,6 @@ async fn page_of_stores(
     let mut binds = Binds::new();
     let mut branches = Vec::with_capacity(only.len());
     for (n, tenant) in only.into_iter().enumerate() {
-        let joins = Joins {
-            tenant: true,
-            takings: query.sort.as_deref() == Some("volume"),
-        };
         let from = visible_stores(caller, &mut binds, today, joins, tenant);
         let where_: String = filters(query, &mut binds)?
             .into_iter()
@@ -410,7 +411,7 @@ async fn page_of_stores(
         branches.push(format!(
             "SELECT * FROM (SELECT l.tenant_id, l.id{key_columns} {from}{where_}
                ORDER BY {} LIMIT {limit}) b{n}",
-            within.join(", ")
+            order_within(tenant)
         ));
     }
     let by = |prefix: &str| {
@@ -456,14 +457,14 @@ async fn page_of_stores(
 async fn today_volume(caller: &Caller, today: i64) -> AppResult<Vec<(String, i64, i64)>> {
     let mut binds = Binds::new();
     let day = binds.add(today);
-    let user = binds.add(caller.principal.id());
-    let sees = MemberScope::for_caller(caller).clause(&mut binds, "m", "l.tenant_id", "l.id");
+    let scope = MemberScope::for_caller(caller);
+    let whole = scope.whole_tenants(&mut binds);
+    let sees = scope.clause(&mut binds, "m", "l.tenant_id", "l.id");
     Ok(binds
         .query_as(&format!(
             "SELECT x.currency, CAST(SUM(x.count) AS BIGINT), CAST(SUM(x.volume) AS BIGINT)
              FROM (SELECT s.currency, s.count, s.volume FROM store_takings s
-                 WHERE s.day = {day} AND s.count <> 0 AND s.tenant_id IN (SELECT w.tenant_id
-                   FROM memberships w WHERE w.user_id = {user} AND w.role <> 'operator')
+                 WHERE s.day = {day} AND s.count <> 0 AND s.tenant_id IN ({whole})
                UNION ALL
                SELECT s.currency, s.count, s.volume FROM store_takings s
                  JOIN locations l ON l.tenant_id = s.tenant_id AND l.id = s.location_id
