@@ -21,13 +21,14 @@ pub struct Live {
 }
 
 impl Live {
-    /// A signal that changes whenever a message on `topic` arrives.
+    /// A signal that changes whenever a message on `topic` arrives, or one saying that
+    /// messages may have been missed (then everything is refetched).
     pub fn topic(self, topic: Topic) -> Memo<u64> {
         let seen = StoredValue::new(0u64);
         Memo::new(move |_| {
             self.version.track();
             if let Some(msg) = self.last.get_untracked() {
-                if msg.topic == topic {
+                if msg.topic == topic || msg.topic == Topic::Resync {
                     seen.update_value(|v| *v += 1);
                 }
             }
@@ -50,6 +51,18 @@ pub fn provide_live_at(url: &'static str) -> Live {
         version: RwSignal::new(0),
     };
     provide_context(live);
+    // When the server rendered this page, handed to the browser with it: the stream opens
+    // only once the page hydrates, and says first if the page may have missed a message
+    // meanwhile. A page built in the browser (by client-side navigation) fetches its data
+    // as its stream opens, so it has none.
+    let since = leptos::server::SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        let rendered = Some(crate::ssr::ids::now_ms());
+        #[cfg(not(feature = "ssr"))]
+        let rendered: Option<i64> = None;
+        rendered
+    })
+    .into_inner();
     #[cfg(feature = "hydrate")]
     {
         // What this page shows, to tell a stale page from a stream that only needs reopening.
@@ -58,10 +71,10 @@ pub fn provide_live_at(url: &'static str) -> Live {
             ask: use_context::<crate::components::current_user::AskCurrentUser>(),
         };
         session::watch_leaving();
-        connect(live, url, shown, Owner::current());
+        connect(live, url, since, shown, Owner::current());
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = url;
+    let _ = (url, since);
     live
 }
 
@@ -85,11 +98,18 @@ impl Shown {
 }
 
 #[cfg(feature = "hydrate")]
-fn connect(live: Live, url: &'static str, shown: Shown, owner: Option<Owner>) {
+fn connect(live: Live, url: &'static str, since: Option<i64>, shown: Shown, owner: Option<Owner>) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
 
-    let Ok(source) = web_sys::EventSource::new(url) else {
+    // The browser reopens a dropped stream at the same address, so one reopened after a gap
+    // also starts by saying whether the page missed something since it was rendered.
+    let address = match since {
+        Some(since) if url.contains('?') => format!("{url}&since={since}"),
+        Some(since) => format!("{url}?since={since}"),
+        None => url.to_string(),
+    };
+    let Ok(source) = web_sys::EventSource::new(&address) else {
         live.status.set(LiveStatus::Reconnecting);
         return;
     };
@@ -200,8 +220,9 @@ mod session {
                         live.version.update(|v| *v += 1);
                         let again = owner.clone();
                         match owner {
-                            Some(owner) => owner.with(|| connect(live, url, shown, again)),
-                            None => connect(live, url, shown, None),
+                            // Everything is refetched already.
+                            Some(owner) => owner.with(|| connect(live, url, None, shown, again)),
+                            None => connect(live, url, None, shown, None),
                         }
                     } else if !LEAVING.with(Cell::get) {
                         let _ = window().location().reload();

@@ -6,6 +6,7 @@
 //! Each instance's [`ReadCache`] drops what a message says has changed before the message goes
 //! on: in the publishing instance as it publishes, in the others as NOTIFY brings it.
 
+use super::ids::now_ms;
 use super::read_cache::ReadCache;
 use crate::topic::{LiveMessage, Topic};
 use axum::body::Bytes;
@@ -120,6 +121,12 @@ struct TenantChannels {
     by_tenant: HashMap<String, broadcast::Sender<Delivery>>,
     /// The map's size after the last sweep of channels nobody listens to any more.
     swept_at: usize,
+    /// When each tenant's last message went out on this instance (Unix ms), for the last
+    /// [`REMEMBERED_MS`] at least: a stream opened after its page was rendered asks whether it
+    /// missed anything meanwhile.
+    last_sent: HashMap<String, i64>,
+    /// `last_sent`'s size after its last sweep.
+    last_swept_at: usize,
 }
 
 /// Messages the channel of every message holds for a slow receiver before it lags.
@@ -127,6 +134,12 @@ const ALL_CAPACITY: usize = 1024;
 /// The same for one tenant's channel: its messages only, and a lagging stream is told to
 /// refresh everything, so a short queue loses nothing a page would show.
 const TENANT_CAPACITY: usize = 64;
+/// How long this instance remembers that a tenant had a message. A stream whose page is older
+/// than that is told to refresh everything, as nobody can say what it missed.
+pub const REMEMBERED_MS: i64 = 120_000;
+/// How far apart two instances' clocks may be: a page rendered by one and streamed by another
+/// counts a message from that long before it as possibly missed.
+const CLOCK_SLACK_MS: i64 = 2_000;
 
 impl FanOut {
     fn new() -> FanOut {
@@ -147,6 +160,7 @@ impl FanOut {
         let envelope = Arc::new(envelope);
         if !envelope.tenant_id.is_empty() {
             let mut tenants = self.tenants();
+            tenants.sent(&envelope.tenant_id, now_ms());
             if let Some(channel) = tenants.by_tenant.get(&envelope.tenant_id) {
                 if channel.send(envelope.clone()).is_err() {
                     // Its last receiver is gone.
@@ -155,6 +169,23 @@ impl FanOut {
             }
         }
         let _ = self.all.send(envelope);
+    }
+
+    /// Whether a message of any of `tenants` went out at or after `since` (Unix ms, by the
+    /// clock of whichever instance rendered the page), or may have without this instance
+    /// knowing.
+    fn sent_since<'a>(&self, mut tenants: impl Iterator<Item = &'a str>, since: i64) -> bool {
+        let now = now_ms();
+        if since <= now - REMEMBERED_MS {
+            return true;
+        }
+        let channels = self.tenants();
+        tenants.any(|tenant| {
+            channels
+                .last_sent
+                .get(tenant)
+                .is_some_and(|&at| at >= since - CLOCK_SLACK_MS)
+        })
     }
 
     fn subscribe_tenant(&self, tenant_id: &str) -> broadcast::Receiver<Delivery> {
@@ -172,6 +203,23 @@ impl FanOut {
             .entry(tenant_id.to_string())
             .or_insert_with(|| broadcast::channel(TENANT_CAPACITY).0)
             .subscribe()
+    }
+}
+
+impl TenantChannels {
+    fn sent(&mut self, tenant_id: &str, at: i64) {
+        match self.last_sent.get_mut(tenant_id) {
+            Some(last) => *last = at,
+            None => {
+                // Forgotten when long past, whenever the map has doubled: a constant share of
+                // the messages pays for it.
+                if self.last_sent.len() >= 2 * self.last_swept_at.max(64) {
+                    self.last_sent.retain(|_, last| *last > at - REMEMBERED_MS);
+                    self.last_swept_at = self.last_sent.len();
+                }
+                self.last_sent.insert(tenant_id.to_string(), at);
+            }
+        }
     }
 }
 
@@ -308,6 +356,13 @@ impl Bus {
         self.fan_out.all.subscribe()
     }
 
+    /// Whether any of `tenants` had a message at or after `since` (Unix ms), so a stream
+    /// opened for a page rendered then may have missed it. Ask after subscribing: a message
+    /// sent after the answer reaches the new receiver.
+    pub fn sent_since<'a>(&self, tenants: impl Iterator<Item = &'a str>, since: i64) -> bool {
+        self.fan_out.sent_since(tenants, since)
+    }
+
     /// The messages of one tenant only.
     pub fn subscribe_tenant(&self, tenant_id: &str) -> broadcast::Receiver<Delivery> {
         self.fan_out.subscribe_tenant(tenant_id)
@@ -357,6 +412,20 @@ mod tests {
         };
         assert_eq!(topics(&mut north), [Topic::Payments, Topic::Readers]);
         assert_eq!(topics(&mut south), [Topic::Readers]);
+    }
+
+    #[tokio::test]
+    async fn a_stream_learns_whether_its_tenants_had_a_message_since_its_page() {
+        let bus = Bus::local();
+        let before = now_ms();
+        bus.publish("ten_north", Topic::Readers, None).await;
+        assert!(bus.sent_since(["ten_north"].into_iter(), before));
+        assert!(bus.sent_since(["ten_south", "ten_north"].into_iter(), before));
+        assert!(!bus.sent_since(["ten_south"].into_iter(), before));
+        // Later than the message, beyond the clocks' slack.
+        assert!(!bus.sent_since(["ten_north"].into_iter(), now_ms() + 5_000));
+        // Too long ago for this instance to know.
+        assert!(bus.sent_since(["ten_south"].into_iter(), before - REMEMBERED_MS));
     }
 
     #[tokio::test]

@@ -43,17 +43,8 @@ pub fn StoresPage() -> impl IntoView {
     let readers = live.topic(Topic::Readers);
     let payments = live.topic(Topic::Payments);
     let locations = live.topic(Topic::Locations);
-    let resync = live.topic(Topic::Resync);
     let data = Resource::new(
-        move || {
-            (
-                query(),
-                readers.get(),
-                payments.get(),
-                locations.get(),
-                resync.get(),
-            )
-        },
+        move || (query(), readers.get(), payments.get(), locations.get()),
         |(q, ..)| all_stores(q),
     );
     view! {

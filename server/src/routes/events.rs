@@ -32,6 +32,9 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 #[derive(Debug, serde::Deserialize)]
 pub struct StreamQuery {
     all: Option<String>,
+    /// When the page that opens the stream was rendered (Unix ms): a message of its tenants
+    /// since then may be missing from it, and the stream then starts by saying so.
+    since: Option<i64>,
 }
 
 pub async fn events(
@@ -95,6 +98,10 @@ pub async fn events(
         Scope::Current { tenant_id, .. } => state.bus.subscribe_tenant(tenant_id),
         Scope::All(_) => state.bus.subscribe(),
     };
+    // Asked after subscribing, so a message is either in the answer or in the receiver.
+    let missed = query
+        .since
+        .is_some_and(|since| state.bus.sent_since(scope.tenants(), since));
     // The frames are written as they are (each message is rendered once for every stream it
     // reaches; see `Envelope::stream_frame`), not through axum's `Sse`, which builds each event
     // again and re-arms its keep-alive timer on every one.
@@ -103,7 +110,7 @@ pub async fn events(
             (header::CONTENT_TYPE, "text/event-stream"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        Body::from_stream(tenant_stream(receiver, ticket, scope)),
+        Body::from_stream(tenant_stream(receiver, ticket, scope, missed)),
     )
         .into_response()
 }
@@ -118,6 +125,13 @@ enum Scope {
 }
 
 impl Scope {
+    fn tenants(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        match self {
+            Scope::Current { tenant_id, .. } => Box::new(std::iter::once(tenant_id.as_str())),
+            Scope::All(tenants) => Box::new(tenants.keys().map(String::as_str)),
+        }
+    }
+
     /// The role the message's tenant is seen with, if this stream delivers it at all.
     fn role_in(&self, tenant_id: &str) -> Option<Role> {
         match self {
@@ -186,15 +200,28 @@ struct Open {
     ended: bool,
 }
 
-/// The scope's messages; a lagging browser is told to refresh everything instead of missing
-/// changes silently.
+fn resync_frame() -> Bytes {
+    stream_frame(&LiveMessage {
+        topic: Topic::Resync,
+        id: None,
+    })
+}
+
+/// The scope's messages; a browser that lagged behind, or whose page may have missed a
+/// message before its stream opened (`missed`), is told to refresh everything instead of
+/// missing changes silently.
 fn tenant_stream(
     receiver: tokio::sync::broadcast::Receiver<Delivery>,
     ticket: Ticket,
     scope: Scope,
+    missed: bool,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> {
     let hello = Bytes::from_static(b"event: ready\ndata: {}\n\n");
-    let first = stream::once(async move { Ok::<Bytes, Infallible>(hello) });
+    let first = stream::iter(
+        std::iter::once(hello)
+            .chain(missed.then(resync_frame))
+            .map(Ok::<Bytes, Infallible>),
+    );
     let mut keep_alive = tokio::time::interval_at(Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
     keep_alive.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let open = Open {
@@ -237,10 +264,7 @@ fn tenant_stream(
                         // but not which one.
                         envelope.stream_frame(role != Role::Operator)
                     }
-                    Err(RecvError::Lagged(_)) => stream_frame(&LiveMessage {
-                        topic: Topic::Resync,
-                        id: None,
-                    }),
+                    Err(RecvError::Lagged(_)) => resync_frame(),
                     Err(RecvError::Closed) => return None,
                 },
                 _ = open.keep_alive.tick() => Bytes::from_static(b":\n\n"),

@@ -48,6 +48,69 @@ async fn member_changes_reach_the_tenants_stream_and_no_other() {
 }
 
 #[tokio::test]
+async fn a_stream_opened_after_a_change_says_its_page_may_have_missed_it() {
+    let s = TestServer::start().await;
+    let a = s.user("late-a@example.com").await;
+    let b = s.user("late-b@example.com").await;
+    // The sign-up's own changes (its connection's first sync) go by first, and then beyond
+    // the slack allowed for two instances' clocks.
+    let mut watch = a.events().await;
+    while watch
+        .next_message(Duration::from_millis(2_500))
+        .await
+        .is_some()
+    {}
+    let rendered = app::ssr::ids::now_ms();
+    let invite = |user: &Browser, email: &'static str| {
+        let user = user.clone();
+        async move {
+            let _: InviteCreated = user
+                .ok("invite_member", &[("email", email), ("role", "auditor")])
+                .await;
+        }
+    };
+    // Another organisation's change is nothing this page missed.
+    invite(&b, "x@b.example").await;
+    let mut quiet = a.events_at(&format!("/events?since={rendered}")).await;
+    let heard = quiet.next_message(Duration::from_millis(300)).await;
+    assert!(heard.is_none(), "{heard:?}");
+    // Its own is, whether the stream is of this organisation or of all of them. (Once this
+    // instance has it: on PostgreSQL it comes back through NOTIFY.)
+    invite(&a, "x@a.example").await;
+    let heard = watch
+        .next_message(Duration::from_secs(5))
+        .await
+        .expect("the change");
+    assert_eq!(heard["topic"], "members");
+    for path in ["/events", "/events?all=1"] {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut late = a.events_at(&format!("{path}{sep}since={rendered}")).await;
+        let first = late
+            .next_message(Duration::from_secs(5))
+            .await
+            .expect("a first message");
+        assert_eq!(first["topic"], "resync", "{path}");
+    }
+    // A page rendered after it missed nothing.
+    let later = app::ssr::ids::now_ms() + 10_000;
+    let mut fresh = a.events_at(&format!("/events?since={later}")).await;
+    assert!(fresh
+        .next_message(Duration::from_millis(300))
+        .await
+        .is_none());
+    // Nor does a stream opened without saying when its page was made.
+    let mut plain = a.events().await;
+    assert!(plain
+        .next_message(Duration::from_millis(300))
+        .await
+        .is_none());
+    assert!(watch
+        .next_message(Duration::from_millis(100))
+        .await
+        .is_none());
+}
+
+#[tokio::test]
 async fn the_stream_needs_a_session() {
     let s = TestServer::start().await;
     let r = s.client().get("/events").await;

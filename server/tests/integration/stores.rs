@@ -10,6 +10,7 @@ use crate::harness::{Browser, TestServer};
 use app::stores::types::StoresView;
 use reqwest::header::ACCEPT;
 use reqwest::StatusCode;
+use server::config::{AccountLimits, Config};
 
 async fn stores(b: &Browser, filters: &[(&str, &str)]) -> StoresView {
     b.list("all_stores", filters).await
@@ -387,4 +388,67 @@ async fn a_hundred_and_three_stores_are_filtered_sorted_and_paged_by_the_databas
         (theirs.matching, theirs.pages, theirs.totals.stores),
         (2, 1, 2)
     );
+}
+
+#[tokio::test]
+async fn past_sixty_four_organisations_one_list_of_every_store_keeps_the_page_order() {
+    // One account owns them all, past the default cap.
+    let s = TestServer::start_with(Some(Box::new(|c: Config| Config {
+        accounts: AccountLimits {
+            organisations_per_user: 70,
+            ..c.accounts
+        },
+        ..c
+    })))
+    .await;
+    let owner = s.user("big-franchise@example.com").await;
+    // 65 organisations besides the one made at sign-up, each with two stores named alike
+    // across them, so a page cut between equal names is decided by the organisation.
+    for n in 0..65 {
+        let () = owner
+            .ok("create_tenant", &[("name", &format!("Org {n:03}"))])
+            .await;
+        let connection = default_connection(&owner).await;
+        for name in ["Corner", "Depot"] {
+            create_location(&owner, &connection, name).await;
+        }
+    }
+    eventually("every store in our rows", 30, || async {
+        stores(&owner, &[]).await.matching == 130
+    })
+    .await;
+    for dir in ["asc", "desc"] {
+        let first = stores(&owner, &[("dir", dir)]).await;
+        let second = stores(&owner, &[("dir", dir), ("page", "2")]).await;
+        assert_eq!(
+            (first.stores.len(), second.stores.len()),
+            (100, 30),
+            "{dir}"
+        );
+        let listed: Vec<(String, String)> = first
+            .stores
+            .iter()
+            .chain(&second.stores)
+            .map(|s| (s.name.clone(), s.tenant_name.clone()))
+            .collect();
+        let mut expected = listed.clone();
+        expected.sort();
+        if dir == "desc" {
+            expected.reverse();
+        }
+        assert_eq!(
+            listed, expected,
+            "{dir}: in the page's order across the cut"
+        );
+        let mut seen: Vec<&str> = first
+            .stores
+            .iter()
+            .chain(&second.stores)
+            .map(|s| s.location_id.as_str())
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), 130, "{dir}: every store once");
+    }
+    assert_eq!(stores(&owner, &[]).await.totals.stores, 130);
 }
