@@ -97,3 +97,27 @@ test('readers turn offline and back online live; operators see only their locati
   await context.close();
   expect(errors).toEqual([]);
 });
+
+test('a change made while a page is still loading shows once the page goes live', async ({ page, context }) => {
+  await signUp(page, unique('late-live'));
+  await addLocation(page, 'Harbour');
+  // The wasm is held back: the page is rendered and shown, but not hydrated, so its live stream
+  // is not open yet. (Routing also turns the browser's cache off, so the wasm is fetched again.)
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\.wasm(\?.*)?$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto('/readers');
+  await expect(page.getByRole('heading', { name: 'Readers', exact: true })).toBeVisible();
+  // Meanwhile another tab registers a reader; its message goes out before this page listens.
+  const other = await context.newPage();
+  await registerReader(other, 'Harbour', 'Late till');
+  await other.close();
+  await expect(page.getByRole('link', { name: 'Late till' })).toHaveCount(0);
+  release();
+  await live(page);
+  // The stream says the page may have missed something, and the page fetches its rows again.
+  await expect(page.getByRole('link', { name: 'Late till' })).toBeVisible();
+});
