@@ -6,6 +6,7 @@ use crate::harness::wait::eventually;
 use crate::harness::{on_postgres, Browser, EventStream, Said, TestServer, PASSWORD};
 use app::members::types::InviteCreated;
 use app::topic::Topic;
+use reqwest::StatusCode;
 use std::time::{Duration, Instant};
 
 #[tokio::test]
@@ -108,6 +109,24 @@ async fn a_stream_opened_after_a_change_says_its_page_may_have_missed_it() {
         .next_message(Duration::from_millis(100))
         .await
         .is_none());
+}
+
+#[tokio::test]
+async fn a_stream_refuses_a_since_that_is_not_a_time_and_resyncs_on_one_from_long_ago() {
+    let s = TestServer::start().await;
+    let a = s.user("since-fuzz@example.com").await;
+    for bad in ["soon", "1e3", "99999999999999999999", "%00"] {
+        let r = a.open_events(&format!("/events?since={bad}")).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let body = r.text().await.unwrap_or_default();
+        assert!(body.contains("since"), "{bad}: {body}");
+    }
+    // Older than this instance remembers, down to the smallest number: a refetch, no panic.
+    for old in [i64::MIN, -1, 0] {
+        let mut late = a.events_at(&format!("/events?since={old}")).await;
+        let first = late.next_message(Duration::from_secs(5)).await;
+        assert_eq!(first.expect("a first message")["topic"], "resync", "{old}");
+    }
 }
 
 #[tokio::test]
