@@ -771,12 +771,14 @@ pub async fn last_per_location(
 ) -> AppResult<std::collections::HashMap<String, PaymentView>> {
     let mut binds = Binds::new();
     let scope =
-        LocationScope::for_caller(caller).clause(&mut binds, "p.tenant_id", "p.location_id");
+        LocationScope::for_caller(caller).clause(&mut binds, "f.tenant_id", "f.location_id");
+    // Each store's newest payment is kept beside it (store_figures), so this reads one payment
+    // per store instead of looking for the newest among all of them.
     let rows: Vec<Row> = binds
         .query_as(&format!(
-            "{SELECT} WHERE {scope} AND p.location_id IS NOT NULL
-           AND p.created_at = (SELECT MAX(q.created_at) FROM payments q
-                               WHERE q.tenant_id = p.tenant_id AND q.location_id = p.location_id)"
+            "{SELECT}
+    JOIN store_figures f ON f.tenant_id = p.tenant_id AND f.last_payment_id = p.id
+    WHERE {scope} AND f.location_id <> '' AND p.location_id = f.location_id"
         ))
         .fetch_all(&caller.db().pool)
         .await?;
