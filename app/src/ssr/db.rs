@@ -56,13 +56,11 @@ impl Db {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // Pages read through a memory map instead of being copied in by a
-                        // read() each (which cost about 6 % of a page's CPU), and each
-                        // connection keeps more of them: the defaults (no map, 2 MB) suit
-                        // phones, not a server.
-                        sqlx::query("PRAGMA mmap_size = 268435456")
-                            .execute(&mut *conn)
-                            .await?;
+                        // Each connection keeps more pages than the default 2 MB, which suits
+                        // phones, not a server. No memory map (mmap_size): a connection drops
+                        // its whole map whenever another has written since its last read, and
+                        // under a stream of webhooks each unmapping's TLB flush on every core
+                        // took a sixth of the CPU (docs/benchmarks.md).
                         sqlx::query("PRAGMA cache_size = -16384")
                             .execute(&mut *conn)
                             .await?;
