@@ -32,23 +32,42 @@ async fn location(caller: &Caller, id: &str) -> AppResult<(String, String, Optio
 }
 
 /// What is in force where `override_id` (a location's) says, read from Stripe; a failure to
-/// read is shown on the page rather than failing it.
+/// read is shown on the page rather than failing it. An entry remembered past its minute is
+/// shown while one task reads it again, so pages do not all wait for Stripe each minute.
 async fn read(access: &Access, source: Source, override_id: Option<&str>) -> InForce {
-    let cached = || {
-        in_force_cache::get(&access.connection_id, override_id).map(|configuration| InForce {
-            source: source.clone(),
-            configuration: Some(configuration),
-            error: None,
-        })
+    let shown = |configuration| InForce {
+        source: source.clone(),
+        configuration: Some(configuration),
+        error: None,
     };
-    if let Some(found) = cached() {
-        return found;
+    match in_force_cache::get(&access.connection_id, override_id) {
+        in_force_cache::Cached::Fresh(configuration) => return shown(configuration),
+        in_force_cache::Cached::Stale(configuration) => {
+            // Whoever holds the account's lock is reading it already.
+            if let Ok(filling) = in_force_cache::filling(&access.connection_id).try_lock_owned() {
+                let (access, source) = (access.clone(), source.clone());
+                let override_id = override_id.map(str::to_string);
+                tokio::spawn(async move {
+                    let _filling = filling;
+                    fetch(&access, source, override_id.as_deref()).await;
+                });
+            }
+            return shown(configuration);
+        }
+        in_force_cache::Cached::Missing => {}
     }
     let filling = in_force_cache::filling(&access.connection_id);
     let _filling = filling.lock().await;
-    if let Some(found) = cached() {
-        return found;
+    if let in_force_cache::Cached::Fresh(configuration) =
+        in_force_cache::get(&access.connection_id, override_id)
+    {
+        return shown(configuration);
     }
+    fetch(access, source, override_id).await
+}
+
+/// Reads what `override_id` (else the account default) is from Stripe and remembers it.
+async fn fetch(access: &Access, source: Source, override_id: Option<&str>) -> InForce {
     let found = match override_id {
         Some(id) => access
             .client

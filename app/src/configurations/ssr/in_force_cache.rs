@@ -3,7 +3,9 @@
 //! reading Stripe on every render spent the account's read budget: at a few dozen reader pages
 //! a second Stripe answered 429, and the reader sync shares that budget. Changes made through
 //! this server forget the account's entries at once ([`Forget`]); changes made elsewhere (the
-//! Stripe Dashboard, another instance) show within [`FRESH_FOR`].
+//! Stripe Dashboard, another instance) show within [`FRESH_FOR`] and one read: an entry past
+//! it is still shown, up to [`KEPT_FOR`], while one page reads it again in the background, so
+//! pages do not all wait for Stripe once a minute.
 
 use crate::configurations::types::ConfigurationView;
 use std::collections::HashMap;
@@ -11,6 +13,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const FRESH_FOR: Duration = Duration::from_secs(60);
+/// How long an entry past [`FRESH_FOR`] may still be shown while it is read again; older, a
+/// page waits for Stripe.
+pub const KEPT_FOR: Duration = Duration::from_secs(600);
 /// Past this many entries the cache starts again empty: a bound, not an eviction policy, since
 /// an instance serves far fewer accounts' configurations than this.
 const MAX_ENTRIES: usize = 10_000;
@@ -26,18 +31,40 @@ fn entries() -> MutexGuard<'static, HashMap<Key, (Instant, ConfigurationView)>> 
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The configuration `id` (or the default) of `connection`, if read within [`FRESH_FOR`].
-pub fn get(connection: &str, id: Option<&str>) -> Option<ConfigurationView> {
+/// What the cache holds for a configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cached {
+    /// Read within [`FRESH_FOR`].
+    Fresh(ConfigurationView),
+    /// Read within [`KEPT_FOR`]: show it, and read it again.
+    Stale(ConfigurationView),
+    Missing,
+}
+
+impl Cached {
+    fn of(age: Duration, view: &ConfigurationView) -> Cached {
+        if age < FRESH_FOR {
+            Cached::Fresh(view.clone())
+        } else if age < KEPT_FOR {
+            Cached::Stale(view.clone())
+        } else {
+            Cached::Missing
+        }
+    }
+}
+
+/// The configuration `id` (or the default) of `connection`, as remembered.
+pub fn get(connection: &str, id: Option<&str>) -> Cached {
     let key = (connection.to_string(), id.map(str::to_string));
     let mut entries = entries();
-    match entries.get(&key) {
-        Some((at, view)) if at.elapsed() < FRESH_FOR => Some(view.clone()),
-        Some(_) => {
-            entries.remove(&key);
-            None
-        }
-        None => None,
+    let found = match entries.get(&key) {
+        Some((at, view)) => Cached::of(at.elapsed(), view),
+        None => return Cached::Missing,
+    };
+    if found == Cached::Missing {
+        entries.remove(&key);
     }
+    found
 }
 
 pub fn put(connection: &str, id: Option<&str>, view: &ConfigurationView) {
@@ -97,11 +124,28 @@ mod tests {
         put("conn_cache_a", None, &named("tmc_default_a"));
         put("conn_cache_a", Some("tmc_1"), &named("tmc_1"));
         put("conn_cache_b", None, &named("tmc_default_b"));
-        assert_eq!(get("conn_cache_a", Some("tmc_1")), Some(named("tmc_1")));
-        assert_eq!(get("conn_cache_a", Some("tmc_2")), None);
+        assert_eq!(
+            get("conn_cache_a", Some("tmc_1")),
+            Cached::Fresh(named("tmc_1"))
+        );
+        assert_eq!(get("conn_cache_a", Some("tmc_2")), Cached::Missing);
         drop(Forget("conn_cache_a"));
-        assert_eq!(get("conn_cache_a", None), None);
-        assert_eq!(get("conn_cache_a", Some("tmc_1")), None);
-        assert_eq!(get("conn_cache_b", None), Some(named("tmc_default_b")));
+        assert_eq!(get("conn_cache_a", None), Cached::Missing);
+        assert_eq!(get("conn_cache_a", Some("tmc_1")), Cached::Missing);
+        assert_eq!(
+            get("conn_cache_b", None),
+            Cached::Fresh(named("tmc_default_b"))
+        );
+    }
+
+    #[test]
+    fn an_entry_ages_from_fresh_to_shown_while_read_again_to_gone() {
+        let v = named("tmc_age");
+        let second = Duration::from_secs(1);
+        assert_eq!(Cached::of(Duration::ZERO, &v), Cached::Fresh(v.clone()));
+        assert_eq!(Cached::of(FRESH_FOR - second, &v), Cached::Fresh(v.clone()));
+        assert_eq!(Cached::of(FRESH_FOR, &v), Cached::Stale(v.clone()));
+        assert_eq!(Cached::of(KEPT_FOR - second, &v), Cached::Stale(v.clone()));
+        assert_eq!(Cached::of(KEPT_FOR, &v), Cached::Missing);
     }
 }
