@@ -61,7 +61,7 @@ pub fn get(connection: &str, id: Option<&str>) -> Cached {
         Some((at, view)) => Cached::of(at.elapsed(), view),
         None => return Cached::Missing,
     };
-    if found == Cached::Missing {
+    if matches!(found, Cached::Missing) {
         entries.remove(&key);
     }
     found
