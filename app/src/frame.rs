@@ -71,14 +71,58 @@ fn Topbar(me: Me) -> impl IntoView {
                 "Terminal Fleet"
             </a>
             <TenantSwitcher me=me.clone()/>
-            <crate::live::LiveIndicator/>
+            {live_indicator(&me)}
             <UserMenu email=me.email.clone()/>
         </header>
     }
 }
 
+/// The header's live indicator; with islands, the island that opens the page's stream too.
+#[cfg(not(feature = "islands"))]
+fn live_indicator(_: &Me) -> impl IntoView {
+    view! { <crate::live::LiveIndicator/> }
+}
+
+#[cfg(feature = "islands")]
+fn live_indicator(me: &Me) -> impl IntoView {
+    // All stores follows every organisation of the user, each other page the current one.
+    let url = if use_location().pathname.get_untracked() == "/stores" {
+        "/events?all=1"
+    } else {
+        "/events"
+    };
+    #[cfg(feature = "ssr")]
+    let since = Some(crate::live::rendered_at());
+    #[cfg(not(feature = "ssr"))]
+    let since = None;
+    view! {
+        <LiveStream url=url.to_string() since tenant=me.tenant.id.clone() role=me.tenant.role/>
+    }
+}
+
+/// Opens the page's live stream and shows its state; regions of the page marked
+/// [`crate::live::LiveRegion`] follow it.
+#[cfg(feature = "islands")]
+#[island]
+fn LiveStream(
+    url: String,
+    since: Option<i64>,
+    tenant: String,
+    role: crate::model::Role,
+) -> impl IntoView {
+    crate::live::provide_live_island(
+        url,
+        since,
+        Some((tenant, role)),
+        AskCurrentUser(|| Box::pin(current_user())),
+    );
+    view! { <crate::live::LiveIndicator/> }
+}
+
 /// A plain form: switching tenant reloads the whole page, so every view shows the new tenant.
-#[component]
+/// With islands, the one part of the header that hydrates for its own sake (submit on change).
+#[cfg_attr(feature = "islands", island)]
+#[cfg_attr(not(feature = "islands"), component)]
 fn TenantSwitcher(me: Me) -> impl IntoView {
     let current = me.tenant.id.clone();
     let role = me.tenant.role.label();

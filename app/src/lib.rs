@@ -38,9 +38,24 @@ pub use shell::{shell, App};
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
-    // When the page started answering to clicks (ms since navigation start), on `<html>`, for
-    // the first-load benchmark and for tests that must act only on a hydrated page.
+    #[cfg(not(feature = "islands"))]
+    {
+        leptos::mount::hydrate_body(App);
+        mark_hydrated();
+    }
+    // Leptos' script hydrates each island after this returns, in microtasks; a timer runs after
+    // all of them.
+    #[cfg(feature = "islands")]
+    {
+        leptos::mount::hydrate_islands();
+        leptos::prelude::set_timeout(mark_hydrated, std::time::Duration::ZERO);
+    }
+}
+
+/// When the page started answering to clicks (ms since navigation start), on `<html>`, for the
+/// first-load benchmark and for tests that must act only on a hydrated page.
+#[cfg(feature = "hydrate")]
+fn mark_hydrated() {
     if let (Some(root), Some(performance)) = (
         leptos::prelude::document().document_element(),
         leptos::prelude::window().performance(),

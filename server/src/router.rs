@@ -264,6 +264,12 @@ pub fn build_router(
         .layer(axum::middleware::from_fn(
             crate::middleware::sf_body_limit::bound_body,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::middleware::done_flash::FlashCookie {
+                secure: config.cookie_secure,
+            },
+            crate::middleware::done_flash::flash_done,
+        ))
         .merge(health)
         .merge(match &config.metrics.token {
             Some(token) => crate::metrics::http::router(

@@ -1,5 +1,6 @@
 use super::api::{current_user, ChangePassword, CreateTenant, RenameTenant, SignIn, SignUp};
 use crate::components::current_user::CurrentUser;
+use crate::components::done::succeeded;
 use crate::components::feedback::{field_error, ActionError, Loading};
 use crate::components::url::load_afresh;
 use crate::validate::MIN_PASSWORD_CHARS;
@@ -113,8 +114,8 @@ pub fn SettingsPage() -> impl IntoView {
     let rename = ServerAction::<RenameTenant>::new();
     let create = ServerAction::<CreateTenant>::new();
     let me = use_context::<CurrentUser>();
-    let renamed = move || matches!(rename.value().get(), Some(Ok(())));
-    let done = move || matches!(action.value().get(), Some(Ok(())));
+    let renamed = succeeded(rename);
+    let done = succeeded(action);
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(()))) {
             load_afresh("/");
@@ -133,7 +134,7 @@ pub fn SettingsPage() -> impl IntoView {
             <h2>"Change password"</h2>
             <p class="muted">"Changing your password signs you out everywhere else."</p>
             <ActionError value=action.value()/>
-            <Show when=done>
+            <Show when=move || done.get()>
                 <div class="flash flash-ok" role="status">"Password changed. Other sessions were signed out."</div>
             </Show>
             <ActionForm action attr:class="stack narrow">
@@ -156,7 +157,7 @@ pub fn SettingsPage() -> impl IntoView {
                     <section class="panel">
                         <h2>"Organisation"</h2>
                         <ActionError value=rename.value()/>
-                        <Show when=renamed>
+                        <Show when=move || renamed.get()>
                             <div class="flash flash-ok" role="status">"Renamed. Reload to see the new name in the header."</div>
                         </Show>
                         <ActionForm action=rename attr:class="stack narrow">

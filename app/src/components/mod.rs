@@ -1,4 +1,5 @@
 pub mod current_user;
+pub mod done;
 pub mod feedback;
 pub mod list;
 pub mod revealed;

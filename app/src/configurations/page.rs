@@ -45,6 +45,10 @@ where
     A: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
     O: Clone + Send + Sync + 'static,
 {
+    // The page a plain form post returns to (no JavaScript yet, or islands) says it too.
+    if crate::components::done::succeeded(action).get_untracked() {
+        changes.notice.set(Some(notice));
+    }
     Effect::new(move |_| {
         if matches!(action.value().get(), Some(Ok(_))) {
             changes.done(notice);

@@ -3,6 +3,7 @@
 
 use super::api::{location_configuration, SetLocationConfiguration};
 use super::types::{InForce, Source};
+use crate::components::done::succeeded;
 use crate::components::feedback::{field_error, ErrorView, Loading};
 use leptos::prelude::*;
 
@@ -61,7 +62,7 @@ pub fn LocationConfigurationPanel(
         Some(Err(e)) if e.field_message("configuration_id").is_none() => Some(e.to_string()),
         _ => None,
     };
-    let saved = move || matches!(set.value().get(), Some(Ok(())));
+    let saved = succeeded(set);
     view! {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
@@ -74,7 +75,7 @@ pub fn LocationConfigurationPanel(
                             {can_manage.then(|| view! {
                                 <section class="panel" aria-labelledby="choose-configuration">
                                     <h2 id="choose-configuration">"Configuration for this location"</h2>
-                                    <Show when=saved><div class="flash flash-ok" role="status">"Saved in Stripe."</div></Show>
+                                    <Show when=move || saved.get()><div class="flash flash-ok" role="status">"Saved in Stripe."</div></Show>
                                     <div class="flash flash-error" role="alert" hidden=move || other_error().is_none()>{other_error}</div>
                                     <ActionForm action=set attr:class="grid-form">
                                         <input type="hidden" name="location_id" value=panel.location_id.clone()/>

@@ -4,6 +4,7 @@ use super::api::{
     SetStuckThreshold, SetWebhookSecret,
 };
 use super::types::{ConnectionView, ConnectionsView};
+use crate::components::done::succeeded;
 use crate::components::feedback::{field_error, ActionError, EmptyState, ErrorView, Loading};
 use crate::model::ConnectionKind;
 use crate::time_fmt::datetime;
@@ -75,14 +76,16 @@ pub fn StripeSettingsPage() -> impl IntoView {
         <ActionError value=actions.remove.value()/>
         <ActionError value=actions.oauth.value()/>
         <ActionError value=actions.onboarding.value()/>
-        <Suspense fallback=Loading>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(view) => view! { <Connections view actions/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <crate::live::LiveRegion id="connections" topics=&[Topic::Connections]>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(view) => view! { <Connections view actions/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </crate::live::LiveRegion>
     }
 }
 
@@ -204,7 +207,7 @@ fn ConnectionCard(c: ConnectionView, can_manage: bool, actions: Actions) -> impl
 #[component]
 fn AddConnection(simulator: bool, platform: bool, oauth: bool, actions: Actions) -> impl IntoView {
     let key_error = field_error(actions.key.value(), "secret_key");
-    let added = move || matches!(actions.key.value().get(), Some(Ok(_)));
+    let added = succeeded(actions.key);
     view! {
         <section class="panel">
             <h2>"Add a connection"</h2>
@@ -223,7 +226,7 @@ fn AddConnection(simulator: bool, platform: bool, oauth: bool, actions: Actions)
             })}
             <h3>"Your Stripe account"</h3>
             <p class="help">"Paste a secret key (sk_…) or a restricted key (rk_…) from Dashboard → Developers → API keys. We check it with Stripe before saving, keep it encrypted, and never show it again."</p>
-            <Show when=added>
+            <Show when=move || added.get()>
                 <div class="flash flash-ok" role="status">"Connected. Stripe accepted the key."</div>
             </Show>
             <div class="flash flash-error" role="alert" hidden=move || key_error().is_none()>{key_error}</div>
@@ -285,14 +288,14 @@ fn ConnectedAccountForms(oauth: bool, actions: Actions) -> impl IntoView {
 #[component]
 fn AlertSettings(minutes: i64, stuck_minutes: i64, actions: Actions) -> impl IntoView {
     let error = field_error(actions.threshold.value(), "minutes");
-    let saved = move || matches!(actions.threshold.value().get(), Some(Ok(())));
+    let saved = succeeded(actions.threshold);
     let stuck_error = field_error(actions.stuck.value(), "minutes");
-    let stuck_saved = move || matches!(actions.stuck.value().get(), Some(Ok(())));
+    let stuck_saved = succeeded(actions.stuck);
     view! {
         <section class="panel" aria-labelledby="alerts-heading">
             <h2 id="alerts-heading">"Offline alerts"</h2>
             <p class="help">"A reader offline for longer than this raises an alert on the overview and an entry in the audit log; it clears when the reader is back."</p>
-            <Show when=saved><div class="flash flash-ok" role="status">"Saved."</div></Show>
+            <Show when=move || saved.get()><div class="flash flash-ok" role="status">"Saved."</div></Show>
             <div class="flash flash-error" role="alert" hidden=move || error().is_none()>{error}</div>
             <ActionForm action=actions.threshold attr:class="grid-form">
                 <div class="field">
@@ -303,7 +306,7 @@ fn AlertSettings(minutes: i64, stuck_minutes: i64, actions: Actions) -> impl Int
             </ActionForm>
             <h3 id="stuck-heading">"Stuck actions"</h3>
             <p class="help">"A reader action (a payment waiting for a card, a cart on screen) still in progress after this long raises an alert on the overview and the reader's page, with a button to cancel it."</p>
-            <Show when=stuck_saved><div class="flash flash-ok" role="status">"Saved."</div></Show>
+            <Show when=move || stuck_saved.get()><div class="flash flash-ok" role="status">"Saved."</div></Show>
             <div class="flash flash-error" role="alert" hidden=move || stuck_error().is_none()>{stuck_error}</div>
             <ActionForm action=actions.stuck attr:class="grid-form">
                 <div class="field">
@@ -318,12 +321,12 @@ fn AlertSettings(minutes: i64, stuck_minutes: i64, actions: Actions) -> impl Int
 
 #[component]
 fn RefundRule(allowed: bool, actions: Actions) -> impl IntoView {
-    let saved = move || matches!(actions.refund_rule.value().get(), Some(Ok(())));
+    let saved = succeeded(actions.refund_rule);
     view! {
         <section class="panel" aria-labelledby="refund-rule-heading">
             <h2 id="refund-rule-heading">"Captures and refunds"</h2>
             <p class="help">"Capturing and refunding move money, so they are for owners and admins. API keys need the Payments scope. Operators always start, cancel and take test charges."</p>
-            <Show when=saved><div class="flash flash-ok" role="status">"Saved."</div></Show>
+            <Show when=move || saved.get()><div class="flash flash-ok" role="status">"Saved."</div></Show>
             <ActionError value=actions.refund_rule.value()/>
             <ActionForm action=actions.refund_rule attr:class="grid-form">
                 <div class="field checkbox">

@@ -31,14 +31,16 @@ pub fn OverviewPage() -> impl IntoView {
     view! {
         <Title text="Overview"/>
         <ActionError value=charge.value()/>
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(view) => view! { <Body view charge/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <crate::live::LiveRegion id="overview" topics=&[Topic::Readers, Topic::Locations]>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(view) => view! { <Body view charge/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </crate::live::LiveRegion>
     }
 }
 

@@ -64,14 +64,16 @@ pub fn ReaderPage() -> impl IntoView {
         <p class="breadcrumb"><a href="/readers">"← Readers"</a></p>
         <ActionError value=actions.cancel.value()/>
         <ActionError value=actions.delete.value()/>
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(detail) => view! { <Detail detail actions/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <crate::live::LiveRegion id="reader" topics=&[Topic::Readers, Topic::Payments]>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(detail) => view! { <Detail detail actions/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </crate::live::LiveRegion>
     }
 }
 

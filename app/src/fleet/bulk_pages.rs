@@ -49,14 +49,16 @@ pub fn RegisterManyPage() -> impl IntoView {
         <div class="flash flash-error" role="alert" hidden=move || refusal().is_none()>
             {move || refusal().map(|r| r.message())}
         </div>
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(view) => view! { <RegisterManyBody view/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <crate::live::LiveRegion id="bulk-jobs" topics=&[Topic::Readers]>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(view) => view! { <RegisterManyBody view/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </crate::live::LiveRegion>
     }
 }
 
@@ -140,14 +142,16 @@ pub fn BulkJobPage() -> impl IntoView {
     );
     view! {
         <Title text="Bulk job"/>
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(view) => view! { <JobBody view/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <crate::live::LiveRegion id="bulk-job" topics=&[Topic::Readers]>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(view) => view! { <JobBody view/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </crate::live::LiveRegion>
     }
 }
 

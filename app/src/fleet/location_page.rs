@@ -2,6 +2,7 @@ use super::api::{load_location, DeleteLocation, SetLocationGrant, UpdateLocation
 use super::locations_page::{FormError, LocationFields};
 use super::types::LocationDetail;
 use super::widgets::{Counts, StatusBadge};
+use crate::components::done::succeeded;
 use crate::components::feedback::{ActionError, EmptyState, ErrorView, Loading};
 use crate::components::list::plural;
 use crate::time_fmt::ago;
@@ -57,14 +58,16 @@ pub fn LocationPage() -> impl IntoView {
         <Title text="Location"/>
         <p class="breadcrumb"><a href="/locations">"← Locations"</a></p>
         <ActionError value=actions.grant.value()/>
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(detail) => view! { <Detail detail actions/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <crate::live::LiveRegion id="location" topics=&[Topic::Locations, Topic::Readers]>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(detail) => view! { <Detail detail actions/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </crate::live::LiveRegion>
     }
 }
 
@@ -112,7 +115,7 @@ fn Detail(detail: LocationDetail, actions: Actions) -> impl IntoView {
         <crate::configurations::LocationConfigurationPanel location_id=lid.clone() set=actions.configuration/>
         {detail.can_manage.then(|| {
             let error = Signal::derive(move || actions.update.value().get().and_then(Result::err));
-            let saved = move || matches!(actions.update.value().get(), Some(Ok(())));
+            let saved = succeeded(actions.update);
             let delete_error = move || actions.delete.value().get().and_then(Result::err).map(|e| e.to_string());
             let operators = detail.operators.clone();
             let location_id = lid.clone();
@@ -121,7 +124,7 @@ fn Detail(detail: LocationDetail, actions: Actions) -> impl IntoView {
             view! {
                 <section class="panel" aria-labelledby="edit-location">
                     <h2 id="edit-location">"Edit"</h2>
-                    <Show when=saved><div class="flash flash-ok" role="status">"Saved in Stripe."</div></Show>
+                    <Show when=move || saved.get()><div class="flash flash-ok" role="status">"Saved in Stripe."</div></Show>
                     <FormError error/>
                     <ActionForm action=actions.update attr:novalidate=true>
                         <input type="hidden" name="id" value=edit_id/>

@@ -2,6 +2,7 @@ use super::address::{field_rules, COUNTRIES};
 use super::api::{list_locations, CreateLocation};
 use super::types::{AddressView, LocationsView};
 use super::widgets::Counts;
+use crate::components::done::succeeded;
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
 use crate::error::AppError;
 use crate::topic::Topic;
@@ -37,14 +38,16 @@ pub fn LocationsPage() -> impl IntoView {
             <p class="muted">"Stores and sites where your readers are. Each belongs to one Stripe connection. "
                 <a href="/locations/groups">"Store groups"</a>" put them in regions or franchisees for operators."</p>
         </div>
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(view) => view! { <LocationsList view/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <crate::live::LiveRegion id="locations" topics=&[Topic::Locations, Topic::Readers]>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(view) => view! { <LocationsList view/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </crate::live::LiveRegion>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match form_data.await {
@@ -114,7 +117,7 @@ fn AddLocation(view: LocationsView, create: ServerAction<CreateLocation>) -> imp
         .into_any();
     }
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
-    let created = move || matches!(create.value().get(), Some(Ok(_)));
+    let created = succeeded(create);
     let form = NodeRef::<leptos::html::Form>::new();
     // A created location empties the form for the next one.
     Effect::new(move |_| {
@@ -127,7 +130,7 @@ fn AddLocation(view: LocationsView, create: ServerAction<CreateLocation>) -> imp
     view! {
         <section class="panel add-location" aria-labelledby="add-location">
             <h2 id="add-location">"Add a location"</h2>
-            <Show when=created>
+            <Show when=move || created.get()>
                 <div class="flash flash-ok" role="status">"Location created in Stripe."</div>
             </Show>
             <FormError error/>
@@ -175,6 +178,24 @@ pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
 /// field's own error.
 #[component]
 pub fn LocationFields(
+    error: Signal<Option<AppError>>,
+    initial: Option<(String, AddressView)>,
+) -> impl IntoView {
+    #[cfg(not(feature = "islands"))]
+    return address_fields(error, initial);
+    // With islands, the labels follow the country chosen in the browser; the error is the one
+    // the server rendered the page with.
+    #[cfg(feature = "islands")]
+    view! { <AddressFields error=error.get_untracked() initial/> }
+}
+
+#[cfg(feature = "islands")]
+#[island]
+fn AddressFields(error: Option<AppError>, initial: Option<(String, AddressView)>) -> impl IntoView {
+    address_fields(Signal::stored(error), initial)
+}
+
+fn address_fields(
     error: Signal<Option<AppError>>,
     initial: Option<(String, AddressView)>,
 ) -> impl IntoView {

@@ -1,6 +1,7 @@
 use super::api::{list_readers, reader_register_options, RegisterReader};
 use super::types::{device_name, ReaderQuery, ReadersView};
 use super::widgets::StatusBadge;
+use crate::components::done::succeeded;
 use crate::components::feedback::{EmptyState, ErrorView, Loading};
 use crate::components::list::{
     plural, use_list_query, EmptyList, FiltersForm, ListTable, NumberedPager, QueryString,
@@ -50,15 +51,17 @@ pub fn ReadersPage() -> impl IntoView {
             </div>
             <a class="button" href="/readers/register-many">"Register many"</a>
         </div>
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                let q = query();
-                match data.await {
-                    Ok(view) => view! { <ReadersBody view q/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <crate::live::LiveRegion id="readers" topics=&[Topic::Readers, Topic::Locations]>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    let q = query();
+                    match data.await {
+                        Ok(view) => view! { <ReadersBody view q/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </crate::live::LiveRegion>
         <RegisterForm register/>
     }
 }
@@ -239,7 +242,7 @@ fn RegisterForm(register: ServerAction<RegisterReader>) -> impl IntoView {
             })
             .map(|e| e.to_string())
     };
-    let registered = move || matches!(register.value().get(), Some(Ok(_)));
+    let registered = succeeded(register);
     let form = NodeRef::<leptos::html::Form>::new();
     // A registered reader empties the form for the next one.
     Effect::new(move |_| {
@@ -271,7 +274,7 @@ fn RegisterForm(register: ServerAction<RegisterReader>) -> impl IntoView {
                         <h2 id="register-reader">"Register a reader"</h2>
                         <p class="help">"On a BBPOS WisePOS E or Stripe Reader S700: open Settings (swipe from the left edge), enter the admin PIN, choose “Generate pairing code” and type the three words shown."
                             {simulated.then(|| view! { " On a simulated connection use " <code>"simulated-wpe"</code> " or " <code>"simulated-s700"</code> "." })}</p>
-                        <Show when=registered><div class="flash flash-ok" role="status">"Reader registered."</div></Show>
+                        <Show when=move || registered.get()><div class="flash flash-ok" role="status">"Reader registered."</div></Show>
                         <div class="flash flash-error" role="alert" hidden=move || general_error().is_none()>{general_error}</div>
                         <ActionForm action=register node_ref=form attr:class="grid-form">
                             <div class="field">

@@ -45,14 +45,16 @@ pub fn StoreGroupsPage() -> impl IntoView {
         <ActionError value=actions.delete.value()/>
         <ActionError value=actions.location.value()/>
         <ActionError value=actions.grant.value()/>
-        <Suspense fallback=Loading>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(view) => view! { <Groups view actions/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <crate::live::LiveRegion id="groups" topics=&[Topic::Locations]>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(view) => view! { <Groups view actions/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </crate::live::LiveRegion>
     }
 }
 

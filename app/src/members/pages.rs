@@ -37,14 +37,16 @@ pub fn MembersPage() -> impl IntoView {
         <ActionError value=change.value()/>
         <ActionError value=remove.value()/>
         <ActionError value=revoke.value()/>
-        <Suspense fallback=Loading>
-            {move || Suspend::new(async move {
-                match view_data.await {
-                    Ok(data) => view! { <MembersBody data invite change remove revoke/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <crate::live::LiveRegion id="members" topics=&[Topic::Members]>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match view_data.await {
+                        Ok(data) => view! { <MembersBody data invite change remove revoke/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </crate::live::LiveRegion>
     }
 }
 

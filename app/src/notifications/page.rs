@@ -68,14 +68,16 @@ pub fn NotificationsPage() -> impl IntoView {
         <ActionError value=actions.rotate.value()/>
         <SecretShown value=actions.rotate.value()/>
         <Revealed/>
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(view) => view! { <Body view actions/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <crate::live::LiveRegion id="endpoints" topics=&[Topic::Notifications]>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(view) => view! { <Body view actions/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </crate::live::LiveRegion>
     }
 }
 

@@ -20,7 +20,7 @@ pub async fn start_test_charge(
     op: String,
 ) -> Result<String, AppError> {
     let c = require(Permission::Charge).await?;
-    svc::test_charge(
+    let payment = svc::test_charge(
         &c,
         &reader_id,
         &amount,
@@ -29,7 +29,14 @@ pub async fn start_test_charge(
         &capture,
         &op,
     )
-    .await
+    .await?;
+    // A charge started from a plain form (the Overview's quick charge before hydration, or
+    // any page rendered on the server alone) continues on its reader's page, as in the app.
+    if crate::ssr::reveal::plain_form_post() {
+        let reader = crate::components::url::urlencode(&reader_id);
+        leptos_axum::redirect(&format!("/readers/{reader}"));
+    }
+    Ok(payment)
 }
 
 #[server(prefix = "/sf", endpoint = "present_test_card")]

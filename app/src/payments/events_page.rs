@@ -37,15 +37,17 @@ pub fn EventsPage() -> impl IntoView {
             <p class="muted">"Every webhook Stripe sent: verified, stored once, then applied. Unapplied events are retried on their own."</p>
         </div>
         <ActionError value=reapply.value()/>
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                let q = query();
-                match data.await {
-                    Ok(view) => view! { <Body view q reapply/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <crate::live::LiveRegion id="events" topics=&[Topic::Payments, Topic::Readers, Topic::Events]>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    let q = query();
+                    match data.await {
+                        Ok(view) => view! { <Body view q reapply/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </crate::live::LiveRegion>
     }
 }
 

@@ -42,14 +42,16 @@ pub fn TransactionPage() -> impl IntoView {
         <ActionError value=actions.capture.value()/>
         <ActionError value=actions.cancel.value()/>
         <ActionError value=actions.refund.value()/>
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(detail) => view! { <Detail detail actions/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <crate::live::LiveRegion id="transaction" topics=&[Topic::Payments]>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(detail) => view! { <Detail detail actions/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </crate::live::LiveRegion>
     }
 }
 

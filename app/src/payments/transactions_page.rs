@@ -48,15 +48,17 @@ pub fn TransactionsPage() -> impl IntoView {
             <h1>"Transactions"</h1>
             <p class="muted">"In-person payments on your readers, updated live as Stripe reports them."</p>
         </div>
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                let q = query();
-                match data.await {
-                    Ok(view) => view! { <Body view q totals/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <crate::live::LiveRegion id="transactions" topics=&[Topic::Payments]>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    let q = query();
+                    match data.await {
+                        Ok(view) => view! { <Body view q totals/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </crate::live::LiveRegion>
     }
 }
 

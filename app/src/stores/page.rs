@@ -53,15 +53,17 @@ pub fn StoresPage() -> impl IntoView {
             <h1>"All stores"</h1>
             <p class="muted">"Every store of every organisation you belong to, updated live. Open one to work in its organisation."</p>
         </div>
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                let q = query();
-                match data.await {
-                    Ok(view) => view! { <StoresBody view q/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Transition>
+        <crate::live::LiveRegion id="stores" topics=&[Topic::Readers, Topic::Payments, Topic::Locations]>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    let q = query();
+                    match data.await {
+                        Ok(view) => view! { <StoresBody view q/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </crate::live::LiveRegion>
     }
 }
 

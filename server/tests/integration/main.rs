@@ -20,6 +20,7 @@ mod metrics;
 mod notifications;
 mod pages;
 mod payments;
+mod plain_forms;
 mod pos_api;
 mod read_cache;
 mod secret_reveal;

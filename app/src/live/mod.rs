@@ -1,6 +1,14 @@
 //! Live updates in the browser: listening to what the server pushes over Server-Sent Events
 //! (the messages themselves are in `topic.rs`) and the "live" / "reconnecting" indicator.
 
+#[cfg(feature = "islands")]
+mod forms;
+mod regions;
+
+#[cfg(feature = "islands")]
+pub use forms::FormSender;
+pub use regions::LiveRegion;
+
 use crate::topic::{LiveMessage, Topic};
 use leptos::prelude::*;
 
@@ -57,7 +65,7 @@ pub fn provide_live_at(url: &'static str) -> Live {
     // as its stream opens, so it has none.
     let since = leptos::server::SharedValue::new(|| {
         #[cfg(feature = "ssr")]
-        let rendered = Some(crate::ssr::ids::now_ms());
+        let rendered = Some(rendered_at());
         #[cfg(not(feature = "ssr"))]
         let rendered: Option<i64> = None;
         rendered
@@ -68,6 +76,7 @@ pub fn provide_live_at(url: &'static str) -> Live {
         // What this page shows, to tell a stale page from a stream that only needs reopening.
         let shown = Shown {
             user: use_context::<crate::components::current_user::CurrentUser>(),
+            fixed: None,
             ask: use_context::<crate::components::current_user::AskCurrentUser>(),
         };
         session::watch_leaving();
@@ -78,11 +87,53 @@ pub fn provide_live_at(url: &'static str) -> Live {
     live
 }
 
+/// Islands: the stream is opened by the header's island (the frame's), which has no reactive
+/// page around it. It is handed the moment the page was rendered and the organisation and
+/// role the page shows, and provides [`Live`] to what it renders (the indicator).
+#[cfg(feature = "islands")]
+pub fn provide_live_island(
+    url: String,
+    since: Option<i64>,
+    shown: Option<(String, crate::model::Role)>,
+    ask: crate::components::current_user::AskCurrentUser,
+) -> Live {
+    let live = Live {
+        status: RwSignal::new(LiveStatus::Connecting),
+        last: RwSignal::new(None),
+        version: RwSignal::new(0),
+    };
+    provide_context(live);
+    #[cfg(feature = "hydrate")]
+    {
+        let shown = Shown {
+            user: None,
+            fixed: Some(StoredValue::new(shown)),
+            ask: Some(ask),
+        };
+        session::watch_leaving();
+        // One stream per page load, for the page's life.
+        connect(live, url.leak(), since, shown, Owner::current());
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (url, since, shown, ask);
+    live
+}
+
+/// The moment the server renders a page, for its stream to say first whether a message was
+/// missed since.
+#[cfg(feature = "ssr")]
+pub fn rendered_at() -> i64 {
+    crate::ssr::ids::now_ms()
+}
+
 /// The user the page was rendered for, whose organisation and role tell a stale page.
 #[cfg(feature = "hydrate")]
 #[derive(Clone, Copy)]
 struct Shown {
     user: Option<crate::components::current_user::CurrentUser>,
+    /// The organisation and role as the server rendered them (islands), when no `user` is
+    /// loaded in the browser.
+    fixed: Option<StoredValue<Option<(String, crate::model::Role)>>>,
     /// How to ask the server who the session is now, from the frame (the auth feature's).
     ask: Option<crate::components::current_user::AskCurrentUser>,
 }
@@ -92,6 +143,9 @@ impl Shown {
     /// The organisation and role on screen; read when asked, as the page loads the user
     /// after its stream opens.
     fn now(self) -> Option<(String, crate::model::Role)> {
+        if let Some(fixed) = self.fixed {
+            return fixed.get_value();
+        }
         let me = self.user?.0.try_get_untracked()??.ok().flatten()?;
         Some((me.tenant.id, me.tenant.role))
     }
@@ -121,6 +175,8 @@ fn connect(live: Live, url: &'static str, since: Option<i64>, shown: Shown, owne
             live.status.set(LiveStatus::Live);
             if let Some(text) = event.data().as_string() {
                 if let Ok(msg) = serde_json::from_str::<LiveMessage>(&text) {
+                    #[cfg(feature = "islands")]
+                    regions::changed(msg.topic);
                     live.last.set(Some(msg));
                     live.version.update(|v| *v += 1);
                 }
@@ -213,6 +269,8 @@ mod session {
                     };
                     if same {
                         // Whatever happened while no stream was open is refetched.
+                        #[cfg(feature = "islands")]
+                        super::regions::changed(Topic::Resync);
                         live.last.set(Some(LiveMessage {
                             topic: Topic::Resync,
                             id: None,

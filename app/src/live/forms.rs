@@ -1,0 +1,226 @@
+//! Forms when pages are rendered on the server alone (islands). Every form of the app works as
+//! plain HTML: it posts to its server function, which answers with a redirect back to the page,
+//! carrying the error in the URL or leaving a success flash (`components::done`). Once the page
+//! has hydrated, this does the same in the background: the form is posted with `fetch`, the
+//! page's main part is replaced with the HTML the redirect leads to, and on an error the fields
+//! keep what the user typed. No full reload, no lost input, one code path for both.
+
+use leptos::prelude::*;
+
+/// Sends the page's forms in the background; rendered once, by the app's shell.
+#[island]
+pub fn FormSender() -> impl IntoView {
+    #[cfg(all(feature = "islands", feature = "hydrate"))]
+    browser::listen();
+}
+
+#[cfg(all(feature = "islands", feature = "hydrate"))]
+mod browser {
+    use super::super::regions::{fetch_page, hydrate_islands_in};
+    use crate::components::done::SF_PREFIX;
+    use leptos::prelude::*;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+
+    /// The element whose content a form's answer replaces.
+    const MAIN: &str = "main";
+
+    pub fn listen() {
+        let on_submit = Closure::<dyn FnMut(web_sys::SubmitEvent)>::new(on_submit);
+        let _ = document()
+            .add_event_listener_with_callback("submit", on_submit.as_ref().unchecked_ref());
+        // For the page's life.
+        on_submit.forget();
+    }
+
+    fn on_submit(event: web_sys::SubmitEvent) {
+        if event.default_prevented() {
+            return;
+        }
+        let Some(form) = event
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        // Only forms to server functions, as url-encoded posts; uploads and searches (GET)
+        // go as the browser sends them.
+        let Some(action) = sf_action(&form) else {
+            return;
+        };
+        if !form.method().eq_ignore_ascii_case("post")
+            || form.enctype() != "application/x-www-form-urlencoded"
+        {
+            return;
+        }
+        let Ok(data) = web_sys::FormData::new_with_form(&form) else {
+            return;
+        };
+        // The button pressed is part of what is sent, as in a plain post.
+        if let Some(button) = event
+            .submitter()
+            .and_then(|b| b.dyn_into::<web_sys::HtmlButtonElement>().ok())
+        {
+            let name = button.name();
+            if !name.is_empty() {
+                let _ = data.append_with_str(&name, &button.value());
+            }
+        }
+        event.prevent_default();
+        let typed = fields(&form);
+        let busy = form.clone();
+        let _ = busy.set_attribute("aria-busy", "true");
+        leptos::task::spawn_local(async move {
+            let answer = post(&action, &data).await;
+            let _ = busy.remove_attribute("aria-busy");
+            match answer {
+                Some(answer) => show(answer, &action, typed),
+                // The server could not be reached: the browser shows why, with the form as it was.
+                None => {
+                    let _ = busy.submit();
+                }
+            }
+        });
+    }
+
+    /// The form's action when it is a server function of this site.
+    fn sf_action(form: &web_sys::HtmlFormElement) -> Option<String> {
+        let url = web_sys::Url::new(&form.action()).ok()?;
+        let here = window().location().origin().ok()?;
+        (url.origin() == here && url.pathname().starts_with(SF_PREFIX))
+            .then(|| format!("{}{}", url.pathname(), url.search()))
+    }
+
+    /// Where the redirect led, and that page's HTML.
+    struct Answer {
+        url: web_sys::Url,
+        html: String,
+    }
+
+    async fn post(action: &str, data: &web_sys::FormData) -> Option<Answer> {
+        let body = web_sys::UrlSearchParams::new_with_str_sequence_sequence(data).ok()?;
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&body);
+        let headers = web_sys::Headers::new().ok()?;
+        // As a browser's plain post says: the server function answers with its redirect.
+        headers.set("Accept", "text/html").ok()?;
+        init.set_headers(&headers);
+        let (url, html) = fetch_page(action, &init).await?;
+        Some(Answer {
+            url: web_sys::Url::new(&url).ok()?,
+            html,
+        })
+    }
+
+    fn show(answer: Answer, action: &str, typed: Vec<(String, String)>) {
+        let location = window().location();
+        let here = location.pathname().unwrap_or_default();
+        // The form led elsewhere (signed in, a charge continues on its reader's page): go
+        // there as a link would.
+        if answer.url.pathname() != here {
+            let _ = location.assign(&answer.url.href());
+            return;
+        }
+        let failed = answer.url.search_params().has("__err");
+        let Some(fresh) = parse(&answer.html) else {
+            let _ = location.reload();
+            return;
+        };
+        let (Some(old), Some(new)) = (
+            document().query_selector(MAIN).ok().flatten(),
+            fresh.query_selector(MAIN).ok().flatten(),
+        ) else {
+            let _ = location.reload();
+            return;
+        };
+        old.set_inner_html(&new.inner_html());
+        let title = fresh.title();
+        if !title.is_empty() {
+            document().set_title(&title);
+        }
+        hydrate_islands_in(&old);
+        if failed {
+            restore(action, typed);
+        }
+        focus_outcome(&old);
+    }
+
+    fn parse(html: &str) -> Option<web_sys::Document> {
+        web_sys::DomParser::new()
+            .ok()?
+            .parse_from_string(html, web_sys::SupportedType::TextHtml)
+            .ok()
+    }
+
+    /// What the user typed in the form's text fields (not its hidden fields, which the server
+    /// renders afresh, nor passwords, which are never put back).
+    fn fields(form: &web_sys::HtmlFormElement) -> Vec<(String, String)> {
+        let elements = form.elements();
+        let mut typed = Vec::new();
+        for i in 0..elements.length() {
+            let Some(el) = elements.item(i) else { continue };
+            if let Some(input) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+                let kind = input.type_();
+                if matches!(
+                    kind.as_str(),
+                    "hidden" | "password" | "file" | "submit" | "button" | "checkbox" | "radio"
+                ) || input.name().is_empty()
+                {
+                    continue;
+                }
+                typed.push((input.name(), input.value()));
+            } else if let Some(area) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+                typed.push((area.name(), area.value()));
+            } else if let Some(select) = el.dyn_ref::<web_sys::HtmlSelectElement>() {
+                typed.push((select.name(), select.value()));
+            }
+        }
+        typed
+    }
+
+    /// Puts the typed values back into the form re-rendered with its errors.
+    fn restore(action: &str, typed: Vec<(String, String)>) {
+        let Ok(forms) = document().query_selector_all("form") else {
+            return;
+        };
+        let form = (0..forms.length())
+            .filter_map(|i| forms.item(i))
+            .filter_map(|n| n.dyn_into::<web_sys::HtmlFormElement>().ok())
+            .find(|f| sf_action(f).as_deref() == Some(action));
+        let Some(form) = form else { return };
+        let elements = form.elements();
+        for (name, value) in typed {
+            let Some(el) = elements.named_item(&name) else {
+                continue;
+            };
+            if let Some(input) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+                input.set_value(&value);
+            } else if let Some(area) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+                area.set_value(&value);
+            } else if let Some(select) = el.dyn_ref::<web_sys::HtmlSelectElement>() {
+                select.set_value(&value);
+                // What depends on the choice (an address's fields) follows it.
+                if let Ok(change) = web_sys::Event::new("change") {
+                    let _ = select.dispatch_event(&change);
+                }
+            }
+        }
+    }
+
+    /// Where a keyboard or screen-reader user wants to be: the first field refused, else the
+    /// message the answer shows.
+    fn focus_outcome(main: &web_sys::Element) {
+        let target = main
+            .query_selector("[aria-invalid=\"true\"]")
+            .ok()
+            .flatten()
+            .or_else(|| main.query_selector(".flash").ok().flatten());
+        if let Some(el) = target.and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
+            if !el.has_attribute("tabindex") && el.tag_name() == "DIV" {
+                let _ = el.set_attribute("tabindex", "-1");
+            }
+            let _ = el.focus();
+        }
+    }
+}

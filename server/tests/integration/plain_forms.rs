@@ -1,0 +1,122 @@
+//! A form sent without the app's JavaScript (before hydration, or to a page rendered on the
+//! server alone): the server function answers with a redirect back, and the page it returns to
+//! says how it went. Errors travel in the redirect's URL (Leptos); success in a cookie that
+//! names the function for that one page.
+
+use crate::harness::{Browser, TestServer};
+use reqwest::header::{ACCEPT, LOCATION, REFERER, SET_COOKIE};
+use reqwest::Response;
+
+const RENAMED: &str = "Renamed. Reload to see the new name in the header.";
+
+/// Posts a form as a browser without the app's JavaScript does.
+async fn plain_post(
+    s: &TestServer,
+    b: &Browser,
+    name: &str,
+    page: &str,
+    form: &[(&str, &str)],
+) -> Response {
+    b.http
+        .post(format!("{}/sf/{name}", s.base))
+        .header(ACCEPT, "text/html,application/xhtml+xml")
+        .header(REFERER, format!("{}{page}", s.base))
+        .form(form)
+        .send()
+        .await
+        .expect("post")
+}
+
+fn set_cookies(r: &Response) -> Vec<String> {
+    r.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_plain_form_that_succeeds_says_so_on_the_page_it_returns_to_once() {
+    let s = TestServer::start().await;
+    let owner = s.user("flash-owner@example.com").await;
+
+    let r = plain_post(
+        &s,
+        &owner,
+        "rename_tenant",
+        "/settings",
+        &[("name", "Harbour Coffee")],
+    )
+    .await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let location = r.headers()[LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(
+        location.trim_end_matches('?').ends_with("/settings"),
+        "sent to {location}"
+    );
+    let cookies = set_cookies(&r);
+    let flash = cookies
+        .iter()
+        .find(|c| c.starts_with("fleet_done="))
+        .unwrap_or_else(|| panic!("no flash among {cookies:?}"));
+    assert!(flash.starts_with("fleet_done=rename_tenant;"), "{flash}");
+    assert!(
+        flash.contains("HttpOnly") && flash.contains("SameSite=Lax"),
+        "{flash}"
+    );
+
+    // The page shows it, and its answer removes the cookie.
+    let page = owner.get("/settings").await;
+    let cleared = set_cookies(&page);
+    assert!(
+        cleared
+            .iter()
+            .any(|c| c.starts_with("fleet_done=;") && c.contains("Max-Age=0")),
+        "{cleared:?}"
+    );
+    let html = page.text().await.expect("html");
+    assert!(html.contains(RENAMED), "the page says the rename worked");
+    assert!(html.contains("Harbour Coffee"));
+
+    // Once only.
+    let again = owner.get("/settings").await.text().await.expect("html");
+    assert!(!again.contains(RENAMED), "the flash outlived its page");
+}
+
+#[tokio::test]
+async fn a_plain_form_that_fails_leaves_no_flash_and_shows_its_error() {
+    let s = TestServer::start().await;
+    let owner = s.user("flash-refused@example.com").await;
+
+    let r = plain_post(&s, &owner, "rename_tenant", "/settings", &[("name", "")]).await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let location = r.headers()[LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(
+        location.contains("__err="),
+        "the error travels in the URL: {location}"
+    );
+    assert!(
+        !set_cookies(&r)
+            .iter()
+            .any(|c| c.starts_with("fleet_done=rename")),
+        "a refusal is not a success"
+    );
+    let path = location.trim_start_matches(&s.base);
+    let html = owner.get(path).await.text().await.expect("html");
+    assert!(!html.contains(RENAMED));
+    assert!(html.contains("flash-error"), "the refusal is shown");
+
+    // A call from the hydrated app (JSON) never leaves a flash: the app shows its own answer.
+    let r = owner
+        .call("rename_tenant", &[("name", "Quay Coffee")])
+        .await;
+    assert!(r.status().is_success());
+    assert!(!set_cookies(&r).iter().any(|c| c.starts_with("fleet_done=")));
+}
