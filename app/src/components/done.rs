@@ -20,11 +20,6 @@ where
     S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
-    // Read on the server and handed to the browser with the page, so both render the same.
-    // With islands the page is the server's alone.
-    #[cfg(not(feature = "islands"))]
-    let flashed = leptos::server::SharedValue::new(|| flashed(S::PATH)).into_inner();
-    #[cfg(feature = "islands")]
     let flashed = flashed(S::PATH);
     Signal::derive(move || match action.value().get() {
         Some(result) => result.is_ok(),
@@ -32,14 +27,48 @@ where
     })
 }
 
-#[cfg(feature = "ssr")]
+/// The server function the page answers, in the page's head, where the hydrating browser reads
+/// it (the cookie is gone by then): the server and the browser then render the same.
+pub fn head_marker() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        let path = use_context::<http::request::Parts>().map(|p| p.uri.path().to_string());
+        flashed_name().map(|name| view! { <meta name=MARKER content=name data-path=path/> })
+    }
+}
+
+/// The `name` of the head's marker.
+const MARKER: &str = "fleet-done";
+
 fn flashed(path: &str) -> bool {
     let Some(name) = path.strip_prefix(SF_PREFIX) else {
         return false;
     };
-    let Some(parts) = use_context::<http::request::Parts>() else {
-        return false;
-    };
+    #[cfg(feature = "ssr")]
+    return flashed_name().as_deref() == Some(name);
+    // Only on the page it was rendered for: after moving on in the app, the head is the same
+    // but the answer is not.
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    return document()
+        .query_selector(&format!("meta[name={MARKER}]"))
+        .ok()
+        .flatten()
+        .is_some_and(|meta| {
+            meta.get_attribute("content").as_deref() == Some(name)
+                && meta.get_attribute("data-path")
+                    == window().location().pathname().ok()
+        });
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        let _ = name;
+        false
+    }
+}
+
+/// The server function named by the request's flash cookie.
+#[cfg(feature = "ssr")]
+fn flashed_name() -> Option<String> {
+    let parts = use_context::<http::request::Parts>()?;
     parts
         .headers
         .get_all(http::header::COOKIE)
@@ -47,10 +76,6 @@ fn flashed(path: &str) -> bool {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .any(|(k, v)| k == COOKIE && v == name)
-}
-
-#[cfg(not(feature = "ssr"))]
-fn flashed(_: &str) -> bool {
-    false
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_string())
 }
