@@ -13,6 +13,15 @@ pub const COOKIE: &str = "fleet_done";
 /// Where every server function is served, before its name.
 pub const SF_PREFIX: &str = "/sf/";
 
+/// Sent by the app's own background form post (islands): answer where the form leads in
+/// [`LOCATION_HEADER`] instead of redirecting there. A `fetch` that follows a redirect cannot
+/// tell "the post failed" from "its next page could not be loaded" (one on Stripe's site), and
+/// posting again would do the action twice.
+pub const FORM_HEADER: &str = "x-fleet-form";
+
+/// Where the form leads, in the answer to a post marked with [`FORM_HEADER`].
+pub const LOCATION_HEADER: &str = "x-fleet-location";
+
 /// Whether `action`'s last attempt succeeded: its value once it ran in this page, else whether
 /// the form post this page answers succeeded.
 pub fn succeeded<S>(action: ServerAction<S>) -> Signal<bool>
@@ -55,8 +64,7 @@ fn flashed(path: &str) -> bool {
         .flatten()
         .is_some_and(|meta| {
             meta.get_attribute("content").as_deref() == Some(name)
-                && meta.get_attribute("data-path")
-                    == window().location().pathname().ok()
+                && meta.get_attribute("data-path") == window().location().pathname().ok()
         });
     #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
     {

@@ -17,13 +17,23 @@ pub fn FormSender() -> impl IntoView {
 #[cfg(all(feature = "islands", feature = "hydrate"))]
 mod browser {
     use super::super::regions::{fetch_page, hydrate_islands_in};
-    use crate::components::done::SF_PREFIX;
+    use crate::components::done::{FORM_HEADER, LOCATION_HEADER, SF_PREFIX};
     use leptos::prelude::*;
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
 
     /// The element whose content a form's answer replaces.
     const MAIN: &str = "main";
+
+    /// Server functions after which the page is for another organisation or nobody: the whole
+    /// page loads, header and live stream included.
+    const WHOLE_PAGE: &[&str] = &[
+        "switch_tenant",
+        "create_tenant",
+        "open_store",
+        "accept_invite",
+        "sign_out",
+    ];
 
     pub fn listen() {
         let on_submit = Closure::<dyn FnMut(web_sys::SubmitEvent)>::new(on_submit);
@@ -48,8 +58,19 @@ mod browser {
         let Some(action) = sf_action(&form) else {
             return;
         };
-        if !form.method().eq_ignore_ascii_case("post")
-            || form.enctype() != "application/x-www-form-urlencoded"
+        let name = action
+            .trim_start_matches(SF_PREFIX)
+            .split('?')
+            .next()
+            .unwrap_or_default();
+        if WHOLE_PAGE.contains(&name) {
+            return;
+        }
+        // Read as attributes: `form.method` would be a field of the form named "method".
+        let method = form.get_attribute("method").unwrap_or_default();
+        let enctype = form.get_attribute("enctype");
+        if !method.eq_ignore_ascii_case("post")
+            || enctype.is_some_and(|e| e != "application/x-www-form-urlencoded")
         {
             return;
         }
@@ -68,62 +89,99 @@ mod browser {
         }
         event.prevent_default();
         let typed = fields(&form);
-        let busy = form.clone();
-        let _ = busy.set_attribute("aria-busy", "true");
+        let _ = form.set_attribute("aria-busy", "true");
         leptos::task::spawn_local(async move {
             let answer = post(&action, &data).await;
-            let _ = busy.remove_attribute("aria-busy");
+            let _ = form.remove_attribute("aria-busy");
             match answer {
-                Some(answer) => show(answer, &action, typed),
-                // The server could not be reached: the browser shows why, with the form as it was.
-                None => {
-                    let _ = busy.submit();
-                }
+                Ok(Some(to)) => follow(to, &action, typed).await,
+                // Not a server function's answer (the body was too large, the origin refused):
+                // never sent again, which could do the action twice.
+                Ok(None) => refused(
+                    &form,
+                    "The server refused the form. Reload the page and try again.",
+                ),
+                Err(()) => refused(
+                    &form,
+                    "The server could not be reached. Check the connection and try again.",
+                ),
             }
         });
     }
 
-    /// The form's action when it is a server function of this site.
+    /// The form's action when it is a server function of this site. Read as an attribute:
+    /// `form.action` would be a field of the form named "action" (the bulk bar has one).
     fn sf_action(form: &web_sys::HtmlFormElement) -> Option<String> {
-        let url = web_sys::Url::new(&form.action()).ok()?;
+        let action = form.get_attribute("action")?;
+        let url = web_sys::Url::new_with_base(&action, &document().url().ok()?).ok()?;
         let here = window().location().origin().ok()?;
         (url.origin() == here && url.pathname().starts_with(SF_PREFIX))
             .then(|| format!("{}{}", url.pathname(), url.search()))
     }
 
-    /// Where the redirect led, and that page's HTML.
-    struct Answer {
-        url: web_sys::Url,
-        html: String,
-    }
-
-    async fn post(action: &str, data: &web_sys::FormData) -> Option<Answer> {
-        let body = web_sys::UrlSearchParams::new_with_str_sequence_sequence(data).ok()?;
+    /// Posts the form; where it leads (`Ok(None)` for an answer that is not the server
+    /// function's), or `Err` when nothing came back.
+    async fn post(action: &str, data: &web_sys::FormData) -> Result<Option<web_sys::Url>, ()> {
+        let body =
+            web_sys::UrlSearchParams::new_with_str_sequence_sequence(data).map_err(|_| ())?;
         let init = web_sys::RequestInit::new();
         init.set_method("POST");
         init.set_body(&body);
-        let headers = web_sys::Headers::new().ok()?;
-        // As a browser's plain post says: the server function answers with its redirect.
-        headers.set("Accept", "text/html").ok()?;
+        let headers = web_sys::Headers::new().map_err(|_| ())?;
+        // As a browser's plain post says, so the server function answers as it would to one;
+        // and asking for where it leads rather than being sent there.
+        headers.set("Accept", "text/html").map_err(|_| ())?;
+        headers.set(FORM_HEADER, "1").map_err(|_| ())?;
         init.set_headers(&headers);
-        let (url, html) = fetch_page(action, &init).await?;
-        Some(Answer {
-            url: web_sys::Url::new(&url).ok()?,
-            html,
-        })
+        let response =
+            wasm_bindgen_futures::JsFuture::from(window().fetch_with_str_and_init(action, &init))
+                .await
+                .map_err(|_| ())?
+                .dyn_into::<web_sys::Response>()
+                .map_err(|_| ())?;
+        let to = response.headers().get(LOCATION_HEADER).ok().flatten();
+        Ok(to.and_then(|to| web_sys::Url::new_with_base(&to, &document().url().ok()?).ok()))
     }
 
-    fn show(answer: Answer, action: &str, typed: Vec<(String, String)>) {
+    /// A message above the form, where its errors show, with the focus on it.
+    fn refused(form: &web_sys::HtmlFormElement, text: &str) {
+        let Ok(note) = document().create_element("div") else {
+            return;
+        };
+        let _ = note.set_attribute("class", "flash flash-error");
+        let _ = note.set_attribute("role", "alert");
+        let _ = note.set_attribute("tabindex", "-1");
+        note.set_text_content(Some(text));
+        let _ = form.before_with_node_1(&note);
+        if let Ok(note) = note.dyn_into::<web_sys::HtmlElement>() {
+            let _ = note.focus();
+        }
+    }
+
+    /// Shows where the form led: this page again (its new state, or the form with its errors)
+    /// in place, any other page (signed in, a charge continuing on its reader's page, Stripe's
+    /// consent page) as a link would.
+    async fn follow(to: web_sys::Url, action: &str, typed: Vec<(String, String)>) {
         let location = window().location();
         let here = location.pathname().unwrap_or_default();
-        // The form led elsewhere (signed in, a charge continues on its reader's page): go
-        // there as a link would.
-        if answer.url.pathname() != here {
-            let _ = location.assign(&answer.url.href());
+        let decoded = |path: String| {
+            js_sys::decode_uri_component(&path)
+                .ok()
+                .and_then(|p| p.as_string())
+                .unwrap_or(path)
+        };
+        let same_origin = location.origin().ok().is_some_and(|o| o == to.origin());
+        if !same_origin || decoded(to.pathname()) != decoded(here) {
+            let _ = location.assign(&to.href());
             return;
         }
-        let failed = answer.url.search_params().has("__err");
-        let Some(fresh) = parse(&answer.html) else {
+        let init = web_sys::RequestInit::new();
+        let Some((_, html)) = fetch_page(&to.href(), &init).await else {
+            let _ = location.assign(&to.href());
+            return;
+        };
+        let failed = to.search_params().has("__err");
+        let Some(fresh) = parse(&html) else {
             let _ = location.reload();
             return;
         };

@@ -7,8 +7,12 @@ use crate::model::Permission;
 #[cfg(feature = "ssr")]
 use {
     super::ssr::members_service,
-    crate::ssr::{caller, require, AppState},
+    crate::ssr::{caller, require, reveal, AppState},
 };
+
+/// What an invite link made by a plain form post waits as (see `crate::ssr::reveal`).
+#[cfg(feature = "ssr")]
+const REVEAL_KIND: &str = "invite";
 
 #[server(prefix = "/sf", endpoint = "list_members")]
 pub async fn list_members() -> Result<MembersView, AppError> {
@@ -19,7 +23,17 @@ pub async fn list_members() -> Result<MembersView, AppError> {
 #[server(prefix = "/sf", endpoint = "invite_member")]
 pub async fn invite_member(email: String, role: String) -> Result<InviteCreated, AppError> {
     let c = require(Permission::ManageMembers).await?;
-    members_service::invite(&c, &email, &role).await
+    let made = members_service::invite(&c, &email, &role).await?;
+    reveal::hand_over(&c, REVEAL_KIND, "/settings/members", &made).await?;
+    Ok(made)
+}
+
+/// An invite link made by a form sent as plain HTML, handed to the page it redirected to (see
+/// `crate::ssr::reveal`); nothing once taken.
+#[server(prefix = "/sf", endpoint = "revealed_invite")]
+pub async fn revealed_invite(token: String) -> Result<Option<InviteCreated>, AppError> {
+    let c = require(Permission::ManageMembers).await?;
+    reveal::take(&c, REVEAL_KIND, &token).await
 }
 
 #[server(prefix = "/sf", endpoint = "revoke_invite")]

@@ -1,9 +1,10 @@
 use super::api::{
-    invite_details, list_members, AcceptInvite, ChangeMemberRole, InviteMember, RemoveMember,
-    RevokeInvite,
+    invite_details, list_members, revealed_invite, AcceptInvite, ChangeMemberRole, InviteMember,
+    RemoveMember, RevokeInvite,
 };
-use super::types::{Member, MembersView};
+use super::types::{InviteCreated, Member, MembersView};
 use crate::components::feedback::{ActionError, ErrorView, Loading};
+use crate::components::revealed;
 use crate::components::url::urlencode;
 use crate::model::Role;
 use crate::time_fmt::datetime;
@@ -19,6 +20,7 @@ pub fn MembersPage() -> impl IntoView {
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Members));
+    let kept = revealed::kept(revealed_invite);
     let view_data = Resource::new(
         move || {
             (
@@ -37,6 +39,9 @@ pub fn MembersPage() -> impl IntoView {
         <ActionError value=change.value()/>
         <ActionError value=remove.value()/>
         <ActionError value=revoke.value()/>
+        // Outside the live region: the link is shown once, and a refresh of the list must not
+        // take it away.
+        <InviteLink invite kept/>
         <crate::live::LiveRegion id="members" topics=&[Topic::Members]>
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
@@ -151,6 +156,31 @@ fn MemberRow(
     }
 }
 
+/// A new invite's link: the answer of the form in this page, or of a form sent as plain HTML
+/// (then kept for this page behind a one-time token).
+#[component]
+fn InviteLink(
+    invite: ServerAction<InviteMember>,
+    kept: Resource<Option<InviteCreated>>,
+) -> impl IntoView {
+    view! {
+        {move || invite.value().get().and_then(|r| r.ok()).map(invite_flash)}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move { kept.await.map(invite_flash) })}
+        </Suspense>
+    }
+}
+
+fn invite_flash(created: InviteCreated) -> impl IntoView {
+    view! {
+        <div class="flash flash-ok" role="status">
+            <p>{format!("Invite for {} as {} created. Send them this link:", created.email, created.role.label())}</p>
+            <label for="invite-link">"Invite link"</label>
+            <input id="invite-link" class="copy-field" type="text" readonly value=created.link.clone()/>
+        </div>
+    }
+}
+
 #[component]
 fn InviteForm(invite: ServerAction<InviteMember>, owner: bool) -> impl IntoView {
     view! {
@@ -160,13 +190,6 @@ fn InviteForm(invite: ServerAction<InviteMember>, owner: bool) -> impl IntoView 
                 "There is no email from Terminal Fleet: you get a link to pass on. It works once and expires after 7 days."
             </p>
             <ActionError value=invite.value()/>
-            {move || invite.value().get().and_then(|r| r.ok()).map(|created| view! {
-                <div class="flash flash-ok" role="status">
-                    <p>{format!("Invite for {} as {} created. Send them this link:", created.email, created.role.label())}</p>
-                    <label for="invite-link">"Invite link"</label>
-                    <input id="invite-link" class="copy-field" type="text" readonly value=created.link.clone()/>
-                </div>
-            })}
             <ActionForm action=invite attr:class="grid-form">
                 <div class="field">
                     <label for="invite-email">"Email"</label>

@@ -33,7 +33,7 @@ pub async fn start_test_charge(
     // A charge started from a plain form (the Overview's quick charge before hydration, or
     // any page rendered on the server alone) continues on its reader's page, as in the app.
     if crate::ssr::reveal::plain_form_post() {
-        let reader = crate::components::url::urlencode(&reader_id);
+        let reader = crate::components::url::path_segment(&reader_id);
         leptos_axum::redirect(&format!("/readers/{reader}"));
     }
     Ok(payment)

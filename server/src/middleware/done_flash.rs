@@ -1,12 +1,13 @@
-//! Tells the page a plain form returns to that the form's action succeeded. Leptos answers a
+//! Tells the page a plain form returns to that the form's action succeeded, and the app's own
+//! background form post where its form leads. Leptos answers a
 //! form posted to a server function without the app's JavaScript with a redirect back to the
 //! page, which drops the function's value: errors travel in the redirect's URL, success in
 //! nothing. Here a successful one leaves a short-lived cookie naming the function, which the
 //! page it returns to shows ("Saved.") and which that page's load removes.
 
-use app::components::done::{COOKIE, SF_PREFIX};
+use app::components::done::{COOKIE, FORM_HEADER, LOCATION_HEADER, SF_PREFIX};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -35,6 +36,7 @@ pub async fn flash_done(State(cookie): State<FlashCookie>, req: Request, next: N
         .then(|| req.uri().path().strip_prefix(SF_PREFIX).map(str::to_owned))
         .flatten();
     let page_load = req.method() == Method::GET && accepts_html && has_flash;
+    let background = form_post.is_some() && req.headers().contains_key(FORM_HEADER);
     let mut response = next.run(req).await;
     let set = match form_post {
         Some(endpoint) if succeeded(&response) && is_name(&endpoint) => {
@@ -51,7 +53,21 @@ pub async fn flash_done(State(cookie): State<FlashCookie>, req: Request, next: N
             response.headers_mut().append(header::SET_COOKIE, value);
         }
     }
+    if background && response.status().is_redirection() {
+        hand_back_location(&mut response);
+    }
     response
+}
+
+/// The app's background post (islands) is told where the form leads instead of being sent
+/// there: 200 with the place in a header of its own.
+fn hand_back_location(response: &mut Response) {
+    if let Some(location) = response.headers_mut().remove(header::LOCATION) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(LOCATION_HEADER), location);
+        *response.status_mut() = StatusCode::OK;
+    }
 }
 
 /// A redirect back without the error Leptos puts in the URL of a failed call.

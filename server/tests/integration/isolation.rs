@@ -56,6 +56,7 @@ const SCOPED_BY_SESSION: &[&str] = &[
     // secret_reveal::an_api_key_made_without_javascript_is_shown_once_to_its_maker.
     "revealed_api_key",
     "revealed_notification_secret",
+    "revealed_invite",
 ];
 
 struct World {

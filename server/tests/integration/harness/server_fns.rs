@@ -85,6 +85,7 @@ pub const RULES: &[(&str, Need, &[&str])] = &[
         &["user_id", "role"],
     ),
     ("remove_member", Any(&[ManageMembers]), &["user_id"]),
+    ("revealed_invite", Any(&[ManageMembers]), &["token"]),
     (
         "list_audit",
         Any(&[ViewAudit]),
