@@ -5,7 +5,6 @@
 use crate::auth::{current_user, CreateTenant};
 use crate::components::current_user::{AskCurrentUser, CurrentUser};
 use crate::components::feedback::{ActionError, ErrorView};
-use crate::components::url::load_afresh;
 use crate::model::{Me, Permission};
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
@@ -19,7 +18,6 @@ pub fn Frame() -> impl IntoView {
     let location = use_location();
     let me = Resource::new(|| (), |_| current_user());
     provide_context(CurrentUser(me));
-    provide_context(AskCurrentUser(|| Box::pin(current_user())));
     crate::live::provide_live();
     view! {
         <Suspense fallback=|| view! { <header class="topbar" aria-busy="true"></header> }>
@@ -77,13 +75,7 @@ fn Topbar(me: Me) -> impl IntoView {
     }
 }
 
-/// The header's live indicator; with islands, the island that opens the page's stream too.
-#[cfg(not(feature = "islands"))]
-fn live_indicator(_: &Me) -> impl IntoView {
-    view! { <crate::live::LiveIndicator/> }
-}
-
-#[cfg(feature = "islands")]
+/// The header's live indicator: the island that opens the page's stream.
 fn live_indicator(me: &Me) -> impl IntoView {
     // All stores follows every organisation of the user, each other page the current one.
     let url = if use_location().pathname.get_untracked() == "/stores" {
@@ -102,7 +94,6 @@ fn live_indicator(me: &Me) -> impl IntoView {
 
 /// Opens the page's live stream and shows its state; regions of the page marked
 /// [`crate::live::LiveRegion`] follow it.
-#[cfg(feature = "islands")]
 #[island]
 fn LiveStream(
     url: String,
@@ -120,9 +111,8 @@ fn LiveStream(
 }
 
 /// A plain form: switching tenant reloads the whole page, so every view shows the new tenant.
-/// With islands, the one part of the header that hydrates for its own sake (submit on change).
-#[cfg_attr(feature = "islands", island)]
-#[cfg_attr(not(feature = "islands"), component)]
+/// An island, to submit when an organisation is chosen.
+#[island]
 fn TenantSwitcher(me: Me) -> impl IntoView {
     let current = me.tenant.id.clone();
     let role = me.tenant.role.label();
@@ -207,11 +197,6 @@ fn UserMenu(email: String) -> impl IntoView {
 #[component]
 fn NoOrganisation() -> impl IntoView {
     let create = ServerAction::<CreateTenant>::new();
-    Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(()))) {
-            load_afresh("/");
-        }
-    });
     view! {
         <main class="auth-page no-organisation">
             <div class="auth-card">

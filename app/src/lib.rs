@@ -38,18 +38,10 @@ pub use shell::{shell, App};
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    #[cfg(not(feature = "islands"))]
-    {
-        leptos::mount::hydrate_body(App);
-        mark_hydrated();
-    }
     // Leptos' script hydrates each island after this returns, in microtasks; a timer runs after
     // all of them.
-    #[cfg(feature = "islands")]
-    {
-        leptos::mount::hydrate_islands();
-        leptos::prelude::set_timeout(mark_hydrated, std::time::Duration::ZERO);
-    }
+    leptos::mount::hydrate_islands();
+    leptos::prelude::set_timeout(mark_hydrated, std::time::Duration::ZERO);
 }
 
 /// When the page started answering to clicks (ms since navigation start), on `<html>`, for the

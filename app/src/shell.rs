@@ -26,7 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 // Named with its content hash in a release build, so browsers keep it for good.
                 <HashedStylesheet options=options.clone() id="leptos"/>
-                <HydrationScripts options islands=cfg!(feature = "islands")/>
+                <HydrationScripts options islands=true/>
                 {crate::components::done::head_marker()}
                 <MetaTags/>
             </head>
@@ -40,13 +40,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // With islands, forms are sent in the background once the page has hydrated.
-    #[cfg(feature = "islands")]
-    let form_sender = view! { <crate::live::FormSender/> };
-    #[cfg(not(feature = "islands"))]
-    let form_sender = ();
     view! {
-        {form_sender}
+        // Sends the page's forms in the background once it has hydrated.
+        <crate::live::FormSender/>
         <Title formatter=|text: String| {
             if text.is_empty() { "Terminal Fleet".to_string() } else { format!("{text} · Terminal Fleet") }
         }/>

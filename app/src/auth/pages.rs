@@ -2,7 +2,6 @@ use super::api::{current_user, ChangePassword, CreateTenant, RenameTenant, SignI
 use crate::components::current_user::CurrentUser;
 use crate::components::done::succeeded;
 use crate::components::feedback::{field_error, ActionError, Loading};
-use crate::components::url::load_afresh;
 use crate::validate::MIN_PASSWORD_CHARS;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -116,11 +115,6 @@ pub fn SettingsPage() -> impl IntoView {
     let me = use_context::<CurrentUser>();
     let renamed = succeeded(rename);
     let done = succeeded(action);
-    Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(()))) {
-            load_afresh("/");
-        }
-    });
     view! {
         <Title text="Settings"/>
         <crate::connections::SettingsTabs current="/settings"/>

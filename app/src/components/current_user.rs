@@ -23,8 +23,8 @@ impl CurrentUser {
 }
 
 /// Asks the server who this session is now, skipping the frame's loaded answer: the live stream
-/// calls it when the server says the session changed. The frame provides the auth feature's
-/// `current_user`, so `live` needs no import of auth.
+/// calls it when the server says the session changed. The header's island hands it the auth
+/// feature's `current_user`, so `live` needs no import of auth.
 #[derive(Clone, Copy)]
 pub struct AskCurrentUser(pub fn() -> UserAnswer);
 

@@ -1,4 +1,4 @@
-//! Links that carry filters in their query string, and leaving for a freshly loaded page.
+//! Links that carry filters in their query string, and ids in a path.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -17,15 +17,4 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// A value made safe as one segment of a URL's path (`/readers/{id}`): an id reads as itself.
 pub fn path_segment(value: &str) -> String {
     utf8_percent_encode(value, PATH_SEGMENT).to_string()
-}
-
-/// Loads `path` as a new page. For actions that change the session's organisation: a client-side
-/// navigation would keep the old header, role and live stream around the new organisation's data.
-pub fn load_afresh(path: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = leptos::prelude::window().location().assign(path);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = path;
 }

@@ -181,15 +181,11 @@ pub fn LocationFields(
     error: Signal<Option<AppError>>,
     initial: Option<(String, AddressView)>,
 ) -> impl IntoView {
-    #[cfg(not(feature = "islands"))]
-    return address_fields(error, initial);
-    // With islands, the labels follow the country chosen in the browser; the error is the one
-    // the server rendered the page with.
-    #[cfg(feature = "islands")]
+    // An island: the labels follow the country chosen in the browser. The error is the one the
+    // server rendered the page with.
     view! { <AddressFields error=error.get_untracked() initial/> }
 }
 
-#[cfg(feature = "islands")]
 #[island]
 fn AddressFields(error: Option<AppError>, initial: Option<(String, AddressView)>) -> impl IntoView {
     address_fields(Signal::stored(error), initial)

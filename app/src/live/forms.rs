@@ -10,11 +10,11 @@ use leptos::prelude::*;
 /// Sends the page's forms in the background; rendered once, by the app's shell.
 #[island]
 pub fn FormSender() -> impl IntoView {
-    #[cfg(all(feature = "islands", feature = "hydrate"))]
+    #[cfg(feature = "hydrate")]
     browser::listen();
 }
 
-#[cfg(all(feature = "islands", feature = "hydrate"))]
+#[cfg(feature = "hydrate")]
 mod browser {
     use super::super::regions::{fetch_page, hydrate_islands_in};
     use crate::components::done::{FORM_HEADER, LOCATION_HEADER, SF_PREFIX};

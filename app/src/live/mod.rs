@@ -1,11 +1,9 @@
 //! Live updates in the browser: listening to what the server pushes over Server-Sent Events
 //! (the messages themselves are in `topic.rs`) and the "live" / "reconnecting" indicator.
 
-#[cfg(feature = "islands")]
 mod forms;
 mod regions;
 
-#[cfg(feature = "islands")]
 pub use forms::FormSender;
 pub use regions::LiveRegion;
 
@@ -45,70 +43,36 @@ impl Live {
     }
 }
 
-/// Opens the page's EventSource (in the browser only) and provides [`Live`] as context.
+/// Provides [`Live`] to the page being rendered. Pages are rendered by the server alone
+/// (islands), where no message arrives: their topics only key their data. What follows the
+/// stream in the browser is the header's island ([`provide_live_island`]) and the page's
+/// [`LiveRegion`]s.
 pub fn provide_live() -> Live {
-    provide_live_at("/events")
-}
-
-/// Like [`provide_live`] for another stream, such as `/events?all=1` (every organisation of
-/// the user); the pages under it see this one instead of the frame's.
-pub fn provide_live_at(url: &'static str) -> Live {
     let live = Live {
         status: RwSignal::new(LiveStatus::Connecting),
         last: RwSignal::new(None),
         version: RwSignal::new(0),
     };
     provide_context(live);
-    // When the server rendered this page, handed to the browser with it: the stream opens
-    // only once the page hydrates, and says first if the page may have missed a message
-    // meanwhile. A page built in the browser (by client-side navigation) fetches its data
-    // as its stream opens, so it has none.
-    let since = leptos::server::SharedValue::new(|| {
-        #[cfg(feature = "ssr")]
-        let rendered = Some(rendered_at());
-        #[cfg(not(feature = "ssr"))]
-        let rendered: Option<i64> = None;
-        rendered
-    })
-    .into_inner();
-    #[cfg(feature = "hydrate")]
-    {
-        // What this page shows, to tell a stale page from a stream that only needs reopening.
-        let shown = Shown {
-            user: use_context::<crate::components::current_user::CurrentUser>(),
-            fixed: None,
-            ask: use_context::<crate::components::current_user::AskCurrentUser>(),
-        };
-        session::watch_leaving();
-        connect(live, url, since, shown, Owner::current());
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (url, since);
     live
 }
 
-/// Islands: the stream is opened by the header's island (the frame's), which has no reactive
-/// page around it. It is handed the moment the page was rendered and the organisation and
-/// role the page shows, and provides [`Live`] to what it renders (the indicator).
-#[cfg(feature = "islands")]
+/// The header's island opens the page's stream at `url` and provides [`Live`] to what it
+/// renders (the indicator). It is handed the moment the page was rendered, so the stream says
+/// first whether a message was missed since, and the organisation and role the page shows,
+/// to tell a stale page from a stream that only needs reopening.
 pub fn provide_live_island(
     url: String,
     since: Option<i64>,
     shown: Option<(String, crate::model::Role)>,
     ask: crate::components::current_user::AskCurrentUser,
 ) -> Live {
-    let live = Live {
-        status: RwSignal::new(LiveStatus::Connecting),
-        last: RwSignal::new(None),
-        version: RwSignal::new(0),
-    };
-    provide_context(live);
+    let live = provide_live();
     #[cfg(feature = "hydrate")]
     {
         let shown = Shown {
-            user: None,
-            fixed: Some(StoredValue::new(shown)),
-            ask: Some(ask),
+            shown: StoredValue::new(shown),
+            ask,
         };
         session::watch_leaving();
         // One stream per page load, for the page's life.
@@ -126,28 +90,19 @@ pub fn rendered_at() -> i64 {
     crate::ssr::ids::now_ms()
 }
 
-/// The user the page was rendered for, whose organisation and role tell a stale page.
+/// The organisation and role the page was rendered for, which tell a stale page.
 #[cfg(feature = "hydrate")]
 #[derive(Clone, Copy)]
 struct Shown {
-    user: Option<crate::components::current_user::CurrentUser>,
-    /// The organisation and role as the server rendered them (islands), when no `user` is
-    /// loaded in the browser.
-    fixed: Option<StoredValue<Option<(String, crate::model::Role)>>>,
+    shown: StoredValue<Option<(String, crate::model::Role)>>,
     /// How to ask the server who the session is now, from the frame (the auth feature's).
-    ask: Option<crate::components::current_user::AskCurrentUser>,
+    ask: crate::components::current_user::AskCurrentUser,
 }
 
 #[cfg(feature = "hydrate")]
 impl Shown {
-    /// The organisation and role on screen; read when asked, as the page loads the user
-    /// after its stream opens.
     fn now(self) -> Option<(String, crate::model::Role)> {
-        if let Some(fixed) = self.fixed {
-            return fixed.get_value();
-        }
-        let me = self.user?.0.try_get_untracked()??.ok().flatten()?;
-        Some((me.tenant.id, me.tenant.role))
+        self.shown.get_value()
     }
 }
 
@@ -175,7 +130,7 @@ fn connect(live: Live, url: &'static str, since: Option<i64>, shown: Shown, owne
             live.status.set(LiveStatus::Live);
             if let Some(text) = event.data().as_string() {
                 if let Ok(msg) = serde_json::from_str::<LiveMessage>(&text) {
-                    #[cfg(feature = "islands")]
+                    #[cfg(feature = "hydrate")]
                     regions::changed(msg.topic);
                     live.last.set(Some(msg));
                     live.version.update(|v| *v += 1);
@@ -255,21 +210,17 @@ mod session {
                     return;
                 }
                 leptos::task::spawn_local(async move {
-                    let same = match shown.ask {
-                        Some(AskCurrentUser(ask)) => match ask().await {
-                            Ok(Some(me)) => shown.now().is_some_and(|(id, role)| {
-                                me.tenant.id == id && me.tenant.role == role
-                            }),
-                            Ok(None) => false,
-                            // Unreachable server: reopen, and let the stream's own retries cope.
-                            Err(_) => true,
-                        },
-                        // Nobody to ask (no frame around the page): reopen, as if unreachable.
-                        None => true,
+                    let AskCurrentUser(ask) = shown.ask;
+                    let same = match ask().await {
+                        Ok(Some(me)) => shown
+                            .now()
+                            .is_some_and(|(id, role)| me.tenant.id == id && me.tenant.role == role),
+                        Ok(None) => false,
+                        // Unreachable server: reopen, and let the stream's own retries cope.
+                        Err(_) => true,
                     };
                     if same {
                         // Whatever happened while no stream was open is refetched.
-                        #[cfg(feature = "islands")]
                         super::regions::changed(Topic::Resync);
                         live.last.set(Some(LiveMessage {
                             topic: Topic::Resync,

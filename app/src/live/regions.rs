@@ -20,10 +20,10 @@ pub fn LiveRegion(id: &'static str, topics: &'static [Topic], children: Children
     view! { <div id=id class="live-region" data-live=names>{children()}</div> }
 }
 
-#[cfg(all(feature = "islands", feature = "hydrate"))]
+#[cfg(feature = "hydrate")]
 pub use browser::{changed, fetch_page, hydrate_islands_in};
 
-#[cfg(all(feature = "islands", feature = "hydrate"))]
+#[cfg(feature = "hydrate")]
 mod browser {
     use crate::topic::Topic;
     use leptos::prelude::*;

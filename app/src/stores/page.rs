@@ -38,15 +38,8 @@ fn money(volume: &[(String, i64)]) -> String {
 #[component]
 pub fn StoresPage() -> impl IntoView {
     let query = use_list_query::<StoresQuery>();
-    // This page listens to every organisation of the user, not only the current one.
-    let live = crate::live::provide_live_at("/events?all=1");
-    let readers = live.topic(Topic::Readers);
-    let payments = live.topic(Topic::Payments);
-    let locations = live.topic(Topic::Locations);
-    let data = Resource::new(
-        move || (query(), readers.get(), payments.get(), locations.get()),
-        |(q, ..)| all_stores(q),
-    );
+    // The header's stream follows every organisation of the user on this page (`frame.rs`).
+    let data = Resource::new(query, all_stores);
     view! {
         <Title text="All stores"/>
         <div class="page-header">
