@@ -50,13 +50,20 @@ async fn unknown_pages_are_404_and_forbidden_pages_are_403() {
 }
 
 #[tokio::test]
-async fn a_page_is_rendered_once_with_its_data_sent_once() {
+async fn a_page_is_rendered_once_and_sends_no_data_for_hydration() {
     let s = TestServer::start().await;
     let owner = s.user("once@example.com").await;
     let html = owner.get("/readers").await.text().await.expect("html");
-    // The page's data travels to the browser for hydration once: a page created twice while
-    // rendering (inside the frame's Suspense) sent it twice, and fetched it twice.
-    assert_eq!(html.matches("device_types").count(), 1, "{html}");
+    // Pages are the server's alone (islands): their data is rendered, never sent along for the
+    // browser to render again.
+    assert_eq!(html.matches("device_types").count(), 0, "{html}");
+    assert_eq!(html.matches("<h1>Readers</h1>").count(), 1, "{html}");
+    assert_eq!(
+        html.matches(r#"<div id="readers" data-live="readers locations""#)
+            .count(),
+        1,
+        "{html}"
+    );
     // Settings shows who is signed in from the frame's one load of the user.
     let html = page(&owner, "/settings").await;
     assert!(html.contains("<dd>once@example.com</dd>"), "{html}");
