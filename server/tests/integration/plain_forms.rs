@@ -3,29 +3,11 @@
 //! says how it went. Errors travel in the redirect's URL (Leptos); success in a cookie that
 //! names the function for that one page.
 
-use crate::harness::{Browser, TestServer};
-use reqwest::header::{ACCEPT, LOCATION, REFERER, SET_COOKIE};
+use crate::harness::TestServer;
+use reqwest::header::{LOCATION, SET_COOKIE};
 use reqwest::Response;
 
 const RENAMED: &str = "Renamed. Reload to see the new name in the header.";
-
-/// Posts a form as a browser without the app's JavaScript does.
-async fn plain_post(
-    s: &TestServer,
-    b: &Browser,
-    name: &str,
-    page: &str,
-    form: &[(&str, &str)],
-) -> Response {
-    b.http
-        .post(format!("{}/sf/{name}", s.base))
-        .header(ACCEPT, "text/html,application/xhtml+xml")
-        .header(REFERER, format!("{}{page}", s.base))
-        .form(form)
-        .send()
-        .await
-        .expect("post")
-}
 
 fn set_cookies(r: &Response) -> Vec<String> {
     r.headers()
@@ -41,14 +23,9 @@ async fn a_plain_form_that_succeeds_says_so_on_the_page_it_returns_to_once() {
     let s = TestServer::start().await;
     let owner = s.user("flash-owner@example.com").await;
 
-    let r = plain_post(
-        &s,
-        &owner,
-        "rename_tenant",
-        "/settings",
-        &[("name", "Harbour Coffee")],
-    )
-    .await;
+    let r = owner
+        .plain_post("rename_tenant", "/settings", &[("name", "Harbour Coffee")])
+        .await;
     assert!(r.status().is_redirection(), "{}", r.status());
     let location = r.headers()[LOCATION]
         .to_str()
@@ -92,7 +69,9 @@ async fn a_plain_form_that_fails_leaves_no_flash_and_shows_its_error() {
     let s = TestServer::start().await;
     let owner = s.user("flash-refused@example.com").await;
 
-    let r = plain_post(&s, &owner, "rename_tenant", "/settings", &[("name", "")]).await;
+    let r = owner
+        .plain_post("rename_tenant", "/settings", &[("name", "")])
+        .await;
     assert!(r.status().is_redirection(), "{}", r.status());
     let location = r.headers()[LOCATION]
         .to_str()

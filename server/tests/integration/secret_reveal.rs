@@ -3,27 +3,13 @@
 
 use crate::harness::pos::Till;
 use crate::harness::{Browser, TestServer};
-use reqwest::header::{ACCEPT, LOCATION, REFERER};
+use reqwest::header::LOCATION;
 use reqwest::StatusCode;
 use serde_json::Value;
 
 /// Posts a form as a browser without the app's JavaScript does, and returns where it was sent.
-async fn plain_post(
-    s: &TestServer,
-    b: &Browser,
-    name: &str,
-    page: &str,
-    form: &[(&str, &str)],
-) -> String {
-    let r = b
-        .http
-        .post(format!("{}/sf/{name}", s.base))
-        .header(ACCEPT, "text/html,application/xhtml+xml")
-        .header(REFERER, format!("{}{page}", s.base))
-        .form(form)
-        .send()
-        .await
-        .expect("post");
+async fn plain_post(b: &Browser, name: &str, page: &str, form: &[(&str, &str)]) -> String {
+    let r = b.plain_post(name, page, form).await;
     assert_eq!(r.status(), StatusCode::FOUND, "{name}");
     let location = r.headers()[LOCATION]
         .to_str()
@@ -50,7 +36,6 @@ async fn an_api_key_made_without_javascript_is_shown_once_to_its_maker() {
     let owner = s.user("reveal-key@example.com").await;
     let page = "/settings/api-keys";
     let location = plain_post(
-        &s,
         &owner,
         "create_api_key",
         page,
@@ -96,7 +81,6 @@ async fn a_signing_secret_made_or_rotated_without_javascript_is_shown_once() {
     let owner = s.user("reveal-hook@example.com").await;
     let page = "/settings/notifications";
     let location = plain_post(
-        &s,
         &owner,
         "create_notification_endpoint",
         page,
@@ -114,14 +98,7 @@ async fn a_signing_secret_made_or_rotated_without_javascript_is_shown_once() {
     let view: app::notifications::types::NotificationsView =
         owner.ok("notification_settings", &[]).await;
     let id = view.endpoints[0].id.clone();
-    let location = plain_post(
-        &s,
-        &owner,
-        "rotate_notification_secret",
-        page,
-        &[("id", &id)],
-    )
-    .await;
+    let location = plain_post(&owner, "rotate_notification_secret", page, &[("id", &id)]).await;
     let second = shown(&owner, &location, "whsec_")
         .await
         .expect("the new secret is shown");
@@ -132,14 +109,7 @@ async fn a_signing_secret_made_or_rotated_without_javascript_is_shown_once() {
     );
 
     // A token kept past its five minutes is not handed over.
-    let location = plain_post(
-        &s,
-        &owner,
-        "rotate_notification_secret",
-        page,
-        &[("id", &id)],
-    )
-    .await;
+    let location = plain_post(&owner, "rotate_notification_secret", page, &[("id", &id)]).await;
     sqlx::query("UPDATE secret_reveals SET expires_at = 0")
         .execute(&s.state.db.pool)
         .await

@@ -1,7 +1,7 @@
 //! A browser as the hydrated app is one: it calls server functions, loads pages and listens to
 //! the live stream.
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, ORIGIN};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, ORIGIN, REFERER};
 use reqwest::{Client, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -72,6 +72,19 @@ impl Browser {
             status,
             serde_json::from_str(&body).unwrap_or(Value::String(body)),
         )
+    }
+
+    /// Posts a form to a server function as a browser without the app's JavaScript does: it
+    /// accepts HTML and comes from `page`, so the answer is a redirect.
+    pub async fn plain_post(&self, name: &str, page: &str, form: &[(&str, &str)]) -> Response {
+        self.http
+            .post(format!("{}/sf/{name}", self.base))
+            .header(ACCEPT, "text/html,application/xhtml+xml")
+            .header(REFERER, format!("{}{page}", self.base))
+            .form(form)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {name}: {e:?}"))
     }
 
     /// Loads a page as a browser does (`Accept: text/html`).
