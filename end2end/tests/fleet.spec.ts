@@ -121,3 +121,36 @@ test('a change made while a page is still loading shows once the page goes live'
   // The stream says the page may have missed something, and the page fetches its rows again.
   await expect(page.getByRole('link', { name: 'Late till' })).toBeVisible();
 });
+
+test('a live refresh keeps the rows ticked, and a refused form keeps what was typed, without a reload', async ({ page, request }) => {
+  await signUp(page, unique('keep'));
+  await addLocation(page, 'Harbour');
+  const till = await registerReader(page, 'Harbour', 'Till one');
+  await page.evaluate(() => ((window as any).__noReload = true));
+  const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Till one' }) });
+  await row.getByRole('checkbox').check();
+
+  // Stripe says the reader went offline: the server renders the list again and it is swapped in,
+  // with the row still ticked for the bulk action.
+  const off = await request.post(`${SIM}/_sim/readers/${till}/offline`, { data: {} });
+  expect(off.ok()).toBeTruthy();
+  await expect(row.getByText('Offline', { exact: true })).toBeVisible({ timeout: 20_000 });
+  await expect(row.getByRole('checkbox')).toBeChecked();
+
+  // A refused registration: the reason shows, the fields keep what was typed, the row stays ticked.
+  await page.getByLabel('Registration code').fill('not-a-code');
+  await page.getByLabel(/^Label/).fill('Till two');
+  await page.getByRole('button', { name: 'Register reader' }).click();
+  await expect(page.getByText(/is invalid or has expired/)).toBeVisible();
+  await expect(page.getByLabel('Registration code')).toHaveValue('not-a-code');
+  await expect(page.getByLabel(/^Label/)).toHaveValue('Till two');
+  await expect(row.getByRole('checkbox')).toBeChecked();
+
+  // Accepted: the form is emptied for the next reader and says so.
+  await page.getByLabel('Registration code').fill('simulated-wpe');
+  await page.getByRole('button', { name: 'Register reader' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Reader registered.' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Till two' })).toBeVisible();
+  await expect(page.getByLabel('Registration code')).toHaveValue('');
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+});

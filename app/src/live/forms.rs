@@ -16,7 +16,9 @@ pub fn FormSender() -> impl IntoView {
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use super::super::regions::{fetch_page, hydrate_islands_in};
+    use super::super::regions::{
+        changed_controls, fetch_page, hydrate_islands_in, restore_controls,
+    };
     use crate::components::done::{FORM_HEADER, LOCATION_HEADER, SF_PREFIX};
     use leptos::prelude::*;
     use wasm_bindgen::closure::Closure;
@@ -94,7 +96,7 @@ mod browser {
             let answer = post(&action, &data).await;
             let _ = form.remove_attribute("aria-busy");
             match answer {
-                Ok(Some(to)) => follow(to, &action, typed).await,
+                Ok(Some(to)) => follow(to, &form, &action, typed).await,
                 // Not a server function's answer (the body was too large, the origin refused):
                 // never sent again, which could do the action twice.
                 Ok(None) => refused(
@@ -161,7 +163,12 @@ mod browser {
     /// Shows where the form led: this page again (its new state, or the form with its errors)
     /// in place, any other page (signed in, a charge continuing on its reader's page, Stripe's
     /// consent page) as a link would.
-    async fn follow(to: web_sys::Url, action: &str, typed: Vec<(String, String)>) {
+    async fn follow(
+        to: web_sys::Url,
+        form: &web_sys::HtmlFormElement,
+        action: &str,
+        typed: Vec<(String, String)>,
+    ) {
         let location = window().location();
         let here = location.pathname().unwrap_or_default();
         let decoded = |path: String| {
@@ -192,7 +199,11 @@ mod browser {
             let _ = location.reload();
             return;
         };
+        // What the user changed elsewhere on the page (rows ticked for a bulk action) stays;
+        // the form sent shows the server's answer (emptied after a success).
+        let kept = changed_controls(&old, Some(form));
         old.set_inner_html(&new.inner_html());
+        restore_controls(&old, &kept);
         let title = fresh.title();
         if !title.is_empty() {
             document().set_title(&title);

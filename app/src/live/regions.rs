@@ -21,7 +21,7 @@ pub fn LiveRegion(id: &'static str, topics: &'static [Topic], children: Children
 }
 
 #[cfg(feature = "hydrate")]
-pub use browser::{changed, fetch_page, hydrate_islands_in};
+pub use browser::{changed, changed_controls, fetch_page, hydrate_islands_in, restore_controls};
 
 #[cfg(feature = "hydrate")]
 mod browser {
@@ -151,7 +151,7 @@ mod browser {
                 watch_focus();
                 continue;
             }
-            let kept = changed_controls(&old);
+            let kept = changed_controls(&old, None);
             let focus_id = focused
                 .as_ref()
                 .filter(|f| old.contains(Some(f)))
@@ -183,7 +183,7 @@ mod browser {
 
     /// A control the user changed from what the server rendered: its name (and value, for a
     /// checkbox) and what it holds now.
-    enum Changed {
+    pub enum Changed {
         Checked {
             name: String,
             value: String,
@@ -196,8 +196,11 @@ mod browser {
     }
 
     /// What the user changed in `root`'s controls (ticked rows, a chosen action, typed text),
-    /// so a refresh of the rows around them does not undo it.
-    fn changed_controls(root: &web_sys::Element) -> Vec<Changed> {
+    /// so a refresh of the rows around them does not undo it; not those inside `except`.
+    pub fn changed_controls(
+        root: &web_sys::Element,
+        except: Option<&web_sys::Element>,
+    ) -> Vec<Changed> {
         let mut changed = Vec::new();
         let Ok(controls) = root.query_selector_all("input[name], select[name], textarea[name]")
         else {
@@ -207,6 +210,9 @@ mod browser {
             let Some(node) = controls.item(i) else {
                 continue;
             };
+            if except.is_some_and(|e| e.contains(Some(&node))) {
+                continue;
+            }
             if let Some(input) = node.dyn_ref::<web_sys::HtmlInputElement>() {
                 match input.type_().as_str() {
                     "checkbox" | "radio" => {
@@ -252,7 +258,7 @@ mod browser {
         changed
     }
 
-    fn restore_controls(root: &web_sys::Element, kept: &[Changed]) {
+    pub fn restore_controls(root: &web_sys::Element, kept: &[Changed]) {
         for change in kept {
             match change {
                 Changed::Checked { name, value, on } => {
