@@ -18,7 +18,6 @@ pub fn Frame() -> impl IntoView {
     let location = use_location();
     let me = Resource::new(|| (), |_| current_user());
     provide_context(CurrentUser(me));
-    crate::live::provide_live();
     view! {
         <Suspense fallback=|| view! { <header class="topbar" aria-busy="true"></header> }>
             {move || Suspend::new(async move {

@@ -13,10 +13,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     // Made here, once per page: the body below may render more than once, and the token can
     // be spent only once.
     let kept = revealed::kept(revealed_api_key);
-    let data = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| list_api_keys(),
-    );
+    let data = Resource::new(|| (), |_| list_api_keys());
     view! {
         <Title text="API keys"/>
         <crate::connections::SettingsTabs current="/settings/api-keys"/>

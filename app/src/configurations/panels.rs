@@ -53,10 +53,7 @@ pub fn LocationConfigurationPanel(
     #[prop(into)] location_id: Signal<String>,
     set: ServerAction<SetLocationConfiguration>,
 ) -> impl IntoView {
-    let data = Resource::new(
-        move || (location_id.get(), set.version().get()),
-        |(id, _)| location_configuration(id),
-    );
+    let data = Resource::new(move || location_id.get(), location_configuration);
     let error = field_error(set.value(), "configuration_id");
     let other_error = move || match set.value().get() {
         Some(Err(e)) if e.field_message("configuration_id").is_none() => Some(e.to_string()),

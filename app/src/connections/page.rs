@@ -46,28 +46,10 @@ pub fn StripeSettingsPage() -> impl IntoView {
         stuck: ServerAction::<SetStuckThreshold>::new(),
         refund_rule: ServerAction::<SetRefundRule>::new(),
     };
-    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Connections));
     // What Stripe's pages came back with, named by the URL (`?notice=…`), kept by the session.
     let query = use_query_map();
     let notice = move || query.read().get("notice");
-    let data = Resource::new(
-        move || {
-            (
-                notice(),
-                live.map(|t| t.get()),
-                actions.simulator.version().get(),
-                actions.key.version().get(),
-                actions.rotate.version().get(),
-                actions.webhook.version().get(),
-                actions.remove.version().get(),
-                actions.create_account.version().get(),
-                actions.threshold.version().get(),
-                actions.stuck.version().get(),
-                actions.refund_rule.version().get(),
-            )
-        },
-        |(notice, ..)| list_connections(notice),
-    );
+    let data = Resource::new(notice, list_connections);
     view! {
         <Title text="Stripe"/>
         <SettingsTabs current="/settings/stripe"/>

@@ -12,22 +12,8 @@ use leptos_meta::Title;
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     let charge = ServerAction::<StartTestCharge>::new();
-    // A started charge continues on its reader's page (cards, the action's progress).
-    let navigate = leptos_router::hooks::use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = charge.value().get() {
-            if let Some(reader) = charge.input().get_untracked().map(|i| i.reader_id) {
-                navigate(&format!("/readers/{reader}"), Default::default());
-            }
-        }
-    });
-    let live = use_context::<crate::live::Live>();
-    let readers = live.map(|l| l.topic(Topic::Readers));
-    let locations = live.map(|l| l.topic(Topic::Locations));
-    let data = Resource::new(
-        move || (readers.map(|t| t.get()), locations.map(|t| t.get())),
-        |_| fleet_overview(),
-    );
+    // A started charge continues on its reader's page (`start_test_charge` sends it there).
+    let data = Resource::new(|| (), |_| fleet_overview());
     view! {
         <Title text="Overview"/>
         <ActionError value=charge.value()/>

@@ -31,34 +31,7 @@ pub fn ReaderPage() -> impl IntoView {
         charge: ServerAction::new(),
         present: ServerAction::new(),
     };
-    let live_context = use_context::<crate::live::Live>();
-    let live = live_context.map(|l| l.topic(Topic::Readers));
-    let payments = live_context.map(|l| l.topic(Topic::Payments));
-    // Successful charges and cards refetch (with a new operation id); refused ones keep the
-    // form as the user filled it.
-    let done = Memo::new(move |previous: Option<&usize>| {
-        let previous = previous.copied().unwrap_or(0);
-        let ok = matches!(actions.charge.value().get(), Some(Ok(_)))
-            || matches!(actions.present.value().get(), Some(Ok(())));
-        if ok {
-            actions.charge.version().get_untracked() + actions.present.version().get_untracked()
-        } else {
-            previous
-        }
-    });
-    let data = Resource::new(
-        move || {
-            (
-                id(),
-                live.map(|t| t.get()),
-                payments.map(|t| t.get()),
-                done.get(),
-                actions.relabel.version().get(),
-                actions.cancel.version().get(),
-            )
-        },
-        |(id, ..)| load_reader(id),
-    );
+    let data = Resource::new(id, load_reader);
     view! {
         <Title text="Reader"/>
         <p class="breadcrumb"><a href="/readers">"← Readers"</a></p>

@@ -38,8 +38,7 @@ pub fn RegisterManyPage() -> impl IntoView {
             .get("error")
             .and_then(|code| BulkRefusal::parse(&code))
     };
-    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Readers));
-    let data = Resource::new(move || live.map(|t| t.get()), |_| list_bulk_jobs());
+    let data = Resource::new(|| (), |_| list_bulk_jobs());
     view! {
         <Title text="Register many readers"/>
         <div class="page-header">
@@ -135,11 +134,7 @@ fn JobList(view: BulkJobsView) -> impl IntoView {
 pub fn BulkJobPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Readers));
-    let data = Resource::new(
-        move || (id(), live.map(|t| t.get())),
-        |(id, _)| bulk_job(id),
-    );
+    let data = Resource::new(id, bulk_job);
     view! {
         <Title text="Bulk job"/>
         <crate::live::LiveRegion id="bulk-job" topics=&[Topic::Readers]>

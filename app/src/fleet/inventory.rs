@@ -6,13 +6,11 @@ use super::bulk_api::fleet_inventory;
 use super::bulk_types::InventoryView;
 use super::types::device_name;
 use crate::components::list::plural;
-use crate::topic::Topic;
 use leptos::prelude::*;
 
 #[component]
 pub fn FleetInventory() -> impl IntoView {
-    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Readers));
-    let data = Resource::new(move || live.map(|t| t.get()), |_| fleet_inventory());
+    let data = Resource::new(|| (), |_| fleet_inventory());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

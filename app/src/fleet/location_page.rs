@@ -30,30 +30,7 @@ pub fn LocationPage() -> impl IntoView {
         configuration: ServerAction::new(),
     };
     // Counts successful saves only; a refused edit keeps the previous count (and the form).
-    let saved = Memo::new(move |previous: Option<&usize>| {
-        let previous = previous.copied().unwrap_or(0);
-        if matches!(actions.update.value().get(), Some(Ok(()))) {
-            actions.update.version().get_untracked()
-        } else {
-            previous
-        }
-    });
-    let live = use_context::<crate::live::Live>();
-    let locations_topic = live.map(|l| l.topic(Topic::Locations));
-    let readers_topic = live.map(|l| l.topic(Topic::Readers));
-    let data = Resource::new(
-        move || {
-            (
-                id(),
-                locations_topic.map(|t| t.get()),
-                readers_topic.map(|t| t.get()),
-                // After a refused edit the form keeps what the user typed: refetch on success.
-                saved.get(),
-                actions.grant.version().get(),
-            )
-        },
-        |(id, ..)| load_location(id),
-    );
+    let data = Resource::new(id, load_location);
     view! {
         <Title text="Location"/>
         <p class="breadcrumb"><a href="/locations">"← Locations"</a></p>

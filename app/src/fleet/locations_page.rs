@@ -14,23 +14,9 @@ pub fn LocationsPage() -> impl IntoView {
     let create = ServerAction::<CreateLocation>::new();
     // Refetch after a successful create only: a refused one leaves the list (and the form the
     // user is correcting) as they are.
-    let created = Memo::new(move |_| create.value().get().and_then(Result::ok));
-    let live = use_context::<crate::live::Live>();
-    let locations_topic = live.map(|l| l.topic(Topic::Locations));
-    let readers_topic = live.map(|l| l.topic(Topic::Readers));
-    let data = Resource::new(
-        move || {
-            (
-                locations_topic.map(|t| t.get()),
-                readers_topic.map(|t| t.get()),
-                created.get(),
-            )
-        },
-        |_| list_locations(),
-    );
-    // The form's own data (connections, permission) does not follow live updates, so what the
-    // user is typing is never replaced under them.
-    let form_data = Resource::new(|| (), |_| list_locations());
+    // One load for the list (a live region) and the form beside it (not one, so what the user
+    // is typing is never replaced under them).
+    let data = Resource::new(|| (), |_| list_locations());
     view! {
         <Title text="Locations"/>
         <div class="page-header">
@@ -50,7 +36,7 @@ pub fn LocationsPage() -> impl IntoView {
         </crate::live::LiveRegion>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                match form_data.await {
+                match data.await {
                     Ok(view) if view.can_manage => view! { <AddLocation view create/> }.into_any(),
                     _ => ().into_any(),
                 }
@@ -118,15 +104,6 @@ fn AddLocation(view: LocationsView, create: ServerAction<CreateLocation>) -> imp
     }
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
     let created = succeeded(create);
-    let form = NodeRef::<leptos::html::Form>::new();
-    // A created location empties the form for the next one.
-    Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(_))) {
-            if let Some(form) = form.get() {
-                form.reset();
-            }
-        }
-    });
     view! {
         <section class="panel add-location" aria-labelledby="add-location">
             <h2 id="add-location">"Add a location"</h2>
@@ -134,7 +111,7 @@ fn AddLocation(view: LocationsView, create: ServerAction<CreateLocation>) -> imp
                 <div class="flash flash-ok" role="status">"Location created in Stripe."</div>
             </Show>
             <FormError error/>
-            <ActionForm action=create node_ref=form attr:class="location-form" attr:novalidate=true>
+            <ActionForm action=create attr:class="location-form" attr:novalidate=true>
                 {if connections.len() == 1 {
                     let c = connections[0].clone();
                     view! { <input type="hidden" name="connection_id" value=c.id/> }.into_any()

@@ -28,20 +28,7 @@ fn url(q: &ReaderQuery) -> QueryString {
 pub fn ReadersPage() -> impl IntoView {
     let query = use_list_query::<ReaderQuery>();
     let register = ServerAction::<RegisterReader>::new();
-    let live = use_context::<crate::live::Live>();
-    let readers_topic = live.map(|l| l.topic(Topic::Readers));
-    let locations_topic = live.map(|l| l.topic(Topic::Locations));
-    let data = Resource::new(
-        move || {
-            (
-                query(),
-                readers_topic.map(|t| t.get()),
-                locations_topic.map(|t| t.get()),
-                register.version().get(),
-            )
-        },
-        |(q, ..)| list_readers(q),
-    );
+    let data = Resource::new(query, list_readers);
     view! {
         <Title text="Readers"/>
         <div class="page-header row-between">
@@ -219,8 +206,7 @@ fn BulkBar(q: ReaderQuery, total: i64, can_manage: bool) -> impl IntoView {
 
 #[component]
 fn RegisterForm(register: ServerAction<RegisterReader>) -> impl IntoView {
-    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Locations));
-    let locations = Resource::new(move || live.map(|t| t.get()), |_| reader_register_options());
+    let locations = Resource::new(|| (), |_| reader_register_options());
     let error_for = move |field: &'static str| {
         move || {
             register
@@ -243,15 +229,6 @@ fn RegisterForm(register: ServerAction<RegisterReader>) -> impl IntoView {
             .map(|e| e.to_string())
     };
     let registered = succeeded(register);
-    let form = NodeRef::<leptos::html::Form>::new();
-    // A registered reader empties the form for the next one.
-    Effect::new(move |_| {
-        if matches!(register.value().get(), Some(Ok(_))) {
-            if let Some(form) = form.get() {
-                form.reset();
-            }
-        }
-    });
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -276,7 +253,7 @@ fn RegisterForm(register: ServerAction<RegisterReader>) -> impl IntoView {
                             {simulated.then(|| view! { " On a simulated connection use " <code>"simulated-wpe"</code> " or " <code>"simulated-s700"</code> "." })}</p>
                         <Show when=move || registered.get()><div class="flash flash-ok" role="status">"Reader registered."</div></Show>
                         <div class="flash flash-error" role="alert" hidden=move || general_error().is_none()>{general_error}</div>
-                        <ActionForm action=register node_ref=form attr:class="grid-form">
+                        <ActionForm action=register attr:class="grid-form">
                             <div class="field">
                                 <label for="reg-code">"Registration code"</label>
                                 <input id="reg-code" name="registration_code" type="text" required autocomplete="off"

@@ -23,19 +23,7 @@ pub fn StoreGroupsPage() -> impl IntoView {
         location: ServerAction::<SetGroupLocation>::new(),
         grant: ServerAction::<SetGroupGrant>::new(),
     };
-    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Locations));
-    let data = Resource::new(
-        move || {
-            (
-                live.map(|t| t.get()),
-                actions.create.version().get(),
-                actions.delete.version().get(),
-                actions.location.version().get(),
-                actions.grant.version().get(),
-            )
-        },
-        |_| list_store_groups(),
-    );
+    let data = Resource::new(|| (), |_| list_store_groups());
     view! {
         <Title text="Store groups"/>
         <div class="page-header">

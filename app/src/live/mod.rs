@@ -7,6 +7,7 @@ mod regions;
 pub use forms::FormSender;
 pub use regions::LiveRegion;
 
+#[cfg(feature = "hydrate")]
 use crate::topic::{LiveMessage, Topic};
 use leptos::prelude::*;
 
@@ -17,44 +18,11 @@ pub enum LiveStatus {
     Reconnecting,
 }
 
-/// The live connection of this page: its status and a counter per topic that pages track to
-/// refetch what changed.
+/// The live connection of this page, as the header's indicator shows it. What changes with it is
+/// in the page's [`LiveRegion`]s.
 #[derive(Clone, Copy)]
 pub struct Live {
     pub status: RwSignal<LiveStatus>,
-    pub last: RwSignal<Option<LiveMessage>>,
-    pub version: RwSignal<u64>,
-}
-
-impl Live {
-    /// A signal that changes whenever a message on `topic` arrives, or one saying that
-    /// messages may have been missed (then everything is refetched).
-    pub fn topic(self, topic: Topic) -> Memo<u64> {
-        let seen = StoredValue::new(0u64);
-        Memo::new(move |_| {
-            self.version.track();
-            if let Some(msg) = self.last.get_untracked() {
-                if msg.topic == topic || msg.topic == Topic::Resync {
-                    seen.update_value(|v| *v += 1);
-                }
-            }
-            seen.get_value()
-        })
-    }
-}
-
-/// Provides [`Live`] to the page being rendered. Pages are rendered by the server alone
-/// (islands), where no message arrives: their topics only key their data. What follows the
-/// stream in the browser is the header's island ([`provide_live_island`]) and the page's
-/// [`LiveRegion`]s.
-pub fn provide_live() -> Live {
-    let live = Live {
-        status: RwSignal::new(LiveStatus::Connecting),
-        last: RwSignal::new(None),
-        version: RwSignal::new(0),
-    };
-    provide_context(live);
-    live
 }
 
 /// The header's island opens the page's stream at `url` and provides [`Live`] to what it
@@ -67,7 +35,10 @@ pub fn provide_live_island(
     shown: Option<(String, crate::model::Role)>,
     ask: crate::components::current_user::AskCurrentUser,
 ) -> Live {
-    let live = provide_live();
+    let live = Live {
+        status: RwSignal::new(LiveStatus::Connecting),
+    };
+    provide_context(live);
     #[cfg(feature = "hydrate")]
     {
         let shown = Shown {
@@ -130,10 +101,7 @@ fn connect(live: Live, url: &'static str, since: Option<i64>, shown: Shown, owne
             live.status.set(LiveStatus::Live);
             if let Some(text) = event.data().as_string() {
                 if let Ok(msg) = serde_json::from_str::<LiveMessage>(&text) {
-                    #[cfg(feature = "hydrate")]
                     regions::changed(msg.topic);
-                    live.last.set(Some(msg));
-                    live.version.update(|v| *v += 1);
                 }
             }
         });
@@ -166,7 +134,7 @@ fn connect(live: Live, url: &'static str, since: Option<i64>, shown: Shown, owne
 
 #[cfg(feature = "hydrate")]
 mod session {
-    use super::{connect, Live, LiveMessage, Shown, Topic};
+    use super::{connect, Live, Shown, Topic};
     use crate::components::current_user::AskCurrentUser;
     use leptos::prelude::*;
     use std::cell::Cell;
@@ -222,11 +190,6 @@ mod session {
                     if same {
                         // Whatever happened while no stream was open is refetched.
                         super::regions::changed(Topic::Resync);
-                        live.last.set(Some(LiveMessage {
-                            topic: Topic::Resync,
-                            id: None,
-                        }));
-                        live.version.update(|v| *v += 1);
                         let again = owner.clone();
                         match owner {
                             // Everything is refetched already.

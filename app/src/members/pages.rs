@@ -19,20 +19,8 @@ pub fn MembersPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeInvite>::new();
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
-    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Members));
     let kept = revealed::kept(revealed_invite);
-    let view_data = Resource::new(
-        move || {
-            (
-                live.map(|t| t.get()),
-                invite.version().get(),
-                revoke.version().get(),
-                change.version().get(),
-                remove.version().get(),
-            )
-        },
-        |_| list_members(),
-    );
+    let view_data = Resource::new(|| (), |_| list_members());
     view! {
         <Title text="Members"/>
         <crate::connections::SettingsTabs current="/settings/members"/>

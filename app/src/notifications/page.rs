@@ -40,24 +40,9 @@ pub fn NotificationsPage() -> impl IntoView {
         test: ServerAction::new(),
         redeliver: ServerAction::new(),
     };
-    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Notifications));
     let query = use_query_map();
     let endpoint = move || query.read().get("endpoint").unwrap_or_default();
-    let data = Resource::new(
-        move || {
-            (
-                endpoint(),
-                live.map(|t| t.get()),
-                actions.create.version().get(),
-                actions.update.version().get(),
-                actions.rotate.version().get(),
-                actions.delete.version().get(),
-                actions.test.version().get(),
-                actions.redeliver.version().get(),
-            )
-        },
-        |(endpoint, ..)| notification_settings(endpoint),
-    );
+    let data = Resource::new(endpoint, notification_settings);
     view! {
         <Title text="Notifications"/>
         <crate::connections::SettingsTabs current="/settings/notifications"/>

@@ -13,23 +13,7 @@ use leptos_meta::Title;
 pub fn EventsPage() -> impl IntoView {
     let query = use_list_query::<EventsQuery>();
     let reapply = ServerAction::<ReapplyWebhookEvent>::new();
-    let live = use_context::<crate::live::Live>();
-    let payments = live.map(|l| l.topic(Topic::Payments));
-    let readers = live.map(|l| l.topic(Topic::Readers));
-    // An event reapplied in another browser.
-    let events = live.map(|l| l.topic(Topic::Events));
-    let data = Resource::new(
-        move || {
-            (
-                query(),
-                payments.map(|t| t.get()),
-                readers.map(|t| t.get()),
-                events.map(|t| t.get()),
-                reapply.version().get(),
-            )
-        },
-        |(q, ..)| list_webhook_events(q.kind, q.before),
-    );
+    let data = Resource::new(query, |q| list_webhook_events(q.kind, q.before));
     view! {
         <Title text="Events"/>
         <div class="page-header">

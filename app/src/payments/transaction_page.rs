@@ -23,19 +23,7 @@ pub fn TransactionPage() -> impl IntoView {
         cancel: ServerAction::new(),
         refund: ServerAction::new(),
     };
-    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Payments));
-    let data = Resource::new(
-        move || {
-            (
-                id(),
-                live.map(|t| t.get()),
-                actions.capture.version().get(),
-                actions.cancel.version().get(),
-                actions.refund.version().get(),
-            )
-        },
-        |(id, ..)| load_payment(id),
-    );
+    let data = Resource::new(id, load_payment);
     view! {
         <Title text="Transaction"/>
         <p class="breadcrumb"><a href="/transactions">"← Transactions"</a></p>

@@ -28,19 +28,15 @@ fn url(path: &'static str, q: &TransactionQuery) -> QueryString {
 #[component]
 pub fn TransactionsPage() -> impl IntoView {
     let query = use_list_query::<TransactionQuery>();
-    let live = use_context::<crate::live::Live>().map(|l| l.topic(Topic::Payments));
-    let data = Resource::new(
-        move || (query(), live.map(|t| t.get())),
-        |(q, _)| list_transactions(q),
-    );
+    let data = Resource::new(query, list_transactions);
     // Totals read every matching row: they arrive on their own, after the page of rows.
     let totals = Resource::new(
         move || {
             let mut q = query();
             q.before = None;
-            (q, live.map(|t| t.get()))
+            q
         },
-        |(q, _)| transaction_totals(q),
+        transaction_totals,
     );
     view! {
         <Title text="Transactions"/>

@@ -9,10 +9,7 @@ use leptos_meta::Title;
 pub fn SupportPage() -> impl IntoView {
     let grant = ServerAction::<GrantSupportAccess>::new();
     let revoke = ServerAction::<RevokeSupportAccess>::new();
-    let data = Resource::new(
-        move || (grant.version().get(), revoke.version().get()),
-        |_| list_support_grants(),
-    );
+    let data = Resource::new(|| (), |_| list_support_grants());
     view! {
         <Title text="Support access"/>
         <crate::connections::SettingsTabs current="/settings/support"/>
