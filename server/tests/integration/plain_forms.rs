@@ -9,6 +9,15 @@ use reqwest::Response;
 
 const RENAMED: &str = "Renamed. Reload to see the new name in the header.";
 
+/// Where a plain form post's answer sends the browser.
+fn redirected_to(r: &Response) -> String {
+    assert!(r.status().is_redirection(), "{}", r.status());
+    r.headers()[LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string()
+}
+
 fn set_cookies(r: &Response) -> Vec<String> {
     r.headers()
         .get_all(SET_COOKIE)
@@ -26,11 +35,7 @@ async fn a_plain_form_that_succeeds_says_so_on_the_page_it_returns_to_once() {
     let r = owner
         .plain_post("rename_tenant", "/settings", &[("name", "Harbour Coffee")])
         .await;
-    assert!(r.status().is_redirection(), "{}", r.status());
-    let location = r.headers()[LOCATION]
-        .to_str()
-        .expect("location")
-        .to_string();
+    let location = redirected_to(&r);
     assert!(
         location.trim_end_matches('?').ends_with("/settings"),
         "sent to {location}"
@@ -72,11 +77,7 @@ async fn a_plain_form_that_fails_leaves_no_flash_and_shows_its_error() {
     let r = owner
         .plain_post("rename_tenant", "/settings", &[("name", "")])
         .await;
-    assert!(r.status().is_redirection(), "{}", r.status());
-    let location = r.headers()[LOCATION]
-        .to_str()
-        .expect("location")
-        .to_string();
+    let location = redirected_to(&r);
     assert!(
         location.contains("__err="),
         "the error travels in the URL: {location}"
