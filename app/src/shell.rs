@@ -27,7 +27,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Named with its content hash in a release build, so browsers keep it for good.
                 <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options islands=true/>
-                {crate::components::done::head_marker()}
                 <MetaTags/>
             </head>
             <body>

@@ -1,6 +1,6 @@
-//! Whether a form's action succeeded, also on the page the server renders right after the form
-//! was posted without the app's JavaScript (before hydration, or with islands): the server
-//! leaves a cookie naming the server function for that one page (`server/src/middleware/
+//! Whether a form's action succeeded, on the page the server renders right after the form was
+//! posted (as plain HTML, or in the background by `live/forms.rs`): the server leaves a cookie
+//! naming the server function for that one page (`server/src/middleware/
 //! done_flash.rs`).
 
 use crate::error::AppError;
@@ -22,55 +22,29 @@ pub const FORM_HEADER: &str = "x-fleet-form";
 /// Where the form leads, in the answer to a post marked with [`FORM_HEADER`].
 pub const LOCATION_HEADER: &str = "x-fleet-location";
 
-/// Whether `action`'s last attempt succeeded: its value once it ran in this page, else whether
-/// the form post this page answers succeeded.
+/// Whether `action`'s last attempt succeeded: its value once it ran, else whether the form post
+/// the page answers was `S` and succeeded.
 pub fn succeeded<S>(action: ServerAction<S>) -> Signal<bool>
 where
     S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
-    let flashed = flashed(S::PATH);
+    let flashed = just_done::<S>();
     Signal::derive(move || match action.value().get() {
         Some(result) => result.is_ok(),
         None => flashed,
     })
 }
 
-/// The server function the page answers, in the page's head, where the hydrating browser reads
-/// it (the cookie is gone by then): the server and the browser then render the same.
-pub fn head_marker() -> impl IntoView {
+/// Whether the page is rendered right after a form post to `S` succeeded. Pages are rendered
+/// on the server alone (islands), so only the server reads it.
+pub fn just_done<S: ServerFn>() -> bool {
     #[cfg(feature = "ssr")]
-    {
-        let path = use_context::<http::request::Parts>().map(|p| p.uri.path().to_string());
-        flashed_name().map(|name| view! { <meta name=MARKER content=name data-path=path/> })
-    }
-}
-
-/// The `name` of the head's marker.
-const MARKER: &str = "fleet-done";
-
-fn flashed(path: &str) -> bool {
-    let Some(name) = path.strip_prefix(SF_PREFIX) else {
-        return false;
-    };
-    #[cfg(feature = "ssr")]
-    return flashed_name().as_deref() == Some(name);
-    // Only on the page it was rendered for: after moving on in the app, the head is the same
-    // but the answer is not.
-    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-    return document()
-        .query_selector(&format!("meta[name={MARKER}]"))
-        .ok()
-        .flatten()
-        .is_some_and(|meta| {
-            meta.get_attribute("content").as_deref() == Some(name)
-                && meta.get_attribute("data-path") == window().location().pathname().ok()
-        });
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-    {
-        let _ = name;
-        false
-    }
+    return S::PATH
+        .strip_prefix(SF_PREFIX)
+        .is_some_and(|name| flashed_name().as_deref() == Some(name));
+    #[cfg(not(feature = "ssr"))]
+    false
 }
 
 /// The server function named by the request's flash cookie.

@@ -25,43 +25,31 @@ pub fn splash_url(connection_id: &str, file_id: &str) -> String {
     format!("/configurations/{connection_id}/splash/{file_id}")
 }
 
-/// Bumped after any successful change, so the list is read again; `notice` says what was done.
-#[derive(Clone, Copy)]
-struct Changes {
-    count: RwSignal<u32>,
-    notice: RwSignal<Option<&'static str>>,
-}
-
-impl Changes {
-    fn done(self, notice: &'static str) {
-        self.notice.set(Some(notice));
-        self.count.update(|n| *n += 1);
-    }
-}
-
-/// Reports `action`'s success to `changes` once per success.
-fn on_success<A, O>(action: ServerAction<A>, changes: Changes, notice: &'static str)
-where
-    A: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
-    O: Clone + Send + Sync + 'static,
-{
-    // The page a plain form post returns to (no JavaScript yet, or islands) says it too.
-    if crate::components::done::succeeded(action).get_untracked() {
-        changes.notice.set(Some(notice));
-    }
-    Effect::new(move |_| {
-        if matches!(action.value().get(), Some(Ok(_))) {
-            changes.done(notice);
-        }
-    });
+/// What the page says after a form of it succeeded: every change lands on this page again.
+fn notice() -> Option<&'static str> {
+    use crate::components::done::just_done;
+    [
+        (
+            just_done::<CreateConfiguration>(),
+            "Configuration created in Stripe.",
+        ),
+        (
+            just_done::<UpdateConfiguration>(),
+            "Configuration saved in Stripe.",
+        ),
+        (just_done::<DeleteConfiguration>(), "Configuration deleted."),
+        (
+            just_done::<CopyConfigurationToDefault>(),
+            "Settings copied into the account default.",
+        ),
+        (just_done::<RemoveSplashscreen>(), "Splash screen removed."),
+    ]
+    .into_iter()
+    .find_map(|(done, notice)| done.then_some(notice))
 }
 
 #[component]
 pub fn ConfigurationsPage() -> impl IntoView {
-    let changes = Changes {
-        count: RwSignal::new(0),
-        notice: RwSignal::new(None),
-    };
     let query = use_query_map();
     let splash = move || {
         query
@@ -69,7 +57,7 @@ pub fn ConfigurationsPage() -> impl IntoView {
             .get("splash")
             .and_then(|w| SplashOutcome::parse(&w))
     };
-    let data = Resource::new(move || changes.count.get(), |_| list_configurations());
+    let data = Resource::new(|| (), |_| list_configurations());
     view! {
         <Title text="Reader configurations"/>
         <crate::components::settings_tabs::SettingsTabs current="/settings/configurations"/>
@@ -78,7 +66,7 @@ pub fn ConfigurationsPage() -> impl IntoView {
             let role = if o.ok() { "status" } else { "alert" };
             view! { <div class=class role=role>{o.sentence()}</div> }
         })}
-        {move || changes.notice.get().map(|n| view! { <div class="flash flash-ok" role="status">{n}</div> })}
+        {notice().map(|n| view! { <div class="flash flash-ok" role="status">{n}</div> })}
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {
@@ -94,7 +82,7 @@ pub fn ConfigurationsPage() -> impl IntoView {
                                 <EmptyState title="No Stripe account connected" text="Connect Stripe (the simulator needs no account) in Settings → Stripe."/>
                             })}
                             {view.accounts.into_iter().map(|account| view! {
-                                <Account account can_manage several changes/>
+                                <Account account can_manage several/>
                             }).collect_view()}
                         }.into_any()
                     }
@@ -106,12 +94,7 @@ pub fn ConfigurationsPage() -> impl IntoView {
 }
 
 #[component]
-fn Account(
-    account: AccountConfigurations,
-    can_manage: bool,
-    several: bool,
-    changes: Changes,
-) -> impl IntoView {
+fn Account(account: AccountConfigurations, can_manage: bool, several: bool) -> impl IntoView {
     let connection_id = account.connection_id.clone();
     let heading = format!(
         "{}{}",
@@ -128,10 +111,10 @@ fn Account(
             <div class="flash flash-error" role="alert">{format!("Stripe could not be read for {}: {e}", account.connection_name)}</div>
         })}
         {account.configurations.into_iter().map(|entry| view! {
-            <Configuration entry connection_id=connection_id.clone() can_manage changes/>
+            <Configuration entry connection_id=connection_id.clone() can_manage/>
         }).collect_view()}
         {(can_manage && account.error.is_none()).then(|| view! {
-            <CreateConfigurationForm connection_id=connection_id.clone() changes/>
+            <CreateConfigurationForm connection_id=connection_id.clone()/>
         })}
     }
 }
@@ -141,7 +124,6 @@ fn Configuration(
     entry: ConfigurationEntry,
     connection_id: String,
     can_manage: bool,
-    changes: Changes,
 ) -> impl IntoView {
     let c = entry.configuration;
     let heading_id = format!("cfg-{}", c.id);
@@ -167,7 +149,7 @@ fn Configuration(
                     </p>
                 }.into_any()
             }}
-            {can_manage.then(|| view! { <Manage c=c.clone() connection_id=connection_id.clone() changes/> })}
+            {can_manage.then(|| view! { <Manage c=c.clone() connection_id=connection_id.clone()/> })}
         </section>
     }
 }
@@ -331,9 +313,8 @@ fn form_error(error: Signal<Option<AppError>>) -> impl IntoView {
 }
 
 #[component]
-fn CreateConfigurationForm(connection_id: String, changes: Changes) -> impl IntoView {
+fn CreateConfigurationForm(connection_id: String) -> impl IntoView {
     let create = ServerAction::<CreateConfiguration>::new();
-    on_success(create, changes, "Configuration created in Stripe.");
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
     let key = format!("new-{connection_id}");
     let title_id = format!("{key}-title");
@@ -351,15 +332,11 @@ fn CreateConfigurationForm(connection_id: String, changes: Changes) -> impl Into
 }
 
 #[component]
-fn Manage(c: ConfigurationView, connection_id: String, changes: Changes) -> impl IntoView {
+fn Manage(c: ConfigurationView, connection_id: String) -> impl IntoView {
     let update = ServerAction::<UpdateConfiguration>::new();
     let delete = ServerAction::<DeleteConfiguration>::new();
     let copy = ServerAction::<CopyConfigurationToDefault>::new();
     let remove = ServerAction::<RemoveSplashscreen>::new();
-    on_success(update, changes, "Configuration saved in Stripe.");
-    on_success(delete, changes, "Configuration deleted.");
-    on_success(copy, changes, "Settings copied into the account default.");
-    on_success(remove, changes, "Splash screen removed.");
     let error = Signal::derive(move || update.value().get().and_then(Result::err));
     let key = c.id.clone();
     let title = c.title();

@@ -100,3 +100,28 @@ async fn a_plain_form_that_fails_leaves_no_flash_and_shows_its_error() {
     assert!(r.status().is_success());
     assert!(!set_cookies(&r).iter().any(|c| c.starts_with("fleet_done=")));
 }
+
+#[tokio::test]
+async fn a_configuration_made_by_a_plain_form_is_announced_on_its_page() {
+    let s = TestServer::start().await;
+    let owner = s.user("flash-config@example.com").await;
+    let connection = crate::harness::fleet::default_connection(&owner).await;
+    let page = "/settings/configurations";
+    let form = [
+        ("connection_id", connection.as_str()),
+        ("form[name]", "Cafés"),
+        ("form[currency_1]", "usd"),
+        ("form[percentages_1]", "15, 18, 20"),
+        ("form[reboot_start]", "2"),
+        ("form[reboot_end]", "4"),
+    ];
+    let r = owner.plain_post("create_configuration", page, &form).await;
+    let location = redirected_to(&r);
+    assert!(!location.contains("__err="), "refused: {location}");
+    let html = owner.get(page).await.text().await.expect("html");
+    assert!(html.contains("Cafés"), "the new configuration is listed");
+    assert!(
+        html.contains("Configuration created in Stripe."),
+        "the page says what was done"
+    );
+}
