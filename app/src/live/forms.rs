@@ -17,7 +17,7 @@ pub fn FormSender() -> impl IntoView {
 #[cfg(feature = "hydrate")]
 mod browser {
     use super::super::regions::{
-        changed_controls, fetch_page, hydrate_islands_in, restore_controls,
+        changed_controls, fetch_page, hydrate_islands_in, restore_controls, Changed,
     };
     use crate::components::done::{FORM_HEADER, LOCATION_HEADER, SF_PREFIX};
     use leptos::prelude::*;
@@ -90,7 +90,8 @@ mod browser {
             }
         }
         event.prevent_default();
-        let typed = fields(&form);
+        // What the user typed, put back if the form is refused.
+        let typed = changed_controls(&form, None);
         let _ = form.set_attribute("aria-busy", "true");
         leptos::task::spawn_local(async move {
             let answer = post(&action, &data).await;
@@ -167,7 +168,7 @@ mod browser {
         to: web_sys::Url,
         form: &web_sys::HtmlFormElement,
         action: &str,
-        typed: Vec<(String, String)>,
+        typed: Vec<Changed>,
     ) {
         let location = window().location();
         let here = location.pathname().unwrap_or_default();
@@ -209,8 +210,8 @@ mod browser {
             document().set_title(&title);
         }
         hydrate_islands_in(&old);
-        if failed {
-            restore(action, typed);
+        if let Some(refused) = form_for(action).filter(|_| failed) {
+            restore_controls(&refused, &typed);
         }
         focus_outcome(&old);
     }
@@ -222,59 +223,13 @@ mod browser {
             .ok()
     }
 
-    /// What the user typed in the form's text fields (not its hidden fields, which the server
-    /// renders afresh, nor passwords, which are never put back).
-    fn fields(form: &web_sys::HtmlFormElement) -> Vec<(String, String)> {
-        let elements = form.elements();
-        let mut typed = Vec::new();
-        for i in 0..elements.length() {
-            let Some(el) = elements.item(i) else { continue };
-            if let Some(input) = el.dyn_ref::<web_sys::HtmlInputElement>() {
-                let kind = input.type_();
-                if matches!(
-                    kind.as_str(),
-                    "hidden" | "password" | "file" | "submit" | "button" | "checkbox" | "radio"
-                ) || input.name().is_empty()
-                {
-                    continue;
-                }
-                typed.push((input.name(), input.value()));
-            } else if let Some(area) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
-                typed.push((area.name(), area.value()));
-            } else if let Some(select) = el.dyn_ref::<web_sys::HtmlSelectElement>() {
-                typed.push((select.name(), select.value()));
-            }
-        }
-        typed
-    }
-
-    /// Puts the typed values back into the form re-rendered with its errors.
-    fn restore(action: &str, typed: Vec<(String, String)>) {
-        let Ok(forms) = document().query_selector_all("form") else {
-            return;
-        };
-        let form = (0..forms.length())
+    /// The form posting to `action` on the page now.
+    fn form_for(action: &str) -> Option<web_sys::HtmlFormElement> {
+        let forms = document().query_selector_all("form").ok()?;
+        (0..forms.length())
             .filter_map(|i| forms.item(i))
             .filter_map(|n| n.dyn_into::<web_sys::HtmlFormElement>().ok())
-            .find(|f| sf_action(f).as_deref() == Some(action));
-        let Some(form) = form else { return };
-        let elements = form.elements();
-        for (name, value) in typed {
-            let Some(el) = elements.named_item(&name) else {
-                continue;
-            };
-            if let Some(input) = el.dyn_ref::<web_sys::HtmlInputElement>() {
-                input.set_value(&value);
-            } else if let Some(area) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
-                area.set_value(&value);
-            } else if let Some(select) = el.dyn_ref::<web_sys::HtmlSelectElement>() {
-                select.set_value(&value);
-                // What depends on the choice (an address's fields) follows it.
-                if let Ok(change) = web_sys::Event::new("change") {
-                    let _ = select.dispatch_event(&change);
-                }
-            }
-        }
+            .find(|f| sf_action(f).as_deref() == Some(action))
     }
 
     /// Where a keyboard or screen-reader user wants to be: the first field refused, else the

@@ -21,7 +21,9 @@ pub fn LiveRegion(id: &'static str, topics: &'static [Topic], children: Children
 }
 
 #[cfg(feature = "hydrate")]
-pub use browser::{changed, changed_controls, fetch_page, hydrate_islands_in, restore_controls};
+pub use browser::{
+    changed, changed_controls, fetch_page, hydrate_islands_in, restore_controls, Changed,
+};
 
 #[cfg(feature = "hydrate")]
 mod browser {
@@ -182,7 +184,7 @@ mod browser {
     }
 
     /// A control the user changed from what the server rendered: its name (and value, for a
-    /// checkbox) and what it holds now.
+    /// checkbox) and what it holds now. Passwords are never kept.
     pub enum Changed {
         Checked {
             name: String,
@@ -287,6 +289,10 @@ mod browser {
                         area.set_value(value);
                     } else if let Some(select) = el.dyn_ref::<web_sys::HtmlSelectElement>() {
                         select.set_value(value);
+                        // What depends on the choice (an address's fields) follows it.
+                        if let Ok(change) = web_sys::Event::new("change") {
+                            let _ = select.dispatch_event(&change);
+                        }
                     }
                 }
             }
