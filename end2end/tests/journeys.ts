@@ -12,9 +12,13 @@ export async function shot(page: Page, info: TestInfo, name: string) {
   await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
 }
 
-/** The page is hydrated and its live stream is open. */
+/**
+ * The page is hydrated and its live stream is open. Islands hydrate when the browser is idle
+ * (Leptos' script), which on a busy 2-core machine running two browsers and the server can take
+ * longer than the default wait.
+ */
 export async function live(page: Page) {
-  await expect(page.getByText('Live', { exact: true }).first()).toBeVisible();
+  await expect(page.getByText('Live', { exact: true }).first()).toBeVisible({ timeout: 20_000 });
 }
 
 export async function signUp(page: Page, email: string, organisation?: string) {
